@@ -1,0 +1,21 @@
+//! netstack-core: every protocol of the netstack as a pure, sans-I/O state machine.
+//!
+//! `no_std` + `alloc`, no `unsafe`, no I/O, clocks, threads or globals: inputs arrive as calls
+//! and outputs leave through context traits the bindings implement. The same code runs under
+//! the real bindings and in a deterministic fake network.
+//!
+//! * [`buf`]: zero-copy parse buffers and inside-out serializers.
+//! * [`addr`]: address types, witnesses and the IP-version-generic [`addr::Ip`] trait.
+//! * [`wire`]: every packet format the stack speaks.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+pub mod addr;
+pub mod buf;
+pub mod wire;

@@ -1,0 +1,1 @@
+//! Placeholder while this format is written.
