@@ -72,7 +72,7 @@ fn failed_parse_leaves_buffer_untouched() {
 #[test]
 fn encapsulate_in_place_writes_no_body_bytes() {
     // A pooled buffer: the payload was written at offset 8 by its producer.
-    let mut storage = vec![0u8; 32];
+    let mut storage = [0u8; 32];
     storage[8..12].copy_from_slice(b"data");
     let mut buf = Buf::new(&mut storage[..], 8..12);
     InPlace { len: 4 }.encapsulate(ToyBuilder).serialize_into(&mut buf).unwrap();
