@@ -429,11 +429,9 @@ impl<B: PacketBytes> ParsablePacket<B> for Ipv4Packet<B> {
             .checked_sub(header_len)
             .ok_or(invalid(ParseErrorKind::Length("total length below header length")))?;
         let padding_len = view.len().checked_sub(payload_len).ok_or(truncated)?;
-        // RFC 791 §3.1: bit 0 of the flags is reserved and must be zero.
+        // RFC 791 §3.1 reserves bit 0 of the flags; like Linux, a receiver ignores it
+        // (RFC 1122 §3.2.1: be liberal in what you accept) and the builder carries it.
         let flags = header.flags_fragment_offset.get();
-        if flags & FLAG_RESERVED != 0 {
-            return Err(invalid(ParseErrorKind::Field("reserved flag")));
-        }
         // RFC 791 §3.2: a fragment must not reach past the largest datagram (reassembly would
         // overflow the 16-bit Total Length).
         if FragmentOffset::from_low_bits(flags).bytes() + total_len > MAX_PACKET_LEN {
@@ -482,6 +480,11 @@ impl<B: PacketBytes> Ipv4Packet<B> {
     /// The Don't Fragment flag.
     pub fn dont_fragment(&self) -> bool {
         self.header.flags_fragment_offset.get() & FLAG_DONT_FRAGMENT != 0
+    }
+
+    /// The reserved flag (bit 0 of the flags), which senders must leave clear.
+    pub fn reserved_flag(&self) -> bool {
+        self.header.flags_fragment_offset.get() & FLAG_RESERVED != 0
     }
 
     /// The More Fragments flag.
@@ -552,6 +555,7 @@ impl<B: PacketBytes> Ipv4Packet<B> {
             dscp: self.dscp(),
             ecn: self.ecn(),
             id: self.id(),
+            reserved_flag: self.reserved_flag(),
             dont_fragment: self.dont_fragment(),
             more_fragments: self.more_fragments(),
             fragment_offset: self.fragment_offset(),
@@ -621,6 +625,9 @@ pub struct Ipv4Builder<'a> {
     /// Identification (RFC 6864: unique per source, destination and protocol for as long as
     /// the datagram may be fragmented; any value for atomic datagrams).
     pub id: u16,
+    /// The reserved flag: clear on everything the stack sends (RFC 791 §3.1); set only to
+    /// re-serialize a received packet exactly.
+    pub reserved_flag: bool,
     /// Don't Fragment.
     pub dont_fragment: bool,
     /// More Fragments.
@@ -642,6 +649,7 @@ impl Ipv4Builder<'static> {
             dscp: Dscp::DEFAULT,
             ecn: Ecn::NotEct,
             id: 0,
+            reserved_flag: false,
             dont_fragment: false,
             more_fragments: false,
             fragment_offset: FragmentOffset::ZERO,
@@ -705,6 +713,9 @@ impl PacketBuilder for Ipv4Builder<'_> {
             *byte = option_byte;
         }
         let mut flags_fragment_offset = self.fragment_offset.units();
+        if self.reserved_flag {
+            flags_fragment_offset |= FLAG_RESERVED;
+        }
         if self.dont_fragment {
             flags_fragment_offset |= FLAG_DONT_FRAGMENT;
         }
@@ -940,9 +951,12 @@ mod tests {
     }
 
     #[test]
-    fn rfc791_3_1_reserved_flag_is_rejected() {
+    fn rfc791_3_1_reserved_flag_is_accepted_and_carried() {
         let bytes = header_with(&[], 0, |b| b[6] |= 0x80);
-        assert_eq!(kind_of(&bytes), ParseErrorKind::Field("reserved flag"));
+        let packet = Ipv4Packet::parse_bytes(&bytes[..], ()).unwrap();
+        assert!(packet.reserved_flag());
+        assert!(!Ipv4Builder::new(SRC, DST, 64, IpProto::UDP).reserved_flag);
+        assert_eq!(reserialize(&bytes), bytes);
     }
 
     #[test]
@@ -1134,15 +1148,19 @@ mod tests {
         (
             (any::<[u8; 4]>(), any::<[u8; 4]>(), any::<u8>(), any::<u8>()),
             (0u8..64, 0u8..4, any::<u16>(), any::<bool>(), any::<bool>(), 0u16..0x1f00),
+            any::<bool>(),
         )
-            .prop_map(|((src, dst, proto, ttl), (dscp, ecn, id, df, mf, offset))| Ipv4Builder {
-                dscp: Dscp::new(dscp).unwrap(),
-                ecn: Ecn::from_bits(ecn),
-                id,
-                dont_fragment: df,
-                more_fragments: mf,
-                fragment_offset: FragmentOffset::new(offset).unwrap(),
-                ..Ipv4Builder::new(Ipv4Addr::new(src), Ipv4Addr::new(dst), ttl, IpProto(proto))
+            .prop_map(|((src, dst, proto, ttl), (dscp, ecn, id, df, mf, offset), reserved)| {
+                Ipv4Builder {
+                    dscp: Dscp::new(dscp).unwrap(),
+                    ecn: Ecn::from_bits(ecn),
+                    id,
+                    reserved_flag: reserved,
+                    dont_fragment: df,
+                    more_fragments: mf,
+                    fragment_offset: FragmentOffset::new(offset).unwrap(),
+                    ..Ipv4Builder::new(Ipv4Addr::new(src), Ipv4Addr::new(dst), ttl, IpProto(proto))
+                }
             })
     }
 
