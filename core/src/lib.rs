@@ -7,6 +7,8 @@
 //! * [`buf`]: zero-copy parse buffers and inside-out serializers.
 //! * [`addr`]: address types, witnesses and the IP-version-generic [`addr::Ip`] trait.
 //! * [`wire`]: every packet format the stack speaks.
+//! * `testutil` (feature `testutil`): captured vectors and the byte-for-byte oracle, for tests,
+//!   benchmarks and fuzz targets.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -18,4 +20,6 @@ extern crate std;
 
 pub mod addr;
 pub mod buf;
+#[cfg(any(test, feature = "testutil"))]
+pub mod testutil;
 pub mod wire;

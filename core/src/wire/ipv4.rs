@@ -744,47 +744,11 @@ impl PacketBuilder for Ipv4Builder<'_> {
     }
 }
 
-/// The real frames of `core/tests/vectors/*.pcap`, for the unit tests of every layer.
-#[cfg(test)]
-pub(crate) mod vectors {
-    /// ARP, ICMP echo, IPv4 fragments.
-    pub(crate) const ICMPV4_PING: &[u8] = include_bytes!("../../tests/vectors/icmpv4_ping.pcap");
-    /// MLDv2 with Hop-by-Hop Router Alert, NDP, ICMPv6 echo, IPv6 fragments.
-    pub(crate) const ICMPV6_PING_NDP: &[u8] = include_bytes!("../../tests/vectors/icmpv6_ping_ndp.pcap");
-    /// UDP over IPv4 and IPv6, fragmented, and ICMP port unreachable.
-    pub(crate) const UDP_FRAGMENTED: &[u8] = include_bytes!("../../tests/vectors/udp_fragmented.pcap");
-    /// A TCP transfer with SACK and timestamps.
-    pub(crate) const TCP_SACK_TS: &[u8] = include_bytes!("../../tests/vectors/tcp_sack_ts.pcap");
-    /// Every capture.
-    pub(crate) const ALL: [&[u8]; 4] = [ICMPV4_PING, ICMPV6_PING_NDP, UDP_FRAGMENTED, TCP_SACK_TS];
-
-    /// The frames of a classic little-endian pcap file: a 24-byte global header, then per
-    /// record a 16-byte header whose bytes 8..12 are the captured length.
-    pub(crate) fn frames(pcap: &[u8]) -> impl Iterator<Item = &[u8]> {
-        let mut rest = &pcap[24..];
-        core::iter::from_fn(move || {
-            let len = u32::from_le_bytes(rest.get(8..12)?.try_into().unwrap()) as usize;
-            let frame = &rest[16..16 + len];
-            rest = &rest[16 + len..];
-            Some(frame)
-        })
-    }
-
-    /// Frame `n` (1-based, as Wireshark numbers them) of `pcap`.
-    pub(crate) fn frame(pcap: &[u8], n: usize) -> &[u8] {
-        frames(pcap).nth(n - 1).unwrap()
-    }
-
-    /// The Ethernet payload of every frame of every capture with EtherType `ethertype`.
-    pub(crate) fn payloads(ethertype: [u8; 2]) -> impl Iterator<Item = &'static [u8]> {
-        ALL.into_iter().flat_map(frames).filter(move |f| f[12..14] == ethertype).map(|f| &f[14..])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::buf::{Buf, SerializeError, Serializer};
+    use crate::testutil::vectors;
     use alloc::vec::Vec;
     use proptest::prelude::*;
 

@@ -391,7 +391,8 @@ mod tests {
     use super::*;
     use crate::addr::Ip;
     use crate::buf::{Buf, SerializeError, Serializer};
-    use crate::wire::ipv4::{vectors, FragmentOffset};
+    use crate::testutil::vectors;
+    use crate::wire::ipv4::FragmentOffset;
     use crate::wire::{ParameterProblemCode, ProblemAction};
     use alloc::vec;
     use alloc::vec::Vec;

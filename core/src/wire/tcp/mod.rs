@@ -449,6 +449,7 @@ mod tests {
     use super::*;
     use crate::addr::{Ipv4Addr, Ipv6Addr};
     use crate::buf::{Buf, SerializeError, Serializer};
+    use crate::testutil::vectors;
     use crate::wire::checksum::checksum;
     use crate::wire::ethernet::EthernetFrame;
     use crate::wire::EtherType;
@@ -463,7 +464,6 @@ mod tests {
     const V6_B: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
 
     /// The whole capture, for the test that walks every frame.
-    const TCP_PCAP: &[u8] = include_bytes!("../../../tests/vectors/tcp_sack_ts.pcap");
 
     /// Segments of tests/vectors/tcp_sack_ts.pcap (TCP bytes from offset 34 of the frame:
     /// Ethernet, then IPv4 with IHL 5), sent by A (192.0.2.1) or B (192.0.2.2).
@@ -626,13 +626,9 @@ mod tests {
     /// layout, and the capture holds every layout the README describes.
     #[test]
     fn every_frame_of_tcp_sack_ts_pcap_reserializes_byte_for_byte() {
-        assert_eq!(TCP_PCAP[..4], [0xd4, 0xc3, 0xb2, 0xa1], "little-endian microsecond pcap");
         let mut layouts: BTreeMap<usize, usize> = BTreeMap::new();
-        let (mut at, mut frames) = (24, 0);
-        while at < TCP_PCAP.len() {
-            let incl_len = u32::from_le_bytes(TCP_PCAP[at + 8..at + 12].try_into().unwrap()) as usize;
-            let frame = &TCP_PCAP[at + 16..at + 16 + incl_len];
-            at += 16 + incl_len;
+        let mut frames = 0;
+        for frame in vectors::frames(vectors::TCP_SACK_TS) {
             frames += 1;
 
             let mut buf = Buf::from_body(frame);

@@ -1,0 +1,55 @@
+"""Seeds each fuzz target's corpus with real frames from the pcap test vectors.
+
+Whole frames seed the `frame` and `ethernet` targets; the bytes after the Ethernet header
+seed the IP-level targets, and those after a plain IPv4/IPv6 header the transport targets.
+Existing corpus files are kept; seeds are named by content hash so reruns add nothing twice.
+"""
+
+import hashlib
+import pathlib
+import struct
+import sys
+
+
+def frames(pcap: pathlib.Path):
+    data = pcap.read_bytes()
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    offset = 24
+    while offset + 16 <= len(data):
+        incl = struct.unpack(endian + "I", data[offset + 8 : offset + 12])[0]
+        yield data[offset + 16 : offset + 16 + incl]
+        offset += 16 + incl
+
+
+def layers(frame: bytes):
+    yield "frame", frame
+    yield "ethernet", frame
+    ethertype = frame[12:14]
+    payload = frame[14:]
+    if ethertype == b"\x08\x06":
+        yield "arp", payload
+    elif ethertype == b"\x08\x00" and len(payload) >= 20:
+        yield "ipv4", payload
+        ihl = (payload[0] & 0x0F) * 4
+        proto, upper = payload[9], payload[ihl:]
+        yield {1: "icmpv4", 2: "igmp", 6: "tcp", 17: "udp"}.get(proto, "ipv4"), upper
+    elif ethertype == b"\x86\xdd" and len(payload) >= 40:
+        yield "ipv6", payload
+        yield {6: "tcp", 17: "udp", 58: "icmpv6"}.get(payload[6], "ipv6"), payload[40:]
+
+
+def main(vectors: str, corpus: str):
+    root = pathlib.Path(corpus)
+    targets = {p.stem for p in pathlib.Path("fuzz_targets").glob("*.rs")}
+    for pcap in sorted(pathlib.Path(vectors).glob("*.pcap")):
+        for frame in frames(pcap):
+            for target, data in layers(frame):
+                if target not in targets:
+                    continue
+                directory = root / target
+                directory.mkdir(parents=True, exist_ok=True)
+                (directory / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,10 @@
+//! Test support shared by the crate's unit tests, its integration tests, the benchmarks and
+//! the fuzz targets (feature `testutil`; always on under `cfg(test)`).
+//!
+//! * [`vectors`]: the captures of Linux's own traffic in `core/tests/vectors` and a reader for
+//!   them.
+//! * [`reserialize`]: takes a whole Ethernet frame apart, layer by layer down to the transport
+//!   header, and writes it again from the parsed builders: the byte-for-byte oracle.
+
+pub mod reserialize;
+pub mod vectors;
