@@ -463,7 +463,6 @@ mod tests {
     const V6_A: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
     const V6_B: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
 
-
     /// Segments of tests/vectors/tcp_sack_ts.pcap (TCP bytes from offset 34 of the frame:
     /// Ethernet, then IPv4 with IHL 5), sent by A (192.0.2.1) or B (192.0.2.2).
     const SYN: (usize, bool, &str) =
