@@ -1,7 +1,8 @@
 """Seeds each fuzz target's corpus with real frames from the pcap test vectors.
 
 Whole frames seed the `frame` and `ethernet` targets; the bytes after the Ethernet header
-seed the IP-level targets, and those after a plain IPv4/IPv6 header the transport targets.
+seed the IP-level targets, and those after a plain IPv4/IPv6 header the transport targets
+(prefixed, where the target takes them, with a control byte and the pseudo-header addresses).
 Existing corpus files are kept; seeds are named by content hash so reruns add nothing twice.
 """
 
@@ -32,10 +33,17 @@ def layers(frame: bytes):
         yield "ipv4", payload
         ihl = (payload[0] & 0x0F) * 4
         proto, upper = payload[9], payload[ihl:]
-        yield {1: "icmpv4", 2: "igmp", 6: "tcp", 17: "udp"}.get(proto, "ipv4"), upper
+        # Transport targets take a control byte (bit 0: IPv6) and the pseudo-header addresses.
+        with_addresses = b"\x00" + payload[12:20] + upper
+        target = {1: "icmpv4", 2: "igmp", 6: "tcp", 17: "udp"}.get(proto)
+        if target:
+            yield target, with_addresses if target in ("tcp", "udp") else upper
     elif ethertype == b"\x86\xdd" and len(payload) >= 40:
         yield "ipv6", payload
-        yield {6: "tcp", 17: "udp", 58: "icmpv6"}.get(payload[6], "ipv6"), payload[40:]
+        with_addresses = b"\x01" + payload[8:40] + payload[40:]
+        target = {6: "tcp", 17: "udp", 58: "icmpv6"}.get(payload[6])
+        if target:
+            yield target, with_addresses
 
 
 def main(vectors: str, corpus: str):

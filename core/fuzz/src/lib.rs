@@ -1,0 +1,78 @@
+//! What the fuzz targets share: decoding a fuzz input into pseudo-header addresses plus a
+//! message, and fixing up checksums so mutated inputs get past the checksum check and into
+//! the header and option parsing behind it (one input bit leaves the checksum as it is, so
+//! the failure path is fuzzed too).
+
+use netstack_core::addr::{IpAddress, Ipv4Addr, Ipv6Addr};
+use netstack_core::testutil::reserialize::{reserialize_transport, Reserialized};
+use netstack_core::wire::checksum::checksum;
+use netstack_core::wire::{pseudo_header_checksum, IpProto, ParseError};
+
+/// Input bit 0 of the control byte: IPv6 addresses instead of IPv4.
+const USE_IPV6: u8 = 1;
+/// Input bit 1 of the control byte: keep the checksum the input carries.
+const KEEP_CHECKSUM: u8 = 2;
+
+/// Writes the RFC 1071 checksum of `message` (with the field zeroed) at `offset`, over the
+/// pseudo-header of `src` and `dst` when given.
+fn fix_checksum<A: IpAddress>(message: &mut [u8], offset: usize, pseudo: Option<(A, A, IpProto)>) {
+    let Some(field) = message.get_mut(offset..offset + 2) else { return };
+    field.copy_from_slice(&[0, 0]);
+    let value = match pseudo {
+        Some((src, dst, proto)) => {
+            let Ok(len) = u32::try_from(message.len()) else { return };
+            let mut sum = pseudo_header_checksum(src, dst, proto, len);
+            sum.add_bytes(message);
+            sum.checksum()
+        }
+        None => checksum(message),
+    };
+    message[offset..offset + 2].copy_from_slice(&value.to_be_bytes());
+}
+
+/// Fixes the IPv4 header checksum of `packet` (over the header its IHL claims).
+pub fn fix_ipv4_header_checksum(packet: &mut [u8]) {
+    let Some(&first) = packet.first() else { return };
+    let header_len = usize::from(first & 0x0f) * 4;
+    if let Some(header) = packet.get_mut(..header_len) {
+        fix_checksum::<Ipv4Addr>(header, 10, None);
+    }
+}
+
+/// Fixes the checksum of a message whose checksum covers only itself (ICMPv4, IGMP).
+pub fn fix_plain_checksum(message: &mut [u8], offset: usize) {
+    fix_checksum::<Ipv4Addr>(message, offset, None);
+}
+
+/// Splits `data` into a control byte, two addresses and a message; fixes the message's
+/// checksum at `checksum_offset` over the pseudo-header unless the control byte says not to;
+/// and runs the re-serialization oracle for `proto` over it. Returns the message and what
+/// the oracle made of it.
+pub fn transport_case(
+    data: &[u8],
+    proto: IpProto,
+    checksum_offset: usize,
+) -> Option<(Vec<u8>, Result<Reserialized, ParseError>)> {
+    let (&control, rest) = data.split_first()?;
+    if control & USE_IPV6 != 0 {
+        let (src, rest) = rest.split_first_chunk::<16>()?;
+        let (dst, message) = rest.split_first_chunk::<16>()?;
+        let (src, dst) = (Ipv6Addr::new(*src), Ipv6Addr::new(*dst));
+        let mut message = message.to_vec();
+        if control & KEEP_CHECKSUM == 0 {
+            fix_checksum(&mut message, checksum_offset, Some((src, dst, proto)));
+        }
+        let result = reserialize_transport(proto, src, dst, &message);
+        Some((message, result))
+    } else {
+        let (src, rest) = rest.split_first_chunk::<4>()?;
+        let (dst, message) = rest.split_first_chunk::<4>()?;
+        let (src, dst) = (Ipv4Addr::new(*src), Ipv4Addr::new(*dst));
+        let mut message = message.to_vec();
+        if control & KEEP_CHECKSUM == 0 {
+            fix_checksum(&mut message, checksum_offset, Some((src, dst, proto)));
+        }
+        let result = reserialize_transport(proto, src, dst, &message);
+        Some((message, result))
+    }
+}
