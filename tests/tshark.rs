@@ -158,10 +158,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
 
 /// A classic pcap file (little-endian, microseconds, Ethernet) holding `frames`.
 fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for word in [0xa1b2_c3d4u32] {
-        out.extend_from_slice(&word.to_le_bytes());
-    }
+    let mut out = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&4u16.to_le_bytes());
     for word in [0u32, 0, 65535, 1] {

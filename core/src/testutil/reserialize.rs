@@ -30,20 +30,58 @@ pub struct Reserialized {
 
 /// Parses `frame` through every layer it carries and writes it again.
 pub fn reserialize_frame(frame: &[u8]) -> Result<Reserialized, ParseError> {
+    reserialized(|layers| ethernet(frame, layers))
+}
+
+/// Like [`reserialize_frame`] for an ARP packet.
+pub fn reserialize_arp(bytes: &[u8]) -> Result<Reserialized, ParseError> {
+    reserialized(|layers| arp(bytes, layers))
+}
+
+/// Like [`reserialize_frame`] for an IPv4 packet and what it carries.
+pub fn reserialize_ipv4(bytes: &[u8]) -> Result<Reserialized, ParseError> {
+    reserialized(|layers| ipv4(bytes, layers))
+}
+
+/// Like [`reserialize_frame`] for an IPv6 packet and what it carries.
+pub fn reserialize_ipv6(bytes: &[u8]) -> Result<Reserialized, ParseError> {
+    reserialized(|layers| ipv6(bytes, layers))
+}
+
+/// Like [`reserialize_frame`] for a transport message (`proto`) between `src` and `dst`.
+pub fn reserialize_transport<A: IpAddress>(
+    proto: IpProto,
+    src: A,
+    dst: A,
+    bytes: &[u8],
+) -> Result<Reserialized, ParseError> {
+    reserialized(|layers| transport(proto, src, dst, bytes, layers))
+}
+
+fn reserialized(
+    f: impl FnOnce(&mut Vec<Layer>) -> Result<Vec<u8>, ParseError>,
+) -> Result<Reserialized, ParseError> {
     let mut layers = Vec::new();
+    let bytes = f(&mut layers)?;
+    Ok(Reserialized { bytes, layers })
+}
+
+fn ethernet(frame: &[u8], layers: &mut Vec<Layer>) -> Result<Vec<u8>, ParseError> {
     let eth = EthernetFrame::parse_bytes(frame, ())?;
     layers.push(Layer::Ethernet);
     let payload = match eth.ethertype() {
-        EtherType::ARP => {
-            let arp = ArpPacket::parse_bytes(eth.body(), ())?;
-            layers.push(Layer::Arp);
-            with_trailer(wrap(&[], arp.builder()), eth.body())
-        }
-        EtherType::IPV4 => ipv4(eth.body(), &mut layers)?,
-        EtherType::IPV6 => ipv6(eth.body(), &mut layers)?,
+        EtherType::ARP => arp(eth.body(), layers)?,
+        EtherType::IPV4 => ipv4(eth.body(), layers)?,
+        EtherType::IPV6 => ipv6(eth.body(), layers)?,
         _ => eth.body().to_vec(),
     };
-    Ok(Reserialized { bytes: wrap(&payload, eth.builder()), layers })
+    Ok(wrap(&payload, eth.builder()))
+}
+
+fn arp(bytes: &[u8], layers: &mut Vec<Layer>) -> Result<Vec<u8>, ParseError> {
+    let arp = ArpPacket::parse_bytes(bytes, ())?;
+    layers.push(Layer::Arp);
+    Ok(with_trailer(wrap(&[], arp.builder()), bytes))
 }
 
 fn ipv4(bytes: &[u8], layers: &mut Vec<Layer>) -> Result<Vec<u8>, ParseError> {
