@@ -1,5 +1,5 @@
 //! What ICMPv4, ICMPv6 and IGMP messages share: the 8-byte header every one of them starts
-//! with (RFC 792 p. 1, RFC 4443 §2.1, RFC 2236 §2, RFC 3376 §4) and its Internet checksum,
+//! with (RFC 792 p. 2, RFC 4443 §2.1, RFC 2236 §2, RFC 3376 §4) and its Internet checksum,
 //! the echo messages (RFC 792 p. 14, RFC 4443 §4.1/§4.2), and lists of addresses read lazily
 //! from the wire (MLDv2 and IGMPv3 sources, RDNSS servers).
 

@@ -19,7 +19,7 @@
 
 use core::fmt;
 
-use zerocopy::network_endian::U32;
+use zerocopy::network_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use super::v6::{Icmpv6Message, Icmpv6Type};
@@ -52,10 +52,30 @@ const MAX_OPTION_LEN: usize = 255 * OPTION_UNIT;
 const MAX_OPTION_CONTENT_LEN: usize = MAX_OPTION_LEN - OPTION_HEADER_LEN;
 /// Reserved bytes in front of the redirected packet (RFC 4861 §4.6.3).
 const REDIRECTED_HEADER_RESERVED_LEN: usize = 6;
-/// Reserved bytes and lifetime in front of the RDNSS addresses (RFC 8106 §5.1).
-const RDNSS_FIXED_LEN: usize = 6;
 /// Length of an IPv6 address.
 const ADDR_LEN: usize = 16;
+/// Length of an Ethernet MAC.
+const MAC_LEN: usize = 6;
+
+/// The content of an MTU option after Type and Length (RFC 4861 §4.6.4), as on the wire.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+struct MtuWire {
+    reserved: U16,
+    mtu: U32,
+}
+
+/// The content of an RDNSS option after Type and Length and before the addresses
+/// (RFC 8106 §5.1), as on the wire.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+struct RdnssWire {
+    reserved: U16,
+    lifetime: U32,
+}
+
+/// Bytes of an RDNSS option's content before the addresses.
+const RDNSS_FIXED_LEN: usize = size_of::<RdnssWire>();
 
 /// A link-layer address option's address (RFC 4861 §4.6.1): its format depends on the link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -165,7 +185,7 @@ impl<'a> NdpOption<'a> {
         match self {
             NdpOption::SourceLinkLayerAddress(address) | NdpOption::TargetLinkLayerAddress(address) => {
                 match address {
-                    LinkLayerAddress::Ethernet(_) => 6,
+                    LinkLayerAddress::Ethernet(_) => MAC_LEN,
                     LinkLayerAddress::Other(bytes) => bytes.len().min(MAX_OPTION_CONTENT_LEN),
                 }
             }
@@ -174,7 +194,7 @@ impl<'a> NdpOption<'a> {
                 REDIRECTED_HEADER_RESERVED_LEN
                     + packet.len().min(MAX_OPTION_CONTENT_LEN - REDIRECTED_HEADER_RESERVED_LEN)
             }
-            NdpOption::Mtu(_) => 6,
+            NdpOption::Mtu(_) => size_of::<MtuWire>(),
             NdpOption::RecursiveDnsServer { servers, .. } => {
                 RDNSS_FIXED_LEN + Self::server_count(servers) * ADDR_LEN
             }
@@ -219,15 +239,9 @@ impl<'a> NdpOption<'a> {
                     put_bytes(dst, packet);
                 }
             }
-            NdpOption::Mtu(mtu) => {
-                if let Some(dst) = content.get_mut(2..) {
-                    put_bytes(dst, &mtu.to_be_bytes());
-                }
-            }
+            NdpOption::Mtu(mtu) => put(content, &MtuWire { reserved: U16::ZERO, mtu: U32::new(*mtu) }),
             NdpOption::RecursiveDnsServer { lifetime, servers } => {
-                if let Some(dst) = content.get_mut(2..) {
-                    put_bytes(dst, &lifetime.to_be_bytes());
-                }
+                put(content, &RdnssWire { reserved: U16::ZERO, lifetime: U32::new(*lifetime) });
                 if let Some(dst) = content.get_mut(RDNSS_FIXED_LEN..) {
                     servers.write(dst, Self::server_count(servers));
                 }
@@ -261,20 +275,19 @@ impl<'a> NdpOption<'a> {
                 NdpOption::RedirectedHeader(content.get(REDIRECTED_HEADER_RESERVED_LEN..).unwrap_or(&[]))
             }
             MTU => {
-                // RFC 4861 §4.6.4: Length 1: 16 reserved bits, then the MTU.
-                let [_, _, m0, m1, m2, m3] =
-                    <[u8; 6]>::try_from(content).map_err(|_| ParseErrorKind::Option("MTU length not 1"))?;
-                NdpOption::Mtu(u32::from_be_bytes([m0, m1, m2, m3]))
+                // RFC 4861 §4.6.4: Length 1.
+                let wire = MtuWire::ref_from_bytes(content)
+                    .map_err(|_| ParseErrorKind::Option("MTU length not 1"))?;
+                NdpOption::Mtu(wire.mtu.get())
             }
             RECURSIVE_DNS_SERVER => {
                 // RFC 8106 §5.1: Length 3 for one address, 2 more for each further one.
-                let (fixed, servers) = content
-                    .split_first_chunk::<RDNSS_FIXED_LEN>()
+                let (wire, servers) = RdnssWire::ref_from_prefix(content)
+                    .ok()
                     .filter(|(_, servers)| !servers.is_empty() && servers.len() % ADDR_LEN == 0)
                     .ok_or(ParseErrorKind::Option("RDNSS length not 3 + 2n"))?;
-                let [_, _, l0, l1, l2, l3] = *fixed;
                 NdpOption::RecursiveDnsServer {
-                    lifetime: u32::from_be_bytes([l0, l1, l2, l3]),
+                    lifetime: wire.lifetime.get(),
                     servers: AddrList::from_wire(servers),
                 }
             }
@@ -303,7 +316,7 @@ impl<'a> NdpOption<'a> {
 
 impl<'a> LinkLayerAddress<'a> {
     fn decode(content: &'a [u8]) -> Self {
-        match <[u8; 6]>::try_from(content) {
+        match <[u8; MAC_LEN]>::try_from(content) {
             Ok(mac) => LinkLayerAddress::Ethernet(Mac::new(mac)),
             Err(_) => LinkLayerAddress::Other(content),
         }
