@@ -1,1 +1,0 @@
-//! Placeholder while this format is written.
