@@ -22,7 +22,8 @@ mod serialize;
 mod view;
 
 pub use serialize::{
-    EmptyBody, InPlace, Nested, PacketBuilder, PacketConstraints, SerializeError, SerializeTarget, Serializer,
+    header_mut, EmptyBody, InPlace, Nested, PacketBuilder, PacketConstraints, SerializeError,
+    SerializeTarget, Serializer,
 };
 pub use view::{PacketBytes, ParsablePacket, ParseMetadata, ParseView};
 
@@ -186,6 +187,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Buf<B> {
     /// Wraps the body in one more layer: pads the body to the builder's minimum body length
     /// (in tailroom), then writes the header into headroom and the footer into tailroom. On
     /// success the body is the whole new packet; on failure nothing changed.
+    #[inline]
     pub fn encapsulate<P: PacketBuilder + ?Sized>(&mut self, builder: &P) -> Result<(), SerializeError> {
         let c = builder.constraints();
         let body_len = self.len();
@@ -207,7 +209,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Buf<B> {
         let bytes = &mut self.storage.as_mut()[start..end];
         let (header, rest) = bytes.split_at_mut(c.header_len);
         let (body, footer) = rest.split_at_mut(body_len + padding);
-        body[body_len..].fill(0);
+        if padding > 0 {
+            body[body_len..].fill(0);
+        }
         builder.serialize(&mut SerializeTarget { header, footer }, body);
         self.body = start..end;
         Ok(())

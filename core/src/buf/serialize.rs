@@ -4,6 +4,8 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use zerocopy::{FromBytes, IntoBytes, KnownLayout, Unaligned};
+
 use super::Buf;
 
 /// What one layer needs around the body it wraps.
@@ -33,6 +35,22 @@ pub struct SerializeTarget<'a> {
     pub header: &'a mut [u8],
     /// Exactly `footer_len` bytes, immediately after the body.
     pub footer: &'a mut [u8],
+}
+
+/// The front of `bytes` as a header of type `H`, for a builder to fill in place.
+///
+/// Assigning a whole header value through it lets the compiler store each field straight
+/// into the packet; building the header on the stack and copying its bytes out instead
+/// costs a store-forwarding stall per layer on the send path.
+///
+/// # Panics
+/// If `bytes` is shorter than `H`: a builder whose constraints reserve less header room than
+/// it writes.
+pub fn header_mut<H: FromBytes + IntoBytes + KnownLayout + Unaligned>(bytes: &mut [u8]) -> &mut H {
+    match H::mut_from_prefix(bytes) {
+        Ok((header, _)) => header,
+        Err(_) => panic!("header room smaller than the {}-byte header", core::mem::size_of::<H>()),
+    }
 }
 
 /// One protocol layer's header (and footer), written around a finished body.
@@ -159,6 +177,7 @@ impl<I: Serializer, O: PacketBuilder> Serializer for Nested<I, O> {
         c.header_len + self.inner.len().max(c.min_body_len) + c.footer_len
     }
 
+    #[inline]
     fn serialize_into<B: AsRef<[u8]> + AsMut<[u8]>>(&self, buf: &mut Buf<B>) -> Result<(), SerializeError> {
         self.inner.serialize_into(buf)?;
         buf.encapsulate(&self.outer)

@@ -12,7 +12,8 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Ref, Unaligned};
 use super::{EtherType, Layer, ParseError, ParseErrorKind};
 use crate::addr::{Ipv4Addr, Mac};
 use crate::buf::{
-    PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView, SerializeTarget,
+    header_mut, PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView,
+    SerializeTarget,
 };
 
 /// Length of an Ethernet/IPv4 ARP packet: 8 bytes of fixed header and 20 of addresses.
@@ -210,14 +211,14 @@ impl PacketBuilder for ArpBuilder {
             plen: PLEN_IPV4,
             op: U16::new(self.op.code()),
         };
-        fixed.copy_from_slice(f.as_bytes());
+        *header_mut(fixed) = f;
         let a = EthernetIpv4Addrs {
             sender_mac: self.sender_mac.bytes(),
             sender_ip: self.sender_ip.bytes(),
             target_mac: self.target_mac.bytes(),
             target_ip: self.target_ip.bytes(),
         };
-        addrs.copy_from_slice(a.as_bytes());
+        *header_mut(addrs) = a;
     }
 }
 

@@ -21,6 +21,10 @@ impl Checksum {
     }
 
     /// Adds `bytes` to the sum.
+    ///
+    /// Inlined so the many short, fixed-length runs of a header (addresses, the pseudo-header)
+    /// compile to a few additions; long runs go through [`Self::add_long`].
+    #[inline]
     pub fn add_bytes(&mut self, mut bytes: &[u8]) {
         if let Some(first) = self.trailing.take() {
             match bytes.split_first() {
@@ -34,7 +38,42 @@ impl Checksum {
                 }
             }
         }
+        if bytes.len() >= 64 {
+            self.add_long(bytes);
+        } else {
+            self.add_short(bytes);
+        }
+    }
+
+    /// Sums eight bytes per step (as two native-endian 32-bit words), then the tail.
+    #[inline]
+    fn add_short(&mut self, bytes: &[u8]) {
         let mut acc = self.sum;
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let v =
+                u64::from_ne_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+            acc += (v & 0xffff_ffff) + (v >> 32);
+        }
+        let mut rest = words.remainder();
+        if let Some((quad, tail)) = rest.split_first_chunk::<4>() {
+            acc += u64::from(u32::from_ne_bytes(*quad));
+            rest = tail;
+        }
+        if let Some((pair, tail)) = rest.split_first_chunk::<2>() {
+            acc += u64::from(u16::from_ne_bytes(*pair));
+            rest = tail;
+        }
+        if let [last] = rest {
+            self.trailing = Some(*last);
+        }
+        // Keep the accumulator far from overflow across any number of calls.
+        self.sum = (acc & 0xffff_ffff) + (acc >> 32);
+    }
+
+    /// Sums a long run 32 bytes per step, a shape the compiler vectorizes.
+    fn add_long(&mut self, bytes: &[u8]) {
+        let mut acc = 0u64;
         let mut wide = bytes.chunks_exact(32);
         for chunk in &mut wide {
             for word in chunk.chunks_exact(8) {
@@ -42,23 +81,18 @@ impl Checksum {
                 acc += (v & 0xffff_ffff) + (v >> 32);
             }
         }
-        let mut narrow = wide.remainder().chunks_exact(2);
-        for pair in &mut narrow {
-            acc += u64::from(u16::from_ne_bytes([pair[0], pair[1]]));
-        }
-        if let [last] = narrow.remainder() {
-            self.trailing = Some(*last);
-        }
-        // Keep the accumulator far from overflow across any number of calls.
-        self.sum = (acc & 0xffff_ffff) + (acc >> 32);
+        self.sum += (acc & 0xffff_ffff) + (acc >> 32);
+        self.add_short(wide.remainder());
     }
 
     /// Adds a 16-bit field given as a host value (it is summed in network byte order).
+    #[inline]
     pub fn add_u16(&mut self, value: u16) {
         self.add_bytes(&value.to_be_bytes());
     }
 
     /// Adds a 32-bit field given as a host value (it is summed in network byte order).
+    #[inline]
     pub fn add_u32(&mut self, value: u32) {
         self.add_bytes(&value.to_be_bytes());
     }
@@ -66,6 +100,7 @@ impl Checksum {
     /// The checksum: the one's complement of the folded sum, as the host value of the 16-bit
     /// field (store it with `to_be_bytes`). Over data that includes a correct checksum field
     /// the result is 0.
+    #[inline]
     pub fn checksum(&self) -> u16 {
         let mut sum = self.sum;
         if let Some(last) = self.trailing {

@@ -9,7 +9,8 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Ref, Unaligned};
 use super::{EtherType, Layer, ParseError, ParseErrorKind};
 use crate::addr::Mac;
 use crate::buf::{
-    PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView, SerializeTarget,
+    header_mut, PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView,
+    SerializeTarget,
 };
 
 /// Length of the untagged header.
@@ -177,12 +178,14 @@ impl PacketBuilder for EthernetBuilder {
     fn serialize(&self, target: &mut SerializeTarget<'_>, _body: &[u8]) {
         let (header, tag) = target.header.split_at_mut(HEADER_LEN);
         let first_type = self.vlan.map_or(self.ethertype, |v| v.tpid);
-        let h = Header { dst: self.dst.bytes(), src: self.src.bytes(), ethertype: U16::new(first_type.0) };
-        header.copy_from_slice(h.as_bytes());
+        // Field by field: a whole-struct value would be assembled from the 6-byte MACs on the
+        // stack and reloaded with overlapping wider loads, stalling store forwarding.
+        let h = header_mut::<Header>(header);
+        h.dst = self.dst.bytes();
+        h.src = self.src.bytes();
+        h.ethertype = U16::new(first_type.0);
         if let Some(vlan) = self.vlan {
-            tag.copy_from_slice(
-                Tag { tci: U16::new(vlan.tci()), ethertype: U16::new(self.ethertype.0) }.as_bytes(),
-            );
+            *header_mut(tag) = Tag { tci: U16::new(vlan.tci()), ethertype: U16::new(self.ethertype.0) };
         }
     }
 }

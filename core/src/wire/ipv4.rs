@@ -19,7 +19,8 @@ use super::checksum::{self, Checksum};
 use super::{IpProto, Layer, ParameterProblemCode, ParseError, ParseErrorKind, ProblemAction};
 use crate::addr::{Ip, Ipv4, Ipv4Addr};
 use crate::buf::{
-    PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView, SerializeTarget,
+    header_mut, PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView,
+    SerializeTarget,
 };
 
 /// Length of the header without options (IHL 5).
@@ -740,7 +741,7 @@ impl PacketBuilder for Ipv4Builder<'_> {
         sum.add_bytes(header.as_bytes());
         sum.add_bytes(options);
         header.checksum = U16::new(sum.checksum());
-        fixed.copy_from_slice(header.as_bytes());
+        *header_mut(fixed) = header;
     }
 }
 

@@ -194,6 +194,7 @@ impl EtherType {
 /// RFC 8200 §8.1): both addresses, the protocol and the upper-layer length. The IPv4 form
 /// (16-bit length) and the IPv6 form (32-bit length) sum identically for lengths that fit
 /// 16 bits, so one function serves both versions.
+#[inline]
 pub fn pseudo_header_checksum<A: crate::addr::IpAddress>(
     src: A,
     dst: A,

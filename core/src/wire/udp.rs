@@ -22,7 +22,8 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Ref, Unaligned};
 use super::{pseudo_header_checksum, IpProto, Layer, ParseError, ParseErrorKind};
 use crate::addr::{Ip, IpAddress, IpVersion, Ipv4Addr};
 use crate::buf::{
-    PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView, SerializeTarget,
+    header_mut, PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView,
+    SerializeTarget,
 };
 
 /// Length of the UDP header.
@@ -229,7 +230,7 @@ impl<A: IpAddress> PacketBuilder for UdpBuilder<A> {
             UdpChecksum::Omitted => 0,
         };
         header.checksum = U16::new(checksum);
-        target.header.copy_from_slice(header.as_bytes());
+        *header_mut(&mut target.header[..]) = header;
     }
 }
 

@@ -11,7 +11,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Ref, Unaligned};
 
 use super::{IcmpIpExt, IcmpMessageFields};
 use crate::addr::{IpAddress, Ipv4Addr, Ipv6Addr};
-use crate::buf::{PacketBytes, ParseView};
+use crate::buf::{header_mut, PacketBytes, ParseView};
 use crate::wire::checksum::Checksum;
 use crate::wire::{Layer, ParseError, ParseErrorKind};
 
@@ -142,7 +142,7 @@ pub(in crate::wire) fn write_message(
         checksum: U16::ZERO,
         rest_of_header: raw.rest_of_header,
     };
-    fixed.copy_from_slice(wire.as_bytes());
+    *header_mut(fixed) = wire;
     write_fields(fields);
     sum.add_bytes(header);
     sum.add_bytes(body);

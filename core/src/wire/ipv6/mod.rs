@@ -27,7 +27,8 @@ use super::ipv4::{ds_octet, split_ds_octet, Dscp, Ecn, IpPacket};
 use super::{IpProto, Layer, ParseError, ParseErrorKind};
 use crate::addr::{Ipv6, Ipv6Addr};
 use crate::buf::{
-    PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView, SerializeTarget,
+    header_mut, PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView,
+    SerializeTarget,
 };
 
 /// Length of the fixed header (RFC 8200 §3).
@@ -382,7 +383,7 @@ impl PacketBuilder for Ipv6Builder<'_> {
             src: self.src.bytes(),
             dst: self.dst.bytes(),
         };
-        fixed.copy_from_slice(header.as_bytes());
+        *header_mut(fixed) = header;
     }
 }
 

@@ -48,7 +48,8 @@ use self::options::OptionBytes;
 use super::{pseudo_header_checksum, IpProto, Layer, ParseError, ParseErrorKind};
 use crate::addr::{Ip, IpAddress, IpVersion};
 use crate::buf::{
-    PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView, SerializeTarget,
+    header_mut, PacketBuilder, PacketBytes, PacketConstraints, ParsablePacket, ParseMetadata, ParseView,
+    SerializeTarget,
 };
 
 /// Length of the fixed header (data offset 5).
@@ -439,7 +440,7 @@ impl<A: IpAddress> PacketBuilder for TcpBuilder<A> {
         };
         header.checksum = U16::new(checksum);
         let (fixed, options) = target.header.split_at_mut(HEADER_LEN);
-        fixed.copy_from_slice(header.as_bytes());
+        *header_mut(fixed) = header;
         options.copy_from_slice(self.option_bytes.as_slice());
     }
 }
