@@ -8,10 +8,16 @@
 use std::num::NonZeroU16;
 use std::process::Command;
 
-use netstack_core::addr::{Ipv4Addr, Ipv6Addr, Mac};
+use netstack_core::addr::{Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac};
 use netstack_core::buf::{EmptyBody, Serializer};
 use netstack_core::wire::arp::ArpBuilder;
 use netstack_core::wire::ethernet::{EthernetBuilder, VlanTag};
+use netstack_core::wire::icmp::group::{GroupRecord, GroupRecordType, GroupRecords};
+use netstack_core::wire::icmp::mld::Mldv2Report;
+use netstack_core::wire::icmp::ndp::{LinkLayerAddress, NdpOption, NdpOptions, NeighborSolicitation};
+use netstack_core::wire::icmp::v4::{Icmpv4DestUnreachable, Icmpv4DestUnreachableCode};
+use netstack_core::wire::icmp::{AddrList, EchoRequest, IcmpBuilder, Icmpv6PseudoHeader};
+use netstack_core::wire::igmp::{IgmpBuilder, MembershipReportV3};
 use netstack_core::wire::ipv4::{Ipv4Builder, Ipv4Options};
 use netstack_core::wire::ipv6::{ExtHeaderChain, FragmentHeader, Ipv6Builder};
 use netstack_core::wire::tcp::{SackBlock, SackBlocks, TcpBuilder, TcpFlags, TcpOptions, TcpTimestamp};
@@ -64,7 +70,125 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
     let ra = Ipv4Options::ROUTER_ALERT;
     let fragment = FragmentHeader { offset: Default::default(), more_fragments: true, id: 0x1234_5678 };
 
+    let v6_pseudo = Icmpv6PseudoHeader { src: V6_A, dst: V6_B };
+    let solicited = V6_B.to_solicited_node();
+    let ns_options = [NdpOption::SourceLinkLayerAddress(LinkLayerAddress::Ethernet(MAC_A))];
+    let neighbor_solicitation = NeighborSolicitation { target: V6_B, options: NdpOptions::new(&ns_options) };
+    let sources = [V6_A];
+    let mld_records = [
+        GroupRecord {
+            record_type: GroupRecordType::ChangeToExclude,
+            multicast_address: solicited,
+            sources: AddrList::new(&[]),
+        },
+        GroupRecord {
+            record_type: GroupRecordType::AllowNewSources,
+            multicast_address: Ipv6Addr::from_segments([0xff0e, 0, 0, 0, 0, 0, 0, 0x42]),
+            sources: AddrList::new(&sources),
+        },
+    ];
+    let igmp_group = Ipv4Addr::new([232, 1, 2, 3]);
+    let igmp_sources = [V4_A];
+    let igmp_records = [GroupRecord {
+        record_type: GroupRecordType::ModeIsInclude,
+        multicast_address: igmp_group,
+        sources: AddrList::new(&igmp_sources),
+    }];
+    // An ICMP error quotes the start of the datagram that caused it (RFC 792).
+    let quoted = bytes(
+        (&payload[..8])
+            .encapsulate(UdpBuilder::new(V4_B, V4_A, 40001, port(9)))
+            .encapsulate(Ipv4Builder::new(V4_B, V4_A, 64, IpProto::UDP)),
+    );
+
     vec![
+        (
+            "eth:ethertype:ip:icmp:data",
+            bytes(
+                (&payload[..])
+                    .encapsulate(IcmpBuilder::<Ipv4, _>::new((), EchoRequest { id: 7, seq: 1 }))
+                    .encapsulate(Ipv4Builder::new(V4_A, V4_B, 64, IpProto::ICMP))
+                    .encapsulate(eth(EtherType::IPV4)),
+            ),
+        ),
+        (
+            "eth:ethertype:ip:icmp:ip:udp:data",
+            bytes(
+                (&quoted[..])
+                    .encapsulate(IcmpBuilder::new(
+                        (),
+                        Icmpv4DestUnreachable {
+                            code: Icmpv4DestUnreachableCode::PortUnreachable,
+                            next_hop_mtu: 0,
+                        },
+                    ))
+                    .encapsulate(Ipv4Builder::new(V4_A, V4_B, 64, IpProto::ICMP))
+                    .encapsulate(eth(EtherType::IPV4)),
+            ),
+        ),
+        (
+            "eth:ethertype:ipv6:icmpv6:data",
+            bytes(
+                (&payload[..])
+                    .encapsulate(IcmpBuilder::<Ipv6, _>::new(v6_pseudo, EchoRequest { id: 7, seq: 1 }))
+                    .encapsulate(Ipv6Builder::new(V6_A, V6_B, 64, IpProto::ICMPV6))
+                    .encapsulate(eth(EtherType::IPV6)),
+            ),
+        ),
+        (
+            "eth:ethertype:ipv6:icmpv6",
+            bytes(
+                EmptyBody
+                    .encapsulate(IcmpBuilder::new(
+                        Icmpv6PseudoHeader { src: V6_A, dst: solicited },
+                        neighbor_solicitation,
+                    ))
+                    .encapsulate(Ipv6Builder::new(V6_A, solicited, 255, IpProto::ICMPV6))
+                    .encapsulate(EthernetBuilder::new(
+                        MAC_A,
+                        Mac::from_ipv6_multicast(solicited),
+                        EtherType::IPV6,
+                    )),
+            ),
+        ),
+        (
+            "eth:ethertype:ipv6:ipv6.hopopts:icmpv6",
+            bytes(
+                EmptyBody
+                    .encapsulate(IcmpBuilder::new(
+                        Icmpv6PseudoHeader { src: V6_A, dst: Ipv6Addr::ALL_MLDV2_ROUTERS },
+                        Mldv2Report { records: GroupRecords::new(&mld_records) },
+                    ))
+                    .encapsulate(Ipv6Builder {
+                        ext_headers: Some(ExtHeaderChain::HOP_BY_HOP_ROUTER_ALERT_MLD),
+                        ..Ipv6Builder::new(V6_A, Ipv6Addr::ALL_MLDV2_ROUTERS, 1, IpProto::ICMPV6)
+                    })
+                    .encapsulate(EthernetBuilder::new(
+                        MAC_A,
+                        Mac::from_ipv6_multicast(Ipv6Addr::ALL_MLDV2_ROUTERS),
+                        EtherType::IPV6,
+                    )),
+            ),
+        ),
+        (
+            // tshark nests the IGMPv3 report under a second igmp layer.
+            "eth:ethertype:ip:igmp:igmp",
+            bytes(
+                EmptyBody
+                    .encapsulate(IgmpBuilder::new(MembershipReportV3 {
+                        records: GroupRecords::new(&igmp_records),
+                    }))
+                    .encapsulate(Ipv4Builder {
+                        options: Ipv4Options::ROUTER_ALERT,
+                        ..Ipv4Builder::new(V4_A, Ipv4Addr::IGMPV3_ROUTERS, 1, IpProto::IGMP)
+                    })
+                    .encapsulate(EthernetBuilder::new(
+                        MAC_A,
+                        Mac::from_ipv4_multicast(Ipv4Addr::IGMPV3_ROUTERS),
+                        EtherType::IPV4,
+                    )),
+            ),
+        ),
         (
             "eth:ethertype:arp",
             bytes(
@@ -227,12 +351,49 @@ fn tshark_dissects_every_packet_we_build() {
         &[
             "-Y",
             "_ws.malformed || _ws.expert.severity >= \"error\" || ip.checksum.status == \"Bad\" \
-             || udp.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\"",
+             || udp.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\" \
+             || icmp.checksum.status == \"Bad\" || icmpv6.checksum.status == \"Bad\" \
+             || igmp.checksum.status == \"Bad\"",
         ],
     );
     assert!(problems.is_empty(), "tshark found problems:\n{problems}");
-    let good = tshark(&file, &["-Y", "udp.checksum.status == \"Good\" || tcp.checksum.status == \"Good\""]);
+    let good = tshark(
+        &file,
+        &["-Y", "!icmp && (udp.checksum.status == \"Good\" || tcp.checksum.status == \"Good\")"],
+    );
     assert_eq!(good.lines().count(), 6, "every complete UDP and TCP checksum was verified good:\n{good}");
+    let icmp_good = tshark(
+        &file,
+        &["-Y", "icmp.checksum.status == \"Good\" || icmpv6.checksum.status == \"Good\" || igmp.checksum.status == \"Good\""],
+    );
+    assert_eq!(
+        icmp_good.lines().count(),
+        6,
+        "every ICMP, ICMPv6 and IGMP checksum was verified good:\n{icmp_good}"
+    );
+    let decoded = tshark(
+        &file,
+        &[
+            "-Y",
+            "icmpv6 || igmp",
+            "-T",
+            "fields",
+            "-e",
+            "icmpv6.type",
+            "-e",
+            "icmpv6.nd.ns.target_address",
+            "-e",
+            "icmpv6.mldr.nb_mcast_records",
+            "-e",
+            "igmp.version",
+            "-e",
+            "igmp.num_grp_recs",
+        ],
+    );
+    let rows: Vec<Vec<&str>> = decoded.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows[1][..2], ["135", "2001:db8::2"], "neighbor solicitation: {decoded}");
+    assert_eq!(rows[2][..3], ["143", "", "2"], "MLDv2 report with two records: {decoded}");
+    assert_eq!(rows[3][3..], ["3", "1"], "IGMPv3 report with one record: {decoded}");
 
     let options = tshark(
         &file,

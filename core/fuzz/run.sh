@@ -29,5 +29,6 @@ python3 seed_corpus.py ../tests/vectors corpus
 
 for t in "${targets[@]}"; do
   echo "== fuzz $t for ${seconds}s"
+  mkdir -p "corpus/$t"
   RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer address "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=2048
 done

@@ -36,14 +36,19 @@ def layers(frame: bytes):
         # Transport targets take a control byte (bit 0: IPv6) and the pseudo-header addresses.
         with_addresses = b"\x00" + payload[12:20] + upper
         target = {1: "icmpv4", 2: "igmp", 6: "tcp", 17: "udp"}.get(proto)
-        if target:
-            yield target, with_addresses if target in ("tcp", "udp") else upper
+        if target in ("tcp", "udp"):
+            yield target, with_addresses
+        elif target:
+            yield target, b"\x00" + upper
     elif ethertype == b"\x86\xdd" and len(payload) >= 40:
         yield "ipv6", payload
-        with_addresses = b"\x01" + payload[8:40] + payload[40:]
-        target = {6: "tcp", 17: "udp", 58: "icmpv6"}.get(payload[6])
+        next_header, upper = payload[6], payload[40:]
+        if next_header == 0 and len(upper) >= 8:
+            # Skip a Hop-by-Hop header (MLD reports carry one).
+            next_header, upper = upper[0], upper[(upper[1] + 1) * 8 :]
+        target = {6: "tcp", 17: "udp", 58: "icmpv6"}.get(next_header)
         if target:
-            yield target, with_addresses
+            yield target, b"\x01" + payload[8:40] + upper
 
 
 def main(vectors: str, corpus: str):

@@ -20,12 +20,15 @@ fn every_captured_frame_reserializes_byte_for_byte() {
         }
     }
     // Every frame was taken apart as deep as the stack parses: fragments to the IP layer,
-    // everything else to the transport header.
+    // everything else to the transport header, and every ICMP message (NDP and MLD included)
+    // decoded into its typed form.
     let expected = [
         (Layer::Ethernet, 1159),
         (Layer::Arp, 2),
         (Layer::Ipv4, 1111),
         (Layer::Ipv6, 46),
+        (Layer::Icmpv4, 15),
+        (Layer::Icmpv6, 33),
         (Layer::Tcp, 1083),
         (Layer::Udp, 8),
     ];

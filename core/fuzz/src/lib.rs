@@ -4,7 +4,8 @@
 //! the failure path is fuzzed too).
 
 use netstack_core::addr::{IpAddress, Ipv4Addr, Ipv6Addr};
-use netstack_core::testutil::reserialize::{reserialize_transport, Reserialized};
+use netstack_core::testutil::reserialize::{reserialize_icmpv6, reserialize_transport, Reserialized};
+use netstack_core::wire::icmp::Icmpv6PseudoHeader;
 use netstack_core::wire::checksum::checksum;
 use netstack_core::wire::{pseudo_header_checksum, IpProto, ParseError};
 
@@ -12,6 +13,8 @@ use netstack_core::wire::{pseudo_header_checksum, IpProto, ParseError};
 const USE_IPV6: u8 = 1;
 /// Input bit 1 of the control byte: keep the checksum the input carries.
 const KEEP_CHECKSUM: u8 = 2;
+/// Where ICMP and IGMP carry their checksum.
+pub const ICMP_CHECKSUM_OFFSET: usize = 2;
 
 /// Writes the RFC 1071 checksum of `message` (with the field zeroed) at `offset`, over the
 /// pseudo-header of `src` and `dst` when given.
@@ -75,4 +78,20 @@ pub fn transport_case(
         let result = reserialize_transport(proto, src, dst, &message);
         Some((message, result))
     }
+}
+
+/// Splits `data` into a control byte, two IPv6 addresses and an ICMPv6 message; fixes the
+/// message's checksum over the pseudo-header unless the control byte says not to; and runs
+/// the re-serialization oracle (typed NDP/MLD decoding included) over it.
+pub fn icmpv6_case(data: &[u8]) -> Option<(Vec<u8>, Result<Reserialized, ParseError>)> {
+    let (&control, rest) = data.split_first()?;
+    let (src, rest) = rest.split_first_chunk::<16>()?;
+    let (dst, message) = rest.split_first_chunk::<16>()?;
+    let pseudo = Icmpv6PseudoHeader { src: Ipv6Addr::new(*src), dst: Ipv6Addr::new(*dst) };
+    let mut message = message.to_vec();
+    if control & KEEP_CHECKSUM == 0 {
+        fix_checksum(&mut message, ICMP_CHECKSUM_OFFSET, Some((pseudo.src, pseudo.dst, IpProto::ICMPV6)));
+    }
+    let result = reserialize_icmpv6(pseudo, &message);
+    Some((message, result))
 }
