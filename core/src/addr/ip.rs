@@ -216,6 +216,13 @@ impl Ipv6Addr {
         Self([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, b[13], b[14], b[15]])
     }
 
+    /// Whether this is a solicited-node multicast address, ff02::1:ffXX:XXXX (RFC 4291
+    /// §2.7.1).
+    pub const fn is_solicited_node(&self) -> bool {
+        let b = self.0;
+        u128::from_be_bytes(b) >> 24 == 0xff02_0000_0000_0000_0000_0001_ff
+    }
+
     /// The IPv4 address inside an IPv4-mapped address ::ffff:a.b.c.d, if this is one.
     pub const fn to_ipv4_mapped(&self) -> Option<Ipv4Addr> {
         let b = self.0;
@@ -499,6 +506,9 @@ mod tests {
     fn rfc4291_2_7_1_solicited_node() {
         let a: Ipv6Addr = "2001:db8::abcd:1234:5678".parse().unwrap();
         assert_eq!(a.to_solicited_node().to_string(), "ff02::1:ff34:5678");
+        assert!(a.to_solicited_node().is_solicited_node());
+        assert!(!Ipv6Addr::ALL_NODES.is_solicited_node());
+        assert!(!"ff02::2:ff34:5678".parse::<Ipv6Addr>().unwrap().is_solicited_node());
     }
 
     #[test]

@@ -122,7 +122,8 @@ pub enum ParseErrorKind {
     },
 }
 
-/// The ICMP parameter-problem codes (ICMPv6 RFC 4443 §3.4; ICMPv4 uses only the pointer).
+/// The ICMP parameter-problem codes (ICMPv6 RFC 4443 §3.4, RFC 7112 §5; ICMPv4 uses only the
+/// pointer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParameterProblemCode {
     /// Code 0: erroneous header field.
@@ -131,6 +132,9 @@ pub enum ParameterProblemCode {
     UnrecognizedNextHeader,
     /// Code 2: unrecognized IPv6 option.
     UnrecognizedOption,
+    /// Code 3: a first fragment lacks part of the IPv6 header chain, upper-layer header
+    /// included (RFC 7112 §5).
+    IncompleteHeaderChain,
 }
 
 /// What to do with a packet that has a parameter problem; for unknown IPv6 options these

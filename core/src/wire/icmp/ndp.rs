@@ -684,10 +684,6 @@ fn addresses<const N: usize>(body: &[u8]) -> Result<([Ipv6Addr; N], &[u8]), Pars
 
 /// Whether `address` is a solicited-node multicast address ff02::1:ffXX:XXXX (RFC 4291
 /// §2.7.1): mapping it to its own solicited-node address changes nothing.
-fn is_solicited_node(address: &Ipv6Addr) -> bool {
-    address.to_solicited_node() == *address
-}
-
 fn has_source_link_layer_address(options: &NdpOptions<'_>) -> bool {
     options.iter().any(|option| matches!(option, NdpOption::SourceLinkLayerAddress(_)))
 }
@@ -746,7 +742,7 @@ pub(super) fn decode_neighbor_solicitation<'a>(
     if pseudo_header.src.is_unspecified() {
         // Duplicate address detection: sent to a solicited-node group, and without a
         // link-layer address, since the sender has no address to be reached at.
-        if !is_solicited_node(&pseudo_header.dst) {
+        if !pseudo_header.dst.is_solicited_node() {
             return Err(invalid("DAD solicitation not sent to the solicited-node address"));
         }
         if has_source_link_layer_address(&options) {

@@ -90,7 +90,7 @@ super::u8_enum! {
 }
 
 super::u8_enum! {
-    /// The code of a Parameter Problem message (RFC 4443 §3.4).
+    /// The code of a Parameter Problem message (RFC 4443 §3.4, RFC 7112 §5).
     pub enum Icmpv6ParameterProblemCode {
         /// 0: erroneous header field encountered.
         ErroneousHeaderField = 0,
@@ -98,6 +98,8 @@ super::u8_enum! {
         UnrecognizedNextHeader = 1,
         /// 2: unrecognized IPv6 option encountered.
         UnrecognizedOption = 2,
+        /// 3: IPv6 first fragment has incomplete IPv6 header chain.
+        IncompleteHeaderChain = 3,
     }
 }
 
@@ -110,6 +112,7 @@ impl From<ParameterProblemCode> for Icmpv6ParameterProblemCode {
                 Icmpv6ParameterProblemCode::UnrecognizedNextHeader
             }
             ParameterProblemCode::UnrecognizedOption => Icmpv6ParameterProblemCode::UnrecognizedOption,
+            ParameterProblemCode::IncompleteHeaderChain => Icmpv6ParameterProblemCode::IncompleteHeaderChain,
         }
     }
 }

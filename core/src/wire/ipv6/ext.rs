@@ -198,6 +198,13 @@ pub(super) struct FoundFragment {
     pub(super) reserved_clear: bool,
 }
 
+impl FoundFragment {
+    /// The first of a datagram's several fragments: offset 0, more to come.
+    fn is_first_of_several(&self) -> bool {
+        self.header.offset == FragmentOffset::ZERO && self.header.more_fragments
+    }
+}
+
 /// What walking a packet's extension headers found.
 #[derive(Debug)]
 pub(super) struct Chain {
@@ -384,7 +391,16 @@ pub(super) fn walk_chain(first: IpProto, payload: &[u8]) -> Result<Chain, ParseE
         }
         walk.enter_header(MAX_EXT_HEADERS)?;
         let at = FIXED_HEADER_LEN + pos;
-        let checked = walk.header(kind, payload.get(pos..).unwrap_or_default(), at)?;
+        let checked = walk.header(kind, payload.get(pos..).unwrap_or_default(), at).map_err(|e| {
+            // RFC 7112 §5: a first fragment must hold the whole header chain.
+            if fragment.is_some_and(|f: FoundFragment| f.is_first_of_several())
+                && e.kind == ParseErrorKind::Truncated
+            {
+                incomplete_header_chain()
+            } else {
+                e
+            }
+        })?;
         let start = pos;
         pos += checked.len;
         next = checked.next;
@@ -402,7 +418,36 @@ pub(super) fn walk_chain(first: IpProto, payload: &[u8]) -> Result<Chain, ParseE
             }
         }
     }
+    // RFC 7112 §5: ... and the upper-layer header, as far as its fixed part goes.
+    if fragment.is_some_and(|f| f.is_first_of_several())
+        && payload.len().saturating_sub(pos) < min_upper_layer_header_len(next)
+    {
+        return Err(incomplete_header_chain());
+    }
     Ok(Chain { len: pos, proto: next, fragment, router_alert: walk.router_alert })
+}
+
+/// The fixed part of an upper-layer header a first fragment must carry (RFC 7112 §5); 0 for
+/// protocols whose headers this stack does not know.
+fn min_upper_layer_header_len(proto: IpProto) -> usize {
+    match proto {
+        IpProto::TCP => 20,
+        IpProto::UDP => 8,
+        IpProto::ICMPV6 => 4,
+        _ => 0,
+    }
+}
+
+/// RFC 7112 §5: discard, and answer with a Parameter Problem code 3 whose pointer is 0.
+fn incomplete_header_chain() -> ParseError {
+    ParseError::new(
+        Layer::Ipv6,
+        ParseErrorKind::ParameterProblem {
+            pointer: 0,
+            code: ParameterProblemCode::IncompleteHeaderChain,
+            action: ProblemAction::DiscardAndSendIcmp,
+        },
+    )
 }
 
 /// Extension headers a builder writes as given: one or more Hop-by-Hop (first only),

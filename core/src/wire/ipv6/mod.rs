@@ -442,6 +442,35 @@ mod tests {
         problem(pointer, ParameterProblemCode::ErroneousHeaderField, ProblemAction::DiscardAndSendIcmp)
     }
 
+    #[test]
+    fn rfc7112_5_first_fragment_must_hold_the_whole_header_chain() {
+        let incomplete =
+            problem(0, ParameterProblemCode::IncompleteHeaderChain, ProblemAction::DiscardAndSendIcmp);
+        // Fragment header: Next Header, reserved, offset 0 with M set, identification.
+        let first_of = |next: IpProto| [next.0, 0, 0, 1, 0, 0, 0, 9];
+        // A TCP header needs 20 bytes; this first fragment carries 16.
+        let short_tcp = packet_with(IpProto::FRAGMENT, &first_of(IpProto::TCP), &[0; 16]);
+        assert_eq!(kind_of(&short_tcp), incomplete);
+        // A Destination Options header claiming 16 bytes, cut after 8 by the fragment's end.
+        let short_options = packet_with(
+            IpProto::FRAGMENT,
+            &first_of(IpProto::DESTINATION_OPTIONS),
+            &[17, 1, 1, 4, 0, 0, 0, 0],
+        );
+        assert_eq!(kind_of(&short_options), incomplete);
+        // Enough of the upper-layer header parses.
+        assert!(Ipv6Packet::parse_bytes(
+            &packet_with(IpProto::FRAGMENT, &first_of(IpProto::TCP), &[0; 24])[..],
+            ()
+        )
+        .is_ok());
+        // Later fragments, and an atomic fragment (RFC 6946), carry no such obligation.
+        let later = [IpProto::TCP.0, 0, 0, 0x11, 0, 0, 0, 9];
+        assert!(Ipv6Packet::parse_bytes(&packet_with(IpProto::FRAGMENT, &later, &[0; 8])[..], ()).is_ok());
+        let atomic = [IpProto::TCP.0, 0, 0, 0, 0, 0, 0, 9];
+        assert!(Ipv6Packet::parse_bytes(&packet_with(IpProto::FRAGMENT, &atomic, &[0; 4])[..], ()).is_ok());
+    }
+
     /// A one-header options chain (8 bytes) holding option `kind` with four data bytes.
     fn options_header(next: IpProto, kind: u8) -> [u8; 8] {
         [next.0, 0, kind, 4, 0, 0, 0, 0]
