@@ -220,7 +220,7 @@ impl Ipv6Addr {
     /// §2.7.1).
     pub const fn is_solicited_node(&self) -> bool {
         let b = self.0;
-        u128::from_be_bytes(b) >> 24 == 0xff02_0000_0000_0000_0000_0001_ff
+        u128::from_be_bytes(b) >> 24 == 0x00ff_0200_0000_0000_0000_0000_01ff
     }
 
     /// The IPv4 address inside an IPv4-mapped address ::ffff:a.b.c.d, if this is one.
