@@ -4,15 +4,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use netstack_core::testutil::reserialize::reserialize_igmp;
-use netstack_core_fuzz::{fix_plain_checksum, ICMP_CHECKSUM_OFFSET};
+use netstack_core_fuzz::plain_checksum_case;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, message)) = data.split_first() else { return };
-    let mut message = message.to_vec();
-    if control & 1 == 0 {
-        fix_plain_checksum(&mut message, ICMP_CHECKSUM_OFFSET);
-    }
-    if let Ok(again) = reserialize_igmp(&message) {
+    if let Some((message, Ok(again))) = plain_checksum_case(data, reserialize_igmp) {
         assert_eq!(again.bytes, message);
     }
 });

@@ -5,8 +5,8 @@
 
 use netstack_core::addr::{IpAddress, Ipv4Addr, Ipv6Addr};
 use netstack_core::testutil::reserialize::{reserialize_icmpv6, reserialize_transport, Reserialized};
-use netstack_core::wire::icmp::Icmpv6PseudoHeader;
 use netstack_core::wire::checksum::checksum;
+use netstack_core::wire::icmp::Icmpv6PseudoHeader;
 use netstack_core::wire::{pseudo_header_checksum, IpProto, ParseError};
 
 /// Input bit 0 of the control byte: IPv6 addresses instead of IPv4.
@@ -14,7 +14,7 @@ const USE_IPV6: u8 = 1;
 /// Input bit 1 of the control byte: keep the checksum the input carries.
 const KEEP_CHECKSUM: u8 = 2;
 /// Where ICMP and IGMP carry their checksum.
-pub const ICMP_CHECKSUM_OFFSET: usize = 2;
+const ICMP_CHECKSUM_OFFSET: usize = 2;
 
 /// Writes the RFC 1071 checksum of `message` (with the field zeroed) at `offset`, over the
 /// pseudo-header of `src` and `dst` when given.
@@ -42,11 +42,6 @@ pub fn fix_ipv4_header_checksum(packet: &mut [u8]) {
     }
 }
 
-/// Fixes the checksum of a message whose checksum covers only itself (ICMPv4, IGMP).
-pub fn fix_plain_checksum(message: &mut [u8], offset: usize) {
-    fix_checksum::<Ipv4Addr>(message, offset, None);
-}
-
 /// Splits `data` into a control byte, two addresses and a message; fixes the message's
 /// checksum at `checksum_offset` over the pseudo-header unless the control byte says not to;
 /// and runs the re-serialization oracle for `proto` over it. Returns the message and what
@@ -58,26 +53,29 @@ pub fn transport_case(
 ) -> Option<(Vec<u8>, Result<Reserialized, ParseError>)> {
     let (&control, rest) = data.split_first()?;
     if control & USE_IPV6 != 0 {
-        let (src, rest) = rest.split_first_chunk::<16>()?;
-        let (dst, message) = rest.split_first_chunk::<16>()?;
-        let (src, dst) = (Ipv6Addr::new(*src), Ipv6Addr::new(*dst));
-        let mut message = message.to_vec();
-        if control & KEEP_CHECKSUM == 0 {
-            fix_checksum(&mut message, checksum_offset, Some((src, dst, proto)));
-        }
-        let result = reserialize_transport(proto, src, dst, &message);
-        Some((message, result))
+        addressed_case(control, rest, Ipv6Addr::new, proto, checksum_offset)
     } else {
-        let (src, rest) = rest.split_first_chunk::<4>()?;
-        let (dst, message) = rest.split_first_chunk::<4>()?;
-        let (src, dst) = (Ipv4Addr::new(*src), Ipv4Addr::new(*dst));
-        let mut message = message.to_vec();
-        if control & KEEP_CHECKSUM == 0 {
-            fix_checksum(&mut message, checksum_offset, Some((src, dst, proto)));
-        }
-        let result = reserialize_transport(proto, src, dst, &message);
-        Some((message, result))
+        addressed_case(control, rest, Ipv4Addr::new, proto, checksum_offset)
     }
+}
+
+/// [`transport_case`] once the IP version is known: `N`-byte addresses made by `addr`.
+fn addressed_case<A: IpAddress, const N: usize>(
+    control: u8,
+    rest: &[u8],
+    addr: fn([u8; N]) -> A,
+    proto: IpProto,
+    checksum_offset: usize,
+) -> Option<(Vec<u8>, Result<Reserialized, ParseError>)> {
+    let (src, rest) = rest.split_first_chunk::<N>()?;
+    let (dst, message) = rest.split_first_chunk::<N>()?;
+    let (src, dst) = (addr(*src), addr(*dst));
+    let mut message = message.to_vec();
+    if control & KEEP_CHECKSUM == 0 {
+        fix_checksum(&mut message, checksum_offset, Some((src, dst, proto)));
+    }
+    let result = reserialize_transport(proto, src, dst, &message);
+    Some((message, result))
 }
 
 /// Splits `data` into a control byte, two IPv6 addresses and an ICMPv6 message; fixes the
@@ -93,5 +91,21 @@ pub fn icmpv6_case(data: &[u8]) -> Option<(Vec<u8>, Result<Reserialized, ParseEr
         fix_checksum(&mut message, ICMP_CHECKSUM_OFFSET, Some((pseudo.src, pseudo.dst, IpProto::ICMPV6)));
     }
     let result = reserialize_icmpv6(pseudo, &message);
+    Some((message, result))
+}
+
+/// Splits `data` into a control byte and a message whose checksum covers only itself (ICMPv4,
+/// IGMP); fixes the checksum unless the control byte's low bit says not to; and runs
+/// `oracle` over it. Returns the message and what the oracle made of it.
+pub fn plain_checksum_case(
+    data: &[u8],
+    oracle: impl FnOnce(&[u8]) -> Result<Reserialized, ParseError>,
+) -> Option<(Vec<u8>, Result<Reserialized, ParseError>)> {
+    let (&control, message) = data.split_first()?;
+    let mut message = message.to_vec();
+    if control & 1 == 0 {
+        fix_checksum::<Ipv4Addr>(&mut message, ICMP_CHECKSUM_OFFSET, None);
+    }
+    let result = oracle(&message);
     Some((message, result))
 }

@@ -263,10 +263,10 @@ pub(super) fn decode_report_v2(header: RawHeader, body: &[u8]) -> Result<Icmpv6M
 #[cfg(test)]
 mod tests {
     use super::super::group::{GroupRecord, GroupRecordType};
-    use super::super::tests::fix_checksum;
-    use super::super::{IcmpBuilder, Icmpv6Packet};
+    use super::super::tests::{build_v6 as build, decode_v6 as decode, fix_checksum};
+    use super::super::IcmpBuilder;
     use super::*;
-    use crate::buf::{ParsablePacket, Serializer};
+    use crate::buf::Serializer;
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
@@ -291,22 +291,6 @@ mod tests {
 
     fn group(last: u8) -> Ipv6Addr {
         Ipv6Addr::new([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, last])
-    }
-
-    fn build<M: IcmpMessageFields<Ipv6>>(ph: Icmpv6PseudoHeader, message: M) -> Vec<u8> {
-        (&[][..])
-            .encapsulate(IcmpBuilder::<Ipv6, _>::new(ph, message))
-            .serialize_vec()
-            .unwrap()
-            .body()
-            .to_vec()
-    }
-
-    /// Checks the checksum, then decodes the message borrowing from `bytes` (not from a
-    /// packet local to this function).
-    fn decode(bytes: &[u8], ph: Icmpv6PseudoHeader) -> Result<Icmpv6Message<'_>, ParseError> {
-        let packet = Icmpv6Packet::parse_bytes(bytes, ph).unwrap();
-        super::super::v6::decode(packet.raw_header(), &bytes[HEADER_LEN..], &ph)
     }
 
     #[test]

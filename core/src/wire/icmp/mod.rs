@@ -288,6 +288,29 @@ mod tests {
 
     /// Sets the checksum of the message in `bytes` (at least 8 long) so that it parses: lets
     /// property tests reach the typed decoders with arbitrary contents.
+    /// The bytes of an ICMPv6 `message` with no body (NDP and MLD carry all in their fields).
+    pub(super) fn build_v6<M: IcmpMessageFields<Ipv6>>(
+        ph: Icmpv6PseudoHeader,
+        message: M,
+    ) -> alloc::vec::Vec<u8> {
+        (&[][..])
+            .encapsulate(IcmpBuilder::<Ipv6, _>::new(ph, message))
+            .serialize_vec()
+            .unwrap()
+            .body()
+            .to_vec()
+    }
+
+    /// Checks the checksum, then decodes the message borrowing from `bytes` (not from a
+    /// packet local to this function).
+    pub(super) fn decode_v6(
+        bytes: &[u8],
+        ph: Icmpv6PseudoHeader,
+    ) -> Result<v6::Icmpv6Message<'_>, ParseError> {
+        let packet = Icmpv6Packet::parse_bytes(bytes, ph).unwrap();
+        v6::decode(packet.raw_header(), &bytes[HEADER_LEN..], &ph)
+    }
+
     pub(super) fn fix_checksum<I: IcmpIpExt>(bytes: &mut [u8], pseudo_header: &I::PseudoHeader) {
         bytes[2..4].fill(0);
         let mut sum = I::checksum_seed(pseudo_header, bytes.len());

@@ -799,10 +799,8 @@ pub(super) fn decode_redirect<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::fix_checksum;
-    use super::super::{IcmpBuilder, Icmpv6Packet};
+    use super::super::tests::{build_v6 as build, decode_v6 as decode, fix_checksum};
     use super::*;
-    use crate::buf::{ParsablePacket, Serializer};
     use alloc::vec;
     use alloc::vec::Vec;
     use proptest::prelude::*;
@@ -843,22 +841,6 @@ mod tests {
         0x88, 0x00, 0x8a, 0x71, 0x60, 0x00, 0x00, 0x00, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02,
     ];
-
-    fn build<M: IcmpMessageFields<Ipv6>>(ph: Icmpv6PseudoHeader, message: M) -> Vec<u8> {
-        (&[][..])
-            .encapsulate(IcmpBuilder::<Ipv6, _>::new(ph, message))
-            .serialize_vec()
-            .unwrap()
-            .body()
-            .to_vec()
-    }
-
-    /// Checks the checksum, then decodes the message borrowing from `bytes` (not from a
-    /// packet local to this function).
-    fn decode(bytes: &[u8], ph: Icmpv6PseudoHeader) -> Result<Icmpv6Message<'_>, ParseError> {
-        let packet = Icmpv6Packet::parse_bytes(bytes, ph).unwrap();
-        super::super::v6::decode(packet.raw_header(), &bytes[HEADER_LEN..], &ph)
-    }
 
     /// Re-serializes a decoded NDP message through its typed repr.
     fn reserialize(message: Icmpv6Message<'_>, ph: Icmpv6PseudoHeader) -> Vec<u8> {

@@ -457,6 +457,7 @@ mod tests {
     use alloc::collections::BTreeMap;
     use alloc::vec;
     use alloc::vec::Vec;
+    use options::tests::arb_options;
     use proptest::prelude::*;
 
     const V4_A: Ipv4Addr = Ipv4Addr::new([192, 0, 2, 1]);
@@ -819,24 +820,6 @@ mod tests {
         assert!(fin_ack.contains(TcpFlags::ACK) && !fin_ack.contains(TcpFlags::SYN | TcpFlags::ACK));
         assert!(fin_ack.intersects(TcpFlags::SYN | TcpFlags::FIN));
         assert_eq!(fin_ack & TcpFlags::FIN, TcpFlags::FIN);
-    }
-
-    fn arb_options() -> impl Strategy<Value = TcpOptions> {
-        let block = (any::<u32>(), any::<u32>()).prop_map(|(left, right)| SackBlock { left, right });
-        (
-            proptest::option::of(any::<u16>()),
-            proptest::option::of(any::<u8>()),
-            any::<bool>(),
-            proptest::option::of((any::<u32>(), any::<u32>())),
-            proptest::collection::vec(block, 0..=4),
-        )
-            .prop_map(|(mss, window_scale, sack_permitted, ts, sacks)| TcpOptions {
-                mss,
-                window_scale,
-                sack_permitted,
-                timestamp: ts.map(|(value, echo_reply)| TcpTimestamp { value, echo_reply }),
-                sack_blocks: SackBlocks::new(&sacks).unwrap(),
-            })
     }
 
     fn arb_builder<A: IpAddress + core::fmt::Debug>(

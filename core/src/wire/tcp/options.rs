@@ -331,7 +331,7 @@ impl OptionBytes {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use alloc::vec::Vec;
     use proptest::prelude::*;
@@ -535,7 +535,8 @@ mod tests {
         assert_eq!(SackBlocks::new(&[]).unwrap(), SackBlocks::EMPTY);
     }
 
-    fn arb_options() -> impl Strategy<Value = TcpOptions> {
+    /// Any option set, including ones too long for a header.
+    pub(in crate::wire::tcp) fn arb_options() -> impl Strategy<Value = TcpOptions> {
         let block = (any::<u32>(), any::<u32>()).prop_map(|(left, right)| SackBlock { left, right });
         (
             proptest::option::of(any::<u16>()),
