@@ -7,6 +7,9 @@
 //! * [`buf`]: zero-copy parse buffers and inside-out serializers.
 //! * [`addr`]: address types, witnesses and the IP-version-generic [`addr::Ip`] trait.
 //! * [`wire`]: every packet format the stack speaks.
+//! * [`time`] and [`context`]: the monotonic clock and the contract with the host (timers,
+//!   randomness) every state machine is driven through.
+//! * [`device`]: device identifiers, and the device layer as it grows.
 //! * `testutil` (feature `testutil`): captured vectors and the byte-for-byte oracle, for tests,
 //!   benchmarks and fuzz targets.
 
@@ -20,6 +23,9 @@ extern crate std;
 
 pub mod addr;
 pub mod buf;
+pub mod context;
+pub mod device;
 #[cfg(any(test, feature = "testutil"))]
 pub mod testutil;
+pub mod time;
 pub mod wire;
