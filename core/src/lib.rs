@@ -10,6 +10,7 @@
 //! * [`time`] and [`context`]: the monotonic clock and the contract with the host (timers,
 //!   randomness) every state machine is driven through.
 //! * [`device`]: device identifiers, and the device layer as it grows.
+//! * [`hash`]: SipHash-2-4, the keyed function behind port, interface-id and ISN choices.
 //! * `testutil` (feature `testutil`): captured vectors and the byte-for-byte oracle, for tests,
 //!   benchmarks and fuzz targets.
 
@@ -25,6 +26,7 @@ pub mod addr;
 pub mod buf;
 pub mod context;
 pub mod device;
+pub mod hash;
 #[cfg(any(test, feature = "testutil"))]
 pub mod testutil;
 pub mod time;
