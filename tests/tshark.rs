@@ -10,6 +10,8 @@ use std::process::Command;
 
 use netstack_core::addr::{Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac};
 use netstack_core::buf::{EmptyBody, Serializer};
+use netstack_core::testutil::pcap::{PcapWriter, LINKTYPE_ETHERNET};
+use netstack_core::time::Instant;
 use netstack_core::wire::arp::ArpBuilder;
 use netstack_core::wire::ethernet::{EthernetBuilder, VlanTag};
 use netstack_core::wire::icmp::group::{GroupRecord, GroupRecordType, GroupRecords};
@@ -280,22 +282,13 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// A classic pcap file (little-endian, microseconds, Ethernet) holding `frames`.
+/// A pcap file holding `frames`, one per second.
 fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    for word in [0u32, 0, 65535, 1] {
-        out.extend_from_slice(&word.to_le_bytes());
+    let mut writer = PcapWriter::new(LINKTYPE_ETHERNET);
+    for (i, frame) in (0u64..).zip(frames) {
+        writer.push(Instant::from_nanos(i * 1_000_000_000), frame);
     }
-    for (i, frame) in frames.iter().enumerate() {
-        let len = u32::try_from(frame.len()).expect("frame fits a pcap record");
-        for word in [u32::try_from(i).expect("few frames"), 0, len, len] {
-            out.extend_from_slice(&word.to_le_bytes());
-        }
-        out.extend_from_slice(frame);
-    }
-    out
+    writer.into_bytes()
 }
 
 fn tshark_available() -> bool {
