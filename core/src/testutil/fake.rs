@@ -58,6 +58,17 @@ impl<Id: Clone + PartialEq> FakeCtx<Id> {
         timers.into_iter().map(|(id, at, _)| (id, at)).collect()
     }
 
+    /// The earliest deadline among the scheduled timers.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.timers.iter().map(|&(_, at, _)| at).min()
+    }
+
+    /// Moves the clock forward to `now` (never backwards) without firing anything: for a
+    /// harness that keeps several hosts on one clock.
+    pub fn set_now(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+    }
+
     /// Removes and returns the earliest timer due at or before `deadline`, moving the clock
     /// to its deadline (never backwards).
     pub fn pop_due(&mut self, deadline: Instant) -> Option<Id> {
