@@ -1,5 +1,9 @@
-//! Network devices: identifiers now; Ethernet, loopback and pure-IP devices, their TX queues,
-//! ARP and neighbour discovery as the device layer grows.
+//! Network devices: identifiers, Ethernet and pure-IP (TUN) receive classification, and the
+//! bounded transmit queue every device has.
+
+pub mod ethernet;
+pub mod pure_ip;
+pub mod queue;
 
 use core::fmt;
 
