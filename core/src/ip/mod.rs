@@ -2,3 +2,4 @@
 //! meaning.
 
 pub mod icmp_error;
+pub mod receive;
