@@ -882,14 +882,16 @@ impl RouterDiscovery {
 
     /// NUD's view of `neighbor` on `device` changed (it became reachable, or its entry
     /// became INCOMPLETE or was removed): re-runs default router selection if it is a router
-    /// of the list (RFC 4861 §6.3.6).
+    /// of the list (RFC 4861 §6.3.6). If it is the selected router and no router is probably
+    /// reachable, selection moves on to the next router round-robin.
     pub fn neighbor_reachability_changed<C>(&mut self, ctx: &mut C, device: DeviceId, neighbor: Ipv6Addr)
     where
         C: RouterDiscoveryContext,
     {
         let Some(state) = self.devices.get_mut(&device) else { return };
         if state.routers.iter().any(|router| router.address == neighbor) {
-            state.select_default_router(ctx, &mut self.counters);
+            let rotate = state.default_router == Some(neighbor);
+            state.select_default_router(ctx, &mut self.counters, rotate);
         }
     }
 
@@ -1091,7 +1093,7 @@ impl DeviceState {
                 self.routers.push(DefaultRouter { address: router, expires_at });
                 counters.routers_added += 1;
                 ctx.schedule_timer(timer, expires_at);
-                self.select_default_router(ctx, counters);
+                self.select_default_router(ctx, counters, false);
             }
         }
     }
@@ -1108,16 +1110,17 @@ impl DeviceState {
         let router = self.routers.remove(index).address;
         ctx.cancel_timer(&RouterDiscoveryTimerId::RouterLifetime { device: self.device, router });
         if self.default_router == Some(router) {
-            self.select_default_router(ctx, counters);
+            self.select_default_router(ctx, counters, true);
         }
         self.remove_redirects_through(ctx, router);
     }
 
     /// Default router selection (RFC 4861 §6.3.6): keep the chosen router while it is
     /// probably reachable; otherwise take the first probably reachable router in round-robin
-    /// order, or, when none is, the next router round-robin, so that NUD probes each in
-    /// turn. Emits the change of default route.
-    fn select_default_router<C>(&mut self, ctx: &mut C, counters: &mut Counters)
+    /// order. When none is, keep the chosen router unless `rotate` (NUD just found it
+    /// unreachable) or it is gone, and then take the next router round-robin, so that NUD
+    /// probes each in turn. Emits the change of default route.
+    fn select_default_router<C>(&mut self, ctx: &mut C, counters: &mut Counters, rotate: bool)
     where
         C: RouterDiscoveryContext,
     {
@@ -1139,13 +1142,17 @@ impl DeviceState {
                         .take(self.routers.len())
                         .map(|(index, router)| (index, router.address))
                 };
-                let pick = candidates()
-                    .find(|&(_, router)| probably_reachable(ctx, router))
-                    .or_else(|| candidates().next());
-                pick.map(|(index, router)| {
-                    self.round_robin_next = index + 1;
-                    router
-                })
+                match candidates().find(|&(_, router)| probably_reachable(ctx, router)) {
+                    Some((index, router)) => {
+                        self.round_robin_next = index + 1;
+                        Some(router)
+                    }
+                    None if current.is_some() && !rotate => current,
+                    None => candidates().next().map(|(index, router)| {
+                        self.round_robin_next = index + 1;
+                        router
+                    }),
+                }
             }
         };
         if chosen == self.default_router {
@@ -1347,5 +1354,1358 @@ impl DeviceState {
         let server = self.dns_servers.remove(index).address;
         ctx.cancel_timer(&RouterDiscoveryTimerId::DnsServerLifetime { device: self.device, server });
         ctx.on_event(RouterDiscoveryEvent::DnsServerRemoved { device: self.device, server });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::InstantContext;
+    use crate::testutil::fake::FakeCtx;
+    use alloc::collections::BTreeSet;
+    use alloc::vec;
+    use proptest::prelude::*;
+
+    const DEV: DeviceId = DeviceId::new(1);
+    const DEV2: DeviceId = DeviceId::new(2);
+    const MAC: Mac = Mac::new([0x02, 0, 0, 0, 0, 0x01]);
+    const ROUTER_MAC: Mac = Mac::new([0x02, 0, 0, 0, 0, 0xaa]);
+    const DEVICE_MTU: u32 = 1500;
+
+    fn addr(s: &str) -> Ipv6Addr {
+        s.parse().expect("test address")
+    }
+
+    fn subnet(network: &str, prefix_len: u8) -> Subnet<Ipv6Addr> {
+        Subnet::new(addr(network), prefix_len).expect("test subnet")
+    }
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    /// A Router Solicitation the module asked to send.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct SentSolicitation {
+        device: DeviceId,
+        src: Ipv6Addr,
+        at: Instant,
+        source_link_address: Option<Mac>,
+        options: usize,
+    }
+
+    /// What the stack would hold after applying the events: checks that they are
+    /// consistent (nothing added twice or removed while absent, one default route per
+    /// device), and answers first-hop queries from it.
+    #[derive(Debug, Default)]
+    struct Routes {
+        default: BTreeMap<DeviceId, Ipv6Addr>,
+        on_link: BTreeSet<(DeviceId, Subnet<Ipv6Addr>)>,
+        dns: BTreeSet<(DeviceId, Ipv6Addr)>,
+        redirects: BTreeMap<(DeviceId, Ipv6Addr), Ipv6Addr>,
+    }
+
+    /// The fake host: clock, timers and randomness from `FakeCtx`, plus the stack's side.
+    struct Ctx {
+        fake: FakeCtx<RouterDiscoveryTimerId>,
+        link_local: BTreeMap<DeviceId, Ipv6Addr>,
+        reachable: BTreeSet<Ipv6Addr>,
+        solicitations: Vec<SentSolicitation>,
+        events: Vec<RouterDiscoveryEvent>,
+        routes: Routes,
+    }
+
+    impl Ctx {
+        fn new(seed: u64) -> Self {
+            Self {
+                fake: FakeCtx::new(seed),
+                link_local: BTreeMap::new(),
+                reachable: BTreeSet::new(),
+                solicitations: Vec::new(),
+                events: Vec::new(),
+                routes: Routes::default(),
+            }
+        }
+
+        fn take_events(&mut self) -> Vec<RouterDiscoveryEvent> {
+            core::mem::take(&mut self.events)
+        }
+    }
+
+    impl InstantContext for Ctx {
+        fn now(&self) -> Instant {
+            self.fake.now()
+        }
+    }
+
+    impl TimerContext<RouterDiscoveryTimerId> for Ctx {
+        fn schedule_timer(&mut self, id: RouterDiscoveryTimerId, at: Instant) -> Option<Instant> {
+            self.fake.schedule_timer(id, at)
+        }
+
+        fn cancel_timer(&mut self, id: &RouterDiscoveryTimerId) -> Option<Instant> {
+            self.fake.cancel_timer(id)
+        }
+
+        fn scheduled_at(&self, id: &RouterDiscoveryTimerId) -> Option<Instant> {
+            self.fake.scheduled_at(id)
+        }
+    }
+
+    impl RngContext for Ctx {
+        fn random_u64(&mut self) -> u64 {
+            self.fake.random_u64()
+        }
+    }
+
+    impl RouterDiscoveryContext for Ctx {
+        fn link_local_address(&self, device: DeviceId) -> Option<Ipv6Addr> {
+            self.link_local.get(&device).copied()
+        }
+
+        fn router_reachability(&self, _device: DeviceId, router: Ipv6Addr) -> RouterReachability {
+            if self.reachable.contains(&router) {
+                RouterReachability::ProbablyReachable
+            } else {
+                RouterReachability::Unknown
+            }
+        }
+
+        fn first_hop(&self, destination: Ipv6Addr) -> Option<(DeviceId, Ipv6Addr)> {
+            if let Some((&(device, _), &target)) =
+                self.routes.redirects.iter().find(|((_, d), _)| *d == destination)
+            {
+                return Some((device, target));
+            }
+            if let Some(&(device, _)) = self.routes.on_link.iter().find(|(_, p)| p.contains(&destination)) {
+                return Some((device, destination));
+            }
+            self.routes.default.iter().next().map(|(&device, &router)| (device, router))
+        }
+
+        fn send_router_solicitation(
+            &mut self,
+            device: DeviceId,
+            src: Ipv6Addr,
+            solicitation: RouterSolicitation<'_>,
+        ) {
+            let source_link_address = solicitation.options.iter().find_map(|option| match option {
+                NdpOption::SourceLinkLayerAddress(LinkLayerAddress::Ethernet(mac)) => Some(mac),
+                _ => None,
+            });
+            self.solicitations.push(SentSolicitation {
+                device,
+                src,
+                at: self.fake.now(),
+                source_link_address,
+                options: solicitation.options.iter().count(),
+            });
+        }
+
+        fn on_event(&mut self, event: RouterDiscoveryEvent) {
+            let routes = &mut self.routes;
+            match event {
+                RouterDiscoveryEvent::DefaultRouteAdded { device, router } => {
+                    assert_eq!(
+                        routes.default.insert(device, router),
+                        None,
+                        "second default route on {device}"
+                    );
+                }
+                RouterDiscoveryEvent::DefaultRouteRemoved { device, router } => {
+                    assert_eq!(
+                        routes.default.remove(&device),
+                        Some(router),
+                        "removed an absent default route"
+                    );
+                }
+                RouterDiscoveryEvent::OnLinkPrefixAdded { device, prefix } => {
+                    assert!(routes.on_link.insert((device, prefix)), "{prefix} added twice");
+                }
+                RouterDiscoveryEvent::OnLinkPrefixRemoved { device, prefix } => {
+                    assert!(routes.on_link.remove(&(device, prefix)), "removed absent {prefix}");
+                }
+                RouterDiscoveryEvent::DnsServerAdded { device, server } => {
+                    assert!(routes.dns.insert((device, server)), "{server} added twice");
+                }
+                RouterDiscoveryEvent::DnsServerRemoved { device, server } => {
+                    assert!(routes.dns.remove(&(device, server)), "removed absent {server}");
+                }
+                RouterDiscoveryEvent::Redirect { device, destination, target, .. } => {
+                    routes.redirects.insert((device, destination), target);
+                }
+                RouterDiscoveryEvent::RedirectRemoved { device, destination } => {
+                    assert!(routes.redirects.remove(&(device, destination)).is_some(), "absent redirect");
+                }
+                _ => {}
+            }
+            self.events.push(event);
+        }
+    }
+
+    /// Fires the timers due in the next `by`, in order, then leaves the clock there.
+    fn advance(rd: &mut RouterDiscovery, ctx: &mut Ctx, by: Duration) {
+        let deadline = ctx.fake.now() + by;
+        while let Some(id) = ctx.fake.pop_due(deadline) {
+            rd.handle_timer(ctx, id);
+        }
+        ctx.fake.advance_to(deadline, |_, id| panic!("{id:?} left due"));
+    }
+
+    /// A host configuration that sends no solicitations, for tests about advertisements.
+    fn quiet_config() -> DeviceConfig {
+        DeviceConfig { router_solicitations: 0, ..DeviceConfig::host(Some(MAC), DEVICE_MTU) }
+    }
+
+    /// Router discovery on `DEV` with `quiet_config`, and a link-local address.
+    fn setup() -> (RouterDiscovery, Ctx) {
+        let mut ctx = Ctx::new(7);
+        ctx.link_local.insert(DEV, addr("fe80::1:1"));
+        let mut rd = RouterDiscovery::new();
+        rd.enable_device(&mut ctx, DEV, quiet_config());
+        (rd, ctx)
+    }
+
+    fn advertisement<'a>(router_lifetime: u16, options: &'a [NdpOption<'a>]) -> RouterAdvertisement<'a> {
+        RouterAdvertisement {
+            current_hop_limit: 0,
+            managed: false,
+            other_config: false,
+            router_lifetime,
+            reachable_time: 0,
+            retransmit_timer: 0,
+            options: NdpOptions::new(options),
+        }
+    }
+
+    fn prefix_option(
+        prefix: &str,
+        prefix_length: u8,
+        on_link: bool,
+        autonomous: bool,
+        valid_lifetime: u32,
+    ) -> NdpOption<'static> {
+        NdpOption::PrefixInformation(PrefixInformation {
+            prefix_length,
+            on_link,
+            autonomous,
+            valid_lifetime,
+            preferred_lifetime: valid_lifetime / 2,
+            prefix: addr(prefix),
+        })
+    }
+
+    fn receive(rd: &mut RouterDiscovery, ctx: &mut Ctx, router: &str, ra: RouterAdvertisement<'_>) {
+        rd.receive_router_advertisement(ctx, DEV, addr(router), &ra).expect("advertisement accepted");
+    }
+
+    fn default_route_events(events: &[RouterDiscoveryEvent]) -> Vec<RouterDiscoveryEvent> {
+        events
+            .iter()
+            .copied()
+            .filter(|e| {
+                matches!(
+                    e,
+                    RouterDiscoveryEvent::DefaultRouteAdded { .. }
+                        | RouterDiscoveryEvent::DefaultRouteRemoved { .. }
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rfc4861_6_3_7_solicitations_follow_a_random_delay_then_the_interval() {
+        let mut delays = BTreeSet::new();
+        for seed in 0..16 {
+            let mut ctx = Ctx::new(seed);
+            ctx.link_local.insert(DEV, addr("fe80::1:1"));
+            let mut rd = RouterDiscovery::new();
+            rd.enable_device(&mut ctx, DEV, DeviceConfig::host(Some(MAC), DEVICE_MTU));
+            let first = ctx.fake.scheduled_at(&RouterDiscoveryTimerId::Solicitation { device: DEV });
+            let first = first.expect("first solicitation scheduled");
+            assert!(first - Instant::ZERO < MAX_RTR_SOLICITATION_DELAY);
+            delays.insert(first);
+            advance(&mut rd, &mut ctx, secs(60));
+            let times: Vec<Instant> = ctx.solicitations.iter().map(|s| s.at).collect();
+            assert_eq!(times, [first, first + secs(4), first + secs(8)]);
+            assert!(ctx.solicitations.iter().all(|s| s.device == DEV && s.src == addr("fe80::1:1")));
+            assert!(ctx.fake.timers().is_empty(), "no solicitation after MAX_RTR_SOLICITATIONS");
+            assert_eq!(rd.counters().rs_sent, 3);
+        }
+        assert!(delays.len() > 1, "the delay is random");
+    }
+
+    #[test]
+    fn rfc4861_6_3_7_solicitation_from_unspecified_carries_no_link_layer_address() {
+        let mut ctx = Ctx::new(1);
+        let mut rd = RouterDiscovery::new();
+        rd.enable_device(&mut ctx, DEV, DeviceConfig::host(Some(MAC), DEVICE_MTU));
+        advance(&mut rd, &mut ctx, secs(1));
+        assert_eq!(ctx.solicitations.len(), 1);
+        assert_eq!(ctx.solicitations[0].src, Ipv6Addr::UNSPECIFIED);
+        assert_eq!(ctx.solicitations[0].options, 0);
+        // A tentative or otherwise unusable global address is no source either.
+        ctx.link_local.insert(DEV, addr("2001:db8::1"));
+        advance(&mut rd, &mut ctx, secs(4));
+        assert_eq!((ctx.solicitations[1].src, ctx.solicitations[1].options), (Ipv6Addr::UNSPECIFIED, 0));
+        // Once the link-local address is usable, it is the source, with our link-layer address.
+        ctx.link_local.insert(DEV, addr("fe80::1:1"));
+        advance(&mut rd, &mut ctx, secs(4));
+        assert_eq!(ctx.solicitations[2].src, addr("fe80::1:1"));
+        assert_eq!(ctx.solicitations[2].source_link_address, Some(MAC));
+        assert_eq!(ctx.solicitations[2].options, 1);
+    }
+
+    #[test]
+    fn rfc4861_6_3_7_advertisement_with_router_lifetime_stops_solicitations() {
+        let mut ctx = Ctx::new(3);
+        ctx.link_local.insert(DEV, addr("fe80::1:1"));
+        let mut rd = RouterDiscovery::new();
+        rd.enable_device(&mut ctx, DEV, DeviceConfig::host(Some(MAC), DEVICE_MTU));
+        advance(&mut rd, &mut ctx, secs(1));
+        assert_eq!(ctx.solicitations.len(), 1);
+        // A Router Lifetime of 0 is no default router: keep soliciting.
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &[]));
+        advance(&mut rd, &mut ctx, secs(4));
+        assert_eq!(ctx.solicitations.len(), 2);
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(1800, &[]));
+        advance(&mut rd, &mut ctx, secs(60));
+        assert_eq!(ctx.solicitations.len(), 2);
+        assert_eq!(ctx.fake.scheduled_at(&RouterDiscoveryTimerId::Solicitation { device: DEV }), None);
+    }
+
+    #[test]
+    fn linux_accept_ra_ignores_advertisements_while_forwarding() {
+        let mut ctx = Ctx::new(1);
+        let mut rd = RouterDiscovery::new();
+        let forwarding = DeviceConfig { forwarding: true, ..DeviceConfig::host(Some(MAC), DEVICE_MTU) };
+        rd.enable_device(&mut ctx, DEV, forwarding);
+        assert!(ctx.fake.timers().is_empty(), "a forwarding device does not solicit");
+        let ra = advertisement(1800, &[]);
+        assert_eq!(
+            rd.receive_router_advertisement(&mut ctx, DEV, addr("fe80::1"), &ra),
+            Err(RouterAdvertisementError::NotAccepted {
+                device: DEV,
+                src: addr("fe80::1"),
+                forwarding: true
+            })
+        );
+        assert!(ctx.events.is_empty());
+        assert!(rd.default_routers(DEV).is_empty());
+
+        // accept_ra 2 overrides forwarding.
+        rd.enable_device(&mut ctx, DEV, DeviceConfig { accept_ra: AcceptRa::Always, ..forwarding });
+        assert!(ctx.fake.scheduled_at(&RouterDiscoveryTimerId::Solicitation { device: DEV }).is_some());
+        assert_eq!(rd.receive_router_advertisement(&mut ctx, DEV, addr("fe80::1"), &ra), Ok(()));
+        assert_eq!(rd.selected_default_router(DEV), Some(addr("fe80::1")));
+
+        // accept_ra 0 ignores them even on a host.
+        let never = DeviceConfig { accept_ra: AcceptRa::Never, ..quiet_config() };
+        rd.enable_device(&mut ctx, DEV, never);
+        assert!(rd.receive_router_advertisement(&mut ctx, DEV, addr("fe80::1"), &ra).is_err());
+        assert_eq!(rd.counters().ra_not_accepted, 2);
+    }
+
+    #[test]
+    fn rfc4861_6_1_2_advertisement_from_non_link_local_source_is_dropped() {
+        let (mut rd, mut ctx) = setup();
+        let ra = RouterAdvertisement { current_hop_limit: 64, ..advertisement(1800, &[]) };
+        assert_eq!(
+            rd.receive_router_advertisement(&mut ctx, DEV, addr("2001:db8::1"), &ra),
+            Err(RouterAdvertisementError::SourceNotLinkLocal { device: DEV, src: addr("2001:db8::1") })
+        );
+        assert_eq!(
+            rd.receive_router_advertisement(&mut ctx, DEV2, addr("fe80::1"), &ra),
+            Err(RouterAdvertisementError::UnknownDevice { device: DEV2, src: addr("fe80::1") })
+        );
+        assert!(ctx.events.is_empty());
+        assert!(rd.default_routers(DEV).is_empty());
+        let counters = rd.counters();
+        assert_eq!((counters.ra_received, counters.ra_accepted), (2, 0));
+        assert_eq!((counters.ra_source_not_link_local, counters.ra_unknown_device), (1, 1));
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_cur_hop_limit_is_set_only_when_non_zero() {
+        let (mut rd, mut ctx) = setup();
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            RouterAdvertisement { current_hop_limit: 0, ..advertisement(0, &[]) },
+        );
+        assert!(!ctx.take_events().iter().any(|e| matches!(e, RouterDiscoveryEvent::CurHopLimit { .. })));
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            RouterAdvertisement { current_hop_limit: 42, ..advertisement(0, &[]) },
+        );
+        assert!(ctx
+            .take_events()
+            .contains(&RouterDiscoveryEvent::CurHopLimit { device: DEV, hop_limit: 42 }));
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_reachable_time_sets_base_and_rerandomizes_when_it_changes() {
+        let (mut rd, mut ctx) = setup();
+        let mut reachable = |rd: &mut RouterDiscovery, ms: u32| {
+            receive(
+                rd,
+                &mut ctx,
+                "fe80::1",
+                RouterAdvertisement { reachable_time: ms, ..advertisement(0, &[]) },
+            );
+            ctx.take_events()
+                .into_iter()
+                .filter(|e| matches!(e, RouterDiscoveryEvent::BaseReachableTime { .. }))
+                .collect::<Vec<_>>()
+        };
+        let base = |ms, rerandomize| RouterDiscoveryEvent::BaseReachableTime {
+            device: DEV,
+            base: Duration::from_millis(ms),
+            rerandomize,
+        };
+        // The default is REACHABLE_TIME: advertising it changes nothing to re-randomize.
+        assert_eq!(reachable(&mut rd, 30_000), [base(30_000, false)]);
+        assert_eq!(reachable(&mut rd, 20_000), [base(20_000, true)]);
+        assert_eq!(reachable(&mut rd, 20_000), [base(20_000, false)]);
+        assert_eq!(reachable(&mut rd, 0), []);
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_retrans_timer_is_set_only_when_non_zero() {
+        let (mut rd, mut ctx) = setup();
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            RouterAdvertisement { retransmit_timer: 0, ..advertisement(0, &[]) },
+        );
+        assert!(!ctx.take_events().iter().any(|e| matches!(e, RouterDiscoveryEvent::RetransTimer { .. })));
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            RouterAdvertisement { retransmit_timer: 1500, ..advertisement(0, &[]) },
+        );
+        assert!(ctx.take_events().contains(&RouterDiscoveryEvent::RetransTimer {
+            device: DEV,
+            retrans: Duration::from_millis(1500)
+        }));
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_source_link_layer_address_is_recorded_for_the_router() {
+        let (mut rd, mut ctx) = setup();
+        let slla = [NdpOption::SourceLinkLayerAddress(LinkLayerAddress::Ethernet(ROUTER_MAC))];
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &slla));
+        assert!(ctx.take_events().contains(&RouterDiscoveryEvent::RouterNeighbor {
+            device: DEV,
+            router: addr("fe80::1"),
+            link_address: Some(ROUTER_MAC),
+        }));
+        // Without the option (or with a non-Ethernet one) the entry's IsRouter is still set.
+        let other = [NdpOption::SourceLinkLayerAddress(LinkLayerAddress::Other(&[1, 2, 3, 4, 5, 6, 7, 8]))];
+        for options in [&[][..], &other[..]] {
+            receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, options));
+            assert!(ctx.take_events().contains(&RouterDiscoveryEvent::RouterNeighbor {
+                device: DEV,
+                router: addr("fe80::1"),
+                link_address: None,
+            }));
+        }
+    }
+
+    #[test]
+    fn rfc4861_6_3_5_router_lifetime_expiry_removes_the_default_route() {
+        let (mut rd, mut ctx) = setup();
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(10, &[]));
+        let router = addr("fe80::1");
+        assert_eq!(
+            default_route_events(&ctx.take_events()),
+            [RouterDiscoveryEvent::DefaultRouteAdded { device: DEV, router }]
+        );
+        assert_eq!(
+            rd.default_routers(DEV),
+            [DefaultRouter { address: router, expires_at: Instant::ZERO + secs(10) }]
+        );
+        advance(&mut rd, &mut ctx, Duration::from_millis(9_999));
+        assert_eq!(rd.selected_default_router(DEV), Some(router));
+        advance(&mut rd, &mut ctx, Duration::from_millis(1));
+        assert_eq!(
+            default_route_events(&ctx.take_events()),
+            [RouterDiscoveryEvent::DefaultRouteRemoved { device: DEV, router }]
+        );
+        assert!(rd.default_routers(DEV).is_empty());
+        assert_eq!(rd.counters().routers_expired, 1);
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_router_lifetime_refresh_resets_the_timer() {
+        let (mut rd, mut ctx) = setup();
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(10, &[]));
+        advance(&mut rd, &mut ctx, secs(5));
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(10, &[]));
+        let timer = RouterDiscoveryTimerId::RouterLifetime { device: DEV, router: addr("fe80::1") };
+        assert_eq!(ctx.fake.scheduled_at(&timer), Some(Instant::ZERO + secs(15)));
+        advance(&mut rd, &mut ctx, secs(9));
+        assert_eq!(rd.selected_default_router(DEV), Some(addr("fe80::1")));
+        assert_eq!(rd.counters().routers_added, 1, "a refresh adds no second entry");
+        advance(&mut rd, &mut ctx, secs(1));
+        assert_eq!(rd.selected_default_router(DEV), None);
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_zero_router_lifetime_times_the_router_out_immediately() {
+        let (mut rd, mut ctx) = setup();
+        // Unknown router with lifetime 0: nothing.
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &[]));
+        assert!(default_route_events(&ctx.take_events()).is_empty());
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(1800, &[]));
+        ctx.take_events();
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &[]));
+        assert_eq!(
+            default_route_events(&ctx.take_events()),
+            [RouterDiscoveryEvent::DefaultRouteRemoved { device: DEV, router: addr("fe80::1") }]
+        );
+        assert!(rd.default_routers(DEV).is_empty());
+        assert!(ctx.fake.timers().is_empty());
+        assert_eq!(rd.counters().routers_withdrawn, 1);
+    }
+
+    #[test]
+    fn rfc4861_6_3_6_selection_prefers_probably_reachable_routers_and_sticks() {
+        let (mut rd, mut ctx) = setup();
+        let (a, b) = (addr("fe80::a"), addr("fe80::b"));
+        receive(&mut rd, &mut ctx, "fe80::a", advertisement(1800, &[]));
+        receive(&mut rd, &mut ctx, "fe80::b", advertisement(1800, &[]));
+        assert_eq!(rd.selected_default_router(DEV), Some(a), "none reachable: the first heard");
+        ctx.take_events();
+        // B becomes reachable while A is unknown: prefer B.
+        ctx.reachable.insert(b);
+        rd.neighbor_reachability_changed(&mut ctx, DEV, b);
+        assert_eq!(
+            default_route_events(&ctx.take_events()),
+            [
+                RouterDiscoveryEvent::DefaultRouteRemoved { device: DEV, router: a },
+                RouterDiscoveryEvent::DefaultRouteAdded { device: DEV, router: b },
+            ]
+        );
+        // A becoming reachable too changes nothing: B still is.
+        ctx.reachable.insert(a);
+        rd.neighbor_reachability_changed(&mut ctx, DEV, a);
+        assert_eq!(rd.selected_default_router(DEV), Some(b));
+        assert!(ctx.take_events().is_empty());
+        // A non-router neighbour changing is no reason to re-select.
+        rd.neighbor_reachability_changed(&mut ctx, DEV, addr("fe80::77"));
+        assert_eq!(rd.counters().default_router_changes, 2);
+    }
+
+    #[test]
+    fn rfc4861_6_3_6_round_robin_when_no_router_is_reachable() {
+        let (mut rd, mut ctx) = setup();
+        let routers = [addr("fe80::a"), addr("fe80::b"), addr("fe80::c")];
+        for router in routers {
+            rd.receive_router_advertisement(&mut ctx, DEV, router, &advertisement(1800, &[]))
+                .expect("accepted");
+        }
+        let mut chosen = vec![rd.selected_default_router(DEV)];
+        for _ in 0..4 {
+            // NUD reports the chosen router unreachable (its probe failed): move on.
+            let current = rd.selected_default_router(DEV).expect("a router is chosen");
+            rd.neighbor_reachability_changed(&mut ctx, DEV, current);
+            chosen.push(rd.selected_default_router(DEV));
+        }
+        let [a, b, c] = routers.map(Some);
+        assert_eq!(chosen, [a, b, c, a, b]);
+    }
+
+    #[test]
+    fn rfc4861_6_3_5_losing_the_selected_router_selects_another() {
+        let (mut rd, mut ctx) = setup();
+        receive(&mut rd, &mut ctx, "fe80::a", advertisement(1800, &[]));
+        receive(&mut rd, &mut ctx, "fe80::b", advertisement(1800, &[]));
+        ctx.take_events();
+        receive(&mut rd, &mut ctx, "fe80::a", advertisement(0, &[]));
+        assert_eq!(
+            default_route_events(&ctx.take_events()),
+            [
+                RouterDiscoveryEvent::DefaultRouteRemoved { device: DEV, router: addr("fe80::a") },
+                RouterDiscoveryEvent::DefaultRouteAdded { device: DEV, router: addr("fe80::b") },
+            ]
+        );
+    }
+
+    #[test]
+    fn rfc4861_7_2_5_router_whose_is_router_flag_drops_is_removed() {
+        let (mut rd, mut ctx) = setup();
+        receive(&mut rd, &mut ctx, "fe80::a", advertisement(1800, &[]));
+        ctx.take_events();
+        rd.neighbor_no_longer_router(&mut ctx, DEV, addr("fe80::a"));
+        assert_eq!(
+            default_route_events(&ctx.take_events()),
+            [RouterDiscoveryEvent::DefaultRouteRemoved { device: DEV, router: addr("fe80::a") }]
+        );
+        assert!(rd.default_routers(DEV).is_empty());
+        assert!(ctx.fake.timers().is_empty());
+        assert_eq!(rd.counters().routers_no_longer_router, 1);
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_mtu_option_is_bounded_by_the_minimum_and_the_device_mtu() {
+        let (mut rd, mut ctx) = setup();
+        let mut applied = vec![];
+        for mtu in [1279, 1280, 1400, 1500, 1501, 9000, 0, u32::MAX] {
+            receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &[NdpOption::Mtu(mtu)]));
+            applied.extend(ctx.take_events().into_iter().filter_map(|e| match e {
+                RouterDiscoveryEvent::LinkMtu { device: DEV, mtu } => Some(mtu),
+                _ => None,
+            }));
+        }
+        assert_eq!(applied, [1280, 1400, 1500]);
+        assert_eq!((rd.counters().mtu_applied, rd.counters().mtu_out_of_range), (3, 5));
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_on_link_prefix_lives_for_its_valid_lifetime() {
+        let (mut rd, mut ctx) = setup();
+        // Bits past the prefix length are ignored.
+        let options = [prefix_option("2001:db8:1::5", 64, true, false, 30)];
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &options));
+        let prefix = subnet("2001:db8:1::", 64);
+        assert_eq!(
+            ctx.take_events().last(),
+            Some(&RouterDiscoveryEvent::OnLinkPrefixAdded { device: DEV, prefix })
+        );
+        assert_eq!(
+            rd.on_link_prefixes(DEV),
+            [OnLinkPrefix { prefix, expires_at: Some(Instant::ZERO + secs(30)) }]
+        );
+        advance(&mut rd, &mut ctx, Duration::from_millis(29_999));
+        assert_eq!(rd.on_link_prefixes(DEV).len(), 1);
+        advance(&mut rd, &mut ctx, Duration::from_millis(1));
+        assert_eq!(ctx.take_events(), [RouterDiscoveryEvent::OnLinkPrefixRemoved { device: DEV, prefix }]);
+        assert!(rd.on_link_prefixes(DEV).is_empty());
+        assert_eq!(rd.counters().prefixes_expired, 1);
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_on_link_prefix_refresh_withdrawal_and_infinity() {
+        let (mut rd, mut ctx) = setup();
+        let prefix = subnet("2001:db8:1::", 64);
+        let timer = RouterDiscoveryTimerId::PrefixLifetime { device: DEV, prefix };
+        // Unknown prefix with a Valid Lifetime of 0: silently ignored.
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            advertisement(0, &[prefix_option("2001:db8:1::", 64, true, false, 0)]),
+        );
+        assert!(rd.on_link_prefixes(DEV).is_empty());
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            advertisement(0, &[prefix_option("2001:db8:1::", 64, true, false, 30)]),
+        );
+        advance(&mut rd, &mut ctx, secs(20));
+        // Refresh: the timer restarts from the new Valid Lifetime, whether longer or shorter.
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            advertisement(0, &[prefix_option("2001:db8:1::", 64, true, false, 5)]),
+        );
+        assert_eq!(ctx.fake.scheduled_at(&timer), Some(Instant::ZERO + secs(25)));
+        // Infinity: no timer at all.
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            advertisement(0, &[prefix_option("2001:db8:1::", 64, true, false, INFINITE_LIFETIME)]),
+        );
+        assert_eq!(ctx.fake.scheduled_at(&timer), None);
+        advance(&mut rd, &mut ctx, secs(10 * 365 * 24 * 3600));
+        assert_eq!(rd.on_link_prefixes(DEV), [OnLinkPrefix { prefix, expires_at: None }]);
+        ctx.take_events();
+        // Valid Lifetime 0: time the prefix out immediately.
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            advertisement(0, &[prefix_option("2001:db8:1::", 64, true, false, 0)]),
+        );
+        assert!(ctx
+            .take_events()
+            .contains(&RouterDiscoveryEvent::OnLinkPrefixRemoved { device: DEV, prefix }));
+        assert!(rd.on_link_prefixes(DEV).is_empty());
+        assert_eq!(rd.counters().prefixes_withdrawn, 1);
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_link_local_and_multicast_prefixes_are_ignored() {
+        let (mut rd, mut ctx) = setup();
+        let options =
+            [prefix_option("fe80::", 64, true, true, 3600), prefix_option("ff02::", 16, true, true, 3600)];
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &options));
+        assert!(!ctx.take_events().iter().any(|e| matches!(
+            e,
+            RouterDiscoveryEvent::OnLinkPrefixAdded { .. }
+                | RouterDiscoveryEvent::AutoconfigurationPrefix { .. }
+        )));
+        assert!(rd.on_link_prefixes(DEV).is_empty());
+        assert_eq!((rd.counters().prefix_link_local_ignored, rd.counters().prefix_multicast_ignored), (1, 1));
+    }
+
+    #[test]
+    fn rfc4861_6_3_4_prefix_without_the_l_flag_says_nothing_about_on_link() {
+        let (mut rd, mut ctx) = setup();
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            advertisement(0, &[prefix_option("2001:db8:1::", 64, false, false, 3600)]),
+        );
+        receive(
+            &mut rd,
+            &mut ctx,
+            "fe80::1",
+            advertisement(0, &[prefix_option("2001:db8:2::", 64, false, true, 3600)]),
+        );
+        let events = ctx.take_events();
+        assert!(!events.iter().any(|e| matches!(e, RouterDiscoveryEvent::OnLinkPrefixAdded { .. })));
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| matches!(e, RouterDiscoveryEvent::AutoconfigurationPrefix { .. }))
+                .count(),
+            1
+        );
+        assert!(rd.on_link_prefixes(DEV).is_empty());
+    }
+
+    #[test]
+    fn rfc4862_5_5_3_autonomous_prefixes_are_handed_to_slaac_with_their_device() {
+        let (mut rd, mut ctx) = setup();
+        rd.enable_device(&mut ctx, DEV2, quiet_config());
+        let option = prefix_option("2001:db8:7::", 64, true, true, 7200);
+        let NdpOption::PrefixInformation(info) = option else { unreachable!() };
+        let ra = advertisement(0, core::slice::from_ref(&option));
+        rd.receive_router_advertisement(&mut ctx, DEV2, addr("fe80::1"), &ra).expect("accepted");
+        let handed: Vec<_> = ctx
+            .take_events()
+            .into_iter()
+            .filter(|e| matches!(e, RouterDiscoveryEvent::AutoconfigurationPrefix { .. }))
+            .collect();
+        assert_eq!(handed, [RouterDiscoveryEvent::AutoconfigurationPrefix { device: DEV2, prefix: info }]);
+        assert_eq!(rd.on_link_prefixes(DEV2).len(), 1);
+        assert!(rd.on_link_prefixes(DEV).is_empty());
+        assert_eq!(rd.counters().autoconfiguration_prefixes, 1);
+    }
+
+    #[test]
+    fn rfc8106_5_1_dns_servers_live_for_their_lifetime() {
+        let (mut rd, mut ctx) = setup();
+        let (s1, s2, s3) = (addr("2001:db8::53"), addr("2001:db8::54"), addr("2001:db8::55"));
+        let servers = [s1, s2];
+        let rdnss = |lifetime, servers| NdpOption::RecursiveDnsServer {
+            lifetime,
+            servers: crate::wire::icmp::AddrList::new(servers),
+        };
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &[rdnss(60, &servers)]));
+        assert_eq!(
+            ctx.take_events()
+                .into_iter()
+                .filter(|e| matches!(e, RouterDiscoveryEvent::DnsServerAdded { .. }))
+                .count(),
+            2
+        );
+        // Infinity, and the multicast and unspecified addresses that cannot be servers.
+        let more = [s3, addr("ff02::1"), Ipv6Addr::UNSPECIFIED];
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &[rdnss(INFINITE_LIFETIME, &more)]));
+        assert_eq!(rd.dns_servers(DEV).len(), 3);
+        assert_eq!(rd.counters().dns_servers_not_unicast, 2);
+        ctx.take_events();
+        advance(&mut rd, &mut ctx, secs(60));
+        assert_eq!(
+            ctx.take_events(),
+            [
+                RouterDiscoveryEvent::DnsServerRemoved { device: DEV, server: s1 },
+                RouterDiscoveryEvent::DnsServerRemoved { device: DEV, server: s2 },
+            ]
+        );
+        assert_eq!(rd.dns_servers(DEV), [DnsServer { address: s3, expires_at: None }]);
+        // "A value of zero means that the RDNSS addresses MUST no longer be used."
+        receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &[rdnss(0, &[s3])]));
+        assert!(ctx
+            .take_events()
+            .contains(&RouterDiscoveryEvent::DnsServerRemoved { device: DEV, server: s3 }));
+        assert!(rd.dns_servers(DEV).is_empty());
+        assert_eq!((rd.counters().dns_servers_expired, rd.counters().dns_servers_withdrawn), (2, 1));
+    }
+
+    #[test]
+    fn rfc8106_5_3_1_a_full_dns_server_list_gives_up_the_soonest_to_expire() {
+        let (mut rd, mut ctx) = setup();
+        let server = |n: u16| Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, n]);
+        for n in 1..=MAX_DNS_SERVERS as u16 {
+            let servers = [server(n)];
+            let options = [NdpOption::RecursiveDnsServer {
+                lifetime: u32::from(n) * 100,
+                servers: crate::wire::icmp::AddrList::new(&servers),
+            }];
+            receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &options));
+        }
+        ctx.take_events();
+        let offer = |rd: &mut RouterDiscovery, ctx: &mut Ctx, n: u16, lifetime: u32| {
+            let servers = [server(n)];
+            let options = [NdpOption::RecursiveDnsServer {
+                lifetime,
+                servers: crate::wire::icmp::AddrList::new(&servers),
+            }];
+            receive(rd, ctx, "fe80::1", advertisement(0, &options));
+        };
+        // Outlives server 1 (lifetime 100): takes its place.
+        offer(&mut rd, &mut ctx, 100, 1000);
+        assert_eq!(
+            ctx.take_events()
+                .into_iter()
+                .filter(|e| matches!(
+                    e,
+                    RouterDiscoveryEvent::DnsServerAdded { .. }
+                        | RouterDiscoveryEvent::DnsServerRemoved { .. }
+                ))
+                .collect::<Vec<_>>(),
+            [
+                RouterDiscoveryEvent::DnsServerRemoved { device: DEV, server: server(1) },
+                RouterDiscoveryEvent::DnsServerAdded { device: DEV, server: server(100) },
+            ]
+        );
+        // Would expire before every server kept: refused.
+        offer(&mut rd, &mut ctx, 101, 50);
+        assert_eq!(rd.dns_servers(DEV).len(), MAX_DNS_SERVERS);
+        assert!(!rd.dns_servers(DEV).iter().any(|s| s.address == server(101)));
+        assert_eq!((rd.counters().dns_servers_replaced, rd.counters().dns_servers_refused_list_full), (1, 1));
+    }
+
+    /// Router `fe80::a` as default router on `DEV`.
+    fn setup_with_router() -> (RouterDiscovery, Ctx) {
+        let (mut rd, mut ctx) = setup();
+        receive(&mut rd, &mut ctx, "fe80::a", advertisement(1800, &[]));
+        ctx.take_events();
+        (rd, ctx)
+    }
+
+    fn redirect<'a>(target: &str, destination: &str, options: &'a [NdpOption<'a>]) -> Redirect<'a> {
+        Redirect { target: addr(target), destination: addr(destination), options: NdpOptions::new(options) }
+    }
+
+    #[test]
+    fn rfc4861_8_3_redirect_to_a_router_updates_the_first_hop() {
+        let (mut rd, mut ctx) = setup_with_router();
+        let tlla = [NdpOption::TargetLinkLayerAddress(LinkLayerAddress::Ethernet(ROUTER_MAC))];
+        let r = redirect("fe80::b", "2001:db8:9::1", &tlla);
+        assert_eq!(rd.receive_redirect(&mut ctx, DEV, addr("fe80::a"), &r), Ok(()));
+        assert_eq!(
+            ctx.take_events(),
+            [RouterDiscoveryEvent::Redirect {
+                device: DEV,
+                destination: addr("2001:db8:9::1"),
+                target: addr("fe80::b"),
+                target_link_address: Some(ROUTER_MAC),
+                target_is_router: true,
+            }]
+        );
+        assert_eq!(ctx.first_hop(addr("2001:db8:9::1")), Some((DEV, addr("fe80::b"))));
+        // The new first hop may redirect again; the old one no longer may.
+        let again = redirect("fe80::c", "2001:db8:9::1", &[]);
+        assert!(matches!(
+            rd.receive_redirect(&mut ctx, DEV, addr("fe80::a"), &again),
+            Err(RedirectError::NotFromFirstHop { .. })
+        ));
+        assert_eq!(rd.receive_redirect(&mut ctx, DEV, addr("fe80::b"), &again), Ok(()));
+        assert_eq!(
+            rd.redirects(DEV),
+            [RedirectEntry {
+                destination: addr("2001:db8:9::1"),
+                target: addr("fe80::c"),
+                target_link_address: None
+            }]
+        );
+    }
+
+    #[test]
+    fn rfc4861_8_3_redirect_to_the_destination_itself_means_on_link() {
+        let (mut rd, mut ctx) = setup_with_router();
+        let r = redirect("2001:db8:9::1", "2001:db8:9::1", &[]);
+        assert_eq!(rd.receive_redirect(&mut ctx, DEV, addr("fe80::a"), &r), Ok(()));
+        assert_eq!(
+            ctx.take_events(),
+            [RouterDiscoveryEvent::Redirect {
+                device: DEV,
+                destination: addr("2001:db8:9::1"),
+                target: addr("2001:db8:9::1"),
+                target_link_address: None,
+                target_is_router: false,
+            }]
+        );
+    }
+
+    #[test]
+    fn rfc4861_8_1_invalid_redirects_are_dropped() {
+        let (mut rd, mut ctx) = setup_with_router();
+        rd.enable_device(&mut ctx, DEV2, quiet_config());
+        let src = addr("fe80::a");
+        let cases = [
+            (DEV, addr("2001:db8::a"), redirect("fe80::b", "2001:db8:9::1", &[])),
+            (DEV, src, redirect("fe80::b", "ff0e::1", &[])),
+            (DEV, src, redirect("2001:db8::b", "2001:db8:9::1", &[])),
+            (DEV, addr("fe80::9"), redirect("fe80::b", "2001:db8:9::1", &[])),
+            // The right router, on the wrong device.
+            (DEV2, src, redirect("fe80::b", "2001:db8:9::1", &[])),
+        ];
+        let errors: Vec<_> =
+            cases.iter().map(|(device, src, r)| rd.receive_redirect(&mut ctx, *device, *src, r)).collect();
+        assert!(matches!(errors[0], Err(RedirectError::SourceNotLinkLocal { .. })));
+        assert!(matches!(errors[1], Err(RedirectError::DestinationMulticast { .. })));
+        assert!(matches!(errors[2], Err(RedirectError::TargetInvalid { .. })));
+        assert_eq!(
+            errors[3],
+            Err(RedirectError::NotFromFirstHop {
+                device: DEV,
+                src: addr("fe80::9"),
+                destination: addr("2001:db8:9::1"),
+                first_hop: Some((DEV, src)),
+            })
+        );
+        assert!(matches!(errors[4], Err(RedirectError::NotFromFirstHop { device: DEV2, .. })));
+        assert!(ctx.events.is_empty());
+        assert!(rd.redirects(DEV).is_empty());
+        let c = rd.counters();
+        assert_eq!(
+            (
+                c.redirect_source_not_link_local,
+                c.redirect_destination_multicast,
+                c.redirect_target_invalid,
+                c.redirect_not_from_first_hop
+            ),
+            (1, 1, 1, 2)
+        );
+    }
+
+    #[test]
+    fn linux_redirects_are_ignored_while_forwarding_or_when_not_accepted() {
+        let mut ctx = Ctx::new(1);
+        let mut rd = RouterDiscovery::new();
+        let r = redirect("fe80::b", "2001:db8:9::1", &[]);
+        for config in [
+            DeviceConfig { forwarding: true, accept_ra: AcceptRa::Always, ..quiet_config() },
+            DeviceConfig { accept_redirects: false, ..quiet_config() },
+        ] {
+            rd.enable_device(&mut ctx, DEV, config);
+            rd.receive_router_advertisement(&mut ctx, DEV, addr("fe80::a"), &advertisement(1800, &[]))
+                .expect("accepted");
+            assert_eq!(
+                rd.receive_redirect(&mut ctx, DEV, addr("fe80::a"), &r),
+                Err(RedirectError::NotAccepted { device: DEV, src: addr("fe80::a") })
+            );
+        }
+        assert!(rd.redirects(DEV).is_empty());
+        assert_eq!(
+            rd.receive_redirect(&mut ctx, DEV2, addr("fe80::a"), &r),
+            Err(RedirectError::UnknownDevice { device: DEV2, src: addr("fe80::a") })
+        );
+    }
+
+    #[test]
+    fn redirects_are_bounded_and_the_oldest_gives_way() {
+        let (mut rd, mut ctx) = setup_with_router();
+        let destination = |n: u16| Ipv6Addr::from_segments([0x2001, 0xdb8, 9, 0, 0, 0, 0, n]);
+        for n in 0..(MAX_REDIRECTS as u16 + 6) {
+            let r =
+                Redirect { target: addr("fe80::b"), destination: destination(n), options: NdpOptions::EMPTY };
+            rd.receive_redirect(&mut ctx, DEV, addr("fe80::a"), &r).expect("valid redirect");
+        }
+        assert_eq!(rd.redirects(DEV).len(), MAX_REDIRECTS);
+        assert_eq!(rd.redirects(DEV).first().map(|r| r.destination), Some(destination(6)));
+        let evicted: Vec<_> = ctx
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                RouterDiscoveryEvent::RedirectRemoved { destination, .. } => Some(*destination),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(evicted, (0..6).map(destination).collect::<Vec<_>>());
+        assert_eq!(rd.counters().redirects_evicted, 6);
+    }
+
+    #[test]
+    fn rfc4861_6_3_5_and_7_2_5_redirects_through_a_lost_router_are_forgotten() {
+        let (mut rd, mut ctx) = setup_with_router();
+        receive(&mut rd, &mut ctx, "fe80::b", advertisement(20, &[]));
+        for (target, destination) in
+            [("fe80::b", "2001:db8:9::1"), ("fe80::c", "2001:db8:9::2"), ("2001:db8:9::3", "2001:db8:9::3")]
+        {
+            rd.receive_redirect(&mut ctx, DEV, addr("fe80::a"), &redirect(target, destination, &[]))
+                .expect("valid redirect");
+        }
+        ctx.take_events();
+        // Router B's lifetime runs out: destinations redirected to it are routed anew.
+        advance(&mut rd, &mut ctx, secs(20));
+        assert_eq!(
+            ctx.take_events(),
+            [RouterDiscoveryEvent::RedirectRemoved { device: DEV, destination: addr("2001:db8:9::1") }]
+        );
+        // C, never in the Default Router List, stops being a router.
+        rd.neighbor_no_longer_router(&mut ctx, DEV, addr("fe80::c"));
+        assert_eq!(
+            ctx.take_events(),
+            [RouterDiscoveryEvent::RedirectRemoved { device: DEV, destination: addr("2001:db8:9::2") }]
+        );
+        assert_eq!(rd.redirects(DEV).len(), 1, "the on-link redirect stays");
+    }
+
+    #[test]
+    fn bounds_hold_under_an_advertisement_flood_from_many_routers() {
+        let (mut rd, mut ctx) = setup();
+        const ROUTERS: u16 = 1000;
+        for n in 0..ROUTERS {
+            let router = Ipv6Addr::from_segments([0xfe80, 0, 0, 0, 0, 0, 0x1000, n]);
+            let prefixes: Vec<NdpOption<'_>> = (0..4)
+                .map(|k| {
+                    NdpOption::PrefixInformation(PrefixInformation {
+                        prefix_length: 64,
+                        on_link: true,
+                        autonomous: true,
+                        valid_lifetime: INFINITE_LIFETIME,
+                        preferred_lifetime: INFINITE_LIFETIME,
+                        prefix: Ipv6Addr::from_segments([0x2001, 0xdb8, n, k, 0, 0, 0, 0]),
+                    })
+                })
+                .collect();
+            let servers = [
+                Ipv6Addr::from_segments([0x2001, 0xdb8, 0x53, 0, 0, 0, n, 1]),
+                Ipv6Addr::from_segments([0x2001, 0xdb8, 0x53, 0, 0, 0, n, 2]),
+            ];
+            let mut options = prefixes;
+            options.push(NdpOption::RecursiveDnsServer {
+                lifetime: INFINITE_LIFETIME,
+                servers: crate::wire::icmp::AddrList::new(&servers),
+            });
+            rd.receive_router_advertisement(&mut ctx, DEV, router, &advertisement(9000, &options))
+                .expect("accepted");
+            ctx.events.clear();
+        }
+        assert_eq!(rd.default_routers(DEV).len(), MAX_DEFAULT_ROUTERS);
+        assert_eq!(rd.on_link_prefixes(DEV).len(), MAX_ON_LINK_PREFIXES);
+        assert_eq!(rd.dns_servers(DEV).len(), MAX_DNS_SERVERS);
+        assert!(ctx.fake.timers().len() <= MAX_DEFAULT_ROUTERS, "infinite lifetimes need no timers");
+        let c = rd.counters();
+        assert_eq!(c.routers_refused_list_full, u64::from(ROUTERS) - MAX_DEFAULT_ROUTERS as u64);
+        assert_eq!(c.prefixes_refused_list_full, 4 * u64::from(ROUTERS) - MAX_ON_LINK_PREFIXES as u64);
+        assert_eq!(c.dns_servers_refused_list_full, 2 * u64::from(ROUTERS) - MAX_DNS_SERVERS as u64);
+        assert_eq!(c.autoconfiguration_prefixes, 4 * u64::from(ROUTERS), "SLAAC bounds its own list");
+    }
+
+    #[test]
+    fn disabling_a_device_withdraws_everything_learned_on_it() {
+        let (mut rd, mut ctx) = setup_with_router();
+        let servers = [addr("2001:db8::53")];
+        let options = [
+            prefix_option("2001:db8:1::", 64, true, false, 600),
+            NdpOption::RecursiveDnsServer {
+                lifetime: 600,
+                servers: crate::wire::icmp::AddrList::new(&servers),
+            },
+        ];
+        receive(&mut rd, &mut ctx, "fe80::a", advertisement(1800, &options));
+        rd.receive_redirect(&mut ctx, DEV, addr("fe80::a"), &redirect("fe80::b", "2001:db8:9::1", &[]))
+            .expect("valid redirect");
+        assert!(rd.disable_device(&mut ctx, DEV));
+        assert!(ctx.routes.default.is_empty() && ctx.routes.on_link.is_empty());
+        assert!(ctx.routes.dns.is_empty() && ctx.routes.redirects.is_empty());
+        assert!(ctx.fake.timers().is_empty());
+        assert!(!rd.is_enabled(DEV));
+        assert!(!rd.disable_device(&mut ctx, DEV));
+    }
+
+    #[test]
+    fn stale_timers_change_nothing() {
+        let (mut rd, mut ctx) = setup_with_router();
+        let router = addr("fe80::a");
+        for id in [
+            RouterDiscoveryTimerId::Solicitation { device: DEV },
+            RouterDiscoveryTimerId::RouterLifetime { device: DEV, router: addr("fe80::99") },
+            RouterDiscoveryTimerId::PrefixLifetime { device: DEV, prefix: subnet("2001:db8::", 64) },
+            RouterDiscoveryTimerId::DnsServerLifetime { device: DEV, server: addr("2001:db8::53") },
+            RouterDiscoveryTimerId::Solicitation { device: DEV2 },
+            // Fired early: the entry is not due, so the timer is put back.
+            RouterDiscoveryTimerId::RouterLifetime { device: DEV, router },
+        ] {
+            rd.handle_timer(&mut ctx, id);
+        }
+        assert!(ctx.events.is_empty() && ctx.solicitations.is_empty());
+        assert_eq!(rd.selected_default_router(DEV), Some(router));
+        assert_eq!(
+            ctx.fake.scheduled_at(&RouterDiscoveryTimerId::RouterLifetime { device: DEV, router }),
+            Some(Instant::ZERO + secs(1800))
+        );
+        assert_eq!(rd.counters().stale_timers, 6);
+    }
+
+    /// One step of an arbitrary scenario.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Advertise {
+            device: bool,
+            router: u16,
+            lifetime: u16,
+            prefixes: Vec<(u16, bool, bool, u32)>,
+            servers: Vec<(u16, u32)>,
+            mtu: Option<u32>,
+        },
+        Advance(u64),
+        Reachability {
+            router: u16,
+            reachable: bool,
+        },
+        NoLongerRouter {
+            device: bool,
+            router: u16,
+        },
+        Redirect {
+            device: bool,
+            src: u16,
+            destination: u16,
+            target: Option<u16>,
+        },
+        Restart {
+            device: bool,
+            link_local: bool,
+        },
+    }
+
+    /// More routers, prefixes and destinations than the lists hold.
+    fn pool_router(n: u16) -> Ipv6Addr {
+        Ipv6Addr::from_segments([0xfe80, 0, 0, 0, 0, 0, 0x1000, n])
+    }
+
+    fn device(second: bool) -> DeviceId {
+        if second {
+            DEV2
+        } else {
+            DEV
+        }
+    }
+
+    fn arb_lifetime() -> impl Strategy<Value = u32> {
+        prop_oneof![Just(0), 1u32..40, Just(INFINITE_LIFETIME)]
+    }
+
+    fn arb_op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (
+                any::<bool>(),
+                0u16..24,
+                prop_oneof![Just(0u16), 1u16..60, Just(9000)],
+                proptest::collection::vec((0u16..80, any::<bool>(), any::<bool>(), arb_lifetime()), 0..6),
+                proptest::collection::vec((0u16..12, arb_lifetime()), 0..3),
+                proptest::option::of(1200u32..1600),
+            )
+                .prop_map(|(device, router, lifetime, prefixes, servers, mtu)| Op::Advertise {
+                    device,
+                    router,
+                    lifetime,
+                    prefixes,
+                    servers,
+                    mtu,
+                }),
+            3 => (0u64..30_000).prop_map(Op::Advance),
+            1 => (0u16..24, any::<bool>()).prop_map(|(router, reachable)| Op::Reachability { router, reachable }),
+            1 => (any::<bool>(), 0u16..24).prop_map(|(device, router)| Op::NoLongerRouter { device, router }),
+            2 => (any::<bool>(), 0u16..24, 0u16..80, proptest::option::of(0u16..24))
+                .prop_map(|(device, src, destination, target)| Op::Redirect { device, src, destination, target }),
+            1 => (any::<bool>(), any::<bool>()).prop_map(|(device, link_local)| Op::Restart { device, link_local }),
+        ]
+    }
+
+    fn apply(rd: &mut RouterDiscovery, ctx: &mut Ctx, op: &Op) -> Result<(), TestCaseError> {
+        match op {
+            Op::Advertise { device: second, router, lifetime, prefixes, servers, mtu } => {
+                let servers: Vec<(Ipv6Addr, u32)> = servers
+                    .iter()
+                    .map(|&(n, lifetime)| {
+                        (Ipv6Addr::from_segments([0x2001, 0xdb8, 0x53, 0, 0, 0, 0, n]), lifetime)
+                    })
+                    .collect();
+                let mut options: Vec<NdpOption<'_>> = prefixes
+                    .iter()
+                    .map(|&(n, on_link, autonomous, valid_lifetime)| {
+                        NdpOption::PrefixInformation(PrefixInformation {
+                            prefix_length: 64,
+                            on_link,
+                            autonomous,
+                            valid_lifetime,
+                            preferred_lifetime: valid_lifetime,
+                            prefix: Ipv6Addr::from_segments([0x2001, 0xdb8, n, 0, 0, 0, 0, 0]),
+                        })
+                    })
+                    .collect();
+                // One RDNSS option per server, each with its own lifetime.
+                for (server, lifetime) in &servers {
+                    options.push(NdpOption::RecursiveDnsServer {
+                        lifetime: *lifetime,
+                        servers: crate::wire::icmp::AddrList::new(core::slice::from_ref(server)),
+                    });
+                }
+                options.extend(mtu.map(NdpOption::Mtu));
+                let ra = RouterAdvertisement { current_hop_limit: 64, ..advertisement(*lifetime, &options) };
+                let result = rd.receive_router_advertisement(ctx, device(*second), pool_router(*router), &ra);
+                prop_assert!(result.is_ok() || !rd.is_enabled(device(*second)));
+            }
+            Op::Advance(ms) => {
+                let before: Vec<_> = [DEV, DEV2]
+                    .iter()
+                    .map(|&d| {
+                        (
+                            rd.default_routers(d).to_vec(),
+                            rd.on_link_prefixes(d).to_vec(),
+                            rd.dns_servers(d).to_vec(),
+                        )
+                    })
+                    .collect();
+                advance(rd, ctx, Duration::from_millis(*ms));
+                let now = ctx.fake.now();
+                // Lifetimes are honoured: whatever went away while time passed was due.
+                for (&d, (routers, prefixes, servers)) in [DEV, DEV2].iter().zip(before) {
+                    for r in routers
+                        .iter()
+                        .filter(|r| !rd.default_routers(d).iter().any(|x| x.address == r.address))
+                    {
+                        prop_assert!(r.expires_at <= now, "{:?} removed early", r);
+                    }
+                    for p in prefixes
+                        .iter()
+                        .filter(|p| !rd.on_link_prefixes(d).iter().any(|x| x.prefix == p.prefix))
+                    {
+                        prop_assert!(is_due(p.expires_at, now), "{:?} removed early", p);
+                    }
+                    for s in
+                        servers.iter().filter(|s| !rd.dns_servers(d).iter().any(|x| x.address == s.address))
+                    {
+                        prop_assert!(is_due(s.expires_at, now), "{:?} removed early", s);
+                    }
+                }
+            }
+            Op::Reachability { router, reachable } => {
+                let router = pool_router(*router);
+                if *reachable {
+                    ctx.reachable.insert(router);
+                } else {
+                    ctx.reachable.remove(&router);
+                }
+                rd.neighbor_reachability_changed(ctx, DEV, router);
+                rd.neighbor_reachability_changed(ctx, DEV2, router);
+            }
+            Op::NoLongerRouter { device: second, router } => {
+                rd.neighbor_no_longer_router(ctx, device(*second), pool_router(*router));
+            }
+            Op::Redirect { device: second, src, destination, target } => {
+                let destination = Ipv6Addr::from_segments([0x2001, 0xdb8, 0x99, 0, 0, 0, 0, *destination]);
+                let target = target.map_or(destination, pool_router);
+                let r = Redirect { target, destination, options: NdpOptions::EMPTY };
+                let src = pool_router(*src);
+                let valid = ctx.first_hop(destination) == Some((device(*second), src));
+                let result = rd.receive_redirect(ctx, device(*second), src, &r);
+                prop_assert_eq!(result.is_ok(), valid && rd.is_enabled(device(*second)));
+            }
+            Op::Restart { device: second, link_local } => {
+                if *link_local {
+                    ctx.link_local.insert(device(*second), addr("fe80::1:1"));
+                } else {
+                    ctx.link_local.remove(&device(*second));
+                }
+                rd.enable_device(ctx, device(*second), DeviceConfig::host(Some(MAC), DEVICE_MTU));
+            }
+        }
+        Ok(())
+    }
+
+    /// What must hold between any two steps.
+    fn check_invariants(rd: &RouterDiscovery, ctx: &Ctx) -> Result<(), TestCaseError> {
+        let now = ctx.fake.now();
+        for d in [DEV, DEV2] {
+            let routers = rd.default_routers(d);
+            prop_assert!(routers.len() <= MAX_DEFAULT_ROUTERS);
+            prop_assert!(rd.on_link_prefixes(d).len() <= MAX_ON_LINK_PREFIXES);
+            prop_assert!(rd.dns_servers(d).len() <= MAX_DNS_SERVERS);
+            prop_assert!(rd.redirects(d).len() <= MAX_REDIRECTS);
+            // The stack's view, built from the events alone, matches the module's lists.
+            let selected = rd.selected_default_router(d);
+            prop_assert_eq!(ctx.routes.default.get(&d).copied(), selected);
+            prop_assert_eq!(selected.is_some(), !routers.is_empty());
+            prop_assert!(selected.is_none_or(|s| routers.iter().any(|r| r.address == s)));
+            let on_link: BTreeSet<_> = rd.on_link_prefixes(d).iter().map(|p| (d, p.prefix)).collect();
+            let model: BTreeSet<_> = ctx.routes.on_link.iter().copied().filter(|&(x, _)| x == d).collect();
+            prop_assert_eq!(on_link, model);
+            let dns: BTreeSet<_> = rd.dns_servers(d).iter().map(|s| (d, s.address)).collect();
+            let model: BTreeSet<_> = ctx.routes.dns.iter().copied().filter(|&(x, _)| x == d).collect();
+            prop_assert_eq!(dns, model);
+            let redirects: BTreeMap<_, _> =
+                rd.redirects(d).iter().map(|r| ((d, r.destination), r.target)).collect();
+            let model: BTreeMap<_, _> =
+                ctx.routes.redirects.iter().map(|(&k, &v)| (k, v)).filter(|&((x, _), _)| x == d).collect();
+            prop_assert_eq!(redirects, model);
+            // Every finite lifetime is in the future and has its timer; infinite ones none.
+            for r in routers {
+                prop_assert!(r.expires_at > now);
+                let id = RouterDiscoveryTimerId::RouterLifetime { device: d, router: r.address };
+                prop_assert_eq!(ctx.fake.scheduled_at(&id), Some(r.expires_at));
+            }
+            for p in rd.on_link_prefixes(d) {
+                prop_assert!(!is_due(p.expires_at, now));
+                let id = RouterDiscoveryTimerId::PrefixLifetime { device: d, prefix: p.prefix };
+                prop_assert_eq!(ctx.fake.scheduled_at(&id), p.expires_at);
+            }
+            for s in rd.dns_servers(d) {
+                prop_assert!(!is_due(s.expires_at, now));
+                let id = RouterDiscoveryTimerId::DnsServerLifetime { device: d, server: s.address };
+                prop_assert_eq!(ctx.fake.scheduled_at(&id), s.expires_at);
+            }
+        }
+        prop_assert!(
+            ctx.fake.timers().len() <= 2 * (1 + MAX_DEFAULT_ROUTERS + MAX_ON_LINK_PREFIXES + MAX_DNS_SERVERS)
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_scenarios_keep_bounds_lifetimes_and_a_consistent_stack_view(
+            seed in any::<u64>(),
+            ops in proptest::collection::vec(arb_op(), 1..80),
+        ) {
+            let mut ctx = Ctx::new(seed);
+            let mut rd = RouterDiscovery::new();
+            rd.enable_device(&mut ctx, DEV, DeviceConfig::host(Some(MAC), DEVICE_MTU));
+            rd.enable_device(&mut ctx, DEV2, quiet_config());
+            for op in &ops {
+                apply(&mut rd, &mut ctx, op)?;
+                check_invariants(&rd, &ctx)?;
+            }
+            // Solicitations never exceed the schedule: 3 per (re)start, 4 s apart.
+            let restarts = ops.iter().filter(|op| matches!(op, Op::Restart { .. })).count();
+            prop_assert!(ctx.solicitations.len() <= 3 * (restarts + 1));
+            // Disabling withdraws everything the stack was told.
+            rd.disable_device(&mut ctx, DEV);
+            rd.disable_device(&mut ctx, DEV2);
+            prop_assert!(ctx.routes.default.is_empty() && ctx.routes.on_link.is_empty());
+            prop_assert!(ctx.routes.dns.is_empty() && ctx.routes.redirects.is_empty());
+            prop_assert!(ctx.fake.timers().is_empty());
+        }
     }
 }
