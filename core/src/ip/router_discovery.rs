@@ -2435,24 +2435,47 @@ mod tests {
     fn stale_timers_change_nothing() {
         let (mut rd, mut ctx) = setup_with_router();
         let router = addr("fe80::a");
+        let prefix = subnet("2001:db8:1::", 64);
+        let server = addr("2001:db8::53");
+        let servers = [server];
+        let options = [
+            prefix_option("2001:db8:1::", 64, true, false, 600),
+            NdpOption::RecursiveDnsServer {
+                lifetime: 600,
+                servers: crate::wire::icmp::AddrList::new(&servers),
+            },
+        ];
+        receive(&mut rd, &mut ctx, "fe80::a", advertisement(1800, &options));
+        ctx.take_events();
         for id in [
             RouterDiscoveryTimerId::Solicitation { device: DEV },
             RouterDiscoveryTimerId::RouterLifetime { device: DEV, router: addr("fe80::99") },
             RouterDiscoveryTimerId::PrefixLifetime { device: DEV, prefix: subnet("2001:db8::", 64) },
-            RouterDiscoveryTimerId::DnsServerLifetime { device: DEV, server: addr("2001:db8::53") },
+            RouterDiscoveryTimerId::DnsServerLifetime { device: DEV, server: addr("2001:db8::54") },
             RouterDiscoveryTimerId::Solicitation { device: DEV2 },
-            // Fired early: the entry is not due, so the timer is put back.
+            // Fired early: the entries are not due, so their timers are put back.
             RouterDiscoveryTimerId::RouterLifetime { device: DEV, router },
+            RouterDiscoveryTimerId::PrefixLifetime { device: DEV, prefix },
+            RouterDiscoveryTimerId::DnsServerLifetime { device: DEV, server },
         ] {
             rd.handle_timer(&mut ctx, id);
         }
         assert!(ctx.events.is_empty() && ctx.solicitations.is_empty());
         assert_eq!(rd.selected_default_router(DEV), Some(router));
+        assert_eq!((rd.on_link_prefixes(DEV).len(), rd.dns_servers(DEV).len()), (1, 1));
         assert_eq!(
             ctx.fake.scheduled_at(&RouterDiscoveryTimerId::RouterLifetime { device: DEV, router }),
             Some(Instant::ZERO + secs(1800))
         );
-        assert_eq!(rd.counters().stale_timers, 6);
+        assert_eq!(
+            ctx.fake.scheduled_at(&RouterDiscoveryTimerId::PrefixLifetime { device: DEV, prefix }),
+            Some(Instant::ZERO + secs(600))
+        );
+        assert_eq!(
+            ctx.fake.scheduled_at(&RouterDiscoveryTimerId::DnsServerLifetime { device: DEV, server }),
+            Some(Instant::ZERO + secs(600))
+        );
+        assert_eq!(rd.counters().stale_timers, 8);
     }
 
     /// One step of an arbitrary scenario.
