@@ -928,54 +928,51 @@ impl RouterDiscovery {
             return;
         };
         let now = ctx.now();
+        // Each lifetime timer finds its entry and deadline; a timer fired before the deadline
+        // (the entry was refreshed meanwhile) is put back rather than acted on.
         match id {
             RouterDiscoveryTimerId::Solicitation { .. } => state.send_solicitation(ctx, counters),
             RouterDiscoveryTimerId::RouterLifetime { router, .. } => {
-                match state.routers.iter().position(|r| r.address == router) {
-                    Some(index) if state.routers.get(index).is_some_and(|r| r.expires_at <= now) => {
+                let entry = state.routers.iter().enumerate().find(|(_, r)| r.address == router);
+                match entry.map(|(index, r)| (index, r.expires_at)) {
+                    Some((index, expires_at)) if expires_at <= now => {
                         // RFC 4861 §6.3.5: the router's lifetime ran out.
                         counters.routers_expired += 1;
                         state.remove_router(ctx, counters, index);
                     }
-                    Some(index) => {
+                    Some((_, expires_at)) => {
                         counters.stale_timers += 1;
-                        if let Some(r) = state.routers.get(index) {
-                            ctx.schedule_timer(id, r.expires_at);
-                        }
+                        ctx.schedule_timer(id, expires_at);
                     }
                     None => counters.stale_timers += 1,
                 }
             }
             RouterDiscoveryTimerId::PrefixLifetime { prefix, .. } => {
-                match state.prefixes.iter().position(|p| p.prefix == prefix) {
-                    Some(index) if state.prefixes.get(index).is_some_and(|p| is_due(p.expires_at, now)) => {
+                let entry = state.prefixes.iter().enumerate().find(|(_, p)| p.prefix == prefix);
+                match entry.map(|(index, p)| (index, p.expires_at)) {
+                    Some((index, expires_at)) if is_due(expires_at, now) => {
                         // RFC 4861 §6.3.5: the prefix's Valid Lifetime ran out.
                         counters.prefixes_expired += 1;
                         state.remove_prefix(ctx, index);
                     }
-                    Some(index) => {
+                    Some((_, expires_at)) => {
                         counters.stale_timers += 1;
-                        if let Some(p) = state.prefixes.get(index) {
-                            schedule_deadline(ctx, id, p.expires_at);
-                        }
+                        schedule_deadline(ctx, id, expires_at);
                     }
                     None => counters.stale_timers += 1,
                 }
             }
             RouterDiscoveryTimerId::DnsServerLifetime { server, .. } => {
-                match state.dns_servers.iter().position(|s| s.address == server) {
-                    Some(index)
-                        if state.dns_servers.get(index).is_some_and(|s| is_due(s.expires_at, now)) =>
-                    {
+                let entry = state.dns_servers.iter().enumerate().find(|(_, s)| s.address == server);
+                match entry.map(|(index, s)| (index, s.expires_at)) {
+                    Some((index, expires_at)) if is_due(expires_at, now) => {
                         // RFC 8106 §5.1: past its lifetime the server "MUST no longer be used".
                         counters.dns_servers_expired += 1;
                         state.remove_dns_server(ctx, index);
                     }
-                    Some(index) => {
+                    Some((_, expires_at)) => {
                         counters.stale_timers += 1;
-                        if let Some(s) = state.dns_servers.get(index) {
-                            schedule_deadline(ctx, id, s.expires_at);
-                        }
+                        schedule_deadline(ctx, id, expires_at);
                     }
                     None => counters.stale_timers += 1,
                 }
