@@ -1,5 +1,9 @@
 //! Network devices: identifiers now; Ethernet, loopback and pure-IP devices, their TX queues,
 //! ARP and neighbour discovery as the device layer grows.
+//!
+//! * [`nud`]: the neighbour table and Neighbour Unreachability Detection shared by ARP and NDP.
+
+pub mod nud;
 
 use core::fmt;
 
