@@ -2,7 +2,9 @@
 //! ARP and neighbour discovery as the device layer grows.
 //!
 //! * [`nud`]: the neighbour table and Neighbour Unreachability Detection shared by ARP and NDP.
+//! * [`arp`]: ARP (RFC 826) as IPv4's resolver over [`nud`], with RFC 5227 conflict detection.
 
+pub mod arp;
 pub mod nud;
 
 use core::fmt;
