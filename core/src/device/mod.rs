@@ -1,7 +1,15 @@
-//! Network devices: identifiers, Ethernet and pure-IP (TUN) receive classification, and the
-//! bounded transmit queue every device has.
+//! Network devices: identifiers, receive classification, transmit queues and neighbour
+//! resolution.
+//!
+//! * [`ethernet`]: Ethernet receive filtering (destination, multicast filter) and headers.
+//! * [`pure_ip`]: pure-IP (TUN) receive classification.
+//! * [`queue`]: the bounded transmit queue every device has.
+//! * [`nud`]: the neighbour table and Neighbour Unreachability Detection shared by ARP and NDP.
+//! * [`arp`]: ARP (RFC 826) as IPv4's resolver over [`nud`], with RFC 5227 conflict detection.
 
+pub mod arp;
 pub mod ethernet;
+pub mod nud;
 pub mod pure_ip;
 pub mod queue;
 
