@@ -24,6 +24,7 @@ use core::time::Duration;
 
 use crate::addr::{AddrSubnet, Ipv4, Ipv4Addr, Mac, UnicastAddr};
 use crate::context::{InstantContext, RngContext, TimerContext};
+use crate::device::ethernet::FrameDestination;
 use crate::device::nud::{
     Advertisement, NeighborEvent, NeighborTable, NudConfig, NudContext, NudError, NudTimerId, PendingPacket,
     SendOutcome, SolicitationDestination,
@@ -77,15 +78,6 @@ pub enum ArpTimerId {
         /// The address.
         addr: Ipv4Addr,
     },
-}
-
-/// How a received frame was addressed at the link layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FrameDestination {
-    /// To our hardware address (Linux `PACKET_HOST`).
-    Unicast,
-    /// To the broadcast or a multicast address.
-    Broadcast,
 }
 
 /// When a conflict was found (RFC 5227 §2.1.1 or §2.4).
@@ -546,7 +538,7 @@ impl<B: PendingPacket> ArpState<B> {
         // confirms reachability; anything else leaves the new address STALE (Linux).
         let advert = Advertisement {
             link_addr: Some(packet.sender_mac),
-            solicited: packet.op == ArpOp::Reply && frame == FrameDestination::Unicast,
+            solicited: packet.op == ArpOp::Reply && frame == FrameDestination::Individual,
             override_flag: true,
             router: None,
         };
@@ -785,7 +777,7 @@ mod tests {
     #[test]
     fn linux_arp_accept_0_unsolicited_reply_and_gratuitous_arp_create_no_entry() {
         let (mut ctx, mut arp) = setup();
-        arp.receive(&mut ctx, &reply_to_us(PEER_MAC, PEER_IP), FrameDestination::Unicast);
+        arp.receive(&mut ctx, &reply_to_us(PEER_MAC, PEER_IP), FrameDestination::Individual);
         arp.receive(&mut ctx, &ArpBuilder::announcement(PEER_MAC, PEER_IP), FrameDestination::Broadcast);
         assert!(arp.neighbors().is_empty());
         assert_eq!(arp.counters().drop_unsolicited, 2);
@@ -798,7 +790,7 @@ mod tests {
         assert_eq!(arp.send(&mut ctx, ua(PEER_IP), vec![1]), SendOutcome::Queued);
         assert_eq!(arp.send(&mut ctx, ua(PEER_IP), vec![2]), SendOutcome::Queued);
         assert_eq!(ctx.take(), [Out::Arp(Mac::BROADCAST, request(OUR_MAC, OUR_IP, PEER_IP))]);
-        arp.receive(&mut ctx, &reply_to_us(PEER_MAC, PEER_IP), FrameDestination::Unicast);
+        arp.receive(&mut ctx, &reply_to_us(PEER_MAC, PEER_IP), FrameDestination::Individual);
         assert_eq!(
             ctx.take(),
             [Out::Transmit(PEER_IP, PEER_MAC, vec![1]), Out::Transmit(PEER_IP, PEER_MAC, vec![2])]
@@ -841,14 +833,14 @@ mod tests {
     fn probe_state_sends_unicast_requests_to_the_cached_address() {
         let (mut ctx, mut arp) = setup();
         arp.send(&mut ctx, ua(PEER_IP), vec![1]);
-        arp.receive(&mut ctx, &reply_to_us(PEER_MAC, PEER_IP), FrameDestination::Unicast);
+        arp.receive(&mut ctx, &reply_to_us(PEER_MAC, PEER_IP), FrameDestination::Individual);
         advance(&mut ctx, &mut arp, secs(46));
         assert_eq!(state(&arp, PEER_IP).map(|s| s.0), Some(NeighborState::Stale));
         arp.send(&mut ctx, ua(PEER_IP), vec![2]);
         ctx.take();
         advance(&mut ctx, &mut arp, secs(5));
         assert_eq!(ctx.take(), [Out::Arp(PEER_MAC, request(OUR_MAC, OUR_IP, PEER_IP))]);
-        arp.receive(&mut ctx, &reply_to_us(PEER_MAC, PEER_IP), FrameDestination::Unicast);
+        arp.receive(&mut ctx, &reply_to_us(PEER_MAC, PEER_IP), FrameDestination::Individual);
         assert_eq!(state(&arp, PEER_IP).map(|s| s.0), Some(NeighborState::Reachable));
     }
 
@@ -1122,7 +1114,7 @@ mod tests {
             let (mut ctx, mut arp) = setup_with(config);
             arp.add_address(&mut ctx, subnet(OUR_IP), detect).unwrap();
             for (packet, unicast, dst, ms) in steps {
-                let frame = if unicast { FrameDestination::Unicast } else { FrameDestination::Broadcast };
+                let frame = if unicast { FrameDestination::Individual } else { FrameDestination::Broadcast };
                 arp.receive(&mut ctx, &packet, frame);
                 if let Some(dst) = UnicastAddr::new(Ipv4Addr::from_u32(0xc000_0200 + u32::from(dst))) {
                     arp.send(&mut ctx, dst, vec![0; 10]);

@@ -23,7 +23,7 @@ impl Checksum {
     /// Adds `bytes` to the sum.
     ///
     /// Inlined so the many short, fixed-length runs of a header (addresses, the pseudo-header)
-    /// compile to a few additions; long runs go through [`Self::add_long`].
+    /// compile to a few additions; long runs take a loop the compiler vectorizes.
     #[inline]
     pub fn add_bytes(&mut self, mut bytes: &[u8]) {
         if let Some(first) = self.trailing.take() {
