@@ -3,6 +3,7 @@
 #
 # Installs the Debian packages the tests use when they are missing (as root, via apt-get),
 # then checks formatting and lints, runs every unit, integration, property and doc test,
+# checks that the API documentation builds without warnings,
 # runs each benchmark once in criterion's test mode so none of them rots, and builds the
 # fuzz targets. Set FUZZ_SECONDS=N to also run each fuzz target for N seconds.
 set -euo pipefail
@@ -39,6 +40,9 @@ cargo test --workspace --all-targets
 
 step "cargo test --doc"
 cargo test --workspace --doc
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "fuzz targets build"
 core/fuzz/run.sh --build-only
