@@ -2,5 +2,7 @@
 //! limiting, each a state machine or pure function the stack drives.
 //!
 //! * [`routing`]: the routing table and longest-prefix-match next-hop lookup.
+//! * [`source`]: source address selection (RFC 6724 for IPv6, Linux's rules for IPv4).
 
 pub mod routing;
+pub mod source;
