@@ -3,6 +3,8 @@
 //!
 //! * [`routing`]: the routing table and longest-prefix-match next-hop lookup.
 //! * [`source`]: source address selection (RFC 6724 for IPv6, Linux's rules for IPv4).
+//! * [`pmtu`]: the path MTU cache fed by ICMP (RFC 1191, RFC 8201).
 
+pub mod pmtu;
 pub mod routing;
 pub mod source;
