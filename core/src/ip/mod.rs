@@ -2,10 +2,18 @@
 //! `Ip` trait where the RFCs share meaning.
 //!
 //! * [`icmp_error`]: when an ICMP error may answer a packet, and what it quotes.
+//! * [`icmp_rate`]: ICMP error rate limiting (RFC 4443 §2.4(f), RFC 1812 §4.3.2.8).
+//! * [`pmtu`]: the path MTU cache fed by ICMP (RFC 1191, RFC 8201).
 //! * [`receive`]: whether a received packet is delivered, forwarded or dropped.
 //! * [`router_discovery`]: host-side router discovery, on-link prefixes, RDNSS and redirects
 //!   (RFC 4861 §6.3, §8.3; RFC 8106).
+//! * [`routing`]: the routing table and longest-prefix-match next-hop lookup.
+//! * [`source`]: source address selection (RFC 6724 for IPv6, Linux's rules for IPv4).
 
 pub mod icmp_error;
+pub mod icmp_rate;
+pub mod pmtu;
 pub mod receive;
 pub mod router_discovery;
+pub mod routing;
+pub mod source;
