@@ -1036,3 +1036,878 @@ impl<I: GmpIp> DeviceState<I> {
         self.state_changes.clear();
     }
 }
+
+/// A fake stack around the machinery, for the tests here and in `igmp.rs` and `mld.rs`: it
+/// records what is sent and the filter, fires timers in order, and checks on every message
+/// that unreported groups never appear and that version 3 reports fit the MTU.
+#[cfg(test)]
+pub(super) mod testutil {
+    use alloc::collections::BTreeSet;
+    use alloc::vec;
+
+    use super::*;
+    use crate::addr::{Ipv4, Ipv4Addr, Ipv6, Ipv6Addr};
+    use crate::context::InstantContext;
+    use crate::testutil::fake::FakeCtx;
+    use crate::time::Instant;
+
+    /// The device the tests use.
+    pub(crate) const DEV: DeviceId = DeviceId::new(1);
+
+    /// Test addresses for one protocol.
+    pub(crate) trait TestIp: GmpIp {
+        /// The `n`th group that is reported.
+        fn group(n: u8) -> MulticastAddr<Self::Addr>;
+        /// Groups never reported.
+        fn unreported() -> Vec<MulticastAddr<Self::Addr>>;
+    }
+
+    impl TestIp for Ipv4 {
+        fn group(n: u8) -> MulticastAddr<Ipv4Addr> {
+            MulticastAddr::new_unchecked(Ipv4Addr::new([239, 1, 1, n]))
+        }
+
+        fn unreported() -> Vec<MulticastAddr<Ipv4Addr>> {
+            vec![MulticastAddr::new_unchecked(Ipv4Addr::ALL_SYSTEMS)]
+        }
+    }
+
+    impl TestIp for Ipv6 {
+        fn group(n: u8) -> MulticastAddr<Ipv6Addr> {
+            MulticastAddr::new_unchecked(Ipv6Addr::from_segments([
+                0xff0e,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0xdb8,
+                u16::from(n),
+            ]))
+        }
+
+        fn unreported() -> Vec<MulticastAddr<Ipv6Addr>> {
+            [
+                Ipv6Addr::ALL_NODES,
+                Ipv6Addr::from_segments([0xff01, 0, 0, 0, 0, 0, 0, 5]),
+                Ipv6Addr::from_segments([0xff00, 0, 0, 0, 0, 0, 0, 7]),
+            ]
+            .into_iter()
+            .map(MulticastAddr::new_unchecked)
+            .collect()
+        }
+    }
+
+    /// A message as sent, owned.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub(crate) enum Sent<A> {
+        ReportV1(MulticastAddr<A>),
+        ReportV2(MulticastAddr<A>),
+        Leave(MulticastAddr<A>),
+        /// The records, as (type, group).
+        ReportV3(Vec<(GroupRecordType, A)>),
+    }
+
+    /// One message sent, with when, where and to whom.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub(crate) struct SentMessage<A> {
+        pub(crate) at: Instant,
+        pub(crate) device: DeviceId,
+        pub(crate) dst: MulticastAddr<A>,
+        pub(crate) message: Sent<A>,
+    }
+
+    /// The fake stack.
+    pub(crate) struct FakeGmpCtx<I: GmpIp> {
+        pub(crate) inner: FakeCtx<GmpTimerId<I::Addr>>,
+        pub(crate) sent: Vec<SentMessage<I::Addr>>,
+        pub(crate) filter: BTreeSet<(DeviceId, MulticastAddr<I::Addr>)>,
+        pub(crate) mtu: u32,
+    }
+
+    impl<I: GmpIp> FakeGmpCtx<I> {
+        pub(crate) fn new(seed: u64) -> Self {
+            Self { inner: FakeCtx::new(seed), sent: Vec::new(), filter: BTreeSet::new(), mtu: 1500 }
+        }
+
+        /// Fires every timer due within `by`, in order, then moves the clock to the end.
+        pub(crate) fn advance_by(&mut self, gmp: &mut Gmp<I>, by: Duration) {
+            let deadline = self.inner.now() + by;
+            while let Some(id) = self.inner.pop_due(deadline) {
+                gmp.handle_timer(self, id);
+            }
+            self.inner.advance_to(deadline, |_, _| {});
+        }
+
+        /// What was sent since the last call.
+        pub(crate) fn take_sent(&mut self) -> Vec<SentMessage<I::Addr>> {
+            core::mem::take(&mut self.sent)
+        }
+    }
+
+    impl<I: GmpIp> InstantContext for FakeGmpCtx<I> {
+        fn now(&self) -> Instant {
+            self.inner.now()
+        }
+    }
+
+    impl<I: GmpIp> TimerContext<GmpTimerId<I::Addr>> for FakeGmpCtx<I> {
+        fn schedule_timer(&mut self, id: GmpTimerId<I::Addr>, at: Instant) -> Option<Instant> {
+            self.inner.schedule_timer(id, at)
+        }
+
+        fn cancel_timer(&mut self, id: &GmpTimerId<I::Addr>) -> Option<Instant> {
+            self.inner.cancel_timer(id)
+        }
+
+        fn scheduled_at(&self, id: &GmpTimerId<I::Addr>) -> Option<Instant> {
+            self.inner.scheduled_at(id)
+        }
+    }
+
+    impl<I: GmpIp> RngContext for FakeGmpCtx<I> {
+        fn random_u64(&mut self) -> u64 {
+            self.inner.random_u64()
+        }
+    }
+
+    impl<I: GmpIp> GmpContext<I> for FakeGmpCtx<I> {
+        fn send_gmp_message(
+            &mut self,
+            device: DeviceId,
+            dst: MulticastAddr<I::Addr>,
+            message: GmpMessage<'_, I::Addr>,
+        ) {
+            let message = match message {
+                GmpMessage::ReportV1 { group } => Sent::ReportV1(group),
+                GmpMessage::ReportV2 { group } => Sent::ReportV2(group),
+                GmpMessage::Leave { group } => Sent::Leave(group),
+                GmpMessage::ReportV3 { records } => {
+                    assert!(!records.is_empty(), "empty report");
+                    assert!(records.len() <= records_per_report::<I>(self.mtu), "report exceeds the MTU");
+                    Sent::ReportV3(records.iter().map(|r| (r.record_type, r.multicast_address)).collect())
+                }
+            };
+            let groups: Vec<I::Addr> = match &message {
+                Sent::ReportV1(g) | Sent::ReportV2(g) | Sent::Leave(g) => vec![g.into_addr()],
+                Sent::ReportV3(records) => records.iter().map(|(_, g)| *g).collect(),
+            };
+            for group in groups {
+                let group = MulticastAddr::new(group).expect("reports name multicast groups");
+                assert!(!I::is_unreported(&group), "reported {group:?}");
+            }
+            self.sent.push(SentMessage { at: self.inner.now(), device, dst, message });
+        }
+
+        fn join_link_group(&mut self, device: DeviceId, group: MulticastAddr<I::Addr>) {
+            assert!(self.filter.insert((device, group)), "{group:?} programmed twice");
+        }
+
+        fn leave_link_group(&mut self, device: DeviceId, group: MulticastAddr<I::Addr>) {
+            assert!(self.filter.remove(&(device, group)), "{group:?} unprogrammed but not programmed");
+        }
+
+        fn gmp_mtu(&self, _device: DeviceId) -> u32 {
+            self.mtu
+        }
+    }
+
+    /// A machinery with the default settings, `DEV` added, and a fake stack.
+    pub(crate) fn setup<I: GmpIp>(seed: u64) -> (Gmp<I>, FakeGmpCtx<I>) {
+        let mut gmp = Gmp::new(GmpConfig::default());
+        gmp.add_device(DEV);
+        (gmp, FakeGmpCtx::new(seed))
+    }
+
+    /// A version 3 query that leaves the learned querier values at their defaults.
+    pub(crate) fn v3_query<A>(target: QueryTarget<A>, max_response_delay: Duration) -> GmpQuery<A> {
+        GmpQuery {
+            target,
+            max_response_delay,
+            version: QueryVersion::V3 { robustness: 0, query_interval: Duration::ZERO },
+        }
+    }
+
+    /// A version 2 query.
+    pub(crate) fn v2_query<A>(target: QueryTarget<A>, max_response_delay: Duration) -> GmpQuery<A> {
+        GmpQuery { target, max_response_delay, version: QueryVersion::V2 }
+    }
+
+    /// Seconds as an instant.
+    pub(crate) fn secs(s: u64) -> Instant {
+        Instant::from_nanos(s * 1_000_000_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use proptest::prelude::*;
+
+    use super::testutil::{secs, setup, v2_query, v3_query, FakeGmpCtx, Sent, SentMessage, TestIp, DEV};
+    use super::*;
+    use crate::context::InstantContext;
+    use crate::time::Instant;
+
+    const TO_EX: GroupRecordType = GroupRecordType::ChangeToExclude;
+    const TO_IN: GroupRecordType = GroupRecordType::ChangeToInclude;
+    const IS_EX: GroupRecordType = GroupRecordType::ModeIsExclude;
+
+    fn v3<I: GmpIp>(records: &[(GroupRecordType, MulticastAddr<I::Addr>)]) -> Sent<I::Addr> {
+        Sent::ReportV3(records.iter().map(|(t, g)| (*t, g.into_addr())).collect())
+    }
+
+    /// The messages, without times, devices and destinations.
+    fn messages<A: Clone>(sent: &[SentMessage<A>]) -> Vec<Sent<A>> {
+        sent.iter().map(|s| s.message.clone()).collect()
+    }
+
+    /// Puts `DEV` in version 2 (IGMPv2 / MLDv1) mode with a general query that asks for
+    /// nothing, since no group is joined yet.
+    fn enter_v2<I: GmpIp>(gmp: &mut Gmp<I>, ctx: &mut FakeGmpCtx<I>) {
+        gmp.receive_query(ctx, DEV, v2_query(QueryTarget::General, Duration::from_secs(10))).unwrap();
+        assert_eq!(gmp.mode(DEV), Some(GmpVersion::V2));
+    }
+
+    /// Joins `group` and lets the unsolicited reports go out.
+    fn join_settled<I: GmpIp>(gmp: &mut Gmp<I>, ctx: &mut FakeGmpCtx<I>, group: MulticastAddr<I::Addr>) {
+        assert_eq!(gmp.join(ctx, DEV, group), Ok(JoinResult::Joined));
+        ctx.advance_by(gmp, Duration::from_secs(11));
+        ctx.take_sent();
+    }
+
+    fn rfc3376_5_1_join_sends_to_ex_now_then_once_more_within_1s<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(1);
+        let g = I::group(1);
+        assert_eq!(gmp.join(&mut ctx, DEV, g), Ok(JoinResult::Joined));
+        assert!(ctx.filter.contains(&(DEV, g)));
+        let sent = ctx.take_sent();
+        assert_eq!(
+            sent,
+            [SentMessage {
+                at: Instant::ZERO,
+                device: DEV,
+                dst: I::V3_REPORTS_TO,
+                message: v3::<I>(&[(TO_EX, g)])
+            }]
+        );
+        // Robustness 2: one retransmission, within the Unsolicited Report Interval of 1 s.
+        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        let sent = ctx.take_sent();
+        assert_eq!(messages(&sent), [v3::<I>(&[(TO_EX, g)])]);
+        assert!(sent[0].at < secs(1) && sent[0].dst == I::V3_REPORTS_TO);
+        ctx.advance_by(&mut gmp, Duration::from_secs(300));
+        assert_eq!(ctx.take_sent(), []);
+        assert_eq!(ctx.inner.timers(), []);
+        assert_eq!(gmp.counters().v3_reports_sent, 2);
+    }
+
+    fn rfc3376_5_1_leave_sends_to_in_now_then_once_more_and_unprograms<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(2);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        assert_eq!(gmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::Left));
+        assert!(!ctx.filter.contains(&(DEV, g)) && !gmp.is_member(DEV, g));
+        assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_IN, g)])]);
+        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_IN, g)])]);
+        ctx.advance_by(&mut gmp, Duration::from_secs(300));
+        assert_eq!(ctx.take_sent(), []);
+    }
+
+    fn rfc3376_5_1_newer_change_replaces_pending_record<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(3);
+        let (g1, g2) = (I::group(1), I::group(2));
+        gmp.join(&mut ctx, DEV, g1).unwrap();
+        gmp.join(&mut ctx, DEV, g2).unwrap();
+        gmp.leave(&mut ctx, DEV, g1).unwrap();
+        assert_eq!(
+            messages(&ctx.take_sent()),
+            [v3::<I>(&[(TO_EX, g1)]), v3::<I>(&[(TO_EX, g2)]), v3::<I>(&[(TO_IN, g1)])]
+        );
+        // The retransmission carries every pending record once, g1's as TO_IN only.
+        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_IN, g1), (TO_EX, g2)])]);
+        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        assert_eq!(ctx.take_sent(), []);
+    }
+
+    fn rfc3376_8_1_learned_robustness_sets_retransmissions<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(4);
+        let query = GmpQuery {
+            target: QueryTarget::General,
+            max_response_delay: Duration::from_secs(1),
+            version: QueryVersion::V3 { robustness: 4, query_interval: Duration::from_secs(60) },
+        };
+        gmp.receive_query(&mut ctx, DEV, query).unwrap();
+        // Nothing to answer: no group yet.
+        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        assert_eq!(ctx.take_sent(), []);
+        let g = I::group(1);
+        gmp.join(&mut ctx, DEV, g).unwrap();
+        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        let sent = ctx.take_sent();
+        assert_eq!(messages(&sent), vec![v3::<I>(&[(TO_EX, g)]); 4]);
+        for pair in sent.windows(2) {
+            assert!(pair[1].at - pair[0].at < Duration::from_secs(1));
+        }
+    }
+
+    fn joins_and_leaves_are_reference_counted<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(5);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        assert_eq!(gmp.join(&mut ctx, DEV, g), Ok(JoinResult::AlreadyMember));
+        assert_eq!(gmp.join(&mut ctx, DEV, g), Ok(JoinResult::AlreadyMember));
+        assert_eq!(gmp.groups(DEV).collect::<Vec<_>>(), [(g, 3)]);
+        assert_eq!(gmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::StillMember));
+        assert_eq!(gmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::StillMember));
+        assert_eq!(ctx.take_sent(), []);
+        assert!(ctx.filter.contains(&(DEV, g)));
+        assert_eq!(gmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::Left));
+        assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_IN, g)])]);
+        assert!(ctx.filter.is_empty());
+        let err = gmp.leave(&mut ctx, DEV, g).unwrap_err();
+        assert_eq!(err, GmpError::NotMember { device: DEV, group: g.to_ip_addr() });
+        assert_eq!(gmp.counters().leaves_not_member, 1);
+    }
+
+    fn rfc2236_6_rfc3810_6_unreported_groups_are_filtered_but_never_reported<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(6);
+        let reported = I::group(1);
+        for group in I::unreported() {
+            assert_eq!(gmp.join(&mut ctx, DEV, group), Ok(JoinResult::Joined));
+            assert!(ctx.filter.contains(&(DEV, group)));
+        }
+        gmp.join(&mut ctx, DEV, reported).unwrap();
+        ctx.advance_by(&mut gmp, Duration::from_secs(5));
+        ctx.take_sent();
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::General, Duration::from_secs(1))).unwrap();
+        for group in I::unreported() {
+            gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(group), Duration::ZERO)).unwrap();
+        }
+        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        // The fake also asserts on every message that no unreported group is in it.
+        assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(IS_EX, reported)])]);
+        // In version 2 too, and leaving them sends nothing.
+        gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::General, Duration::from_secs(1))).unwrap();
+        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        assert_eq!(messages(&ctx.take_sent()), [Sent::ReportV2(reported)]);
+        for group in I::unreported() {
+            assert_eq!(gmp.leave(&mut ctx, DEV, group), Ok(LeaveResult::Left));
+        }
+        assert_eq!(ctx.take_sent(), []);
+        assert_eq!(ctx.filter.len(), 1);
+    }
+
+    fn rfc3376_5_2_general_query_answered_once_with_every_group<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(7);
+        let (g1, g2) = (I::group(1), I::group(2));
+        join_settled(&mut gmp, &mut ctx, g2);
+        join_settled(&mut gmp, &mut ctx, g1);
+        let start = ctx.now();
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::General, Duration::from_secs(10))).unwrap();
+        // A second general query with a later deadline is covered by the first (rule 1) or
+        // replaces it (rule 2): either way one response.
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::General, Duration::from_secs(10))).unwrap();
+        ctx.advance_by(&mut gmp, Duration::from_secs(20));
+        let sent = ctx.take_sent();
+        assert_eq!(messages(&sent), [v3::<I>(&[(IS_EX, g1), (IS_EX, g2)])]);
+        assert!(sent[0].at - start < Duration::from_secs(10));
+        assert_eq!(sent[0].dst, I::V3_REPORTS_TO);
+    }
+
+    fn rfc3376_5_2_current_state_report_is_split_to_fit_the_mtu<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(8);
+        ctx.mtu = 0;
+        let per_report = records_per_report::<I>(ctx.mtu);
+        let groups: Vec<_> = (1..=200).map(I::group).collect();
+        for group in &groups {
+            join_settled(&mut gmp, &mut ctx, *group);
+        }
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::General, Duration::from_secs(1))).unwrap();
+        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        let sent = ctx.take_sent();
+        assert_eq!(sent.len(), groups.len().div_ceil(per_report));
+        let mut reported = Vec::new();
+        for message in sent {
+            let Sent::ReportV3(records) = message.message else { panic!("{message:?}") };
+            assert!(records.len() <= per_report);
+            reported.extend(records);
+        }
+        let expected: Vec<_> = groups.iter().map(|g| (IS_EX, g.into_addr())).collect();
+        assert_eq!(reported, expected);
+    }
+
+    fn rfc3376_5_2_group_specific_queries_answer_for_their_group_only<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(9);
+        let (g1, g2, stranger) = (I::group(1), I::group(2), I::group(3));
+        join_settled(&mut gmp, &mut ctx, g1);
+        join_settled(&mut gmp, &mut ctx, g2);
+        let start = ctx.now();
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(g1), Duration::from_secs(2))).unwrap();
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(stranger), Duration::from_secs(2)))
+            .unwrap();
+        // Group-and-source-specific: answered as group-specific, IS_EX({}).
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::GroupAndSources(g2), Duration::from_secs(2)))
+            .unwrap();
+        ctx.advance_by(&mut gmp, Duration::from_secs(3));
+        let sent = ctx.take_sent();
+        let mut got = messages(&sent);
+        got.sort_by_key(|m| alloc::format!("{m:?}"));
+        let mut expected = vec![v3::<I>(&[(IS_EX, g1)]), v3::<I>(&[(IS_EX, g2)])];
+        expected.sort_by_key(|m| alloc::format!("{m:?}"));
+        assert_eq!(got, expected);
+        assert!(sent.iter().all(|s| s.at - start < Duration::from_secs(2)));
+    }
+
+    fn rfc3376_5_2_rule_1_a_sooner_general_response_covers_later_queries<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(10);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        // Max Response Time 0: the general response is due now, before anything later.
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::General, Duration::ZERO)).unwrap();
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(g), Duration::from_secs(5))).unwrap();
+        assert_eq!(ctx.inner.scheduled_at(&GmpTimerId { device: DEV, timer: GmpTimer::Group(g) }), None);
+        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(IS_EX, g)])]);
+    }
+
+    fn rfc3376_5_2_rule_4_pending_group_response_keeps_the_earlier_deadline<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(11);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        let id = GmpTimerId { device: DEV, timer: GmpTimer::Group(g) };
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(g), Duration::from_millis(100)))
+            .unwrap();
+        let first = ctx.inner.scheduled_at(&id).unwrap();
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(g), Duration::from_secs(100))).unwrap();
+        assert!(ctx.inner.scheduled_at(&id).unwrap() <= first);
+    }
+
+    fn rfc3376_appendix_a2_version_3_hosts_do_not_suppress<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(12);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(g), Duration::from_secs(5))).unwrap();
+        gmp.receive_report(&mut ctx, DEV, g).unwrap();
+        ctx.advance_by(&mut gmp, Duration::from_secs(5));
+        assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(IS_EX, g)])]);
+        assert_eq!(gmp.counters().reports_suppressed, 0);
+    }
+
+    fn rfc2236_3_v2_join_reports_now_and_once_more_within_10s<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(13);
+        enter_v2(&mut gmp, &mut ctx);
+        let g = I::group(1);
+        gmp.join(&mut ctx, DEV, g).unwrap();
+        assert_eq!(
+            ctx.take_sent(),
+            [SentMessage { at: Instant::ZERO, device: DEV, dst: g, message: Sent::ReportV2(g) }]
+        );
+        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        let sent = ctx.take_sent();
+        assert_eq!(messages(&sent), [Sent::ReportV2(g)]);
+        assert!(sent[0].at < secs(10) && sent[0].dst == g);
+        ctx.advance_by(&mut gmp, Duration::from_secs(100));
+        assert_eq!(ctx.take_sent(), []);
+    }
+
+    fn rfc2236_3_v2_query_response_is_delayed_within_max_response_time<I: TestIp>() {
+        for seed in 0..20 {
+            let (mut gmp, mut ctx) = setup::<I>(seed);
+            enter_v2(&mut gmp, &mut ctx);
+            let (g1, g2) = (I::group(1), I::group(2));
+            join_settled(&mut gmp, &mut ctx, g1);
+            join_settled(&mut gmp, &mut ctx, g2);
+            let start = ctx.now();
+            let max = Duration::from_millis(2500);
+            gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::General, max)).unwrap();
+            ctx.advance_by(&mut gmp, Duration::from_secs(5));
+            let sent = ctx.take_sent();
+            let mut got = messages(&sent);
+            got.sort_by_key(|m| alloc::format!("{m:?}"));
+            assert_eq!(got, [Sent::ReportV2(g1), Sent::ReportV2(g2)]);
+            assert!(sent.iter().all(|s| s.at - start < max), "{sent:?}");
+        }
+    }
+
+    fn rfc2236_3_v2_timer_is_reset_only_for_a_shorter_max_response_time<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(14);
+        enter_v2(&mut gmp, &mut ctx);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        let id = GmpTimerId { device: DEV, timer: GmpTimer::Group(g) };
+        gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::Group(g), Duration::from_secs(1))).unwrap();
+        let first = ctx.inner.scheduled_at(&id).unwrap();
+        gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::General, Duration::from_secs(10))).unwrap();
+        assert_eq!(ctx.inner.scheduled_at(&id), Some(first));
+        let shorter = first - ctx.now();
+        gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::Group(g), shorter / 2)).unwrap();
+        assert!(ctx.inner.scheduled_at(&id).unwrap() < ctx.now() + shorter / 2);
+    }
+
+    fn rfc2236_3_v2_another_hosts_report_suppresses_ours<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(15);
+        enter_v2(&mut gmp, &mut ctx);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::General, Duration::from_secs(10))).unwrap();
+        gmp.receive_report(&mut ctx, DEV, g).unwrap();
+        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        assert_eq!(ctx.take_sent(), []);
+        assert_eq!(gmp.counters().reports_suppressed, 1);
+    }
+
+    fn rfc2236_3_v2_leave_goes_to_all_routers_when_we_reported_last<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(16);
+        enter_v2(&mut gmp, &mut ctx);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        gmp.leave(&mut ctx, DEV, g).unwrap();
+        assert_eq!(
+            ctx.take_sent(),
+            [SentMessage { at: ctx.now(), device: DEV, dst: I::LEAVES_TO, message: Sent::Leave(g) }]
+        );
+        assert!(ctx.filter.is_empty());
+        assert_eq!(ctx.inner.timers().len(), 1, "only the older querier timer remains");
+    }
+
+    fn rfc2236_3_v2_no_leave_when_another_host_reported_last<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(17);
+        enter_v2(&mut gmp, &mut ctx);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        gmp.receive_report(&mut ctx, DEV, g).unwrap();
+        assert_eq!(gmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::Left));
+        assert_eq!(ctx.take_sent(), []);
+        assert!(ctx.filter.is_empty());
+    }
+
+    fn rfc2236_3_v2_leave_while_delaying_cancels_the_report<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(18);
+        enter_v2(&mut gmp, &mut ctx);
+        let g = I::group(1);
+        gmp.join(&mut ctx, DEV, g).unwrap();
+        gmp.leave(&mut ctx, DEV, g).unwrap();
+        assert_eq!(messages(&ctx.take_sent()), [Sent::ReportV2(g), Sent::Leave(g)]);
+        ctx.advance_by(&mut gmp, Duration::from_secs(20));
+        assert_eq!(ctx.take_sent(), []);
+    }
+
+    fn rfc3376_7_2_1_older_query_switches_mode_for_the_default_timeout<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(19);
+        let g = I::group(1);
+        // A pending state-change retransmission is cancelled by the switch.
+        gmp.join(&mut ctx, DEV, g).unwrap();
+        ctx.take_sent();
+        enter_v2(&mut gmp, &mut ctx);
+        assert_eq!(gmp.counters().mode_changes, 1);
+        ctx.advance_by(&mut gmp, Duration::from_secs(12));
+        assert_eq!(messages(&ctx.take_sent()), [Sent::ReportV2(g)], "the general query's answer, in v2");
+        // Robustness 2 × Query Interval 125 s + Query Response Interval 10 s = 260 s.
+        ctx.advance_by(&mut gmp, secs(260) - ctx.now() - Duration::from_nanos(1));
+        assert_eq!(gmp.mode(DEV), Some(GmpVersion::V2));
+        ctx.advance_by(&mut gmp, Duration::from_nanos(1));
+        assert_eq!(gmp.mode(DEV), Some(GmpVersion::V3));
+        assert_eq!(gmp.counters().mode_changes, 2);
+        gmp.leave(&mut ctx, DEV, g).unwrap();
+        assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_IN, g)])]);
+    }
+
+    fn rfc3376_8_12_older_querier_timeout_uses_learned_values<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(20);
+        let query = GmpQuery {
+            target: QueryTarget::General,
+            max_response_delay: Duration::from_secs(5),
+            version: QueryVersion::V3 { robustness: 3, query_interval: Duration::from_secs(20) },
+        };
+        gmp.receive_query(&mut ctx, DEV, query).unwrap();
+        enter_v2(&mut gmp, &mut ctx);
+        let id = GmpTimerId { device: DEV, timer: GmpTimer::OlderQuerierPresent(OlderVersion::V2) };
+        // 3 × 20 s + 5 s.
+        assert_eq!(ctx.inner.scheduled_at(&id), Some(secs(65)));
+        // A later older query restarts it.
+        ctx.advance_by(&mut gmp, Duration::from_secs(60));
+        enter_v2(&mut gmp, &mut ctx);
+        assert_eq!(ctx.inner.scheduled_at(&id), Some(secs(125)));
+        ctx.advance_by(&mut gmp, Duration::from_secs(65));
+        assert_eq!(gmp.mode(DEV), Some(GmpVersion::V3));
+    }
+
+    fn rfc3376_7_2_1_mode_change_cancels_pending_responses<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(21);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::General, Duration::from_secs(10))).unwrap();
+        gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(g), Duration::from_secs(10))).unwrap();
+        // A version 2 group-specific query for another group: no v2 timer for g starts, and
+        // the version 3 responses are cancelled.
+        gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::Group(I::group(9)), Duration::from_secs(1)))
+            .unwrap();
+        ctx.advance_by(&mut gmp, Duration::from_secs(20));
+        assert_eq!(ctx.take_sent(), []);
+    }
+
+    fn bounds_groups_per_device_and_refusals_counted<I: TestIp>() {
+        let mut gmp = Gmp::<I>::new(GmpConfig { max_groups_per_device: 3, ..GmpConfig::default() });
+        let mut ctx = FakeGmpCtx::new(22);
+        gmp.add_device(DEV);
+        for n in 1..=3 {
+            gmp.join(&mut ctx, DEV, I::group(n)).unwrap();
+        }
+        let err = gmp.join(&mut ctx, DEV, I::group(4)).unwrap_err();
+        assert_eq!(err, GmpError::TooManyGroups { device: DEV, group: I::group(4).to_ip_addr(), limit: 3 });
+        assert_eq!(gmp.counters().joins_refused_group_limit, 1);
+        assert!(!ctx.filter.contains(&(DEV, I::group(4))));
+        // Joining a member again is not a new group.
+        assert_eq!(gmp.join(&mut ctx, DEV, I::group(1)), Ok(JoinResult::AlreadyMember));
+    }
+
+    fn bounds_pending_state_changes_and_refusals_counted<I: TestIp>() {
+        let mut gmp = Gmp::<I>::new(GmpConfig { max_pending_state_changes: 2, ..GmpConfig::default() });
+        let mut ctx = FakeGmpCtx::new(23);
+        gmp.add_device(DEV);
+        for n in 1..=3 {
+            gmp.join(&mut ctx, DEV, I::group(n)).unwrap();
+        }
+        assert_eq!(ctx.take_sent().len(), 3, "each change is sent at once");
+        assert_eq!(gmp.counters().state_changes_not_retransmitted, 1);
+        ctx.advance_by(&mut gmp, Duration::from_secs(2));
+        assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_EX, I::group(1)), (TO_EX, I::group(2))])]);
+    }
+
+    fn bounds_query_floods_cost_no_memory<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(24);
+        for n in 1..=8 {
+            join_settled(&mut gmp, &mut ctx, I::group(n));
+        }
+        for round in 0..2_000u32 {
+            let n = (round % 16) as u8 + 1;
+            let target = match round % 3 {
+                0 => QueryTarget::Group(I::group(n)),
+                1 => QueryTarget::GroupAndSources(I::group(n)),
+                _ => QueryTarget::General,
+            };
+            gmp.receive_query(&mut ctx, DEV, v3_query(target, Duration::from_secs(10))).unwrap();
+            // One timer per member group and one general response, at most.
+            assert!(ctx.inner.timers().len() <= 9);
+        }
+        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        assert!(ctx.take_sent().len() <= 9);
+    }
+
+    fn unknown_devices_are_refused_and_counted<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(25);
+        let other = DeviceId::new(9);
+        assert_eq!(gmp.join(&mut ctx, other, I::group(1)), Err(GmpError::UnknownDevice { device: other }));
+        assert_eq!(
+            gmp.receive_query(&mut ctx, other, v3_query(QueryTarget::General, Duration::ZERO)),
+            Err(GmpInputError::UnknownDevice { device: other })
+        );
+        assert_eq!(gmp.counters().unknown_device, 2);
+        assert_eq!(gmp.mode(other), None);
+    }
+
+    fn remove_device_cancels_its_timers<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(26);
+        gmp.join(&mut ctx, DEV, I::group(1)).unwrap();
+        gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::General, Duration::from_secs(1))).unwrap();
+        gmp.join(&mut ctx, DEV, I::group(2)).unwrap();
+        assert!(!ctx.inner.timers().is_empty());
+        assert!(gmp.remove_device(&mut ctx, DEV));
+        assert_eq!(ctx.inner.timers(), []);
+        assert!(!gmp.remove_device(&mut ctx, DEV));
+    }
+
+    #[test]
+    fn records_per_report_fits_the_mtu() {
+        use crate::addr::{Ipv4, Ipv6};
+        // IPv4: 20 + 4 (Router Alert) + 8, then 8 bytes a record.
+        assert_eq!(records_per_report::<Ipv4>(1500), (1500 - 32) / 8);
+        // Below the IPv4 minimum of 68 the minimum is assumed.
+        assert_eq!(records_per_report::<Ipv4>(0), (68 - 32) / 8);
+        // IPv6: 40 + 8 (Hop-by-Hop) + 8, then 20 bytes a record.
+        assert_eq!(records_per_report::<Ipv6>(1500), (1500 - 56) / 20);
+        assert_eq!(records_per_report::<Ipv6>(1280), (1280 - 56) / 20);
+        assert_eq!(records_per_report::<Ipv6>(u32::MAX), usize::from(u16::MAX));
+    }
+
+    /// One input to the machinery, for the property tests.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Join(u8),
+        Leave(u8),
+        Query { version: u8, target: u8, group: u8, max_ms: u16, robustness: u8, qqi: u8 },
+        Report(u8),
+        Advance(u16),
+        Mtu(u16),
+    }
+
+    fn arb_op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0u8..12).prop_map(Op::Join),
+            (0u8..12).prop_map(Op::Leave),
+            (0u8..3, 0u8..3, 0u8..12, any::<u16>(), 0u8..8, any::<u8>()).prop_map(
+                |(version, target, group, max_ms, robustness, qqi)| Op::Query {
+                    version,
+                    target,
+                    group,
+                    max_ms,
+                    robustness,
+                    qqi
+                }
+            ),
+            (0u8..12).prop_map(Op::Report),
+            any::<u16>().prop_map(Op::Advance),
+            any::<u16>().prop_map(Op::Mtu),
+        ]
+    }
+
+    /// Group `n` of a pool that mixes reported and unreported groups.
+    fn pool<I: TestIp>(n: u8) -> MulticastAddr<I::Addr> {
+        let unreported = I::unreported();
+        match unreported.get(usize::from(n % 4)) {
+            Some(group) if n >= 8 => *group,
+            _ => I::group(n % 8),
+        }
+    }
+
+    /// Arbitrary inputs never panic, never exceed the bounds, never report an unreported
+    /// group (the fake asserts it), and the membership matches a model of the refcounts.
+    fn arbitrary_inputs_keep_the_invariants<I: TestIp>(seed: u64, ops: &[Op]) {
+        let config =
+            GmpConfig { max_groups_per_device: 5, max_pending_state_changes: 3, ..GmpConfig::default() };
+        let mut gmp = Gmp::<I>::new(config);
+        let mut ctx = FakeGmpCtx::<I>::new(seed);
+        gmp.add_device(DEV);
+        let mut model: BTreeMap<MulticastAddr<I::Addr>, u32> = BTreeMap::new();
+        for op in ops {
+            match *op {
+                Op::Join(n) => {
+                    let group = pool::<I>(n);
+                    let full = model.len() >= config.max_groups_per_device && !model.contains_key(&group);
+                    assert_eq!(gmp.join(&mut ctx, DEV, group).is_err(), full);
+                    if !full {
+                        *model.entry(group).or_default() += 1;
+                    }
+                }
+                Op::Leave(n) => {
+                    let group = pool::<I>(n);
+                    let result = gmp.leave(&mut ctx, DEV, group);
+                    match model.get_mut(&group) {
+                        None => assert!(result.is_err()),
+                        Some(1) => {
+                            assert_eq!(result, Ok(LeaveResult::Left));
+                            model.remove(&group);
+                        }
+                        Some(refs) => {
+                            assert_eq!(result, Ok(LeaveResult::StillMember));
+                            *refs -= 1;
+                        }
+                    }
+                }
+                Op::Query { version, target, group, max_ms, robustness, qqi } => {
+                    let group = pool::<I>(group);
+                    let target = match target {
+                        0 => QueryTarget::General,
+                        1 => QueryTarget::Group(group),
+                        _ => QueryTarget::GroupAndSources(group),
+                    };
+                    let version = match version {
+                        0 => QueryVersion::V1,
+                        1 => QueryVersion::V2,
+                        _ => QueryVersion::V3 {
+                            robustness,
+                            query_interval: Duration::from_secs(u64::from(
+                                crate::wire::icmp::group::decode_code8(qqi),
+                            )),
+                        },
+                    };
+                    let query = GmpQuery {
+                        target,
+                        max_response_delay: Duration::from_millis(max_ms.into()),
+                        version,
+                    };
+                    gmp.receive_query(&mut ctx, DEV, query).unwrap();
+                }
+                Op::Report(n) => gmp.receive_report(&mut ctx, DEV, pool::<I>(n)).unwrap(),
+                Op::Advance(ms) => ctx.advance_by(&mut gmp, Duration::from_millis(ms.into()) * 10),
+                Op::Mtu(mtu) => ctx.mtu = mtu.into(),
+            }
+            let state = &gmp.devices[&DEV];
+            assert!(state.groups.len() <= config.max_groups_per_device);
+            assert!(state.state_changes.len() <= config.max_pending_state_changes);
+            let groups: BTreeMap<_, _> = gmp.groups(DEV).collect();
+            assert_eq!(groups, model);
+            let filter: Vec<_> = ctx.filter.iter().map(|(_, g)| *g).collect();
+            assert_eq!(filter, model.keys().copied().collect::<Vec<_>>());
+            // Timers: one per group, three per interface at most (the general response,
+            // the retransmission, two older queriers).
+            assert!(ctx.inner.timers().len() <= state.groups.len() + 4);
+            for (id, _) in ctx.inner.timers() {
+                if let GmpTimer::Group(group) = id.timer {
+                    assert!(state.groups.contains_key(&group) && !I::is_unreported(&group));
+                }
+            }
+        }
+        ctx.advance_by(&mut gmp, Duration::from_secs(300_000));
+        assert_eq!(gmp.mode(DEV), Some(GmpVersion::V3), "every older querier times out");
+    }
+
+    macro_rules! for_both_protocols {
+        ($($name:ident),* $(,)?) => {
+            mod igmp {
+                $(#[test] fn $name() { super::$name::<crate::addr::Ipv4>() })*
+
+                proptest::proptest! {
+                    #[test]
+                    fn arbitrary_inputs_keep_the_invariants(seed in proptest::prelude::any::<u64>(), ops in proptest::collection::vec(super::arb_op(), 0..60)) {
+                        super::arbitrary_inputs_keep_the_invariants::<crate::addr::Ipv4>(seed, &ops);
+                    }
+                }
+            }
+            mod mld {
+                $(#[test] fn $name() { super::$name::<crate::addr::Ipv6>() })*
+
+                proptest::proptest! {
+                    #[test]
+                    fn arbitrary_inputs_keep_the_invariants(seed in proptest::prelude::any::<u64>(), ops in proptest::collection::vec(super::arb_op(), 0..60)) {
+                        super::arbitrary_inputs_keep_the_invariants::<crate::addr::Ipv6>(seed, &ops);
+                    }
+                }
+            }
+        };
+    }
+
+    for_both_protocols!(
+        rfc3376_5_1_join_sends_to_ex_now_then_once_more_within_1s,
+        rfc3376_5_1_leave_sends_to_in_now_then_once_more_and_unprograms,
+        rfc3376_5_1_newer_change_replaces_pending_record,
+        rfc3376_8_1_learned_robustness_sets_retransmissions,
+        joins_and_leaves_are_reference_counted,
+        rfc2236_6_rfc3810_6_unreported_groups_are_filtered_but_never_reported,
+        rfc3376_5_2_general_query_answered_once_with_every_group,
+        rfc3376_5_2_current_state_report_is_split_to_fit_the_mtu,
+        rfc3376_5_2_group_specific_queries_answer_for_their_group_only,
+        rfc3376_5_2_rule_1_a_sooner_general_response_covers_later_queries,
+        rfc3376_5_2_rule_4_pending_group_response_keeps_the_earlier_deadline,
+        rfc3376_appendix_a2_version_3_hosts_do_not_suppress,
+        rfc2236_3_v2_join_reports_now_and_once_more_within_10s,
+        rfc2236_3_v2_query_response_is_delayed_within_max_response_time,
+        rfc2236_3_v2_timer_is_reset_only_for_a_shorter_max_response_time,
+        rfc2236_3_v2_another_hosts_report_suppresses_ours,
+        rfc2236_3_v2_leave_goes_to_all_routers_when_we_reported_last,
+        rfc2236_3_v2_no_leave_when_another_host_reported_last,
+        rfc2236_3_v2_leave_while_delaying_cancels_the_report,
+        rfc3376_7_2_1_older_query_switches_mode_for_the_default_timeout,
+        rfc3376_8_12_older_querier_timeout_uses_learned_values,
+        rfc3376_7_2_1_mode_change_cancels_pending_responses,
+        bounds_groups_per_device_and_refusals_counted,
+        bounds_pending_state_changes_and_refusals_counted,
+        bounds_query_floods_cost_no_memory,
+        unknown_devices_are_refused_and_counted,
+        remove_device_cancels_its_timers,
+    );
+}
