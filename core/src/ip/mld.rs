@@ -139,3 +139,242 @@ impl IcmpMessageFields<Ipv6> for GmpMessage<'_, Ipv6Addr> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use super::super::gmp::testutil::{setup, Sent, SentMessage, DEV};
+    use super::super::gmp::{GmpVersion, LeaveResult};
+    use super::*;
+    use crate::addr::IpAddr;
+    use crate::buf::{ParsablePacket, Serializer};
+    use crate::context::InstantContext;
+    use crate::wire::icmp::group::{GroupRecord, GroupRecordType};
+    use crate::wire::icmp::mld::{Mldv1Query, Mldv2Query};
+    use crate::wire::icmp::{AddrList, IcmpBuilder, Icmpv6Packet, Icmpv6PseudoHeader};
+
+    fn addr(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    fn group(s: &str) -> MulticastAddr<Ipv6Addr> {
+        MulticastAddr::new(addr(s)).unwrap()
+    }
+
+    fn router() -> Ipv6Addr {
+        addr("fe80::1")
+    }
+
+    fn v1_query(max_response_delay: u16, multicast_address: Ipv6Addr) -> Icmpv6Message<'static> {
+        Icmpv6Message::MulticastListenerQuery(Mldv1Query { max_response_delay, multicast_address })
+    }
+
+    fn v2_query(
+        max_response_code: u16,
+        multicast_address: Ipv6Addr,
+        sources: &[Ipv6Addr],
+    ) -> Icmpv6Message<'_> {
+        Icmpv6Message::MulticastListenerQueryV2(Mldv2Query {
+            max_response_code,
+            multicast_address,
+            suppress_router_processing: false,
+            robustness: 2,
+            query_interval_code: 125,
+            sources: AddrList::new(sources),
+        })
+    }
+
+    #[test]
+    fn rfc3810_6_never_reported_all_nodes_and_scopes_0_and_1() {
+        for unreported in ["ff02::1", "ff01::1:2", "ff00::db8:1", "ff11::1"] {
+            let g = group(unreported);
+            assert!(Ipv6::is_unreported(&g), "{g}");
+        }
+        for reported in ["ff02::2", "ff02::1:ff00:1", "ff05::1:3", "ff0e::db8:1", "ff12::1"] {
+            assert!(!Ipv6::is_unreported(&group(reported)), "{reported}");
+        }
+        let (mut mld, mut ctx) = setup::<Ipv6>(1);
+        for unreported in ["ff02::1", "ff01::1:2"] {
+            mld.join(&mut ctx, DEV, group(unreported)).unwrap();
+        }
+        mld.receive_mld(&mut ctx, DEV, router(), &v2_query(1000, Ipv6Addr::UNSPECIFIED, &[])).unwrap();
+        mld.receive_mld(&mut ctx, DEV, router(), &v1_query(1000, Ipv6Addr::UNSPECIFIED)).unwrap();
+        ctx.advance_by(&mut mld, core::time::Duration::from_secs(2));
+        assert_eq!(ctx.take_sent(), []);
+    }
+
+    #[test]
+    fn rfc3810_6_1_solicited_node_joins_are_reported_to_ff02_16() {
+        let (mut mld, mut ctx) = setup::<Ipv6>(2);
+        let g = group("ff02::1:ff00:1");
+        mld.join(&mut ctx, DEV, g).unwrap();
+        let sent = ctx.take_sent();
+        assert_eq!(sent[0].dst.get(), Ipv6Addr::ALL_MLDV2_ROUTERS);
+        assert_eq!(sent[0].message, Sent::ReportV3([(GroupRecordType::ChangeToExclude, g.get())].into()));
+    }
+
+    #[test]
+    fn rfc3810_8_2_1_mldv1_query_means_mldv1_reports_and_done_to_ff02_2() {
+        let (mut mld, mut ctx) = setup::<Ipv6>(3);
+        mld.receive_mld(&mut ctx, DEV, router(), &v1_query(10_000, Ipv6Addr::UNSPECIFIED)).unwrap();
+        assert_eq!(mld.mode(DEV), Some(GmpVersion::V2));
+        let g = group("ff0e::db8:1");
+        mld.join(&mut ctx, DEV, g).unwrap();
+        assert_eq!(mld.leave(&mut ctx, DEV, g), Ok(LeaveResult::Left),);
+        let now = ctx.now();
+        assert_eq!(
+            ctx.take_sent(),
+            [
+                SentMessage { at: now, device: DEV, dst: g, message: Sent::ReportV2(g) },
+                SentMessage { at: now, device: DEV, dst: group("ff02::2"), message: Sent::Leave(g) },
+            ]
+        );
+        // RFC 3810 §9.12: 2 × 125 s + 10 s later, back to MLDv2.
+        ctx.advance_by(&mut mld, core::time::Duration::from_secs(260));
+        assert_eq!(mld.mode(DEV), Some(GmpVersion::V3));
+    }
+
+    #[test]
+    fn rfc2710_3_mldv1_max_response_delay_is_in_milliseconds() {
+        let (mut mld, mut ctx) = setup::<Ipv6>(4);
+        let g = group("ff0e::db8:1");
+        mld.receive_mld(&mut ctx, DEV, router(), &v1_query(10_000, Ipv6Addr::UNSPECIFIED)).unwrap();
+        mld.join(&mut ctx, DEV, g).unwrap();
+        ctx.advance_by(&mut mld, core::time::Duration::from_secs(11));
+        ctx.take_sent();
+        let start = ctx.now();
+        mld.receive_mld(&mut ctx, DEV, router(), &v1_query(300, g.get())).unwrap();
+        ctx.advance_by(&mut mld, core::time::Duration::from_secs(1));
+        let sent = ctx.take_sent();
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].at - start < core::time::Duration::from_millis(300));
+    }
+
+    #[test]
+    fn rfc3810_5_1_3_mldv2_max_response_code_is_decoded() {
+        // 0x8001: (0x001 | 0x1000) << 3 ms = 32.776 s.
+        let bound = core::time::Duration::from_millis(0x1001 << 3);
+        let mut late = core::time::Duration::ZERO;
+        for seed in 0..40 {
+            let (mut mld, mut ctx) = setup::<Ipv6>(seed);
+            mld.join(&mut ctx, DEV, group("ff0e::db8:1")).unwrap();
+            ctx.advance_by(&mut mld, core::time::Duration::from_secs(2));
+            ctx.take_sent();
+            let start = ctx.now();
+            mld.receive_mld(&mut ctx, DEV, router(), &v2_query(0x8001, Ipv6Addr::UNSPECIFIED, &[])).unwrap();
+            ctx.advance_by(&mut mld, core::time::Duration::from_secs(40));
+            let sent = ctx.take_sent();
+            assert_eq!(sent.len(), 1);
+            assert!(sent[0].at - start < bound);
+            late = late.max(sent[0].at - start);
+        }
+        assert!(late > core::time::Duration::from_secs(16), "delays spread over the whole range: {late:?}");
+    }
+
+    #[test]
+    fn rfc3810_5_1_14_queries_from_non_link_local_sources_are_dropped() {
+        let (mut mld, mut ctx) = setup::<Ipv6>(5);
+        for src in [Ipv6Addr::UNSPECIFIED, addr("2001:db8::1")] {
+            assert_eq!(
+                mld.receive_mld(&mut ctx, DEV, src, &v1_query(1000, Ipv6Addr::UNSPECIFIED)),
+                Err(GmpInputError::QuerySourceNotLinkLocal { src: IpAddr::V6(src) })
+            );
+        }
+        assert_eq!(mld.mode(DEV), Some(GmpVersion::V3), "a dropped MLDv1 query changes nothing");
+        assert_eq!(mld.counters().queries_invalid, 2);
+    }
+
+    #[test]
+    fn rfc3810_5_1_12_invalid_query_variants_are_dropped() {
+        let (mut mld, mut ctx) = setup::<Ipv6>(6);
+        let source = [addr("2001:db8::7")];
+        assert_eq!(
+            mld.receive_mld(&mut ctx, DEV, router(), &v2_query(1000, Ipv6Addr::UNSPECIFIED, &source)),
+            Err(GmpInputError::GeneralQueryWithSources { count: 1 })
+        );
+        let unicast = addr("2001:db8::9");
+        assert_eq!(
+            mld.receive_mld(&mut ctx, DEV, router(), &v1_query(1000, unicast)),
+            Err(GmpInputError::QueryAddressNotMulticast { address: IpAddr::V6(unicast) })
+        );
+        assert_eq!(mld.counters().queries_invalid, 2);
+    }
+
+    #[test]
+    fn rfc3810_5_2_13_heard_reports_need_a_link_local_or_unspecified_source() {
+        let g = group("ff0e::db8:1");
+        let report = Icmpv6Message::MulticastListenerReport(Mldv1Report { multicast_address: g.get() });
+        for (src, suppresses) in
+            [(addr("fe80::2"), true), (Ipv6Addr::UNSPECIFIED, true), (addr("2001:db8::2"), false)]
+        {
+            let (mut mld, mut ctx) = setup::<Ipv6>(7);
+            mld.receive_mld(&mut ctx, DEV, router(), &v1_query(10_000, Ipv6Addr::UNSPECIFIED)).unwrap();
+            mld.join(&mut ctx, DEV, g).unwrap();
+            ctx.take_sent();
+            let result = mld.receive_mld(&mut ctx, DEV, src, &report);
+            assert_eq!(result.is_ok(), suppresses);
+            ctx.advance_by(&mut mld, core::time::Duration::from_secs(10));
+            assert_eq!(ctx.take_sent().is_empty(), suppresses, "{src}");
+        }
+        let (mut mld, mut ctx) = setup::<Ipv6>(8);
+        let bad = Icmpv6Message::MulticastListenerReport(Mldv1Report { multicast_address: addr("fe80::3") });
+        assert_eq!(
+            mld.receive_mld(&mut ctx, DEV, router(), &bad),
+            Err(GmpInputError::ReportAddressNotMulticast { address: IpAddr::V6(addr("fe80::3")) })
+        );
+        assert_eq!(mld.counters().reports_invalid, 1);
+    }
+
+    #[test]
+    fn router_and_other_messages_are_ignored() {
+        let (mut mld, mut ctx) = setup::<Ipv6>(9);
+        let g = group("ff0e::db8:1");
+        mld.join(&mut ctx, DEV, g).unwrap();
+        ctx.take_sent();
+        for message in [
+            Icmpv6Message::MulticastListenerDone(Mldv1Done { multicast_address: g.get() }),
+            Icmpv6Message::MulticastListenerReportV2(Mldv2Report { records: GroupRecords::new(&[]) }),
+        ] {
+            mld.receive_mld(&mut ctx, DEV, router(), &message).unwrap();
+        }
+        assert!(mld.is_member(DEV, g));
+        assert_eq!(ctx.take_sent(), []);
+    }
+
+    /// Serializes what the machinery sent and parses it back as ICMPv6.
+    fn round_trip(message: GmpMessage<'_, Ipv6Addr>, check: impl FnOnce(Icmpv6Message<'_>)) {
+        let ph = Icmpv6PseudoHeader { src: addr("fe80::5"), dst: Ipv6Addr::ALL_MLDV2_ROUTERS };
+        let bytes: Vec<u8> = (&[][..])
+            .encapsulate(IcmpBuilder::<Ipv6, _>::new(ph, message))
+            .serialize_vec()
+            .unwrap()
+            .into_inner();
+        let packet = Icmpv6Packet::parse_bytes(&bytes[..], ph).unwrap();
+        check(packet.message().unwrap());
+    }
+
+    #[test]
+    fn messages_serialize_as_mld() {
+        let g = group("ff0e::db8:1");
+        let report = Icmpv6Message::MulticastListenerReport(Mldv1Report { multicast_address: g.get() });
+        round_trip(GmpMessage::ReportV2 { group: g }, |m| assert_eq!(m, report));
+        round_trip(GmpMessage::ReportV1 { group: g }, |m| assert_eq!(m, report));
+        round_trip(GmpMessage::Leave { group: g }, |m| {
+            assert_eq!(m, Icmpv6Message::MulticastListenerDone(Mldv1Done { multicast_address: g.get() }))
+        });
+        let records = [GroupRecord {
+            record_type: GroupRecordType::ChangeToInclude,
+            multicast_address: g.get(),
+            sources: AddrList::new(&[]),
+        }];
+        round_trip(GmpMessage::ReportV3 { records: &records }, |m| {
+            assert_eq!(
+                m,
+                Icmpv6Message::MulticastListenerReportV2(Mldv2Report {
+                    records: GroupRecords::new(&records)
+                })
+            )
+        });
+    }
+}
