@@ -733,6 +733,9 @@ impl<I: GmpIp> DeviceState<I> {
         let mut state = GroupState { refs: NonZeroU32::MIN, last_reporter: false, unsolicited_left: 0 };
         ctx.join_link_group(env.device, group);
         if !I::is_unreported(&group) {
+            // Whatever the version, we are the last to have reported the group; a leave
+            // after a switch to version 2 then says so (RFC 2236 §3).
+            state.last_reporter = true;
             match self.mode() {
                 // RFC 3376 §5.1, RFC 3810 §6.1: EXCLUDE({}) is the new state.
                 GmpVersion::V3 => self.state_change(ctx, env, group, GroupRecordType::ChangeToExclude),
@@ -740,7 +743,6 @@ impl<I: GmpIp> DeviceState<I> {
                 // to the Unsolicited Report Interval (Robustness − 1 repeats, as Linux).
                 version => {
                     send_older_report::<I, C>(ctx, env, version, group);
-                    state.last_reporter = true;
                     state.unsolicited_left = self.robustness() - 1;
                     if state.unsolicited_left > 0 {
                         let delay =
@@ -1636,6 +1638,16 @@ mod tests {
         assert_eq!(gmp.mode(DEV), Some(GmpVersion::V3));
     }
 
+    fn rfc3376_7_2_1_group_joined_in_v3_is_left_with_a_v2_leave_after_a_switch<I: TestIp>() {
+        let (mut gmp, mut ctx) = setup::<I>(27);
+        let g = I::group(1);
+        join_settled(&mut gmp, &mut ctx, g);
+        enter_v2(&mut gmp, &mut ctx);
+        // Leave before answering the v2 query: our v3 report was the last one.
+        gmp.leave(&mut ctx, DEV, g).unwrap();
+        assert_eq!(messages(&ctx.take_sent()), [Sent::Leave(g)]);
+    }
+
     fn rfc3376_7_2_1_mode_change_cancels_pending_responses<I: TestIp>() {
         let (mut gmp, mut ctx) = setup::<I>(21);
         let g = I::group(1);
@@ -1903,6 +1915,7 @@ mod tests {
         rfc2236_3_v2_leave_while_delaying_cancels_the_report,
         rfc3376_7_2_1_older_query_switches_mode_for_the_default_timeout,
         rfc3376_8_12_older_querier_timeout_uses_learned_values,
+        rfc3376_7_2_1_group_joined_in_v3_is_left_with_a_v2_leave_after_a_switch,
         rfc3376_7_2_1_mode_change_cancels_pending_responses,
         bounds_groups_per_device_and_refusals_counted,
         bounds_pending_state_changes_and_refusals_counted,
