@@ -416,7 +416,8 @@ pub enum LeaveResult {
 struct GroupState {
     /// Joins not yet matched by leaves.
     refs: NonZeroU32,
-    /// RFC 2236 §6 "flag that we were the last host to send a report for this group".
+    /// Whether this host sent the most recent report for the group (RFC 2236 §6), which
+    /// decides whether leaving sends a Leave message.
     last_reporter: bool,
     /// Version 1/2 unsolicited reports still to send (RFC 2236 §3, RFC 2710 §4).
     unsolicited_left: u8,
@@ -632,9 +633,8 @@ pub fn records_per_report<I: GmpIp>(mtu: u32) -> usize {
     (mtu.saturating_sub(I::V3_REPORT_OVERHEAD) / record_len).clamp(1, usize::from(u16::MAX))
 }
 
-/// Sends `records` in as many version 3 reports as the device's MTU needs (RFC 3376 §5.2:
-/// "if the set of Group Records required in a Report does not fit within the size limit of
-/// a single Report message ... as many Group Records as fit into each Report").
+/// Sends `records` in as many version 3 reports as the device's MTU needs: records that do
+/// not fit one report are spread over several, each filled as far as it goes (RFC 3376 §5.2).
 fn send_v3_records<I: GmpIp, C: GmpContext<I>>(
     ctx: &mut C,
     env: &mut Env<'_>,
@@ -1025,8 +1025,8 @@ impl<I: GmpIp> DeviceState<I> {
         }
     }
 
-    /// RFC 3376 §7.2.1, RFC 3810 §8.2.1: "whenever a host changes its compatibility mode, it
-    /// cancels all its pending response and retransmission timers".
+    /// A change of compatibility mode drops every pending response and retransmission
+    /// (RFC 3376 §7.2.1, RFC 3810 §8.2.1).
     fn mode_changed<C: GmpContext<I>>(&mut self, ctx: &mut C, env: &mut Env<'_>) {
         env.counters.mode_changes += 1;
         for (group, state) in self.groups.iter_mut() {

@@ -191,10 +191,10 @@ pub enum RouterDiscoveryTimerId {
 /// (RFC 4861 §6.3.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RouterReachability {
-    /// "Reachable or probably reachable": a neighbour entry in any state but INCOMPLETE
-    /// (REACHABLE, STALE, DELAY, PROBE).
+    /// Known or probably reachable in RFC 4861 §6.3.6's sense: a neighbour entry in any state
+    /// but INCOMPLETE (REACHABLE, STALE, DELAY, PROBE).
     ProbablyReachable,
-    /// "Unknown or suspect": an INCOMPLETE entry, or none.
+    /// Not known to be reachable (RFC 4861 §6.3.6): an INCOMPLETE entry, or none.
     Unknown,
 }
 
@@ -674,8 +674,8 @@ impl RouterDiscovery {
             redirects: Vec::new(),
             base_reachable_time: REACHABLE_TIME,
         };
-        // RFC 4861 §6.3.7: "delay the transmission for a random amount of time between 0 and
-        // MAX_RTR_SOLICITATION_DELAY".
+        // RFC 4861 §6.3.7: the first solicitation waits a random time below
+        // MAX_RTR_SOLICITATION_DELAY.
         if config.accepts_router_advertisements() && config.router_solicitations > 0 {
             state.solicitations_remaining = config.router_solicitations;
             let delay = ctx.random_duration(Duration::ZERO..config.router_solicitation_delay);
@@ -742,30 +742,27 @@ impl RouterDiscovery {
                 forwarding: state.config.forwarding,
             });
         }
-        // RFC 4861 §6.1.2: "IP Source Address is a link-local address. Routers must use
-        // their link-local address as the source for Router Advertisement [...] so that hosts
-        // can uniquely identify routers."
+        // RFC 4861 §6.1.2: advertisements come from the router's link-local address, which
+        // is how hosts tell routers apart; any other source is invalid.
         if !src.is_unicast_link_local() {
             counters.ra_source_not_link_local += 1;
             return Err(RouterAdvertisementError::SourceNotLinkLocal { device, src });
         }
         counters.ra_accepted += 1;
 
-        // RFC 4861 §6.3.7: after "a valid Router Advertisement with a non-zero Router
-        // Lifetime, the host MUST desist from sending additional solicitations".
+        // RFC 4861 §6.3.7: a valid advertisement from a default router (non-zero Router
+        // Lifetime) ends the solicitations.
         if ra.router_lifetime != 0 && state.solicitations_remaining > 0 {
             state.solicitations_remaining = 0;
             ctx.cancel_timer(&RouterDiscoveryTimerId::Solicitation { device });
         }
 
-        // RFC 4861 §6.3.4: "If the received Cur Hop Limit value is non-zero, the host SHOULD
-        // set its CurHopLimit variable to the received value."
+        // RFC 4861 §6.3.4: a non-zero Cur Hop Limit becomes the host's CurHopLimit.
         if ra.current_hop_limit != 0 {
             ctx.on_event(RouterDiscoveryEvent::CurHopLimit { device, hop_limit: ra.current_hop_limit });
         }
-        // RFC 4861 §6.3.4: a non-zero Reachable Time sets BaseReachableTime; "If the new
-        // value differs from the previous value, the host SHOULD re-compute a new random
-        // ReachableTime value."
+        // RFC 4861 §6.3.4: a non-zero Reachable Time sets BaseReachableTime, and a changed
+        // value calls for a freshly randomized ReachableTime.
         if ra.reachable_time != 0 {
             let base = Duration::from_millis(u64::from(ra.reachable_time));
             let rerandomize = base != state.base_reachable_time;
@@ -829,26 +826,24 @@ impl RouterDiscovery {
             return Err(RedirectError::NotAccepted { device, src });
         }
         let Redirect { target, destination, options } = *redirect;
-        // RFC 4861 §8.1: "IP Source Address is a link-local address."
+        // RFC 4861 §8.1: redirects come from a link-local source.
         if !src.is_unicast_link_local() {
             counters.redirect_source_not_link_local += 1;
             return Err(RedirectError::SourceNotLinkLocal { device, src });
         }
-        // RFC 4861 §8.1: "The ICMP Destination Address field in the redirect message does not
-        // contain a multicast address."
+        // RFC 4861 §8.1: a redirect never concerns a multicast destination.
         if destination.is_multicast() {
             counters.redirect_destination_multicast += 1;
             return Err(RedirectError::DestinationMulticast { device, src, destination });
         }
-        // RFC 4861 §8.1: "The ICMP Target Address is either a link-local address (when
-        // redirected to a router) or the same as the ICMP Destination Address (when
-        // redirected to the on-link destination)."
+        // RFC 4861 §8.1: the target is a router's link-local address, or the destination
+        // itself when that is on-link.
         if !target.is_unicast_link_local() && target != destination {
             counters.redirect_target_invalid += 1;
             return Err(RedirectError::TargetInvalid { device, src, target, destination });
         }
-        // RFC 4861 §8.1: "The IP source address of the Redirect is the same as the current
-        // first-hop router for the specified ICMP Destination Address."
+        // RFC 4861 §8.1: only the router currently used as first hop for the destination may
+        // redirect traffic to it.
         let first_hop = ctx.first_hop(destination);
         if first_hop != Some((device, src)) {
             counters.redirect_not_from_first_hop += 1;
@@ -966,7 +961,7 @@ impl RouterDiscovery {
                 let entry = state.dns_servers.iter().enumerate().find(|(_, s)| s.address == server);
                 match entry.map(|(index, s)| (index, s.expires_at)) {
                     Some((index, expires_at)) if is_due(expires_at, now) => {
-                        // RFC 8106 §5.1: past its lifetime the server "MUST no longer be used".
+                        // RFC 8106 §5.1: a server past its lifetime is no longer used.
                         counters.dns_servers_expired += 1;
                         state.remove_dns_server(ctx, index);
                     }
@@ -1063,25 +1058,21 @@ impl DeviceState {
         let expires_at = ctx.now() + Duration::from_secs(u64::from(lifetime));
         let index = self.routers.iter().position(|r| r.address == router);
         match (index, lifetime) {
-            // "If the address is not already present [...] and the advertisement's Router
-            // Lifetime is [zero]": nothing to do.
+            // RFC 4861 §6.3.4: an unknown router advertising a zero lifetime changes nothing.
             (None, 0) => {}
-            // "If the address is already present [...] and the received Router Lifetime
-            // value is zero, immediately time-out the entry as specified in Section 6.3.5."
+            // A known router advertising a zero lifetime is timed out at once (§6.3.5).
             (Some(index), 0) => {
                 counters.routers_withdrawn += 1;
                 self.remove_router(ctx, counters, index);
             }
-            // "If the address is already present [...] and the received Router Lifetime
-            // value is non-zero, immediately reset the invalidation timer."
+            // A known router gets its invalidation timer restarted.
             (Some(index), _) => {
                 if let Some(entry) = self.routers.get_mut(index) {
                     entry.expires_at = expires_at;
                     ctx.schedule_timer(timer, expires_at);
                 }
             }
-            // "[...] create a new entry in the list, and initialize its invalidation timer
-            // value from the advertisement's Router Lifetime field": if there is room.
+            // A new router gets an entry whose timer runs for its lifetime, if there is room.
             (None, _) => {
                 if self.routers.len() >= MAX_DEFAULT_ROUTERS {
                     counters.routers_refused_list_full += 1;
@@ -1181,9 +1172,8 @@ impl DeviceState {
         });
     }
 
-    /// Applies an MTU option (RFC 4861 §6.3.4): "hosts SHOULD copy the option's value into
-    /// LinkMTU so long as the value is greater than or equal to the minimum link MTU
-    /// [IPv6] and does not exceed the maximum LinkMTU value".
+    /// Applies an MTU option (RFC 4861 §6.3.4): the value becomes the link MTU when it lies
+    /// between the IPv6 minimum and the device's own maximum; other values are ignored.
     fn update_mtu<C: RouterDiscoveryContext>(&mut self, ctx: &mut C, counters: &mut Counters, mtu: u32) {
         if !(IPV6_MIN_MTU..=self.config.device_mtu).contains(&mtu) {
             counters.mtu_out_of_range += 1;
@@ -1199,14 +1189,13 @@ impl DeviceState {
     where
         C: TimerContext<RouterDiscoveryTimerId> + RouterDiscoveryContext,
     {
-        // Bits past the prefix length "MUST be ignored by the receiver" (RFC 4861 §4.6.2).
+        // RFC 4861 §4.6.2: bits past the prefix length carry no meaning and are ignored.
         let Ok(prefix) = Subnet::from_host(info.prefix, info.prefix_length) else {
             counters.prefix_invalid_length += 1;
             return;
         };
-        // RFC 4861 §6.3.4: "If the prefix is the link-local prefix, silently ignore the Prefix
-        // Information option" (and RFC 4862 §5.5.3 b for autoconfiguration); Linux ignores
-        // multicast prefixes too.
+        // RFC 4861 §6.3.4 (and RFC 4862 §5.5.3 b for autoconfiguration): a link-local prefix
+        // in a Prefix Information option is ignored; Linux ignores multicast prefixes too.
         if prefix.network().is_unicast_link_local() {
             counters.prefix_link_local_ignored += 1;
             return;
@@ -1215,9 +1204,8 @@ impl DeviceState {
             counters.prefix_multicast_ignored += 1;
             return;
         }
-        // RFC 4861 §6.3.4: an L flag of 0 "conveys no information concerning on-link
-        // determination and MUST NOT be interpreted to mean that addresses covered by the
-        // prefix are off-link".
+        // RFC 4861 §6.3.4: a clear L flag says nothing about on-link status; in particular it
+        // does not make the prefix off-link.
         if info.on_link {
             self.update_on_link_prefix(ctx, counters, prefix, info.valid_lifetime);
         }
@@ -1244,24 +1232,21 @@ impl DeviceState {
         let expires_at = lifetime_deadline(ctx.now(), valid_lifetime);
         let index = self.prefixes.iter().position(|p| p.prefix == prefix);
         match (index, valid_lifetime) {
-            // "If the prefix is not already present in the Prefix List, and the Prefix
-            // Information option's Valid Lifetime field is zero, silently ignore the option."
+            // RFC 4861 §6.3.4: a zero lifetime for an unknown prefix changes nothing.
             (None, 0) => {}
-            // "If the new Lifetime value is zero, time-out the prefix immediately."
+            // A zero lifetime for a known prefix expires it at once.
             (Some(index), 0) => {
                 counters.prefixes_withdrawn += 1;
                 self.remove_prefix(ctx, index);
             }
-            // "If the prefix is already present [...], reset its invalidation timer to the
-            // Valid Lifetime value."
+            // A known prefix gets its invalidation timer restarted at the new lifetime.
             (Some(index), _) => {
                 if let Some(entry) = self.prefixes.get_mut(index) {
                     entry.expires_at = expires_at;
                     schedule_deadline(ctx, timer, expires_at);
                 }
             }
-            // "[...] create a new entry for the prefix and initialize its invalidation timer
-            // to the Valid Lifetime value": if there is room.
+            // A new prefix gets an entry whose timer runs for the lifetime, if there is room.
             (None, _) => {
                 if self.prefixes.len() >= MAX_ON_LINK_PREFIXES {
                     counters.prefixes_refused_list_full += 1;
@@ -1304,8 +1289,7 @@ impl DeviceState {
         let index = self.dns_servers.iter().position(|s| s.address == server);
         match (index, lifetime) {
             (None, 0) => {}
-            // RFC 8106 §5.1: "A value of zero means that the RDNSS addresses MUST no longer be
-            // used."
+            // RFC 8106 §5.1: a zero lifetime withdraws the servers.
             (Some(index), 0) => {
                 counters.dns_servers_withdrawn += 1;
                 self.remove_dns_server(ctx, index);
@@ -2133,7 +2117,7 @@ mod tests {
             ]
         );
         assert_eq!(rd.dns_servers(DEV), [DnsServer { address: s3, expires_at: None }]);
-        // "A value of zero means that the RDNSS addresses MUST no longer be used."
+        // RFC 8106 §5.1: a zero lifetime withdraws the servers.
         receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &[rdnss(0, &[s3])]));
         assert!(ctx
             .take_events()

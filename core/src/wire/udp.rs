@@ -90,9 +90,8 @@ impl<B: PacketBytes, A: IpAddress> ParsablePacket<B> for UdpPacket<B, A> {
 
         let checksum = header.checksum.get();
         if checksum == 0 {
-            // RFC 768: zero means the sender computed no checksum, which IPv6 forbids
-            // (RFC 8200 §8.1: "IPv6 receivers must discard UDP packets containing a zero
-            // checksum").
+            // RFC 768: zero means the sender computed no checksum, which IPv6 does not allow:
+            // an IPv6 receiver drops such a datagram (RFC 8200 §8.1).
             if <A::Version as Ip>::VERSION == IpVersion::V6 {
                 return Err(ParseError::new(Layer::Udp, ParseErrorKind::Checksum));
             }
@@ -220,7 +219,7 @@ impl<A: IpAddress> PacketBuilder for UdpBuilder<A> {
                 let mut sum = pseudo;
                 sum.add_bytes(header.as_bytes());
                 sum.add_bytes(body);
-                // RFC 768: "If the computed checksum is zero, it is transmitted as all ones".
+                // RFC 768: a computed zero goes out as its one's-complement twin, all ones.
                 match sum.checksum() {
                     0 => 0xffff,
                     c => c,

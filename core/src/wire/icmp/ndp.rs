@@ -301,8 +301,8 @@ impl<'a> NdpOption<'a> {
         let [kind, len, ..] = *bytes else {
             return Err(ParseErrorKind::Option("option header runs past the message"));
         };
-        // RFC 4861 §4.6: "Nodes MUST silently discard an ND packet that contains an option
-        // with length zero."
+        // RFC 4861 §4.6: an option of length zero makes the whole ND packet invalid; it is
+        // dropped without a reply.
         if len == 0 {
             return Err(ParseErrorKind::Option("option length zero"));
         }

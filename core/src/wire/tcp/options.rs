@@ -160,8 +160,7 @@ impl TcpOptions {
     };
 
     /// The window shift to use: the received shift clamped to [`MAX_WINDOW_SCALE`]
-    /// (RFC 7323 §2.3: "If a Window Scale option is received with a shift.cnt value larger
-    /// than 14, the TCP SHOULD log the error but MUST use 14 instead").
+    /// (RFC 7323 §2.3: a received shift above 14 is an error, and 14 is used in its place).
     pub fn window_scale_shift(&self) -> Option<u8> {
         self.window_scale.map(|shift| shift.min(MAX_WINDOW_SCALE))
     }
