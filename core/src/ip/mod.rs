@@ -1,0 +1,5 @@
+//! The IP layer: state machines and pure functions the stack drives for IPv4 and IPv6.
+//!
+//! * [`reassembly`]: fragment reassembly (RFC 791 §3.2, RFC 8200 §4.5, RFC 5722).
+
+pub mod reassembly;
