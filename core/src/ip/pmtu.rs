@@ -140,7 +140,7 @@ pub struct PathMtu {
 }
 
 /// The cache's one timer: the earliest entry's expiry.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PmtuTimerId<I: Ip>(PhantomData<I>);
 
 impl<I: Ip> PmtuTimerId<I> {

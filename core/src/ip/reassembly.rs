@@ -1666,36 +1666,11 @@ mod tests {
         assert_eq!(packet.options().router_alert(), Some(0));
     }
 
-    /// A timer table indexed by id, for the flood tests: the fake host's list would make
-    /// each of their 100 000 insertions scan every timer.
-    #[derive(Default)]
-    struct IndexedTimers<I: ReassemblyIpExt>(BTreeMap<ReassemblyTimerId<I>, Instant>);
-
-    impl<I: ReassemblyIpExt> InstantContext for IndexedTimers<I> {
-        fn now(&self) -> Instant {
-            Instant::ZERO
-        }
-    }
-
-    impl<I: ReassemblyIpExt> TimerContext<ReassemblyTimerId<I>> for IndexedTimers<I> {
-        fn schedule_timer(&mut self, id: ReassemblyTimerId<I>, at: Instant) -> Option<Instant> {
-            self.0.insert(id, at)
-        }
-
-        fn cancel_timer(&mut self, id: &ReassemblyTimerId<I>) -> Option<Instant> {
-            self.0.remove(id)
-        }
-
-        fn scheduled_at(&self, id: &ReassemblyTimerId<I>) -> Option<Instant> {
-            self.0.get(id).copied()
-        }
-    }
-
     /// Floods a table with `count` single fragments of distinct datagrams made by `vary`,
     /// checking the memory bound after each.
     fn flood<I: TestIp>(count: u32, vary: impl Fn(FragmentData<'_, I>, u32) -> FragmentData<'_, I>) {
         let mut table = Reassembly::<I>::default();
-        let mut ctx = IndexedTimers::<I>::default();
+        let mut ctx = FakeCtx::<ReassemblyTimerId<I>>::new(1);
         let base = I::fragment(0, 64, true, &[0; 8]);
         let high = table.config().high_thresh;
         for i in 0..count {
@@ -1709,7 +1684,7 @@ mod tests {
         assert_eq!(table.len() as u64, u64::from(count) - counters.reasm_mem_evictions);
         assert!(table.memory_used() > table.config().low_thresh / 2);
         // Evicted datagrams' timers are cancelled with them.
-        assert_eq!(ctx.0.len(), table.len());
+        assert_eq!(ctx.timers().len(), table.len());
         // A real datagram still gets through.
         let payload = pattern(40);
         let fragments = three_fragments::<I>(1, &payload);

@@ -3,6 +3,7 @@
 //! machine, then [`FakeCtx::advance_to`] or [`FakeCtx::advance_by`] to fire its timers in
 //! deadline order, exactly as the bindings would, and reproducibly.
 
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use core::time::Duration;
 
@@ -37,30 +38,36 @@ impl RngContext for FakeRng {
 #[derive(Clone, Debug)]
 pub struct FakeCtx<Id> {
     now: Instant,
-    /// Scheduled timers with the order they were scheduled in, which breaks ties between
-    /// equal deadlines so firing order is deterministic.
-    timers: Vec<(Id, Instant, u64)>,
+    /// Each scheduled timer's deadline and the order it was scheduled in, which breaks ties
+    /// between equal deadlines so firing order is deterministic.
+    by_id: BTreeMap<Id, (Instant, u64)>,
+    /// The same timers ordered by firing time, so a flood of timers stays cheap.
+    by_deadline: BTreeSet<(Instant, u64, Id)>,
     next_seq: u64,
     /// The random generator.
     pub rng: FakeRng,
 }
 
-impl<Id: Clone + PartialEq> FakeCtx<Id> {
+impl<Id: Clone + Ord> FakeCtx<Id> {
     /// A host at time zero with no timers and randomness seeded with `seed`.
     pub fn new(seed: u64) -> Self {
-        Self { now: Instant::ZERO, timers: Vec::new(), next_seq: 0, rng: FakeRng::new(seed) }
+        Self {
+            now: Instant::ZERO,
+            by_id: BTreeMap::new(),
+            by_deadline: BTreeSet::new(),
+            next_seq: 0,
+            rng: FakeRng::new(seed),
+        }
     }
 
     /// The timers scheduled, earliest first.
     pub fn timers(&self) -> Vec<(Id, Instant)> {
-        let mut timers = self.timers.clone();
-        timers.sort_by_key(|&(_, at, seq)| (at, seq));
-        timers.into_iter().map(|(id, at, _)| (id, at)).collect()
+        self.by_deadline.iter().map(|(at, _, id)| (id.clone(), *at)).collect()
     }
 
     /// The earliest deadline among the scheduled timers.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.timers.iter().map(|&(_, at, _)| at).min()
+        self.by_deadline.first().map(|(at, _, _)| *at)
     }
 
     /// Moves the clock forward to `now` (never backwards) without firing anything: for a
@@ -72,14 +79,14 @@ impl<Id: Clone + PartialEq> FakeCtx<Id> {
     /// Removes and returns the earliest timer due at or before `deadline`, moving the clock
     /// to its deadline (never backwards).
     pub fn pop_due(&mut self, deadline: Instant) -> Option<Id> {
-        let (index, &(_, at, _)) = self
-            .timers
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, at, _))| *at <= deadline)
-            .min_by_key(|(_, &(_, at, seq))| (at, seq))?;
+        let (at, _, _) = self.by_deadline.first()?;
+        if *at > deadline {
+            return None;
+        }
+        let (at, _, id) = self.by_deadline.pop_first()?;
+        self.by_id.remove(&id);
         self.now = self.now.max(at);
-        Some(self.timers.swap_remove(index).0)
+        Some(id)
     }
 
     /// Fires every timer due up to `deadline` in deadline order, calling `fire` with the
@@ -108,22 +115,24 @@ impl<Id> InstantContext for FakeCtx<Id> {
     }
 }
 
-impl<Id: Clone + PartialEq> TimerContext<Id> for FakeCtx<Id> {
+impl<Id: Clone + Ord> TimerContext<Id> for FakeCtx<Id> {
     fn schedule_timer(&mut self, id: Id, at: Instant) -> Option<Instant> {
         let previous = self.cancel_timer(&id);
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.timers.push((id, at, seq));
+        self.by_deadline.insert((at, seq, id.clone()));
+        self.by_id.insert(id, (at, seq));
         previous
     }
 
     fn cancel_timer(&mut self, id: &Id) -> Option<Instant> {
-        let index = self.timers.iter().position(|(t, _, _)| t == id)?;
-        Some(self.timers.swap_remove(index).1)
+        let (at, seq) = self.by_id.remove(id)?;
+        self.by_deadline.remove(&(at, seq, id.clone()));
+        Some(at)
     }
 
     fn scheduled_at(&self, id: &Id) -> Option<Instant> {
-        self.timers.iter().find(|(t, _, _)| t == id).map(|&(_, at, _)| at)
+        self.by_id.get(id).map(|&(at, _)| at)
     }
 }
 

@@ -16,7 +16,7 @@ use crate::time::Instant;
 /// A participant of the fake network: receives frames on its devices and fires its timers.
 pub trait Node {
     /// The node's timer ids.
-    type TimerId: Clone + PartialEq;
+    type TimerId: Clone + Ord;
 
     /// `frame` arrived on `device`.
     fn receive_frame(&mut self, ctx: &mut NodeCtx<Self::TimerId>, device: DeviceId, frame: &[u8]);
@@ -33,7 +33,7 @@ pub struct NodeCtx<Id> {
     outbox: Vec<(DeviceId, Vec<u8>)>,
 }
 
-impl<Id: Clone + PartialEq> NodeCtx<Id> {
+impl<Id: Clone + Ord> NodeCtx<Id> {
     /// Transmits `frame` on `device`.
     pub fn send_frame(&mut self, device: DeviceId, frame: &[u8]) {
         self.outbox.push((device, frame.to_vec()));
@@ -46,7 +46,7 @@ impl<Id> InstantContext for NodeCtx<Id> {
     }
 }
 
-impl<Id: Clone + PartialEq> TimerContext<Id> for NodeCtx<Id> {
+impl<Id: Clone + Ord> TimerContext<Id> for NodeCtx<Id> {
     fn schedule_timer(&mut self, id: Id, at: Instant) -> Option<Instant> {
         self.host.schedule_timer(id, at)
     }
