@@ -30,4 +30,5 @@ pub mod hash;
 #[cfg(any(test, feature = "testutil"))]
 pub mod testutil;
 pub mod time;
+pub mod transport;
 pub mod wire;
