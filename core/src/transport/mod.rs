@@ -17,6 +17,15 @@ use crate::wire::icmp::v6::Icmpv6DestUnreachableCode;
 
 pub mod ports;
 pub mod socket_map;
+pub mod udp;
+
+use crate::addr::{IpAddress, SpecifiedAddr};
+
+/// `addr` as a [`SpecifiedAddr`] unless it is the unspecified address, for code generic over
+/// the IP version (whose address type carries no `IsSpecified` bound).
+pub(crate) fn specified<A: IpAddress>(addr: A) -> Option<SpecifiedAddr<A>> {
+    (!addr.is_unspecified()).then(|| SpecifiedAddr::new_unchecked(addr))
+}
 
 /// Why a socket call failed; each variant is one Linux errno ([`errno`](Self::errno)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
