@@ -11,6 +11,7 @@
 //!   randomness) every state machine is driven through.
 //! * [`device`]: device identifiers, and the device layer as it grows.
 //! * [`hash`]: SipHash-2-4, the keyed function behind port, interface-id and ISN choices.
+//! * [`transport`]: UDP and ICMP echo sockets, the socket map they share and ephemeral ports.
 //! * `testutil` (feature `testutil`): captured vectors and the byte-for-byte oracle, for tests,
 //!   benchmarks and fuzz targets.
 

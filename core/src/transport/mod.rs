@@ -15,16 +15,106 @@
 use crate::wire::icmp::v4::Icmpv4DestUnreachableCode;
 use crate::wire::icmp::v6::Icmpv6DestUnreachableCode;
 
+pub mod ping;
 pub mod ports;
 pub mod socket_map;
 pub mod udp;
 
-use crate::addr::{IpAddress, SpecifiedAddr};
+use alloc::vec::Vec;
+
+use crate::addr::{Ip, IpAddress, SpecifiedAddr};
+use crate::device::DeviceId;
 
 /// `addr` as a [`SpecifiedAddr`] unless it is the unspecified address, for code generic over
 /// the IP version (whose address type carries no `IsSpecified` bound).
 pub(crate) fn specified<A: IpAddress>(addr: A) -> Option<SpecifiedAddr<A>> {
     (!addr.is_unspecified()).then(|| SpecifiedAddr::new_unchecked(addr))
+}
+
+/// The route a datagram takes, as the IP layer picked it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route<I: Ip> {
+    /// The source address to use (the hint if one was given and is valid).
+    pub src: SpecifiedAddr<I::Addr>,
+    /// The outgoing device.
+    pub device: DeviceId,
+    /// Whether the destination is a broadcast address on that route (IPv4 only).
+    pub broadcast: bool,
+}
+
+/// What the IP layer needs to send one datagram of a socket besides the datagram itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpSendMeta<I: Ip> {
+    /// Source address.
+    pub src: SpecifiedAddr<I::Addr>,
+    /// Destination address.
+    pub dst: SpecifiedAddr<I::Addr>,
+    /// Outgoing device.
+    pub device: DeviceId,
+    /// The TTL or hop limit; `None` for the stack's default.
+    pub hop_limit: Option<u8>,
+    /// For a multicast destination: whether to loop a copy back to this host
+    /// (IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP).
+    pub multicast_loop: bool,
+    /// Whether the destination is a broadcast address (SO_BROADCAST was checked).
+    pub broadcast: bool,
+}
+
+/// A readiness change the context is told about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketEvent {
+    /// The receive queue went from empty to non-empty.
+    Readable,
+    /// An error became pending (SO_ERROR).
+    Error,
+}
+
+/// Sockets indexed by (slot, generation): a closed socket's id is refused rather than
+/// reaching a newer socket, because a slot's generation changes when it is freed and a slot
+/// whose generation wrapped around is retired.
+#[derive(Debug)]
+pub(crate) struct Slots<T> {
+    entries: Vec<(u32, Option<T>)>,
+    free: Vec<u32>,
+}
+
+impl<T> Slots<T> {
+    pub(crate) const fn new() -> Self {
+        Self { entries: Vec::new(), free: Vec::new() }
+    }
+
+    /// Stores `value`; returns its slot and generation.
+    pub(crate) fn insert(&mut self, value: T) -> Option<(u32, u32)> {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                let index = u32::try_from(self.entries.len()).ok()?;
+                self.entries.push((0, None));
+                index
+            }
+        };
+        let entry = self.entries.get_mut(index as usize)?;
+        entry.1 = Some(value);
+        Some((index, entry.0))
+    }
+
+    pub(crate) fn get(&self, index: u32, generation: u32) -> Option<&T> {
+        self.entries.get(index as usize).filter(|e| e.0 == generation).and_then(|e| e.1.as_ref())
+    }
+
+    pub(crate) fn get_mut(&mut self, index: u32, generation: u32) -> Option<&mut T> {
+        self.entries.get_mut(index as usize).filter(|e| e.0 == generation).and_then(|e| e.1.as_mut())
+    }
+
+    pub(crate) fn remove(&mut self, index: u32, generation: u32) -> Option<T> {
+        let entry = self.entries.get_mut(index as usize).filter(|e| e.0 == generation)?;
+        let value = entry.1.take()?;
+        entry.0 = entry.0.wrapping_add(1);
+        if entry.0 != 0 {
+            self.free.push(index);
+        }
+        Some(value)
+    }
 }
 
 /// Why a socket call failed; each variant is one Linux errno ([`errno`](Self::errno)).
@@ -232,6 +322,20 @@ mod tests {
         assert_eq!((admin.error, admin.hard), (SocketError::PermissionDenied, true));
         assert_eq!(IcmpErrorReport::v6_packet_too_big(1280).mtu, Some(1280));
         assert!(!IcmpErrorReport::v6_time_exceeded().hard);
+    }
+
+    #[test]
+    fn stale_slot_ids_are_refused() {
+        let mut slots = Slots::new();
+        let (index, generation) = slots.insert("a").unwrap();
+        assert_eq!(slots.get(index, generation), Some(&"a"));
+        assert_eq!(slots.remove(index, generation), Some("a"));
+        assert_eq!(slots.remove(index, generation), None);
+        let (again, newer) = slots.insert("b").unwrap();
+        assert_eq!((again, newer), (index, generation + 1));
+        assert_eq!(slots.get(index, generation), None);
+        *slots.get_mut(again, newer).unwrap() = "c";
+        assert_eq!(slots.get(again, newer), Some(&"c"));
     }
 
     #[test]

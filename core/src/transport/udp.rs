@@ -58,7 +58,7 @@ use super::ports::{EphemeralPorts, PortRange};
 use super::socket_map::{
     ConflictScope, EntryKind, Flow, LocalEndpoint, MatchCursor, RemoteEndpoint, Sharing, SocketMap,
 };
-use super::{specified, IcmpErrorReport, SocketError};
+use super::{specified, IcmpErrorReport, IpSendMeta, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, MulticastAddr, SpecifiedAddr};
 use crate::buf::{Buf, ParsablePacket, Serializer};
 use crate::context::RngContext;
@@ -148,44 +148,6 @@ pub enum AnyUdpSocketId {
     V4(UdpSocketId<Ipv4>),
     /// An IPv6 socket.
     V6(UdpSocketId<Ipv6>),
-}
-
-/// A readiness change the context is told about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SocketEvent {
-    /// The receive queue went from empty to non-empty.
-    Readable,
-    /// An error became pending (SO_ERROR).
-    Error,
-}
-
-/// The route a datagram takes, as the IP layer picked it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UdpRoute<I: Ip> {
-    /// The source address to use (the hint if one was given and is valid).
-    pub src: SpecifiedAddr<I::Addr>,
-    /// The outgoing device.
-    pub device: DeviceId,
-    /// Whether the destination is a broadcast address on that route (IPv4 only).
-    pub broadcast: bool,
-}
-
-/// What the IP layer needs to send one UDP datagram besides the datagram itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UdpSendMeta<I: Ip> {
-    /// Source address.
-    pub src: SpecifiedAddr<I::Addr>,
-    /// Destination address.
-    pub dst: SpecifiedAddr<I::Addr>,
-    /// Outgoing device.
-    pub device: DeviceId,
-    /// The TTL or hop limit; `None` for the stack's default.
-    pub hop_limit: Option<u8>,
-    /// For a multicast destination: whether to loop a copy back to this host
-    /// (IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP).
-    pub multicast_loop: bool,
-    /// Whether sending to a broadcast destination was allowed (SO_BROADCAST was checked).
-    pub broadcast: bool,
 }
 
 /// How a received datagram was addressed, as the IP layer classified its destination.
@@ -284,7 +246,7 @@ pub trait UdpIpContext<I: Ip> {
         dst: SpecifiedAddr<I::Addr>,
         src: Option<SpecifiedAddr<I::Addr>>,
         device: Option<DeviceId>,
-    ) -> Result<UdpRoute<I>, SocketError>;
+    ) -> Result<Route<I>, SocketError>;
 
     /// Whether `addr` is assigned to this host (on `device`, if given), or is a broadcast
     /// address of it: what a socket may bind to.
@@ -293,8 +255,7 @@ pub trait UdpIpContext<I: Ip> {
     /// Sends `datagram` (a UDP header around its body, serialized into the stack's buffer)
     /// as described by `meta`. ENOBUFS when the TX path is full, EMSGSIZE when it is too long
     /// for the IP layer.
-    fn send_datagram<S: Serializer>(&mut self, meta: &UdpSendMeta<I>, datagram: S)
-        -> Result<(), SocketError>;
+    fn send_datagram<S: Serializer>(&mut self, meta: &IpSendMeta<I>, datagram: S) -> Result<(), SocketError>;
 
     /// A socket joined `group` on `device` (the stack refcounts and sends reports).
     fn join_group(&mut self, device: DeviceId, group: MulticastAddr<I::Addr>);
@@ -477,17 +438,10 @@ impl<I: UdpIpExt, B> UdpSocket<I, B> {
     }
 }
 
-#[derive(Debug)]
-struct Slot<I: Ip, B> {
-    generation: u32,
-    socket: Option<UdpSocket<I, B>>,
-}
-
 /// The UDP sockets of one IP version and their binding table.
 #[derive(Debug)]
 pub struct UdpSockets<I: Ip, B> {
-    slots: Vec<Slot<I, B>>,
-    free: Vec<u32>,
+    slots: Slots<UdpSocket<I, B>>,
     map: UdpMap<I>,
     counters: UdpCounters,
 }
@@ -495,8 +449,7 @@ pub struct UdpSockets<I: Ip, B> {
 impl<I: UdpIpExt, B> UdpSockets<I, B> {
     fn new(hash_key: SipKey) -> Self {
         Self {
-            slots: Vec::new(),
-            free: Vec::new(),
+            slots: Slots::new(),
             map: SocketMap::new(ConflictScope::Address, hash_key),
             counters: UdpCounters::default(),
         }
@@ -508,19 +461,11 @@ impl<I: UdpIpExt, B> UdpSockets<I, B> {
     }
 
     fn get(&self, id: UdpSocketId<I>) -> Result<&UdpSocket<I, B>, SocketError> {
-        self.slots
-            .get(id.index as usize)
-            .filter(|s| s.generation == id.generation)
-            .and_then(|s| s.socket.as_ref())
-            .ok_or(SocketError::BadSocket)
+        self.slots.get(id.index, id.generation).ok_or(SocketError::BadSocket)
     }
 
     fn get_mut(&mut self, id: UdpSocketId<I>) -> Result<&mut UdpSocket<I, B>, SocketError> {
-        self.slots
-            .get_mut(id.index as usize)
-            .filter(|s| s.generation == id.generation)
-            .and_then(|s| s.socket.as_mut())
-            .ok_or(SocketError::BadSocket)
+        self.slots.get_mut(id.index, id.generation).ok_or(SocketError::BadSocket)
     }
 }
 
@@ -616,18 +561,9 @@ impl<B> Udp<B> {
             error: None,
         };
         let sockets = I::sockets_mut(&mut self.v4, &mut self.v6);
-        let index = match sockets.free.pop() {
-            Some(index) => index,
-            None => {
-                let index = u32::try_from(sockets.slots.len()).map_err(|_| SocketError::TooManySockets)?;
-                sockets.slots.push(Slot { generation: 0, socket: None });
-                index
-            }
-        };
-        let slot = &mut sockets.slots[index as usize];
-        slot.socket = Some(socket);
+        let (index, generation) = sockets.slots.insert(socket).ok_or(SocketError::TooManySockets)?;
         self.open += 1;
-        Ok(UdpSocketId { index, generation: slot.generation, _ip: PhantomData })
+        Ok(UdpSocketId { index, generation, _ip: PhantomData })
     }
 
     /// Whether socket `id` could be placed as `placement` without conflicts.
@@ -1111,12 +1047,7 @@ impl<B> Udp<B> {
             self.unhash(id, port);
         }
         let sockets = I::sockets_mut(&mut self.v4, &mut self.v6);
-        let slot = &mut sockets.slots[id.index as usize];
-        let socket = slot.socket.take().ok_or(SocketError::BadSocket)?;
-        slot.generation = slot.generation.wrapping_add(1);
-        if slot.generation != 0 {
-            sockets.free.push(id.index);
-        }
+        let socket = sockets.slots.remove(id.index, id.generation).ok_or(SocketError::BadSocket)?;
         self.open -= 1;
         for (group, device) in socket.memberships {
             UdpIpContext::<I>::leave_group(ctx, device, group);
@@ -1161,7 +1092,7 @@ fn send_datagram<J: UdpIpExt, C: UdpIpContext<J>, S: Serializer>(
     let broadcast = route.broadcast || J::is_limited_broadcast(*dst);
     check_broadcast(broadcast, options)?;
     let multicast = dst.is_multicast();
-    let meta = UdpSendMeta {
+    let meta = IpSendMeta {
         src: route.src,
         dst,
         device: route.device,
@@ -1410,8 +1341,8 @@ mod tests {
     /// subnet broadcast is 192.0.2.255 and which has no route to 203.0.113.0/24.
     #[derive(Default)]
     struct Ctx {
-        sent4: Vec<(UdpSendMeta<Ipv4>, Vec<u8>)>,
-        sent6: Vec<(UdpSendMeta<Ipv6>, Vec<u8>)>,
+        sent4: Vec<(IpSendMeta<Ipv4>, Vec<u8>)>,
+        sent6: Vec<(IpSendMeta<Ipv6>, Vec<u8>)>,
         events4: Vec<(UdpSocketId<Ipv4>, SocketEvent)>,
         events6: Vec<(UdpSocketId<Ipv6>, SocketEvent)>,
         groups: Vec<(bool, crate::addr::IpAddr, DeviceId)>,
@@ -1428,22 +1359,18 @@ mod tests {
             dst: SpecifiedAddr<Ipv4Addr>,
             src: Option<SpecifiedAddr<Ipv4Addr>>,
             _: Option<DeviceId>,
-        ) -> Result<UdpRoute<Ipv4>, SocketError> {
+        ) -> Result<Route<Ipv4>, SocketError> {
             if dst.bytes()[..3] == [203, 0, 113] {
                 return Err(SocketError::NetworkUnreachable);
             }
-            Ok(UdpRoute { src: src.unwrap_or(s(v4(1))), device: DEV, broadcast: *dst == v4(255) })
+            Ok(Route { src: src.unwrap_or(s(v4(1))), device: DEV, broadcast: *dst == v4(255) })
         }
 
         fn is_local_addr(&self, addr: SpecifiedAddr<Ipv4Addr>, _: Option<DeviceId>) -> bool {
             *addr == v4(1) || *addr == v4(255)
         }
 
-        fn send_datagram<S: Serializer>(
-            &mut self,
-            meta: &UdpSendMeta<Ipv4>,
-            d: S,
-        ) -> Result<(), SocketError> {
+        fn send_datagram<S: Serializer>(&mut self, meta: &IpSendMeta<Ipv4>, d: S) -> Result<(), SocketError> {
             self.send_error.map_or(Ok(()), Err)?;
             self.sent4.push((*meta, bytes(d)));
             Ok(())
@@ -1468,19 +1395,15 @@ mod tests {
             _: SpecifiedAddr<Ipv6Addr>,
             src: Option<SpecifiedAddr<Ipv6Addr>>,
             _: Option<DeviceId>,
-        ) -> Result<UdpRoute<Ipv6>, SocketError> {
-            Ok(UdpRoute { src: src.unwrap_or(s(v6(1))), device: DEV, broadcast: false })
+        ) -> Result<Route<Ipv6>, SocketError> {
+            Ok(Route { src: src.unwrap_or(s(v6(1))), device: DEV, broadcast: false })
         }
 
         fn is_local_addr(&self, addr: SpecifiedAddr<Ipv6Addr>, _: Option<DeviceId>) -> bool {
             *addr == v6(1)
         }
 
-        fn send_datagram<S: Serializer>(
-            &mut self,
-            meta: &UdpSendMeta<Ipv6>,
-            d: S,
-        ) -> Result<(), SocketError> {
+        fn send_datagram<S: Serializer>(&mut self, meta: &IpSendMeta<Ipv6>, d: S) -> Result<(), SocketError> {
             self.send_error.map_or(Ok(()), Err)?;
             self.sent6.push((*meta, bytes(d)));
             Ok(())
