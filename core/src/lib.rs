@@ -12,6 +12,7 @@
 //! * [`device`]: device identifiers, and the device layer as it grows.
 //! * [`hash`]: SipHash-2-4, the keyed function behind port, interface-id and ISN choices.
 //! * [`ip`]: the IP layer's state machines.
+//! * [`transport`]: UDP and ICMP echo sockets, the socket map they share and ephemeral ports.
 //! * `testutil` (feature `testutil`): captured vectors and the byte-for-byte oracle, for tests,
 //!   benchmarks and fuzz targets.
 
@@ -32,4 +33,5 @@ pub mod ip;
 #[cfg(any(test, feature = "testutil"))]
 pub mod testutil;
 pub mod time;
+pub mod transport;
 pub mod wire;

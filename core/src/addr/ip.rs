@@ -339,7 +339,22 @@ mod sealed {
 
 /// An IPv4 or IPv6 address, for code written once for both versions.
 pub trait IpAddress:
-    sealed::Sealed + Copy + Eq + Hash + Ord + Debug + Display + Default + Send + Sync + 'static
+    sealed::Sealed
+    + Copy
+    + Eq
+    + Hash
+    + Ord
+    + Debug
+    + Display
+    + Default
+    + Send
+    + Sync
+    + 'static
+    + super::IsSpecified
+    + super::IsUnicast
+    + super::IsMulticast
+    + super::IsLinkLocal
+    + super::IsLoopback
 {
     /// The IP version this address belongs to.
     type Version: Ip<Addr = Self>;
