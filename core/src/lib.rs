@@ -13,6 +13,7 @@
 //! * [`hash`]: SipHash-2-4, the keyed function behind port, interface-id and ISN choices.
 //! * [`ip`]: the IP layer's state machines.
 //! * [`transport`]: UDP and ICMP echo sockets, the socket map they share and ephemeral ports.
+//! * [`stack`]: the modules wired together, and the entry points the bindings drive.
 //! * `testutil` (feature `testutil`): captured vectors and the byte-for-byte oracle, for tests,
 //!   benchmarks and fuzz targets.
 
@@ -30,6 +31,7 @@ pub mod context;
 pub mod device;
 pub mod hash;
 pub mod ip;
+pub mod stack;
 #[cfg(any(test, feature = "testutil"))]
 pub mod testutil;
 pub mod time;

@@ -1,0 +1,648 @@
+//! The stack: devices, IP and transport state wired together, and the entry points the
+//! bindings drive it through — frames in ([`Stack::receive_frame`]), timers firing
+//! ([`Stack::handle_timer`]) and API calls.
+//!
+//! This is the first integration of the protocol modules. It runs Ethernet devices with ARP
+//! and IPv4: receive filtering and validation, local delivery under the weak host model, ICMP
+//! echo (answering requests, reporting replies), ICMP port and protocol unreachable, and
+//! sending through the routing table with source address selection and on-link resolution.
+//! IPv6, UDP and ping sockets, fragmentation, forwarding and group membership are wired in
+//! next; until then their packets are dropped and counted as not handled.
+
+mod arp_ctx;
+
+use alloc::vec::Vec;
+
+use crate::addr::{AddrSubnet, Ip, Ipv4, Ipv4Addr, Mac, SpecifiedAddr, Subnet, UnicastAddr};
+use crate::buf::{Buf, ParsablePacket, Serializer};
+use crate::context::{RngContext, TimerContext};
+use crate::device::arp::{AcdEvent, ArpConfig, ArpState, ArpTimerId};
+use crate::device::ethernet::{EthernetConfig, EthernetDevice, FrameDestination};
+use crate::device::nud::{NeighborEvent, SendOutcome};
+use crate::device::DeviceId;
+use crate::ip::icmp_error::{self, MulticastPermission, OffendingPacket, SuppressedCounters};
+use crate::ip::receive::{
+    self, AddressMatch, DeliveryKind, ReceiveCounters, ReceiveDecision, ReceiveQueries,
+};
+use crate::ip::routing::{Route, RouteError, RouteSource, RoutingTable};
+use crate::ip::source::{select_ipv4_source, AddressState, SourceCandidate};
+use crate::wire::arp::ArpPacket;
+use crate::wire::ethernet::HEADER_LEN as ETHERNET_HEADER_LEN;
+use crate::wire::icmp::v4::{Icmpv4DestUnreachable, Icmpv4DestUnreachableCode, Icmpv4Message};
+use crate::wire::icmp::{EchoReply, EchoRequest, IcmpBuilder, Icmpv4Packet};
+use crate::wire::ipv4::{Ipv4Builder, Ipv4Packet};
+use crate::wire::{EtherType, IpProto};
+
+use arp_ctx::ArpCtx;
+
+/// Linux's default TTL for the packets a host originates (net.ipv4.ip_default_ttl).
+pub const DEFAULT_TTL: u8 = 64;
+
+/// What the stack asks of the bindings besides time, timers and randomness.
+pub trait StackContext: TimerContext<StackTimerId> + RngContext {
+    /// A frame buffer from the transmit pool.
+    type Frame: AsRef<[u8]> + AsMut<[u8]>;
+
+    /// A buffer of at least `capacity` bytes, or `None` when the pool is empty (the packet is
+    /// then dropped and counted).
+    fn alloc_frame(&mut self, capacity: usize) -> Option<Self::Frame>;
+
+    /// Transmits the body of `frame` on `device`.
+    fn send_frame(&mut self, device: DeviceId, frame: Buf<Self::Frame>);
+
+    /// Reports something the bindings or applications may care about.
+    fn on_event(&mut self, event: StackEvent);
+}
+
+/// Every timer the stack schedules, tagged by the module that owns it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StackTimerId {
+    /// ARP: a neighbour entry or an address's conflict detection.
+    Arp(ArpTimerId),
+}
+
+/// What the stack reports to the bindings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackEvent {
+    /// An ICMP echo reply arrived for one of this host's echo requests.
+    EchoReply {
+        /// Who answered.
+        src: Ipv4Addr,
+        /// The echo identifier.
+        id: u16,
+        /// The echo sequence number.
+        seq: u16,
+        /// Bytes of echo data.
+        len: usize,
+    },
+    /// A packet this host sent could not reach `dst`: its next hop did not answer address
+    /// resolution (what Linux reports as EHOSTUNREACH).
+    HostUnreachable {
+        /// The packet's destination.
+        dst: Ipv4Addr,
+    },
+    /// An ICMP destination unreachable arrived about a packet this host sent.
+    DestinationUnreachable {
+        /// The reporting host.
+        from: Ipv4Addr,
+        /// Why.
+        code: Icmpv4DestUnreachableCode,
+    },
+    /// The neighbour table changed.
+    Neighbor(NeighborEvent<Ipv4>),
+    /// Another host uses one of our addresses; the stack stopped using it.
+    AddressConflict {
+        /// The device.
+        device: DeviceId,
+        /// The address.
+        addr: Ipv4Addr,
+        /// The other host.
+        other: Mac,
+    },
+}
+
+/// Why a packet could not be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// No route to the destination (ENETUNREACH).
+    #[error("no route to {0}")]
+    NoRoute(Ipv4Addr),
+    /// No usable source address for the route (EADDRNOTAVAIL).
+    #[error("no source address to reach {0}")]
+    NoSourceAddress(Ipv4Addr),
+    /// The packet exceeds the outgoing device's MTU, and fragmentation is not wired in yet
+    /// (EMSGSIZE).
+    #[error("{len}-byte packet exceeds the {mtu}-byte MTU")]
+    TooBig {
+        /// The packet's length.
+        len: usize,
+        /// The MTU.
+        mtu: u32,
+    },
+    /// The transmit pool had no buffer (ENOBUFS).
+    #[error("no transmit buffer")]
+    NoBuffer,
+}
+
+/// Why an API call about a device failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    /// No such device.
+    #[error("no device {0}")]
+    NoDevice(DeviceId),
+    /// The address is already assigned to the device.
+    #[error("address already assigned")]
+    AddressExists,
+    /// The address's subnet route could not be added.
+    #[error(transparent)]
+    Route(#[from] RouteError<Ipv4Addr>),
+}
+
+/// What the stack counted beyond what its modules count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StackCounters {
+    /// The IPv4 receive decision (Linux's Ip MIB).
+    pub ipv4: ReceiveCounters,
+    /// IPv4 packets that did not parse (InHdrErrors).
+    pub ipv4_in_hdr_errors: u64,
+    /// IPv4 fragments dropped: reassembly is not wired in yet.
+    pub ipv4_fragments_not_handled: u64,
+    /// IPv4 packets for other hosts dropped: forwarding is not wired in yet.
+    pub ipv4_forward_not_handled: u64,
+    /// IPv4 packets for an unknown upper-layer protocol (InUnknownProtos).
+    pub ipv4_in_unknown_protos: u64,
+    /// IPv6 packets dropped: IPv6 is not wired in yet.
+    pub ipv6_not_handled: u64,
+    /// ARP packets that did not parse.
+    pub arp_parse_errors: u64,
+    /// Frames for devices the stack does not know.
+    pub unknown_device: u64,
+    /// ICMP messages received (InMsgs).
+    pub icmp_in_msgs: u64,
+    /// ICMP messages that did not parse (InErrors).
+    pub icmp_in_errors: u64,
+    /// ICMP echo requests answered (OutEchoReps).
+    pub icmp_out_echo_reps: u64,
+    /// ICMP destination unreachables sent (OutDestUnreachs).
+    pub icmp_out_dest_unreachs: u64,
+    /// ICMP errors not sent, by reason.
+    pub icmp_suppressed: SuppressedCounters,
+    /// Packets not sent: no route (OutNoRoutes).
+    pub ipv4_out_no_routes: u64,
+    /// Packets not sent: no transmit buffer.
+    pub tx_no_buffer: u64,
+    /// Packets not sent: address resolution could not take them.
+    pub tx_resolution_drops: u64,
+}
+
+/// One device: its link layer, ARP and IPv4 addresses.
+struct Device<F> {
+    id: DeviceId,
+    eth: EthernetDevice,
+    arp: ArpState<Buf<F>>,
+}
+
+/// The whole stack, generic over the bindings' frame buffer type `F`.
+pub struct Stack<F> {
+    devices: Vec<Device<F>>,
+    routes4: RoutingTable<Ipv4>,
+    /// Every IPv4 address for source selection, rebuilt when addresses change.
+    sources4: Vec<SourceCandidate<Ipv4Addr>>,
+    next_ip_id: u16,
+    counters: StackCounters,
+}
+
+impl<F> core::fmt::Debug for Stack<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Stack")
+            .field("devices", &self.devices.len())
+            .field("counters", &self.counters)
+            .finish()
+    }
+}
+
+impl<F: AsRef<[u8]> + AsMut<[u8]>> Default for Stack<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
+    /// A stack with no devices.
+    pub fn new() -> Self {
+        Self {
+            devices: Vec::new(),
+            routes4: RoutingTable::default(),
+            sources4: Vec::new(),
+            next_ip_id: 0,
+            counters: StackCounters::default(),
+        }
+    }
+
+    /// The stack's own counters.
+    pub fn counters(&self) -> &StackCounters {
+        &self.counters
+    }
+
+    /// The IPv4 routing table.
+    pub fn routes4(&self) -> &RoutingTable<Ipv4> {
+        &self.routes4
+    }
+
+    /// A device's Ethernet state, with its counters.
+    pub fn ethernet(&self, device: DeviceId) -> Option<&EthernetDevice> {
+        self.device(device).map(|d| &d.eth)
+    }
+
+    /// A device's ARP state, with its neighbour table and counters.
+    pub fn arp(&self, device: DeviceId) -> Option<&ArpState<Buf<F>>> {
+        self.device(device).map(|d| &d.arp)
+    }
+
+    fn device(&self, id: DeviceId) -> Option<&Device<F>> {
+        self.devices.iter().find(|d| d.id == id)
+    }
+
+    fn device_index(&self, id: DeviceId) -> Option<usize> {
+        self.devices.iter().position(|d| d.id == id)
+    }
+
+    /// Adds an Ethernet device with address `mac`.
+    pub fn add_ethernet_device<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        mac: UnicastAddr<Mac>,
+        config: EthernetConfig,
+    ) -> DeviceId {
+        let id = DeviceId::new(self.devices.iter().map(|d| d.id.get()).max().unwrap_or(0) + 1);
+        let arp = ArpState::new(&mut ArpCtx::timers_only(ctx), id, *mac, ArpConfig::default());
+        self.devices.push(Device { id, eth: EthernetDevice::new(mac, config), arp });
+        id
+    }
+
+    /// Assigns `addr` to `device`, adds the route to its subnet and announces it (RFC 5227
+    /// §2.3, gratuitous ARP).
+    pub fn add_ipv4_address<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        addr: AddrSubnet<Ipv4Addr>,
+    ) -> Result<(), DeviceError> {
+        let index = self.device_index(device).ok_or(DeviceError::NoDevice(device))?;
+        match self.routes4.add(subnet_route(addr, device)) {
+            Ok(()) | Err(RouteError::Exists { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let dev = &mut self.devices[index];
+        let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
+        dev.arp.add_address(&mut arp_ctx, addr, false).map_err(|_| DeviceError::AddressExists)?;
+        let deferred = arp_ctx.into_deferred();
+        self.rebuild_sources();
+        self.process_deferred(ctx, deferred);
+        Ok(())
+    }
+
+    /// Adds a route (e.g. the default route via a gateway).
+    pub fn add_ipv4_route(&mut self, route: Route<Ipv4>) -> Result<(), RouteError<Ipv4Addr>> {
+        self.routes4.add(route)
+    }
+
+    fn rebuild_sources(&mut self) {
+        self.sources4 = self
+            .devices
+            .iter()
+            .flat_map(|d| {
+                d.arp.addresses().map(move |(addr, usable)| SourceCandidate {
+                    addr,
+                    device: d.id,
+                    state: if usable { AddressState::Preferred } else { AddressState::Tentative },
+                    temporary: false,
+                })
+            })
+            .collect();
+    }
+
+    /// A frame arrived on `device`; `buf`'s body is the whole frame.
+    pub fn receive_frame<C: StackContext<Frame = F>, B: AsRef<[u8]> + AsMut<[u8]>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        mut buf: Buf<B>,
+    ) {
+        let Some(index) = self.device_index(device) else {
+            self.counters.unknown_device += 1;
+            return;
+        };
+        let Ok(frame) = self.devices[index].eth.receive(&mut buf) else {
+            return;
+        };
+        match frame.ethertype {
+            EtherType::ARP => {
+                let Ok(packet) = ArpPacket::parse_bytes(buf.body(), ()) else {
+                    self.counters.arp_parse_errors += 1;
+                    return;
+                };
+                let dev = &mut self.devices[index];
+                let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
+                dev.arp.receive(&mut arp_ctx, &packet.builder(), frame.destination);
+                let deferred = arp_ctx.into_deferred();
+                self.process_deferred(ctx, deferred);
+            }
+            EtherType::IPV4 => self.receive_ipv4(ctx, device, frame.destination, buf.body()),
+            _ => self.counters.ipv6_not_handled += 1,
+        }
+    }
+
+    /// An IPv4 packet arrived on `device` (or was looped back to this host).
+    fn receive_ipv4<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        link: FrameDestination,
+        bytes: &[u8],
+    ) {
+        let Ok(packet) = Ipv4Packet::parse_bytes(bytes, ()) else {
+            self.counters.ipv4_in_hdr_errors += 1;
+            return;
+        };
+        let (src, dst, proto) = (packet.src_ip(), packet.dst_ip(), packet.proto());
+        let queries = Ipv4Queries { devices: &self.devices };
+        let decision = receive::decide::<Ipv4>(&queries, &mut self.counters.ipv4, device, src, dst);
+        let ReceiveDecision::Deliver(kind) = decision else {
+            if decision == ReceiveDecision::Forward {
+                self.counters.ipv4_forward_not_handled += 1;
+            }
+            return;
+        };
+        if packet.is_fragment() {
+            self.counters.ipv4_fragments_not_handled += 1;
+            return;
+        }
+        let offending = OffendingPacket {
+            src,
+            dst,
+            dst_is_broadcast: kind == DeliveryKind::Broadcast,
+            link_broadcast_or_multicast: link != FrameDestination::Individual,
+            non_initial_fragment: false,
+            proto,
+            upper_layer: packet.body(),
+            packet: &bytes[..usize::from(packet.total_len()).min(bytes.len())],
+        };
+        match proto {
+            IpProto::ICMP => self.receive_icmpv4(ctx, src, dst, kind, packet.body()),
+            // No sockets are wired in yet, so no port has a listener (RFC 1122 §4.1.3.1).
+            IpProto::UDP => {
+                self.send_dest_unreachable(ctx, &offending, Icmpv4DestUnreachableCode::PortUnreachable)
+            }
+            _ => {
+                self.counters.ipv4_in_unknown_protos += 1;
+                self.send_dest_unreachable(ctx, &offending, Icmpv4DestUnreachableCode::ProtocolUnreachable);
+            }
+        }
+    }
+
+    fn receive_icmpv4<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        kind: DeliveryKind,
+        bytes: &[u8],
+    ) {
+        self.counters.icmp_in_msgs += 1;
+        let Ok(icmp) = Icmpv4Packet::parse_bytes(bytes, ()) else {
+            self.counters.icmp_in_errors += 1;
+            return;
+        };
+        let Ok(message) = icmp.message() else {
+            self.counters.icmp_in_errors += 1;
+            return;
+        };
+        match message {
+            // RFC 1122 §3.2.2.6: answer with the same identifier, sequence and data, from the
+            // address the request went to. Like Linux (icmp_echo_ignore_broadcasts=1), echo
+            // requests to broadcast or multicast addresses are not answered.
+            Icmpv4Message::EchoRequest { message: EchoRequest { id, seq }, data } => {
+                if kind != DeliveryKind::Unicast {
+                    return;
+                }
+                let reply = data.encapsulate(IcmpBuilder::<Ipv4, _>::new((), EchoReply { id, seq }));
+                if self.send_ipv4(ctx, Some(dst), src, IpProto::ICMP, reply).is_ok() {
+                    self.counters.icmp_out_echo_reps += 1;
+                }
+            }
+            Icmpv4Message::EchoReply { message: EchoReply { id, seq }, data } => {
+                ctx.on_event(StackEvent::EchoReply { src, id, seq, len: data.len() });
+            }
+            Icmpv4Message::DestUnreachable { message, .. } => {
+                ctx.on_event(StackEvent::DestinationUnreachable { from: src, code: message.code });
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends an ICMP destination unreachable about `offending`, unless RFC 1122 §3.2.2 says
+    /// not to.
+    fn send_dest_unreachable<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        offending: &OffendingPacket<'_, Ipv4Addr>,
+        code: Icmpv4DestUnreachableCode,
+    ) {
+        let quote = match icmp_error::check::<Ipv4>(offending, MulticastPermission::Denied) {
+            Ok(quote) => quote,
+            Err(reason) => {
+                self.counters.icmp_suppressed.count(reason);
+                return;
+            }
+        };
+        let message = Icmpv4DestUnreachable { code, next_hop_mtu: 0 };
+        let error = quote.encapsulate(IcmpBuilder::<Ipv4, _>::new((), message));
+        let src = (!offending.dst.is_multicast()).then_some(offending.dst);
+        if self.send_ipv4(ctx, src, offending.src, IpProto::ICMP, error).is_ok() {
+            self.counters.icmp_out_dest_unreachs += 1;
+        }
+    }
+
+    /// Sends an ICMP echo request to `dst`.
+    pub fn send_echo_request<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        dst: Ipv4Addr,
+        id: u16,
+        seq: u16,
+        data: &[u8],
+    ) -> Result<(), SendError> {
+        let request = data.encapsulate(IcmpBuilder::<Ipv4, _>::new((), EchoRequest { id, seq }));
+        self.send_ipv4(ctx, None, dst, IpProto::ICMP, request)
+    }
+
+    /// Sends `body` as the payload of an IPv4 packet to `dst`: routes it, picks the source
+    /// address unless `src` is given, and resolves the next hop. Packets to our own
+    /// addresses are delivered locally.
+    pub fn send_ipv4<C: StackContext<Frame = F>, S: Serializer>(
+        &mut self,
+        ctx: &mut C,
+        src: Option<Ipv4Addr>,
+        dst: Ipv4Addr,
+        proto: IpProto,
+        body: S,
+    ) -> Result<(), SendError> {
+        let Some(destination) = SpecifiedAddr::new(dst).and_then(|d| self.routes4.lookup(d, None)) else {
+            self.counters.ipv4_out_no_routes += 1;
+            return Err(SendError::NoRoute(dst));
+        };
+        let next_hop = destination.next_hop.addr().into_addr();
+        let src = match src {
+            Some(src) => src,
+            None => select_ipv4_source(&self.sources4, destination.device, next_hop)
+                .map(|c| c.addr.addr().into_addr())
+                .ok_or(SendError::NoSourceAddress(dst))?,
+        };
+        let index = self.device_index(destination.device).ok_or(SendError::NoRoute(dst))?;
+        self.next_ip_id = self.next_ip_id.wrapping_add(1);
+        // RFC 6864 §4.1: with DF set the datagram is atomic and its Identification unused;
+        // a counter is as good as anything.
+        let header = Ipv4Builder {
+            dont_fragment: true,
+            id: self.next_ip_id,
+            ..Ipv4Builder::new(src, dst, DEFAULT_TTL, proto)
+        };
+        let packet = body.encapsulate(header);
+        let mtu = self.devices[index].eth.config().mtu;
+        if packet.len() > mtu as usize {
+            return Err(SendError::TooBig { len: packet.len(), mtu });
+        }
+        let Some(storage) = ctx.alloc_frame(ETHERNET_HEADER_LEN + packet.len()) else {
+            self.counters.tx_no_buffer += 1;
+            return Err(SendError::NoBuffer);
+        };
+        let start = ETHERNET_HEADER_LEN + packet.header_room();
+        let mut buf = Buf::new(storage, start..start);
+        packet.serialize_into(&mut buf).map_err(|_| SendError::NoBuffer)?;
+
+        let queries = Ipv4Queries { devices: &self.devices };
+        if ReceiveQueries::<Ipv4>::address_match(&queries, dst) == AddressMatch::Assigned {
+            // Loopback delivery of a packet to ourselves (Linux routes these through lo).
+            let bytes = buf.body().to_vec();
+            self.receive_ipv4(ctx, destination.device, FrameDestination::Individual, &bytes);
+            return Ok(());
+        }
+        let dev = &mut self.devices[index];
+        if let Some(mac) = group_mac(dst, &dev.arp) {
+            if buf.encapsulate(&dev.eth.builder(mac, EtherType::IPV4)).is_ok() {
+                ctx.send_frame(destination.device, buf);
+            }
+            return Ok(());
+        }
+        let Some(neighbor) = UnicastAddr::new(next_hop) else {
+            return Err(SendError::NoRoute(dst));
+        };
+        let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
+        let outcome = dev.arp.send(&mut arp_ctx, neighbor, buf);
+        let deferred = arp_ctx.into_deferred();
+        if let SendOutcome::Dropped(_) = outcome {
+            self.counters.tx_resolution_drops += 1;
+        }
+        self.process_deferred(ctx, deferred);
+        Ok(())
+    }
+
+    /// A timer fired.
+    pub fn handle_timer<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, id: StackTimerId) {
+        match id {
+            StackTimerId::Arp(arp_id) => {
+                let device = match arp_id {
+                    ArpTimerId::Neighbor(n) => n.device,
+                    ArpTimerId::Acd { device, .. } => device,
+                };
+                let Some(index) = self.device_index(device) else { return };
+                let dev = &mut self.devices[index];
+                let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
+                dev.arp.handle_timer(&mut arp_ctx, arp_id);
+                let deferred = arp_ctx.into_deferred();
+                self.process_deferred(ctx, deferred);
+            }
+        }
+    }
+
+    /// Acts on what ARP could not do while the device was borrowed: report failed
+    /// resolutions and stop using conflicting addresses.
+    fn process_deferred<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, deferred: arp_ctx::Deferred<F>) {
+        for (dst, packet) in deferred.failed {
+            self.resolution_failed(ctx, dst, packet);
+        }
+        for event in deferred.acd {
+            if let AcdEvent::Conflict { device, addr, other, .. } = event {
+                self.rebuild_sources();
+                ctx.on_event(StackEvent::AddressConflict { device, addr, other });
+            }
+        }
+    }
+
+    /// Resolving a next hop failed for `packet`: a packet we originated is reported to the
+    /// bindings; one we were asked to pass on would get an ICMP host unreachable (RFC 1812
+    /// §4.3.3.1), which waits for forwarding.
+    fn resolution_failed<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        _neighbor: Ipv4Addr,
+        packet: Buf<F>,
+    ) {
+        if let Ok(ip) = Ipv4Packet::parse_bytes(packet.body(), ()) {
+            ctx.on_event(StackEvent::HostUnreachable { dst: ip.dst_ip() });
+        }
+    }
+}
+
+/// The link-layer group address for `dst` if it is multicast or a broadcast address of the
+/// device (RFC 1112 §6.4; RFC 919), else `None` (unicast: resolve it).
+fn group_mac<F: AsRef<[u8]>>(dst: Ipv4Addr, arp: &ArpState<Buf<F>>) -> Option<Mac> {
+    if dst.is_multicast() {
+        return Some(Mac::from_ipv4_multicast(dst));
+    }
+    let directed = arp.addresses().any(|(a, _)| a.subnet().broadcast() == Some(dst));
+    (dst.is_limited_broadcast() || directed).then_some(Mac::BROADCAST)
+}
+
+/// The receive decision's view of the stack.
+struct Ipv4Queries<'a, F> {
+    devices: &'a [Device<F>],
+}
+
+impl<F: AsRef<[u8]>> ReceiveQueries<Ipv4> for Ipv4Queries<'_, F> {
+    fn address_match(&self, addr: Ipv4Addr) -> AddressMatch {
+        let mut found = AddressMatch::NotOurs;
+        for (subnet, usable) in self.devices.iter().flat_map(|d| d.arp.addresses()) {
+            if subnet.addr().into_addr() == addr {
+                if usable {
+                    return AddressMatch::Assigned;
+                }
+                found = AddressMatch::Tentative;
+            }
+        }
+        found
+    }
+
+    fn is_broadcast_on(&self, device: DeviceId, addr: Ipv4Addr) -> bool {
+        addr.is_limited_broadcast()
+            || self
+                .devices
+                .iter()
+                .filter(|d| d.id == device)
+                .flat_map(|d| d.arp.addresses())
+                .any(|(subnet, _)| subnet.subnet().broadcast() == Some(addr))
+    }
+
+    fn joined(&self, _device: DeviceId, group: Ipv4Addr) -> bool {
+        // Group membership is wired in next; every host belongs to all-systems (RFC 1112 §4).
+        group == Ipv4Addr::ALL_SYSTEMS
+    }
+
+    fn forwarding(&self, _device: DeviceId) -> bool {
+        false
+    }
+
+    fn is_loopback(&self, _device: DeviceId) -> bool {
+        false
+    }
+}
+
+/// The route to the subnet of an address assigned to `device`.
+fn subnet_route(addr: AddrSubnet<Ipv4Addr>, device: DeviceId) -> Route<Ipv4> {
+    Route { subnet: addr.subnet(), device, gateway: None, metric: 0, source: RouteSource::Kernel }
+}
+
+/// The default route via `gateway` on `device`.
+pub fn default_route(gateway: Ipv4Addr, device: DeviceId) -> Option<Route<Ipv4>> {
+    Some(Route {
+        subnet: Subnet::new(<Ipv4 as Ip>::UNSPECIFIED_ADDRESS, 0).ok()?,
+        device,
+        gateway: Some(SpecifiedAddr::new(gateway)?),
+        metric: 0,
+        source: RouteSource::Static,
+    })
+}
+
+#[cfg(test)]
+mod tests;

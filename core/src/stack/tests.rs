@@ -1,0 +1,296 @@
+//! Whole stacks talking to each other over the fake network.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::num::NonZeroU16;
+use core::time::Duration;
+
+use super::*;
+use crate::context::InstantContext;
+use crate::device::nud::NeighborState;
+use crate::testutil::fake_net::{FakeNetwork, Impairments, Node, NodeCtx, NodeIndex};
+use crate::testutil::pcap::frames;
+use crate::testutil::reserialize::reserialize_frame;
+use crate::time::Instant;
+use crate::wire::udp::UdpBuilder;
+
+const DEV: DeviceId = DeviceId::new(1);
+
+/// A host on the fake network: a stack and the events it reported.
+struct Host {
+    stack: Stack<Vec<u8>>,
+    events: Vec<(Instant, StackEvent)>,
+}
+
+/// The stack's view of the fake host.
+struct HostCtx<'a> {
+    node: &'a mut NodeCtx<StackTimerId>,
+    events: &'a mut Vec<(Instant, StackEvent)>,
+}
+
+impl InstantContext for HostCtx<'_> {
+    fn now(&self) -> Instant {
+        self.node.now()
+    }
+}
+
+impl TimerContext<StackTimerId> for HostCtx<'_> {
+    fn schedule_timer(&mut self, id: StackTimerId, at: Instant) -> Option<Instant> {
+        self.node.schedule_timer(id, at)
+    }
+
+    fn cancel_timer(&mut self, id: &StackTimerId) -> Option<Instant> {
+        self.node.cancel_timer(id)
+    }
+
+    fn scheduled_at(&self, id: &StackTimerId) -> Option<Instant> {
+        self.node.scheduled_at(id)
+    }
+}
+
+impl RngContext for HostCtx<'_> {
+    fn random_u64(&mut self) -> u64 {
+        self.node.random_u64()
+    }
+}
+
+impl StackContext for HostCtx<'_> {
+    type Frame = Vec<u8>;
+
+    fn alloc_frame(&mut self, capacity: usize) -> Option<Vec<u8>> {
+        Some(vec![0; capacity])
+    }
+
+    fn send_frame(&mut self, device: DeviceId, frame: Buf<Vec<u8>>) {
+        self.node.send_frame(device, frame.body());
+    }
+
+    fn on_event(&mut self, event: StackEvent) {
+        let now = self.node.now();
+        self.events.push((now, event));
+    }
+}
+
+impl Node for Host {
+    type TimerId = StackTimerId;
+
+    fn receive_frame(&mut self, ctx: &mut NodeCtx<StackTimerId>, device: DeviceId, frame: &[u8]) {
+        let mut ctx = HostCtx { node: ctx, events: &mut self.events };
+        self.stack.receive_frame(&mut ctx, device, Buf::from_body(frame.to_vec()));
+    }
+
+    fn handle_timer(&mut self, ctx: &mut NodeCtx<StackTimerId>, id: StackTimerId) {
+        let mut ctx = HostCtx { node: ctx, events: &mut self.events };
+        self.stack.handle_timer(&mut ctx, id);
+    }
+}
+
+/// Runs `f` on a host's stack with its context, as an application call.
+fn call<R>(
+    net: &mut FakeNetwork<Host>,
+    host: NodeIndex,
+    f: impl FnOnce(&mut Stack<Vec<u8>>, &mut HostCtx<'_>) -> R,
+) -> R {
+    net.with_node(host, |h, node| {
+        let mut ctx = HostCtx { node, events: &mut h.events };
+        f(&mut h.stack, &mut ctx)
+    })
+}
+
+fn v4(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+fn mac(n: u8) -> UnicastAddr<Mac> {
+    UnicastAddr::new(Mac::new([0x02, 0, 0, 0, 0, n])).unwrap()
+}
+
+/// Hosts 192.0.2.1, .2, ... on one segment with `impairments`, each with one Ethernet device.
+fn lan(impairments: Impairments, hosts: u8) -> (FakeNetwork<Host>, Vec<NodeIndex>) {
+    let mut net = FakeNetwork::new(42);
+    let segment = net.add_segment(impairments);
+    let mut nodes = Vec::new();
+    for n in 1..=hosts {
+        let node = net.add_node(Host { stack: Stack::new(), events: Vec::new() }, u64::from(n));
+        call(&mut net, node, |stack, ctx| {
+            let dev = stack.add_ethernet_device(ctx, mac(n), EthernetConfig::default());
+            assert_eq!(dev, DEV);
+            let addr = AddrSubnet::new(v4(&alloc::format!("192.0.2.{n}")), 24).unwrap();
+            stack.add_ipv4_address(ctx, DEV, addr).unwrap();
+        });
+        net.attach(segment, node, DEV);
+        nodes.push(node);
+    }
+    (net, nodes)
+}
+
+fn echo_replies(host: &Host) -> Vec<(Ipv4Addr, u16, u16, usize)> {
+    host.events
+        .iter()
+        .filter_map(|(_, e)| match *e {
+            StackEvent::EchoReply { src, id, seq, len } => Some((src, id, seq, len)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn rfc826_two_hosts_ping_after_address_resolution() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    net.start_capture();
+    for seq in 1..=3 {
+        call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("192.0.2.2"), 0x77, seq, &[0xab; 56]))
+            .unwrap();
+        net.run_for(Duration::from_secs(1));
+    }
+    assert_eq!(
+        echo_replies(net.node(a)),
+        [(v4("192.0.2.2"), 0x77, 1, 56), (v4("192.0.2.2"), 0x77, 2, 56), (v4("192.0.2.2"), 0x77, 3, 56)]
+    );
+    assert_eq!(net.node(b).stack.counters().icmp_out_echo_reps, 3);
+    // Each side learned the other: A from B's reply, B from A's request (RFC 826's merge).
+    let state = |host: NodeIndex, addr: &str| {
+        net.node(host).stack.arp(DEV).unwrap().neighbors().get(&v4(addr)).map(|n| n.state)
+    };
+    assert_eq!(state(a, "192.0.2.2"), Some(NeighborState::Reachable));
+    assert!(state(b, "192.0.2.1").is_some());
+    // One ARP request resolved everything; every frame on the wire parses and re-serializes.
+    let arp = net.node(a).stack.arp(DEV).unwrap().counters();
+    assert_eq!(arp.tx_requests, 1);
+    let capture = net.capture().unwrap();
+    let wire: Vec<&[u8]> = frames(&capture).collect();
+    assert!(wire.len() >= 8, "ARP request and reply, 3 echo exchanges, announcements");
+    for frame in wire {
+        assert_eq!(reserialize_frame(frame).unwrap().bytes, frame);
+    }
+}
+
+#[test]
+fn rfc5227_2_3_addresses_are_announced_when_assigned() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    net.run_for(Duration::from_secs(5));
+    // Two announcements from each host, ANNOUNCE_INTERVAL apart; B learned nothing from them
+    // (gratuitous ARP creates no entry with Linux's arp_accept=0).
+    for &host in &hosts {
+        assert_eq!(net.node(host).stack.arp(DEV).unwrap().counters().tx_announcements, 2);
+        assert!(net.node(host).stack.arp(DEV).unwrap().neighbors().is_empty());
+    }
+}
+
+#[test]
+fn rfc1122_2_3_2_1_unanswered_resolution_reports_host_unreachable() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let a = hosts[0];
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("192.0.2.99"), 1, 1, b"x")).unwrap();
+    net.run_for(Duration::from_secs(10));
+    let unreachable: Vec<_> =
+        net.node(a).events.iter().filter(|(_, e)| matches!(e, StackEvent::HostUnreachable { .. })).collect();
+    assert_eq!(unreachable.len(), 1);
+    assert_eq!(unreachable[0].1, StackEvent::HostUnreachable { dst: v4("192.0.2.99") });
+    // mcast_solicit (3) broadcast requests at retrans_time (1 s) intervals, then failure.
+    assert_eq!(net.node(a).stack.arp(DEV).unwrap().counters().tx_requests, 3);
+    assert_eq!(unreachable[0].0, Instant::ZERO + Duration::from_secs(3));
+}
+
+#[test]
+fn rfc1122_4_1_3_1_udp_to_a_closed_port_gets_port_unreachable() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let udp = UdpBuilder::new(v4("192.0.2.1"), v4("192.0.2.2"), 40000, NonZeroU16::new(9).unwrap());
+    call(&mut net, a, |stack, ctx| {
+        stack.send_ipv4(
+            ctx,
+            Some(v4("192.0.2.1")),
+            v4("192.0.2.2"),
+            IpProto::UDP,
+            (&b"hello"[..]).encapsulate(udp),
+        )
+    })
+    .unwrap();
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.node(b).stack.counters().icmp_out_dest_unreachs, 1);
+    assert!(net.node(a).events.iter().any(|(_, e)| *e
+        == StackEvent::DestinationUnreachable {
+            from: v4("192.0.2.2"),
+            code: Icmpv4DestUnreachableCode::PortUnreachable
+        }));
+}
+
+#[test]
+fn off_link_destinations_go_to_the_gateway() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    call(&mut net, a, |stack, _| stack.add_ipv4_route(default_route(v4("192.0.2.2"), DEV).unwrap())).unwrap();
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("198.51.100.7"), 1, 1, b"x")).unwrap();
+    net.run_for(Duration::from_secs(1));
+    // The gateway was resolved and got the packet; not forwarding, it dropped it as not for
+    // itself.
+    assert!(net.node(a).stack.arp(DEV).unwrap().neighbors().get(&v4("192.0.2.2")).is_some());
+    assert_eq!(net.node(b).stack.counters().ipv4.not_for_us, 1);
+    let no_route =
+        call(&mut net, b, |stack, ctx| stack.send_echo_request(ctx, v4("198.51.100.7"), 1, 1, b"x"));
+    assert_eq!(no_route, Err(SendError::NoRoute(v4("198.51.100.7"))));
+}
+
+#[test]
+fn ping_over_a_lossy_link_is_deterministic_from_the_seed() {
+    let lossy = Impairments { loss_ppm: 200_000, jitter: Duration::from_millis(2), ..Impairments::default() };
+    let run = || {
+        let (mut net, hosts) = lan(lossy, 2);
+        for seq in 0..50 {
+            // Send errors are not expected: the ARP queue holds packets while resolving.
+            call(&mut net, hosts[0], |stack, ctx| {
+                stack.send_echo_request(ctx, v4("192.0.2.2"), 9, seq, &[1; 32])
+            })
+            .unwrap();
+            net.run_for(Duration::from_millis(200));
+        }
+        net.run_for(Duration::from_secs(5));
+        echo_replies(net.node(hosts[0])).len()
+    };
+    let replies = run();
+    // 20% loss each way: about 64% of 50 round trips succeed.
+    assert!((20..45).contains(&replies), "{replies} replies");
+    assert_eq!(run(), replies);
+}
+
+#[test]
+fn echo_requests_to_broadcast_are_not_answered() {
+    let (mut net, hosts) = lan(Impairments::default(), 3);
+    call(&mut net, hosts[0], |stack, ctx| stack.send_echo_request(ctx, v4("192.0.2.255"), 1, 1, b"x"))
+        .unwrap();
+    net.run_for(Duration::from_secs(1));
+    assert!(echo_replies(net.node(hosts[0])).is_empty());
+    assert_eq!(net.node(hosts[1]).stack.counters().ipv4.in_bcast_pkts, 1);
+    assert_eq!(net.node(hosts[2]).stack.counters().ipv4.in_bcast_pkts, 1);
+}
+
+#[test]
+fn pinging_ourselves_is_delivered_locally() {
+    let (mut net, hosts) = lan(Impairments::default(), 1);
+    net.start_capture();
+    call(&mut net, hosts[0], |stack, ctx| stack.send_echo_request(ctx, v4("192.0.2.1"), 5, 1, b"me"))
+        .unwrap();
+    assert_eq!(echo_replies(net.node(hosts[0])), [(v4("192.0.2.1"), 5, 1, 2)]);
+    let on_wire =
+        frames(&net.capture().unwrap()).filter(|f| f.get(12..14) == Some(&[0x08, 0x00][..])).count();
+    assert_eq!(on_wire, 0, "nothing crossed the wire");
+}
+
+#[test]
+fn malformed_and_foreign_frames_are_counted_not_fatal() {
+    let (mut net, hosts) = lan(Impairments::default(), 1);
+    let a = hosts[0];
+    call(&mut net, a, |stack, ctx| {
+        // A truncated IPv4 header to our MAC, an IPv6 frame, and a frame for another device.
+        let mut frame = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 9, 0x08, 0x00];
+        frame.extend_from_slice(&[0x45, 0, 0, 40]);
+        stack.receive_frame(ctx, DEV, Buf::from_body(frame.clone()));
+        frame[12..14].copy_from_slice(&[0x86, 0xdd]);
+        stack.receive_frame(ctx, DEV, Buf::from_body(frame.clone()));
+        stack.receive_frame(ctx, DeviceId::new(7), Buf::from_body(frame));
+    });
+    let c = *net.node(a).stack.counters();
+    assert_eq!((c.ipv4_in_hdr_errors, c.ipv6_not_handled, c.unknown_device), (1, 1, 1));
+}
