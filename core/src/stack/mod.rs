@@ -3,18 +3,21 @@
 //! ([`Stack::handle_timer`]) and API calls.
 //!
 //! This is the first integration of the protocol modules. It runs Ethernet devices with ARP
-//! and IPv4: receive filtering and validation, local delivery under the weak host model, ICMP
-//! echo (answering requests, reporting replies), ICMP port and protocol unreachable, and
-//! sending through the routing table with source address selection and on-link resolution.
-//! IPv6, UDP and ping sockets, fragmentation, forwarding and group membership are wired in
-//! next; until then their packets are dropped and counted as not handled.
+//! and IPv4: receive filtering and validation, local delivery under the weak host model, a
+//! loopback backlog for packets to our own addresses, ICMP echo (answering requests,
+//! reporting replies), ICMP port and protocol unreachable, sending through the routing table
+//! with source address selection and on-link resolution, and UDP sockets over IPv4. IPv6,
+//! ping sockets, fragmentation, forwarding and group membership reports are wired in next;
+//! until then their packets are dropped and counted as not handled.
 
 mod arp_ctx;
+mod udp_ctx;
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use crate::addr::{AddrSubnet, Ip, Ipv4, Ipv4Addr, Mac, SpecifiedAddr, Subnet, UnicastAddr};
-use crate::buf::{Buf, ParsablePacket, Serializer};
+use crate::addr::{AddrSubnet, Ip, Ipv4, Ipv4Addr, Ipv6, Mac, SpecifiedAddr, Subnet, UnicastAddr};
+use crate::buf::{Buf, ParsablePacket, ParseMetadata, Serializer};
 use crate::context::{RngContext, TimerContext};
 use crate::device::arp::{AcdEvent, ArpConfig, ArpState, ArpTimerId};
 use crate::device::ethernet::{EthernetConfig, EthernetDevice, FrameDestination};
@@ -26,6 +29,8 @@ use crate::ip::receive::{
 };
 use crate::ip::routing::{Route, RouteError, RouteSource, RoutingTable};
 use crate::ip::source::{select_ipv4_source, AddressState, SourceCandidate};
+use crate::transport::udp::{DeliverOutcome, Destination, Udp, UdpConfig, UdpSocketId};
+use crate::transport::SocketEvent;
 use crate::wire::arp::ArpPacket;
 use crate::wire::ethernet::HEADER_LEN as ETHERNET_HEADER_LEN;
 use crate::wire::icmp::v4::{Icmpv4DestUnreachable, Icmpv4DestUnreachableCode, Icmpv4Message};
@@ -34,6 +39,7 @@ use crate::wire::ipv4::{Ipv4Builder, Ipv4Packet};
 use crate::wire::{EtherType, IpProto};
 
 use arp_ctx::ArpCtx;
+pub use udp_ctx::UdpCtx;
 
 /// Linux's default TTL for the packets a host originates (net.ipv4.ip_default_ttl).
 pub const DEFAULT_TTL: u8 = 64;
@@ -90,6 +96,20 @@ pub enum StackEvent {
     },
     /// The neighbour table changed.
     Neighbor(NeighborEvent<Ipv4>),
+    /// An IPv4 UDP socket's readiness changed.
+    UdpV4 {
+        /// The socket.
+        socket: UdpSocketId<Ipv4>,
+        /// What changed.
+        event: SocketEvent,
+    },
+    /// An IPv6 UDP socket's readiness changed.
+    UdpV6 {
+        /// The socket.
+        socket: UdpSocketId<Ipv6>,
+        /// What changed.
+        event: SocketEvent,
+    },
     /// Another host uses one of our addresses; the stack stopped using it.
     AddressConflict {
         /// The device.
@@ -173,6 +193,27 @@ pub struct StackCounters {
     pub tx_no_buffer: u64,
     /// Packets not sent: address resolution could not take them.
     pub tx_resolution_drops: u64,
+    /// Packets to ourselves dropped: the loopback backlog was full.
+    pub loopback_drops: u64,
+}
+
+/// What the IP layer learned about a packet it delivers.
+#[derive(Clone, Copy, Debug)]
+struct Received {
+    device: DeviceId,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    kind: DeliveryKind,
+    link: FrameDestination,
+    /// Where the IP header lay, to undo the parse for an ICMP error's quote.
+    ip_meta: ParseMetadata,
+}
+
+/// A UDP datagram the IP layer delivers to the transport layer: the buffer's body is the
+/// datagram, UDP header included.
+struct UdpHandoff<F> {
+    received: Received,
+    buf: Buf<F>,
 }
 
 /// One device: its link layer, ARP and IPv4 addresses.
@@ -182,61 +223,49 @@ struct Device<F> {
     arp: ArpState<Buf<F>>,
 }
 
-/// The whole stack, generic over the bindings' frame buffer type `F`.
+/// Packets to this host's own addresses wait here until the stack delivers them, after the
+/// call that sent them returns: Linux's loopback backlog (netdev_max_backlog 1000).
+const LOOPBACK_BACKLOG: usize = 1000;
+
+/// The whole stack, generic over the bindings' frame buffer type `F` (received frames and
+/// frames to send come from the same pool, so received datagrams queue on sockets as they
+/// arrived, without a copy).
 pub struct Stack<F> {
+    ip: IpLayer<F>,
+    udp: Udp<F>,
+}
+
+/// Devices and the IPv4 layer: everything but the transport layer, which calls back into it.
+struct IpLayer<F> {
     devices: Vec<Device<F>>,
     routes4: RoutingTable<Ipv4>,
     /// Every IPv4 address for source selection, rebuilt when addresses change.
     sources4: Vec<SourceCandidate<Ipv4Addr>>,
     next_ip_id: u16,
+    /// Packets to our own addresses, delivered by [`Stack::drain_loopback`].
+    loopback: VecDeque<(DeviceId, Buf<F>)>,
     counters: StackCounters,
 }
 
 impl<F> core::fmt::Debug for Stack<F> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Stack")
-            .field("devices", &self.devices.len())
-            .field("counters", &self.counters)
+            .field("devices", &self.ip.devices.len())
+            .field("counters", &self.ip.counters)
             .finish()
     }
 }
 
-impl<F: AsRef<[u8]> + AsMut<[u8]>> Default for Stack<F> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
-    /// A stack with no devices.
-    pub fn new() -> Self {
+impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
+    fn new() -> Self {
         Self {
             devices: Vec::new(),
             routes4: RoutingTable::default(),
             sources4: Vec::new(),
             next_ip_id: 0,
+            loopback: VecDeque::new(),
             counters: StackCounters::default(),
         }
-    }
-
-    /// The stack's own counters.
-    pub fn counters(&self) -> &StackCounters {
-        &self.counters
-    }
-
-    /// The IPv4 routing table.
-    pub fn routes4(&self) -> &RoutingTable<Ipv4> {
-        &self.routes4
-    }
-
-    /// A device's Ethernet state, with its counters.
-    pub fn ethernet(&self, device: DeviceId) -> Option<&EthernetDevice> {
-        self.device(device).map(|d| &d.eth)
-    }
-
-    /// A device's ARP state, with its neighbour table and counters.
-    pub fn arp(&self, device: DeviceId) -> Option<&ArpState<Buf<F>>> {
-        self.device(device).map(|d| &d.arp)
     }
 
     fn device(&self, id: DeviceId) -> Option<&Device<F>> {
@@ -248,7 +277,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
     }
 
     /// Adds an Ethernet device with address `mac`.
-    pub fn add_ethernet_device<C: StackContext<Frame = F>>(
+    fn add_ethernet_device<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         mac: UnicastAddr<Mac>,
@@ -262,7 +291,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
 
     /// Assigns `addr` to `device`, adds the route to its subnet and announces it (RFC 5227
     /// §2.3, gratuitous ARP).
-    pub fn add_ipv4_address<C: StackContext<Frame = F>>(
+    fn add_ipv4_address<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         device: DeviceId,
@@ -283,7 +312,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
     }
 
     /// Adds a route (e.g. the default route via a gateway).
-    pub fn add_ipv4_route(&mut self, route: Route<Ipv4>) -> Result<(), RouteError<Ipv4Addr>> {
+    fn add_ipv4_route(&mut self, route: Route<Ipv4>) -> Result<(), RouteError<Ipv4Addr>> {
         self.routes4.add(route)
     }
 
@@ -302,81 +331,85 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
             .collect();
     }
 
-    /// A frame arrived on `device`; `buf`'s body is the whole frame.
-    pub fn receive_frame<C: StackContext<Frame = F>, B: AsRef<[u8]> + AsMut<[u8]>>(
+    /// A frame arrived on `device`; `buf`'s body is the whole frame. Returns a UDP datagram
+    /// for the transport layer, if that is what it carried.
+    fn receive_frame<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         device: DeviceId,
-        mut buf: Buf<B>,
-    ) {
+        mut buf: Buf<F>,
+    ) -> Option<UdpHandoff<F>> {
         let Some(index) = self.device_index(device) else {
             self.counters.unknown_device += 1;
-            return;
+            return None;
         };
-        let Ok(frame) = self.devices[index].eth.receive(&mut buf) else {
-            return;
-        };
+        let frame = self.devices[index].eth.receive(&mut buf).ok()?;
         match frame.ethertype {
             EtherType::ARP => {
                 let Ok(packet) = ArpPacket::parse_bytes(buf.body(), ()) else {
                     self.counters.arp_parse_errors += 1;
-                    return;
+                    return None;
                 };
                 let dev = &mut self.devices[index];
                 let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
                 dev.arp.receive(&mut arp_ctx, &packet.builder(), frame.destination);
                 let deferred = arp_ctx.into_deferred();
                 self.process_deferred(ctx, deferred);
+                None
             }
-            EtherType::IPV4 => self.receive_ipv4(ctx, device, frame.destination, buf.body()),
-            _ => self.counters.ipv6_not_handled += 1,
+            EtherType::IPV4 => self.receive_ipv4(ctx, device, frame.destination, buf),
+            _ => {
+                self.counters.ipv6_not_handled += 1;
+                None
+            }
         }
     }
 
-    /// An IPv4 packet arrived on `device` (or was looped back to this host).
+    /// An IPv4 packet arrived on `device`, or was looped back to this host; `buf`'s body is
+    /// the packet. ICMP is handled here; a UDP datagram is handed back for the transport
+    /// layer with the buffer's body at its UDP header.
     fn receive_ipv4<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         device: DeviceId,
         link: FrameDestination,
-        bytes: &[u8],
-    ) {
-        let Ok(packet) = Ipv4Packet::parse_bytes(bytes, ()) else {
+        mut buf: Buf<F>,
+    ) -> Option<UdpHandoff<F>> {
+        let Ok(packet) = buf.parse::<Ipv4Packet<&[u8]>>(()) else {
             self.counters.ipv4_in_hdr_errors += 1;
-            return;
+            return None;
         };
         let (src, dst, proto) = (packet.src_ip(), packet.dst_ip(), packet.proto());
+        let (fragment, meta) = (packet.is_fragment(), ParsablePacket::<&[u8]>::parse_metadata(&packet));
         let queries = Ipv4Queries { devices: &self.devices };
         let decision = receive::decide::<Ipv4>(&queries, &mut self.counters.ipv4, device, src, dst);
         let ReceiveDecision::Deliver(kind) = decision else {
             if decision == ReceiveDecision::Forward {
                 self.counters.ipv4_forward_not_handled += 1;
             }
-            return;
+            return None;
         };
-        if packet.is_fragment() {
+        if fragment {
             self.counters.ipv4_fragments_not_handled += 1;
-            return;
+            return None;
         }
-        let offending = OffendingPacket {
-            src,
-            dst,
-            dst_is_broadcast: kind == DeliveryKind::Broadcast,
-            link_broadcast_or_multicast: link != FrameDestination::Individual,
-            non_initial_fragment: false,
-            proto,
-            upper_layer: packet.body(),
-            packet: &bytes[..usize::from(packet.total_len()).min(bytes.len())],
-        };
+        let received = Received { device, src, dst, kind, link, ip_meta: meta };
         match proto {
-            IpProto::ICMP => self.receive_icmpv4(ctx, src, dst, kind, packet.body()),
-            // No sockets are wired in yet, so no port has a listener (RFC 1122 §4.1.3.1).
-            IpProto::UDP => {
-                self.send_dest_unreachable(ctx, &offending, Icmpv4DestUnreachableCode::PortUnreachable)
+            IpProto::ICMP => {
+                self.receive_icmpv4(ctx, src, dst, kind, buf.body());
+                None
             }
+            IpProto::UDP => Some(UdpHandoff { received, buf }),
             _ => {
                 self.counters.ipv4_in_unknown_protos += 1;
-                self.send_dest_unreachable(ctx, &offending, Icmpv4DestUnreachableCode::ProtocolUnreachable);
+                buf.undo_parse(meta);
+                self.send_dest_unreachable(
+                    ctx,
+                    &received,
+                    buf.body(),
+                    Icmpv4DestUnreachableCode::ProtocolUnreachable,
+                );
+                None
             }
         }
     }
@@ -407,7 +440,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
                     return;
                 }
                 let reply = data.encapsulate(IcmpBuilder::<Ipv4, _>::new((), EchoReply { id, seq }));
-                if self.send_ipv4(ctx, Some(dst), src, IpProto::ICMP, reply).is_ok() {
+                if self.send_ipv4(ctx, Some(dst), src, IpProto::ICMP, DEFAULT_TTL, reply).is_ok() {
                     self.counters.icmp_out_echo_reps += 1;
                 }
             }
@@ -421,15 +454,27 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
         }
     }
 
-    /// Sends an ICMP destination unreachable about `offending`, unless RFC 1122 §3.2.2 says
-    /// not to.
+    /// Sends an ICMP destination unreachable about the received `packet` (its IP header
+    /// on), unless RFC 1122 §3.2.2 says not to.
     fn send_dest_unreachable<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
-        offending: &OffendingPacket<'_, Ipv4Addr>,
+        received: &Received,
+        packet: &[u8],
         code: Icmpv4DestUnreachableCode,
     ) {
-        let quote = match icmp_error::check::<Ipv4>(offending, MulticastPermission::Denied) {
+        let header_len = received.ip_meta.header_len.min(packet.len());
+        let offending = OffendingPacket {
+            src: received.src,
+            dst: received.dst,
+            dst_is_broadcast: received.kind == DeliveryKind::Broadcast,
+            link_broadcast_or_multicast: received.link != FrameDestination::Individual,
+            non_initial_fragment: false,
+            proto: if code == Icmpv4DestUnreachableCode::PortUnreachable { IpProto::UDP } else { IpProto(0) },
+            upper_layer: &packet[header_len..],
+            packet,
+        };
+        let quote = match icmp_error::check::<Ipv4>(&offending, MulticastPermission::Denied) {
             Ok(quote) => quote,
             Err(reason) => {
                 self.counters.icmp_suppressed.count(reason);
@@ -438,14 +483,14 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
         };
         let message = Icmpv4DestUnreachable { code, next_hop_mtu: 0 };
         let error = quote.encapsulate(IcmpBuilder::<Ipv4, _>::new((), message));
-        let src = (!offending.dst.is_multicast()).then_some(offending.dst);
-        if self.send_ipv4(ctx, src, offending.src, IpProto::ICMP, error).is_ok() {
+        let src = (!received.dst.is_multicast()).then_some(received.dst);
+        if self.send_ipv4(ctx, src, received.src, IpProto::ICMP, DEFAULT_TTL, error).is_ok() {
             self.counters.icmp_out_dest_unreachs += 1;
         }
     }
 
     /// Sends an ICMP echo request to `dst`.
-    pub fn send_echo_request<C: StackContext<Frame = F>>(
+    fn send_echo_request<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         dst: Ipv4Addr,
@@ -454,18 +499,19 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
         data: &[u8],
     ) -> Result<(), SendError> {
         let request = data.encapsulate(IcmpBuilder::<Ipv4, _>::new((), EchoRequest { id, seq }));
-        self.send_ipv4(ctx, None, dst, IpProto::ICMP, request)
+        self.send_ipv4(ctx, None, dst, IpProto::ICMP, DEFAULT_TTL, request)
     }
 
     /// Sends `body` as the payload of an IPv4 packet to `dst`: routes it, picks the source
     /// address unless `src` is given, and resolves the next hop. Packets to our own
     /// addresses are delivered locally.
-    pub fn send_ipv4<C: StackContext<Frame = F>, S: Serializer>(
+    fn send_ipv4<C: StackContext<Frame = F>, S: Serializer>(
         &mut self,
         ctx: &mut C,
         src: Option<Ipv4Addr>,
         dst: Ipv4Addr,
         proto: IpProto,
+        ttl: u8,
         body: S,
     ) -> Result<(), SendError> {
         let Some(destination) = SpecifiedAddr::new(dst).and_then(|d| self.routes4.lookup(d, None)) else {
@@ -486,7 +532,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
         let header = Ipv4Builder {
             dont_fragment: true,
             id: self.next_ip_id,
-            ..Ipv4Builder::new(src, dst, DEFAULT_TTL, proto)
+            ..Ipv4Builder::new(src, dst, ttl, proto)
         };
         let packet = body.encapsulate(header);
         let mtu = self.devices[index].eth.config().mtu;
@@ -503,9 +549,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
 
         let queries = Ipv4Queries { devices: &self.devices };
         if ReceiveQueries::<Ipv4>::address_match(&queries, dst) == AddressMatch::Assigned {
-            // Loopback delivery of a packet to ourselves (Linux routes these through lo).
-            let bytes = buf.body().to_vec();
-            self.receive_ipv4(ctx, destination.device, FrameDestination::Individual, &bytes);
+            // A packet to ourselves goes through the loopback backlog (Linux routes these
+            // through lo), delivered once the sending call returns.
+            if self.loopback.len() >= LOOPBACK_BACKLOG {
+                self.counters.loopback_drops += 1;
+                return Err(SendError::NoBuffer);
+            }
+            self.loopback.push_back((destination.device, buf));
             return Ok(());
         }
         let dev = &mut self.devices[index];
@@ -529,7 +579,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
     }
 
     /// A timer fired.
-    pub fn handle_timer<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, id: StackTimerId) {
+    fn handle_timer<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, id: StackTimerId) {
         match id {
             StackTimerId::Arp(arp_id) => {
                 let device = match arp_id {
@@ -571,6 +621,153 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> Stack<F> {
     ) {
         if let Ok(ip) = Ipv4Packet::parse_bytes(packet.body(), ()) {
             ctx.on_event(StackEvent::HostUnreachable { dst: ip.dst_ip() });
+        }
+    }
+}
+
+impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
+    /// A stack with no devices; `rng` keys its port choices.
+    pub fn new(rng: &mut impl RngContext) -> Self {
+        Self { ip: IpLayer::new(), udp: Udp::new(rng, UdpConfig::default()) }
+    }
+
+    /// The stack's own counters.
+    pub fn counters(&self) -> &StackCounters {
+        &self.ip.counters
+    }
+
+    /// The IPv4 routing table.
+    pub fn routes4(&self) -> &RoutingTable<Ipv4> {
+        &self.ip.routes4
+    }
+
+    /// A device's Ethernet state, with its counters.
+    pub fn ethernet(&self, device: DeviceId) -> Option<&EthernetDevice> {
+        self.ip.device(device).map(|d| &d.eth)
+    }
+
+    /// A device's ARP state, with its neighbour table and counters.
+    pub fn arp(&self, device: DeviceId) -> Option<&ArpState<Buf<F>>> {
+        self.ip.device(device).map(|d| &d.arp)
+    }
+
+    /// The UDP layer, for its sockets' state and counters.
+    pub fn udp(&self) -> &Udp<F> {
+        &self.udp
+    }
+
+    /// Adds an Ethernet device with address `mac`.
+    pub fn add_ethernet_device<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        mac: UnicastAddr<Mac>,
+        config: EthernetConfig,
+    ) -> DeviceId {
+        self.ip.add_ethernet_device(ctx, mac, config)
+    }
+
+    /// Assigns `addr` to `device`, adds the route to its subnet and announces it (RFC 5227
+    /// §2.3, gratuitous ARP).
+    pub fn add_ipv4_address<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        addr: AddrSubnet<Ipv4Addr>,
+    ) -> Result<(), DeviceError> {
+        self.ip.add_ipv4_address(ctx, device, addr)
+    }
+
+    /// Adds a route (e.g. the default route via a gateway).
+    pub fn add_ipv4_route(&mut self, route: Route<Ipv4>) -> Result<(), RouteError<Ipv4Addr>> {
+        self.ip.add_ipv4_route(route)
+    }
+
+    /// A frame arrived on `device`; `buf`'s body is the whole frame.
+    pub fn receive_frame<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, device: DeviceId, buf: Buf<F>) {
+        if let Some(handoff) = self.ip.receive_frame(ctx, device, buf) {
+            self.deliver_udp(ctx, handoff);
+        }
+        self.drain_loopback(ctx);
+    }
+
+    /// A timer fired.
+    pub fn handle_timer<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, id: StackTimerId) {
+        self.ip.handle_timer(ctx, id);
+        self.drain_loopback(ctx);
+    }
+
+    /// Sends an ICMP echo request to `dst`.
+    pub fn send_echo_request<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        dst: Ipv4Addr,
+        id: u16,
+        seq: u16,
+        data: &[u8],
+    ) -> Result<(), SendError> {
+        let result = self.ip.send_echo_request(ctx, dst, id, seq, data);
+        self.drain_loopback(ctx);
+        result
+    }
+
+    /// Sends `body` as the payload of an IPv4 packet with protocol `proto` to `dst`, from
+    /// `src` or the selected source address.
+    pub fn send_ipv4<C: StackContext<Frame = F>, S: Serializer>(
+        &mut self,
+        ctx: &mut C,
+        src: Option<Ipv4Addr>,
+        dst: Ipv4Addr,
+        proto: IpProto,
+        body: S,
+    ) -> Result<(), SendError> {
+        let result = self.ip.send_ipv4(ctx, src, dst, proto, DEFAULT_TTL, body);
+        self.drain_loopback(ctx);
+        result
+    }
+
+    /// Runs `f`, a call into the UDP socket layer (create, bind, connect, send, receive,
+    /// options, close), with the context it needs to reach the IP layer.
+    pub fn udp_call<C: StackContext<Frame = F>, R>(
+        &mut self,
+        ctx: &mut C,
+        f: impl FnOnce(&mut Udp<F>, &mut UdpCtx<'_, C, F>) -> R,
+    ) -> R {
+        let result = f(&mut self.udp, &mut UdpCtx::new(ctx, &mut self.ip));
+        self.drain_loopback(ctx);
+        result
+    }
+
+    /// Hands a received datagram to the sockets; answers a closed port with ICMP port
+    /// unreachable (RFC 1122 §4.1.3.1).
+    fn deliver_udp<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, handoff: UdpHandoff<F>) {
+        let UdpHandoff { received, buf } = handoff;
+        let destination = match received.kind {
+            DeliveryKind::Unicast => Destination::Unicast,
+            DeliveryKind::Broadcast | DeliveryKind::Multicast => Destination::MulticastOrBroadcast,
+        };
+        let mut udp_ctx = UdpCtx::new(ctx, &mut self.ip);
+        let outcome = self.udp.deliver::<Ipv4, _>(
+            &mut udp_ctx,
+            received.device,
+            received.src,
+            received.dst,
+            destination,
+            buf,
+        );
+        if let DeliverOutcome::PortUnreachable(mut datagram) = outcome {
+            datagram.undo_parse(received.ip_meta);
+            let code = Icmpv4DestUnreachableCode::PortUnreachable;
+            self.ip.send_dest_unreachable(ctx, &received, datagram.body(), code);
+        }
+    }
+
+    /// Delivers the packets this host sent itself, including any their delivery sends back.
+    fn drain_loopback<C: StackContext<Frame = F>>(&mut self, ctx: &mut C) {
+        for _ in 0..LOOPBACK_BACKLOG {
+            let Some((device, buf)) = self.ip.loopback.pop_front() else { return };
+            if let Some(handoff) = self.ip.receive_ipv4(ctx, device, FrameDestination::Individual, buf) {
+                self.deliver_udp(ctx, handoff);
+            }
         }
     }
 }

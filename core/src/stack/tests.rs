@@ -8,10 +8,12 @@ use core::time::Duration;
 use super::*;
 use crate::context::InstantContext;
 use crate::device::nud::NeighborState;
+use crate::testutil::fake::FakeRng;
 use crate::testutil::fake_net::{FakeNetwork, Impairments, Node, NodeCtx, NodeIndex};
 use crate::testutil::pcap::frames;
 use crate::testutil::reserialize::reserialize_frame;
 use crate::time::Instant;
+use crate::transport::SocketEvent;
 use crate::wire::udp::UdpBuilder;
 
 const DEV: DeviceId = DeviceId::new(1);
@@ -111,7 +113,8 @@ fn lan(impairments: Impairments, hosts: u8) -> (FakeNetwork<Host>, Vec<NodeIndex
     let segment = net.add_segment(impairments);
     let mut nodes = Vec::new();
     for n in 1..=hosts {
-        let node = net.add_node(Host { stack: Stack::new(), events: Vec::new() }, u64::from(n));
+        let stack = Stack::new(&mut FakeRng::new(u64::from(n)));
+        let node = net.add_node(Host { stack, events: Vec::new() }, u64::from(n));
         call(&mut net, node, |stack, ctx| {
             let dev = stack.add_ethernet_device(ctx, mac(n), EthernetConfig::default());
             assert_eq!(dev, DEV);
@@ -293,4 +296,87 @@ fn malformed_and_foreign_frames_are_counted_not_fatal() {
     });
     let c = *net.node(a).stack.counters();
     assert_eq!((c.ipv4_in_hdr_errors, c.ipv6_not_handled, c.unknown_device), (1, 1, 1));
+}
+
+#[test]
+fn rfc768_udp_sockets_exchange_datagrams() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let port = NonZeroU16::new(9000).unwrap();
+    let server = call(&mut net, b, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            udp.bind(uctx, s, None, Some(port)).unwrap();
+            s
+        })
+    });
+    let client = call(&mut net, a, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            let dst = SpecifiedAddr::new(v4("192.0.2.2")).unwrap();
+            udp.send_to(uctx, s, Some((dst, 9000)), &b"ping over udp"[..]).unwrap();
+            s
+        })
+    });
+    net.run_for(Duration::from_secs(1));
+    let got = call(&mut net, b, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.recv_from(server).unwrap()));
+    assert_eq!(got.payload.body(), b"ping over udp");
+    assert_eq!(got.peer_addr, v4("192.0.2.1"));
+    assert!(net
+        .node(b)
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, StackEvent::UdpV4 { event: SocketEvent::Readable, .. })));
+    // The reply goes back to the client's ephemeral port.
+    let peer = SpecifiedAddr::new(got.peer_addr).unwrap();
+    call(&mut net, b, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| udp.send_to(uctx, server, Some((peer, got.peer_port)), &b"pong"[..]))
+    })
+    .unwrap();
+    net.run_for(Duration::from_secs(1));
+    let reply = call(&mut net, a, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.recv_from(client).unwrap()));
+    assert_eq!((reply.payload.body(), reply.peer_port), (&b"pong"[..], 9000));
+    assert_eq!(net.node(b).stack.counters().icmp_out_dest_unreachs, 0);
+}
+
+#[test]
+fn rfc1122_4_1_3_1_connected_socket_learns_port_unreachable() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let a = hosts[0];
+    let socket = call(&mut net, a, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            let dst = SpecifiedAddr::new(v4("192.0.2.2")).unwrap();
+            udp.connect(uctx, s, dst, 7777).unwrap();
+            udp.send(uctx, s, &b"anyone?"[..]).unwrap();
+            s
+        })
+    });
+    net.run_for(Duration::from_secs(1));
+    // The port unreachable reaches the stack; until ICMP errors are routed to sockets it is
+    // reported as an event, and the socket has no error yet.
+    assert!(net.node(a).events.iter().any(|(_, e)| matches!(
+        e,
+        StackEvent::DestinationUnreachable { code: Icmpv4DestUnreachableCode::PortUnreachable, .. }
+    )));
+    let error = call(&mut net, a, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.take_error(socket)));
+    assert_eq!(error, Ok(None));
+}
+
+#[test]
+fn udp_to_our_own_address_goes_through_loopback() {
+    let (mut net, hosts) = lan(Impairments::default(), 1);
+    let a = hosts[0];
+    let port = NonZeroU16::new(5353).unwrap();
+    let received = call(&mut net, a, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            udp.bind(uctx, s, None, Some(port)).unwrap();
+            let me = SpecifiedAddr::new(v4("192.0.2.1")).unwrap();
+            udp.send_to(uctx, s, Some((me, 5353)), &b"to myself"[..]).unwrap();
+            s
+        })
+    });
+    let got = call(&mut net, a, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.recv_from(received).unwrap()));
+    assert_eq!(got.payload.body(), b"to myself");
 }
