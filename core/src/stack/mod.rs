@@ -29,8 +29,8 @@ use crate::ip::receive::{
 };
 use crate::ip::routing::{Route, RouteError, RouteSource, RoutingTable};
 use crate::ip::source::{select_ipv4_source, AddressState, SourceCandidate};
-use crate::transport::udp::{DeliverOutcome, Destination, Udp, UdpConfig, UdpSocketId};
-use crate::transport::SocketEvent;
+use crate::transport::udp::{DeliverOutcome, Destination, QuotedDatagram, Udp, UdpConfig, UdpSocketId};
+use crate::transport::{IcmpErrorReport, SocketEvent};
 use crate::wire::arp::ArpPacket;
 use crate::wire::ethernet::HEADER_LEN as ETHERNET_HEADER_LEN;
 use crate::wire::icmp::v4::{Icmpv4DestUnreachable, Icmpv4DestUnreachableCode, Icmpv4Message};
@@ -216,6 +216,33 @@ struct UdpHandoff<F> {
     buf: Buf<F>,
 }
 
+/// What the IP layer hands to the transport layer.
+enum Handoff<F> {
+    /// A received datagram.
+    Udp(UdpHandoff<F>),
+    /// An ICMP error about a datagram one of our UDP sockets sent (RFC 1122 §4.1.3.3).
+    UdpError { device: DeviceId, quoted: QuotedDatagram<Ipv4>, report: IcmpErrorReport },
+}
+
+/// The addresses and ports of the UDP datagram an ICMP error quotes: its IPv4 header and at
+/// least the first 8 bytes of its payload (RFC 792), here the UDP header.
+fn quoted_udp_datagram(invoking: &[u8]) -> Option<QuotedDatagram<Ipv4>> {
+    let header_len = usize::from(invoking.first()? & 0x0f) * 4;
+    if invoking.first()? >> 4 != 4 || header_len < 20 || IpProto(*invoking.get(9)?) != IpProto::UDP {
+        return None;
+    }
+    let addr =
+        |at: usize| -> Option<Ipv4Addr> { Some(Ipv4Addr::new(invoking.get(at..at + 4)?.try_into().ok()?)) };
+    let port =
+        |at: usize| -> Option<u16> { Some(u16::from_be_bytes(invoking.get(at..at + 2)?.try_into().ok()?)) };
+    Some(QuotedDatagram {
+        src: addr(12)?,
+        dst: addr(16)?,
+        src_port: port(header_len)?,
+        dst_port: port(header_len + 2)?,
+    })
+}
+
 /// One device: its link layer, ARP and IPv4 addresses.
 struct Device<F> {
     id: DeviceId,
@@ -331,14 +358,14 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             .collect();
     }
 
-    /// A frame arrived on `device`; `buf`'s body is the whole frame. Returns a UDP datagram
-    /// for the transport layer, if that is what it carried.
+    /// A frame arrived on `device`; `buf`'s body is the whole frame. Returns what the
+    /// transport layer must handle, if anything.
     fn receive_frame<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         device: DeviceId,
         mut buf: Buf<F>,
-    ) -> Option<UdpHandoff<F>> {
+    ) -> Option<Handoff<F>> {
         let Some(index) = self.device_index(device) else {
             self.counters.unknown_device += 1;
             return None;
@@ -366,15 +393,15 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     }
 
     /// An IPv4 packet arrived on `device`, or was looped back to this host; `buf`'s body is
-    /// the packet. ICMP is handled here; a UDP datagram is handed back for the transport
-    /// layer with the buffer's body at its UDP header.
+    /// the packet. ICMP is handled here, and what concerns the transport layer handed back:
+    /// a UDP datagram (the buffer's body at its UDP header) or an ICMP error about one.
     fn receive_ipv4<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         device: DeviceId,
         link: FrameDestination,
         mut buf: Buf<F>,
-    ) -> Option<UdpHandoff<F>> {
+    ) -> Option<Handoff<F>> {
         let Ok(packet) = buf.parse::<Ipv4Packet<&[u8]>>(()) else {
             self.counters.ipv4_in_hdr_errors += 1;
             return None;
@@ -395,11 +422,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         }
         let received = Received { device, src, dst, kind, link, ip_meta: meta };
         match proto {
-            IpProto::ICMP => {
-                self.receive_icmpv4(ctx, src, dst, kind, buf.body());
-                None
-            }
-            IpProto::UDP => Some(UdpHandoff { received, buf }),
+            IpProto::ICMP => self.receive_icmpv4(ctx, device, src, dst, kind, buf.body()),
+            IpProto::UDP => Some(Handoff::Udp(UdpHandoff { received, buf })),
             _ => {
                 self.counters.ipv4_in_unknown_protos += 1;
                 buf.undo_parse(meta);
@@ -417,19 +441,20 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     fn receive_icmpv4<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
+        device: DeviceId,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         kind: DeliveryKind,
         bytes: &[u8],
-    ) {
+    ) -> Option<Handoff<F>> {
         self.counters.icmp_in_msgs += 1;
         let Ok(icmp) = Icmpv4Packet::parse_bytes(bytes, ()) else {
             self.counters.icmp_in_errors += 1;
-            return;
+            return None;
         };
         let Ok(message) = icmp.message() else {
             self.counters.icmp_in_errors += 1;
-            return;
+            return None;
         };
         match message {
             // RFC 1122 §3.2.2.6: answer with the same identifier, sequence and data, from the
@@ -437,7 +462,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             // requests to broadcast or multicast addresses are not answered.
             Icmpv4Message::EchoRequest { message: EchoRequest { id, seq }, data } => {
                 if kind != DeliveryKind::Unicast {
-                    return;
+                    return None;
                 }
                 let reply = data.encapsulate(IcmpBuilder::<Ipv4, _>::new((), EchoReply { id, seq }));
                 if self.send_ipv4(ctx, Some(dst), src, IpProto::ICMP, DEFAULT_TTL, reply).is_ok() {
@@ -447,11 +472,17 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             Icmpv4Message::EchoReply { message: EchoReply { id, seq }, data } => {
                 ctx.on_event(StackEvent::EchoReply { src, id, seq, len: data.len() });
             }
-            Icmpv4Message::DestUnreachable { message, .. } => {
+            Icmpv4Message::DestUnreachable { message, invoking_packet } => {
                 ctx.on_event(StackEvent::DestinationUnreachable { from: src, code: message.code });
+                let quoted = quoted_udp_datagram(invoking_packet)?;
+                let mtu = (message.code == Icmpv4DestUnreachableCode::FragmentationNeeded)
+                    .then_some(message.next_hop_mtu);
+                let report = IcmpErrorReport::v4_dest_unreachable(message.code, mtu);
+                return Some(Handoff::UdpError { device, quoted, report });
             }
             _ => {}
         }
+        None
     }
 
     /// Sends an ICMP destination unreachable about the received `packet` (its IP header
@@ -685,9 +716,20 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     /// A frame arrived on `device`; `buf`'s body is the whole frame.
     pub fn receive_frame<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, device: DeviceId, buf: Buf<F>) {
         if let Some(handoff) = self.ip.receive_frame(ctx, device, buf) {
-            self.deliver_udp(ctx, handoff);
+            self.handoff(ctx, handoff);
         }
         self.drain_loopback(ctx);
+    }
+
+    /// Gives the transport layer what the IP layer delivered.
+    fn handoff<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, handoff: Handoff<F>) {
+        match handoff {
+            Handoff::Udp(datagram) => self.deliver_udp(ctx, datagram),
+            Handoff::UdpError { device, quoted, report } => {
+                let mut udp_ctx = UdpCtx::new(ctx, &mut self.ip);
+                self.udp.deliver_icmp_error::<Ipv4, _>(&mut udp_ctx, device, quoted, report);
+            }
+        }
     }
 
     /// A timer fired.
@@ -766,7 +808,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         for _ in 0..LOOPBACK_BACKLOG {
             let Some((device, buf)) = self.ip.loopback.pop_front() else { return };
             if let Some(handoff) = self.ip.receive_ipv4(ctx, device, FrameDestination::Individual, buf) {
-                self.deliver_udp(ctx, handoff);
+                self.handoff(ctx, handoff);
             }
         }
     }

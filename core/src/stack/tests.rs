@@ -13,7 +13,7 @@ use crate::testutil::fake_net::{FakeNetwork, Impairments, Node, NodeCtx, NodeInd
 use crate::testutil::pcap::frames;
 use crate::testutil::reserialize::reserialize_frame;
 use crate::time::Instant;
-use crate::transport::SocketEvent;
+use crate::transport::{SocketError, SocketEvent};
 use crate::wire::udp::UdpBuilder;
 
 const DEV: DeviceId = DeviceId::new(1);
@@ -353,14 +353,15 @@ fn rfc1122_4_1_3_1_connected_socket_learns_port_unreachable() {
         })
     });
     net.run_for(Duration::from_secs(1));
-    // The port unreachable reaches the stack; until ICMP errors are routed to sockets it is
-    // reported as an event, and the socket has no error yet.
-    assert!(net.node(a).events.iter().any(|(_, e)| matches!(
-        e,
-        StackEvent::DestinationUnreachable { code: Icmpv4DestUnreachableCode::PortUnreachable, .. }
-    )));
+    // The port unreachable becomes the connected socket's pending error, ECONNREFUSED as on
+    // Linux, and the next send reports it.
+    assert!(net
+        .node(a)
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, StackEvent::UdpV4 { event: SocketEvent::Error, .. })));
     let error = call(&mut net, a, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.take_error(socket)));
-    assert_eq!(error, Ok(None));
+    assert_eq!(error, Ok(Some(SocketError::ConnectionRefused)));
 }
 
 #[test]
@@ -379,4 +380,31 @@ fn udp_to_our_own_address_goes_through_loopback() {
     });
     let got = call(&mut net, a, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.recv_from(received).unwrap()));
     assert_eq!(got.payload.body(), b"to myself");
+}
+
+#[test]
+fn rfc792_quoted_datagrams_are_read_defensively() {
+    let udp = UdpBuilder::new(v4("192.0.2.1"), v4("192.0.2.2"), 40000, NonZeroU16::new(53).unwrap());
+    let packet = (&b"query"[..])
+        .encapsulate(udp)
+        .encapsulate(Ipv4Builder::new(v4("192.0.2.1"), v4("192.0.2.2"), 64, IpProto::UDP))
+        .serialize_vec()
+        .unwrap();
+    let quoted = quoted_udp_datagram(&packet.body()[..28]).unwrap();
+    assert_eq!(
+        (quoted.src, quoted.src_port, quoted.dst, quoted.dst_port),
+        (v4("192.0.2.1"), 40000, v4("192.0.2.2"), 53)
+    );
+    // Too short for the ports, not UDP, not IPv4, IHL below 5, empty: nothing.
+    assert!(quoted_udp_datagram(&packet.body()[..22]).is_none());
+    let mut tcp = packet.body().to_vec();
+    tcp[9] = 6;
+    assert!(quoted_udp_datagram(&tcp).is_none());
+    let mut v6 = packet.body().to_vec();
+    v6[0] = 0x65;
+    assert!(quoted_udp_datagram(&v6).is_none());
+    let mut short_ihl = packet.body().to_vec();
+    short_ihl[0] = 0x44;
+    assert!(quoted_udp_datagram(&short_ihl).is_none());
+    assert!(quoted_udp_datagram(&[]).is_none());
 }
