@@ -11,6 +11,7 @@
 //! until then their packets are dropped and counted as not handled.
 
 mod arp_ctx;
+mod timers;
 mod udp_ctx;
 
 use alloc::collections::VecDeque;
@@ -23,7 +24,11 @@ use crate::device::arp::{AcdEvent, ArpConfig, ArpState, ArpTimerId};
 use crate::device::ethernet::{EthernetConfig, EthernetDevice, FrameDestination};
 use crate::device::nud::{NeighborEvent, SendOutcome};
 use crate::device::DeviceId;
+use crate::ip::fragmentation::{FragmentationCounters, Ipv4Fragmenter};
 use crate::ip::icmp_error::{self, MulticastPermission, OffendingPacket, SuppressedCounters};
+use crate::ip::reassembly::{
+    FragmentData, FragmentOutcome, Reassembly, ReassemblyContext, ReassemblyTimerId, TimeExceededRequest,
+};
 use crate::ip::receive::{
     self, AddressMatch, DeliveryKind, ReceiveCounters, ReceiveDecision, ReceiveQueries,
 };
@@ -33,12 +38,16 @@ use crate::transport::udp::{DeliverOutcome, Destination, QuotedDatagram, Udp, Ud
 use crate::transport::{IcmpErrorReport, SocketEvent};
 use crate::wire::arp::ArpPacket;
 use crate::wire::ethernet::HEADER_LEN as ETHERNET_HEADER_LEN;
-use crate::wire::icmp::v4::{Icmpv4DestUnreachable, Icmpv4DestUnreachableCode, Icmpv4Message};
+use crate::wire::icmp::v4::{
+    Icmpv4DestUnreachable, Icmpv4DestUnreachableCode, Icmpv4Message, Icmpv4TimeExceeded,
+    Icmpv4TimeExceededCode,
+};
 use crate::wire::icmp::{EchoReply, EchoRequest, IcmpBuilder, Icmpv4Packet};
 use crate::wire::ipv4::{Ipv4Builder, Ipv4Packet};
 use crate::wire::{EtherType, IpProto};
 
 use arp_ctx::ArpCtx;
+use timers::ModuleTimers;
 pub use udp_ctx::UdpCtx;
 
 /// Linux's default TTL for the packets a host originates (net.ipv4.ip_default_ttl).
@@ -65,6 +74,14 @@ pub trait StackContext: TimerContext<StackTimerId> + RngContext {
 pub enum StackTimerId {
     /// ARP: a neighbour entry or an address's conflict detection.
     Arp(ArpTimerId),
+    /// IPv4 reassembly: a datagram's timeout.
+    Reassembly4(ReassemblyTimerId<Ipv4>),
+}
+
+impl From<ReassemblyTimerId<Ipv4>> for StackTimerId {
+    fn from(id: ReassemblyTimerId<Ipv4>) -> Self {
+        StackTimerId::Reassembly4(id)
+    }
 }
 
 /// What the stack reports to the bindings.
@@ -130,8 +147,7 @@ pub enum SendError {
     /// No usable source address for the route (EADDRNOTAVAIL).
     #[error("no source address to reach {0}")]
     NoSourceAddress(Ipv4Addr),
-    /// The packet exceeds the outgoing device's MTU, and fragmentation is not wired in yet
-    /// (EMSGSIZE).
+    /// The packet cannot be sent whole or in fragments over the outgoing device (EMSGSIZE).
     #[error("{len}-byte packet exceeds the {mtu}-byte MTU")]
     TooBig {
         /// The packet's length.
@@ -165,8 +181,12 @@ pub struct StackCounters {
     pub ipv4: ReceiveCounters,
     /// IPv4 packets that did not parse (InHdrErrors).
     pub ipv4_in_hdr_errors: u64,
-    /// IPv4 fragments dropped: reassembly is not wired in yet.
-    pub ipv4_fragments_not_handled: u64,
+    /// IPv4 fragments that did not parse as fragments.
+    pub ipv4_fragment_errors: u64,
+    /// Reassembled IPv4 datagrams dropped: no frame buffer to hold them.
+    pub ipv4_reassembled_no_buffer: u64,
+    /// ICMP time exceeded sent (OutTimeExcds).
+    pub icmp_out_time_excds: u64,
     /// IPv4 packets for other hosts dropped: forwarding is not wired in yet.
     pub ipv4_forward_not_handled: u64,
     /// IPv4 packets for an unknown upper-layer protocol (InUnknownProtos).
@@ -214,6 +234,25 @@ struct Received {
 struct UdpHandoff<F> {
     received: Received,
     buf: Buf<F>,
+}
+
+/// A datagram whose reassembly timed out after its first fragment arrived.
+struct TimedOut {
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    /// The first fragment's header and data, to quote.
+    quote: Vec<u8>,
+}
+
+/// Collects reassembly's time exceeded requests while the reassembly table is borrowed.
+struct TimedOutCollector(Vec<TimedOut>);
+
+impl ReassemblyContext<Ipv4> for TimedOutCollector {
+    fn send_reassembly_time_exceeded(&mut self, request: TimeExceededRequest<'_, Ipv4>) {
+        let mut quote = request.header.to_vec();
+        quote.extend_from_slice(request.data);
+        self.0.push(TimedOut { src: request.src, dst: request.dst, quote });
+    }
 }
 
 /// What the IP layer hands to the transport layer.
@@ -271,6 +310,8 @@ struct IpLayer<F> {
     next_ip_id: u16,
     /// Packets to our own addresses, delivered by [`Stack::drain_loopback`].
     loopback: VecDeque<(DeviceId, Buf<F>)>,
+    reassembly4: Reassembly<Ipv4>,
+    fragmentation4: FragmentationCounters,
     counters: StackCounters,
 }
 
@@ -291,6 +332,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             sources4: Vec::new(),
             next_ip_id: 0,
             loopback: VecDeque::new(),
+            reassembly4: Reassembly::default(),
+            fragmentation4: FragmentationCounters::default(),
             counters: StackCounters::default(),
         }
     }
@@ -416,17 +459,31 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             }
             return None;
         };
-        if fragment {
-            self.counters.ipv4_fragments_not_handled += 1;
-            return None;
-        }
         let received = Received { device, src, dst, kind, link, ip_meta: meta };
+        if fragment {
+            buf.undo_parse(meta);
+            return self.reassemble_ipv4(ctx, received, &buf);
+        }
+        self.deliver_ipv4(ctx, received, proto, buf)
+    }
+
+    /// Delivers a packet for this host to its upper-layer protocol; `buf`'s body is the
+    /// payload. ICMP is handled here, and what concerns the transport layer handed back: a
+    /// UDP datagram (the buffer's body at its UDP header) or an ICMP error about one.
+    fn deliver_ipv4<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        received: Received,
+        proto: IpProto,
+        mut buf: Buf<F>,
+    ) -> Option<Handoff<F>> {
+        let Received { device, src, dst, kind, .. } = received;
         match proto {
             IpProto::ICMP => self.receive_icmpv4(ctx, device, src, dst, kind, buf.body()),
             IpProto::UDP => Some(Handoff::Udp(UdpHandoff { received, buf })),
             _ => {
                 self.counters.ipv4_in_unknown_protos += 1;
-                buf.undo_parse(meta);
+                buf.undo_parse(received.ip_meta);
                 self.send_dest_unreachable(
                     ctx,
                     &received,
@@ -435,6 +492,63 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 );
                 None
             }
+        }
+    }
+
+    /// Adds a fragment, already accepted for this host, to IPv4 reassembly (RFC 791 §3.2); a
+    /// completed datagram is delivered whole, from a frame buffer of its own.
+    fn reassemble_ipv4<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        received: Received,
+        packet: &Buf<F>,
+    ) -> Option<Handoff<F>> {
+        let Ok(Some(fragment)) = FragmentData::parse_ipv4(received.device, packet.body()) else {
+            self.counters.ipv4_fragment_errors += 1;
+            return None;
+        };
+        let Ok(FragmentOutcome::Reassembled(datagram)) =
+            self.reassembly4.process_fragment(&mut ModuleTimers(ctx), fragment)
+        else {
+            return None;
+        };
+        let Some(mut storage) = ctx.alloc_frame(datagram.len()) else {
+            self.counters.ipv4_reassembled_no_buffer += 1;
+            return None;
+        };
+        storage.as_mut()[..datagram.len()].copy_from_slice(datagram.body());
+        let mut whole = Buf::new(storage, 0..datagram.len());
+        let (proto, ip_meta) = {
+            let packet = whole.parse::<Ipv4Packet<&[u8]>>(()).ok()?;
+            (packet.proto(), ParsablePacket::<&[u8]>::parse_metadata(&packet))
+        };
+        self.deliver_ipv4(ctx, Received { ip_meta, ..received }, proto, whole)
+    }
+
+    /// Sends the ICMP time exceeded (fragment reassembly) reassembly asked for, under the
+    /// same rules as every ICMP error (RFC 1122 §3.2.2).
+    fn send_reassembly_time_exceeded<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, request: &TimedOut) {
+        let offending = OffendingPacket {
+            src: request.src,
+            dst: request.dst,
+            dst_is_broadcast: false,
+            link_broadcast_or_multicast: false,
+            non_initial_fragment: false,
+            proto: IpProto(0),
+            upper_layer: &[],
+            packet: &request.quote,
+        };
+        let quote = match icmp_error::check::<Ipv4>(&offending, MulticastPermission::Denied) {
+            Ok(quote) => quote,
+            Err(reason) => {
+                self.counters.icmp_suppressed.count(reason);
+                return;
+            }
+        };
+        let message = Icmpv4TimeExceeded { code: Icmpv4TimeExceededCode::FragmentReassembly };
+        let error = quote.encapsulate(IcmpBuilder::<Ipv4, _>::new((), message));
+        if self.send_ipv4(ctx, Some(request.dst), request.src, IpProto::ICMP, DEFAULT_TTL, error).is_ok() {
+            self.counters.icmp_out_time_excds += 1;
         }
     }
 
@@ -558,18 +672,17 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         };
         let index = self.device_index(destination.device).ok_or(SendError::NoRoute(dst))?;
         self.next_ip_id = self.next_ip_id.wrapping_add(1);
-        // RFC 6864 §4.1: with DF set the datagram is atomic and its Identification unused;
-        // a counter is as good as anything.
-        let header = Ipv4Builder {
-            dont_fragment: true,
-            id: self.next_ip_id,
-            ..Ipv4Builder::new(src, dst, ttl, proto)
-        };
-        let packet = body.encapsulate(header);
+        let header = Ipv4Builder { id: self.next_ip_id, ..Ipv4Builder::new(src, dst, ttl, proto) };
+        let queries = Ipv4Queries { devices: &self.devices };
+        let local = ReceiveQueries::<Ipv4>::address_match(&queries, dst) == AddressMatch::Assigned;
         let mtu = self.devices[index].eth.config().mtu;
-        if packet.len() > mtu as usize {
-            return Err(SendError::TooBig { len: packet.len(), mtu });
+        if !local && body.len() + header.header_len() > mtu as usize {
+            return self.send_fragmented(ctx, index, next_hop, header, body, mtu);
         }
+        // Path MTU discovery (RFC 1191): what fits is sent with Don't Fragment, as Linux does
+        // for sockets in their default IP_PMTUDISC_WANT mode; RFC 6864 §4.1 then leaves the
+        // Identification unused.
+        let packet = body.encapsulate(Ipv4Builder { dont_fragment: true, ..header });
         let Some(storage) = ctx.alloc_frame(ETHERNET_HEADER_LEN + packet.len()) else {
             self.counters.tx_no_buffer += 1;
             return Err(SendError::NoBuffer);
@@ -577,9 +690,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let start = ETHERNET_HEADER_LEN + packet.header_room();
         let mut buf = Buf::new(storage, start..start);
         packet.serialize_into(&mut buf).map_err(|_| SendError::NoBuffer)?;
-
-        let queries = Ipv4Queries { devices: &self.devices };
-        if ReceiveQueries::<Ipv4>::address_match(&queries, dst) == AddressMatch::Assigned {
+        if local {
             // A packet to ourselves goes through the loopback backlog (Linux routes these
             // through lo), delivered once the sending call returns.
             if self.loopback.len() >= LOOPBACK_BACKLOG {
@@ -589,15 +700,63 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             self.loopback.push_back((destination.device, buf));
             return Ok(());
         }
+        self.transmit_ipv4(ctx, index, dst, next_hop, buf);
+        Ok(())
+    }
+
+    /// Sends a datagram too big for the device's MTU as fragments (RFC 791 §3.2), each
+    /// resolved and transmitted like a packet of its own. The payload is written out once to
+    /// be cut into fragments: fragmentation is the slow path.
+    fn send_fragmented<C: StackContext<Frame = F>, S: Serializer>(
+        &mut self,
+        ctx: &mut C,
+        index: usize,
+        next_hop: Ipv4Addr,
+        header: Ipv4Builder<'_>,
+        body: S,
+        mtu: u32,
+    ) -> Result<(), SendError> {
+        let dst = header.dst;
+        let payload = body.serialize_vec().map_err(|_| SendError::NoBuffer)?;
+        let fragmenter = Ipv4Fragmenter::new(header, payload.len(), mtu, &mut self.fragmentation4)
+            .map_err(|_| SendError::TooBig { len: header.header_len() + payload.len(), mtu })?;
+        for i in 0..fragmenter.plan().fragment_count() {
+            let len = fragmenter.plan().fragment_len(i).map_err(|_| SendError::NoBuffer)?;
+            let Some(mut storage) = ctx.alloc_frame(ETHERNET_HEADER_LEN + len) else {
+                self.counters.tx_no_buffer += 1;
+                return Err(SendError::NoBuffer);
+            };
+            let out = &mut storage.as_mut()[ETHERNET_HEADER_LEN..];
+            let written = fragmenter
+                .serialize(i, payload.body(), out, &mut self.fragmentation4)
+                .map_err(|_| SendError::NoBuffer)?;
+            let buf = Buf::new(storage, ETHERNET_HEADER_LEN..ETHERNET_HEADER_LEN + written);
+            self.transmit_ipv4(ctx, index, dst, next_hop, buf);
+        }
+        Ok(())
+    }
+
+    /// Transmits the IPv4 packet in `buf` (with room for the Ethernet header in front) on
+    /// device `index`: to the group MAC for multicast and broadcast, else to the next hop's
+    /// MAC once ARP resolves it.
+    fn transmit_ipv4<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        index: usize,
+        dst: Ipv4Addr,
+        next_hop: Ipv4Addr,
+        mut buf: Buf<F>,
+    ) {
         let dev = &mut self.devices[index];
         if let Some(mac) = group_mac(dst, &dev.arp) {
             if buf.encapsulate(&dev.eth.builder(mac, EtherType::IPV4)).is_ok() {
-                ctx.send_frame(destination.device, buf);
+                ctx.send_frame(dev.id, buf);
             }
-            return Ok(());
+            return;
         }
         let Some(neighbor) = UnicastAddr::new(next_hop) else {
-            return Err(SendError::NoRoute(dst));
+            self.counters.ipv4_out_no_routes += 1;
+            return;
         };
         let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
         let outcome = dev.arp.send(&mut arp_ctx, neighbor, buf);
@@ -606,7 +765,6 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             self.counters.tx_resolution_drops += 1;
         }
         self.process_deferred(ctx, deferred);
-        Ok(())
     }
 
     /// A timer fired.
@@ -623,6 +781,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 dev.arp.handle_timer(&mut arp_ctx, arp_id);
                 let deferred = arp_ctx.into_deferred();
                 self.process_deferred(ctx, deferred);
+            }
+            StackTimerId::Reassembly4(id) => {
+                let mut timed_out = TimedOutCollector(Vec::new());
+                self.reassembly4.handle_timer(&mut timed_out, id);
+                for request in timed_out.0 {
+                    self.send_reassembly_time_exceeded(ctx, &request);
+                }
             }
         }
     }
