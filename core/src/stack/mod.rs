@@ -6,9 +6,10 @@
 //! and IPv4: receive filtering and validation, local delivery under the weak host model, a
 //! loopback backlog for packets to our own addresses, ICMP echo (answering requests,
 //! reporting replies), ICMP port and protocol unreachable, sending through the routing table
-//! with source address selection and on-link resolution, and UDP sockets over IPv4. IPv6,
-//! ping sockets, fragmentation, forwarding and group membership reports are wired in next;
-//! until then their packets are dropped and counted as not handled.
+//! with source address selection and on-link resolution, fragmentation and reassembly,
+//! forwarding where enabled, and UDP sockets over IPv4. IPv6, ping sockets, ICMP redirects
+//! and group membership reports are wired in next; until then IPv6 packets are dropped and
+//! counted as not handled.
 
 mod arp_ctx;
 mod timers;
@@ -111,6 +112,13 @@ pub enum StackEvent {
         /// Why.
         code: Icmpv4DestUnreachableCode,
     },
+    /// An ICMP time exceeded arrived about a packet this host sent (traceroute's answer).
+    TimeExceeded {
+        /// The reporting host.
+        from: Ipv4Addr,
+        /// TTL or reassembly.
+        code: Icmpv4TimeExceededCode,
+    },
     /// The neighbour table changed.
     Neighbor(NeighborEvent<Ipv4>),
     /// An IPv4 UDP socket's readiness changed.
@@ -187,8 +195,15 @@ pub struct StackCounters {
     pub ipv4_reassembled_no_buffer: u64,
     /// ICMP time exceeded sent (OutTimeExcds).
     pub icmp_out_time_excds: u64,
-    /// IPv4 packets for other hosts dropped: forwarding is not wired in yet.
-    pub ipv4_forward_not_handled: u64,
+    /// IPv4 packets forwarded (ForwDatagrams).
+    pub ipv4_forw_datagrams: u64,
+    /// Multicast packets not forwarded: there is no multicast routing, as on Linux without a
+    /// multicast routing daemon.
+    pub ipv4_multicast_not_forwarded: u64,
+    /// Packets to forward with no route (InNoRoutes).
+    pub ipv4_in_no_routes: u64,
+    /// ICMP fragmentation needed sent for packets too big with DF set (RFC 1191).
+    pub icmp_out_frag_needed: u64,
     /// IPv4 packets for an unknown upper-layer protocol (InUnknownProtos).
     pub ipv4_in_unknown_protos: u64,
     /// IPv6 packets dropped: IPv6 is not wired in yet.
@@ -238,6 +253,7 @@ struct UdpHandoff<F> {
 
 /// A datagram whose reassembly timed out after its first fragment arrived.
 struct TimedOut {
+    device: DeviceId,
     src: Ipv4Addr,
     dst: Ipv4Addr,
     /// The first fragment's header and data, to quote.
@@ -251,8 +267,17 @@ impl ReassemblyContext<Ipv4> for TimedOutCollector {
     fn send_reassembly_time_exceeded(&mut self, request: TimeExceededRequest<'_, Ipv4>) {
         let mut quote = request.header.to_vec();
         quote.extend_from_slice(request.data);
-        self.0.push(TimedOut { src: request.src, dst: request.dst, quote });
+        self.0.push(TimedOut { device: request.device, src: request.src, dst: request.dst, quote });
     }
+}
+
+/// The ICMPv4 errors the IP layer sends.
+#[derive(Clone, Copy, Debug)]
+enum Icmpv4Error {
+    /// Destination unreachable, with the next-hop MTU for fragmentation needed.
+    DestUnreachable(Icmpv4DestUnreachable),
+    /// Time exceeded: TTL or reassembly.
+    TimeExceeded(Icmpv4TimeExceeded),
 }
 
 /// What the IP layer hands to the transport layer.
@@ -287,6 +312,9 @@ struct Device<F> {
     id: DeviceId,
     eth: EthernetDevice,
     arp: ArpState<Buf<F>>,
+    /// Whether IPv4 packets arriving here may be forwarded (Linux's per-device
+    /// net.ipv4.conf.<dev>.forwarding; off by default).
+    forwarding: bool,
 }
 
 /// Packets to this host's own addresses wait here until the stack delivers them, after the
@@ -355,7 +383,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     ) -> DeviceId {
         let id = DeviceId::new(self.devices.iter().map(|d| d.id.get()).max().unwrap_or(0) + 1);
         let arp = ArpState::new(&mut ArpCtx::timers_only(ctx), id, *mac, ArpConfig::default());
-        self.devices.push(Device { id, eth: EthernetDevice::new(mac, config), arp });
+        self.devices.push(Device { id, eth: EthernetDevice::new(mac, config), arp, forwarding: false });
         id
     }
 
@@ -453,11 +481,16 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let (fragment, meta) = (packet.is_fragment(), ParsablePacket::<&[u8]>::parse_metadata(&packet));
         let queries = Ipv4Queries { devices: &self.devices };
         let decision = receive::decide::<Ipv4>(&queries, &mut self.counters.ipv4, device, src, dst);
-        let ReceiveDecision::Deliver(kind) = decision else {
-            if decision == ReceiveDecision::Forward {
-                self.counters.ipv4_forward_not_handled += 1;
+        let kind = match decision {
+            ReceiveDecision::Deliver(kind) => kind,
+            ReceiveDecision::Forward => {
+                buf.undo_parse(meta);
+                let received =
+                    Received { device, src, dst, kind: DeliveryKind::Unicast, link, ip_meta: meta };
+                self.forward_ipv4(ctx, received, buf);
+                return None;
             }
-            return None;
+            ReceiveDecision::Drop(_) => return None,
         };
         let received = Received { device, src, dst, kind, link, ip_meta: meta };
         if fragment {
@@ -528,26 +561,23 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     /// Sends the ICMP time exceeded (fragment reassembly) reassembly asked for, under the
     /// same rules as every ICMP error (RFC 1122 §3.2.2).
     fn send_reassembly_time_exceeded<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, request: &TimedOut) {
-        let offending = OffendingPacket {
+        let header_len = request.quote.first().map_or(0, |b| usize::from(b & 0x0f) * 4);
+        let received = Received {
+            device: request.device,
             src: request.src,
             dst: request.dst,
-            dst_is_broadcast: false,
-            link_broadcast_or_multicast: false,
-            non_initial_fragment: false,
-            proto: IpProto(0),
-            upper_layer: &[],
-            packet: &request.quote,
+            kind: DeliveryKind::Unicast,
+            link: FrameDestination::Individual,
+            ip_meta: ParseMetadata {
+                header_len,
+                body_len: request.quote.len().saturating_sub(header_len),
+                footer_len: 0,
+            },
         };
-        let quote = match icmp_error::check::<Ipv4>(&offending, MulticastPermission::Denied) {
-            Ok(quote) => quote,
-            Err(reason) => {
-                self.counters.icmp_suppressed.count(reason);
-                return;
-            }
-        };
-        let message = Icmpv4TimeExceeded { code: Icmpv4TimeExceededCode::FragmentReassembly };
-        let error = quote.encapsulate(IcmpBuilder::<Ipv4, _>::new((), message));
-        if self.send_ipv4(ctx, Some(request.dst), request.src, IpProto::ICMP, DEFAULT_TTL, error).is_ok() {
+        let error = Icmpv4Error::TimeExceeded(Icmpv4TimeExceeded {
+            code: Icmpv4TimeExceededCode::FragmentReassembly,
+        });
+        if self.send_icmp_error(ctx, &received, &request.quote, error) {
             self.counters.icmp_out_time_excds += 1;
         }
     }
@@ -594,6 +624,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 let report = IcmpErrorReport::v4_dest_unreachable(message.code, mtu);
                 return Some(Handoff::UdpError { device, quoted, report });
             }
+            Icmpv4Message::TimeExceeded { message, .. } => {
+                ctx.on_event(StackEvent::TimeExceeded { from: src, code: message.code });
+            }
             _ => {}
         }
         None
@@ -608,14 +641,31 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         packet: &[u8],
         code: Icmpv4DestUnreachableCode,
     ) {
+        let error = Icmpv4Error::DestUnreachable(Icmpv4DestUnreachable { code, next_hop_mtu: 0 });
+        if self.send_icmp_error(ctx, received, packet, error) {
+            self.counters.icmp_out_dest_unreachs += 1;
+        }
+    }
+
+    /// Sends ICMP error `error` about the received `packet` (its IP header on) to its source,
+    /// unless RFC 1122 §3.2.2 says not to; returns whether it was sent.
+    fn send_icmp_error<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        received: &Received,
+        packet: &[u8],
+        error: Icmpv4Error,
+    ) -> bool {
         let header_len = received.ip_meta.header_len.min(packet.len());
         let offending = OffendingPacket {
             src: received.src,
             dst: received.dst,
             dst_is_broadcast: received.kind == DeliveryKind::Broadcast,
             link_broadcast_or_multicast: received.link != FrameDestination::Individual,
-            non_initial_fragment: false,
-            proto: if code == Icmpv4DestUnreachableCode::PortUnreachable { IpProto::UDP } else { IpProto(0) },
+            non_initial_fragment: packet
+                .get(6..8)
+                .is_some_and(|f| u16::from_be_bytes([f[0], f[1]]) & 0x1fff != 0),
+            proto: packet.get(9).map_or(IpProto(0), |&p| IpProto(p)),
             upper_layer: &packet[header_len..],
             packet,
         };
@@ -623,15 +673,82 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             Ok(quote) => quote,
             Err(reason) => {
                 self.counters.icmp_suppressed.count(reason);
-                return;
+                return false;
             }
         };
-        let message = Icmpv4DestUnreachable { code, next_hop_mtu: 0 };
-        let error = quote.encapsulate(IcmpBuilder::<Ipv4, _>::new((), message));
-        let src = (!received.dst.is_multicast()).then_some(received.dst);
-        if self.send_ipv4(ctx, src, received.src, IpProto::ICMP, DEFAULT_TTL, error).is_ok() {
-            self.counters.icmp_out_dest_unreachs += 1;
+        // From the address the packet was for when it was for us; else the selected source
+        // of the route back (RFC 1812 §4.3.2.4).
+        let queries = Ipv4Queries { devices: &self.devices };
+        let ours = ReceiveQueries::<Ipv4>::address_match(&queries, received.dst) == AddressMatch::Assigned;
+        let src = ours.then_some(received.dst);
+        let sent = match error {
+            Icmpv4Error::DestUnreachable(message) => {
+                let body = quote.encapsulate(IcmpBuilder::<Ipv4, _>::new((), message));
+                self.send_ipv4(ctx, src, received.src, IpProto::ICMP, DEFAULT_TTL, body)
+            }
+            Icmpv4Error::TimeExceeded(message) => {
+                let body = quote.encapsulate(IcmpBuilder::<Ipv4, _>::new((), message));
+                self.send_ipv4(ctx, src, received.src, IpProto::ICMP, DEFAULT_TTL, body)
+            }
+        };
+        sent.is_ok()
+    }
+
+    /// Forwards a packet for another host (RFC 1812 §5.2, §5.3): TTL decremented in place
+    /// with an incremental checksum update, ICMP time exceeded when it runs out, destination
+    /// unreachable without a route, fragmentation needed when it is too big with DF set, and
+    /// fragmented when too big without.
+    fn forward_ipv4<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, received: Received, mut buf: Buf<F>) {
+        if received.dst.is_multicast() {
+            self.counters.ipv4_multicast_not_forwarded += 1;
+            return;
         }
+        let Some(route) = SpecifiedAddr::new(received.dst).and_then(|d| self.routes4.lookup(d, None)) else {
+            self.counters.ipv4_in_no_routes += 1;
+            let code = Icmpv4DestUnreachableCode::NetUnreachable;
+            self.send_dest_unreachable(ctx, &received, buf.body(), code);
+            return;
+        };
+        let Some(index) = self.device_index(route.device) else { return };
+        let (ttl, dont_fragment, meta) = match buf.parse_mut::<Ipv4Packet<&mut [u8]>>(()) {
+            Ok(mut packet) => {
+                let ttl = packet.decrement_ttl().unwrap_or(0);
+                (ttl, packet.dont_fragment(), ParsablePacket::<&mut [u8]>::parse_metadata(&packet))
+            }
+            Err(_) => return,
+        };
+        buf.undo_parse(meta);
+        // RFC 1812 §5.3.1: a packet whose TTL reaches zero is discarded and reported.
+        if ttl == 0 {
+            let error =
+                Icmpv4Error::TimeExceeded(Icmpv4TimeExceeded { code: Icmpv4TimeExceededCode::TtlExceeded });
+            if self.send_icmp_error(ctx, &received, buf.body(), error) {
+                self.counters.icmp_out_time_excds += 1;
+            }
+            return;
+        }
+        let next_hop = route.next_hop.addr().into_addr();
+        let mtu = self.devices[index].eth.config().mtu;
+        if buf.len() > mtu as usize {
+            if dont_fragment {
+                // RFC 1191 §4: report the next-hop MTU.
+                let next_hop_mtu = u16::try_from(mtu).unwrap_or(u16::MAX);
+                let code = Icmpv4DestUnreachableCode::FragmentationNeeded;
+                let error = Icmpv4Error::DestUnreachable(Icmpv4DestUnreachable { code, next_hop_mtu });
+                if self.send_icmp_error(ctx, &received, buf.body(), error) {
+                    self.counters.icmp_out_frag_needed += 1;
+                }
+                return;
+            }
+            let Ok(packet) = Ipv4Packet::parse_bytes(buf.body(), ()) else { return };
+            let header = packet.builder();
+            if self.send_fragmented(ctx, index, next_hop, header, packet.body(), mtu).is_ok() {
+                self.counters.ipv4_forw_datagrams += 1;
+            }
+            return;
+        }
+        self.counters.ipv4_forw_datagrams += 1;
+        self.transmit_ipv4(ctx, index, received.dst, next_hop, buf);
     }
 
     /// Sends an ICMP echo request to `dst`.
@@ -878,6 +995,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         self.ip.add_ipv4_route(route)
     }
 
+    /// Lets IPv4 packets arriving on `device` be forwarded, or stops it (off by default).
+    pub fn set_ipv4_forwarding(&mut self, device: DeviceId, on: bool) -> Result<(), DeviceError> {
+        let index = self.ip.device_index(device).ok_or(DeviceError::NoDevice(device))?;
+        self.ip.devices[index].forwarding = on;
+        Ok(())
+    }
+
     /// A frame arrived on `device`; `buf`'s body is the whole frame.
     pub fn receive_frame<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, device: DeviceId, buf: Buf<F>) {
         if let Some(handoff) = self.ip.receive_frame(ctx, device, buf) {
@@ -1023,8 +1147,8 @@ impl<F: AsRef<[u8]>> ReceiveQueries<Ipv4> for Ipv4Queries<'_, F> {
         group == Ipv4Addr::ALL_SYSTEMS
     }
 
-    fn forwarding(&self, _device: DeviceId) -> bool {
-        false
+    fn forwarding(&self, device: DeviceId) -> bool {
+        self.devices.iter().any(|d| d.id == device && d.forwarding)
     }
 
     fn is_loopback(&self, _device: DeviceId) -> bool {

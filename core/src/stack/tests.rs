@@ -478,3 +478,121 @@ fn rfc792_reassembly_timeout_sends_time_exceeded() {
     assert_eq!(net.node(b).stack.counters().icmp_out_time_excds, 1);
     assert_eq!(net.node(a).stack.counters().icmp_in_msgs, 1);
 }
+
+/// A (192.0.2.1) — R (192.0.2.254 | 198.51.100.254) — B (198.51.100.1), each host with a
+/// default route via R, R forwarding on both devices; the second segment carries `mtu`.
+fn routed(mtu: u32) -> (FakeNetwork<Host>, NodeIndex, NodeIndex, NodeIndex) {
+    let mut net = FakeNetwork::new(7);
+    let left = net.add_segment(Impairments::default());
+    let right = net.add_segment(Impairments { max_frame_len: 14 + mtu as usize, ..Impairments::default() });
+    let host = |net: &mut FakeNetwork<Host>, n: u8, addrs: &[(&str, u32)], gateway: Option<&str>| {
+        let node = net.add_node(
+            Host { stack: Stack::new(&mut FakeRng::new(u64::from(n))), events: Vec::new() },
+            u64::from(n),
+        );
+        call(net, node, |stack, ctx| {
+            for (i, (addr, mtu)) in addrs.iter().enumerate() {
+                let config = EthernetConfig { mtu: *mtu, ..EthernetConfig::default() };
+                let dev = stack.add_ethernet_device(ctx, mac(n * 10 + i as u8), config);
+                let (addr, prefix) = addr.split_once('/').unwrap();
+                stack
+                    .add_ipv4_address(ctx, dev, AddrSubnet::new(v4(addr), prefix.parse().unwrap()).unwrap())
+                    .unwrap();
+            }
+            if let Some(gateway) = gateway {
+                stack.add_ipv4_route(default_route(v4(gateway), DEV).unwrap()).unwrap();
+            }
+        });
+        node
+    };
+    let a = host(&mut net, 1, &[("192.0.2.1/24", 1500)], Some("192.0.2.254"));
+    let r = host(&mut net, 2, &[("192.0.2.254/24", 1500), ("198.51.100.254/24", mtu)], None);
+    let b = host(&mut net, 3, &[("198.51.100.1/24", mtu)], Some("198.51.100.254"));
+    for dev in [DeviceId::new(1), DeviceId::new(2)] {
+        call(&mut net, r, |stack, _| stack.set_ipv4_forwarding(dev, true)).unwrap();
+    }
+    net.attach(left, a, DEV);
+    net.attach(left, r, DeviceId::new(1));
+    net.attach(right, r, DeviceId::new(2));
+    net.attach(right, b, DEV);
+    (net, a, r, b)
+}
+
+#[test]
+fn rfc1812_5_2_hosts_reach_each_other_through_a_router() {
+    let (mut net, a, r, b) = routed(1500);
+    for seq in 1..=3 {
+        call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("198.51.100.1"), 3, seq, &[7; 100]))
+            .unwrap();
+        net.run_for(Duration::from_secs(1));
+    }
+    assert_eq!(echo_replies(net.node(a)).len(), 3);
+    assert_eq!(net.node(r).stack.counters().ipv4_forw_datagrams, 6, "three requests and three replies");
+    assert_eq!(net.node(b).stack.counters().icmp_out_echo_reps, 3);
+}
+
+#[test]
+fn rfc1812_5_3_1_ttl_expiry_at_the_router_sends_time_exceeded() {
+    let (mut net, a, r, _) = routed(1500);
+    call(&mut net, a, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            udp.set_hop_limit(s, Some(1)).unwrap();
+            let dst = SpecifiedAddr::new(v4("198.51.100.1")).unwrap();
+            udp.send_to(uctx, s, Some((dst, 33434)), &b"traceroute"[..]).unwrap();
+        })
+    });
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.node(r).stack.counters().icmp_out_time_excds, 1);
+    assert_eq!(net.node(r).stack.counters().ipv4_forw_datagrams, 0);
+    assert!(net.node(a).events.iter().any(|(_, e)| *e
+        == StackEvent::TimeExceeded { from: v4("192.0.2.254"), code: Icmpv4TimeExceededCode::TtlExceeded }));
+}
+
+#[test]
+fn rfc1191_router_reports_fragmentation_needed_or_fragments() {
+    let (mut net, a, r, b) = routed(1280);
+    // Echo requests go out with DF: the router reports the smaller next-hop MTU.
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("198.51.100.1"), 1, 1, &[0; 1400]))
+        .unwrap();
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.node(r).stack.counters().icmp_out_frag_needed, 1);
+    assert!(net.node(a).events.iter().any(|(_, e)| *e
+        == StackEvent::DestinationUnreachable {
+            from: v4("192.0.2.254"),
+            code: Icmpv4DestUnreachableCode::FragmentationNeeded
+        }));
+    // A datagram fragmented by the sender (DF clear) is fragmented again by the router.
+    let port = NonZeroU16::new(6000).unwrap();
+    let server = call(&mut net, b, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            udp.bind(uctx, s, None, Some(port)).unwrap();
+            s
+        })
+    });
+    let payload = vec![0x3c; 4000];
+    call(&mut net, a, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            let dst = SpecifiedAddr::new(v4("198.51.100.1")).unwrap();
+            udp.send_to(uctx, s, Some((dst, 6000)), &payload[..]).unwrap();
+        })
+    });
+    net.run_for(Duration::from_secs(1));
+    let got = call(&mut net, b, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.recv_from(server).unwrap()));
+    assert_eq!(got.payload.body(), &payload[..]);
+}
+
+#[test]
+fn rfc1812_5_2_7_1_no_route_at_the_router_is_net_unreachable() {
+    let (mut net, a, r, _) = routed(1500);
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("203.0.113.9"), 1, 1, b"x")).unwrap();
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.node(r).stack.counters().ipv4_in_no_routes, 1);
+    assert!(net.node(a).events.iter().any(|(_, e)| *e
+        == StackEvent::DestinationUnreachable {
+            from: v4("192.0.2.254"),
+            code: Icmpv4DestUnreachableCode::NetUnreachable
+        }));
+}
