@@ -27,6 +27,8 @@ use crate::device::nud::{NeighborEvent, SendOutcome};
 use crate::device::DeviceId;
 use crate::ip::fragmentation::{FragmentationCounters, Ipv4Fragmenter};
 use crate::ip::icmp_error::{self, MulticastPermission, OffendingPacket, SuppressedCounters};
+use crate::ip::icmp_rate::{GlobalConfig, IcmpGlobalBucket, IcmpRateLimiter};
+use crate::ip::pmtu::{PmtuCache, PmtuTimerId};
 use crate::ip::reassembly::{
     FragmentData, FragmentOutcome, Reassembly, ReassemblyContext, ReassemblyTimerId, TimeExceededRequest,
 };
@@ -41,7 +43,7 @@ use crate::wire::arp::ArpPacket;
 use crate::wire::ethernet::HEADER_LEN as ETHERNET_HEADER_LEN;
 use crate::wire::icmp::v4::{
     Icmpv4DestUnreachable, Icmpv4DestUnreachableCode, Icmpv4Message, Icmpv4TimeExceeded,
-    Icmpv4TimeExceededCode,
+    Icmpv4TimeExceededCode, Icmpv4Type,
 };
 use crate::wire::icmp::{EchoReply, EchoRequest, IcmpBuilder, Icmpv4Packet};
 use crate::wire::ipv4::{Ipv4Builder, Ipv4Packet};
@@ -77,6 +79,14 @@ pub enum StackTimerId {
     Arp(ArpTimerId),
     /// IPv4 reassembly: a datagram's timeout.
     Reassembly4(ReassemblyTimerId<Ipv4>),
+    /// The IPv4 path MTU cache: its oldest entry's expiry.
+    Pmtu4(PmtuTimerId<Ipv4>),
+}
+
+impl From<PmtuTimerId<Ipv4>> for StackTimerId {
+    fn from(id: PmtuTimerId<Ipv4>) -> Self {
+        StackTimerId::Pmtu4(id)
+    }
 }
 
 impl From<ReassemblyTimerId<Ipv4>> for StackTimerId {
@@ -340,6 +350,9 @@ struct IpLayer<F> {
     loopback: VecDeque<(DeviceId, Buf<F>)>,
     reassembly4: Reassembly<Ipv4>,
     fragmentation4: FragmentationCounters,
+    pmtu4: PmtuCache<Ipv4>,
+    icmp_global: IcmpGlobalBucket,
+    icmp_rate4: IcmpRateLimiter<Ipv4>,
     counters: StackCounters,
 }
 
@@ -353,7 +366,7 @@ impl<F> core::fmt::Debug for Stack<F> {
 }
 
 impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
-    fn new() -> Self {
+    fn new(rng: &mut impl RngContext) -> Self {
         Self {
             devices: Vec::new(),
             routes4: RoutingTable::default(),
@@ -362,6 +375,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             loopback: VecDeque::new(),
             reassembly4: Reassembly::default(),
             fragmentation4: FragmentationCounters::default(),
+            pmtu4: PmtuCache::default(),
+            icmp_global: IcmpGlobalBucket::new(GlobalConfig::default()),
+            icmp_rate4: IcmpRateLimiter::new(Default::default(), rng),
             counters: StackCounters::default(),
         }
     }
@@ -582,6 +598,29 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         }
     }
 
+    /// Lowers the path MTU towards the destination of the datagram a fragmentation-needed
+    /// message quotes (RFC 1191 §6.1).
+    fn update_path_mtu<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        next_hop_mtu: u16,
+        invoking_packet: &[u8],
+    ) {
+        let (Some(dst), Some(total_len)) = (invoking_packet.get(16..20), invoking_packet.get(2..4)) else {
+            return;
+        };
+        let Ok(dst) = <[u8; 4]>::try_from(dst) else { return };
+        let original_len = u32::from(u16::from_be_bytes([total_len[0], total_len[1]]));
+        let dst = Ipv4Addr::new(dst);
+        // The link the datagram left by; the device the report arrived on if no route leads there.
+        let out =
+            SpecifiedAddr::new(dst).and_then(|d| self.routes4.lookup(d, None)).map_or(device, |r| r.device);
+        let link_mtu = self.device_index(out).map_or(0, |i| self.devices[i].eth.config().mtu);
+        let mut timers = ModuleTimers(ctx);
+        self.pmtu4.handle_too_big(&mut timers, dst, u32::from(next_hop_mtu), original_len, link_mtu);
+    }
+
     fn receive_icmpv4<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
@@ -618,6 +657,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             }
             Icmpv4Message::DestUnreachable { message, invoking_packet } => {
                 ctx.on_event(StackEvent::DestinationUnreachable { from: src, code: message.code });
+                if message.code == Icmpv4DestUnreachableCode::FragmentationNeeded {
+                    self.update_path_mtu(ctx, device, message.next_hop_mtu, invoking_packet);
+                }
                 let quoted = quoted_udp_datagram(invoking_packet)?;
                 let mtu = (message.code == Icmpv4DestUnreachableCode::FragmentationNeeded)
                     .then_some(message.next_hop_mtu);
@@ -676,6 +718,15 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 return false;
             }
         };
+        // RFC 1812 §4.3.2.8: errors are rate limited, globally and per destination.
+        let (msg_type, code) = match error {
+            Icmpv4Error::DestUnreachable(m) => (Icmpv4Type::DestUnreachable, u8::from(m.code)),
+            Icmpv4Error::TimeExceeded(m) => (Icmpv4Type::TimeExceeded, u8::from(m.code)),
+        };
+        let mut timers = ModuleTimers(ctx);
+        if !self.icmp_rate4.allow(&mut self.icmp_global, &mut timers, received.src, msg_type, code, false) {
+            return false;
+        }
         // From the address the packet was for when it was for us; else the selected source
         // of the route back (RFC 1812 §4.3.2.4).
         let queries = Ipv4Queries { devices: &self.devices };
@@ -792,14 +843,17 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let header = Ipv4Builder { id: self.next_ip_id, ..Ipv4Builder::new(src, dst, ttl, proto) };
         let queries = Ipv4Queries { devices: &self.devices };
         let local = ReceiveQueries::<Ipv4>::address_match(&queries, dst) == AddressMatch::Assigned;
-        let mtu = self.devices[index].eth.config().mtu;
+        let link_mtu = self.devices[index].eth.config().mtu;
+        let path = self.pmtu4.lookup(&dst, ctx.now());
+        let mtu = path.map_or(link_mtu, |p| p.mtu.min(link_mtu));
         if !local && body.len() + header.header_len() > mtu as usize {
             return self.send_fragmented(ctx, index, next_hop, header, body, mtu);
         }
         // Path MTU discovery (RFC 1191): what fits is sent with Don't Fragment, as Linux does
         // for sockets in their default IP_PMTUDISC_WANT mode; RFC 6864 §4.1 then leaves the
         // Identification unused.
-        let packet = body.encapsulate(Ipv4Builder { dont_fragment: true, ..header });
+        let dont_fragment = !path.is_some_and(|p| p.allow_fragmentation);
+        let packet = body.encapsulate(Ipv4Builder { dont_fragment, ..header });
         let Some(storage) = ctx.alloc_frame(ETHERNET_HEADER_LEN + packet.len()) else {
             self.counters.tx_no_buffer += 1;
             return Err(SendError::NoBuffer);
@@ -899,6 +953,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 let deferred = arp_ctx.into_deferred();
                 self.process_deferred(ctx, deferred);
             }
+            StackTimerId::Pmtu4(id) => self.pmtu4.handle_timer(&mut ModuleTimers(ctx), id),
             StackTimerId::Reassembly4(id) => {
                 let mut timed_out = TimedOutCollector(Vec::new());
                 self.reassembly4.handle_timer(&mut timed_out, id);
@@ -941,7 +996,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
 impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     /// A stack with no devices; `rng` keys its port choices.
     pub fn new(rng: &mut impl RngContext) -> Self {
-        Self { ip: IpLayer::new(), udp: Udp::new(rng, UdpConfig::default()) }
+        Self { ip: IpLayer::new(rng), udp: Udp::new(rng, UdpConfig::default()) }
     }
 
     /// The stack's own counters.

@@ -562,6 +562,13 @@ fn rfc1191_router_reports_fragmentation_needed_or_fragments() {
             from: v4("192.0.2.254"),
             code: Icmpv4DestUnreachableCode::FragmentationNeeded
         }));
+    // RFC 1191 §6.1: the host learned the path MTU; the same ping now leaves in fragments
+    // that fit it, and is answered.
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("198.51.100.1"), 1, 2, &[0; 1400]))
+        .unwrap();
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(echo_replies(net.node(a)).iter().map(|r| r.2).collect::<Vec<_>>(), [2]);
+    assert_eq!(net.node(r).stack.counters().icmp_out_frag_needed, 1);
     // A datagram fragmented by the sender (DF clear) is fragmented again by the router.
     let port = NonZeroU16::new(6000).unwrap();
     let server = call(&mut net, b, |stack, ctx| {
@@ -595,4 +602,23 @@ fn rfc1812_5_2_7_1_no_route_at_the_router_is_net_unreachable() {
             from: v4("192.0.2.254"),
             code: Icmpv4DestUnreachableCode::NetUnreachable
         }));
+}
+
+#[test]
+fn rfc1812_4_3_2_8_icmp_errors_are_rate_limited_per_destination() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let udp = UdpBuilder::new(v4("192.0.2.1"), v4("192.0.2.2"), 40000, NonZeroU16::new(9).unwrap());
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("192.0.2.2"), 1, 1, b"")).unwrap();
+    net.run_for(Duration::from_secs(1));
+    for _ in 0..100 {
+        call(&mut net, a, |stack, ctx| {
+            stack.send_ipv4(ctx, None, v4("192.0.2.2"), IpProto::UDP, (&b"x"[..]).encapsulate(udp))
+        })
+        .unwrap();
+    }
+    net.run_for(Duration::from_millis(100));
+    // A burst of 6 per destination (Linux's icmp_ratelimit), not one error per datagram.
+    let sent = net.node(b).stack.counters().icmp_out_dest_unreachs;
+    assert!((1..=6).contains(&sent), "{sent} port unreachables for 100 datagrams");
 }
