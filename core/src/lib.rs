@@ -11,6 +11,7 @@
 //!   randomness) every state machine is driven through.
 //! * [`device`]: device identifiers, and the device layer as it grows.
 //! * [`hash`]: SipHash-2-4, the keyed function behind port, interface-id and ISN choices.
+//! * [`ip`]: the IP layer's state machines.
 //! * `testutil` (feature `testutil`): captured vectors and the byte-for-byte oracle, for tests,
 //!   benchmarks and fuzz targets.
 
@@ -27,6 +28,7 @@ pub mod buf;
 pub mod context;
 pub mod device;
 pub mod hash;
+pub mod ip;
 #[cfg(any(test, feature = "testutil"))]
 pub mod testutil;
 pub mod time;
