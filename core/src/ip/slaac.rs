@@ -2230,6 +2230,25 @@ mod tests {
     }
 
     #[test]
+    fn device_without_mac_needs_stable_mode() {
+        let other = DeviceId::new(7);
+        let (mut slaac, mut ctx) = setup(SlaacConfig::default());
+        slaac.add_device(other, None).unwrap();
+        assert_eq!(slaac.add_link_local(&mut ctx, other), Err(SlaacError::NoInterfaceId { device: other }));
+        let got = slaac.handle_prefix_information(&mut ctx, other, &pio("2001:db8:1::/64", 3600, 1800));
+        assert!(matches!(got, Err(PrefixIgnored::NoInterfaceId { .. })));
+        // RFC 7217 §5: Net_Iface falls back to the interface index.
+        let config = SlaacConfig { addr_gen_mode: AddrGenMode::StablePrivacy, ..SlaacConfig::default() };
+        let (mut slaac, mut ctx) = setup(config);
+        slaac.add_device(other, None).unwrap();
+        assert!(slaac.add_link_local(&mut ctx, other).is_ok());
+        assert!(slaac
+            .handle_prefix_information(&mut ctx, other, &pio("2001:db8:1::/64", 3600, 1800))
+            .is_ok());
+        assert_eq!(slaac.addresses(other).count(), 2);
+    }
+
+    #[test]
     fn remove_device_removes_everything() {
         let (mut slaac, mut ctx) = setup(with_temporaries());
         slaac.add_link_local(&mut ctx, DEV).unwrap();
