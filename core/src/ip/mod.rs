@@ -1,6 +1,7 @@
 //! The IP layer: IPv4 and IPv6 state machines above the device layer, written once over the
 //! `Ip` trait where the RFCs share meaning.
 //!
+//! * [`dad`]: IPv6 Duplicate Address Detection (RFC 4862 §5.4, RFC 7527).
 //! * [`fragmentation`]: fragmenting outgoing datagrams (RFC 791 §3.2, RFC 8200 §4.5).
 //! * [`gmp`]: host-side group membership, one state machine for IGMP and MLD.
 //! * [`icmp_error`]: when an ICMP error may answer a packet, and what it quotes.
@@ -13,8 +14,12 @@
 //! * [`router_discovery`]: host-side router discovery, on-link prefixes, RDNSS and redirects
 //!   (RFC 4861 §6.3, §8.3; RFC 8106).
 //! * [`routing`]: the routing table and longest-prefix-match next-hop lookup.
+//! * [`slaac`]: IPv6 address autoconfiguration and the lifetimes of every IPv6 address (RFC
+//!   4862 §5.3, §5.5; temporary addresses, RFC 8981).
 //! * [`source`]: source address selection (RFC 6724 for IPv6, Linux's rules for IPv4).
+//! * [`stable_iid`]: stable, opaque interface identifiers (RFC 7217).
 
+pub mod dad;
 pub mod fragmentation;
 pub mod gmp;
 pub mod icmp_error;
@@ -26,4 +31,6 @@ pub mod reassembly;
 pub mod receive;
 pub mod router_discovery;
 pub mod routing;
+pub mod slaac;
 pub mod source;
+pub mod stable_iid;
