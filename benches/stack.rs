@@ -1,0 +1,191 @@
+//! Whole-stack benchmarks, per packet, with allocations counted:
+//!
+//! * `receive_udp_v4`: an Ethernet/IPv4/UDP frame from the device to a socket's receive queue
+//!   and out through `recv_from`;
+//! * `forward_v4`: an IPv4 packet in on one device and out the other of a router, its TTL
+//!   decremented in place.
+//!
+//! Frame buffers are recycled as the bindings' pool recycles them, so the counts are the
+//! stack's own; both paths must allocate nothing once warm.
+
+mod support;
+
+use std::hint::black_box;
+use std::num::NonZeroU16;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use netstack_core::addr::{AddrSubnet, Ipv4, Ipv4Addr, Mac, UnicastAddr};
+use netstack_core::buf::{Buf, EmptyBody, Serializer};
+use netstack_core::context::{InstantContext, RngContext, TimerContext};
+use netstack_core::device::ethernet::EthernetConfig;
+use netstack_core::device::DeviceId;
+use netstack_core::stack::{Stack, StackContext, StackEvent, StackTimerId};
+use netstack_core::testutil::fake::FakeCtx;
+use netstack_core::time::Instant;
+use netstack_core::transport::udp::UdpSocketId;
+use netstack_core::wire::arp::ArpBuilder;
+use netstack_core::wire::ethernet::EthernetBuilder;
+use netstack_core::wire::ipv4::Ipv4Builder;
+use netstack_core::wire::udp::UdpBuilder;
+use netstack_core::wire::{EtherType, IpProto};
+
+#[global_allocator]
+static ALLOC: support::CountingAlloc = support::CountingAlloc;
+
+/// The bindings as the benchmarks see them: fake timers, and transmitted frames kept so
+/// their buffers can be reused.
+struct BenchCtx {
+    host: FakeCtx<StackTimerId>,
+    sent: Option<Buf<Vec<u8>>>,
+}
+
+impl InstantContext for BenchCtx {
+    fn now(&self) -> Instant {
+        self.host.now()
+    }
+}
+
+impl TimerContext<StackTimerId> for BenchCtx {
+    fn schedule_timer(&mut self, id: StackTimerId, at: Instant) -> Option<Instant> {
+        self.host.schedule_timer(id, at)
+    }
+
+    fn cancel_timer(&mut self, id: &StackTimerId) -> Option<Instant> {
+        self.host.cancel_timer(id)
+    }
+
+    fn scheduled_at(&self, id: &StackTimerId) -> Option<Instant> {
+        self.host.scheduled_at(id)
+    }
+}
+
+impl RngContext for BenchCtx {
+    fn random_u64(&mut self) -> u64 {
+        self.host.random_u64()
+    }
+}
+
+impl StackContext for BenchCtx {
+    type Frame = Vec<u8>;
+
+    fn alloc_frame(&mut self, capacity: usize) -> Option<Vec<u8>> {
+        Some(vec![0; capacity])
+    }
+
+    fn send_frame(&mut self, _device: DeviceId, frame: Buf<Vec<u8>>) {
+        self.sent = Some(frame);
+    }
+
+    fn on_event(&mut self, _event: StackEvent) {}
+}
+
+fn v4(s: &str) -> Ipv4Addr {
+    s.parse().expect("address")
+}
+
+fn mac(n: u8) -> UnicastAddr<Mac> {
+    UnicastAddr::new(Mac::new([0x02, 0, 0, 0, 0, n])).expect("unicast")
+}
+
+/// A stack with one device per `(mac, address)`.
+fn stack(ctx: &mut BenchCtx, devices: &[(u8, &str)]) -> Stack<Vec<u8>> {
+    let mut stack = Stack::new(&mut ctx.host);
+    for &(n, addr) in devices {
+        let dev = stack.add_ethernet_device(ctx, mac(n), EthernetConfig::default());
+        stack.add_ipv4_address(ctx, dev, AddrSubnet::new(v4(addr), 24).expect("subnet")).expect("address");
+    }
+    stack
+}
+
+/// An Ethernet/IPv4/UDP frame with a `len`-byte payload.
+fn udp_frame(src_mac: u8, dst_mac: u8, src: &str, dst: &str, ttl: u8, len: usize) -> Vec<u8> {
+    let payload = vec![0x42; len];
+    (&payload[..])
+        .encapsulate(UdpBuilder::new(v4(src), v4(dst), 40000, NonZeroU16::new(9000).expect("port")))
+        .encapsulate(Ipv4Builder::new(v4(src), v4(dst), ttl, IpProto::UDP))
+        .encapsulate(EthernetBuilder {
+            min_body_len: 0,
+            ..EthernetBuilder::new(*mac(src_mac), *mac(dst_mac), EtherType::IPV4)
+        })
+        .serialize_vec()
+        .expect("frame")
+        .into_inner()
+}
+
+fn bench_receive_udp(c: &mut Criterion) {
+    let mut ctx = BenchCtx { host: FakeCtx::new(1), sent: None };
+    let mut stack = stack(&mut ctx, &[(1, "192.0.2.1")]);
+    let port = NonZeroU16::new(9000);
+    let socket: UdpSocketId<Ipv4> = stack.udp_call(&mut ctx, |udp, uctx| {
+        let s = udp.create::<Ipv4>(0).expect("socket");
+        udp.bind(uctx, s, None, port).expect("bind");
+        s
+    });
+    let dev = DeviceId::new(1);
+    let mut group = c.benchmark_group("receive_udp_v4");
+    for len in [64usize, 1472] {
+        let frame = udp_frame(2, 1, "192.0.2.2", "192.0.2.1", 64, len);
+        let mut storage = frame.clone();
+        let mut one = |stack: &mut Stack<Vec<u8>>, ctx: &mut BenchCtx| {
+            storage.resize(frame.len(), 0);
+            storage.copy_from_slice(&frame);
+            let buf = Buf::from_body(std::mem::take(&mut storage));
+            stack.receive_frame(ctx, dev, buf);
+            let datagram = stack.udp_call(ctx, |udp, _| udp.recv_from(socket)).expect("datagram");
+            assert_eq!(datagram.payload.len(), len);
+            storage = datagram.payload.into_inner();
+        };
+        // Warm up, then count.
+        for _ in 0..10 {
+            one(&mut stack, &mut ctx);
+        }
+        support::report_zero_allocs(&format!("receive_udp_v4/{len}"), || one(&mut stack, &mut ctx));
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(format!("{len}"), |b| b.iter(|| one(black_box(&mut stack), &mut ctx)));
+    }
+    group.finish();
+}
+
+fn bench_forward(c: &mut Criterion) {
+    let mut ctx = BenchCtx { host: FakeCtx::new(1), sent: None };
+    let mut router = stack(&mut ctx, &[(1, "192.0.2.254"), (2, "198.51.100.254")]);
+    let (left, right) = (DeviceId::new(1), DeviceId::new(2));
+    router.set_ipv4_forwarding(left, true).expect("device");
+    // Resolve the far host: the first packet queues behind an ARP request, the reply
+    // resolves it and releases the packet.
+    let frame = udp_frame(9, 1, "192.0.2.7", "198.51.100.1", 64, 64);
+    router.receive_frame(&mut ctx, left, Buf::from_body(frame.clone()));
+    let reply = EmptyBody
+        .encapsulate(ArpBuilder::reply(*mac(3), v4("198.51.100.1"), *mac(2), v4("198.51.100.254")))
+        .encapsulate(EthernetBuilder {
+            min_body_len: 0,
+            ..EthernetBuilder::new(*mac(3), *mac(2), EtherType::ARP)
+        })
+        .serialize_vec()
+        .expect("arp")
+        .into_inner();
+    router.receive_frame(&mut ctx, right, Buf::from_body(reply));
+    assert!(ctx.sent.take().is_some(), "the queued packet went out once resolved");
+    let mut group = c.benchmark_group("forward_v4");
+    for len in [64usize, 1472] {
+        let frame = udp_frame(9, 1, "192.0.2.7", "198.51.100.1", 64, len);
+        let mut storage = frame.clone();
+        let mut one = |router: &mut Stack<Vec<u8>>, ctx: &mut BenchCtx| {
+            storage.resize(frame.len(), 0);
+            storage.copy_from_slice(&frame);
+            router.receive_frame(ctx, left, Buf::from_body(std::mem::take(&mut storage)));
+            let out = ctx.sent.take().expect("forwarded");
+            storage = out.into_inner();
+        };
+        for _ in 0..10 {
+            one(&mut router, &mut ctx);
+        }
+        support::report_zero_allocs(&format!("forward_v4/{len}"), || one(&mut router, &mut ctx));
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(format!("{len}"), |b| b.iter(|| one(black_box(&mut router), &mut ctx)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_receive_udp, bench_forward);
+criterion_main!(benches);
