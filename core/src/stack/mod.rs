@@ -13,7 +13,7 @@
 
 mod arp_ctx;
 mod timers;
-mod udp_ctx;
+mod transport_ctx;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -37,6 +37,7 @@ use crate::ip::receive::{
 };
 use crate::ip::routing::{Route, RouteError, RouteSource, RoutingTable};
 use crate::ip::source::{select_ipv4_source, AddressState, SourceCandidate};
+use crate::transport::ping::{PingConfig, PingSocketId, PingSockets, ReceivedEchoReply};
 use crate::transport::udp::{DeliverOutcome, Destination, QuotedDatagram, Udp, UdpConfig, UdpSocketId};
 use crate::transport::{IcmpErrorReport, SocketEvent};
 use crate::wire::arp::ArpPacket;
@@ -51,7 +52,7 @@ use crate::wire::{EtherType, IpProto};
 
 use arp_ctx::ArpCtx;
 use timers::ModuleTimers;
-pub use udp_ctx::UdpCtx;
+pub use transport_ctx::TransportCtx;
 
 /// Linux's default TTL for the packets a host originates (net.ipv4.ip_default_ttl).
 pub const DEFAULT_TTL: u8 = 64;
@@ -135,6 +136,13 @@ pub enum StackEvent {
     UdpV4 {
         /// The socket.
         socket: UdpSocketId<Ipv4>,
+        /// What changed.
+        event: SocketEvent,
+    },
+    /// An IPv4 ping socket's readiness changed.
+    PingV4 {
+        /// The socket.
+        socket: PingSocketId<Ipv4>,
         /// What changed.
         event: SocketEvent,
     },
@@ -294,6 +302,9 @@ enum Icmpv4Error {
 enum Handoff<F> {
     /// A received datagram.
     Udp(UdpHandoff<F>),
+    /// An ICMP echo reply for the ping socket holding its identifier: the buffer's body is
+    /// the whole ICMP message, as Linux hands it to the application.
+    EchoReply { reply: ReceivedEchoReply<Ipv4, F>, seq: u16 },
     /// An ICMP error about a datagram one of our UDP sockets sent (RFC 1122 §4.1.3.3).
     UdpError { device: DeviceId, quoted: QuotedDatagram<Ipv4>, report: IcmpErrorReport },
 }
@@ -337,6 +348,7 @@ const LOOPBACK_BACKLOG: usize = 1000;
 pub struct Stack<F> {
     ip: IpLayer<F>,
     udp: Udp<F>,
+    ping4: PingSockets<Ipv4, F>,
 }
 
 /// Devices and the IPv4 layer: everything but the transport layer, which calls back into it.
@@ -528,7 +540,21 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     ) -> Option<Handoff<F>> {
         let Received { device, src, dst, kind, .. } = received;
         match proto {
-            IpProto::ICMP => self.receive_icmpv4(ctx, device, src, dst, kind, buf.body()),
+            IpProto::ICMP => {
+                let echo_reply = |packet: &Icmpv4Packet<&[u8]>| match packet.message() {
+                    Ok(Icmpv4Message::EchoReply { message: EchoReply { id, seq }, .. }) => Some((id, seq)),
+                    _ => None,
+                };
+                let reply = Icmpv4Packet::parse_bytes(buf.body(), ()).ok().as_ref().and_then(echo_reply);
+                match reply {
+                    Some((id, seq)) => {
+                        self.counters.icmp_in_msgs += 1;
+                        let reply = ReceivedEchoReply { device, src, dst, id, message: buf };
+                        Some(Handoff::EchoReply { reply, seq })
+                    }
+                    None => self.receive_icmpv4(ctx, device, src, dst, kind, buf.body()),
+                }
+            }
             IpProto::UDP => Some(Handoff::Udp(UdpHandoff { received, buf })),
             _ => {
                 self.counters.ipv4_in_unknown_protos += 1;
@@ -651,9 +677,6 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 if self.send_ipv4(ctx, Some(dst), src, IpProto::ICMP, DEFAULT_TTL, reply).is_ok() {
                     self.counters.icmp_out_echo_reps += 1;
                 }
-            }
-            Icmpv4Message::EchoReply { message: EchoReply { id, seq }, data } => {
-                ctx.on_event(StackEvent::EchoReply { src, id, seq, len: data.len() });
             }
             Icmpv4Message::DestUnreachable { message, invoking_packet } => {
                 ctx.on_event(StackEvent::DestinationUnreachable { from: src, code: message.code });
@@ -996,7 +1019,11 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
 impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     /// A stack with no devices; `rng` keys its port choices.
     pub fn new(rng: &mut impl RngContext) -> Self {
-        Self { ip: IpLayer::new(rng), udp: Udp::new(rng, UdpConfig::default()) }
+        Self {
+            ip: IpLayer::new(rng),
+            udp: Udp::new(rng, UdpConfig::default()),
+            ping4: PingSockets::new(rng, PingConfig::default()),
+        }
     }
 
     /// The stack's own counters.
@@ -1069,8 +1096,17 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     fn handoff<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, handoff: Handoff<F>) {
         match handoff {
             Handoff::Udp(datagram) => self.deliver_udp(ctx, datagram),
+            Handoff::EchoReply { reply, seq } => {
+                let (src, id) = (reply.src, reply.id);
+                let mut transport_ctx = TransportCtx::new(ctx, &mut self.ip);
+                // Replies no ping socket claims answer the stack's own echo requests.
+                if let Err(message) = self.ping4.deliver_echo_reply(&mut transport_ctx, reply) {
+                    let len = message.len().saturating_sub(crate::wire::icmp::HEADER_LEN);
+                    ctx.on_event(StackEvent::EchoReply { src, id, seq, len });
+                }
+            }
             Handoff::UdpError { device, quoted, report } => {
-                let mut udp_ctx = UdpCtx::new(ctx, &mut self.ip);
+                let mut udp_ctx = TransportCtx::new(ctx, &mut self.ip);
                 self.udp.deliver_icmp_error::<Ipv4, _>(&mut udp_ctx, device, quoted, report);
             }
         }
@@ -1082,7 +1118,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         self.drain_loopback(ctx);
     }
 
-    /// Sends an ICMP echo request to `dst`.
+    /// Sends an ICMP echo request to `dst` from the stack itself (a diagnostic ping without
+    /// a socket); replies that no ping socket claims come back as [`StackEvent::EchoReply`].
     pub fn send_echo_request<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
@@ -1116,9 +1153,22 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     pub fn udp_call<C: StackContext<Frame = F>, R>(
         &mut self,
         ctx: &mut C,
-        f: impl FnOnce(&mut Udp<F>, &mut UdpCtx<'_, C, F>) -> R,
+        f: impl FnOnce(&mut Udp<F>, &mut TransportCtx<'_, C, F>) -> R,
     ) -> R {
-        let result = f(&mut self.udp, &mut UdpCtx::new(ctx, &mut self.ip));
+        let result = f(&mut self.udp, &mut TransportCtx::new(ctx, &mut self.ip));
+        self.drain_loopback(ctx);
+        result
+    }
+
+    /// Runs `f`, a call into the IPv4 ping socket layer (Linux's `SOCK_DGRAM` /
+    /// `IPPROTO_ICMP` sockets: create, bind, connect, send, receive, close), with the context
+    /// it needs to reach the IP layer.
+    pub fn ping_call<C: StackContext<Frame = F>, R>(
+        &mut self,
+        ctx: &mut C,
+        f: impl FnOnce(&mut PingSockets<Ipv4, F>, &mut TransportCtx<'_, C, F>) -> R,
+    ) -> R {
+        let result = f(&mut self.ping4, &mut TransportCtx::new(ctx, &mut self.ip));
         self.drain_loopback(ctx);
         result
     }
@@ -1131,7 +1181,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
             DeliveryKind::Unicast => Destination::Unicast,
             DeliveryKind::Broadcast | DeliveryKind::Multicast => Destination::MulticastOrBroadcast,
         };
-        let mut udp_ctx = UdpCtx::new(ctx, &mut self.ip);
+        let mut udp_ctx = TransportCtx::new(ctx, &mut self.ip);
         let outcome = self.udp.deliver::<Ipv4, _>(
             &mut udp_ctx,
             received.device,

@@ -622,3 +622,40 @@ fn rfc1812_4_3_2_8_icmp_errors_are_rate_limited_per_destination() {
     let sent = net.node(b).stack.counters().icmp_out_dest_unreachs;
     assert!((1..=6).contains(&sent), "{sent} port unreachables for 100 datagrams");
 }
+
+#[test]
+fn linux_ping_sockets_send_echo_requests_and_receive_their_replies() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let a = hosts[0];
+    // The application's own echo request: type 8, code 0; the socket fills in its
+    // identifier and the checksum, keeps the sequence number and data (as Linux does).
+    let mut message = vec![8, 0, 0, 0, 0xee, 0xee, 0, 5];
+    message.extend_from_slice(b"ping socket data");
+    let socket = call(&mut net, a, |stack, ctx| {
+        stack.ping_call(ctx, |pings, pctx| {
+            let s = pings.create().unwrap();
+            let dst = SpecifiedAddr::new(v4("192.0.2.2")).unwrap();
+            pings.send_to(pctx, s, Some(dst), &message).unwrap();
+            s
+        })
+    });
+    net.run_for(Duration::from_secs(1));
+    let (reply, id) = call(&mut net, a, |stack, ctx| {
+        stack.ping_call(ctx, |pings, _| {
+            (pings.recv_from(socket).unwrap(), pings.local_addr(socket).unwrap().1)
+        })
+    });
+    assert_eq!(reply.peer_addr, v4("192.0.2.2"));
+    let bytes = reply.message.body();
+    assert_eq!(bytes[0], 0, "an echo reply");
+    assert_eq!(u16::from_be_bytes([bytes[4], bytes[5]]), id.unwrap().get());
+    assert_eq!(u16::from_be_bytes([bytes[6], bytes[7]]), 5);
+    assert_eq!(&bytes[8..], b"ping socket data");
+    // The socket claimed the reply: no stack-level echo event.
+    assert!(echo_replies(net.node(a)).is_empty());
+    assert!(net
+        .node(a)
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, StackEvent::PingV4 { event: SocketEvent::Readable, .. })));
+}

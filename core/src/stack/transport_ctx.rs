@@ -1,5 +1,6 @@
-//! The context the UDP layer runs in inside the stack: routes, source addresses, local
-//! addresses and sending through the IP layer, multicast filters, and readiness events.
+//! The context the transport layer (UDP and ping sockets) runs in inside the stack: routes,
+//! source addresses, local addresses and sending through the IP layer, multicast filters, and
+//! readiness events.
 //!
 //! IPv6 is not wired into the stack yet, so for IPv6 there is no route: sending fails with
 //! ENETUNREACH and no IPv6 address is local, as on a Linux host without IPv6 connectivity.
@@ -10,23 +11,24 @@ use crate::buf::Serializer;
 use crate::device::DeviceId;
 use crate::ip::receive::{AddressMatch, ReceiveQueries};
 use crate::ip::source::select_ipv4_source;
+use crate::transport::ping::{PingContext, PingSocketId};
 use crate::transport::udp::{UdpIpContext, UdpSocketId};
 use crate::transport::{IpSendMeta, Route, SocketError, SocketEvent};
 use crate::wire::IpProto;
 
-/// The UDP layer's view of the stack for one call.
-pub struct UdpCtx<'a, C, F> {
+/// The transport layer's view of the stack for one call.
+pub struct TransportCtx<'a, C, F> {
     ctx: &'a mut C,
     ip: &'a mut IpLayer<F>,
 }
 
-impl<C, F> core::fmt::Debug for UdpCtx<'_, C, F> {
+impl<C, F> core::fmt::Debug for TransportCtx<'_, C, F> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("UdpCtx")
+        f.write_str("TransportCtx")
     }
 }
 
-impl<'a, C, F> UdpCtx<'a, C, F> {
+impl<'a, C, F> TransportCtx<'a, C, F> {
     pub(super) fn new(ctx: &'a mut C, ip: &'a mut IpLayer<F>) -> Self {
         Self { ctx, ip }
     }
@@ -43,7 +45,7 @@ impl From<SendError> for SocketError {
     }
 }
 
-impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv4> for UdpCtx<'_, C, F> {
+impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv4> for TransportCtx<'_, C, F> {
     fn route(
         &mut self,
         dst: SpecifiedAddr<Ipv4Addr>,
@@ -99,7 +101,7 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv4
     }
 }
 
-impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv6> for UdpCtx<'_, C, F> {
+impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv6> for TransportCtx<'_, C, F> {
     fn route(
         &mut self,
         _dst: SpecifiedAddr<Ipv6Addr>,
@@ -135,5 +137,35 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv6
 
     fn socket_event(&mut self, socket: UdpSocketId<Ipv6>, event: SocketEvent) {
         self.ctx.on_event(StackEvent::UdpV6 { socket, event });
+    }
+}
+
+/// Ping sockets route, check local addresses and send exactly as UDP sockets do.
+impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> PingContext<Ipv4> for TransportCtx<'_, C, F> {
+    fn route(
+        &mut self,
+        dst: SpecifiedAddr<Ipv4Addr>,
+        src: Option<SpecifiedAddr<Ipv4Addr>>,
+        device: Option<DeviceId>,
+    ) -> Result<Route<Ipv4>, SocketError> {
+        UdpIpContext::<Ipv4>::route(self, dst, src, device)
+    }
+
+    fn is_local_addr(&self, addr: SpecifiedAddr<Ipv4Addr>, device: Option<DeviceId>) -> bool {
+        UdpIpContext::<Ipv4>::is_local_addr(self, addr, device)
+    }
+
+    fn send_echo_request<S: Serializer>(
+        &mut self,
+        meta: &IpSendMeta<Ipv4>,
+        message: S,
+    ) -> Result<(), SocketError> {
+        let ttl = meta.hop_limit.unwrap_or(DEFAULT_TTL);
+        self.ip.send_ipv4(self.ctx, Some(*meta.src), *meta.dst, IpProto::ICMP, ttl, message)?;
+        Ok(())
+    }
+
+    fn socket_event(&mut self, socket: PingSocketId<Ipv4>, event: SocketEvent) {
+        self.ctx.on_event(StackEvent::PingV4 { socket, event });
     }
 }
