@@ -12,13 +12,16 @@
 //! counted as not handled.
 
 mod arp_ctx;
+mod gmp_ctx;
 mod timers;
 mod transport_ctx;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use crate::addr::{AddrSubnet, Ip, Ipv4, Ipv4Addr, Ipv6, Mac, SpecifiedAddr, Subnet, UnicastAddr};
+use crate::addr::{
+    AddrSubnet, Ip, Ipv4, Ipv4Addr, Ipv6, Mac, MulticastAddr, SpecifiedAddr, Subnet, UnicastAddr,
+};
 use crate::buf::{Buf, ParsablePacket, ParseMetadata, Serializer};
 use crate::context::{RngContext, TimerContext};
 use crate::device::arp::{AcdEvent, ArpConfig, ArpState, ArpTimerId};
@@ -26,6 +29,7 @@ use crate::device::ethernet::{EthernetConfig, EthernetDevice, FrameDestination};
 use crate::device::nud::{NeighborEvent, SendOutcome};
 use crate::device::DeviceId;
 use crate::ip::fragmentation::{FragmentationCounters, Ipv4Fragmenter};
+use crate::ip::gmp::{Gmp, GmpConfig, GmpTimerId};
 use crate::ip::icmp_error::{self, MulticastPermission, OffendingPacket, SuppressedCounters};
 use crate::ip::icmp_rate::{GlobalConfig, IcmpGlobalBucket, IcmpRateLimiter};
 use crate::ip::pmtu::{PmtuCache, PmtuTimerId};
@@ -47,10 +51,13 @@ use crate::wire::icmp::v4::{
     Icmpv4TimeExceededCode, Icmpv4Type,
 };
 use crate::wire::icmp::{EchoReply, EchoRequest, IcmpBuilder, Icmpv4Packet};
+use crate::wire::igmp::IgmpPacket;
+use crate::wire::ipv4::Ipv4Options;
 use crate::wire::ipv4::{Ipv4Builder, Ipv4Packet};
 use crate::wire::{EtherType, IpProto};
 
 use arp_ctx::ArpCtx;
+use gmp_ctx::GmpCtx;
 use timers::ModuleTimers;
 pub use transport_ctx::TransportCtx;
 
@@ -82,6 +89,8 @@ pub enum StackTimerId {
     Reassembly4(ReassemblyTimerId<Ipv4>),
     /// The IPv4 path MTU cache: its oldest entry's expiry.
     Pmtu4(PmtuTimerId<Ipv4>),
+    /// IGMP: a report delay, retransmission or compatibility-mode timer.
+    Igmp(GmpTimerId<Ipv4Addr>),
 }
 
 impl From<PmtuTimerId<Ipv4>> for StackTimerId {
@@ -230,6 +239,10 @@ pub struct StackCounters {
     pub arp_parse_errors: u64,
     /// Frames for devices the stack does not know.
     pub unknown_device: u64,
+    /// IGMP messages that did not parse.
+    pub igmp_in_errors: u64,
+    /// IGMP messages sent.
+    pub igmp_out_msgs: u64,
     /// ICMP messages received (InMsgs).
     pub icmp_in_msgs: u64,
     /// ICMP messages that did not parse (InErrors).
@@ -365,6 +378,7 @@ struct IpLayer<F> {
     pmtu4: PmtuCache<Ipv4>,
     icmp_global: IcmpGlobalBucket,
     icmp_rate4: IcmpRateLimiter<Ipv4>,
+    igmp: Gmp<Ipv4>,
     counters: StackCounters,
 }
 
@@ -390,6 +404,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             pmtu4: PmtuCache::default(),
             icmp_global: IcmpGlobalBucket::new(GlobalConfig::default()),
             icmp_rate4: IcmpRateLimiter::new(Default::default(), rng),
+            igmp: Gmp::new(GmpConfig::default()),
             counters: StackCounters::default(),
         }
     }
@@ -411,7 +426,11 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     ) -> DeviceId {
         let id = DeviceId::new(self.devices.iter().map(|d| d.id.get()).max().unwrap_or(0) + 1);
         let arp = ArpState::new(&mut ArpCtx::timers_only(ctx), id, *mac, ArpConfig::default());
-        self.devices.push(Device { id, eth: EthernetDevice::new(mac, config), arp, forwarding: false });
+        let mut eth = EthernetDevice::new(mac, config);
+        // Every IPv4 host belongs to all-systems (RFC 1112 §4), never reported.
+        eth.multicast_filter().join(Mac::from_ipv4_multicast(Ipv4Addr::ALL_SYSTEMS));
+        self.devices.push(Device { id, eth, arp, forwarding: false });
+        self.igmp.add_device(id);
         id
     }
 
@@ -507,7 +526,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         };
         let (src, dst, proto) = (packet.src_ip(), packet.dst_ip(), packet.proto());
         let (fragment, meta) = (packet.is_fragment(), ParsablePacket::<&[u8]>::parse_metadata(&packet));
-        let queries = Ipv4Queries { devices: &self.devices };
+        let queries = Ipv4Queries { devices: &self.devices, igmp: &self.igmp };
         let decision = receive::decide::<Ipv4>(&queries, &mut self.counters.ipv4, device, src, dst);
         let kind = match decision {
             ReceiveDecision::Deliver(kind) => kind,
@@ -556,6 +575,10 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 }
             }
             IpProto::UDP => Some(Handoff::Udp(UdpHandoff { received, buf })),
+            IpProto::IGMP => {
+                self.receive_igmp(ctx, device, dst, buf.body());
+                None
+            }
             _ => {
                 self.counters.ipv4_in_unknown_protos += 1;
                 buf.undo_parse(received.ip_meta);
@@ -645,6 +668,81 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let link_mtu = self.device_index(out).map_or(0, |i| self.devices[i].eth.config().mtu);
         let mut timers = ModuleTimers(ctx);
         self.pmtu4.handle_too_big(&mut timers, dst, u32::from(next_hop_mtu), original_len, link_mtu);
+    }
+
+    /// An IGMP message for this host (RFC 3376 §4, RFC 2236 §2).
+    fn receive_igmp<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        dst: Ipv4Addr,
+        bytes: &[u8],
+    ) {
+        let Ok(packet) = IgmpPacket::parse_bytes(bytes, ()) else {
+            self.counters.igmp_in_errors += 1;
+            return;
+        };
+        let Ok(message) = packet.message() else {
+            self.counters.igmp_in_errors += 1;
+            return;
+        };
+        let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices);
+        // Invalid queries and reports are counted by the group membership module.
+        let _ = self.igmp.receive_igmp(&mut gmp_ctx, device, dst, &message);
+        let outgoing = gmp_ctx.into_outgoing();
+        self.send_igmp(ctx, outgoing);
+    }
+
+    /// Sends IGMP messages with TTL 1 and Router Alert to their group's MAC (RFC 2236 §2,
+    /// RFC 3376 §4), from the device's first address (0.0.0.0 before it has one).
+    fn send_igmp<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, outgoing: Vec<gmp_ctx::OutgoingReport>) {
+        for (device, dst, message) in outgoing {
+            let Some(index) = self.device_index(device) else { continue };
+            let dev = &self.devices[index];
+            let src = dev.arp.addresses().next().map_or(Ipv4Addr::UNSPECIFIED, |(a, _)| a.addr().into_addr());
+            let header = Ipv4Builder {
+                options: Ipv4Options::ROUTER_ALERT,
+                ..Ipv4Builder::new(src, dst, 1, IpProto::IGMP)
+            };
+            let frame = (&message[..])
+                .encapsulate(header)
+                .encapsulate(dev.eth.builder(Mac::from_ipv4_multicast(dst), EtherType::IPV4));
+            let Some(storage) = ctx.alloc_frame(frame.len()) else {
+                self.counters.tx_no_buffer += 1;
+                continue;
+            };
+            let mut buf = Buf::new(storage, frame.header_room()..frame.header_room());
+            if frame.serialize_into(&mut buf).is_ok() {
+                self.counters.igmp_out_msgs += 1;
+                ctx.send_frame(device, buf);
+            }
+        }
+    }
+
+    /// Joins `group` on `device` for one more socket (sending reports on the first).
+    fn join_group<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        group: MulticastAddr<Ipv4Addr>,
+    ) {
+        let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices);
+        let _ = self.igmp.join(&mut gmp_ctx, device, group);
+        let outgoing = gmp_ctx.into_outgoing();
+        self.send_igmp(ctx, outgoing);
+    }
+
+    /// One socket fewer in `group` on `device` (the last leave sends the leave report).
+    fn leave_group<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        group: MulticastAddr<Ipv4Addr>,
+    ) {
+        let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices);
+        let _ = self.igmp.leave(&mut gmp_ctx, device, group);
+        let outgoing = gmp_ctx.into_outgoing();
+        self.send_igmp(ctx, outgoing);
     }
 
     fn receive_icmpv4<C: StackContext<Frame = F>>(
@@ -752,7 +850,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         }
         // From the address the packet was for when it was for us; else the selected source
         // of the route back (RFC 1812 §4.3.2.4).
-        let queries = Ipv4Queries { devices: &self.devices };
+        let queries = Ipv4Queries { devices: &self.devices, igmp: &self.igmp };
         let ours = ReceiveQueries::<Ipv4>::address_match(&queries, received.dst) == AddressMatch::Assigned;
         let src = ours.then_some(received.dst);
         let sent = match error {
@@ -864,7 +962,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let index = self.device_index(destination.device).ok_or(SendError::NoRoute(dst))?;
         self.next_ip_id = self.next_ip_id.wrapping_add(1);
         let header = Ipv4Builder { id: self.next_ip_id, ..Ipv4Builder::new(src, dst, ttl, proto) };
-        let queries = Ipv4Queries { devices: &self.devices };
+        let queries = Ipv4Queries { devices: &self.devices, igmp: &self.igmp };
         let local = ReceiveQueries::<Ipv4>::address_match(&queries, dst) == AddressMatch::Assigned;
         let link_mtu = self.devices[index].eth.config().mtu;
         let path = self.pmtu4.lookup(&dst, ctx.now());
@@ -977,6 +1075,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 self.process_deferred(ctx, deferred);
             }
             StackTimerId::Pmtu4(id) => self.pmtu4.handle_timer(&mut ModuleTimers(ctx), id),
+            StackTimerId::Igmp(id) => {
+                let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices);
+                self.igmp.handle_timer(&mut gmp_ctx, id);
+                let outgoing = gmp_ctx.into_outgoing();
+                self.send_igmp(ctx, outgoing);
+            }
             StackTimerId::Reassembly4(id) => {
                 let mut timed_out = TimedOutCollector(Vec::new());
                 self.reassembly4.handle_timer(&mut timed_out, id);
@@ -1221,6 +1325,7 @@ fn group_mac<F: AsRef<[u8]>>(dst: Ipv4Addr, arp: &ArpState<Buf<F>>) -> Option<Ma
 /// The receive decision's view of the stack.
 struct Ipv4Queries<'a, F> {
     devices: &'a [Device<F>],
+    igmp: &'a Gmp<Ipv4>,
 }
 
 impl<F: AsRef<[u8]>> ReceiveQueries<Ipv4> for Ipv4Queries<'_, F> {
@@ -1247,9 +1352,10 @@ impl<F: AsRef<[u8]>> ReceiveQueries<Ipv4> for Ipv4Queries<'_, F> {
                 .any(|(subnet, _)| subnet.subnet().broadcast() == Some(addr))
     }
 
-    fn joined(&self, _device: DeviceId, group: Ipv4Addr) -> bool {
-        // Group membership is wired in next; every host belongs to all-systems (RFC 1112 §4).
+    fn joined(&self, device: DeviceId, group: Ipv4Addr) -> bool {
+        // Every host belongs to all-systems (RFC 1112 §4); other groups once a socket joins.
         group == Ipv4Addr::ALL_SYSTEMS
+            || MulticastAddr::new(group).is_some_and(|g| self.igmp.is_member(device, g))
     }
 
     fn forwarding(&self, device: DeviceId) -> bool {

@@ -6,6 +6,7 @@ use core::num::NonZeroU16;
 use core::time::Duration;
 
 use super::*;
+use crate::addr::MulticastAddr;
 use crate::context::InstantContext;
 use crate::device::nud::NeighborState;
 use crate::testutil::fake::FakeRng;
@@ -658,4 +659,61 @@ fn linux_ping_sockets_send_echo_requests_and_receive_their_replies() {
         .events
         .iter()
         .any(|(_, e)| matches!(e, StackEvent::PingV4 { event: SocketEvent::Readable, .. })));
+}
+
+#[test]
+fn rfc3376_a_socket_joining_a_group_reports_it_and_receives_its_traffic() {
+    let (mut net, hosts) = lan(Impairments::default(), 3);
+    let (a, b, c) = (hosts[0], hosts[1], hosts[2]);
+    let group = MulticastAddr::new(v4("239.1.2.3")).unwrap();
+    let port = NonZeroU16::new(5000).unwrap();
+    net.start_capture();
+    let listener = call(&mut net, a, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            udp.bind(uctx, s, None, Some(port)).unwrap();
+            udp.join_group(uctx, s, group, Some(DEV)).unwrap();
+            s
+        })
+    });
+    // A host that did not join binds the same port but gets nothing.
+    let bystander = call(&mut net, c, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            udp.bind(uctx, s, None, Some(port)).unwrap();
+            s
+        })
+    });
+    net.run_for(Duration::from_secs(3));
+    // As on Linux, sending to a group needs a route for it (here `ip route add 224.0.0.0/4
+    // dev eth0`); without one it fails with ENETUNREACH.
+    let multicast_route = Route {
+        subnet: "224.0.0.0/4".parse().unwrap(),
+        device: DEV,
+        gateway: None,
+        metric: 0,
+        source: RouteSource::Static,
+    };
+    call(&mut net, b, |stack, _| stack.add_ipv4_route(multicast_route)).unwrap();
+    call(&mut net, b, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            udp.send_to(uctx, s, Some((SpecifiedAddr::from(group), 5000)), &b"to the group"[..]).unwrap();
+        })
+    });
+    net.run_for(Duration::from_secs(1));
+    let got = call(&mut net, a, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.recv_from(listener).unwrap()));
+    assert_eq!(got.payload.body(), b"to the group");
+    let none = call(&mut net, c, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.recv_from(bystander)));
+    assert_eq!(none.err(), Some(SocketError::WouldBlock));
+    // The join went out as IGMPv3 state-change reports to 224.0.0.22 (RFC 3376 §5.1: sent
+    // robustness times), TTL 1 with Router Alert, and every frame passes the oracle.
+    let capture = net.capture().unwrap();
+    let reports: Vec<&[u8]> = frames(&capture).filter(|f| f.len() > 34 && f[23] == 2).collect();
+    assert_eq!(reports.len(), 2);
+    for report in &reports {
+        assert_eq!((&report[30..34], report[22]), (&[224, 0, 0, 22][..], 1));
+        assert_eq!(reserialize_frame(report).unwrap().bytes, *report);
+    }
+    assert_eq!(net.node(a).stack.counters().igmp_out_msgs, 2);
 }

@@ -53,7 +53,7 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv4
         device: Option<DeviceId>,
     ) -> Result<Route<Ipv4>, SocketError> {
         let destination = self.ip.routes4.lookup(dst, device).ok_or(SocketError::NetworkUnreachable)?;
-        let queries = Ipv4Queries { devices: &self.ip.devices };
+        let queries = Ipv4Queries { devices: &self.ip.devices, igmp: &self.ip.igmp };
         let src = match src {
             Some(src) if queries.address_match(*src) == AddressMatch::Assigned => src,
             Some(_) => return Err(SocketError::AddrNotAvailable),
@@ -66,7 +66,7 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv4
     }
 
     fn is_local_addr(&self, addr: SpecifiedAddr<Ipv4Addr>, device: Option<DeviceId>) -> bool {
-        let queries = Ipv4Queries { devices: &self.ip.devices };
+        let queries = Ipv4Queries { devices: &self.ip.devices, igmp: &self.ip.igmp };
         let broadcast = match device {
             Some(device) => queries.is_broadcast_on(device, *addr),
             None => self.ip.devices.iter().any(|d| queries.is_broadcast_on(d.id, *addr)),
@@ -85,15 +85,11 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv4
     }
 
     fn join_group(&mut self, device: DeviceId, group: MulticastAddr<Ipv4Addr>) {
-        if let Some(index) = self.ip.device_index(device) {
-            self.ip.devices[index].eth.multicast_filter().join(Mac::from_ipv4_multicast(*group));
-        }
+        self.ip.join_group(self.ctx, device, group);
     }
 
     fn leave_group(&mut self, device: DeviceId, group: MulticastAddr<Ipv4Addr>) {
-        if let Some(index) = self.ip.device_index(device) {
-            self.ip.devices[index].eth.multicast_filter().leave(Mac::from_ipv4_multicast(*group));
-        }
+        self.ip.leave_group(self.ctx, device, group);
     }
 
     fn socket_event(&mut self, socket: UdpSocketId<Ipv4>, event: SocketEvent) {
