@@ -686,9 +686,20 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             self.counters.igmp_in_errors += 1;
             return;
         };
-        let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices);
         // Invalid queries and reports are counted by the group membership module.
-        let _ = self.igmp.receive_igmp(&mut gmp_ctx, device, dst, &message);
+        self.with_igmp(ctx, |igmp, gmp_ctx| {
+            let _ = igmp.receive_igmp(gmp_ctx, device, dst, &message);
+        });
+    }
+
+    /// Runs `f` on IGMP with its context, then sends the reports it queued.
+    fn with_igmp<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        f: impl FnOnce(&mut Gmp<Ipv4>, &mut GmpCtx<'_, C, F>),
+    ) {
+        let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices);
+        f(&mut self.igmp, &mut gmp_ctx);
         let outgoing = gmp_ctx.into_outgoing();
         self.send_igmp(ctx, outgoing);
     }
@@ -726,10 +737,10 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         device: DeviceId,
         group: MulticastAddr<Ipv4Addr>,
     ) {
-        let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices);
-        let _ = self.igmp.join(&mut gmp_ctx, device, group);
-        let outgoing = gmp_ctx.into_outgoing();
-        self.send_igmp(ctx, outgoing);
+        // A refused join (table full) is counted by the group membership module.
+        self.with_igmp(ctx, |igmp, gmp_ctx| {
+            let _ = igmp.join(gmp_ctx, device, group);
+        });
     }
 
     /// One socket fewer in `group` on `device` (the last leave sends the leave report).
@@ -739,10 +750,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         device: DeviceId,
         group: MulticastAddr<Ipv4Addr>,
     ) {
-        let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices);
-        let _ = self.igmp.leave(&mut gmp_ctx, device, group);
-        let outgoing = gmp_ctx.into_outgoing();
-        self.send_igmp(ctx, outgoing);
+        self.with_igmp(ctx, |igmp, gmp_ctx| {
+            let _ = igmp.leave(gmp_ctx, device, group);
+        });
     }
 
     fn receive_icmpv4<C: StackContext<Frame = F>>(
@@ -1075,12 +1085,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 self.process_deferred(ctx, deferred);
             }
             StackTimerId::Pmtu4(id) => self.pmtu4.handle_timer(&mut ModuleTimers(ctx), id),
-            StackTimerId::Igmp(id) => {
-                let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices);
-                self.igmp.handle_timer(&mut gmp_ctx, id);
-                let outgoing = gmp_ctx.into_outgoing();
-                self.send_igmp(ctx, outgoing);
-            }
+            StackTimerId::Igmp(id) => self.with_igmp(ctx, |igmp, gmp_ctx| igmp.handle_timer(gmp_ctx, id)),
             StackTimerId::Reassembly4(id) => {
                 let mut timed_out = TimedOutCollector(Vec::new());
                 self.reassembly4.handle_timer(&mut timed_out, id);
