@@ -447,12 +447,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             Ok(()) | Err(RouteError::Exists { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        let dev = &mut self.devices[index];
-        let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
-        dev.arp.add_address(&mut arp_ctx, addr, false).map_err(|_| DeviceError::AddressExists)?;
-        let deferred = arp_ctx.into_deferred();
+        self.with_arp(ctx, index, |arp, arp_ctx| arp.add_address(arp_ctx, addr, false))
+            .map_err(|_| DeviceError::AddressExists)?;
         self.rebuild_sources();
-        self.process_deferred(ctx, deferred);
         Ok(())
     }
 
@@ -495,11 +492,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                     self.counters.arp_parse_errors += 1;
                     return None;
                 };
-                let dev = &mut self.devices[index];
-                let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
-                dev.arp.receive(&mut arp_ctx, &packet.builder(), frame.destination);
-                let deferred = arp_ctx.into_deferred();
-                self.process_deferred(ctx, deferred);
+                let packet = packet.builder();
+                self.with_arp(ctx, index, |arp, arp_ctx| arp.receive(arp_ctx, &packet, frame.destination));
                 None
             }
             EtherType::IPV4 => self.receive_ipv4(ctx, device, frame.destination, buf),
@@ -1060,13 +1054,10 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             self.counters.ipv4_out_no_routes += 1;
             return;
         };
-        let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
-        let outcome = dev.arp.send(&mut arp_ctx, neighbor, buf);
-        let deferred = arp_ctx.into_deferred();
+        let outcome = self.with_arp(ctx, index, |arp, arp_ctx| arp.send(arp_ctx, neighbor, buf));
         if let SendOutcome::Dropped(_) = outcome {
             self.counters.tx_resolution_drops += 1;
         }
-        self.process_deferred(ctx, deferred);
     }
 
     /// A timer fired.
@@ -1078,11 +1069,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                     ArpTimerId::Acd { device, .. } => device,
                 };
                 let Some(index) = self.device_index(device) else { return };
-                let dev = &mut self.devices[index];
-                let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
-                dev.arp.handle_timer(&mut arp_ctx, arp_id);
-                let deferred = arp_ctx.into_deferred();
-                self.process_deferred(ctx, deferred);
+                self.with_arp(ctx, index, |arp, arp_ctx| arp.handle_timer(arp_ctx, arp_id));
             }
             StackTimerId::Pmtu4(id) => self.pmtu4.handle_timer(&mut ModuleTimers(ctx), id),
             StackTimerId::Igmp(id) => self.with_igmp(ctx, |igmp, gmp_ctx| igmp.handle_timer(gmp_ctx, id)),
@@ -1094,6 +1081,22 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 }
             }
         }
+    }
+
+    /// Runs `f` on device `index`'s ARP with its context, then does what ARP left for the
+    /// stack.
+    fn with_arp<C: StackContext<Frame = F>, R>(
+        &mut self,
+        ctx: &mut C,
+        index: usize,
+        f: impl FnOnce(&mut ArpState<Buf<F>>, &mut ArpCtx<'_, C>) -> R,
+    ) -> R {
+        let dev = &mut self.devices[index];
+        let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
+        let result = f(&mut dev.arp, &mut arp_ctx);
+        let deferred = arp_ctx.into_deferred();
+        self.process_deferred(ctx, deferred);
+        result
     }
 
     /// Acts on what ARP could not do while the device was borrowed: report failed
