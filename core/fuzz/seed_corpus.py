@@ -51,10 +51,24 @@ def layers(frame: bytes):
             yield target, b"\x01" + payload[8:40] + upper
 
 
+def stack_inputs(frames_list):
+    """Frames addressed to the fuzzed stack's MAC, each with a length byte, in twelves."""
+    for frame in frames_list:
+        body = bytes([0x02, 0, 0, 0, 0, 1]) + frame[6:]
+        body += bytes(-len(body) % 12)
+        if len(body) // 12 < 0x80:
+            yield bytes([len(body) // 12]) + body
+
+
 def main(vectors: str, corpus: str):
     root = pathlib.Path(corpus)
     targets = {p.stem for p in pathlib.Path("fuzz_targets").glob("*.rs")}
     for pcap in sorted(pathlib.Path(vectors).glob("*.pcap")):
+        if "stack" in targets:
+            directory = root / "stack"
+            directory.mkdir(parents=True, exist_ok=True)
+            for data in stack_inputs(list(frames(pcap))[:64]):
+                (directory / hashlib.sha1(data).hexdigest()).write_bytes(data)
         for frame in frames(pcap):
             for target, data in layers(frame):
                 if target not in targets:

@@ -1,0 +1,91 @@
+//! A whole stack under hostile input: the fuzz input is a sequence of frames (each with a
+//! length byte and a "time passes" bit) fed to a host with an address, a UDP socket and IPv4
+//! forwarding on; timers fire as time passes. Nothing may panic, and the socket's queue may
+//! never hold more than its limit.
+#![no_main]
+
+use std::num::NonZeroU16;
+use std::time::Duration;
+
+use libfuzzer_sys::fuzz_target;
+use netstack_core::addr::{AddrSubnet, Ipv4, Ipv4Addr, Mac, UnicastAddr};
+use netstack_core::buf::Buf;
+use netstack_core::context::{InstantContext, RngContext, TimerContext};
+use netstack_core::device::ethernet::EthernetConfig;
+use netstack_core::device::DeviceId;
+use netstack_core::stack::{Stack, StackContext, StackEvent, StackTimerId};
+use netstack_core::testutil::fake::FakeCtx;
+use netstack_core::time::Instant;
+
+struct Host(FakeCtx<StackTimerId>);
+
+impl InstantContext for Host {
+    fn now(&self) -> Instant {
+        self.0.now()
+    }
+}
+
+impl TimerContext<StackTimerId> for Host {
+    fn schedule_timer(&mut self, id: StackTimerId, at: Instant) -> Option<Instant> {
+        self.0.schedule_timer(id, at)
+    }
+
+    fn cancel_timer(&mut self, id: &StackTimerId) -> Option<Instant> {
+        self.0.cancel_timer(id)
+    }
+
+    fn scheduled_at(&self, id: &StackTimerId) -> Option<Instant> {
+        self.0.scheduled_at(id)
+    }
+}
+
+impl RngContext for Host {
+    fn random_u64(&mut self) -> u64 {
+        self.0.random_u64()
+    }
+}
+
+impl StackContext for Host {
+    type Frame = Vec<u8>;
+
+    fn alloc_frame(&mut self, capacity: usize) -> Option<Vec<u8>> {
+        Some(vec![0; capacity])
+    }
+
+    fn send_frame(&mut self, _device: DeviceId, _frame: Buf<Vec<u8>>) {}
+
+    fn on_event(&mut self, _event: StackEvent) {}
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut host = Host(FakeCtx::new(1));
+    let mut stack: Stack<Vec<u8>> = Stack::new(&mut host.0);
+    let mac = UnicastAddr::new(Mac::new([0x02, 0, 0, 0, 0, 1])).expect("unicast");
+    let dev = stack.add_ethernet_device(&mut host, mac, EthernetConfig::default());
+    for (addr, prefix) in [([192, 0, 2, 1], 24), ([198, 51, 100, 1], 24)] {
+        let addr = AddrSubnet::new(Ipv4Addr::new(addr), prefix).expect("subnet");
+        stack.add_ipv4_address(&mut host, dev, addr).expect("address");
+    }
+    stack.set_ipv4_forwarding(dev, true).expect("device");
+    let socket = stack.udp_call(&mut host, |udp, ctx| {
+        let s = udp.create::<Ipv4>(0).expect("socket");
+        udp.bind(ctx, s, None, NonZeroU16::new(9000)).expect("bind");
+        s
+    });
+    let mut rest = data;
+    while let Some((&header, tail)) = rest.split_first() {
+        let len = usize::from(header & 0x7f) * 12;
+        let (frame, tail) = tail.split_at(len.min(tail.len()));
+        rest = tail;
+        stack.receive_frame(&mut host, dev, Buf::from_body(frame.to_vec()));
+        if header & 0x80 != 0 {
+            let deadline = host.now() + Duration::from_secs(7);
+            while let Some(id) = host.0.pop_due(deadline) {
+                stack.handle_timer(&mut host, id);
+            }
+            host.0.set_now(deadline);
+        }
+    }
+    let (_, bytes) = stack.udp_call(&mut host, |udp, _| udp.queued(socket)).expect("socket");
+    assert!(bytes <= 212_992, "{bytes} bytes queued past SO_RCVBUF");
+});
