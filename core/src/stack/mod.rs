@@ -1107,6 +1107,22 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         }
         for event in deferred.acd {
             if let AcdEvent::Conflict { device, addr, other, .. } = event {
+                // ARP gave the address up; its subnet route goes too unless another of the
+                // device's addresses still lies in that subnet.
+                let still_on_link = |subnet: Subnet<Ipv4Addr>| {
+                    self.device_index(device)
+                        .is_some_and(|i| self.devices[i].arp.addresses().any(|(a, _)| a.subnet() == subnet))
+                };
+                let gone: Vec<Subnet<Ipv4Addr>> = self
+                    .sources4
+                    .iter()
+                    .filter(|c| c.device == device && c.addr.addr().into_addr() == addr)
+                    .map(|c| c.addr.subnet())
+                    .filter(|&subnet| !still_on_link(subnet))
+                    .collect();
+                self.routes4.remove_matching(|r| {
+                    r.device == device && r.source == RouteSource::Kernel && gone.contains(&r.subnet)
+                });
                 self.rebuild_sources();
                 ctx.on_event(StackEvent::AddressConflict { device, addr, other });
             }

@@ -7,6 +7,7 @@ use core::time::Duration;
 
 use super::*;
 use crate::addr::MulticastAddr;
+use crate::buf::EmptyBody;
 use crate::context::InstantContext;
 use crate::device::nud::NeighborState;
 use crate::testutil::fake::FakeRng;
@@ -15,6 +16,7 @@ use crate::testutil::pcap::frames;
 use crate::testutil::reserialize::reserialize_frame;
 use crate::time::Instant;
 use crate::transport::{SocketError, SocketEvent};
+use crate::wire::arp::ArpBuilder;
 use crate::wire::ethernet::EthernetBuilder;
 use crate::wire::udp::UdpBuilder;
 
@@ -716,4 +718,35 @@ fn rfc3376_a_socket_joining_a_group_reports_it_and_receives_its_traffic() {
         assert_eq!(reserialize_frame(report).unwrap().bytes, *report);
     }
     assert_eq!(net.node(a).stack.counters().igmp_out_msgs, 2);
+}
+
+#[test]
+fn rfc5227_2_4_an_address_another_host_keeps_claiming_is_given_up() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let a = hosts[0];
+    net.run_for(Duration::from_secs(5));
+    // The other host (MAC ..:02) announces A's address as its own, twice within
+    // DEFEND_INTERVAL.
+    let claim = EmptyBody
+        .encapsulate(ArpBuilder::announcement(*mac(2), v4("192.0.2.1")))
+        .encapsulate(EthernetBuilder {
+            min_body_len: 0,
+            ..EthernetBuilder::new(*mac(2), Mac::BROADCAST, EtherType::ARP)
+        })
+        .serialize_vec()
+        .unwrap()
+        .into_inner();
+    for _ in 0..2 {
+        call(&mut net, a, |stack, ctx| stack.receive_frame(ctx, DEV, Buf::from_body(claim.clone())));
+        net.run_for(Duration::from_secs(1));
+    }
+    // A defended once, then gave the address up: reported, no longer a source, its subnet
+    // route gone.
+    assert!(net.node(a).events.iter().any(
+        |(_, e)| *e == StackEvent::AddressConflict { device: DEV, addr: v4("192.0.2.1"), other: *mac(2) }
+    ));
+    assert_eq!(net.node(a).stack.arp(DEV).unwrap().counters().defended, 1);
+    assert_eq!(net.node(a).stack.routes4().len(), 0);
+    let sent = call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("192.0.2.2"), 1, 1, b""));
+    assert_eq!(sent, Err(SendError::NoRoute(v4("192.0.2.2"))));
 }
