@@ -455,51 +455,21 @@ mod tests {
         Leave(Ipv6Addr),
     }
 
-    struct Ctx {
-        fake: FakeCtx<DadTimerId>,
-        actions: Vec<Action>,
+    /// The fake host, recording what DAD did.
+    type Ctx = FakeCtx<DadTimerId, Vec<Action>>;
+
+    fn new_ctx(seed: u64) -> Ctx {
+        FakeCtx::with_state(seed, Vec::new())
     }
 
-    impl Ctx {
-        fn new(seed: u64) -> Self {
-            Self { fake: FakeCtx::new(seed), actions: Vec::new() }
-        }
-
-        fn probes(&self) -> Vec<(Instant, Option<DadNonce>)> {
-            self.actions
-                .iter()
-                .filter_map(|a| match a {
-                    Action::Probe { at, nonce, .. } => Some((*at, *nonce)),
-                    _ => None,
-                })
-                .collect()
-        }
-    }
-
-    impl InstantContext for Ctx {
-        fn now(&self) -> Instant {
-            self.fake.now()
-        }
-    }
-
-    impl TimerContext<DadTimerId> for Ctx {
-        fn schedule_timer(&mut self, id: DadTimerId, at: Instant) -> Option<Instant> {
-            self.fake.schedule_timer(id, at)
-        }
-
-        fn cancel_timer(&mut self, id: &DadTimerId) -> Option<Instant> {
-            self.fake.cancel_timer(id)
-        }
-
-        fn scheduled_at(&self, id: &DadTimerId) -> Option<Instant> {
-            self.fake.scheduled_at(id)
-        }
-    }
-
-    impl RngContext for Ctx {
-        fn random_u64(&mut self) -> u64 {
-            self.fake.random_u64()
-        }
+    fn probes(ctx: &Ctx) -> Vec<(Instant, Option<DadNonce>)> {
+        ctx.state
+            .iter()
+            .filter_map(|a| match a {
+                Action::Probe { at, nonce, .. } => Some((*at, *nonce)),
+                _ => None,
+            })
+            .collect()
     }
 
     impl DadContext for Ctx {
@@ -509,16 +479,16 @@ mod tests {
             target: UnicastAddr<Ipv6Addr>,
             nonce: Option<DadNonce>,
         ) {
-            let at = self.fake.now();
-            self.actions.push(Action::Probe { at, target: target.get(), nonce });
+            let at = self.now();
+            self.state.push(Action::Probe { at, target: target.get(), nonce });
         }
 
         fn join_solicited_node_group(&mut self, _: DeviceId, group: MulticastAddr<Ipv6Addr>) {
-            self.actions.push(Action::Join(group.get()));
+            self.state.push(Action::Join(group.get()));
         }
 
         fn leave_solicited_node_group(&mut self, _: DeviceId, group: MulticastAddr<Ipv6Addr>) {
-            self.actions.push(Action::Leave(group.get()));
+            self.state.push(Action::Leave(group.get()));
         }
     }
 
@@ -535,12 +505,12 @@ mod tests {
     /// Fires DAD timers up to `deadline`, collecting the assignments.
     fn run_until(dad: &mut Dad, ctx: &mut Ctx, deadline: Instant) -> Vec<(Instant, Ipv6Addr)> {
         let mut assigned = vec![];
-        while let Some(id) = ctx.fake.pop_due(deadline) {
+        while let Some(id) = ctx.pop_due(deadline) {
             if dad.handle_timer(ctx, id) == Some(DadState::Assigned) {
                 assigned.push((ctx.now(), id.addr));
             }
         }
-        ctx.fake.advance_to(deadline, |_, _| {});
+        ctx.advance_to(deadline, |_, _| {});
         assigned
     }
 
@@ -551,19 +521,19 @@ mod tests {
     #[test]
     fn rfc4862_s5_4_2_one_probe_then_assigned_after_retrans_timer() {
         let mut dad = dad_with(1);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         assert_eq!(dad.start(&mut ctx, DEV, addr(), DadStart::default()), Ok(DadState::Tentative));
         assert_eq!(dad.state(DEV, addr().get()), Some(DadState::Tentative));
         // Joined the solicited-node group before probing, probe sent at once.
-        assert_eq!(ctx.actions[0], Action::Join(addr().get().to_solicited_node()));
-        assert_eq!(ctx.probes().len(), 1);
-        assert_eq!(ctx.probes()[0].0, secs(0));
+        assert_eq!(ctx.state[0], Action::Join(addr().get().to_solicited_node()));
+        assert_eq!(probes(&ctx).len(), 1);
+        assert_eq!(probes(&ctx)[0].0, secs(0));
         assert_eq!(run_until(&mut dad, &mut ctx, Instant::from_nanos(999_999_999)), vec![]);
         assert_eq!(run_until(&mut dad, &mut ctx, secs(1)), vec![(secs(1), addr().get())]);
         assert_eq!(dad.state(DEV, addr().get()), Some(DadState::Assigned));
         assert_eq!(dad.counters().probes_sent, 1);
         assert_eq!(dad.counters().assigned, 1);
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.timers().is_empty());
     }
 
     #[test]
@@ -572,14 +542,14 @@ mod tests {
             DadConfig { transmits: 3, retrans_timer: Duration::from_millis(500), ..DadConfig::default() },
             4,
         );
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         dad.start(&mut ctx, DEV, addr(), DadStart::default()).unwrap();
         let assigned = run_until(&mut dad, &mut ctx, secs(10));
-        let times: Vec<Instant> = ctx.probes().iter().map(|p| p.0).collect();
+        let times: Vec<Instant> = probes(&ctx).iter().map(|p| p.0).collect();
         assert_eq!(times, [secs(0), Instant::from_nanos(500_000_000), secs(1)]);
         assert_eq!(assigned, [(Instant::from_nanos(1_500_000_000), addr().get())]);
         // RFC 7527 §4.1: every probe carries a nonce (one per run, as Linux does).
-        let nonces: Vec<_> = ctx.probes().iter().map(|p| p.1).collect();
+        let nonces: Vec<_> = probes(&ctx).iter().map(|p| p.1).collect();
         assert!(nonces[0].is_some());
         assert!(nonces.iter().all(|n| *n == nonces[0]));
     }
@@ -588,12 +558,12 @@ mod tests {
     fn rfc4862_s5_4_2_first_probe_delayed_when_interface_just_came_up() {
         for seed in 0..20 {
             let mut dad = dad_with(1);
-            let mut ctx = Ctx::new(seed);
+            let mut ctx = new_ctx(seed);
             dad.start(&mut ctx, DEV, addr(), DadStart { delay_first: true, ..DadStart::default() }).unwrap();
             // Group joined at once; the probe waits.
-            assert_eq!(ctx.actions, [Action::Join(addr().get().to_solicited_node())]);
+            assert_eq!(ctx.state, [Action::Join(addr().get().to_solicited_node())]);
             let assigned = run_until(&mut dad, &mut ctx, secs(3));
-            let probes = ctx.probes();
+            let probes = probes(&ctx);
             assert_eq!(probes.len(), 1);
             assert!(probes[0].0 < secs(1), "delay {:?} not below MAX_RTR_SOLICITATION_DELAY", probes[0].0);
             assert_eq!(assigned, [(probes[0].0 + Duration::from_secs(1), addr().get())]);
@@ -603,13 +573,13 @@ mod tests {
     #[test]
     fn rfc4862_s5_4_zero_transmits_disables_dad() {
         let mut dad = dad_with(0);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         assert_eq!(dad.start(&mut ctx, DEV, addr(), DadStart::default()), Ok(DadState::Assigned));
         assert_eq!(dad.state(DEV, addr().get()), Some(DadState::Assigned));
-        assert!(ctx.probes().is_empty());
-        assert!(ctx.fake.timers().is_empty());
+        assert!(probes(&ctx).is_empty());
+        assert!(ctx.timers().is_empty());
         // The group is still joined: neighbour discovery needs it (RFC 4861 §7.2.1).
-        assert_eq!(ctx.actions, [Action::Join(addr().get().to_solicited_node())]);
+        assert_eq!(ctx.state, [Action::Join(addr().get().to_solicited_node())]);
         // An advertisement for an assigned address is not DAD's business.
         assert_eq!(dad.handle_neighbor_advertisement(&mut ctx, DEV, addr().get()), None);
     }
@@ -617,22 +587,22 @@ mod tests {
     #[test]
     fn rfc4862_s5_4_4_advertisement_for_tentative_address_is_duplicate() {
         let mut dad = dad_with(1);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         dad.start(&mut ctx, DEV, addr(), DadStart::default()).unwrap();
         let dup = dad.handle_neighbor_advertisement(&mut ctx, DEV, addr().get());
         assert_eq!(dup, Some(DuplicateAddress { device: DEV, addr: addr().get(), disable_ipv6: false }));
         assert_eq!(dad.state(DEV, addr().get()), None);
-        assert_eq!(ctx.actions.last(), Some(&Action::Leave(addr().get().to_solicited_node())));
-        assert!(ctx.fake.timers().is_empty(), "no assignment may follow");
+        assert_eq!(ctx.state.last(), Some(&Action::Leave(addr().get().to_solicited_node())));
+        assert!(ctx.timers().is_empty(), "no assignment may follow");
         assert_eq!(dad.counters().duplicates_from_advertisement, 1);
     }
 
     #[test]
     fn rfc4862_s5_4_3_solicitation_from_unspecified_with_foreign_nonce_is_duplicate() {
         let mut dad = dad_with(1);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         dad.start(&mut ctx, DEV, addr(), DadStart::default()).unwrap();
-        let ours = ctx.probes()[0].1.unwrap();
+        let ours = probes(&ctx)[0].1.unwrap();
         let mut foreign = ours.0;
         foreign[0] ^= 1;
         let got = dad.handle_neighbor_solicitation(
@@ -657,7 +627,7 @@ mod tests {
     #[test]
     fn rfc4862_s5_4_3_solicitation_from_unspecified_without_nonce_is_duplicate() {
         let mut dad = dad_with(1);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         dad.start(&mut ctx, DEV, addr(), DadStart::default()).unwrap();
         let got = dad.handle_neighbor_solicitation(&mut ctx, DEV, Ipv6Addr::UNSPECIFIED, addr().get(), None);
         assert!(matches!(got, NsDisposition::Duplicate(_)));
@@ -666,9 +636,9 @@ mod tests {
     #[test]
     fn rfc7527_s4_2_looped_back_probe_is_ignored() {
         let mut dad = dad_with(1);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         dad.start(&mut ctx, DEV, addr(), DadStart::default()).unwrap();
-        let ours = ctx.probes()[0].1.unwrap();
+        let ours = probes(&ctx)[0].1.unwrap();
         let got = dad.handle_neighbor_solicitation(
             &mut ctx,
             DEV,
@@ -685,9 +655,9 @@ mod tests {
     #[test]
     fn rfc7527_without_enhanced_dad_probes_carry_no_nonce_and_loops_are_duplicates() {
         let mut dad = Dad::new(DadConfig { enhanced: false, ..DadConfig::default() }, 4);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         dad.start(&mut ctx, DEV, addr(), DadStart::default()).unwrap();
-        assert_eq!(ctx.probes()[0].1, None);
+        assert_eq!(probes(&ctx)[0].1, None);
         let got = dad.handle_neighbor_solicitation(
             &mut ctx,
             DEV,
@@ -701,7 +671,7 @@ mod tests {
     #[test]
     fn rfc4862_s5_4_3_solicitation_from_unicast_source_is_ignored_while_tentative() {
         let mut dad = dad_with(1);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         dad.start(&mut ctx, DEV, addr(), DadStart::default()).unwrap();
         let source = "2001:db8::99".parse().unwrap();
         assert_eq!(
@@ -720,7 +690,7 @@ mod tests {
     #[test]
     fn rfc4862_s5_4_3_duplicate_during_the_initial_delay() {
         let mut dad = dad_with(1);
-        let mut ctx = Ctx::new(3);
+        let mut ctx = new_ctx(3);
         dad.start(&mut ctx, DEV, addr(), DadStart { delay_first: true, ..DadStart::default() }).unwrap();
         let got = dad.handle_neighbor_solicitation(
             &mut ctx,
@@ -730,7 +700,7 @@ mod tests {
             Some(&[1; 6]),
         );
         assert!(matches!(got, NsDisposition::Duplicate(_)));
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.timers().is_empty());
     }
 
     #[test]
@@ -741,7 +711,7 @@ mod tests {
                 DadConfig { disable_ipv6_on_hardware_duplicate: disable, ..DadConfig::default() },
                 4,
             );
-            let mut ctx = Ctx::new(1);
+            let mut ctx = new_ctx(1);
             dad.start(&mut ctx, DEV, ll, DadStart { delay_first: true, hardware_link_local: true }).unwrap();
             let dup = dad.handle_neighbor_advertisement(&mut ctx, DEV, ll.get()).unwrap();
             assert_eq!(dup.disable_ipv6, expected);
@@ -751,7 +721,7 @@ mod tests {
     #[test]
     fn other_devices_and_addresses_are_not_affected() {
         let mut dad = dad_with(1);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         dad.start(&mut ctx, DEV, addr(), DadStart::default()).unwrap();
         let other = DeviceId::new(2);
         assert_eq!(dad.handle_neighbor_advertisement(&mut ctx, other, addr().get()), None);
@@ -771,20 +741,20 @@ mod tests {
     #[test]
     fn remove_cancels_and_leaves_the_group() {
         let mut dad = dad_with(2);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         dad.start(&mut ctx, DEV, addr(), DadStart::default()).unwrap();
         assert!(dad.remove(&mut ctx, DEV, addr().get()));
         assert!(!dad.remove(&mut ctx, DEV, addr().get()));
-        assert!(ctx.fake.timers().is_empty());
-        let joins = ctx.actions.iter().filter(|a| matches!(a, Action::Join(_))).count();
-        let leaves = ctx.actions.iter().filter(|a| matches!(a, Action::Leave(_))).count();
+        assert!(ctx.timers().is_empty());
+        let joins = ctx.state.iter().filter(|a| matches!(a, Action::Join(_))).count();
+        let leaves = ctx.state.iter().filter(|a| matches!(a, Action::Leave(_))).count();
         assert_eq!((joins, leaves), (1, 1));
     }
 
     #[test]
     fn limits_and_duplicates_are_refused_and_counted() {
         let mut dad = Dad::new(DadConfig::default(), 2);
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         let a =
             |n: u16| UnicastAddr::new(Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, n])).unwrap();
         dad.start(&mut ctx, DEV, a(1), DadStart::default()).unwrap();
@@ -831,7 +801,7 @@ mod tests {
         #[test]
         fn arbitrary_inputs_keep_invariants(transmits in 0u8..4, inputs in proptest::collection::vec(input(), 0..60)) {
             let mut dad = Dad::new(DadConfig { transmits, ..DadConfig::default() }, 3);
-            let mut ctx = Ctx::new(9);
+            let mut ctx = new_ctx(9);
             let a = |n: u8| UnicastAddr::new(Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(n) + 1])).unwrap();
             let mut started_at = BTreeMap::new();
             for input in inputs {
@@ -856,10 +826,10 @@ mod tests {
                     }
                 }
                 prop_assert!(dad.tracked(DEV) <= 3);
-                let joins = ctx.actions.iter().filter(|x| matches!(x, Action::Join(_))).count();
-                let leaves = ctx.actions.iter().filter(|x| matches!(x, Action::Leave(_))).count();
+                let joins = ctx.state.iter().filter(|x| matches!(x, Action::Join(_))).count();
+                let leaves = ctx.state.iter().filter(|x| matches!(x, Action::Leave(_))).count();
                 prop_assert_eq!(joins - leaves, dad.tracked(DEV));
-                prop_assert!(ctx.fake.timers().len() <= dad.tracked(DEV));
+                prop_assert!(ctx.timers().len() <= dad.tracked(DEV));
             }
         }
     }

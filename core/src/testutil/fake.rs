@@ -34,9 +34,11 @@ impl RngContext for FakeRng {
     }
 }
 
-/// A fake host: clock, timers of id type `Id`, and randomness.
+/// A fake host: clock, timers of id type `Id`, randomness, and `state`, whatever a module's
+/// tests record through its own context trait (implemented for `FakeCtx<TheirId, TheirState>`),
+/// so a test context is an alias rather than a wrapper that repeats the delegation.
 #[derive(Clone, Debug)]
-pub struct FakeCtx<Id> {
+pub struct FakeCtx<Id, S = ()> {
     now: Instant,
     /// Each scheduled timer's deadline and the order it was scheduled in, which breaks ties
     /// between equal deadlines so firing order is deterministic.
@@ -46,17 +48,27 @@ pub struct FakeCtx<Id> {
     next_seq: u64,
     /// The random generator.
     pub rng: FakeRng,
+    /// What the module under test recorded.
+    pub state: S,
 }
 
 impl<Id: Clone + Ord> FakeCtx<Id> {
     /// A host at time zero with no timers and randomness seeded with `seed`.
     pub fn new(seed: u64) -> Self {
+        Self::with_state(seed, ())
+    }
+}
+
+impl<Id: Clone + Ord, S> FakeCtx<Id, S> {
+    /// A host at time zero with no timers, randomness seeded with `seed`, and `state`.
+    pub fn with_state(seed: u64, state: S) -> Self {
         Self {
             now: Instant::ZERO,
             by_id: BTreeMap::new(),
             by_deadline: BTreeSet::new(),
             next_seq: 0,
             rng: FakeRng::new(seed),
+            state,
         }
     }
 
@@ -109,13 +121,13 @@ impl<Id: Clone + Ord> FakeCtx<Id> {
     }
 }
 
-impl<Id> InstantContext for FakeCtx<Id> {
+impl<Id, S> InstantContext for FakeCtx<Id, S> {
     fn now(&self) -> Instant {
         self.now
     }
 }
 
-impl<Id: Clone + Ord> TimerContext<Id> for FakeCtx<Id> {
+impl<Id: Clone + Ord, S> TimerContext<Id> for FakeCtx<Id, S> {
     fn schedule_timer(&mut self, id: Id, at: Instant) -> Option<Instant> {
         let previous = self.cancel_timer(&id);
         let seq = self.next_seq;
@@ -136,7 +148,7 @@ impl<Id: Clone + Ord> TimerContext<Id> for FakeCtx<Id> {
     }
 }
 
-impl<Id> RngContext for FakeCtx<Id> {
+impl<Id, S> RngContext for FakeCtx<Id, S> {
     fn random_u64(&mut self) -> u64 {
         self.rng.random_u64()
     }
