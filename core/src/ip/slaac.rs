@@ -1578,47 +1578,22 @@ mod tests {
     use alloc::vec;
     use proptest::prelude::*;
 
-    struct Ctx {
-        fake: FakeCtx<SlaacTimerId>,
+    /// What the fake host saw SLAAC and DAD do.
+    #[derive(Default)]
+    struct Recorded {
         events: Vec<(Instant, AddressEvent)>,
         probes: Vec<(Instant, Ipv6Addr, Option<DadNonce>)>,
         groups: BTreeMap<Ipv6Addr, usize>,
     }
 
-    impl Ctx {
-        fn new(seed: u64) -> Self {
-            Self { fake: FakeCtx::new(seed), events: vec![], probes: vec![], groups: BTreeMap::new() }
-        }
+    type Ctx = FakeCtx<SlaacTimerId, Recorded>;
 
-        fn take_events(&mut self) -> Vec<AddressEvent> {
-            self.events.drain(..).map(|(_, e)| e).collect()
-        }
+    fn new_ctx(seed: u64) -> Ctx {
+        FakeCtx::with_state(seed, Recorded::default())
     }
 
-    impl InstantContext for Ctx {
-        fn now(&self) -> Instant {
-            self.fake.now()
-        }
-    }
-
-    impl TimerContext<SlaacTimerId> for Ctx {
-        fn schedule_timer(&mut self, id: SlaacTimerId, at: Instant) -> Option<Instant> {
-            self.fake.schedule_timer(id, at)
-        }
-
-        fn cancel_timer(&mut self, id: &SlaacTimerId) -> Option<Instant> {
-            self.fake.cancel_timer(id)
-        }
-
-        fn scheduled_at(&self, id: &SlaacTimerId) -> Option<Instant> {
-            self.fake.scheduled_at(id)
-        }
-    }
-
-    impl RngContext for Ctx {
-        fn random_u64(&mut self) -> u64 {
-            self.fake.random_u64()
-        }
+    fn take_events(ctx: &mut Ctx) -> Vec<AddressEvent> {
+        ctx.state.events.drain(..).map(|(_, e)| e).collect()
     }
 
     impl DadContext for Ctx {
@@ -1628,27 +1603,27 @@ mod tests {
             target: crate::addr::UnicastAddr<Ipv6Addr>,
             nonce: Option<DadNonce>,
         ) {
-            let now = self.fake.now();
-            self.probes.push((now, target.get(), nonce));
+            let now = self.now();
+            self.state.probes.push((now, target.get(), nonce));
         }
 
         fn join_solicited_node_group(&mut self, _: DeviceId, group: MulticastAddr<Ipv6Addr>) {
-            *self.groups.entry(group.get()).or_default() += 1;
+            *self.state.groups.entry(group.get()).or_default() += 1;
         }
 
         fn leave_solicited_node_group(&mut self, _: DeviceId, group: MulticastAddr<Ipv6Addr>) {
-            let count = self.groups.entry(group.get()).or_default();
+            let count = self.state.groups.entry(group.get()).or_default();
             *count = count.checked_sub(1).expect("left a group never joined");
             if *count == 0 {
-                self.groups.remove(&group.get());
+                self.state.groups.remove(&group.get());
             }
         }
     }
 
     impl SlaacContext for Ctx {
         fn on_address_event(&mut self, event: AddressEvent) {
-            let now = self.fake.now();
-            self.events.push((now, event));
+            let now = self.now();
+            self.state.events.push((now, event));
         }
     }
 
@@ -1685,7 +1660,7 @@ mod tests {
     fn setup(config: SlaacConfig) -> (Slaac, Ctx) {
         let mut slaac = Slaac::new(config, SECRET).unwrap();
         slaac.add_device(DEV, Some(MAC)).unwrap();
-        (slaac, Ctx::new(1))
+        (slaac, new_ctx(1))
     }
 
     fn with_temporaries() -> SlaacConfig {
@@ -1696,10 +1671,10 @@ mod tests {
     }
 
     fn run_until(slaac: &mut Slaac, ctx: &mut Ctx, deadline: Instant) {
-        while let Some(id) = ctx.fake.pop_due(deadline) {
+        while let Some(id) = ctx.pop_due(deadline) {
             slaac.handle_timer(ctx, id);
         }
-        ctx.fake.advance_to(deadline, |_, _| {});
+        ctx.advance_to(deadline, |_, _| {});
     }
 
     fn eui64_addr(p: &str) -> Ipv6Addr {
@@ -1718,20 +1693,20 @@ mod tests {
         let addr = eui64_addr("2001:db8:1::/64");
         assert_eq!(addr, "2001:db8:1:0:5054:ff:fe12:3456".parse().unwrap());
         assert_eq!(
-            ctx.take_events(),
+            take_events(&mut ctx),
             [AddressEvent::Added {
                 device: DEV,
                 addr: AddrSubnet::new(addr, 64).unwrap(),
                 kind: AddressKind::Autoconfigured
             }]
         );
-        assert_eq!(ctx.probes.len(), 1);
-        assert_eq!(ctx.probes[0].1, addr);
-        assert_eq!(ctx.groups.get(&addr.to_solicited_node()), Some(&1));
+        assert_eq!(ctx.state.probes.len(), 1);
+        assert_eq!(ctx.state.probes[0].1, addr);
+        assert_eq!(ctx.state.groups.get(&addr.to_solicited_node()), Some(&1));
         assert_eq!(slaac.address(DEV, addr).unwrap().state, AddressState::Tentative);
         run_until(&mut slaac, &mut ctx, at(1));
         assert_eq!(
-            ctx.take_events(),
+            take_events(&mut ctx),
             [AddressEvent::StateChanged { device: DEV, addr, state: AddressState::Preferred }]
         );
         let info = slaac.address(DEV, addr).unwrap();
@@ -1767,7 +1742,7 @@ mod tests {
         let got = slaac.handle_prefix_information(&mut ctx, DEV, &pio("fe80::/64", 3600, 1800));
         assert!(matches!(got, Err(PrefixIgnored::LinkLocalPrefix { .. })));
         assert_eq!(slaac.counters().ignored_link_local_prefix, 1);
-        assert!(ctx.events.is_empty());
+        assert!(ctx.state.events.is_empty());
     }
 
     #[test]
@@ -1866,7 +1841,7 @@ mod tests {
         slaac.handle_prefix_information(&mut ctx, DEV, &pio("2001:db8:1::/64", 100, 40)).unwrap();
         let addr = eui64_addr("2001:db8:1::/64");
         run_until(&mut slaac, &mut ctx, at(200));
-        let events: Vec<(Instant, AddressEvent)> = ctx.events.drain(1..).collect();
+        let events: Vec<(Instant, AddressEvent)> = ctx.state.events.drain(1..).collect();
         assert_eq!(
             events,
             [
@@ -1880,8 +1855,8 @@ mod tests {
         );
         assert_eq!(slaac.addresses(DEV).count(), 0);
         assert_eq!(slaac.prefixes(DEV).count(), 0);
-        assert!(ctx.groups.is_empty(), "solicited-node group left");
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.state.groups.is_empty(), "solicited-node group left");
+        assert!(ctx.timers().is_empty());
         // The prefix is new again.
         assert_eq!(
             slaac.handle_prefix_information(&mut ctx, DEV, &pio("2001:db8:1::/64", 100, 40)),
@@ -1897,15 +1872,15 @@ mod tests {
         run_until(&mut slaac, &mut ctx, at(20));
         let addr = eui64_addr(p);
         assert_eq!(slaac.address(DEV, addr).unwrap().state, AddressState::Deprecated);
-        ctx.take_events();
+        take_events(&mut ctx);
         slaac.handle_prefix_information(&mut ctx, DEV, &pio(p, 3600, 600)).unwrap();
         assert_eq!(
-            ctx.take_events(),
+            take_events(&mut ctx),
             [AddressEvent::StateChanged { device: DEV, addr, state: AddressState::Preferred }]
         );
         run_until(&mut slaac, &mut ctx, at(620));
         assert_eq!(
-            ctx.take_events(),
+            take_events(&mut ctx),
             [AddressEvent::StateChanged { device: DEV, addr, state: AddressState::Deprecated }]
         );
     }
@@ -1917,7 +1892,7 @@ mod tests {
         run_until(&mut slaac, &mut ctx, at(1));
         let addr = eui64_addr("2001:db8:1::/64");
         assert_eq!(
-            ctx.events.last().unwrap().1,
+            ctx.state.events.last().unwrap().1,
             AddressEvent::StateChanged { device: DEV, addr, state: AddressState::Deprecated }
         );
     }
@@ -1929,12 +1904,12 @@ mod tests {
         let (mut slaac, mut ctx) = setup(config);
         slaac.handle_prefix_information(&mut ctx, DEV, &pio("2001:db8:1::/64", 3600, 1800)).unwrap();
         let addr = eui64_addr("2001:db8:1::/64");
-        let events = ctx.take_events();
+        let events = take_events(&mut ctx);
         assert_eq!(
             events[1],
             AddressEvent::StateChanged { device: DEV, addr, state: AddressState::Preferred }
         );
-        assert!(ctx.probes.is_empty());
+        assert!(ctx.state.probes.is_empty());
     }
 
     #[test]
@@ -1942,15 +1917,15 @@ mod tests {
         let (mut slaac, mut ctx) = setup(SlaacConfig::default());
         slaac.handle_prefix_information(&mut ctx, DEV, &pio("2001:db8:1::/64", 3600, 1800)).unwrap();
         let addr = eui64_addr("2001:db8:1::/64");
-        ctx.take_events();
+        take_events(&mut ctx);
         assert!(slaac.handle_neighbor_advertisement(&mut ctx, DEV, addr).is_some());
         assert_eq!(
-            ctx.take_events(),
+            take_events(&mut ctx),
             [AddressEvent::Removed { device: DEV, addr, reason: RemovalReason::Duplicate }]
         );
         assert_eq!(slaac.prefixes(DEV).count(), 0);
         assert_eq!(slaac.counters().duplicates_given_up, 1);
-        assert!(ctx.groups.is_empty());
+        assert!(ctx.state.groups.is_empty());
     }
 
     #[test]
@@ -1982,10 +1957,10 @@ mod tests {
         let (mut slaac, mut ctx) = setup(SlaacConfig::default());
         let addr = slaac.add_link_local(&mut ctx, DEV).unwrap();
         assert_eq!(addr, MAC.to_ipv6_link_local());
-        assert!(ctx.probes.is_empty(), "first probe waits a random delay (RFC 4862 §5.4.2)");
+        assert!(ctx.state.probes.is_empty(), "first probe waits a random delay (RFC 4862 §5.4.2)");
         run_until(&mut slaac, &mut ctx, at(3));
-        assert_eq!(ctx.probes.len(), 1);
-        assert!(ctx.probes[0].0 < at(1));
+        assert_eq!(ctx.state.probes.len(), 1);
+        assert!(ctx.state.probes[0].0 < at(1));
         let info = slaac.address(DEV, addr).unwrap();
         assert_eq!(
             (info.kind, info.state, info.valid_until),
@@ -1998,10 +1973,10 @@ mod tests {
     fn rfc4862_s5_4_5_duplicate_hardware_link_local_disables_ipv6() {
         let (mut slaac, mut ctx) = setup(SlaacConfig::default());
         let addr = slaac.add_link_local(&mut ctx, DEV).unwrap();
-        ctx.take_events();
+        take_events(&mut ctx);
         slaac.handle_neighbor_advertisement(&mut ctx, DEV, addr).unwrap();
         assert_eq!(
-            ctx.take_events(),
+            take_events(&mut ctx),
             [
                 AddressEvent::Removed { device: DEV, addr, reason: RemovalReason::Duplicate },
                 AddressEvent::Ipv6Disabled { device: DEV, addr },
@@ -2024,7 +1999,7 @@ mod tests {
         let now: Vec<AddressInfo> = of_kind(&slaac, AddressKind::LinkLocal);
         assert_eq!(now.len(), 1);
         assert_ne!(now[0].addr.addr().get(), first);
-        assert!(!ctx.events.iter().any(|(_, e)| matches!(e, AddressEvent::Ipv6Disabled { .. })));
+        assert!(!ctx.state.events.iter().any(|(_, e)| matches!(e, AddressEvent::Ipv6Disabled { .. })));
     }
 
     fn temporaries(slaac: &Slaac) -> Vec<AddressInfo> {
@@ -2036,7 +2011,7 @@ mod tests {
         let config = with_temporaries();
         for seed in 0..20 {
             let (mut slaac, _) = setup(config.clone());
-            let mut ctx = Ctx::new(seed);
+            let mut ctx = new_ctx(seed);
             slaac
                 .handle_prefix_information(&mut ctx, DEV, &pio("2001:db8:1::/64", u32::MAX, u32::MAX))
                 .unwrap();
@@ -2177,7 +2152,7 @@ mod tests {
         run_until(&mut slaac, &mut ctx, at(115));
         assert!(slaac.address(DEV, a).is_none());
         assert_eq!(
-            ctx.events.last().unwrap(),
+            ctx.state.events.last().unwrap(),
             &(
                 at(115),
                 AddressEvent::Removed { device: DEV, addr: a, reason: RemovalReason::ValidLifetimeExpired }
@@ -2255,9 +2230,10 @@ mod tests {
         slaac.handle_prefix_information(&mut ctx, DEV, &pio("2001:db8:1::/64", 3600, 1800)).unwrap();
         slaac.remove_device(&mut ctx, DEV).unwrap();
         assert_eq!(slaac.addresses(DEV).count(), 0);
-        assert!(ctx.groups.is_empty());
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.state.groups.is_empty());
+        assert!(ctx.timers().is_empty());
         let removed = ctx
+            .state
             .events
             .iter()
             .filter(|(_, e)| matches!(e, AddressEvent::Removed { reason: RemovalReason::DeviceRemoved, .. }))
@@ -2290,7 +2266,7 @@ mod tests {
         assert_eq!(slaac.addresses(DEV).count(), 16);
         assert_eq!(slaac.prefixes(DEV).count(), 8);
         assert_eq!(slaac.counters().refused_too_many_addresses, 2000 - 8);
-        assert!(ctx.fake.timers().len() <= 16 * 4);
+        assert!(ctx.timers().len() <= 16 * 4);
     }
 
     #[derive(Clone, Debug)]
@@ -2348,7 +2324,7 @@ mod tests {
             }
             let mut slaac = Slaac::new(config.clone(), SECRET).unwrap();
             slaac.add_device(DEV, Some(MAC)).unwrap();
-            let mut ctx = Ctx::new(seed);
+            let mut ctx = new_ctx(seed);
             for input in inputs {
                 match input {
                     Input::Pio { prefix, valid, preferred, autonomous } => {
@@ -2400,7 +2376,7 @@ mod tests {
                     }
                 }
                 // Each address holds one reference to its solicited-node group.
-                let joined: usize = ctx.groups.values().sum();
+                let joined: usize = ctx.state.groups.values().sum();
                 prop_assert_eq!(joined, addrs.len());
                 prop_assert_eq!(slaac.dad().tracked(DEV), addrs.len());
             }
