@@ -1386,9 +1386,9 @@ mod tests {
         redirects: BTreeMap<(DeviceId, Ipv6Addr), Ipv6Addr>,
     }
 
-    /// The fake host: clock, timers and randomness from `FakeCtx`, plus the stack's side.
-    struct Ctx {
-        fake: FakeCtx<RouterDiscoveryTimerId>,
+    /// What the fake host records besides clock, timers and randomness.
+    #[derive(Default)]
+    struct Host {
         link_local: BTreeMap<DeviceId, Ipv6Addr>,
         reachable: BTreeSet<Ipv6Addr>,
         solicitations: Vec<SentSolicitation>,
@@ -1396,56 +1396,25 @@ mod tests {
         routes: Routes,
     }
 
+    type Ctx = FakeCtx<RouterDiscoveryTimerId, Host>;
+
+    fn new_ctx(seed: u64) -> Ctx {
+        FakeCtx::with_state(seed, Host::default())
+    }
+
     impl Ctx {
-        fn new(seed: u64) -> Self {
-            Self {
-                fake: FakeCtx::new(seed),
-                link_local: BTreeMap::new(),
-                reachable: BTreeSet::new(),
-                solicitations: Vec::new(),
-                events: Vec::new(),
-                routes: Routes::default(),
-            }
-        }
-
         fn take_events(&mut self) -> Vec<RouterDiscoveryEvent> {
-            core::mem::take(&mut self.events)
-        }
-    }
-
-    impl InstantContext for Ctx {
-        fn now(&self) -> Instant {
-            self.fake.now()
-        }
-    }
-
-    impl TimerContext<RouterDiscoveryTimerId> for Ctx {
-        fn schedule_timer(&mut self, id: RouterDiscoveryTimerId, at: Instant) -> Option<Instant> {
-            self.fake.schedule_timer(id, at)
-        }
-
-        fn cancel_timer(&mut self, id: &RouterDiscoveryTimerId) -> Option<Instant> {
-            self.fake.cancel_timer(id)
-        }
-
-        fn scheduled_at(&self, id: &RouterDiscoveryTimerId) -> Option<Instant> {
-            self.fake.scheduled_at(id)
-        }
-    }
-
-    impl RngContext for Ctx {
-        fn random_u64(&mut self) -> u64 {
-            self.fake.random_u64()
+            core::mem::take(&mut self.state.events)
         }
     }
 
     impl RouterDiscoveryContext for Ctx {
         fn link_local_address(&self, device: DeviceId) -> Option<Ipv6Addr> {
-            self.link_local.get(&device).copied()
+            self.state.link_local.get(&device).copied()
         }
 
         fn router_reachability(&self, _device: DeviceId, router: Ipv6Addr) -> RouterReachability {
-            if self.reachable.contains(&router) {
+            if self.state.reachable.contains(&router) {
                 RouterReachability::ProbablyReachable
             } else {
                 RouterReachability::Unknown
@@ -1454,14 +1423,16 @@ mod tests {
 
         fn first_hop(&self, destination: Ipv6Addr) -> Option<(DeviceId, Ipv6Addr)> {
             if let Some((&(device, _), &target)) =
-                self.routes.redirects.iter().find(|((_, d), _)| *d == destination)
+                self.state.routes.redirects.iter().find(|((_, d), _)| *d == destination)
             {
                 return Some((device, target));
             }
-            if let Some(&(device, _)) = self.routes.on_link.iter().find(|(_, p)| p.contains(&destination)) {
+            if let Some(&(device, _)) =
+                self.state.routes.on_link.iter().find(|(_, p)| p.contains(&destination))
+            {
                 return Some((device, destination));
             }
-            self.routes.default.iter().next().map(|(&device, &router)| (device, router))
+            self.state.routes.default.iter().next().map(|(&device, &router)| (device, router))
         }
 
         fn send_router_solicitation(
@@ -1474,17 +1445,17 @@ mod tests {
                 NdpOption::SourceLinkLayerAddress(LinkLayerAddress::Ethernet(mac)) => Some(mac),
                 _ => None,
             });
-            self.solicitations.push(SentSolicitation {
+            self.state.solicitations.push(SentSolicitation {
                 device,
                 src,
-                at: self.fake.now(),
+                at: self.now(),
                 source_link_address,
                 options: solicitation.options.iter().count(),
             });
         }
 
         fn on_event(&mut self, event: RouterDiscoveryEvent) {
-            let routes = &mut self.routes;
+            let routes = &mut self.state.routes;
             match event {
                 RouterDiscoveryEvent::DefaultRouteAdded { device, router } => {
                     assert_eq!(
@@ -1520,17 +1491,17 @@ mod tests {
                 }
                 _ => {}
             }
-            self.events.push(event);
+            self.state.events.push(event);
         }
     }
 
     /// Fires the timers due in the next `by`, in order, then leaves the clock there.
     fn advance(rd: &mut RouterDiscovery, ctx: &mut Ctx, by: Duration) {
-        let deadline = ctx.fake.now() + by;
-        while let Some(id) = ctx.fake.pop_due(deadline) {
+        let deadline = ctx.now() + by;
+        while let Some(id) = ctx.pop_due(deadline) {
             rd.handle_timer(ctx, id);
         }
-        ctx.fake.advance_to(deadline, |_, id| panic!("{id:?} left due"));
+        ctx.advance_to(deadline, |_, id| panic!("{id:?} left due"));
     }
 
     /// A host configuration that sends no solicitations, for tests about advertisements.
@@ -1540,8 +1511,8 @@ mod tests {
 
     /// Router discovery on `DEV` with `quiet_config`, and a link-local address.
     fn setup() -> (RouterDiscovery, Ctx) {
-        let mut ctx = Ctx::new(7);
-        ctx.link_local.insert(DEV, addr("fe80::1:1"));
+        let mut ctx = new_ctx(7);
+        ctx.state.link_local.insert(DEV, addr("fe80::1:1"));
         let mut rd = RouterDiscovery::new();
         rd.enable_device(&mut ctx, DEV, quiet_config());
         (rd, ctx)
@@ -1598,19 +1569,19 @@ mod tests {
     fn rfc4861_6_3_7_solicitations_follow_a_random_delay_then_the_interval() {
         let mut delays = BTreeSet::new();
         for seed in 0..16 {
-            let mut ctx = Ctx::new(seed);
-            ctx.link_local.insert(DEV, addr("fe80::1:1"));
+            let mut ctx = new_ctx(seed);
+            ctx.state.link_local.insert(DEV, addr("fe80::1:1"));
             let mut rd = RouterDiscovery::new();
             rd.enable_device(&mut ctx, DEV, DeviceConfig::host(Some(MAC), DEVICE_MTU));
-            let first = ctx.fake.scheduled_at(&RouterDiscoveryTimerId::Solicitation { device: DEV });
+            let first = ctx.scheduled_at(&RouterDiscoveryTimerId::Solicitation { device: DEV });
             let first = first.expect("first solicitation scheduled");
             assert!(first - Instant::ZERO < MAX_RTR_SOLICITATION_DELAY);
             delays.insert(first);
             advance(&mut rd, &mut ctx, secs(60));
-            let times: Vec<Instant> = ctx.solicitations.iter().map(|s| s.at).collect();
+            let times: Vec<Instant> = ctx.state.solicitations.iter().map(|s| s.at).collect();
             assert_eq!(times, [first, first + secs(4), first + secs(8)]);
-            assert!(ctx.solicitations.iter().all(|s| s.device == DEV && s.src == addr("fe80::1:1")));
-            assert!(ctx.fake.timers().is_empty(), "no solicitation after MAX_RTR_SOLICITATIONS");
+            assert!(ctx.state.solicitations.iter().all(|s| s.device == DEV && s.src == addr("fe80::1:1")));
+            assert!(ctx.timers().is_empty(), "no solicitation after MAX_RTR_SOLICITATIONS");
             assert_eq!(rd.counters().rs_sent, 3);
         }
         assert!(delays.len() > 1, "the delay is random");
@@ -1618,50 +1589,53 @@ mod tests {
 
     #[test]
     fn rfc4861_6_3_7_solicitation_from_unspecified_carries_no_link_layer_address() {
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         let mut rd = RouterDiscovery::new();
         rd.enable_device(&mut ctx, DEV, DeviceConfig::host(Some(MAC), DEVICE_MTU));
         advance(&mut rd, &mut ctx, secs(1));
-        assert_eq!(ctx.solicitations.len(), 1);
-        assert_eq!(ctx.solicitations[0].src, Ipv6Addr::UNSPECIFIED);
-        assert_eq!(ctx.solicitations[0].options, 0);
+        assert_eq!(ctx.state.solicitations.len(), 1);
+        assert_eq!(ctx.state.solicitations[0].src, Ipv6Addr::UNSPECIFIED);
+        assert_eq!(ctx.state.solicitations[0].options, 0);
         // A tentative or otherwise unusable global address is no source either.
-        ctx.link_local.insert(DEV, addr("2001:db8::1"));
+        ctx.state.link_local.insert(DEV, addr("2001:db8::1"));
         advance(&mut rd, &mut ctx, secs(4));
-        assert_eq!((ctx.solicitations[1].src, ctx.solicitations[1].options), (Ipv6Addr::UNSPECIFIED, 0));
+        assert_eq!(
+            (ctx.state.solicitations[1].src, ctx.state.solicitations[1].options),
+            (Ipv6Addr::UNSPECIFIED, 0)
+        );
         // Once the link-local address is usable, it is the source, with our link-layer address.
-        ctx.link_local.insert(DEV, addr("fe80::1:1"));
+        ctx.state.link_local.insert(DEV, addr("fe80::1:1"));
         advance(&mut rd, &mut ctx, secs(4));
-        assert_eq!(ctx.solicitations[2].src, addr("fe80::1:1"));
-        assert_eq!(ctx.solicitations[2].source_link_address, Some(MAC));
-        assert_eq!(ctx.solicitations[2].options, 1);
+        assert_eq!(ctx.state.solicitations[2].src, addr("fe80::1:1"));
+        assert_eq!(ctx.state.solicitations[2].source_link_address, Some(MAC));
+        assert_eq!(ctx.state.solicitations[2].options, 1);
     }
 
     #[test]
     fn rfc4861_6_3_7_advertisement_with_router_lifetime_stops_solicitations() {
-        let mut ctx = Ctx::new(3);
-        ctx.link_local.insert(DEV, addr("fe80::1:1"));
+        let mut ctx = new_ctx(3);
+        ctx.state.link_local.insert(DEV, addr("fe80::1:1"));
         let mut rd = RouterDiscovery::new();
         rd.enable_device(&mut ctx, DEV, DeviceConfig::host(Some(MAC), DEVICE_MTU));
         advance(&mut rd, &mut ctx, secs(1));
-        assert_eq!(ctx.solicitations.len(), 1);
+        assert_eq!(ctx.state.solicitations.len(), 1);
         // A Router Lifetime of 0 is no default router: keep soliciting.
         receive(&mut rd, &mut ctx, "fe80::1", advertisement(0, &[]));
         advance(&mut rd, &mut ctx, secs(4));
-        assert_eq!(ctx.solicitations.len(), 2);
+        assert_eq!(ctx.state.solicitations.len(), 2);
         receive(&mut rd, &mut ctx, "fe80::1", advertisement(1800, &[]));
         advance(&mut rd, &mut ctx, secs(60));
-        assert_eq!(ctx.solicitations.len(), 2);
-        assert_eq!(ctx.fake.scheduled_at(&RouterDiscoveryTimerId::Solicitation { device: DEV }), None);
+        assert_eq!(ctx.state.solicitations.len(), 2);
+        assert_eq!(ctx.scheduled_at(&RouterDiscoveryTimerId::Solicitation { device: DEV }), None);
     }
 
     #[test]
     fn linux_accept_ra_ignores_advertisements_while_forwarding() {
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         let mut rd = RouterDiscovery::new();
         let forwarding = DeviceConfig { forwarding: true, ..DeviceConfig::host(Some(MAC), DEVICE_MTU) };
         rd.enable_device(&mut ctx, DEV, forwarding);
-        assert!(ctx.fake.timers().is_empty(), "a forwarding device does not solicit");
+        assert!(ctx.timers().is_empty(), "a forwarding device does not solicit");
         let ra = advertisement(1800, &[]);
         assert_eq!(
             rd.receive_router_advertisement(&mut ctx, DEV, addr("fe80::1"), &ra),
@@ -1671,12 +1645,12 @@ mod tests {
                 forwarding: true
             })
         );
-        assert!(ctx.events.is_empty());
+        assert!(ctx.state.events.is_empty());
         assert!(rd.default_routers(DEV).is_empty());
 
         // accept_ra 2 overrides forwarding.
         rd.enable_device(&mut ctx, DEV, DeviceConfig { accept_ra: AcceptRa::Always, ..forwarding });
-        assert!(ctx.fake.scheduled_at(&RouterDiscoveryTimerId::Solicitation { device: DEV }).is_some());
+        assert!(ctx.scheduled_at(&RouterDiscoveryTimerId::Solicitation { device: DEV }).is_some());
         assert_eq!(rd.receive_router_advertisement(&mut ctx, DEV, addr("fe80::1"), &ra), Ok(()));
         assert_eq!(rd.selected_default_router(DEV), Some(addr("fe80::1")));
 
@@ -1699,7 +1673,7 @@ mod tests {
             rd.receive_router_advertisement(&mut ctx, DEV2, addr("fe80::1"), &ra),
             Err(RouterAdvertisementError::UnknownDevice { device: DEV2, src: addr("fe80::1") })
         );
-        assert!(ctx.events.is_empty());
+        assert!(ctx.state.events.is_empty());
         assert!(rd.default_routers(DEV).is_empty());
         let counters = rd.counters();
         assert_eq!((counters.ra_received, counters.ra_accepted), (2, 0));
@@ -1829,7 +1803,7 @@ mod tests {
         advance(&mut rd, &mut ctx, secs(5));
         receive(&mut rd, &mut ctx, "fe80::1", advertisement(10, &[]));
         let timer = RouterDiscoveryTimerId::RouterLifetime { device: DEV, router: addr("fe80::1") };
-        assert_eq!(ctx.fake.scheduled_at(&timer), Some(Instant::ZERO + secs(15)));
+        assert_eq!(ctx.scheduled_at(&timer), Some(Instant::ZERO + secs(15)));
         advance(&mut rd, &mut ctx, secs(9));
         assert_eq!(rd.selected_default_router(DEV), Some(addr("fe80::1")));
         assert_eq!(rd.counters().routers_added, 1, "a refresh adds no second entry");
@@ -1851,7 +1825,7 @@ mod tests {
             [RouterDiscoveryEvent::DefaultRouteRemoved { device: DEV, router: addr("fe80::1") }]
         );
         assert!(rd.default_routers(DEV).is_empty());
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.timers().is_empty());
         assert_eq!(rd.counters().routers_withdrawn, 1);
     }
 
@@ -1864,7 +1838,7 @@ mod tests {
         assert_eq!(rd.selected_default_router(DEV), Some(a), "none reachable: the first heard");
         ctx.take_events();
         // B becomes reachable while A is unknown: prefer B.
-        ctx.reachable.insert(b);
+        ctx.state.reachable.insert(b);
         rd.neighbor_reachability_changed(&mut ctx, DEV, b);
         assert_eq!(
             default_route_events(&ctx.take_events()),
@@ -1874,7 +1848,7 @@ mod tests {
             ]
         );
         // A becoming reachable too changes nothing: B still is.
-        ctx.reachable.insert(a);
+        ctx.state.reachable.insert(a);
         rd.neighbor_reachability_changed(&mut ctx, DEV, a);
         assert_eq!(rd.selected_default_router(DEV), Some(b));
         assert!(ctx.take_events().is_empty());
@@ -1929,7 +1903,7 @@ mod tests {
             [RouterDiscoveryEvent::DefaultRouteRemoved { device: DEV, router: addr("fe80::a") }]
         );
         assert!(rd.default_routers(DEV).is_empty());
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.timers().is_empty());
         assert_eq!(rd.counters().routers_no_longer_router, 1);
     }
 
@@ -1998,7 +1972,7 @@ mod tests {
             "fe80::1",
             advertisement(0, &[prefix_option("2001:db8:1::", 64, true, false, 5)]),
         );
-        assert_eq!(ctx.fake.scheduled_at(&timer), Some(Instant::ZERO + secs(25)));
+        assert_eq!(ctx.scheduled_at(&timer), Some(Instant::ZERO + secs(25)));
         // Infinity: no timer at all.
         receive(
             &mut rd,
@@ -2006,7 +1980,7 @@ mod tests {
             "fe80::1",
             advertisement(0, &[prefix_option("2001:db8:1::", 64, true, false, INFINITE_LIFETIME)]),
         );
-        assert_eq!(ctx.fake.scheduled_at(&timer), None);
+        assert_eq!(ctx.scheduled_at(&timer), None);
         advance(&mut rd, &mut ctx, secs(10 * 365 * 24 * 3600));
         assert_eq!(rd.on_link_prefixes(DEV), [OnLinkPrefix { prefix, expires_at: None }]);
         ctx.take_events();
@@ -2261,7 +2235,7 @@ mod tests {
             })
         );
         assert!(matches!(errors[4], Err(RedirectError::NotFromFirstHop { device: DEV2, .. })));
-        assert!(ctx.events.is_empty());
+        assert!(ctx.state.events.is_empty());
         assert!(rd.redirects(DEV).is_empty());
         let c = rd.counters();
         assert_eq!(
@@ -2277,7 +2251,7 @@ mod tests {
 
     #[test]
     fn linux_redirects_are_ignored_while_forwarding_or_when_not_accepted() {
-        let mut ctx = Ctx::new(1);
+        let mut ctx = new_ctx(1);
         let mut rd = RouterDiscovery::new();
         let r = redirect("fe80::b", "2001:db8:9::1", &[]);
         for config in [
@@ -2311,6 +2285,7 @@ mod tests {
         assert_eq!(rd.redirects(DEV).len(), MAX_REDIRECTS);
         assert_eq!(rd.redirects(DEV).first().map(|r| r.destination), Some(destination(6)));
         let evicted: Vec<_> = ctx
+            .state
             .events
             .iter()
             .filter_map(|e| match e {
@@ -2377,12 +2352,12 @@ mod tests {
             });
             rd.receive_router_advertisement(&mut ctx, DEV, router, &advertisement(9000, &options))
                 .expect("accepted");
-            ctx.events.clear();
+            ctx.state.events.clear();
         }
         assert_eq!(rd.default_routers(DEV).len(), MAX_DEFAULT_ROUTERS);
         assert_eq!(rd.on_link_prefixes(DEV).len(), MAX_ON_LINK_PREFIXES);
         assert_eq!(rd.dns_servers(DEV).len(), MAX_DNS_SERVERS);
-        assert!(ctx.fake.timers().len() <= MAX_DEFAULT_ROUTERS, "infinite lifetimes need no timers");
+        assert!(ctx.timers().len() <= MAX_DEFAULT_ROUTERS, "infinite lifetimes need no timers");
         let c = rd.counters();
         assert_eq!(c.routers_refused_list_full, u64::from(ROUTERS) - MAX_DEFAULT_ROUTERS as u64);
         assert_eq!(c.prefixes_refused_list_full, 4 * u64::from(ROUTERS) - MAX_ON_LINK_PREFIXES as u64);
@@ -2405,9 +2380,9 @@ mod tests {
         rd.receive_redirect(&mut ctx, DEV, addr("fe80::a"), &redirect("fe80::b", "2001:db8:9::1", &[]))
             .expect("valid redirect");
         assert!(rd.disable_device(&mut ctx, DEV));
-        assert!(ctx.routes.default.is_empty() && ctx.routes.on_link.is_empty());
-        assert!(ctx.routes.dns.is_empty() && ctx.routes.redirects.is_empty());
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.state.routes.default.is_empty() && ctx.state.routes.on_link.is_empty());
+        assert!(ctx.state.routes.dns.is_empty() && ctx.state.routes.redirects.is_empty());
+        assert!(ctx.timers().is_empty());
         assert!(!rd.is_enabled(DEV));
         assert!(!rd.disable_device(&mut ctx, DEV));
     }
@@ -2441,19 +2416,19 @@ mod tests {
         ] {
             rd.handle_timer(&mut ctx, id);
         }
-        assert!(ctx.events.is_empty() && ctx.solicitations.is_empty());
+        assert!(ctx.state.events.is_empty() && ctx.state.solicitations.is_empty());
         assert_eq!(rd.selected_default_router(DEV), Some(router));
         assert_eq!((rd.on_link_prefixes(DEV).len(), rd.dns_servers(DEV).len()), (1, 1));
         assert_eq!(
-            ctx.fake.scheduled_at(&RouterDiscoveryTimerId::RouterLifetime { device: DEV, router }),
+            ctx.scheduled_at(&RouterDiscoveryTimerId::RouterLifetime { device: DEV, router }),
             Some(Instant::ZERO + secs(1800))
         );
         assert_eq!(
-            ctx.fake.scheduled_at(&RouterDiscoveryTimerId::PrefixLifetime { device: DEV, prefix }),
+            ctx.scheduled_at(&RouterDiscoveryTimerId::PrefixLifetime { device: DEV, prefix }),
             Some(Instant::ZERO + secs(600))
         );
         assert_eq!(
-            ctx.fake.scheduled_at(&RouterDiscoveryTimerId::DnsServerLifetime { device: DEV, server }),
+            ctx.scheduled_at(&RouterDiscoveryTimerId::DnsServerLifetime { device: DEV, server }),
             Some(Instant::ZERO + secs(600))
         );
         assert_eq!(rd.counters().stale_timers, 8);
@@ -2581,7 +2556,7 @@ mod tests {
                     })
                     .collect();
                 advance(rd, ctx, Duration::from_millis(*ms));
-                let now = ctx.fake.now();
+                let now = ctx.now();
                 // Lifetimes are honoured: whatever went away while time passed was due.
                 for (&d, (routers, prefixes, servers)) in [DEV, DEV2].iter().zip(before) {
                     for r in routers
@@ -2606,9 +2581,9 @@ mod tests {
             Op::Reachability { router, reachable } => {
                 let router = pool_router(*router);
                 if *reachable {
-                    ctx.reachable.insert(router);
+                    ctx.state.reachable.insert(router);
                 } else {
-                    ctx.reachable.remove(&router);
+                    ctx.state.reachable.remove(&router);
                 }
                 rd.neighbor_reachability_changed(ctx, DEV, router);
                 rd.neighbor_reachability_changed(ctx, DEV2, router);
@@ -2627,9 +2602,9 @@ mod tests {
             }
             Op::Restart { device: second, link_local } => {
                 if *link_local {
-                    ctx.link_local.insert(device(*second), addr("fe80::1:1"));
+                    ctx.state.link_local.insert(device(*second), addr("fe80::1:1"));
                 } else {
-                    ctx.link_local.remove(&device(*second));
+                    ctx.state.link_local.remove(&device(*second));
                 }
                 rd.enable_device(ctx, device(*second), DeviceConfig::host(Some(MAC), DEVICE_MTU));
             }
@@ -2639,7 +2614,7 @@ mod tests {
 
     /// What must hold between any two steps.
     fn check_invariants(rd: &RouterDiscovery, ctx: &Ctx) -> Result<(), TestCaseError> {
-        let now = ctx.fake.now();
+        let now = ctx.now();
         for d in [DEV, DEV2] {
             let routers = rd.default_routers(d);
             prop_assert!(routers.len() <= MAX_DEFAULT_ROUTERS);
@@ -2648,39 +2623,46 @@ mod tests {
             prop_assert!(rd.redirects(d).len() <= MAX_REDIRECTS);
             // The stack's view, built from the events alone, matches the module's lists.
             let selected = rd.selected_default_router(d);
-            prop_assert_eq!(ctx.routes.default.get(&d).copied(), selected);
+            prop_assert_eq!(ctx.state.routes.default.get(&d).copied(), selected);
             prop_assert_eq!(selected.is_some(), !routers.is_empty());
             prop_assert!(selected.is_none_or(|s| routers.iter().any(|r| r.address == s)));
             let on_link: BTreeSet<_> = rd.on_link_prefixes(d).iter().map(|p| (d, p.prefix)).collect();
-            let model: BTreeSet<_> = ctx.routes.on_link.iter().copied().filter(|&(x, _)| x == d).collect();
+            let model: BTreeSet<_> =
+                ctx.state.routes.on_link.iter().copied().filter(|&(x, _)| x == d).collect();
             prop_assert_eq!(on_link, model);
             let dns: BTreeSet<_> = rd.dns_servers(d).iter().map(|s| (d, s.address)).collect();
-            let model: BTreeSet<_> = ctx.routes.dns.iter().copied().filter(|&(x, _)| x == d).collect();
+            let model: BTreeSet<_> = ctx.state.routes.dns.iter().copied().filter(|&(x, _)| x == d).collect();
             prop_assert_eq!(dns, model);
             let redirects: BTreeMap<_, _> =
                 rd.redirects(d).iter().map(|r| ((d, r.destination), r.target)).collect();
-            let model: BTreeMap<_, _> =
-                ctx.routes.redirects.iter().map(|(&k, &v)| (k, v)).filter(|&((x, _), _)| x == d).collect();
+            let model: BTreeMap<_, _> = ctx
+                .state
+                .routes
+                .redirects
+                .iter()
+                .map(|(&k, &v)| (k, v))
+                .filter(|&((x, _), _)| x == d)
+                .collect();
             prop_assert_eq!(redirects, model);
             // Every finite lifetime is in the future and has its timer; infinite ones none.
             for r in routers {
                 prop_assert!(r.expires_at > now);
                 let id = RouterDiscoveryTimerId::RouterLifetime { device: d, router: r.address };
-                prop_assert_eq!(ctx.fake.scheduled_at(&id), Some(r.expires_at));
+                prop_assert_eq!(ctx.scheduled_at(&id), Some(r.expires_at));
             }
             for p in rd.on_link_prefixes(d) {
                 prop_assert!(!is_due(p.expires_at, now));
                 let id = RouterDiscoveryTimerId::PrefixLifetime { device: d, prefix: p.prefix };
-                prop_assert_eq!(ctx.fake.scheduled_at(&id), p.expires_at);
+                prop_assert_eq!(ctx.scheduled_at(&id), p.expires_at);
             }
             for s in rd.dns_servers(d) {
                 prop_assert!(!is_due(s.expires_at, now));
                 let id = RouterDiscoveryTimerId::DnsServerLifetime { device: d, server: s.address };
-                prop_assert_eq!(ctx.fake.scheduled_at(&id), s.expires_at);
+                prop_assert_eq!(ctx.scheduled_at(&id), s.expires_at);
             }
         }
         prop_assert!(
-            ctx.fake.timers().len() <= 2 * (1 + MAX_DEFAULT_ROUTERS + MAX_ON_LINK_PREFIXES + MAX_DNS_SERVERS)
+            ctx.timers().len() <= 2 * (1 + MAX_DEFAULT_ROUTERS + MAX_ON_LINK_PREFIXES + MAX_DNS_SERVERS)
         );
         Ok(())
     }
@@ -2693,7 +2675,7 @@ mod tests {
             seed in any::<u64>(),
             ops in proptest::collection::vec(arb_op(), 1..80),
         ) {
-            let mut ctx = Ctx::new(seed);
+            let mut ctx = new_ctx(seed);
             let mut rd = RouterDiscovery::new();
             rd.enable_device(&mut ctx, DEV, DeviceConfig::host(Some(MAC), DEVICE_MTU));
             rd.enable_device(&mut ctx, DEV2, quiet_config());
@@ -2703,13 +2685,13 @@ mod tests {
             }
             // Solicitations never exceed the schedule: 3 per (re)start, 4 s apart.
             let restarts = ops.iter().filter(|op| matches!(op, Op::Restart { .. })).count();
-            prop_assert!(ctx.solicitations.len() <= 3 * (restarts + 1));
+            prop_assert!(ctx.state.solicitations.len() <= 3 * (restarts + 1));
             // Disabling withdraws everything the stack was told.
             rd.disable_device(&mut ctx, DEV);
             rd.disable_device(&mut ctx, DEV2);
-            prop_assert!(ctx.routes.default.is_empty() && ctx.routes.on_link.is_empty());
-            prop_assert!(ctx.routes.dns.is_empty() && ctx.routes.redirects.is_empty());
-            prop_assert!(ctx.fake.timers().is_empty());
+            prop_assert!(ctx.state.routes.default.is_empty() && ctx.state.routes.on_link.is_empty());
+            prop_assert!(ctx.state.routes.dns.is_empty() && ctx.state.routes.redirects.is_empty());
+            prop_assert!(ctx.timers().is_empty());
         }
     }
 }
