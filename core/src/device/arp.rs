@@ -635,44 +635,23 @@ mod tests {
         Acd(AcdEvent),
     }
 
-    struct Ctx {
-        fake: FakeCtx<ArpTimerId>,
+    /// What the fake host records besides clock, timers and randomness.
+    #[derive(Default)]
+    struct Host {
         out: Vec<(Instant, Out)>,
     }
 
-    impl InstantContext for Ctx {
-        fn now(&self) -> Instant {
-            self.fake.now()
-        }
-    }
-
-    impl TimerContext<ArpTimerId> for Ctx {
-        fn schedule_timer(&mut self, id: ArpTimerId, at: Instant) -> Option<Instant> {
-            self.fake.schedule_timer(id, at)
-        }
-        fn cancel_timer(&mut self, id: &ArpTimerId) -> Option<Instant> {
-            self.fake.cancel_timer(id)
-        }
-        fn scheduled_at(&self, id: &ArpTimerId) -> Option<Instant> {
-            self.fake.scheduled_at(id)
-        }
-    }
-
-    impl RngContext for Ctx {
-        fn random_u64(&mut self) -> u64 {
-            self.fake.random_u64()
-        }
-    }
+    type Ctx = FakeCtx<ArpTimerId, Host>;
 
     impl Ctx {
         fn push(&mut self, out: Out) {
             let now = self.now();
-            self.out.push((now, out));
+            self.state.out.push((now, out));
         }
 
         /// The output without times, cleared.
         fn take(&mut self) -> Vec<Out> {
-            core::mem::take(&mut self.out).into_iter().map(|(_, o)| o).collect()
+            core::mem::take(&mut self.state.out).into_iter().map(|(_, o)| o).collect()
         }
     }
 
@@ -707,7 +686,7 @@ mod tests {
     }
 
     fn setup_with(config: ArpConfig) -> (Ctx, Arp) {
-        let mut ctx = Ctx { fake: FakeCtx::new(11), out: Vec::new() };
+        let mut ctx = FakeCtx::with_state(11, Host::default());
         let arp = ArpState::new(&mut ctx, DEV, OUR_MAC, config);
         (ctx, arp)
     }
@@ -717,16 +696,16 @@ mod tests {
         let (mut ctx, mut arp) = setup_with(ArpConfig::default());
         arp.add_address(&mut ctx, subnet(OUR_IP), false).unwrap();
         advance(&mut ctx, &mut arp, ANNOUNCE_INTERVAL);
-        ctx.out.clear();
+        ctx.state.out.clear();
         (ctx, arp)
     }
 
     fn advance(ctx: &mut Ctx, arp: &mut Arp, by: Duration) {
-        let deadline = ctx.fake.now() + by;
-        while let Some(id) = ctx.fake.pop_due(deadline) {
+        let deadline = ctx.now() + by;
+        while let Some(id) = ctx.pop_due(deadline) {
             arp.handle_timer(ctx, id);
         }
-        ctx.fake.advance_to(deadline, |_, _| {});
+        ctx.advance_to(deadline, |_, _| {});
     }
 
     fn ua(ip: Ipv4Addr) -> UnicastAddr<Ipv4Addr> {
@@ -817,7 +796,7 @@ mod tests {
         let request_out = Out::Arp(Mac::BROADCAST, request(OUR_MAC, OUR_IP, PEER_IP));
         let at = |s| Instant::ZERO + ANNOUNCE_INTERVAL + secs(s);
         assert_eq!(
-            ctx.out,
+            ctx.state.out,
             [
                 (at(0), request_out.clone()),
                 (at(1), request_out.clone()),
@@ -915,13 +894,13 @@ mod tests {
         assert!(!arp.is_usable(&OUR_IP));
         advance(ctx, arp, secs(7));
         let probe = Out::Arp(Mac::BROADCAST, ArpBuilder::probe(OUR_MAC, OUR_IP));
-        ctx.out.iter().filter(|(_, o)| *o == probe).map(|(t, _)| *t).collect()
+        ctx.state.out.iter().filter(|(_, o)| *o == probe).map(|(t, _)| *t).collect()
     }
 
     #[test]
     fn rfc5227_2_1_1_probe_schedule_and_claim() {
         for seed in 0..10 {
-            let mut ctx = Ctx { fake: FakeCtx::new(seed), out: Vec::new() };
+            let mut ctx = FakeCtx::with_state(seed, Host::default());
             let mut arp: Arp = ArpState::new(&mut ctx, DEV, OUR_MAC, ArpConfig::default());
             arp.add_address(&mut ctx, subnet(OUR_IP), true).unwrap();
             // Not ours while probing: requests for it get no reply.
@@ -930,9 +909,9 @@ mod tests {
             let probe = Out::Arp(Mac::BROADCAST, ArpBuilder::probe(OUR_MAC, OUR_IP));
             let announce = Out::Arp(Mac::BROADCAST, ArpBuilder::announcement(OUR_MAC, OUR_IP));
             let ready = Out::Acd(AcdEvent::Ready { device: DEV, addr: OUR_IP });
-            let kinds: Vec<&Out> = ctx.out.iter().map(|(_, o)| o).collect();
+            let kinds: Vec<&Out> = ctx.state.out.iter().map(|(_, o)| o).collect();
             assert_eq!(kinds, [&probe, &probe, &probe, &ready, &announce, &announce], "seed {seed}");
-            let t: Vec<Instant> = ctx.out.iter().map(|(t, _)| *t).collect();
+            let t: Vec<Instant> = ctx.state.out.iter().map(|(t, _)| *t).collect();
             assert!(t[0] - Instant::ZERO < PROBE_WAIT, "first probe within PROBE_WAIT");
             for gap in [t[1] - t[0], t[2] - t[1]] {
                 assert!((PROBE_MIN..=PROBE_MAX).contains(&gap), "seed {seed}: gap {gap:?}");
@@ -954,15 +933,15 @@ mod tests {
         advance(&mut ctx, &mut arp, secs(10));
         let announce = Out::Arp(Mac::BROADCAST, ArpBuilder::announcement(OUR_MAC, OUR_IP));
         assert_eq!(
-            ctx.out,
+            ctx.state.out,
             [(Instant::ZERO, announce.clone()), (Instant::ZERO + ANNOUNCE_INTERVAL, announce)]
         );
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.timers().is_empty());
     }
 
     fn expect_probing_conflict(ctx: &mut Ctx, arp: &Arp, other: Mac) {
         assert_eq!(
-            ctx.out.last().map(|(_, o)| o.clone()),
+            ctx.state.out.last().map(|(_, o)| o.clone()),
             Some(Out::Acd(AcdEvent::Conflict {
                 device: DEV,
                 addr: OUR_IP,
@@ -971,7 +950,7 @@ mod tests {
             }))
         );
         assert!(arp.addresses().next().is_none(), "the address is not used");
-        assert!(ctx.fake.timers().is_empty(), "probing stops");
+        assert!(ctx.timers().is_empty(), "probing stops");
     }
 
     #[test]
@@ -1068,7 +1047,7 @@ mod tests {
             Err(ArpError::TooManyAddresses { device: DEV, addr: PEER_IP, limit: 1 })
         );
         arp.remove_address(&mut ctx, &OUR_IP).unwrap();
-        assert!(ctx.fake.timers().is_empty(), "probing stops with the address");
+        assert!(ctx.timers().is_empty(), "probing stops with the address");
         assert_eq!(
             arp.remove_address(&mut ctx, &OUR_IP),
             Err(ArpError::AddressNotFound { device: DEV, addr: OUR_IP })

@@ -1004,35 +1004,14 @@ mod tests {
         Failed(A, Vec<u8>),
     }
 
-    struct Ctx<I: Ip> {
-        fake: FakeCtx<NudTimerId<I>>,
+    /// What the fake host records besides clock, timers and randomness.
+    #[derive(Default)]
+    struct Host<I: Ip> {
         out: Vec<Out<I::Addr>>,
         events: Vec<NeighborEvent<I>>,
     }
 
-    impl<I: Ip> InstantContext for Ctx<I> {
-        fn now(&self) -> Instant {
-            self.fake.now()
-        }
-    }
-
-    impl<I: Ip> TimerContext<NudTimerId<I>> for Ctx<I> {
-        fn schedule_timer(&mut self, id: NudTimerId<I>, at: Instant) -> Option<Instant> {
-            self.fake.schedule_timer(id, at)
-        }
-        fn cancel_timer(&mut self, id: &NudTimerId<I>) -> Option<Instant> {
-            self.fake.cancel_timer(id)
-        }
-        fn scheduled_at(&self, id: &NudTimerId<I>) -> Option<Instant> {
-            self.fake.scheduled_at(id)
-        }
-    }
-
-    impl<I: Ip> RngContext for Ctx<I> {
-        fn random_u64(&mut self) -> u64 {
-            self.fake.random_u64()
-        }
-    }
+    type Ctx<I> = FakeCtx<NudTimerId<I>, Host<I>>;
 
     impl<I: Ip> NudContext<I, Vec<u8>> for Ctx<I> {
         fn send_solicitation(
@@ -1041,16 +1020,16 @@ mod tests {
             target: I::Addr,
             destination: SolicitationDestination,
         ) {
-            self.out.push(Out::Solicit(target, destination));
+            self.state.out.push(Out::Solicit(target, destination));
         }
         fn transmit(&mut self, _device: DeviceId, neighbor: I::Addr, link_addr: Mac, packet: Vec<u8>) {
-            self.out.push(Out::Transmit(neighbor, link_addr, packet));
+            self.state.out.push(Out::Transmit(neighbor, link_addr, packet));
         }
         fn resolution_failed(&mut self, _device: DeviceId, neighbor: I::Addr, packet: Vec<u8>) {
-            self.out.push(Out::Failed(neighbor, packet));
+            self.state.out.push(Out::Failed(neighbor, packet));
         }
         fn on_neighbor_event(&mut self, event: NeighborEvent<I>) {
-            self.events.push(event);
+            self.state.events.push(event);
         }
     }
 
@@ -1062,7 +1041,7 @@ mod tests {
     type Table<I> = NeighborTable<I, Vec<u8>>;
 
     fn setup_with<I: Ip>(config: NudConfig) -> (Ctx<I>, Table<I>) {
-        let mut ctx = Ctx { fake: FakeCtx::new(7), out: Vec::new(), events: Vec::new() };
+        let mut ctx = FakeCtx::with_state(7, Host::default());
         let table = NeighborTable::new(&mut ctx, DEV, config);
         (ctx, table)
     }
@@ -1081,11 +1060,11 @@ mod tests {
 
     /// Fires every timer due within `by`, then leaves the clock `by` later.
     fn advance<I: Ip>(ctx: &mut Ctx<I>, table: &mut Table<I>, by: Duration) {
-        let deadline = ctx.fake.now() + by;
-        while let Some(id) = ctx.fake.pop_due(deadline) {
+        let deadline = ctx.now() + by;
+        while let Some(id) = ctx.pop_due(deadline) {
             table.handle_timer(ctx, id);
         }
-        ctx.fake.advance_to(deadline, |_, _| {});
+        ctx.advance_to(deadline, |_, _| {});
     }
 
     fn state<I: Ip>(table: &Table<I>, addr: I::Addr) -> Option<NeighborState> {
@@ -1102,8 +1081,8 @@ mod tests {
         table.send(&mut ctx, ua(IP_A), vec![1]);
         table.handle_advertisement(&mut ctx, &IP_A, solicited(MAC_A));
         assert_eq!(state(&table, IP_A), Some(NeighborState::Reachable));
-        ctx.out.clear();
-        ctx.events.clear();
+        ctx.state.out.clear();
+        ctx.state.events.clear();
         (ctx, table)
     }
 
@@ -1120,20 +1099,23 @@ mod tests {
         let (mut ctx, mut table) = setup();
         assert_eq!(table.send(&mut ctx, ua(IP_A), vec![1]), SendOutcome::Queued);
         assert_eq!(table.send(&mut ctx, ua(IP_A), vec![2, 2]), SendOutcome::Queued);
-        assert_eq!(ctx.out, [multicast(IP_A)], "one solicitation, not one per packet");
+        assert_eq!(ctx.state.out, [multicast(IP_A)], "one solicitation, not one per packet");
         assert_eq!(state(&table, IP_A), Some(NeighborState::Incomplete));
         assert_eq!((table.pending_packets(&IP_A), table.pending_bytes()), (2, 3));
-        ctx.out.clear();
+        ctx.state.out.clear();
         assert_eq!(
             table.handle_advertisement(&mut ctx, &IP_A, solicited(MAC_A)),
             AdvertisementOutcome::Updated
         );
-        assert_eq!(ctx.out, [Out::Transmit(IP_A, MAC_A, vec![1]), Out::Transmit(IP_A, MAC_A, vec![2, 2])]);
+        assert_eq!(
+            ctx.state.out,
+            [Out::Transmit(IP_A, MAC_A, vec![1]), Out::Transmit(IP_A, MAC_A, vec![2, 2])]
+        );
         assert_eq!(state(&table, IP_A), Some(NeighborState::Reachable));
         assert_eq!(table.pending_bytes(), 0);
-        ctx.out.clear();
+        ctx.state.out.clear();
         assert_eq!(table.send(&mut ctx, ua(IP_A), vec![3]), SendOutcome::Transmitted);
-        assert_eq!(ctx.out, [Out::Transmit(IP_A, MAC_A, vec![3])]);
+        assert_eq!(ctx.state.out, [Out::Transmit(IP_A, MAC_A, vec![3])]);
         assert_eq!((table.counters().lookups, table.counters().hits, table.counters().allocs), (3, 1, 1));
     }
 
@@ -1143,19 +1125,19 @@ mod tests {
         table.send(&mut ctx, ua(IP_A), vec![1]);
         table.send(&mut ctx, ua(IP_A), vec![2]);
         let mut times = vec![ctx.now()];
-        ctx.out.clear();
+        ctx.state.out.clear();
         for _ in 0..2 {
             advance(&mut ctx, &mut table, Duration::from_millis(999));
-            assert!(ctx.out.is_empty(), "no retransmission before RetransTimer");
+            assert!(ctx.state.out.is_empty(), "no retransmission before RetransTimer");
             advance(&mut ctx, &mut table, Duration::from_millis(1));
-            assert_eq!(ctx.out, [multicast(IP_A)]);
+            assert_eq!(ctx.state.out, [multicast(IP_A)]);
             times.push(ctx.now());
-            ctx.out.clear();
+            ctx.state.out.clear();
         }
         assert_eq!(times, [Instant::ZERO, Instant::ZERO + secs(1), Instant::ZERO + secs(2)]);
         advance(&mut ctx, &mut table, secs(1));
         // MAX_MULTICAST_SOLICIT (3) unanswered: each queued packet is reported for ICMP.
-        assert_eq!(ctx.out, [Out::Failed(IP_A, vec![1]), Out::Failed(IP_A, vec![2])]);
+        assert_eq!(ctx.state.out, [Out::Failed(IP_A, vec![1]), Out::Failed(IP_A, vec![2])]);
         assert_eq!(state(&table, IP_A), Some(NeighborState::Failed));
         assert_eq!(table.counters().res_failed, 1);
         assert_eq!(table.counters().queued_failed, 2);
@@ -1168,25 +1150,25 @@ mod tests {
         table.send(&mut ctx, ua(IP_A), vec![1]);
         advance(&mut ctx, &mut table, secs(3));
         assert_eq!(state(&table, IP_A), Some(NeighborState::Failed));
-        ctx.out.clear();
+        ctx.state.out.clear();
         // RFC 7048 §3 / Linux: new traffic to a failed neighbour solicits by multicast again.
         assert_eq!(table.send(&mut ctx, ua(IP_A), vec![2]), SendOutcome::Queued);
-        assert_eq!(ctx.out, [multicast(IP_A)]);
+        assert_eq!(ctx.state.out, [multicast(IP_A)]);
         advance(&mut ctx, &mut table, secs(3));
         assert_eq!(state(&table, IP_A), Some(NeighborState::Failed));
         // Linux's periodic collection removes FAILED entries within BASE_REACHABLE_TIME / 2.
         advance(&mut ctx, &mut table, secs(15));
         assert_eq!(state(&table, IP_A), None);
         assert_eq!(table.counters().gc_removals, 1);
-        assert!(ctx.fake.timers().is_empty());
-        assert_eq!(ctx.events.last().map(|e| e.kind), Some(NeighborEventKind::Removed));
+        assert!(ctx.timers().is_empty());
+        assert_eq!(ctx.state.events.last().map(|e| e.kind), Some(NeighborEventKind::Removed));
     }
 
     #[test]
     fn rfc4861_6_3_2_reachable_time_is_randomized_between_half_and_one_and_a_half_base() {
         let mut seen = Vec::new();
         for seed in 0..20 {
-            let mut ctx = Ctx::<Ipv4> { fake: FakeCtx::new(seed), out: Vec::new(), events: Vec::new() };
+            let mut ctx = Ctx::<Ipv4>::with_state(seed, Host::default());
             let table: Table<Ipv4> = NeighborTable::new(&mut ctx, DEV, NudConfig::default());
             assert!((secs(15)..secs(45)).contains(&table.reachable_time()));
             seen.push(table.reachable_time());
@@ -1206,23 +1188,23 @@ mod tests {
         assert_eq!(state(&table, IP_A), Some(NeighborState::Reachable));
         advance(&mut ctx, &mut table, Duration::from_millis(1));
         assert_eq!(state(&table, IP_A), Some(NeighborState::Stale));
-        assert!(ctx.out.is_empty(), "STALE sends nothing by itself");
+        assert!(ctx.state.out.is_empty(), "STALE sends nothing by itself");
         // The first packet to a STALE neighbour goes out at once and starts DELAY.
         assert_eq!(table.send(&mut ctx, ua(IP_A), vec![9]), SendOutcome::Transmitted);
-        assert_eq!(ctx.out, [Out::Transmit(IP_A, MAC_A, vec![9])]);
+        assert_eq!(ctx.state.out, [Out::Transmit(IP_A, MAC_A, vec![9])]);
         assert_eq!(state(&table, IP_A), Some(NeighborState::Delay));
-        ctx.out.clear();
+        ctx.state.out.clear();
         advance(&mut ctx, &mut table, secs(5));
         // DELAY_FIRST_PROBE_TIME without confirmation: unicast probe to the cached address.
         assert_eq!(state(&table, IP_A), Some(NeighborState::Probe));
-        assert_eq!(ctx.out, [unicast(IP_A, MAC_A)]);
+        assert_eq!(ctx.state.out, [unicast(IP_A, MAC_A)]);
         // Packets still go to the cached address while probing.
         assert_eq!(table.send(&mut ctx, ua(IP_A), vec![8]), SendOutcome::Transmitted);
         table.confirm_reachable(&mut ctx, &IP_A);
         assert_eq!(state(&table, IP_A), Some(NeighborState::Reachable));
-        ctx.out.clear();
+        ctx.state.out.clear();
         advance(&mut ctx, &mut table, secs(2));
-        assert!(ctx.out.is_empty(), "no more probes once REACHABLE");
+        assert!(ctx.state.out.is_empty(), "no more probes once REACHABLE");
     }
 
     #[test]
@@ -1230,10 +1212,10 @@ mod tests {
         let (mut ctx, mut table) = reachable();
         advance(&mut ctx, &mut table, secs(45));
         table.send(&mut ctx, ua(IP_A), vec![1]);
-        ctx.out.clear();
+        ctx.state.out.clear();
         advance(&mut ctx, &mut table, secs(5));
         advance(&mut ctx, &mut table, secs(2));
-        assert_eq!(ctx.out, vec![unicast(IP_A, MAC_A); 3], "probes at 5, 6 and 7 s");
+        assert_eq!(ctx.state.out, vec![unicast(IP_A, MAC_A); 3], "probes at 5, 6 and 7 s");
         assert_eq!(state(&table, IP_A), Some(NeighborState::Probe));
         advance(&mut ctx, &mut table, secs(1));
         assert_eq!(state(&table, IP_A), Some(NeighborState::Failed));
@@ -1256,14 +1238,14 @@ mod tests {
         let (mut ctx, mut table) = reachable();
         let rt = table.reachable_time();
         let timer = NudTimerId { device: DEV, neighbor: IP_A };
-        let deadline = ctx.fake.scheduled_at(&timer);
+        let deadline = ctx.scheduled_at(&timer);
         advance(&mut ctx, &mut table, rt / 2);
         table.confirm_reachable(&mut ctx, &IP_A);
-        assert_eq!(ctx.fake.scheduled_at(&timer), deadline, "per-packet confirmation must not reschedule");
+        assert_eq!(ctx.scheduled_at(&timer), deadline, "per-packet confirmation must not reschedule");
         let confirmed_at = ctx.now();
         advance(&mut ctx, &mut table, rt / 2 + Duration::from_millis(1));
         assert_eq!(state(&table, IP_A), Some(NeighborState::Reachable));
-        assert_eq!(ctx.fake.scheduled_at(&timer), Some(confirmed_at + rt));
+        assert_eq!(ctx.scheduled_at(&timer), Some(confirmed_at + rt));
         advance(&mut ctx, &mut table, rt);
         assert_eq!(state(&table, IP_A), Some(NeighborState::Stale));
     }
@@ -1276,10 +1258,10 @@ mod tests {
             table.get(&IP_A),
             Some(NeighborInfo { state: NeighborState::Stale, link_addr: Some(MAC_A), is_router: false })
         );
-        assert!(ctx.out.is_empty(), "creating an entry from a solicitation sends nothing");
-        assert_eq!(ctx.events.len(), 1);
+        assert!(ctx.state.out.is_empty(), "creating an entry from a solicitation sends nothing");
+        assert_eq!(ctx.state.events.len(), 1);
         assert!(matches!(
-            ctx.events[0].kind,
+            ctx.state.events[0].kind,
             NeighborEventKind::Added(NeighborInfo { state: NeighborState::Stale, .. })
         ));
     }
@@ -1289,7 +1271,7 @@ mod tests {
         let (mut ctx, mut table) = reachable();
         table.handle_solicitation(&mut ctx, ua(IP_A), MAC_A);
         assert_eq!(state(&table, IP_A), Some(NeighborState::Reachable), "same address: unchanged");
-        assert!(ctx.events.is_empty());
+        assert!(ctx.state.events.is_empty());
         table.handle_solicitation(&mut ctx, ua(IP_A), MAC_B);
         assert_eq!(
             table.get(&IP_A).map(|i| (i.state, i.link_addr)),
@@ -1301,9 +1283,9 @@ mod tests {
     fn rfc4861_7_2_3_solicitation_completes_incomplete_entry_and_sends_queue() {
         let (mut ctx, mut table) = setup();
         table.send(&mut ctx, ua(IP_A), vec![1]);
-        ctx.out.clear();
+        ctx.state.out.clear();
         table.handle_solicitation(&mut ctx, ua(IP_A), MAC_A);
-        assert_eq!(ctx.out, [Out::Transmit(IP_A, MAC_A, vec![1])]);
+        assert_eq!(ctx.state.out, [Out::Transmit(IP_A, MAC_A, vec![1])]);
         // STALE, then used by the queued packet: DELAY (RFC 4861 §7.3.3, as Linux).
         assert_eq!(state(&table, IP_A), Some(NeighborState::Delay));
     }
@@ -1315,7 +1297,7 @@ mod tests {
             Advertisement { link_addr: Some(MAC_A), solicited: false, override_flag: true, router: None };
         assert_eq!(table.handle_advertisement(&mut ctx, &IP_A, advert), AdvertisementOutcome::Ignored);
         assert!(table.is_empty());
-        assert!(ctx.events.is_empty());
+        assert!(ctx.state.events.is_empty());
     }
 
     #[test]
@@ -1344,13 +1326,13 @@ mod tests {
             Some((NeighborState::Stale, Some(MAC_A))),
             "REACHABLE → STALE, address kept"
         );
-        ctx.events.clear();
+        ctx.state.events.clear();
         assert_eq!(table.handle_advertisement(&mut ctx, &IP_A, advert), AdvertisementOutcome::Ignored);
         assert_eq!(
             table.get(&IP_A).map(|i| (i.state, i.link_addr)),
             Some((NeighborState::Stale, Some(MAC_A)))
         );
-        assert!(ctx.events.is_empty());
+        assert!(ctx.state.events.is_empty());
     }
 
     #[test]
@@ -1390,7 +1372,7 @@ mod tests {
         assert_eq!(table.handle_advertisement(&mut ctx, &IP_A, router), AdvertisementOutcome::Updated);
         assert_eq!(table.get(&IP_A).map(|i| i.is_router), Some(true));
         assert!(matches!(
-            ctx.events.last().map(|e| e.kind),
+            ctx.state.events.last().map(|e| e.kind),
             Some(NeighborEventKind::Changed(NeighborInfo { is_router: true, .. }))
         ));
         let host = Advertisement { router: Some(false), ..router };
@@ -1407,7 +1389,7 @@ mod tests {
     fn static_entries_never_expire_and_are_never_overridden() {
         let (mut ctx, mut table) = setup();
         table.add_static(&mut ctx, ua(IP_A), MAC_A).unwrap();
-        assert!(ctx.fake.timers().is_empty(), "a static entry has no timer");
+        assert!(ctx.timers().is_empty(), "a static entry has no timer");
         table.handle_advertisement(&mut ctx, &IP_A, solicited(MAC_B));
         table.handle_solicitation(&mut ctx, ua(IP_A), MAC_B);
         table.confirm_reachable(&mut ctx, &IP_A);
@@ -1417,7 +1399,7 @@ mod tests {
             Some(NeighborInfo { state: NeighborState::Static, link_addr: Some(MAC_A), is_router: false })
         );
         assert_eq!(table.send(&mut ctx, ua(IP_A), vec![1]), SendOutcome::Transmitted);
-        assert_eq!(ctx.out, [Out::Transmit(IP_A, MAC_A, vec![1])]);
+        assert_eq!(ctx.state.out, [Out::Transmit(IP_A, MAC_A, vec![1])]);
         table.remove(&mut ctx, &IP_A).unwrap();
         assert!(table.is_empty());
         assert_eq!(table.remove(&mut ctx, &IP_A), Err(NudError::NotFound { device: DEV, neighbor: IP_A }));
@@ -1427,11 +1409,11 @@ mod tests {
     fn static_entry_replacing_incomplete_sends_its_queue() {
         let (mut ctx, mut table) = setup();
         table.send(&mut ctx, ua(IP_A), vec![1]);
-        ctx.out.clear();
+        ctx.state.out.clear();
         table.add_static(&mut ctx, ua(IP_A), MAC_B).unwrap();
-        assert_eq!(ctx.out, [Out::Transmit(IP_A, MAC_B, vec![1])]);
+        assert_eq!(ctx.state.out, [Out::Transmit(IP_A, MAC_B, vec![1])]);
         assert_eq!(state(&table, IP_A), Some(NeighborState::Static));
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.timers().is_empty());
         assert_eq!(table.pending_bytes(), 0);
     }
 
@@ -1520,9 +1502,12 @@ mod tests {
         assert_eq!(table.send(&mut ctx, ua(other), vec![8; 5]), SendOutcome::Queued);
         assert_eq!(table.pending_bytes(), 15);
         assert_eq!(table.counters().unresolved_discards, 6);
-        ctx.out.clear();
+        ctx.state.out.clear();
         table.handle_advertisement(&mut ctx, &IP_A, solicited(MAC_A));
-        assert_eq!(ctx.out, [Out::Transmit(IP_A, MAC_A, vec![5]), Out::Transmit(IP_A, MAC_A, vec![6; 9])]);
+        assert_eq!(
+            ctx.state.out,
+            [Out::Transmit(IP_A, MAC_A, vec![5]), Out::Transmit(IP_A, MAC_A, vec![6; 9])]
+        );
         assert_eq!(table.pending_bytes(), 5);
     }
 
@@ -1532,11 +1517,11 @@ mod tests {
         table.add_static(&mut ctx, ua(addr(1)), MAC_A).unwrap();
         table.handle_solicitation(&mut ctx, ua(addr(2)), MAC_B);
         table.send(&mut ctx, ua(addr(3)), vec![3]);
-        ctx.out.clear();
+        ctx.state.out.clear();
         table.flush_dynamic(&mut ctx);
         assert_eq!(table.iter().map(|(a, _)| a).collect::<Vec<_>>(), [addr(1)]);
-        assert_eq!(ctx.out, [Out::Failed(addr(3), vec![3])]);
-        assert!(ctx.fake.timers().is_empty());
+        assert_eq!(ctx.state.out, [Out::Failed(addr(3), vec![3])]);
+        assert!(ctx.timers().is_empty());
         assert_eq!(table.pending_bytes(), 0);
     }
 
@@ -1545,7 +1530,7 @@ mod tests {
         let (mut ctx, mut table) = setup_with::<Ipv6>(NudConfig::default());
         let target: Ipv6Addr = "2001:db8::2".parse().unwrap();
         table.send(&mut ctx, ua(target), vec![1]);
-        assert_eq!(ctx.out, [Out::Solicit(target, SolicitationDestination::Multicast)]);
+        assert_eq!(ctx.state.out, [Out::Solicit(target, SolicitationDestination::Multicast)]);
         let advert = Advertisement {
             link_addr: Some(MAC_B),
             solicited: true,
@@ -1553,7 +1538,7 @@ mod tests {
             router: Some(true),
         };
         table.handle_advertisement(&mut ctx, &target, advert);
-        assert_eq!(ctx.out[1], Out::Transmit(target, MAC_B, vec![1]));
+        assert_eq!(ctx.state.out[1], Out::Transmit(target, MAC_B, vec![1]));
         assert_eq!(
             table.get(&target).map(|i| (i.state, i.is_router)),
             Some((NeighborState::Reachable, true))
@@ -1637,7 +1622,7 @@ mod tests {
                 for s in &statics {
                     prop_assert_eq!(state(&table, *s), Some(NeighborState::Static));
                 }
-                let timers = ctx.fake.timers();
+                let timers = ctx.timers();
                 for (a, e) in &table.entries {
                     let has_timer = timers.iter().any(|(id, _)| id.neighbor == *a);
                     prop_assert_eq!(has_timer, !matches!(e.state, EntryState::Static { .. }), "timer of {}", a);
