@@ -1063,44 +1063,26 @@ mod tests {
     const DST6: Ipv6Addr = Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, 2]);
 
     /// A fake host that records the Time Exceeded requests.
-    struct Ctx<I: ReassemblyIpExt> {
-        fake: FakeCtx<ReassemblyTimerId<I>>,
+    #[derive(Default)]
+    struct Host<I: ReassemblyIpExt> {
         /// Device, source and quote (header then data) of each request.
         sent: Vec<(DeviceId, I::Addr, Vec<u8>)>,
     }
 
-    impl<I: ReassemblyIpExt> Ctx<I> {
-        fn new() -> Self {
-            Self { fake: FakeCtx::new(7), sent: Vec::new() }
-        }
+    type Ctx<I> = FakeCtx<ReassemblyTimerId<I>, Host<I>>;
 
+    fn new_ctx<I: ReassemblyIpExt>() -> Ctx<I> {
+        FakeCtx::with_state(7, Host::default())
+    }
+
+    impl<I: ReassemblyIpExt> Ctx<I> {
         /// Moves the clock `by` on, firing due timers into `table`.
         fn advance(&mut self, table: &mut Reassembly<I>, by: Duration) {
-            let deadline = self.fake.now() + by;
-            while let Some(id) = self.fake.pop_due(deadline) {
+            let deadline = self.now() + by;
+            while let Some(id) = self.pop_due(deadline) {
                 table.handle_timer(self, id);
             }
-            self.fake.advance_to(deadline, |_, _| {});
-        }
-    }
-
-    impl<I: ReassemblyIpExt> InstantContext for Ctx<I> {
-        fn now(&self) -> Instant {
-            self.fake.now()
-        }
-    }
-
-    impl<I: ReassemblyIpExt> TimerContext<ReassemblyTimerId<I>> for Ctx<I> {
-        fn schedule_timer(&mut self, id: ReassemblyTimerId<I>, at: Instant) -> Option<Instant> {
-            self.fake.schedule_timer(id, at)
-        }
-
-        fn cancel_timer(&mut self, id: &ReassemblyTimerId<I>) -> Option<Instant> {
-            self.fake.cancel_timer(id)
-        }
-
-        fn scheduled_at(&self, id: &ReassemblyTimerId<I>) -> Option<Instant> {
-            self.fake.scheduled_at(id)
+            self.set_now(deadline);
         }
     }
 
@@ -1108,7 +1090,7 @@ mod tests {
         fn send_reassembly_time_exceeded(&mut self, request: TimeExceededRequest<'_, I>) {
             let mut quote = request.header.to_vec();
             quote.extend_from_slice(request.data);
-            self.sent.push((request.device, request.src, quote));
+            self.state.sent.push((request.device, request.src, quote));
         }
     }
 
@@ -1232,18 +1214,18 @@ mod tests {
 
     fn out_of_order_fragments_reassemble<I: TestIp>() {
         let mut table = Reassembly::<I>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(40);
         let [a, b, c] = three_fragments::<I>(9, &payload);
         assert_pending(feed(&mut table, &mut ctx, &c));
-        assert_eq!(ctx.fake.timers().len(), 1);
+        assert_eq!(ctx.timers().len(), 1);
         assert_pending(feed(&mut table, &mut ctx, &a));
         assert_eq!(reassembled(feed(&mut table, &mut ctx, &b)), I::datagram(9, &payload));
         assert_eq!(table.counters().reasm_reqds, 3);
         assert_eq!(table.counters().reasm_oks, 1);
         assert!(table.is_empty());
         assert_eq!(table.memory_used(), 0);
-        assert!(ctx.fake.timers().is_empty(), "the timer is cancelled on completion");
+        assert!(ctx.timers().is_empty(), "the timer is cancelled on completion");
     }
 
     #[test]
@@ -1258,7 +1240,7 @@ mod tests {
 
     fn duplicates_are_ignored<I: TestIp>() {
         let mut table = Reassembly::<I>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(40);
         let [a, b, c] = three_fragments::<I>(1, &payload);
         assert_pending(feed(&mut table, &mut ctx, &a));
@@ -1284,7 +1266,7 @@ mod tests {
 
     fn overlap_discards_datagram_until_timeout<I: TestIp>() {
         let mut table = Reassembly::<I>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(40);
         let [a, b, c] = three_fragments::<I>(3, &payload);
         assert_pending(feed(&mut table, &mut ctx, &a));
@@ -1304,7 +1286,7 @@ mod tests {
         ctx.advance(&mut table, I::DEFAULT_TIMEOUT);
         assert!(table.is_empty());
         assert_eq!(table.memory_used(), 0);
-        assert!(ctx.sent.is_empty(), "no Time Exceeded for a discarded datagram");
+        assert!(ctx.state.sent.is_empty(), "no Time Exceeded for a discarded datagram");
         assert_eq!(table.counters().reasm_timeout, 0);
         // After the timeout the key is free again.
         assert_pending(feed(&mut table, &mut ctx, &a));
@@ -1324,7 +1306,7 @@ mod tests {
 
     fn overlap_inside_later_fragment_is_detected<I: TestIp>() {
         let mut table = Reassembly::<I>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(40);
         assert_pending(feed(&mut table, &mut ctx, &I::fragment(4, 16, true, &payload[16..32])));
         let covering = I::fragment(4, 8, true, &payload[8..16]);
@@ -1349,7 +1331,7 @@ mod tests {
 
     fn non_last_fragment_must_be_multiple_of_8<I: TestIp>() {
         let mut table = Reassembly::<I>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(40);
         let first = I::fragment(5, 0, true, &payload[..16]);
         let short = FragmentData { payload: &payload[..12], ..I::parse(DEV, &first) };
@@ -1382,7 +1364,7 @@ mod tests {
 
     fn beyond_maximum_length_is_refused<I: TestIp>() {
         let mut table = Reassembly::<I>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let bytes = I::fragment(6, 8, false, &[1; 16]);
         // 65528 + 16 bytes of payload pass the 16-bit length of either version.
         let far = FragmentData {
@@ -1407,7 +1389,7 @@ mod tests {
     #[test]
     fn rfc791_3_1_first_fragment_options_counted_in_the_maximum_length() {
         let mut table = Reassembly::<Ipv4>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         // The last fragment ends at 65512: with a 20-byte header it fits, but the first
         // fragment brings a 60-byte header.
         let last = Ipv4::fragment(7, 65504, false, &[1; 8]);
@@ -1428,7 +1410,7 @@ mod tests {
 
     fn last_fragment_fixes_the_length<I: TestIp>() {
         let mut table = Reassembly::<I>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(48);
         assert_pending(feed(&mut table, &mut ctx, &I::fragment(8, 16, false, &payload[16..24])));
         let beyond = I::fragment(8, 24, true, &payload[24..32]);
@@ -1437,7 +1419,7 @@ mod tests {
             ReassemblyError::InconsistentLength { start: 24, end: 32, len: 24 }
         );
         assert!(table.is_empty(), "the datagram is discarded");
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.timers().is_empty());
         // Data already beyond the end a last fragment announces.
         assert_pending(feed(&mut table, &mut ctx, &I::fragment(8, 32, true, &payload[32..40])));
         let short_last = I::fragment(8, 16, false, &payload[16..20]);
@@ -1467,7 +1449,7 @@ mod tests {
 
     fn timeout_requests_time_exceeded<I: TestIp>() {
         let mut table = Reassembly::<I>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(40);
         let [a, _, c] = three_fragments::<I>(10, &payload);
         let device = DeviceId::new(4);
@@ -1478,12 +1460,12 @@ mod tests {
         assert_pending(feed(&mut table, &mut ctx, &c));
         ctx.advance(&mut table, I::DEFAULT_TIMEOUT - Duration::from_secs(5) - Duration::from_nanos(1));
         assert_eq!(table.len(), 1);
-        assert!(ctx.sent.is_empty());
+        assert!(ctx.state.sent.is_empty());
         ctx.advance(&mut table, Duration::from_nanos(1));
         assert!(table.is_empty());
         assert_eq!(table.memory_used(), 0);
         // The quote is the first fragment exactly as it arrived.
-        assert_eq!(ctx.sent, [(device, I::SRC, a)]);
+        assert_eq!(ctx.state.sent, [(device, I::SRC, a)]);
         let counters = *table.counters();
         assert_eq!((counters.reasm_timeout, counters.reasm_fails, counters.reasm_oks), (1, 1, 0));
     }
@@ -1500,7 +1482,7 @@ mod tests {
 
     fn no_time_exceeded_without_first_fragment_or_to_multicast<I: TestIp>() {
         let mut table = Reassembly::<I>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(40);
         let [_, b, c] = three_fragments::<I>(11, &payload);
         assert_pending(feed(&mut table, &mut ctx, &b));
@@ -1510,7 +1492,7 @@ mod tests {
         assert_eq!(table.len(), 2);
         ctx.advance(&mut table, I::DEFAULT_TIMEOUT);
         assert!(table.is_empty());
-        assert!(ctx.sent.is_empty());
+        assert!(ctx.state.sent.is_empty());
         assert_eq!(table.counters().reasm_timeout, 2);
     }
 
@@ -1535,7 +1517,7 @@ mod tests {
         assert_eq!(ReassemblyKey::of(&I::parse(DEV, &multicast)).device, Some(DEV));
         // Fragments of a global destination arriving over two devices still meet.
         let mut table = Reassembly::<I>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let [a, b, c] = three_fragments::<I>(12, &payload);
         table.process_fragment(&mut ctx, I::parse(DeviceId::new(2), &a)).unwrap();
         table.process_fragment(&mut ctx, I::parse(DeviceId::new(3), &b)).unwrap();
@@ -1556,7 +1538,7 @@ mod tests {
     fn too_many_fragments_discard_the_datagram<I: TestIp>() {
         let config = ReassemblyConfig { max_fragments: 4, ..ReassemblyConfig::default_for::<I>() };
         let mut table = Reassembly::<I>::new(config);
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(48);
         for i in 0..4 {
             assert_pending(feed(
@@ -1572,7 +1554,7 @@ mod tests {
         );
         assert!(table.is_empty());
         assert_eq!(table.memory_used(), 0);
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.timers().is_empty());
         assert_eq!(table.counters().too_many_fragments, 1);
     }
 
@@ -1589,7 +1571,7 @@ mod tests {
     #[test]
     fn rfc6946_4_atomic_fragment_is_reassembled_alone() {
         let mut table = Reassembly::<Ipv6>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(40);
         assert_pending(feed(&mut table, &mut ctx, &Ipv6::fragment(14, 0, true, &payload[..16])));
         let atomic = Ipv6::fragment(14, 0, false, &payload);
@@ -1624,7 +1606,7 @@ mod tests {
             .unwrap()
             .into_inner();
         let mut table = Reassembly::<Ipv6>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         // The first fragment last: its 48 bytes of headers do not fit the 40 reserved.
         assert_pending(feed(&mut table, &mut ctx, &fragment(16, true, &payload[16..32])));
         assert_pending(feed(&mut table, &mut ctx, &fragment(32, false, &payload[32..])));
@@ -1656,7 +1638,7 @@ mod tests {
         let serialize =
             |builder, data: &[u8]| data.encapsulate(builder).serialize_vec().unwrap().into_inner();
         let mut table = Reassembly::<Ipv4>::default();
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         assert_pending(feed(&mut table, &mut ctx, &serialize(header(16, false), &payload[16..])));
         let bytes = reassembled(feed(&mut table, &mut ctx, &serialize(header(0, true), &payload[..16])));
         let expected = Ipv4Builder { more_fragments: false, ..header(0, false) };
@@ -1717,14 +1699,14 @@ mod tests {
             ..ReassemblyConfig::default_for::<Ipv6>()
         };
         let mut table = Reassembly::<Ipv6>::new(config);
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let payload = pattern(4096);
         assert_pending(feed(&mut table, &mut ctx, &Ipv6::fragment(1, 0, true, &payload[..8])));
         let big = Ipv6::fragment(1, 8, false, &payload[8..]);
         assert!(matches!(feed(&mut table, &mut ctx, &big), Err(ReassemblyError::MemoryExhausted { .. })));
         assert!(table.is_empty());
         assert_eq!(table.memory_used(), 0);
-        assert!(ctx.fake.timers().is_empty());
+        assert!(ctx.timers().is_empty());
         assert_eq!(table.counters().memory_exhausted, 1);
     }
 
@@ -1758,7 +1740,7 @@ mod tests {
             ..ReassemblyConfig::default_for::<I>()
         };
         let mut table = Reassembly::<I>::new(config);
-        let mut ctx = Ctx::new();
+        let mut ctx = new_ctx();
         let data = pattern(100);
         let base_bytes = I::fragment(0, 0, true, &data[..8]);
         let base = I::parse(DEV, &base_bytes);
@@ -1781,7 +1763,7 @@ mod tests {
                 Step::Wait(secs) => ctx.advance(&mut table, Duration::from_secs(secs)),
             }
             prop_assert!(table.memory_used() <= config.high_thresh);
-            prop_assert_eq!(ctx.fake.timers().len(), table.len());
+            prop_assert_eq!(ctx.timers().len(), table.len());
             prop_assert_eq!(table.is_empty(), table.memory_used() == 0);
         }
         prop_assert_eq!(table.counters().reasm_reqds, fragments);
