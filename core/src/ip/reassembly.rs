@@ -1052,7 +1052,6 @@ mod tests {
     use crate::buf::Serializer;
     use crate::context::InstantContext;
     use crate::testutil::fake::FakeCtx;
-    use crate::time::Instant;
     use crate::wire::ipv6::FragmentHeader;
     use proptest::prelude::*;
 
