@@ -1119,57 +1119,36 @@ pub(super) mod testutil {
         pub(crate) message: Sent<A>,
     }
 
-    /// The fake stack.
-    pub(crate) struct FakeGmpCtx<I: GmpIp> {
-        pub(crate) inner: FakeCtx<GmpTimerId<I::Addr>>,
+    /// What the fake stack records: messages sent, the device filter, the MTU reports fit.
+    pub(crate) struct GmpHost<I: GmpIp> {
         pub(crate) sent: Vec<SentMessage<I::Addr>>,
         pub(crate) filter: BTreeSet<(DeviceId, MulticastAddr<I::Addr>)>,
         pub(crate) mtu: u32,
     }
 
-    impl<I: GmpIp> FakeGmpCtx<I> {
-        pub(crate) fn new(seed: u64) -> Self {
-            Self { inner: FakeCtx::new(seed), sent: Vec::new(), filter: BTreeSet::new(), mtu: 1500 }
+    impl<I: GmpIp> Default for GmpHost<I> {
+        fn default() -> Self {
+            Self { sent: Vec::new(), filter: BTreeSet::new(), mtu: 1500 }
         }
+    }
 
-        /// Fires every timer due within `by`, in order, then moves the clock to the end.
-        pub(crate) fn advance_by(&mut self, gmp: &mut Gmp<I>, by: Duration) {
-            let deadline = self.inner.now() + by;
-            while let Some(id) = self.inner.pop_due(deadline) {
+    /// The fake stack: a fake host with group membership's recorded state.
+    pub(crate) type FakeGmpCtx<I> = FakeCtx<GmpTimerId<<I as Ip>::Addr>, GmpHost<I>>;
+
+    impl<I: GmpIp> FakeGmpCtx<I> {
+        /// Fires every group membership timer due within `by`, in order, then moves the
+        /// clock to the end.
+        pub(crate) fn advance_gmp(&mut self, gmp: &mut Gmp<I>, by: Duration) {
+            let deadline = self.now() + by;
+            while let Some(id) = self.pop_due(deadline) {
                 gmp.handle_timer(self, id);
             }
-            self.inner.advance_to(deadline, |_, _| {});
+            self.set_now(deadline);
         }
 
         /// What was sent since the last call.
         pub(crate) fn take_sent(&mut self) -> Vec<SentMessage<I::Addr>> {
-            core::mem::take(&mut self.sent)
-        }
-    }
-
-    impl<I: GmpIp> InstantContext for FakeGmpCtx<I> {
-        fn now(&self) -> Instant {
-            self.inner.now()
-        }
-    }
-
-    impl<I: GmpIp> TimerContext<GmpTimerId<I::Addr>> for FakeGmpCtx<I> {
-        fn schedule_timer(&mut self, id: GmpTimerId<I::Addr>, at: Instant) -> Option<Instant> {
-            self.inner.schedule_timer(id, at)
-        }
-
-        fn cancel_timer(&mut self, id: &GmpTimerId<I::Addr>) -> Option<Instant> {
-            self.inner.cancel_timer(id)
-        }
-
-        fn scheduled_at(&self, id: &GmpTimerId<I::Addr>) -> Option<Instant> {
-            self.inner.scheduled_at(id)
-        }
-    }
-
-    impl<I: GmpIp> RngContext for FakeGmpCtx<I> {
-        fn random_u64(&mut self) -> u64 {
-            self.inner.random_u64()
+            core::mem::take(&mut self.state.sent)
         }
     }
 
@@ -1186,7 +1165,10 @@ pub(super) mod testutil {
                 GmpMessage::Leave { group } => Sent::Leave(group),
                 GmpMessage::ReportV3 { records } => {
                     assert!(!records.is_empty(), "empty report");
-                    assert!(records.len() <= records_per_report::<I>(self.mtu), "report exceeds the MTU");
+                    assert!(
+                        records.len() <= records_per_report::<I>(self.state.mtu),
+                        "report exceeds the MTU"
+                    );
                     Sent::ReportV3(records.iter().map(|r| (r.record_type, r.multicast_address)).collect())
                 }
             };
@@ -1198,19 +1180,19 @@ pub(super) mod testutil {
                 let group = MulticastAddr::new(group).expect("reports name multicast groups");
                 assert!(!I::is_unreported(&group), "reported {group:?}");
             }
-            self.sent.push(SentMessage { at: self.inner.now(), device, dst, message });
+            self.state.sent.push(SentMessage { at: self.now(), device, dst, message });
         }
 
         fn join_link_group(&mut self, device: DeviceId, group: MulticastAddr<I::Addr>) {
-            assert!(self.filter.insert((device, group)), "{group:?} programmed twice");
+            assert!(self.state.filter.insert((device, group)), "{group:?} programmed twice");
         }
 
         fn leave_link_group(&mut self, device: DeviceId, group: MulticastAddr<I::Addr>) {
-            assert!(self.filter.remove(&(device, group)), "{group:?} unprogrammed but not programmed");
+            assert!(self.state.filter.remove(&(device, group)), "{group:?} unprogrammed but not programmed");
         }
 
         fn gmp_mtu(&self, _device: DeviceId) -> u32 {
-            self.mtu
+            self.state.mtu
         }
     }
 
@@ -1218,7 +1200,7 @@ pub(super) mod testutil {
     pub(crate) fn setup<I: GmpIp>(seed: u64) -> (Gmp<I>, FakeGmpCtx<I>) {
         let mut gmp = Gmp::new(GmpConfig::default());
         gmp.add_device(DEV);
-        (gmp, FakeGmpCtx::new(seed))
+        (gmp, FakeCtx::with_state(seed, GmpHost::default()))
     }
 
     /// A version 3 query that leaves the learned querier values at their defaults.
@@ -1247,7 +1229,9 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use super::testutil::{secs, setup, v2_query, v3_query, FakeGmpCtx, Sent, SentMessage, TestIp, DEV};
+    use super::testutil::{
+        secs, setup, v2_query, v3_query, FakeGmpCtx, GmpHost, Sent, SentMessage, TestIp, DEV,
+    };
     use super::*;
     use crate::context::InstantContext;
     use crate::time::Instant;
@@ -1275,7 +1259,7 @@ mod tests {
     /// Joins `group` and lets the unsolicited reports go out.
     fn join_settled<I: GmpIp>(gmp: &mut Gmp<I>, ctx: &mut FakeGmpCtx<I>, group: MulticastAddr<I::Addr>) {
         assert_eq!(gmp.join(ctx, DEV, group), Ok(JoinResult::Joined));
-        ctx.advance_by(gmp, Duration::from_secs(11));
+        ctx.advance_gmp(gmp, Duration::from_secs(11));
         ctx.take_sent();
     }
 
@@ -1283,7 +1267,7 @@ mod tests {
         let (mut gmp, mut ctx) = setup::<I>(1);
         let g = I::group(1);
         assert_eq!(gmp.join(&mut ctx, DEV, g), Ok(JoinResult::Joined));
-        assert!(ctx.filter.contains(&(DEV, g)));
+        assert!(ctx.state.filter.contains(&(DEV, g)));
         let sent = ctx.take_sent();
         assert_eq!(
             sent,
@@ -1295,13 +1279,13 @@ mod tests {
             }]
         );
         // Robustness 2: one retransmission, within the Unsolicited Report Interval of 1 s.
-        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(1));
         let sent = ctx.take_sent();
         assert_eq!(messages(&sent), [v3::<I>(&[(TO_EX, g)])]);
         assert!(sent[0].at < secs(1) && sent[0].dst == I::V3_REPORTS_TO);
-        ctx.advance_by(&mut gmp, Duration::from_secs(300));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(300));
         assert_eq!(ctx.take_sent(), []);
-        assert_eq!(ctx.inner.timers(), []);
+        assert_eq!(ctx.timers(), []);
         assert_eq!(gmp.counters().v3_reports_sent, 2);
     }
 
@@ -1310,11 +1294,11 @@ mod tests {
         let g = I::group(1);
         join_settled(&mut gmp, &mut ctx, g);
         assert_eq!(gmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::Left));
-        assert!(!ctx.filter.contains(&(DEV, g)) && !gmp.is_member(DEV, g));
+        assert!(!ctx.state.filter.contains(&(DEV, g)) && !gmp.is_member(DEV, g));
         assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_IN, g)])]);
-        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(1));
         assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_IN, g)])]);
-        ctx.advance_by(&mut gmp, Duration::from_secs(300));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(300));
         assert_eq!(ctx.take_sent(), []);
     }
 
@@ -1329,9 +1313,9 @@ mod tests {
             [v3::<I>(&[(TO_EX, g1)]), v3::<I>(&[(TO_EX, g2)]), v3::<I>(&[(TO_IN, g1)])]
         );
         // The retransmission carries every pending record once, g1's as TO_IN only.
-        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(1));
         assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_IN, g1), (TO_EX, g2)])]);
-        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(10));
         assert_eq!(ctx.take_sent(), []);
     }
 
@@ -1344,11 +1328,11 @@ mod tests {
         };
         gmp.receive_query(&mut ctx, DEV, query).unwrap();
         // Nothing to answer: no group yet.
-        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(1));
         assert_eq!(ctx.take_sent(), []);
         let g = I::group(1);
         gmp.join(&mut ctx, DEV, g).unwrap();
-        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(10));
         let sent = ctx.take_sent();
         assert_eq!(messages(&sent), vec![v3::<I>(&[(TO_EX, g)]); 4]);
         for pair in sent.windows(2) {
@@ -1366,10 +1350,10 @@ mod tests {
         assert_eq!(gmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::StillMember));
         assert_eq!(gmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::StillMember));
         assert_eq!(ctx.take_sent(), []);
-        assert!(ctx.filter.contains(&(DEV, g)));
+        assert!(ctx.state.filter.contains(&(DEV, g)));
         assert_eq!(gmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::Left));
         assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_IN, g)])]);
-        assert!(ctx.filter.is_empty());
+        assert!(ctx.state.filter.is_empty());
         let err = gmp.leave(&mut ctx, DEV, g).unwrap_err();
         assert_eq!(err, GmpError::NotMember { device: DEV, group: g.to_ip_addr() });
         assert_eq!(gmp.counters().leaves_not_member, 1);
@@ -1380,27 +1364,27 @@ mod tests {
         let reported = I::group(1);
         for group in I::unreported() {
             assert_eq!(gmp.join(&mut ctx, DEV, group), Ok(JoinResult::Joined));
-            assert!(ctx.filter.contains(&(DEV, group)));
+            assert!(ctx.state.filter.contains(&(DEV, group)));
         }
         gmp.join(&mut ctx, DEV, reported).unwrap();
-        ctx.advance_by(&mut gmp, Duration::from_secs(5));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(5));
         ctx.take_sent();
         gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::General, Duration::from_secs(1))).unwrap();
         for group in I::unreported() {
             gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(group), Duration::ZERO)).unwrap();
         }
-        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(1));
         // The fake also asserts on every message that no unreported group is in it.
         assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(IS_EX, reported)])]);
         // In version 2 too, and leaving them sends nothing.
         gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::General, Duration::from_secs(1))).unwrap();
-        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(1));
         assert_eq!(messages(&ctx.take_sent()), [Sent::ReportV2(reported)]);
         for group in I::unreported() {
             assert_eq!(gmp.leave(&mut ctx, DEV, group), Ok(LeaveResult::Left));
         }
         assert_eq!(ctx.take_sent(), []);
-        assert_eq!(ctx.filter.len(), 1);
+        assert_eq!(ctx.state.filter.len(), 1);
     }
 
     fn rfc3376_5_2_general_query_answered_once_with_every_group<I: TestIp>() {
@@ -1413,7 +1397,7 @@ mod tests {
         // A second general query with a later deadline is covered by the first (rule 1) or
         // replaces it (rule 2): either way one response.
         gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::General, Duration::from_secs(10))).unwrap();
-        ctx.advance_by(&mut gmp, Duration::from_secs(20));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(20));
         let sent = ctx.take_sent();
         assert_eq!(messages(&sent), [v3::<I>(&[(IS_EX, g1), (IS_EX, g2)])]);
         assert!(sent[0].at - start < Duration::from_secs(10));
@@ -1422,14 +1406,14 @@ mod tests {
 
     fn rfc3376_5_2_current_state_report_is_split_to_fit_the_mtu<I: TestIp>() {
         let (mut gmp, mut ctx) = setup::<I>(8);
-        ctx.mtu = 0;
-        let per_report = records_per_report::<I>(ctx.mtu);
+        ctx.state.mtu = 0;
+        let per_report = records_per_report::<I>(ctx.state.mtu);
         let groups: Vec<_> = (1..=200).map(I::group).collect();
         for group in &groups {
             join_settled(&mut gmp, &mut ctx, *group);
         }
         gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::General, Duration::from_secs(1))).unwrap();
-        ctx.advance_by(&mut gmp, Duration::from_secs(1));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(1));
         let sent = ctx.take_sent();
         assert_eq!(sent.len(), groups.len().div_ceil(per_report));
         let mut reported = Vec::new();
@@ -1454,7 +1438,7 @@ mod tests {
         // Group-and-source-specific: answered as group-specific, IS_EX({}).
         gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::GroupAndSources(g2), Duration::from_secs(2)))
             .unwrap();
-        ctx.advance_by(&mut gmp, Duration::from_secs(3));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(3));
         let sent = ctx.take_sent();
         let mut got = messages(&sent);
         got.sort_by_key(|m| alloc::format!("{m:?}"));
@@ -1471,8 +1455,8 @@ mod tests {
         // Max Response Time 0: the general response is due now, before anything later.
         gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::General, Duration::ZERO)).unwrap();
         gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(g), Duration::from_secs(5))).unwrap();
-        assert_eq!(ctx.inner.scheduled_at(&GmpTimerId { device: DEV, timer: GmpTimer::Group(g) }), None);
-        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        assert_eq!(ctx.scheduled_at(&GmpTimerId { device: DEV, timer: GmpTimer::Group(g) }), None);
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(10));
         assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(IS_EX, g)])]);
     }
 
@@ -1483,9 +1467,9 @@ mod tests {
         let id = GmpTimerId { device: DEV, timer: GmpTimer::Group(g) };
         gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(g), Duration::from_millis(100)))
             .unwrap();
-        let first = ctx.inner.scheduled_at(&id).unwrap();
+        let first = ctx.scheduled_at(&id).unwrap();
         gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(g), Duration::from_secs(100))).unwrap();
-        assert!(ctx.inner.scheduled_at(&id).unwrap() <= first);
+        assert!(ctx.scheduled_at(&id).unwrap() <= first);
     }
 
     fn rfc3376_appendix_a2_version_3_hosts_do_not_suppress<I: TestIp>() {
@@ -1494,7 +1478,7 @@ mod tests {
         join_settled(&mut gmp, &mut ctx, g);
         gmp.receive_query(&mut ctx, DEV, v3_query(QueryTarget::Group(g), Duration::from_secs(5))).unwrap();
         gmp.receive_report(&mut ctx, DEV, g).unwrap();
-        ctx.advance_by(&mut gmp, Duration::from_secs(5));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(5));
         assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(IS_EX, g)])]);
         assert_eq!(gmp.counters().reports_suppressed, 0);
     }
@@ -1508,11 +1492,11 @@ mod tests {
             ctx.take_sent(),
             [SentMessage { at: Instant::ZERO, device: DEV, dst: g, message: Sent::ReportV2(g) }]
         );
-        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(10));
         let sent = ctx.take_sent();
         assert_eq!(messages(&sent), [Sent::ReportV2(g)]);
         assert!(sent[0].at < secs(10) && sent[0].dst == g);
-        ctx.advance_by(&mut gmp, Duration::from_secs(100));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(100));
         assert_eq!(ctx.take_sent(), []);
     }
 
@@ -1526,7 +1510,7 @@ mod tests {
             let start = ctx.now();
             let max = Duration::from_millis(2500);
             gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::General, max)).unwrap();
-            ctx.advance_by(&mut gmp, Duration::from_secs(5));
+            ctx.advance_gmp(&mut gmp, Duration::from_secs(5));
             let sent = ctx.take_sent();
             let mut got = messages(&sent);
             got.sort_by_key(|m| alloc::format!("{m:?}"));
@@ -1542,12 +1526,12 @@ mod tests {
         join_settled(&mut gmp, &mut ctx, g);
         let id = GmpTimerId { device: DEV, timer: GmpTimer::Group(g) };
         gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::Group(g), Duration::from_secs(1))).unwrap();
-        let first = ctx.inner.scheduled_at(&id).unwrap();
+        let first = ctx.scheduled_at(&id).unwrap();
         gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::General, Duration::from_secs(10))).unwrap();
-        assert_eq!(ctx.inner.scheduled_at(&id), Some(first));
+        assert_eq!(ctx.scheduled_at(&id), Some(first));
         let shorter = first - ctx.now();
         gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::Group(g), shorter / 2)).unwrap();
-        assert!(ctx.inner.scheduled_at(&id).unwrap() < ctx.now() + shorter / 2);
+        assert!(ctx.scheduled_at(&id).unwrap() < ctx.now() + shorter / 2);
     }
 
     fn rfc2236_3_v2_another_hosts_report_suppresses_ours<I: TestIp>() {
@@ -1557,7 +1541,7 @@ mod tests {
         join_settled(&mut gmp, &mut ctx, g);
         gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::General, Duration::from_secs(10))).unwrap();
         gmp.receive_report(&mut ctx, DEV, g).unwrap();
-        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(10));
         assert_eq!(ctx.take_sent(), []);
         assert_eq!(gmp.counters().reports_suppressed, 1);
     }
@@ -1572,8 +1556,8 @@ mod tests {
             ctx.take_sent(),
             [SentMessage { at: ctx.now(), device: DEV, dst: I::LEAVES_TO, message: Sent::Leave(g) }]
         );
-        assert!(ctx.filter.is_empty());
-        assert_eq!(ctx.inner.timers().len(), 1, "only the older querier timer remains");
+        assert!(ctx.state.filter.is_empty());
+        assert_eq!(ctx.timers().len(), 1, "only the older querier timer remains");
     }
 
     fn rfc2236_3_v2_no_leave_when_another_host_reported_last<I: TestIp>() {
@@ -1584,7 +1568,7 @@ mod tests {
         gmp.receive_report(&mut ctx, DEV, g).unwrap();
         assert_eq!(gmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::Left));
         assert_eq!(ctx.take_sent(), []);
-        assert!(ctx.filter.is_empty());
+        assert!(ctx.state.filter.is_empty());
     }
 
     fn rfc2236_3_v2_leave_while_delaying_cancels_the_report<I: TestIp>() {
@@ -1594,7 +1578,7 @@ mod tests {
         gmp.join(&mut ctx, DEV, g).unwrap();
         gmp.leave(&mut ctx, DEV, g).unwrap();
         assert_eq!(messages(&ctx.take_sent()), [Sent::ReportV2(g), Sent::Leave(g)]);
-        ctx.advance_by(&mut gmp, Duration::from_secs(20));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(20));
         assert_eq!(ctx.take_sent(), []);
     }
 
@@ -1606,12 +1590,12 @@ mod tests {
         ctx.take_sent();
         enter_v2(&mut gmp, &mut ctx);
         assert_eq!(gmp.counters().mode_changes, 1);
-        ctx.advance_by(&mut gmp, Duration::from_secs(12));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(12));
         assert_eq!(messages(&ctx.take_sent()), [Sent::ReportV2(g)], "the general query's answer, in v2");
         // Robustness 2 × Query Interval 125 s + Query Response Interval 10 s = 260 s.
-        ctx.advance_by(&mut gmp, secs(260) - ctx.now() - Duration::from_nanos(1));
+        ctx.advance_gmp(&mut gmp, secs(260) - ctx.now() - Duration::from_nanos(1));
         assert_eq!(gmp.mode(DEV), Some(GmpVersion::V2));
-        ctx.advance_by(&mut gmp, Duration::from_nanos(1));
+        ctx.advance_gmp(&mut gmp, Duration::from_nanos(1));
         assert_eq!(gmp.mode(DEV), Some(GmpVersion::V3));
         assert_eq!(gmp.counters().mode_changes, 2);
         gmp.leave(&mut ctx, DEV, g).unwrap();
@@ -1629,12 +1613,12 @@ mod tests {
         enter_v2(&mut gmp, &mut ctx);
         let id = GmpTimerId { device: DEV, timer: GmpTimer::OlderQuerierPresent(OlderVersion::V2) };
         // 3 × 20 s + 5 s.
-        assert_eq!(ctx.inner.scheduled_at(&id), Some(secs(65)));
+        assert_eq!(ctx.scheduled_at(&id), Some(secs(65)));
         // A later older query restarts it.
-        ctx.advance_by(&mut gmp, Duration::from_secs(60));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(60));
         enter_v2(&mut gmp, &mut ctx);
-        assert_eq!(ctx.inner.scheduled_at(&id), Some(secs(125)));
-        ctx.advance_by(&mut gmp, Duration::from_secs(65));
+        assert_eq!(ctx.scheduled_at(&id), Some(secs(125)));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(65));
         assert_eq!(gmp.mode(DEV), Some(GmpVersion::V3));
     }
 
@@ -1658,13 +1642,13 @@ mod tests {
         // the version 3 responses are cancelled.
         gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::Group(I::group(9)), Duration::from_secs(1)))
             .unwrap();
-        ctx.advance_by(&mut gmp, Duration::from_secs(20));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(20));
         assert_eq!(ctx.take_sent(), []);
     }
 
     fn bounds_groups_per_device_and_refusals_counted<I: TestIp>() {
         let mut gmp = Gmp::<I>::new(GmpConfig { max_groups_per_device: 3, ..GmpConfig::default() });
-        let mut ctx = FakeGmpCtx::new(22);
+        let mut ctx = FakeGmpCtx::with_state(22, GmpHost::default());
         gmp.add_device(DEV);
         for n in 1..=3 {
             gmp.join(&mut ctx, DEV, I::group(n)).unwrap();
@@ -1672,21 +1656,21 @@ mod tests {
         let err = gmp.join(&mut ctx, DEV, I::group(4)).unwrap_err();
         assert_eq!(err, GmpError::TooManyGroups { device: DEV, group: I::group(4).to_ip_addr(), limit: 3 });
         assert_eq!(gmp.counters().joins_refused_group_limit, 1);
-        assert!(!ctx.filter.contains(&(DEV, I::group(4))));
+        assert!(!ctx.state.filter.contains(&(DEV, I::group(4))));
         // Joining a member again is not a new group.
         assert_eq!(gmp.join(&mut ctx, DEV, I::group(1)), Ok(JoinResult::AlreadyMember));
     }
 
     fn bounds_pending_state_changes_and_refusals_counted<I: TestIp>() {
         let mut gmp = Gmp::<I>::new(GmpConfig { max_pending_state_changes: 2, ..GmpConfig::default() });
-        let mut ctx = FakeGmpCtx::new(23);
+        let mut ctx = FakeGmpCtx::with_state(23, GmpHost::default());
         gmp.add_device(DEV);
         for n in 1..=3 {
             gmp.join(&mut ctx, DEV, I::group(n)).unwrap();
         }
         assert_eq!(ctx.take_sent().len(), 3, "each change is sent at once");
         assert_eq!(gmp.counters().state_changes_not_retransmitted, 1);
-        ctx.advance_by(&mut gmp, Duration::from_secs(2));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(2));
         assert_eq!(messages(&ctx.take_sent()), [v3::<I>(&[(TO_EX, I::group(1)), (TO_EX, I::group(2))])]);
     }
 
@@ -1704,9 +1688,9 @@ mod tests {
             };
             gmp.receive_query(&mut ctx, DEV, v3_query(target, Duration::from_secs(10))).unwrap();
             // One timer per member group and one general response, at most.
-            assert!(ctx.inner.timers().len() <= 9);
+            assert!(ctx.timers().len() <= 9);
         }
-        ctx.advance_by(&mut gmp, Duration::from_secs(10));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(10));
         assert!(ctx.take_sent().len() <= 9);
     }
 
@@ -1727,9 +1711,9 @@ mod tests {
         gmp.join(&mut ctx, DEV, I::group(1)).unwrap();
         gmp.receive_query(&mut ctx, DEV, v2_query(QueryTarget::General, Duration::from_secs(1))).unwrap();
         gmp.join(&mut ctx, DEV, I::group(2)).unwrap();
-        assert!(!ctx.inner.timers().is_empty());
+        assert!(!ctx.timers().is_empty());
         assert!(gmp.remove_device(&mut ctx, DEV));
-        assert_eq!(ctx.inner.timers(), []);
+        assert_eq!(ctx.timers(), []);
         assert!(!gmp.remove_device(&mut ctx, DEV));
     }
 
@@ -1792,7 +1776,7 @@ mod tests {
         let config =
             GmpConfig { max_groups_per_device: 5, max_pending_state_changes: 3, ..GmpConfig::default() };
         let mut gmp = Gmp::<I>::new(config);
-        let mut ctx = FakeGmpCtx::<I>::new(seed);
+        let mut ctx = FakeGmpCtx::<I>::with_state(seed, GmpHost::default());
         gmp.add_device(DEV);
         let mut model: BTreeMap<MulticastAddr<I::Addr>, u32> = BTreeMap::new();
         for op in ops {
@@ -1845,26 +1829,26 @@ mod tests {
                     gmp.receive_query(&mut ctx, DEV, query).unwrap();
                 }
                 Op::Report(n) => gmp.receive_report(&mut ctx, DEV, pool::<I>(n)).unwrap(),
-                Op::Advance(ms) => ctx.advance_by(&mut gmp, Duration::from_millis(ms.into()) * 10),
-                Op::Mtu(mtu) => ctx.mtu = mtu.into(),
+                Op::Advance(ms) => ctx.advance_gmp(&mut gmp, Duration::from_millis(ms.into()) * 10),
+                Op::Mtu(mtu) => ctx.state.mtu = mtu.into(),
             }
             let state = &gmp.devices[&DEV];
             assert!(state.groups.len() <= config.max_groups_per_device);
             assert!(state.state_changes.len() <= config.max_pending_state_changes);
             let groups: BTreeMap<_, _> = gmp.groups(DEV).collect();
             assert_eq!(groups, model);
-            let filter: Vec<_> = ctx.filter.iter().map(|(_, g)| *g).collect();
+            let filter: Vec<_> = ctx.state.filter.iter().map(|(_, g)| *g).collect();
             assert_eq!(filter, model.keys().copied().collect::<Vec<_>>());
             // Timers: one per group, three per interface at most (the general response,
             // the retransmission, two older queriers).
-            assert!(ctx.inner.timers().len() <= state.groups.len() + 4);
-            for (id, _) in ctx.inner.timers() {
+            assert!(ctx.timers().len() <= state.groups.len() + 4);
+            for (id, _) in ctx.timers() {
                 if let GmpTimer::Group(group) = id.timer {
                     assert!(state.groups.contains_key(&group) && !I::is_unreported(&group));
                 }
             }
         }
-        ctx.advance_by(&mut gmp, Duration::from_secs(300_000));
+        ctx.advance_gmp(&mut gmp, Duration::from_secs(300_000));
         assert_eq!(gmp.mode(DEV), Some(GmpVersion::V3), "every older querier times out");
     }
 

@@ -196,7 +196,7 @@ mod tests {
             ctx.take_sent(),
             [SentMessage { at: ctx.now(), device: DEV, dst: g, message: Sent::ReportV1(g) }]
         );
-        ctx.advance_by(&mut igmp, Duration::from_secs(10));
+        ctx.advance_gmp(&mut igmp, Duration::from_secs(10));
         assert_eq!(ctx.take_sent().len(), 1, "the unsolicited repeat");
         assert_eq!(igmp.leave(&mut ctx, DEV, g), Ok(LeaveResult::Left));
         assert_eq!(ctx.take_sent(), [], "IGMPv1 has no leave (RFC 2236 §4)");
@@ -207,11 +207,11 @@ mod tests {
         for seed in 0..10 {
             let (mut igmp, mut ctx) = setup::<Ipv4>(seed);
             igmp.join(&mut ctx, DEV, group(1)).unwrap();
-            ctx.advance_by(&mut igmp, Duration::from_secs(2));
+            ctx.advance_gmp(&mut igmp, Duration::from_secs(2));
             ctx.take_sent();
             let start = ctx.now();
             igmp.receive_igmp(&mut ctx, DEV, ALL_SYSTEMS, &v1_query()).unwrap();
-            ctx.advance_by(&mut igmp, Duration::from_secs(11));
+            ctx.advance_gmp(&mut igmp, Duration::from_secs(11));
             let sent = ctx.take_sent();
             assert_eq!(sent.len(), 1);
             assert_eq!(sent[0].message, Sent::ReportV1(group(1)));
@@ -223,14 +223,14 @@ mod tests {
     fn rfc3376_7_2_1_v1_querier_outranks_v2_and_each_times_out() {
         let (mut igmp, mut ctx) = setup::<Ipv4>(2);
         igmp.receive_igmp(&mut ctx, DEV, ALL_SYSTEMS, &v2_query(100, Ipv4Addr::UNSPECIFIED)).unwrap();
-        ctx.advance_by(&mut igmp, Duration::from_secs(100));
+        ctx.advance_gmp(&mut igmp, Duration::from_secs(100));
         igmp.receive_igmp(&mut ctx, DEV, ALL_SYSTEMS, &v1_query()).unwrap();
         assert_eq!(igmp.mode(DEV), Some(GmpVersion::V1));
         // The IGMPv2 Querier Present timer (260 s from 0) ends first: still v1.
-        ctx.advance_by(&mut igmp, secs(260) - ctx.now());
+        ctx.advance_gmp(&mut igmp, secs(260) - ctx.now());
         assert_eq!(igmp.mode(DEV), Some(GmpVersion::V1));
         // The IGMPv1 one ends at 100 + 260 s: back to v3, not v2.
-        ctx.advance_by(&mut igmp, secs(360) - ctx.now());
+        ctx.advance_gmp(&mut igmp, secs(360) - ctx.now());
         assert_eq!(igmp.mode(DEV), Some(GmpVersion::V3));
     }
 
@@ -260,9 +260,9 @@ mod tests {
         igmp.join(&mut ctx, DEV, all_systems).unwrap();
         igmp.receive_igmp(&mut ctx, DEV, ALL_SYSTEMS, &v3_query(10, Ipv4Addr::UNSPECIFIED, &[])).unwrap();
         igmp.receive_igmp(&mut ctx, DEV, ALL_SYSTEMS, &v3_query(10, ALL_SYSTEMS, &[])).unwrap();
-        ctx.advance_by(&mut igmp, Duration::from_secs(5));
+        ctx.advance_gmp(&mut igmp, Duration::from_secs(5));
         igmp.receive_igmp(&mut ctx, DEV, ALL_SYSTEMS, &v2_query(10, ALL_SYSTEMS)).unwrap();
-        ctx.advance_by(&mut igmp, Duration::from_secs(5));
+        ctx.advance_gmp(&mut igmp, Duration::from_secs(5));
         igmp.leave(&mut ctx, DEV, all_systems).unwrap();
         assert_eq!(ctx.take_sent(), []);
         // Other link-local groups are reported, as Linux does.
@@ -278,12 +278,12 @@ mod tests {
         for seed in 0..40 {
             let (mut igmp, mut ctx) = setup::<Ipv4>(seed);
             igmp.join(&mut ctx, DEV, group(1)).unwrap();
-            ctx.advance_by(&mut igmp, Duration::from_secs(2));
+            ctx.advance_gmp(&mut igmp, Duration::from_secs(2));
             ctx.take_sent();
             let start = ctx.now();
             igmp.receive_igmp(&mut ctx, DEV, ALL_SYSTEMS, &v3_query(0x8f, Ipv4Addr::UNSPECIFIED, &[]))
                 .unwrap();
-            ctx.advance_by(&mut igmp, Duration::from_secs(30));
+            ctx.advance_gmp(&mut igmp, Duration::from_secs(30));
             let sent = ctx.take_sent();
             assert_eq!(sent.len(), 1);
             assert!(sent[0].at - start < Duration::from_millis(24_800));
@@ -297,11 +297,11 @@ mod tests {
         let (mut igmp, mut ctx) = setup::<Ipv4>(6);
         igmp.receive_igmp(&mut ctx, DEV, ALL_SYSTEMS, &v2_query(100, Ipv4Addr::UNSPECIFIED)).unwrap();
         igmp.join(&mut ctx, DEV, group(1)).unwrap();
-        ctx.advance_by(&mut igmp, Duration::from_secs(11));
+        ctx.advance_gmp(&mut igmp, Duration::from_secs(11));
         ctx.take_sent();
         let start = ctx.now();
         igmp.receive_igmp(&mut ctx, DEV, group(1).get(), &v2_query(5, group(1).get())).unwrap();
-        ctx.advance_by(&mut igmp, Duration::from_secs(1));
+        ctx.advance_gmp(&mut igmp, Duration::from_secs(1));
         let sent = ctx.take_sent();
         assert_eq!(sent.len(), 1);
         assert!(sent[0].at - start < Duration::from_millis(500));
@@ -364,7 +364,7 @@ mod tests {
             igmp.join(&mut ctx, DEV, group(1)).unwrap();
             ctx.take_sent();
             igmp.receive_igmp(&mut ctx, DEV, group(1).get(), &report).unwrap();
-            ctx.advance_by(&mut igmp, Duration::from_secs(20));
+            ctx.advance_gmp(&mut igmp, Duration::from_secs(20));
             assert_eq!(ctx.take_sent(), [], "the unsolicited repeat was suppressed");
             igmp.leave(&mut ctx, DEV, group(1)).unwrap();
             assert_eq!(ctx.take_sent(), [], "another host reported last: no leave");

@@ -200,7 +200,7 @@ mod tests {
         }
         mld.receive_mld(&mut ctx, DEV, router(), &v2_query(1000, Ipv6Addr::UNSPECIFIED, &[])).unwrap();
         mld.receive_mld(&mut ctx, DEV, router(), &v1_query(1000, Ipv6Addr::UNSPECIFIED)).unwrap();
-        ctx.advance_by(&mut mld, core::time::Duration::from_secs(2));
+        ctx.advance_gmp(&mut mld, core::time::Duration::from_secs(2));
         assert_eq!(ctx.take_sent(), []);
     }
 
@@ -231,7 +231,7 @@ mod tests {
             ]
         );
         // RFC 3810 §9.12: 2 × 125 s + 10 s later, back to MLDv2.
-        ctx.advance_by(&mut mld, core::time::Duration::from_secs(260));
+        ctx.advance_gmp(&mut mld, core::time::Duration::from_secs(260));
         assert_eq!(mld.mode(DEV), Some(GmpVersion::V3));
     }
 
@@ -241,11 +241,11 @@ mod tests {
         let g = group("ff0e::db8:1");
         mld.receive_mld(&mut ctx, DEV, router(), &v1_query(10_000, Ipv6Addr::UNSPECIFIED)).unwrap();
         mld.join(&mut ctx, DEV, g).unwrap();
-        ctx.advance_by(&mut mld, core::time::Duration::from_secs(11));
+        ctx.advance_gmp(&mut mld, core::time::Duration::from_secs(11));
         ctx.take_sent();
         let start = ctx.now();
         mld.receive_mld(&mut ctx, DEV, router(), &v1_query(300, g.get())).unwrap();
-        ctx.advance_by(&mut mld, core::time::Duration::from_secs(1));
+        ctx.advance_gmp(&mut mld, core::time::Duration::from_secs(1));
         let sent = ctx.take_sent();
         assert_eq!(sent.len(), 1);
         assert!(sent[0].at - start < core::time::Duration::from_millis(300));
@@ -259,11 +259,11 @@ mod tests {
         for seed in 0..40 {
             let (mut mld, mut ctx) = setup::<Ipv6>(seed);
             mld.join(&mut ctx, DEV, group("ff0e::db8:1")).unwrap();
-            ctx.advance_by(&mut mld, core::time::Duration::from_secs(2));
+            ctx.advance_gmp(&mut mld, core::time::Duration::from_secs(2));
             ctx.take_sent();
             let start = ctx.now();
             mld.receive_mld(&mut ctx, DEV, router(), &v2_query(0x8001, Ipv6Addr::UNSPECIFIED, &[])).unwrap();
-            ctx.advance_by(&mut mld, core::time::Duration::from_secs(40));
+            ctx.advance_gmp(&mut mld, core::time::Duration::from_secs(40));
             let sent = ctx.take_sent();
             assert_eq!(sent.len(), 1);
             assert!(sent[0].at - start < bound);
@@ -314,7 +314,7 @@ mod tests {
             ctx.take_sent();
             let result = mld.receive_mld(&mut ctx, DEV, src, &report);
             assert_eq!(result.is_ok(), suppresses);
-            ctx.advance_by(&mut mld, core::time::Duration::from_secs(10));
+            ctx.advance_gmp(&mut mld, core::time::Duration::from_secs(10));
             assert_eq!(ctx.take_sent().is_empty(), suppresses, "{src}");
         }
         let (mut mld, mut ctx) = setup::<Ipv6>(8);
