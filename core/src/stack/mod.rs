@@ -53,7 +53,7 @@ use crate::wire::icmp::v4::{
 use crate::wire::icmp::{EchoReply, EchoRequest, IcmpBuilder, Icmpv4Packet};
 use crate::wire::igmp::IgmpPacket;
 use crate::wire::ipv4::Ipv4Options;
-use crate::wire::ipv4::{Ipv4Builder, Ipv4Packet};
+use crate::wire::ipv4::{Ipv4Builder, Ipv4Packet, QuotedIpv4Header};
 use crate::wire::{EtherType, IpProto};
 
 use arp_ctx::ArpCtx;
@@ -325,19 +325,13 @@ enum Handoff<F> {
 /// The addresses and ports of the UDP datagram an ICMP error quotes: its IPv4 header and at
 /// least the first 8 bytes of its payload (RFC 792), here the UDP header.
 fn quoted_udp_datagram(invoking: &[u8]) -> Option<QuotedDatagram<Ipv4>> {
-    let header_len = usize::from(invoking.first()? & 0x0f) * 4;
-    if invoking.first()? >> 4 != 4 || header_len < 20 || IpProto(*invoking.get(9)?) != IpProto::UDP {
-        return None;
-    }
-    let addr =
-        |at: usize| -> Option<Ipv4Addr> { Some(Ipv4Addr::new(invoking.get(at..at + 4)?.try_into().ok()?)) };
-    let port =
-        |at: usize| -> Option<u16> { Some(u16::from_be_bytes(invoking.get(at..at + 2)?.try_into().ok()?)) };
+    let quoted = QuotedIpv4Header::parse(invoking).ok().filter(|q| q.proto() == IpProto::UDP)?;
+    let ports = quoted.payload().get(..4)?;
     Some(QuotedDatagram {
-        src: addr(12)?,
-        dst: addr(16)?,
-        src_port: port(header_len)?,
-        dst_port: port(header_len + 2)?,
+        src: quoted.src_ip(),
+        dst: quoted.dst_ip(),
+        src_port: u16::from_be_bytes([ports[0], ports[1]]),
+        dst_port: u16::from_be_bytes([ports[2], ports[3]]),
     })
 }
 
@@ -620,18 +614,14 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     /// Sends the ICMP time exceeded (fragment reassembly) reassembly asked for, under the
     /// same rules as every ICMP error (RFC 1122 §3.2.2).
     fn send_reassembly_time_exceeded<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, request: &TimedOut) {
-        let header_len = request.quote.first().map_or(0, |b| usize::from(b & 0x0f) * 4);
         let received = Received {
             device: request.device,
             src: request.src,
             dst: request.dst,
             kind: DeliveryKind::Unicast,
             link: FrameDestination::Individual,
-            ip_meta: ParseMetadata {
-                header_len,
-                body_len: request.quote.len().saturating_sub(header_len),
-                footer_len: 0,
-            },
+            // Nothing was parsed in a buffer here; the quote carries its own header.
+            ip_meta: ParseMetadata::default(),
         };
         let error = Icmpv4Error::TimeExceeded(Icmpv4TimeExceeded {
             code: Icmpv4TimeExceededCode::FragmentReassembly,
@@ -650,12 +640,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         next_hop_mtu: u16,
         invoking_packet: &[u8],
     ) {
-        let (Some(dst), Some(total_len)) = (invoking_packet.get(16..20), invoking_packet.get(2..4)) else {
-            return;
-        };
-        let Ok(dst) = <[u8; 4]>::try_from(dst) else { return };
-        let original_len = u32::from(u16::from_be_bytes([total_len[0], total_len[1]]));
-        let dst = Ipv4Addr::new(dst);
+        let Ok(quoted) = QuotedIpv4Header::parse(invoking_packet) else { return };
+        let (dst, original_len) = (quoted.dst_ip(), u32::from(quoted.total_len()));
         // The link the datagram left by; the device the report arrived on if no route leads there.
         let out =
             SpecifiedAddr::new(dst).and_then(|d| self.routes4.lookup(d, None)).map_or(device, |r| r.device);
@@ -823,17 +809,15 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         packet: &[u8],
         error: Icmpv4Error,
     ) -> bool {
-        let header_len = received.ip_meta.header_len.min(packet.len());
+        let Ok(quoted) = QuotedIpv4Header::parse(packet) else { return false };
         let offending = OffendingPacket {
             src: received.src,
             dst: received.dst,
             dst_is_broadcast: received.kind == DeliveryKind::Broadcast,
             link_broadcast_or_multicast: received.link != FrameDestination::Individual,
-            non_initial_fragment: packet
-                .get(6..8)
-                .is_some_and(|f| u16::from_be_bytes([f[0], f[1]]) & 0x1fff != 0),
-            proto: packet.get(9).map_or(IpProto(0), |&p| IpProto(p)),
-            upper_layer: &packet[header_len..],
+            non_initial_fragment: quoted.fragment_offset().bytes() != 0,
+            proto: quoted.proto(),
+            upper_layer: quoted.payload(),
             packet,
         };
         let quote = match icmp_error::check::<Ipv4>(&offending, MulticastPermission::Denied) {

@@ -745,6 +745,63 @@ impl PacketBuilder for Ipv4Builder<'_> {
     }
 }
 
+/// The start of an IPv4 datagram as an ICMP error quotes it: a well-formed header (version
+/// 4, IHL of at least 5, every header byte present) and whatever of the payload was kept
+/// (RFC 792: the header and at least 8 bytes). Unlike [`Ipv4Packet`], neither the checksum
+/// nor the presence of the whole datagram is checked, since a quote is truncated by design.
+#[derive(Debug)]
+pub struct QuotedIpv4Header<'a> {
+    header: Ref<&'a [u8], Header>,
+    payload: &'a [u8],
+}
+
+impl<'a> QuotedIpv4Header<'a> {
+    /// Reads the quoted header at the start of `bytes`.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
+        let truncated = ParseError::truncated(Layer::Ipv4);
+        let (header, _) = Ref::<_, Header>::from_prefix(bytes).map_err(|_| truncated)?;
+        if header.version_ihl >> 4 != VERSION {
+            return Err(ParseError::new(Layer::Ipv4, ParseErrorKind::Field("version")));
+        }
+        let header_len = usize::from(header.version_ihl & 0x0f) * 4;
+        if header_len < HEADER_LEN {
+            return Err(ParseError::new(Layer::Ipv4, ParseErrorKind::Length("IHL below 5")));
+        }
+        let payload = bytes.get(header_len..).ok_or(truncated)?;
+        Ok(Self { header, payload })
+    }
+
+    /// Source address.
+    pub fn src_ip(&self) -> Ipv4Addr {
+        Ipv4Addr::new(self.header.src)
+    }
+
+    /// Destination address.
+    pub fn dst_ip(&self) -> Ipv4Addr {
+        Ipv4Addr::new(self.header.dst)
+    }
+
+    /// Protocol of the payload.
+    pub fn proto(&self) -> IpProto {
+        IpProto(self.header.proto)
+    }
+
+    /// Total Length of the original datagram.
+    pub fn total_len(&self) -> u16 {
+        self.header.total_len.get()
+    }
+
+    /// Fragment Offset of the original datagram.
+    pub fn fragment_offset(&self) -> FragmentOffset {
+        FragmentOffset::from_low_bits(self.header.flags_fragment_offset.get())
+    }
+
+    /// The quoted part of the payload.
+    pub fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -913,6 +970,34 @@ mod tests {
         assert_eq!(kind_of(&bytes[..19]), ParseErrorKind::Truncated);
         let with_options = header_with(&[1, 1, 1, 1], 0, |_| {});
         assert_eq!(kind_of(&with_options[..22]), ParseErrorKind::Truncated);
+    }
+
+    #[test]
+    fn rfc792_quoted_headers_parse_without_the_rest_of_the_datagram() {
+        let packet = serialize(
+            Ipv4Builder {
+                fragment_offset: FragmentOffset::from_bytes(8).unwrap(),
+                ..Ipv4Builder::new(SRC, DST, 64, IpProto::UDP)
+            },
+            &[0xab; 100],
+        );
+        let quoted = QuotedIpv4Header::parse(&packet[..28]).unwrap();
+        assert_eq!((quoted.src_ip(), quoted.dst_ip(), quoted.proto()), (SRC, DST, IpProto::UDP));
+        assert_eq!((quoted.total_len(), quoted.fragment_offset().bytes()), (120, 8));
+        assert_eq!(quoted.payload(), &[0xab; 8]);
+        assert_eq!(QuotedIpv4Header::parse(&packet[..19]).unwrap_err().kind, ParseErrorKind::Truncated);
+        let mut v6 = packet.clone();
+        v6[0] = 0x65;
+        assert_eq!(QuotedIpv4Header::parse(&v6).unwrap_err().kind, ParseErrorKind::Field("version"));
+        let mut short_ihl = packet.clone();
+        short_ihl[0] = 0x44;
+        assert_eq!(
+            QuotedIpv4Header::parse(&short_ihl).unwrap_err().kind,
+            ParseErrorKind::Length("IHL below 5")
+        );
+        let mut long_ihl = packet;
+        long_ihl[0] = 0x4f;
+        assert_eq!(QuotedIpv4Header::parse(&long_ihl[..40]).unwrap_err().kind, ParseErrorKind::Truncated);
     }
 
     #[test]
