@@ -545,23 +545,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         proto: IpProto,
         mut buf: Buf<F>,
     ) -> Option<Handoff<F>> {
-        let Received { device, src, dst, kind, .. } = received;
+        let Received { device, dst, .. } = received;
         match proto {
-            IpProto::ICMP => {
-                let echo_reply = |packet: &Icmpv4Packet<&[u8]>| match packet.message() {
-                    Ok(Icmpv4Message::EchoReply { message: EchoReply { id, seq }, .. }) => Some((id, seq)),
-                    _ => None,
-                };
-                let reply = Icmpv4Packet::parse_bytes(buf.body(), ()).ok().as_ref().and_then(echo_reply);
-                match reply {
-                    Some((id, seq)) => {
-                        self.counters.icmp_in_msgs += 1;
-                        let reply = ReceivedEchoReply { device, src, dst, id, message: buf };
-                        Some(Handoff::EchoReply { reply, seq })
-                    }
-                    None => self.receive_icmpv4(ctx, device, src, dst, kind, buf.body()),
-                }
-            }
+            IpProto::ICMP => self.receive_icmpv4(ctx, &received, buf),
             IpProto::UDP => Some(Handoff::Udp(UdpHandoff { received, buf })),
             IpProto::IGMP => {
                 self.receive_igmp(ctx, device, dst, buf.body());
@@ -735,54 +721,59 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         });
     }
 
+    /// An ICMP message for this host, parsed once: echo requests are answered, errors
+    /// reported (and those about our UDP datagrams handed to the sockets), and echo replies
+    /// handed to the ping sockets whole.
     fn receive_icmpv4<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
-        device: DeviceId,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
-        kind: DeliveryKind,
-        bytes: &[u8],
+        received: &Received,
+        buf: Buf<F>,
     ) -> Option<Handoff<F>> {
+        let Received { device, src, dst, kind, .. } = *received;
         self.counters.icmp_in_msgs += 1;
-        let Ok(icmp) = Icmpv4Packet::parse_bytes(bytes, ()) else {
-            self.counters.icmp_in_errors += 1;
-            return None;
-        };
-        let Ok(message) = icmp.message() else {
-            self.counters.icmp_in_errors += 1;
-            return None;
-        };
-        match message {
-            // RFC 1122 §3.2.2.6: answer with the same identifier, sequence and data, from the
-            // address the request went to. Like Linux (icmp_echo_ignore_broadcasts=1), echo
-            // requests to broadcast or multicast addresses are not answered.
-            Icmpv4Message::EchoRequest { message: EchoRequest { id, seq }, data } => {
-                if kind != DeliveryKind::Unicast {
+        let (id, seq) = {
+            let Ok(icmp) = Icmpv4Packet::parse_bytes(buf.body(), ()) else {
+                self.counters.icmp_in_errors += 1;
+                return None;
+            };
+            let Ok(message) = icmp.message() else {
+                self.counters.icmp_in_errors += 1;
+                return None;
+            };
+            match message {
+                Icmpv4Message::EchoReply { message: EchoReply { id, seq }, .. } => (id, seq),
+                // RFC 1122 §3.2.2.6: answer with the same identifier, sequence and data, from
+                // the address the request went to. Like Linux (icmp_echo_ignore_broadcasts=1),
+                // echo requests to broadcast or multicast addresses are not answered.
+                Icmpv4Message::EchoRequest { message: EchoRequest { id, seq }, data } => {
+                    if kind == DeliveryKind::Unicast {
+                        let reply = data.encapsulate(IcmpBuilder::<Ipv4, _>::new((), EchoReply { id, seq }));
+                        if self.send_ipv4(ctx, Some(dst), src, IpProto::ICMP, DEFAULT_TTL, reply).is_ok() {
+                            self.counters.icmp_out_echo_reps += 1;
+                        }
+                    }
                     return None;
                 }
-                let reply = data.encapsulate(IcmpBuilder::<Ipv4, _>::new((), EchoReply { id, seq }));
-                if self.send_ipv4(ctx, Some(dst), src, IpProto::ICMP, DEFAULT_TTL, reply).is_ok() {
-                    self.counters.icmp_out_echo_reps += 1;
+                Icmpv4Message::DestUnreachable { message, invoking_packet } => {
+                    ctx.on_event(StackEvent::DestinationUnreachable { from: src, code: message.code });
+                    let fragmentation_needed = message.code == Icmpv4DestUnreachableCode::FragmentationNeeded;
+                    if fragmentation_needed {
+                        self.update_path_mtu(ctx, device, message.next_hop_mtu, invoking_packet);
+                    }
+                    let quoted = quoted_udp_datagram(invoking_packet)?;
+                    let mtu = fragmentation_needed.then_some(message.next_hop_mtu);
+                    let report = IcmpErrorReport::v4_dest_unreachable(message.code, mtu);
+                    return Some(Handoff::UdpError { device, quoted, report });
                 }
-            }
-            Icmpv4Message::DestUnreachable { message, invoking_packet } => {
-                ctx.on_event(StackEvent::DestinationUnreachable { from: src, code: message.code });
-                if message.code == Icmpv4DestUnreachableCode::FragmentationNeeded {
-                    self.update_path_mtu(ctx, device, message.next_hop_mtu, invoking_packet);
+                Icmpv4Message::TimeExceeded { message, .. } => {
+                    ctx.on_event(StackEvent::TimeExceeded { from: src, code: message.code });
+                    return None;
                 }
-                let quoted = quoted_udp_datagram(invoking_packet)?;
-                let mtu = (message.code == Icmpv4DestUnreachableCode::FragmentationNeeded)
-                    .then_some(message.next_hop_mtu);
-                let report = IcmpErrorReport::v4_dest_unreachable(message.code, mtu);
-                return Some(Handoff::UdpError { device, quoted, report });
+                _ => return None,
             }
-            Icmpv4Message::TimeExceeded { message, .. } => {
-                ctx.on_event(StackEvent::TimeExceeded { from: src, code: message.code });
-            }
-            _ => {}
-        }
-        None
+        };
+        Some(Handoff::EchoReply { reply: ReceivedEchoReply { device, src, dst, id, message: buf }, seq })
     }
 
     /// Sends an ICMP destination unreachable about the received `packet` (its IP header
