@@ -34,6 +34,21 @@ impl<'a, C, F> TransportCtx<'a, C, F> {
     }
 }
 
+impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> TransportCtx<'_, C, F> {
+    /// Sends a socket's `body` as `proto` over IPv4 as `meta` describes, with the socket's
+    /// TTL or the default.
+    fn send<S: Serializer>(
+        &mut self,
+        meta: &IpSendMeta<Ipv4>,
+        proto: IpProto,
+        body: S,
+    ) -> Result<(), SocketError> {
+        let ttl = meta.hop_limit.unwrap_or(DEFAULT_TTL);
+        self.ip.send_ipv4(self.ctx, Some(*meta.src), *meta.dst, proto, ttl, body)?;
+        Ok(())
+    }
+}
+
 impl From<SendError> for SocketError {
     fn from(e: SendError) -> Self {
         match e {
@@ -79,9 +94,7 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv4
         meta: &IpSendMeta<Ipv4>,
         datagram: S,
     ) -> Result<(), SocketError> {
-        let ttl = meta.hop_limit.unwrap_or(DEFAULT_TTL);
-        self.ip.send_ipv4(self.ctx, Some(*meta.src), *meta.dst, IpProto::UDP, ttl, datagram)?;
-        Ok(())
+        self.send(meta, IpProto::UDP, datagram)
     }
 
     fn join_group(&mut self, device: DeviceId, group: MulticastAddr<Ipv4Addr>) {
@@ -156,9 +169,7 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> PingContext<Ipv4>
         meta: &IpSendMeta<Ipv4>,
         message: S,
     ) -> Result<(), SocketError> {
-        let ttl = meta.hop_limit.unwrap_or(DEFAULT_TTL);
-        self.ip.send_ipv4(self.ctx, Some(*meta.src), *meta.dst, IpProto::ICMP, ttl, message)?;
-        Ok(())
+        self.send(meta, IpProto::ICMP, message)
     }
 
     fn socket_event(&mut self, socket: PingSocketId<Ipv4>, event: SocketEvent) {
