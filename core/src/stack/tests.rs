@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 use core::num::NonZeroU16;
 use core::time::Duration;
 
+use super::ipv4::quoted_udp_datagram;
 use super::*;
 use crate::addr::MulticastAddr;
 use crate::buf::EmptyBody;

@@ -5,7 +5,8 @@
 //! IPv6 is not wired into the stack yet, so for IPv6 there is no route: sending fails with
 //! ENETUNREACH and no IPv6 address is local, as on a Linux host without IPv6 connectivity.
 
-use super::{IpLayer, Ipv4Queries, SendError, StackContext, StackEvent, DEFAULT_TTL};
+use super::ipv4::Ipv4Queries;
+use super::{IpLayer, SendError, StackContext, StackEvent, DEFAULT_TTL};
 use crate::addr::{Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, MulticastAddr, SpecifiedAddr};
 use crate::buf::Serializer;
 use crate::device::DeviceId;
