@@ -5,25 +5,6 @@
 use alloc::vec::Vec;
 
 use super::*;
-/// A datagram whose reassembly timed out after its first fragment arrived.
-pub(super) struct TimedOut {
-    device: DeviceId,
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    /// The first fragment's header and data, to quote.
-    quote: Vec<u8>,
-}
-
-/// Collects reassembly's time exceeded requests while the reassembly table is borrowed.
-pub(super) struct TimedOutCollector(pub(super) Vec<TimedOut>);
-
-impl ReassemblyContext<Ipv4> for TimedOutCollector {
-    fn send_reassembly_time_exceeded(&mut self, request: TimeExceededRequest<'_, Ipv4>) {
-        let mut quote = request.header.to_vec();
-        quote.extend_from_slice(request.data);
-        self.0.push(TimedOut { device: request.device, src: request.src, dst: request.dst, quote });
-    }
-}
 
 /// The ICMPv4 errors the IP layer sends.
 #[derive(Clone, Copy, Debug)]
@@ -62,7 +43,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             self.counters.ipv4_in_hdr_errors += 1;
             return None;
         };
-        let (src, dst, proto) = (packet.src_ip(), packet.dst_ip(), packet.proto());
+        let (src, dst, proto, hop_limit) = (packet.src_ip(), packet.dst_ip(), packet.proto(), packet.ttl());
         let (fragment, meta) = (packet.is_fragment(), ParsablePacket::<&[u8]>::parse_metadata(&packet));
         let queries = Ipv4Queries { devices: &self.devices, igmp: &self.igmp };
         let decision = receive::decide::<Ipv4>(&queries, &mut self.counters.ipv4, device, src, dst);
@@ -70,14 +51,14 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             ReceiveDecision::Deliver(kind) => kind,
             ReceiveDecision::Forward => {
                 buf.undo_parse(meta);
-                let received =
-                    Received { device, src, dst, kind: DeliveryKind::Unicast, link, ip_meta: meta };
+                let kind = DeliveryKind::Unicast;
+                let received = Received { device, src, dst, kind, link, ip_meta: meta, hop_limit };
                 self.forward_ipv4(ctx, received, buf);
                 return None;
             }
             ReceiveDecision::Drop(_) => return None,
         };
-        let received = Received { device, src, dst, kind, link, ip_meta: meta };
+        let received = Received { device, src, dst, kind, link, ip_meta: meta, hop_limit };
         if fragment {
             buf.undo_parse(meta);
             return self.reassemble_ipv4(ctx, received, &buf);
@@ -152,7 +133,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     pub(super) fn send_reassembly_time_exceeded<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
-        request: &TimedOut,
+        request: &TimedOut<Ipv4Addr>,
     ) {
         let received = Received {
             device: request.device,
@@ -162,6 +143,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             link: FrameDestination::Individual,
             // Nothing was parsed in a buffer here; the quote carries its own header.
             ip_meta: ParseMetadata::default(),
+            hop_limit: 0,
         };
         let error = Icmpv4Error::TimeExceeded(Icmpv4TimeExceeded {
             code: Icmpv4TimeExceededCode::FragmentReassembly,
@@ -216,41 +198,26 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     pub(super) fn with_igmp<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
-        f: impl FnOnce(&mut Gmp<Ipv4>, &mut GmpCtx<'_, C, F>),
+        f: impl FnOnce(&mut Gmp<Ipv4>, &mut GmpCtx<'_, C, F, Ipv4>),
     ) {
-        let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices);
+        let mut gmp_ctx = GmpCtx::new(ctx, &mut self.devices, &self.sources4);
         f(&mut self.igmp, &mut gmp_ctx);
-        let outgoing = gmp_ctx.into_outgoing();
-        self.send_igmp(ctx, outgoing);
+        for report in gmp_ctx.into_outgoing() {
+            self.send_igmp(ctx, report);
+        }
     }
 
-    /// Sends IGMP messages with TTL 1 and Router Alert to their group's MAC (RFC 2236 §2,
-    /// RFC 3376 §4), from the device's first address (0.0.0.0 before it has one).
-    pub(super) fn send_igmp<C: StackContext<Frame = F>>(
-        &mut self,
-        ctx: &mut C,
-        outgoing: Vec<gmp_ctx::OutgoingReport>,
-    ) {
-        for (device, dst, message) in outgoing {
-            let Some(index) = self.device_index(device) else { continue };
-            let dev = &self.devices[index];
-            let src = dev.arp.addresses().next().map_or(Ipv4Addr::UNSPECIFIED, |(a, _)| a.addr().into_addr());
-            let header = Ipv4Builder {
-                options: Ipv4Options::ROUTER_ALERT,
-                ..Ipv4Builder::new(src, dst, 1, IpProto::IGMP)
-            };
-            let frame = (&message[..])
-                .encapsulate(header)
-                .encapsulate(dev.eth.builder(Mac::from_ipv4_multicast(dst), EtherType::IPV4));
-            let Some(storage) = ctx.alloc_frame(frame.len()) else {
-                self.counters.tx_no_buffer += 1;
-                continue;
-            };
-            let mut buf = Buf::new(storage, frame.header_room()..frame.header_room());
-            if frame.serialize_into(&mut buf).is_ok() {
-                self.counters.igmp_out_msgs += 1;
-                ctx.send_frame(device, buf);
-            }
+    /// Sends an IGMP message with TTL 1 and Router Alert to its group's MAC (RFC 2236 §2,
+    /// RFC 3376 §4).
+    fn send_igmp<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, report: OutgoingReport<Ipv4Addr>) {
+        let OutgoingReport { device, src, dst, message } = report;
+        let header = Ipv4Builder {
+            options: Ipv4Options::ROUTER_ALERT,
+            ..Ipv4Builder::new(src, dst, 1, IpProto::IGMP)
+        };
+        let mac = Mac::from_ipv4_multicast(dst);
+        if self.send_link_frame(ctx, device, mac, EtherType::IPV4, (&message[..]).encapsulate(header)) {
+            self.counters.igmp_out_msgs += 1;
         }
     }
 
@@ -492,16 +459,16 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     ) -> Result<(), SendError> {
         let Some(destination) = SpecifiedAddr::new(dst).and_then(|d| self.routes4.lookup(d, None)) else {
             self.counters.ipv4_out_no_routes += 1;
-            return Err(SendError::NoRoute(dst));
+            return Err(SendError::NoRoute(IpAddr::V4(dst)));
         };
         let next_hop = destination.next_hop.addr().into_addr();
         let src = match src {
             Some(src) => src,
             None => select_ipv4_source(&self.sources4, destination.device, next_hop)
                 .map(|c| c.addr.addr().into_addr())
-                .ok_or(SendError::NoSourceAddress(dst))?,
+                .ok_or(SendError::NoSourceAddress(IpAddr::V4(dst)))?,
         };
-        let index = self.device_index(destination.device).ok_or(SendError::NoRoute(dst))?;
+        let index = self.device_index(destination.device).ok_or(SendError::NoRoute(IpAddr::V4(dst)))?;
         self.next_ip_id = self.next_ip_id.wrapping_add(1);
         let header = Ipv4Builder { id: self.next_ip_id, ..Ipv4Builder::new(src, dst, ttl, proto) };
         let queries = Ipv4Queries { devices: &self.devices, igmp: &self.igmp };
@@ -658,7 +625,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         packet: Buf<F>,
     ) {
         if let Ok(ip) = Ipv4Packet::parse_bytes(packet.body(), ()) {
-            ctx.on_event(StackEvent::HostUnreachable { dst: ip.dst_ip() });
+            ctx.on_event(StackEvent::HostUnreachable { dst: IpAddr::V4(ip.dst_ip()) });
         }
     }
 }

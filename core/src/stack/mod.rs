@@ -2,34 +2,39 @@
 //! bindings drive it through — frames in ([`Stack::receive_frame`]), timers firing
 //! ([`Stack::handle_timer`]) and API calls.
 //!
-//! This is the first integration of the protocol modules. It runs Ethernet devices with ARP
-//! and IPv4: receive filtering and validation, local delivery under the weak host model, a
-//! loopback backlog for packets to our own addresses, ICMP echo (answering requests,
-//! reporting replies), ICMP port and protocol unreachable, sending through the routing table
-//! with source address selection and on-link resolution, fragmentation and reassembly,
-//! forwarding where enabled, and UDP sockets over IPv4. IPv6, ping sockets, ICMP redirects
-//! and group membership reports are wired in next; until then IPv6 packets are dropped and
-//! counted as not handled.
+//! It runs Ethernet devices dual-stack. IPv4 ([`ipv4`]): ARP, receive filtering and
+//! validation, local delivery under the weak host model, ICMP echo and errors, IGMP,
+//! fragmentation, reassembly, path MTU discovery and forwarding where enabled. IPv6
+//! ([`ipv6`], [`icmpv6`], [`ndp_ctx`]): NDP address resolution and unreachability detection,
+//! link-local addresses with DAD, SLAAC and router discovery, MLD, ICMPv6 echo and errors,
+//! fragmentation, reassembly, path MTU and forwarding. Packets to our own addresses go
+//! through a loopback backlog; UDP and ping sockets sit on both versions.
 
 mod arp_ctx;
-mod ipv4;
-
-use ipv4::TimedOutCollector;
 mod gmp_ctx;
+mod icmpv6;
+mod ipv4;
+mod ipv6;
+mod ndp_ctx;
 mod timers;
 mod transport_ctx;
+
+use gmp_ctx::OutgoingReport;
+pub use ipv6::{Ipv6Counters, DEFAULT_HOP_LIMIT};
+use ipv6::{Ipv6Device, Ipv6Layer};
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use crate::addr::{
-    AddrSubnet, Ip, Ipv4, Ipv4Addr, Ipv6, Mac, MulticastAddr, SpecifiedAddr, Subnet, UnicastAddr,
+    AddrSubnet, Ip, IpAddr, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, MulticastAddr, SpecifiedAddr, Subnet,
+    UnicastAddr,
 };
-use crate::buf::{Buf, ParsablePacket, ParseMetadata, Serializer};
-use crate::context::{RngContext, TimerContext};
+use crate::buf::{Buf, EmptyBody, ParsablePacket, ParseMetadata, Serializer};
+use crate::context::{InstantContext, RngContext, TimerContext};
 use crate::device::arp::{AcdEvent, ArpConfig, ArpState, ArpTimerId};
 use crate::device::ethernet::{EthernetConfig, EthernetDevice, FrameDestination};
-use crate::device::nud::{NeighborEvent, SendOutcome};
+use crate::device::nud::{NeighborEvent, NudTimerId, SendOutcome};
 use crate::device::DeviceId;
 use crate::ip::fragmentation::{FragmentationCounters, Ipv4Fragmenter};
 use crate::ip::gmp::{Gmp, GmpConfig, GmpTimerId};
@@ -37,15 +42,20 @@ use crate::ip::icmp_error::{self, MulticastPermission, OffendingPacket, Suppress
 use crate::ip::icmp_rate::{GlobalConfig, IcmpGlobalBucket, IcmpRateLimiter};
 use crate::ip::pmtu::{PmtuCache, PmtuTimerId};
 use crate::ip::reassembly::{
-    FragmentData, FragmentOutcome, Reassembly, ReassemblyContext, ReassemblyTimerId, TimeExceededRequest,
+    FragmentData, FragmentOutcome, Reassembly, ReassemblyContext, ReassemblyIpExt, ReassemblyTimerId,
+    TimeExceededRequest,
 };
 use crate::ip::receive::{
     self, AddressMatch, DeliveryKind, ReceiveCounters, ReceiveDecision, ReceiveQueries,
 };
+use crate::ip::router_discovery::{RouterDiscoveryEvent, RouterDiscoveryTimerId};
 use crate::ip::routing::{Route, RouteError, RouteSource, RoutingTable};
+use crate::ip::slaac::{AddressEvent, Lifetime, Lifetimes, SlaacError, SlaacTimerId};
 use crate::ip::source::{select_ipv4_source, AddressState, SourceCandidate};
 use crate::transport::ping::{PingConfig, PingSocketId, PingSockets, ReceivedEchoReply};
-use crate::transport::udp::{DeliverOutcome, Destination, QuotedDatagram, Udp, UdpConfig, UdpSocketId};
+use crate::transport::udp::{
+    DeliverOutcome, Destination, QuotedDatagram, Udp, UdpConfig, UdpIpContext, UdpIpExt, UdpSocketId,
+};
 use crate::transport::{IcmpErrorReport, SocketEvent};
 use crate::wire::arp::ArpPacket;
 use crate::wire::ethernet::HEADER_LEN as ETHERNET_HEADER_LEN;
@@ -53,6 +63,7 @@ use crate::wire::icmp::v4::{
     Icmpv4DestUnreachable, Icmpv4DestUnreachableCode, Icmpv4Message, Icmpv4TimeExceeded,
     Icmpv4TimeExceededCode, Icmpv4Type,
 };
+use crate::wire::icmp::v6::{Icmpv6DestUnreachableCode, Icmpv6TimeExceededCode, Icmpv6Type};
 use crate::wire::icmp::{EchoReply, EchoRequest, IcmpBuilder, Icmpv4Packet};
 use crate::wire::igmp::IgmpPacket;
 use crate::wire::ipv4::Ipv4Options;
@@ -94,18 +105,42 @@ pub enum StackTimerId {
     Pmtu4(PmtuTimerId<Ipv4>),
     /// IGMP: a report delay, retransmission or compatibility-mode timer.
     Igmp(GmpTimerId<Ipv4Addr>),
+    /// NDP: a neighbour entry's timer.
+    Nud6(NudTimerId<Ipv6>),
+    /// IPv6 address configuration: DAD probes and address lifetimes.
+    Slaac(SlaacTimerId),
+    /// Router discovery: solicitations and router, prefix and DNS server lifetimes.
+    RouterDiscovery(RouterDiscoveryTimerId),
+    /// MLD: a report delay, retransmission or compatibility-mode timer.
+    Mld(GmpTimerId<Ipv6Addr>),
+    /// IPv6 reassembly: a datagram's timeout.
+    Reassembly6(ReassemblyTimerId<Ipv6>),
+    /// The IPv6 path MTU cache: its oldest entry's expiry.
+    Pmtu6(PmtuTimerId<Ipv6>),
 }
 
-impl From<PmtuTimerId<Ipv4>> for StackTimerId {
-    fn from(id: PmtuTimerId<Ipv4>) -> Self {
-        StackTimerId::Pmtu4(id)
-    }
+/// Each module's timer id nests in [`StackTimerId`].
+macro_rules! nest_timer_id {
+    ($($id:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$id> for StackTimerId {
+            fn from(id: $id) -> Self {
+                StackTimerId::$variant(id)
+            }
+        }
+    )*};
 }
 
-impl From<ReassemblyTimerId<Ipv4>> for StackTimerId {
-    fn from(id: ReassemblyTimerId<Ipv4>) -> Self {
-        StackTimerId::Reassembly4(id)
-    }
+nest_timer_id! {
+    ArpTimerId => Arp,
+    ReassemblyTimerId<Ipv4> => Reassembly4,
+    PmtuTimerId<Ipv4> => Pmtu4,
+    GmpTimerId<Ipv4Addr> => Igmp,
+    NudTimerId<Ipv6> => Nud6,
+    SlaacTimerId => Slaac,
+    RouterDiscoveryTimerId => RouterDiscovery,
+    GmpTimerId<Ipv6Addr> => Mld,
+    ReassemblyTimerId<Ipv6> => Reassembly6,
+    PmtuTimerId<Ipv6> => Pmtu6,
 }
 
 /// What the stack reports to the bindings.
@@ -114,7 +149,7 @@ pub enum StackEvent {
     /// An ICMP echo reply arrived for one of this host's echo requests.
     EchoReply {
         /// Who answered.
-        src: Ipv4Addr,
+        src: IpAddr,
         /// The echo identifier.
         id: u16,
         /// The echo sequence number.
@@ -126,7 +161,7 @@ pub enum StackEvent {
     /// resolution (what Linux reports as EHOSTUNREACH).
     HostUnreachable {
         /// The packet's destination.
-        dst: Ipv4Addr,
+        dst: IpAddr,
     },
     /// An ICMP destination unreachable arrived about a packet this host sent.
     DestinationUnreachable {
@@ -142,8 +177,28 @@ pub enum StackEvent {
         /// TTL or reassembly.
         code: Icmpv4TimeExceededCode,
     },
-    /// The neighbour table changed.
+    /// An ICMPv6 destination unreachable arrived about a packet this host sent.
+    DestinationUnreachable6 {
+        /// The reporting host.
+        from: Ipv6Addr,
+        /// Why.
+        code: Icmpv6DestUnreachableCode,
+    },
+    /// An ICMPv6 time exceeded arrived about a packet this host sent.
+    TimeExceeded6 {
+        /// The reporting host.
+        from: Ipv6Addr,
+        /// Hop limit or reassembly.
+        code: Icmpv6TimeExceededCode,
+    },
+    /// The ARP neighbour table changed.
     Neighbor(NeighborEvent<Ipv4>),
+    /// The NDP neighbour cache changed.
+    Neighbor6(NeighborEvent<Ipv6>),
+    /// An IPv6 address was added, changed state or went away (DAD, SLAAC, lifetimes).
+    Ipv6Address(AddressEvent),
+    /// Router discovery changed routes, link parameters or DNS servers.
+    RouterDiscovery(RouterDiscoveryEvent),
     /// An IPv4 UDP socket's readiness changed.
     UdpV4 {
         /// The socket.
@@ -155,6 +210,13 @@ pub enum StackEvent {
     PingV4 {
         /// The socket.
         socket: PingSocketId<Ipv4>,
+        /// What changed.
+        event: SocketEvent,
+    },
+    /// An IPv6 ping socket's readiness changed.
+    PingV6 {
+        /// The socket.
+        socket: PingSocketId<Ipv6>,
         /// What changed.
         event: SocketEvent,
     },
@@ -181,10 +243,10 @@ pub enum StackEvent {
 pub enum SendError {
     /// No route to the destination (ENETUNREACH).
     #[error("no route to {0}")]
-    NoRoute(Ipv4Addr),
+    NoRoute(IpAddr),
     /// No usable source address for the route (EADDRNOTAVAIL).
     #[error("no source address to reach {0}")]
-    NoSourceAddress(Ipv4Addr),
+    NoSourceAddress(IpAddr),
     /// The packet cannot be sent whole or in fragments over the outgoing device (EMSGSIZE).
     #[error("{len}-byte packet exceeds the {mtu}-byte MTU")]
     TooBig {
@@ -210,6 +272,15 @@ pub enum DeviceError {
     /// The address's subnet route could not be added.
     #[error(transparent)]
     Route(#[from] RouteError<Ipv4Addr>),
+    /// An IPv6 route could not be added.
+    #[error(transparent)]
+    Route6(#[from] RouteError<Ipv6Addr>),
+    /// IPv6 address configuration refused.
+    #[error(transparent)]
+    Address6(#[from] SlaacError),
+    /// IPv6 is not enabled on the device.
+    #[error("IPv6 is not enabled on {0}")]
+    Ipv6Disabled(DeviceId),
 }
 
 /// What the stack counted beyond what its modules count.
@@ -236,8 +307,10 @@ pub struct StackCounters {
     pub icmp_out_frag_needed: u64,
     /// IPv4 packets for an unknown upper-layer protocol (InUnknownProtos).
     pub ipv4_in_unknown_protos: u64,
-    /// IPv6 packets dropped: IPv6 is not wired in yet.
-    pub ipv6_not_handled: u64,
+    /// The IPv6 layer.
+    pub ipv6: Ipv6Counters,
+    /// Frames of an EtherType this stack does not handle.
+    pub unknown_ethertype: u64,
     /// ARP packets that did not parse.
     pub arp_parse_errors: u64,
     /// Frames for devices the stack does not know.
@@ -268,35 +341,63 @@ pub struct StackCounters {
 
 /// What the IP layer learned about a packet it delivers.
 #[derive(Clone, Copy, Debug)]
-struct Received {
+struct Received<A = Ipv4Addr> {
     device: DeviceId,
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
+    src: A,
+    dst: A,
     kind: DeliveryKind,
     link: FrameDestination,
     /// Where the IP header lay, to undo the parse for an ICMP error's quote.
     ip_meta: ParseMetadata,
+    /// The TTL or Hop Limit it arrived with.
+    hop_limit: u8,
 }
 
 /// A UDP datagram the IP layer delivers to the transport layer: the buffer's body is the
 /// datagram, UDP header included.
-struct UdpHandoff<F> {
-    received: Received,
+struct UdpHandoff<F, A = Ipv4Addr> {
+    received: Received<A>,
     buf: Buf<F>,
 }
 
 /// What the IP layer hands to the transport layer.
 enum Handoff<F> {
-    /// A received datagram.
+    /// A received IPv4 datagram.
     Udp(UdpHandoff<F>),
+    /// A received IPv6 datagram.
+    Udp6(UdpHandoff<F, Ipv6Addr>),
     /// An ICMP echo reply for the ping socket holding its identifier: the buffer's body is
     /// the whole ICMP message, as Linux hands it to the application.
     EchoReply { reply: ReceivedEchoReply<Ipv4, F>, seq: u16 },
+    /// An ICMPv6 echo reply, likewise.
+    EchoReply6 { reply: ReceivedEchoReply<Ipv6, F>, seq: u16 },
     /// An ICMP error about a datagram one of our UDP sockets sent (RFC 1122 §4.1.3.3).
     UdpError { device: DeviceId, quoted: QuotedDatagram<Ipv4>, report: IcmpErrorReport },
+    /// An ICMPv6 error about one of our UDP datagrams.
+    UdpError6 { device: DeviceId, quoted: QuotedDatagram<Ipv6>, report: IcmpErrorReport },
 }
 
-/// One device: its link layer, ARP and IPv4 addresses.
+/// A datagram whose reassembly timed out after its first fragment arrived.
+struct TimedOut<A> {
+    device: DeviceId,
+    src: A,
+    dst: A,
+    /// The first fragment's header and data, to quote.
+    quote: Vec<u8>,
+}
+
+/// Collects reassembly's time exceeded requests while the reassembly table is borrowed.
+struct TimedOutCollector<A>(Vec<TimedOut<A>>);
+
+impl<I: ReassemblyIpExt> ReassemblyContext<I> for TimedOutCollector<I::Addr> {
+    fn send_reassembly_time_exceeded(&mut self, request: TimeExceededRequest<'_, I>) {
+        let mut quote = request.header.to_vec();
+        quote.extend_from_slice(request.data);
+        self.0.push(TimedOut { device: request.device, src: request.src, dst: request.dst, quote });
+    }
+}
+
+/// One device: its link layer, ARP and IPv4 addresses, and its IPv6 state.
 struct Device<F> {
     id: DeviceId,
     eth: EthernetDevice,
@@ -304,6 +405,7 @@ struct Device<F> {
     /// Whether IPv4 packets arriving here may be forwarded (Linux's per-device
     /// net.ipv4.conf.<dev>.forwarding; off by default).
     forwarding: bool,
+    v6: Ipv6Device<F>,
 }
 
 /// Packets to this host's own addresses wait here until the stack delivers them, after the
@@ -317,9 +419,10 @@ pub struct Stack<F> {
     ip: IpLayer<F>,
     udp: Udp<F>,
     ping4: PingSockets<Ipv4, F>,
+    ping6: PingSockets<Ipv6, F>,
 }
 
-/// Devices and the IPv4 layer: everything but the transport layer, which calls back into it.
+/// Devices and the IPv4 and IPv6 layers: everything but the transport layer, which calls back into it.
 struct IpLayer<F> {
     devices: Vec<Device<F>>,
     routes4: RoutingTable<Ipv4>,
@@ -334,6 +437,7 @@ struct IpLayer<F> {
     icmp_global: IcmpGlobalBucket,
     icmp_rate4: IcmpRateLimiter<Ipv4>,
     igmp: Gmp<Ipv4>,
+    v6: Ipv6Layer,
     counters: StackCounters,
 }
 
@@ -360,6 +464,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             icmp_global: IcmpGlobalBucket::new(GlobalConfig::default()),
             icmp_rate4: IcmpRateLimiter::new(Default::default(), rng),
             igmp: Gmp::new(GmpConfig::default()),
+            v6: Ipv6Layer::new(rng),
             counters: StackCounters::default(),
         }
     }
@@ -384,7 +489,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let mut eth = EthernetDevice::new(mac, config);
         // Every IPv4 host belongs to all-systems (RFC 1112 §4), never reported.
         eth.multicast_filter().join(Mac::from_ipv4_multicast(Ipv4Addr::ALL_SYSTEMS));
-        self.devices.push(Device { id, eth, arp, forwarding: false });
+        let v6 = Ipv6Device::new(&mut ModuleTimers(ctx), id, config.mtu.max(ipv6::IPV6_MIN_MTU));
+        self.devices.push(Device { id, eth, arp, forwarding: false, v6 });
         self.igmp.add_device(id);
         id
     }
@@ -452,8 +558,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 None
             }
             EtherType::IPV4 => self.receive_ipv4(ctx, device, frame.destination, buf),
+            EtherType::IPV6 => self.receive_ipv6(ctx, device, frame.destination, buf),
             _ => {
-                self.counters.ipv6_not_handled += 1;
+                self.counters.unknown_ethertype += 1;
                 None
             }
         }
@@ -479,8 +586,75 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                     self.send_reassembly_time_exceeded(ctx, &request);
                 }
             }
+            StackTimerId::Nud6(id) => {
+                let Some(index) = self.device_index(id.device) else { return };
+                self.with_nd(ctx, index, |nd, nd_ctx| nd.handle_timer(nd_ctx, id));
+            }
+            StackTimerId::Slaac(id) => {
+                self.with_slaac(ctx, |slaac, slaac_ctx| slaac.handle_timer(slaac_ctx, id))
+            }
+            StackTimerId::RouterDiscovery(id) => self.with_rd(ctx, |rd, rd_ctx| rd.handle_timer(rd_ctx, id)),
+            StackTimerId::Mld(id) => self.with_mld(ctx, |mld, gmp_ctx| mld.handle_timer(gmp_ctx, id)),
+            StackTimerId::Pmtu6(id) => self.v6.pmtu.handle_timer(&mut ModuleTimers(ctx), id),
+            StackTimerId::Reassembly6(id) => {
+                let mut timed_out = TimedOutCollector(Vec::new());
+                self.v6.reassembly.handle_timer(&mut timed_out, id);
+                for request in timed_out.0 {
+                    self.send_reassembly_time_exceeded6(ctx, &request);
+                }
+            }
         }
     }
+
+    /// Hands a datagram no socket wanted back to its IP version for the port unreachable
+    /// (RFC 1122 §4.1.3.1, RFC 4443 §3.1 code 4).
+    fn port_unreachable<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, unreachable: PortUnreachable<F>) {
+        match unreachable {
+            PortUnreachable::V4(received, datagram) => {
+                let code = Icmpv4DestUnreachableCode::PortUnreachable;
+                self.send_dest_unreachable(ctx, &received, datagram.body(), code);
+            }
+            PortUnreachable::V6(received, datagram) => {
+                let error = ipv6::Icmpv6Error::DestUnreachable(Icmpv6DestUnreachableCode::PortUnreachable);
+                let deny = MulticastPermission::Denied;
+                if self.send_icmpv6_error(ctx, &received, datagram.body(), error, deny) {
+                    self.counters.ipv6.icmp_out_dest_unreachs += 1;
+                }
+            }
+        }
+    }
+
+    /// Transmits `packet`, a whole IP packet, on `device` to the link-layer address `dst`
+    /// without routing or resolution (group membership reports, DAD probes, router
+    /// solicitations); returns whether it was sent.
+    fn send_link_frame<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        dst: Mac,
+        ethertype: EtherType,
+        packet: impl Serializer,
+    ) -> bool {
+        let Some(dev) = self.device(device) else { return false };
+        let frame = packet.encapsulate(dev.eth.builder(dst, ethertype));
+        let Some(storage) = ctx.alloc_frame(frame.len()) else {
+            self.counters.tx_no_buffer += 1;
+            return false;
+        };
+        let mut buf = Buf::new(storage, frame.header_room()..frame.header_room());
+        if frame.serialize_into(&mut buf).is_err() {
+            return false;
+        }
+        ctx.send_frame(device, buf);
+        true
+    }
+}
+
+/// A datagram to a closed port, with what its IP layer learned, the buffer's body from the
+/// IP header on.
+enum PortUnreachable<F> {
+    V4(Received, Buf<F>),
+    V6(Received<Ipv6Addr>, Buf<F>),
 }
 
 impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
@@ -490,6 +664,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
             ip: IpLayer::new(rng),
             udp: Udp::new(rng, UdpConfig::default()),
             ping4: PingSockets::new(rng, PingConfig::default()),
+            ping6: PingSockets::new(rng, PingConfig::default()),
         }
     }
 
@@ -506,6 +681,36 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     /// A device's Ethernet state, with its counters.
     pub fn ethernet(&self, device: DeviceId) -> Option<&EthernetDevice> {
         self.ip.device(device).map(|d| &d.eth)
+    }
+
+    /// The IPv6 routing table.
+    pub fn routes6(&self) -> &RoutingTable<Ipv6> {
+        &self.ip.v6.routes
+    }
+
+    /// The IPv6 addresses of every device with their states, as source selection sees them.
+    pub fn ipv6_addresses(&self) -> &[SourceCandidate<Ipv6Addr>] {
+        &self.ip.v6.sources
+    }
+
+    /// A device's NDP neighbour cache, with its counters.
+    pub fn ndp(&self, device: DeviceId) -> Option<&crate::device::nud::NeighborTable<Ipv6, Buf<F>>> {
+        self.ip.device(device).map(|d| &d.v6.nd)
+    }
+
+    /// Router discovery's state: default routers, prefixes, DNS servers, redirects.
+    pub fn router_discovery(&self) -> &crate::ip::router_discovery::RouterDiscovery {
+        &self.ip.v6.rd
+    }
+
+    /// IPv6 address configuration's state and counters, DAD's included.
+    pub fn slaac(&self) -> &crate::ip::slaac::Slaac {
+        &self.ip.v6.slaac
+    }
+
+    /// A device's IPv6 link MTU and CurHopLimit, if IPv6 runs on it.
+    pub fn ipv6_link(&self, device: DeviceId) -> Option<(u32, u8)> {
+        self.ip.device(device).filter(|d| d.v6.enabled).map(|d| (d.v6.mtu, d.v6.hop_limit))
     }
 
     /// A device's ARP state, with its neighbour table and counters.
@@ -544,6 +749,77 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         self.ip.add_ipv4_route(route)
     }
 
+    /// Starts IPv6 on `device` (RFC 4862 §5.3, RFC 4861 §6.3.7): it joins all-nodes, forms
+    /// its link-local address and runs DAD on it, and solicits routers; Router
+    /// Advertisements then configure default routes, prefixes and SLAAC addresses.
+    pub fn enable_ipv6<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+    ) -> Result<(), DeviceError> {
+        let index = self.ip.device_index(device).ok_or(DeviceError::NoDevice(device))?;
+        self.ip.start_ipv6(ctx, index);
+        self.drain_loopback(ctx);
+        Ok(())
+    }
+
+    /// Assigns `addr` to `device` with infinite lifetimes: tentative until DAD passes (RFC
+    /// 4862 §5.4), with a route to its prefix.
+    pub fn add_ipv6_address<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        addr: AddrSubnet<Ipv6Addr>,
+    ) -> Result<(), DeviceError> {
+        let forever = Lifetimes { valid: Lifetime::Infinite, preferred: Lifetime::Infinite };
+        self.add_ipv6_address_with_lifetimes(ctx, device, addr, forever)
+    }
+
+    /// Assigns `addr` to `device` with the given valid and preferred lifetimes (RFC 4862
+    /// §5.5.4 applies to it as to autoconfigured ones).
+    pub fn add_ipv6_address_with_lifetimes<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        addr: AddrSubnet<Ipv6Addr>,
+        lifetimes: Lifetimes,
+    ) -> Result<(), DeviceError> {
+        let index = self.ip.device_index(device).ok_or(DeviceError::NoDevice(device))?;
+        if !self.ip.devices[index].v6.enabled {
+            return Err(DeviceError::Ipv6Disabled(device));
+        }
+        let result =
+            self.ip.with_slaac(ctx, |slaac, slaac_ctx| slaac.add_address(slaac_ctx, device, addr, lifetimes));
+        self.drain_loopback(ctx);
+        Ok(result?)
+    }
+
+    /// Removes `addr` from `device`.
+    pub fn remove_ipv6_address<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        addr: Ipv6Addr,
+    ) -> Result<(), DeviceError> {
+        let result =
+            self.ip.with_slaac(ctx, |slaac, slaac_ctx| slaac.remove_address(slaac_ctx, device, addr));
+        Ok(result?)
+    }
+
+    /// Adds an IPv6 route.
+    pub fn add_ipv6_route(&mut self, route: Route<Ipv6>) -> Result<(), RouteError<Ipv6Addr>> {
+        self.ip.v6.routes.add(route)
+    }
+
+    /// Lets IPv6 packets arriving on `device` be forwarded, or stops it (off by default).
+    /// A forwarding device is a router: it stops taking Router Advertisements and Redirects
+    /// (RFC 4861 §6.3.4, §8) once IPv6 is enabled on it again.
+    pub fn set_ipv6_forwarding(&mut self, device: DeviceId, on: bool) -> Result<(), DeviceError> {
+        let index = self.ip.device_index(device).ok_or(DeviceError::NoDevice(device))?;
+        self.ip.devices[index].v6.forwarding = on;
+        Ok(())
+    }
+
     /// Lets IPv4 packets arriving on `device` be forwarded, or stops it (off by default).
     pub fn set_ipv4_forwarding(&mut self, device: DeviceId, on: bool) -> Result<(), DeviceError> {
         let index = self.ip.device_index(device).ok_or(DeviceError::NoDevice(device))?;
@@ -562,19 +838,32 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     /// Gives the transport layer what the IP layer delivered.
     fn handoff<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, handoff: Handoff<F>) {
         match handoff {
-            Handoff::Udp(datagram) => self.deliver_udp(ctx, datagram),
+            Handoff::Udp(datagram) => self.deliver_udp::<Ipv4, _>(ctx, datagram, PortUnreachable::V4),
             Handoff::EchoReply { reply, seq } => {
                 let (src, id) = (reply.src, reply.id);
                 let mut transport_ctx = TransportCtx::new(ctx, &mut self.ip);
                 // Replies no ping socket claims answer the stack's own echo requests.
                 if let Err(message) = self.ping4.deliver_echo_reply(&mut transport_ctx, reply) {
                     let len = message.len().saturating_sub(crate::wire::icmp::HEADER_LEN);
-                    ctx.on_event(StackEvent::EchoReply { src, id, seq, len });
+                    ctx.on_event(StackEvent::EchoReply { src: IpAddr::V4(src), id, seq, len });
+                }
+            }
+            Handoff::Udp6(datagram) => self.deliver_udp::<Ipv6, _>(ctx, datagram, PortUnreachable::V6),
+            Handoff::EchoReply6 { reply, seq } => {
+                let (src, id) = (reply.src, reply.id);
+                let mut transport_ctx = TransportCtx::new(ctx, &mut self.ip);
+                if let Err(message) = self.ping6.deliver_echo_reply(&mut transport_ctx, reply) {
+                    let len = message.len().saturating_sub(crate::wire::icmp::HEADER_LEN);
+                    ctx.on_event(StackEvent::EchoReply { src: IpAddr::V6(src), id, seq, len });
                 }
             }
             Handoff::UdpError { device, quoted, report } => {
                 let mut udp_ctx = TransportCtx::new(ctx, &mut self.ip);
                 self.udp.deliver_icmp_error::<Ipv4, _>(&mut udp_ctx, device, quoted, report);
+            }
+            Handoff::UdpError6 { device, quoted, report } => {
+                let mut udp_ctx = TransportCtx::new(ctx, &mut self.ip);
+                self.udp.deliver_icmp_error::<Ipv6, _>(&mut udp_ctx, device, quoted, report);
             }
         }
     }
@@ -596,6 +885,21 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         data: &[u8],
     ) -> Result<(), SendError> {
         let result = self.ip.send_echo_request(ctx, dst, id, seq, data);
+        self.drain_loopback(ctx);
+        result
+    }
+
+    /// Sends an ICMPv6 echo request to `dst` (through `device` when it is link-scoped) from
+    /// the stack itself; replies no ping socket claims come back as [`StackEvent::EchoReply`].
+    pub fn send_echo_request6<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        dst: Ipv6Addr,
+        device: Option<DeviceId>,
+        request: EchoRequest,
+        data: &[u8],
+    ) -> Result<(), SendError> {
+        let result = self.ip.send_echo_request6(ctx, dst, device, request, data);
         self.drain_loopback(ctx);
         result
     }
@@ -640,16 +944,34 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         result
     }
 
+    /// Runs `f`, a call into the IPv6 ping socket layer (`SOCK_DGRAM` / `IPPROTO_ICMPV6`).
+    pub fn ping6_call<C: StackContext<Frame = F>, R>(
+        &mut self,
+        ctx: &mut C,
+        f: impl FnOnce(&mut PingSockets<Ipv6, F>, &mut TransportCtx<'_, C, F>) -> R,
+    ) -> R {
+        let result = f(&mut self.ping6, &mut TransportCtx::new(ctx, &mut self.ip));
+        self.drain_loopback(ctx);
+        result
+    }
+
     /// Hands a received datagram to the sockets; answers a closed port with ICMP port
-    /// unreachable (RFC 1122 §4.1.3.1).
-    fn deliver_udp<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, handoff: UdpHandoff<F>) {
+    /// unreachable (RFC 1122 §4.1.3.1, RFC 4443 §3.1).
+    fn deliver_udp<I: UdpIpExt, C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        handoff: UdpHandoff<F, I::Addr>,
+        unreachable: fn(Received<I::Addr>, Buf<F>) -> PortUnreachable<F>,
+    ) where
+        for<'a> TransportCtx<'a, C, F>: UdpIpContext<I>,
+    {
         let UdpHandoff { received, buf } = handoff;
         let destination = match received.kind {
             DeliveryKind::Unicast => Destination::Unicast,
             DeliveryKind::Broadcast | DeliveryKind::Multicast => Destination::MulticastOrBroadcast,
         };
         let mut udp_ctx = TransportCtx::new(ctx, &mut self.ip);
-        let outcome = self.udp.deliver::<Ipv4, _>(
+        let outcome = self.udp.deliver::<I, _>(
             &mut udp_ctx,
             received.device,
             received.src,
@@ -659,8 +981,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         );
         if let DeliverOutcome::PortUnreachable(mut datagram) = outcome {
             datagram.undo_parse(received.ip_meta);
-            let code = Icmpv4DestUnreachableCode::PortUnreachable;
-            self.ip.send_dest_unreachable(ctx, &received, datagram.body(), code);
+            self.ip.port_unreachable(ctx, unreachable(received, datagram));
         }
     }
 
@@ -668,7 +989,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     fn drain_loopback<C: StackContext<Frame = F>>(&mut self, ctx: &mut C) {
         for _ in 0..LOOPBACK_BACKLOG {
             let Some((device, buf)) = self.ip.loopback.pop_front() else { return };
-            if let Some(handoff) = self.ip.receive_ipv4(ctx, device, FrameDestination::Individual, buf) {
+            let link = FrameDestination::Individual;
+            let handoff = match buf.body().first().map(|b| b >> 4) {
+                Some(6) => self.ip.receive_ipv6(ctx, device, link, buf),
+                _ => self.ip.receive_ipv4(ctx, device, link, buf),
+            };
+            if let Some(handoff) = handoff {
                 self.handoff(ctx, handoff);
             }
         }

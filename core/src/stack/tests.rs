@@ -136,7 +136,7 @@ fn echo_replies(host: &Host) -> Vec<(Ipv4Addr, u16, u16, usize)> {
     host.events
         .iter()
         .filter_map(|(_, e)| match *e {
-            StackEvent::EchoReply { src, id, seq, len } => Some((src, id, seq, len)),
+            StackEvent::EchoReply { src: IpAddr::V4(src), id, seq, len } => Some((src, id, seq, len)),
             _ => None,
         })
         .collect()
@@ -195,7 +195,7 @@ fn rfc1122_2_3_2_1_unanswered_resolution_reports_host_unreachable() {
     let unreachable: Vec<_> =
         net.node(a).events.iter().filter(|(_, e)| matches!(e, StackEvent::HostUnreachable { .. })).collect();
     assert_eq!(unreachable.len(), 1);
-    assert_eq!(unreachable[0].1, StackEvent::HostUnreachable { dst: v4("192.0.2.99") });
+    assert_eq!(unreachable[0].1, StackEvent::HostUnreachable { dst: IpAddr::V4(v4("192.0.2.99")) });
     // mcast_solicit (3) broadcast requests at retrans_time (1 s) intervals, then failure.
     assert_eq!(net.node(a).stack.arp(DEV).unwrap().counters().tx_requests, 3);
     assert_eq!(unreachable[0].0, Instant::ZERO + Duration::from_secs(3));
@@ -238,7 +238,7 @@ fn off_link_destinations_go_to_the_gateway() {
     assert_eq!(net.node(b).stack.counters().ipv4.not_for_us, 1);
     let no_route =
         call(&mut net, b, |stack, ctx| stack.send_echo_request(ctx, v4("198.51.100.7"), 1, 1, b"x"));
-    assert_eq!(no_route, Err(SendError::NoRoute(v4("198.51.100.7"))));
+    assert_eq!(no_route, Err(SendError::NoRoute(IpAddr::V4(v4("198.51.100.7")))));
 }
 
 #[test]
@@ -291,7 +291,8 @@ fn malformed_and_foreign_frames_are_counted_not_fatal() {
     let (mut net, hosts) = lan(Impairments::default(), 1);
     let a = hosts[0];
     call(&mut net, a, |stack, ctx| {
-        // A truncated IPv4 header to our MAC, an IPv6 frame, and a frame for another device.
+        // A truncated IPv4 header to our MAC, an IPv6 frame to a device without IPv6, and a
+        // frame for another device.
         let mut frame = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 9, 0x08, 0x00];
         frame.extend_from_slice(&[0x45, 0, 0, 40]);
         stack.receive_frame(ctx, DEV, Buf::from_body(frame.clone()));
@@ -300,7 +301,7 @@ fn malformed_and_foreign_frames_are_counted_not_fatal() {
         stack.receive_frame(ctx, DeviceId::new(7), Buf::from_body(frame));
     });
     let c = *net.node(a).stack.counters();
-    assert_eq!((c.ipv4_in_hdr_errors, c.ipv6_not_handled, c.unknown_device), (1, 1, 1));
+    assert_eq!((c.ipv4_in_hdr_errors, c.ipv6.disabled_drops, c.unknown_device), (1, 1, 1));
 }
 
 #[test]
@@ -749,5 +750,5 @@ fn rfc5227_2_4_an_address_another_host_keeps_claiming_is_given_up() {
     assert_eq!(net.node(a).stack.arp(DEV).unwrap().counters().defended, 1);
     assert_eq!(net.node(a).stack.routes4().len(), 0);
     let sent = call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("192.0.2.2"), 1, 1, b""));
-    assert_eq!(sent, Err(SendError::NoRoute(v4("192.0.2.2"))));
+    assert_eq!(sent, Err(SendError::NoRoute(IpAddr::V4(v4("192.0.2.2")))));
 }

@@ -1,13 +1,10 @@
 //! The context the transport layer (UDP and ping sockets) runs in inside the stack: routes,
 //! source addresses, local addresses and sending through the IP layer, multicast filters, and
 //! readiness events.
-//!
-//! IPv6 is not wired into the stack yet, so for IPv6 there is no route: sending fails with
-//! ENETUNREACH and no IPv6 address is local, as on a Linux host without IPv6 connectivity.
 
 use super::ipv4::Ipv4Queries;
 use super::{IpLayer, SendError, StackContext, StackEvent, DEFAULT_TTL};
-use crate::addr::{Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, MulticastAddr, SpecifiedAddr};
+use crate::addr::{Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, MulticastAddr, SpecifiedAddr};
 use crate::buf::Serializer;
 use crate::device::DeviceId;
 use crate::ip::receive::{AddressMatch, ReceiveQueries};
@@ -46,6 +43,19 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> TransportCtx<'_, 
     ) -> Result<(), SocketError> {
         let ttl = meta.hop_limit.unwrap_or(DEFAULT_TTL);
         self.ip.send_ipv4(self.ctx, Some(*meta.src), *meta.dst, proto, ttl, body)?;
+        Ok(())
+    }
+
+    /// Sends a socket's `body` as `proto` over IPv6 as `meta` describes, with the socket's
+    /// hop limit or the device's.
+    fn send6<S: Serializer>(
+        &mut self,
+        meta: &IpSendMeta<Ipv6>,
+        proto: IpProto,
+        body: S,
+    ) -> Result<(), SocketError> {
+        let (src, dst, device) = (*meta.src, *meta.dst, Some(meta.device));
+        self.ip.send_ipv6(self.ctx, Some(src), dst, device, proto, meta.hop_limit, body)?;
         Ok(())
     }
 }
@@ -114,35 +124,51 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv4
 impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv6> for TransportCtx<'_, C, F> {
     fn route(
         &mut self,
-        _dst: SpecifiedAddr<Ipv6Addr>,
-        _src: Option<SpecifiedAddr<Ipv6Addr>>,
-        _device: Option<DeviceId>,
+        dst: SpecifiedAddr<Ipv6Addr>,
+        src: Option<SpecifiedAddr<Ipv6Addr>>,
+        device: Option<DeviceId>,
     ) -> Result<Route<Ipv6>, SocketError> {
-        Err(SocketError::NetworkUnreachable)
+        let (out, _) = self.ip.v6.first_hop(*dst, device).ok_or(SocketError::NetworkUnreachable)?;
+        let src = match src {
+            Some(src) if self.ip.v6.address_match(*src) == AddressMatch::Assigned => src,
+            Some(_) => return Err(SocketError::AddrNotAvailable),
+            None => self
+                .ip
+                .v6
+                .select_source(*dst, out)
+                .and_then(SpecifiedAddr::new)
+                .ok_or(SocketError::AddrNotAvailable)?,
+        };
+        Ok(Route { src, device: out, broadcast: false })
     }
 
-    fn is_local_addr(&self, _addr: SpecifiedAddr<Ipv6Addr>, _device: Option<DeviceId>) -> bool {
-        false
+    fn is_local_addr(&self, addr: SpecifiedAddr<Ipv6Addr>, device: Option<DeviceId>) -> bool {
+        self.ip
+            .v6
+            .sources
+            .iter()
+            .any(|c| c.is_usable() && c.address() == *addr && device.is_none_or(|d| d == c.device))
     }
 
     fn send_datagram<S: Serializer>(
         &mut self,
-        _meta: &IpSendMeta<Ipv6>,
-        _datagram: S,
+        meta: &IpSendMeta<Ipv6>,
+        datagram: S,
     ) -> Result<(), SocketError> {
-        Err(SocketError::NetworkUnreachable)
+        self.send6(meta, IpProto::UDP, datagram)
     }
 
     fn join_group(&mut self, device: DeviceId, group: MulticastAddr<Ipv6Addr>) {
-        if let Some(index) = self.ip.device_index(device) {
-            self.ip.devices[index].eth.multicast_filter().join(Mac::from_ipv6_multicast(*group));
-        }
+        self.ip.with_mld(self.ctx, |mld, gmp_ctx| {
+            // A refused join (table full) is counted by the group membership module.
+            let _ = mld.join(gmp_ctx, device, group);
+        });
     }
 
     fn leave_group(&mut self, device: DeviceId, group: MulticastAddr<Ipv6Addr>) {
-        if let Some(index) = self.ip.device_index(device) {
-            self.ip.devices[index].eth.multicast_filter().leave(Mac::from_ipv6_multicast(*group));
-        }
+        self.ip.with_mld(self.ctx, |mld, gmp_ctx| {
+            let _ = mld.leave(gmp_ctx, device, group);
+        });
     }
 
     fn socket_event(&mut self, socket: UdpSocketId<Ipv6>, event: SocketEvent) {
@@ -175,5 +201,33 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> PingContext<Ipv4>
 
     fn socket_event(&mut self, socket: PingSocketId<Ipv4>, event: SocketEvent) {
         self.ctx.on_event(StackEvent::PingV4 { socket, event });
+    }
+}
+
+/// IPv6 ping sockets, likewise.
+impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> PingContext<Ipv6> for TransportCtx<'_, C, F> {
+    fn route(
+        &mut self,
+        dst: SpecifiedAddr<Ipv6Addr>,
+        src: Option<SpecifiedAddr<Ipv6Addr>>,
+        device: Option<DeviceId>,
+    ) -> Result<Route<Ipv6>, SocketError> {
+        UdpIpContext::<Ipv6>::route(self, dst, src, device)
+    }
+
+    fn is_local_addr(&self, addr: SpecifiedAddr<Ipv6Addr>, device: Option<DeviceId>) -> bool {
+        UdpIpContext::<Ipv6>::is_local_addr(self, addr, device)
+    }
+
+    fn send_echo_request<S: Serializer>(
+        &mut self,
+        meta: &IpSendMeta<Ipv6>,
+        message: S,
+    ) -> Result<(), SocketError> {
+        self.send6(meta, IpProto::ICMPV6, message)
+    }
+
+    fn socket_event(&mut self, socket: PingSocketId<Ipv6>, event: SocketEvent) {
+        self.ctx.on_event(StackEvent::PingV6 { socket, event });
     }
 }
