@@ -683,6 +683,21 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         self.ip.device(device).map(|d| &d.eth)
     }
 
+    /// IPv4 reassembly: datagrams in progress, memory held and counters.
+    pub fn reassembly4(&self) -> &Reassembly<Ipv4> {
+        &self.ip.reassembly4
+    }
+
+    /// IPv6 reassembly: datagrams in progress, memory held and counters.
+    pub fn reassembly6(&self) -> &Reassembly<Ipv6> {
+        &self.ip.v6.reassembly
+    }
+
+    /// The IPv6 path MTU cache.
+    pub fn pmtu6(&self) -> &PmtuCache<Ipv6> {
+        &self.ip.v6.pmtu
+    }
+
     /// The IPv6 routing table.
     pub fn routes6(&self) -> &RoutingTable<Ipv6> {
         &self.ip.v6.routes

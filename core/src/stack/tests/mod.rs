@@ -12,7 +12,7 @@ use crate::buf::EmptyBody;
 use crate::context::InstantContext;
 use crate::device::nud::NeighborState;
 use crate::testutil::fake::FakeRng;
-use crate::testutil::fake_net::{FakeNetwork, Impairments, Node, NodeCtx, NodeIndex};
+use crate::testutil::fake_net::{FakeNetwork, Impairments, Node, NodeCtx, NodeIndex, SegmentId};
 use crate::testutil::pcap::frames;
 use crate::testutil::reserialize::reserialize_frame;
 use crate::time::Instant;
@@ -20,6 +20,8 @@ use crate::transport::{SocketError, SocketEvent};
 use crate::wire::arp::ArpBuilder;
 use crate::wire::ethernet::EthernetBuilder;
 use crate::wire::udp::UdpBuilder;
+
+mod ipv6;
 
 const DEV: DeviceId = DeviceId::new(1);
 
@@ -114,6 +116,12 @@ fn mac(n: u8) -> UnicastAddr<Mac> {
 
 /// Hosts 192.0.2.1, .2, ... on one segment with `impairments`, each with one Ethernet device.
 fn lan(impairments: Impairments, hosts: u8) -> (FakeNetwork<Host>, Vec<NodeIndex>) {
+    let (net, nodes, _) = lan_segment(impairments, hosts);
+    (net, nodes)
+}
+
+/// [`lan`], with the segment to change its impairments later.
+fn lan_segment(impairments: Impairments, hosts: u8) -> (FakeNetwork<Host>, Vec<NodeIndex>, SegmentId) {
     let mut net = FakeNetwork::new(42);
     let segment = net.add_segment(impairments);
     let mut nodes = Vec::new();
@@ -129,7 +137,7 @@ fn lan(impairments: Impairments, hosts: u8) -> (FakeNetwork<Host>, Vec<NodeIndex
         net.attach(segment, node, DEV);
         nodes.push(node);
     }
-    (net, nodes)
+    (net, nodes, segment)
 }
 
 fn echo_replies(host: &Host) -> Vec<(Ipv4Addr, u16, u16, usize)> {
