@@ -1,9 +1,8 @@
 //! `netstack`: the daemon (`netstack run`) and, later, its admin subcommands.
-//!
-//! Until the bindings exist there is nothing to run: every command prints where things stand
-//! and exits non-zero, with usage on `--help`.
 
 use std::process::ExitCode;
+
+use netstack_bindings::daemon::{self, Config};
 
 const USAGE: &str = "\
 netstack: a userspace TCP/IP stack for Linux
@@ -11,12 +10,33 @@ netstack: a userspace TCP/IP stack for Linux
 Usage: netstack <COMMAND> [ARGS...]
 
 Commands:
-  run         run the stack daemon (not available yet: it arrives with the bindings)
+  run         run the stack daemon (see 'netstack run --help')
   help        print this help
 
 Options:
   -h, --help     print this help
   -V, --version  print the version
+";
+
+const RUN_USAGE: &str = "\
+Usage: netstack run [OPTIONS]
+
+Runs the stack on TAP interfaces it creates in the current network namespace, until SIGINT
+or SIGTERM. With no interface options it creates TAP 'ns0' with 192.0.2.1/24.
+
+Options:
+  --tap NAME         create TAP interface NAME and bring it up (repeatable)
+  --addr CIDR        assign an address to the last --tap (repeatable), e.g. 192.0.2.1/24
+  --mtu N            MTU of the last --tap (default 1500)
+  --gateway IP       default route via IP (on the subnet of an --addr)
+  --forwarding       forward packets between interfaces
+  --svc-dir DIR      where the daemon publishes its protocols (created if missing)
+  --config FILE      read options from FILE: one 'key value' per line, keys as the options
+                     without dashes ('tap ns0', 'addr 192.0.2.1/24', 'forwarding'), '#' comments
+  --udp-echo PORT    run a UDP echo service on PORT (for tests, until the socket API exists)
+  -h, --help         print this help
+
+Logs go to stderr, filtered by RUST_LOG (default 'info').
 ";
 
 /// What the command line asked for.
@@ -37,6 +57,35 @@ fn parse_command(args: &[String]) -> Command {
     }
 }
 
+/// Logs to stderr, filtered by RUST_LOG.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn run(args: &[String]) -> ExitCode {
+    let config = match Config::from_args(args) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("netstack: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if config.help {
+        print!("{RUN_USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    init_logging();
+    match daemon::run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("netstack: {error}");
+            error.exit_code()
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match parse_command(&args) {
@@ -52,13 +101,7 @@ fn main() -> ExitCode {
             println!("netstack {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Command::Run => {
-            eprintln!(
-                "netstack: 'run' is not available yet: this build has the packet formats only; \
-                 the daemon arrives with the bindings (see README.md)"
-            );
-            ExitCode::from(1)
-        }
+        Command::Run => run(&args[1..]),
         Command::Unknown(cmd) => {
             eprintln!("netstack: unknown command '{cmd}'; see 'netstack --help'");
             ExitCode::from(2)
@@ -81,5 +124,14 @@ mod tests {
         assert_eq!(parse_command(&args(&["-V"])), Command::Version);
         assert_eq!(parse_command(&args(&["run", "--tap", "x"])), Command::Run);
         assert_eq!(parse_command(&args(&["frobnicate"])), Command::Unknown("frobnicate".into()));
+    }
+
+    #[test]
+    fn run_usage_names_every_option_the_parser_takes() {
+        for option in
+            ["--tap", "--addr", "--mtu", "--gateway", "--forwarding", "--svc-dir", "--config", "--udp-echo"]
+        {
+            assert!(RUN_USAGE.contains(option), "{option}");
+        }
     }
 }

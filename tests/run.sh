@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests need, as "command:package".
-needed=("tshark:tshark")
+needed=("tshark:tshark" "ip:iproute2" "socat:socat" "tcpdump:tcpdump" "ping:iputils-ping" "setpriv:util-linux")
 
 missing=()
 for entry in "${needed[@]}"; do

@@ -1,7 +1,19 @@
 //! netstack-bindings: runs `netstack-core` on Linux.
 //!
-//! This crate owns what the core must not: threads, file descriptors and clocks. It will
-//! drive the core from network devices through RX/TX FIFOs, run its timers, and serve the
-//! socket and admin protocols. Today it re-exports the core so the daemon links one stack.
+//! This crate owns what the core must not: threads, file descriptors and clocks. Network
+//! devices ([`device`]) exchange frames with the stack through bounded RX/TX FIFOs of pooled
+//! buffers; one event-loop thread ([`eventloop`]) owns the stack and runs it to completion;
+//! [`daemon`] is `netstack run`.
+
+pub mod daemon;
+pub mod device;
+pub mod echo;
+pub mod eventloop;
+pub mod manifest;
+pub mod rng;
+pub mod timers;
+
+#[cfg(test)]
+mod testutil;
 
 pub use netstack_core as core;

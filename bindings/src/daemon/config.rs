@@ -1,0 +1,387 @@
+//! `netstack run`'s settings, from the command line and from `--config FILE`.
+//!
+//! # The config file
+//!
+//! One setting per line, `KEY VALUE`, with the same names and meanings as the command-line
+//! options without their dashes; blank lines and lines starting with `#` are ignored:
+//!
+//! ```text
+//! # netstack.conf
+//! tap ns0
+//! addr 192.0.2.1/24
+//! mtu 1500
+//! gateway 192.0.2.254
+//! forwarding
+//! svc-dir /run/netstack/svc
+//! ```
+//!
+//! A file is read as if its lines were options written where `--config` stands, so options
+//! after `--config` add to or override it.
+
+use std::path::{Path, PathBuf};
+
+use netstack_core::addr::{AddrSubnet, IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// The smallest MTU IPv4 allows (RFC 791: every host must take 68-byte datagrams).
+pub const MIN_MTU: u32 = 68;
+/// The largest MTU an IPv4 or IPv6 packet without jumbograms can use.
+pub const MAX_MTU: u32 = 65_535;
+
+/// An address with its prefix, as `--addr` gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cidr {
+    /// An IPv4 address.
+    V4(AddrSubnet<Ipv4Addr>),
+    /// An IPv6 address.
+    V6(AddrSubnet<Ipv6Addr>),
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cidr::V4(a) => write!(f, "{}/{}", *a.addr(), a.subnet().prefix_len()),
+            Cidr::V6(a) => write!(f, "{}/{}", *a.addr(), a.subnet().prefix_len()),
+        }
+    }
+}
+
+/// One `--tap` interface and the settings that follow it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TapConfig {
+    /// The interface name.
+    pub name: String,
+    /// Its addresses, in order.
+    pub addrs: Vec<Cidr>,
+    /// Its MTU (`None`: 1500).
+    pub mtu: Option<u32>,
+}
+
+/// Everything `netstack run` was asked to do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    /// TAP interfaces to create, in order.
+    pub taps: Vec<TapConfig>,
+    /// The default route's gateway.
+    pub gateway: Option<IpAddr>,
+    /// Forward packets between interfaces.
+    pub forwarding: bool,
+    /// Where to publish the protocols the daemon serves.
+    pub svc_dir: Option<PathBuf>,
+    /// Ports of the test-only UDP echo service.
+    pub udp_echo: Vec<u16>,
+    /// `--help` was given.
+    pub help: bool,
+}
+
+/// Why the settings are unusable; each message names the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// An option without its value.
+    #[error("option '{0}' needs a value; see 'netstack run --help'")]
+    MissingValue(String),
+    /// Not an option of `run`.
+    #[error("unknown option '{0}' for 'netstack run'; see 'netstack run --help'")]
+    UnknownOption(String),
+    /// A per-interface setting before any `--tap`.
+    #[error("'{0}' sets an interface: put it after a '--tap NAME'")]
+    NoInterface(String),
+    /// The same interface twice.
+    #[error("interface '{0}' is given twice: name each --tap once")]
+    DuplicateTap(String),
+    /// An address that does not parse.
+    #[error(
+        "bad address '{value}': {reason}; expected ADDRESS/PREFIX such as 192.0.2.1/24 or 2001:db8::1/64"
+    )]
+    BadCidr {
+        /// What was given.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A gateway that is not an IP address.
+    #[error("bad gateway '{0}': expected an IP address such as 192.0.2.254")]
+    BadIp(String),
+    /// An MTU out of range.
+    #[error("bad MTU '{0}': expected a number from {MIN_MTU} to {MAX_MTU}")]
+    BadMtu(String),
+    /// A port that is not 1 to 65535.
+    #[error("bad port '{0}': expected a number from 1 to 65535")]
+    BadPort(String),
+    /// A boolean that is not one.
+    #[error("bad value '{0}' for forwarding: expected on, off, true or false (or nothing)")]
+    BadBool(String),
+    /// The config file cannot be read.
+    #[error("cannot read config file '{}': {source}; check the path and its permissions", .path.display())]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of the config file is wrong.
+    #[error("{}:{line}: {error}", .path.display())]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: usize,
+        /// What is wrong.
+        error: Box<ConfigError>,
+    },
+    /// A config file names another.
+    #[error("'config' inside a config file: files cannot include each other; merge them")]
+    NestedConfig,
+}
+
+impl Config {
+    /// Parses `run`'s arguments (after the word `run`), reading any `--config` file.
+    pub fn from_args(args: &[String]) -> Result<Self, ConfigError> {
+        let mut config = Config::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let (key, inline) = match arg.strip_prefix("--") {
+                Some(rest) => match rest.split_once('=') {
+                    Some((key, value)) => (key, Some(value.to_owned())),
+                    None => (rest, None),
+                },
+                None if arg == "-h" => ("help", None),
+                None => return Err(ConfigError::UnknownOption(arg.clone())),
+            };
+            match key {
+                "help" => config.help = true,
+                "forwarding" => config.forwarding = inline.as_deref().map_or(Ok(true), parse_bool)?,
+                "config" => {
+                    let path = inline
+                        .or_else(|| args.next().cloned())
+                        .ok_or(ConfigError::MissingValue(arg.clone()))?;
+                    config.apply_file(Path::new(&path))?;
+                }
+                "tap" | "addr" | "mtu" | "gateway" | "svc-dir" | "udp-echo" => {
+                    let option = format!("--{key}");
+                    let value =
+                        inline.or_else(|| args.next().cloned()).ok_or(ConfigError::MissingValue(option))?;
+                    config.apply(key, &value, arg)?;
+                }
+                _ => return Err(ConfigError::UnknownOption(arg.clone())),
+            }
+        }
+        Ok(config)
+    }
+
+    /// Whether anything was asked for beyond the defaults.
+    pub fn is_default(&self) -> bool {
+        *self == Config::default()
+    }
+
+    /// One `key value` setting.
+    fn apply(&mut self, key: &str, value: &str, arg: &str) -> Result<(), ConfigError> {
+        match key {
+            "tap" => {
+                if self.taps.iter().any(|t| t.name == value) {
+                    return Err(ConfigError::DuplicateTap(value.to_owned()));
+                }
+                self.taps.push(TapConfig { name: value.to_owned(), addrs: Vec::new(), mtu: None });
+            }
+            "addr" => {
+                let cidr = parse_cidr(value)?;
+                self.last_tap(arg)?.addrs.push(cidr);
+            }
+            "mtu" => {
+                let mtu = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|m| (MIN_MTU..=MAX_MTU).contains(m))
+                    .ok_or_else(|| ConfigError::BadMtu(value.to_owned()))?;
+                self.last_tap(arg)?.mtu = Some(mtu);
+            }
+            "gateway" => {
+                self.gateway = Some(value.parse().map_err(|_| ConfigError::BadIp(value.to_owned()))?)
+            }
+            "forwarding" => self.forwarding = parse_bool(value)?,
+            "svc-dir" => self.svc_dir = Some(PathBuf::from(value)),
+            "udp-echo" => {
+                let port = value
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|&p| p != 0)
+                    .ok_or_else(|| ConfigError::BadPort(value.to_owned()))?;
+                self.udp_echo.push(port);
+            }
+            _ => return Err(ConfigError::UnknownOption(arg.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn last_tap(&mut self, arg: &str) -> Result<&mut TapConfig, ConfigError> {
+        self.taps.last_mut().ok_or_else(|| ConfigError::NoInterface(arg.to_owned()))
+    }
+
+    /// The settings in `path`, applied in order.
+    fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::ReadFile { path: path.to_owned(), source })?;
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, value) = match line.split_once(char::is_whitespace) {
+                Some((key, value)) => (key, Some(value.trim())),
+                None => (line, None),
+            };
+            let result = match (key, value) {
+                ("config", _) => Err(ConfigError::NestedConfig),
+                ("forwarding", None) => {
+                    self.forwarding = true;
+                    Ok(())
+                }
+                (_, None) => Err(ConfigError::MissingValue(key.to_owned())),
+                (_, Some(value)) => self.apply(key, value, key),
+            };
+            result.map_err(|error| ConfigError::InFile {
+                path: path.to_owned(),
+                line: index + 1,
+                error: Box::new(error),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_bool(value: &str) -> Result<bool, ConfigError> {
+    match value {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(ConfigError::BadBool(value.to_owned())),
+    }
+}
+
+/// `ADDRESS/PREFIX`, IPv4 or IPv6.
+pub fn parse_cidr(value: &str) -> Result<Cidr, ConfigError> {
+    let bad = |reason| ConfigError::BadCidr { value: value.to_owned(), reason };
+    let (addr, prefix) = value.split_once('/').ok_or_else(|| bad("no prefix length"))?;
+    let prefix: u8 = prefix.parse().map_err(|_| bad("the prefix length is not a number"))?;
+    let addr: IpAddr = addr.parse().map_err(|_| bad("not an IP address"))?;
+    match addr {
+        IpAddr::V4(a) => {
+            if prefix > 32 {
+                return Err(bad("an IPv4 prefix is at most 32"));
+            }
+            AddrSubnet::new(a, prefix)
+                .map(Cidr::V4)
+                .map_err(|_| bad("not a unicast host address in that subnet"))
+        }
+        IpAddr::V6(a) => {
+            if prefix > 128 {
+                return Err(bad("an IPv6 prefix is at most 128"));
+            }
+            AddrSubnet::new(a, prefix)
+                .map(Cidr::V6)
+                .map_err(|_| bad("not a unicast host address in that subnet"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn cidr(s: &str) -> Cidr {
+        parse_cidr(s).unwrap()
+    }
+
+    #[test]
+    fn options_apply_to_the_last_named_interface() {
+        let config = Config::from_args(&args(&[
+            "--tap",
+            "a0",
+            "--addr",
+            "192.0.2.1/24",
+            "--mtu",
+            "9000",
+            "--tap=b0",
+            "--addr",
+            "198.51.100.1/24",
+            "--addr",
+            "2001:db8::1/64",
+            "--gateway",
+            "198.51.100.254",
+            "--forwarding",
+            "--svc-dir",
+            "/tmp/svc",
+            "--udp-echo",
+            "7",
+        ]))
+        .unwrap();
+        assert_eq!(config.taps.len(), 2);
+        assert_eq!(
+            config.taps[0],
+            TapConfig { name: "a0".into(), addrs: vec![cidr("192.0.2.1/24")], mtu: Some(9000) }
+        );
+        assert_eq!(config.taps[1].addrs, [cidr("198.51.100.1/24"), cidr("2001:db8::1/64")]);
+        assert_eq!(config.taps[1].mtu, None);
+        assert_eq!(config.gateway, Some("198.51.100.254".parse().unwrap()));
+        assert!(config.forwarding);
+        assert_eq!(config.svc_dir.as_deref(), Some(Path::new("/tmp/svc")));
+        assert_eq!(config.udp_echo, [7]);
+        assert!(Config::from_args(&[]).unwrap().is_default());
+    }
+
+    #[test]
+    fn bad_input_gets_a_typed_error() {
+        let err = |a: &[&str]| Config::from_args(&args(a)).unwrap_err();
+        assert!(matches!(err(&["--addr", "192.0.2.1/24"]), ConfigError::NoInterface(_)));
+        assert!(matches!(err(&["--tap"]), ConfigError::MissingValue(_)));
+        assert!(matches!(err(&["--frob"]), ConfigError::UnknownOption(_)));
+        assert!(matches!(err(&["stray"]), ConfigError::UnknownOption(_)));
+        assert!(matches!(err(&["--tap", "a", "--tap", "a"]), ConfigError::DuplicateTap(_)));
+        assert!(matches!(err(&["--tap", "a", "--mtu", "67"]), ConfigError::BadMtu(_)));
+        assert!(matches!(err(&["--gateway", "nope"]), ConfigError::BadIp(_)));
+        assert!(matches!(err(&["--udp-echo", "0"]), ConfigError::BadPort(_)));
+        assert!(matches!(err(&["--forwarding=maybe"]), ConfigError::BadBool(_)));
+        for bad in
+            ["192.0.2.1", "192.0.2.1/33", "192.0.2.1/x", "300.0.2.1/24", "2001:db8::1/129", "224.0.0.1/4"]
+        {
+            assert!(matches!(parse_cidr(bad), Err(ConfigError::BadCidr { .. })), "{bad}");
+        }
+        let message = parse_cidr("192.0.2.1").unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "bad address '192.0.2.1': no prefix length; expected ADDRESS/PREFIX such as 192.0.2.1/24 or 2001:db8::1/64"
+        );
+    }
+
+    #[test]
+    fn a_config_file_reads_as_options_in_place() {
+        let dir = std::env::temp_dir().join(format!("netstack-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("ok.conf");
+        std::fs::write(&file, "# test\n\ntap ns0\naddr 192.0.2.1/24\n  mtu 1400\nforwarding\nudp-echo 7\n")
+            .unwrap();
+        let path = file.to_str().unwrap();
+        let config = Config::from_args(&args(&["--config", path, "--addr", "192.0.2.9/24"])).unwrap();
+        assert_eq!(config.taps[0].addrs, [cidr("192.0.2.1/24"), cidr("192.0.2.9/24")]);
+        assert_eq!(config.taps[0].mtu, Some(1400));
+        assert!(config.forwarding);
+        assert_eq!(config.udp_echo, [7]);
+
+        let bad = dir.join("bad.conf");
+        std::fs::write(&bad, "tap ns0\naddr 192.0.2.1\n").unwrap();
+        let err = Config::from_args(&args(&["--config", bad.to_str().unwrap()])).unwrap_err();
+        assert!(matches!(&err, ConfigError::InFile { line: 2, .. }), "{err}");
+        assert!(err.to_string().starts_with(&format!("{}:2: bad address", bad.display())), "{err}");
+        std::fs::write(&bad, "config other.conf\n").unwrap();
+        let err = Config::from_args(&args(&["--config", bad.to_str().unwrap()])).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::InFile { error, .. } if matches!(**error, ConfigError::NestedConfig))
+        );
+        let missing = Config::from_args(&args(&["--config", "/nonexistent/x.conf"])).unwrap_err();
+        assert!(matches!(missing, ConfigError::ReadFile { .. }));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,406 @@
+//! The event loop: the one thread that owns the stack.
+//!
+//! # Threading model
+//!
+//! The core's state (devices, neighbour tables, routes, sockets) belongs to a single thread
+//! that runs everything to completion: it drains each device's receive side in batches of at
+//! most [`LoopConfig::rx_budget`] frames (NAPI's `netdev_budget`), fires the timers that are
+//! due, serves requests other threads sent through a bounded channel, flushes the transmit
+//! FIFOs, and only then waits for the next readiness event, deadline or request. No lock
+//! guards the stack: nothing else can reach it. That keeps the core free of synchronisation,
+//! makes every input's effects atomic with respect to every other input (as in the fake
+//! network the core is tested in), and keeps the frame pool and buffers thread-local. The cost
+//! is that one core's worth of CPU bounds throughput; scaling out will give each device queue
+//! a loop of its own, by design, not by adding locks here.
+//!
+//! The loop runs on a tokio current-thread runtime (the stand-in for fuchsia-async): TAP fds
+//! are registered with its reactor, and its timer wheel wakes the loop at the stack's next
+//! deadline. The stack's clock is `CLOCK_MONOTONIC` (`std::time::Instant`), counted in
+//! nanoseconds from the loop's creation.
+
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use netstack_core::buf::Buf;
+use netstack_core::context::{InstantContext, RngContext, TimerContext};
+use netstack_core::device::DeviceId;
+use netstack_core::stack::{Stack, StackContext, StackEvent, StackTimerId};
+use netstack_core::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::device::{Backend, BackendCounters, Fifo, Pool, PoolBuffer, Session, SessionConfig};
+use crate::echo::UdpEcho;
+use crate::rng::SmallRng;
+use crate::timers::TimerHeap;
+
+/// The stack as the bindings instantiate it.
+pub type NetStack = Stack<PoolBuffer>;
+
+/// Budgets and queue sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoopConfig {
+    /// Frames taken from one device per turn of the loop.
+    pub rx_budget: usize,
+    /// Frames handed to one device per turn of the loop.
+    pub tx_budget: usize,
+    /// Stack events held between turns.
+    pub event_queue: usize,
+    /// Requests from other threads waiting to be served.
+    pub request_queue: usize,
+}
+
+impl Default for LoopConfig {
+    fn default() -> Self {
+        Self { rx_budget: 64, tx_budget: 256, event_queue: 1024, request_queue: 64 }
+    }
+}
+
+/// What the loop counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoopCounters {
+    /// Turns of the loop that found work.
+    pub turns: u64,
+    /// Timers fired.
+    pub timers_fired: u64,
+    /// Frames the stack sent to a device the bindings do not know.
+    pub tx_unknown_device: u64,
+    /// Frames dropped: the device's TX FIFO was full.
+    pub tx_fifo_full: u64,
+    /// Stack events dropped: the event queue was full.
+    pub events_dropped: u64,
+    /// Requests served.
+    pub requests: u64,
+    /// Receive or transmit calls that failed.
+    pub device_errors: u64,
+}
+
+/// What the stack calls back into: the clock, timers, randomness, the pool and the devices'
+/// TX FIFOs.
+#[derive(Debug)]
+pub struct BindingsCtx {
+    epoch: std::time::Instant,
+    timers: TimerHeap<StackTimerId>,
+    rng: SmallRng,
+    pool: Pool,
+    sessions: Vec<Session>,
+    events: Fifo<StackEvent>,
+    counters: LoopCounters,
+}
+
+impl BindingsCtx {
+    /// The frame pool.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The attached devices.
+    pub fn sessions(&self) -> &[Session] {
+        &self.sessions
+    }
+
+    /// What the loop counted.
+    pub fn counters(&self) -> LoopCounters {
+        LoopCounters {
+            tx_fifo_full: self.sessions.iter().map(|s| s.tx.dropped_full()).sum(),
+            ..self.counters
+        }
+    }
+
+    /// The tokio instant of the stack's `at`.
+    fn tokio_instant(&self, at: Instant) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.epoch) + Duration::from_nanos(at.as_nanos())
+    }
+}
+
+impl InstantContext for BindingsCtx {
+    fn now(&self) -> Instant {
+        Instant::from_nanos(u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    }
+}
+
+impl TimerContext<StackTimerId> for BindingsCtx {
+    fn schedule_timer(&mut self, id: StackTimerId, at: Instant) -> Option<Instant> {
+        self.timers.schedule(id, at)
+    }
+
+    fn cancel_timer(&mut self, id: &StackTimerId) -> Option<Instant> {
+        self.timers.cancel(id)
+    }
+
+    fn scheduled_at(&self, id: &StackTimerId) -> Option<Instant> {
+        self.timers.scheduled_at(id)
+    }
+}
+
+impl RngContext for BindingsCtx {
+    fn random_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+}
+
+impl StackContext for BindingsCtx {
+    type Frame = PoolBuffer;
+
+    fn alloc_frame(&mut self, capacity: usize) -> Option<PoolBuffer> {
+        self.pool.alloc(capacity)
+    }
+
+    fn send_frame(&mut self, device: DeviceId, frame: Buf<PoolBuffer>) {
+        match self.sessions.iter_mut().find(|s| s.id == device) {
+            // A full FIFO drops the frame (counted by the FIFO), as a full txqueue does.
+            Some(session) => drop(session.tx.push(frame)),
+            None => self.counters.tx_unknown_device += 1,
+        }
+    }
+
+    fn on_event(&mut self, event: StackEvent) {
+        if self.events.push(event).is_err() {
+            self.counters.events_dropped += 1;
+        }
+    }
+}
+
+/// A call into the stack from another thread, run on the loop's thread.
+pub type Request = Box<dyn FnOnce(&mut NetStack, &mut BindingsCtx) + Send>;
+
+/// The loop stopped before answering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the event loop has stopped")]
+pub struct LoopStopped;
+
+/// A handle other threads use to reach the stack.
+#[derive(Clone, Debug)]
+pub struct LoopHandle {
+    requests: mpsc::Sender<Request>,
+}
+
+impl LoopHandle {
+    /// Runs `f` on the loop's thread and returns its result (async callers).
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut NetStack, &mut BindingsCtx) -> R + Send + 'static,
+    ) -> Result<R, LoopStopped> {
+        let (tx, rx) = oneshot::channel();
+        let request: Request = Box::new(move |stack, ctx| drop(tx.send(f(stack, ctx))));
+        self.requests.send(request).await.map_err(|_| LoopStopped)?;
+        rx.await.map_err(|_| LoopStopped)
+    }
+
+    /// Runs `f` on the loop's thread and returns its result, blocking this (non-async) thread.
+    pub fn call_blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut NetStack, &mut BindingsCtx) -> R + Send + 'static,
+    ) -> Result<R, LoopStopped> {
+        let (tx, rx) = oneshot::channel();
+        let request: Request = Box::new(move |stack, ctx| drop(tx.send(f(stack, ctx))));
+        self.requests.blocking_send(request).map_err(|_| LoopStopped)?;
+        rx.blocking_recv().map_err(|_| LoopStopped)
+    }
+}
+
+/// The stack, its context, and what the loop serves.
+#[derive(Debug)]
+pub struct EventLoop {
+    stack: NetStack,
+    ctx: BindingsCtx,
+    config: LoopConfig,
+    requests: mpsc::Receiver<Request>,
+    handle: LoopHandle,
+    echo: Vec<UdpEcho>,
+}
+
+impl EventLoop {
+    /// A loop with an empty stack, frames from `pool`, randomness from `rng`.
+    pub fn new(config: LoopConfig, pool: Pool, mut rng: SmallRng) -> Self {
+        let stack = Stack::new(&mut rng);
+        let (tx, requests) = mpsc::channel(config.request_queue);
+        let ctx = BindingsCtx {
+            epoch: std::time::Instant::now(),
+            timers: TimerHeap::default(),
+            rng,
+            pool,
+            sessions: Vec::new(),
+            events: Fifo::new(config.event_queue),
+            counters: LoopCounters::default(),
+        };
+        Self { stack, ctx, config, requests, handle: LoopHandle { requests: tx }, echo: Vec::new() }
+    }
+
+    /// A handle for other threads.
+    pub fn handle(&self) -> LoopHandle {
+        self.handle.clone()
+    }
+
+    /// The stack and its context, to configure before running or inspect after.
+    pub fn parts(&mut self) -> (&mut NetStack, &mut BindingsCtx) {
+        (&mut self.stack, &mut self.ctx)
+    }
+
+    /// Attaches `backend` as `id`, which `add` (given the stack and context) returns after
+    /// adding the device to the stack.
+    pub fn attach(
+        &mut self,
+        backend: Box<dyn Backend>,
+        session: SessionConfig,
+        add: impl FnOnce(&mut NetStack, &mut BindingsCtx) -> DeviceId,
+    ) -> DeviceId {
+        let id = add(&mut self.stack, &mut self.ctx);
+        self.ctx.sessions.push(Session::new(id, backend, session));
+        id
+    }
+
+    /// Starts a UDP echo service (test-only, until the socket API exists) on `port`.
+    pub fn start_udp_echo(&mut self, port: u16) -> Result<(), netstack_core::transport::SocketError> {
+        let echo = UdpEcho::start(&mut self.stack, &mut self.ctx, port)?;
+        self.echo.push(echo);
+        Ok(())
+    }
+
+    /// One device's backend counters, by name.
+    pub fn backend_counters(&self, name: &str) -> Option<BackendCounters> {
+        self.ctx.sessions.iter().find(|s| s.backend.name() == name).map(|s| s.backend.counters())
+    }
+
+    /// One turn of the loop without waiting: receive from every device marked ready (or every
+    /// device, with `poll_all`), fire due timers, flush transmit FIFOs. Returns the frames and
+    /// timers handled.
+    pub fn turn(&mut self, poll_all: bool) -> usize {
+        let mut work = 0;
+        for i in 0..self.ctx.sessions.len() {
+            let ctx = &mut self.ctx;
+            let session = &mut ctx.sessions[i];
+            if !(poll_all || session.rx_ready) {
+                continue;
+            }
+            match session.backend.receive(&ctx.pool, &mut session.rx, self.config.rx_budget) {
+                // A short batch drained the device; a full one may have left frames behind.
+                Ok(n) => session.rx_ready = n >= self.config.rx_budget,
+                Err(error) => {
+                    ctx.counters.device_errors += 1;
+                    session.rx_ready = false;
+                    tracing::warn!(device = session.backend.name(), %error, "receive failed");
+                }
+            }
+            let id = session.id;
+            while let Some(frame) = self.ctx.sessions[i].rx.pop() {
+                self.stack.receive_frame(&mut self.ctx, id, frame);
+                work += 1;
+            }
+            self.handle_events();
+        }
+        let now = self.ctx.now();
+        while let Some(timer) = self.ctx.timers.pop_due(now) {
+            self.stack.handle_timer(&mut self.ctx, timer);
+            self.ctx.counters.timers_fired += 1;
+            work += 1;
+        }
+        self.handle_events();
+        while let Ok(request) = self.requests.try_recv() {
+            self.serve(request);
+            work += 1;
+        }
+        self.flush();
+        if work > 0 {
+            self.ctx.counters.turns += 1;
+        }
+        work
+    }
+
+    /// Hands every TX FIFO's frames to its backend, up to the budget.
+    pub fn flush(&mut self) {
+        for session in &mut self.ctx.sessions {
+            if session.tx.is_empty() {
+                continue;
+            }
+            if let Err(error) = session.backend.transmit(&mut session.tx, self.config.tx_budget) {
+                self.ctx.counters.device_errors += 1;
+                tracing::warn!(device = session.backend.name(), %error, "transmit failed");
+            }
+        }
+    }
+
+    fn serve(&mut self, request: Request) {
+        request(&mut self.stack, &mut self.ctx);
+        self.ctx.counters.requests += 1;
+        self.handle_events();
+    }
+
+    /// Reacts to what the stack reported: the echo service's sockets, and logs.
+    fn handle_events(&mut self) {
+        while let Some(event) = self.ctx.events.pop() {
+            match event {
+                StackEvent::UdpV4 { socket, .. } => {
+                    for echo in &mut self.echo {
+                        echo.on_readable(&mut self.stack, &mut self.ctx, socket);
+                    }
+                }
+                StackEvent::AddressConflict { device, addr, other } => {
+                    tracing::warn!(?device, %addr, %other, "address conflict: another host uses our address");
+                }
+                other => tracing::trace!(event = ?other, "stack event"),
+            }
+        }
+    }
+
+    /// Runs until `shutdown` completes.
+    pub async fn run_until(&mut self, shutdown: impl Future<Output = ()>) {
+        let mut shutdown = pin!(shutdown);
+        let mut sleep = pin!(tokio::time::sleep(Duration::from_secs(3600)));
+        loop {
+            if self.turn(false) > 0 || self.ctx.sessions.iter().any(|s| s.rx_ready) {
+                // More may be waiting: give the other sources a look, then go round again.
+                if poll_fn(|cx| Poll::Ready(shutdown.as_mut().poll(cx).is_ready())).await {
+                    return;
+                }
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let stop = poll_fn(|cx| {
+                if shutdown.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(true);
+                }
+                let mut ready = false;
+                for session in &mut self.ctx.sessions {
+                    if let Poll::Ready(result) = session.backend.poll_rx_ready(cx) {
+                        if let Err(error) = result {
+                            tracing::warn!(device = session.backend.name(), %error, "device failed");
+                        }
+                        session.rx_ready = true;
+                        ready = true;
+                    }
+                    if !session.tx.is_empty() && session.backend.poll_tx_ready(cx).is_ready() {
+                        ready = true;
+                    }
+                }
+                match self.requests.poll_recv(cx) {
+                    Poll::Ready(Some(request)) => {
+                        self.serve(request);
+                        ready = true;
+                    }
+                    // Every handle is gone (the loop holds one, so this does not happen).
+                    Poll::Ready(None) | Poll::Pending => {}
+                }
+                if let Some(deadline) = self.ctx.timers.next_deadline() {
+                    sleep.as_mut().reset(self.ctx.tokio_instant(deadline));
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        ready = true;
+                    }
+                }
+                if ready {
+                    Poll::Ready(false)
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            if stop {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

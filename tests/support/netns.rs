@@ -1,0 +1,151 @@
+//! A network namespace of the test's own, with the `netstack` daemon running inside it on a
+//! TAP interface and the kernel configured as its neighbour. Everything is removed in `Drop`,
+//! also when a test fails: the daemon (only the process this harness started) is stopped
+//! with SIGTERM, then SIGKILL, and the namespace is deleted.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Whether a test that needs root may run: without root it skips with a loud message,
+/// except under `CI=true`, where it must run and so fails.
+pub fn have_root(test: &str) -> bool {
+    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if uid.unwrap_or(false) {
+        return true;
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{test}: needs root, and CI=true");
+    eprintln!("\n*** SKIPPED {test}: needs root to create network namespaces and TAP interfaces ***\n");
+    false
+}
+
+/// A network namespace named `ns-<pid>-<n>`.
+pub struct Netns {
+    pub name: String,
+    children: Vec<Child>,
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+impl Netns {
+    /// Creates the namespace and brings its loopback up.
+    pub fn new() -> Self {
+        let name = format!("ns-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        run_ok("ip", &["netns", "add", &name]);
+        let ns = Self { name, children: Vec::new() };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// `cmd args` inside the namespace, waited for.
+    pub fn exec(&self, cmd: &str, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.name, cmd])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run {cmd}: {e}"))
+    }
+
+    /// `cmd args` inside the namespace with `input` on stdin, waited for.
+    pub fn exec_with_input(&self, cmd: &str, args: &[&str], input: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.name, cmd])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("run {cmd}: {e}"));
+        child.stdin.take().expect("stdin").write_all(input).expect("write stdin");
+        child.wait_with_output().expect("wait")
+    }
+
+    /// `ip -n NS args`, which must succeed.
+    pub fn ip(&self, args: &[&str]) -> String {
+        let mut full = vec!["-n", self.name.as_str()];
+        full.extend_from_slice(args);
+        run_ok("ip", &full)
+    }
+
+    /// Starts `cmd args` inside the namespace in the background; it is killed in `Drop`.
+    /// Returns a channel of its stdout lines and one of its stderr lines.
+    pub fn spawn(&mut self, cmd: &str, args: &[&str]) -> (mpsc::Receiver<String>, mpsc::Receiver<String>) {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.name, cmd])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {cmd}: {e}"));
+        let lines = |pipe: Box<dyn std::io::Read + Send>| {
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    eprintln!("  | {line}");
+                    if tx.send(line).is_err() {
+                        // Keep draining so the child never blocks on a full pipe.
+                        continue;
+                    }
+                }
+            });
+            rx
+        };
+        let out = lines(Box::new(child.stdout.take().expect("stdout")));
+        let err = lines(Box::new(child.stderr.take().expect("stderr")));
+        self.children.push(child);
+        (out, err)
+    }
+
+    /// Sends SIGTERM to the last process started with `spawn` and waits for it to exit.
+    pub fn stop_last(&mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.children.pop()?;
+        terminate(&mut child)
+    }
+}
+
+/// Waits for a line containing `needle` on `lines`, returning it.
+pub fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, timeout: Duration) -> Option<String> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.checked_duration_since(std::time::Instant::now())?;
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return Some(line),
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// SIGTERM, then SIGKILL after two seconds.
+fn terminate(child: &mut Child) -> Option<std::process::ExitStatus> {
+    // `ip netns exec` execs the command, so the child's PID is the command's own.
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    for _ in 0..40 {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait().ok()
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        while let Some(mut child) = self.children.pop() {
+            terminate(&mut child);
+        }
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+    }
+}
+
+fn run_ok(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("run {cmd}: {e}"));
+    assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
