@@ -113,6 +113,9 @@ pub struct DadStart {
     /// The address is a link-local address whose identifier comes from the hardware address
     /// (modified EUI-64): a duplicate means the hardware address is too (RFC 4862 §5.4.5).
     pub hardware_link_local: bool,
+    /// The interface does no DAD: like Linux on loopback and `IFF_NOARP` (TUN) devices, the
+    /// address is assigned at once.
+    pub skip: bool,
 }
 
 /// Where an address tracked by DAD stands.
@@ -268,7 +271,7 @@ impl Dad {
         }
         self.counters.started += 1;
         ctx.join_solicited_node_group(device, solicited_node(addr));
-        if self.config.transmits == 0 {
+        if self.config.transmits == 0 || start.skip {
             // RFC 4862 §5.4: DupAddrDetectTransmits 0 means no DAD.
             self.entries.insert(
                 key,
@@ -712,7 +715,13 @@ mod tests {
                 4,
             );
             let mut ctx = new_ctx(1);
-            dad.start(&mut ctx, DEV, ll, DadStart { delay_first: true, hardware_link_local: true }).unwrap();
+            dad.start(
+                &mut ctx,
+                DEV,
+                ll,
+                DadStart { delay_first: true, hardware_link_local: true, skip: false },
+            )
+            .unwrap();
             let dup = dad.handle_neighbor_advertisement(&mut ctx, DEV, ll.get()).unwrap();
             assert_eq!(dup.disable_ipv6, expected);
         }

@@ -716,6 +716,8 @@ struct DeviceState {
     temporaries_disabled: bool,
     /// RFC 4862 §5.4.5: the hardware address is a duplicate.
     ipv6_disabled: bool,
+    /// Whether addresses on the interface go through DAD (see [`Slaac::set_dad`]).
+    dad: bool,
 }
 
 impl DeviceState {
@@ -811,8 +813,17 @@ impl Slaac {
                 prefixes: BTreeMap::new(),
                 temporaries_disabled: false,
                 ipv6_disabled: false,
+                dad: true,
             },
         );
+        Ok(())
+    }
+
+    /// Turns DAD on or off for the addresses `device` gets from now on (on by default). An
+    /// interface with no neighbours to ask, loopback or a point-to-point TUN, does without
+    /// it, as Linux skips DAD on loopback and `IFF_NOARP` devices.
+    pub fn set_dad(&mut self, device: DeviceId, on: bool) -> Result<(), SlaacError> {
+        self.devices.get_mut(&device).ok_or(SlaacError::UnknownDevice { device })?.dad = on;
         Ok(())
     }
 
@@ -896,6 +907,7 @@ impl Slaac {
         let subnet_addr =
             AddrSubnet::new(addr, STABLE_PREFIX_LEN).map_err(|_| SlaacError::NoInterfaceId { device })?;
         let start = DadStart {
+            skip: false,
             delay_first: true,
             hardware_link_local: self.config.addr_gen_mode == AddrGenMode::Eui64,
         };
@@ -1197,7 +1209,13 @@ impl Slaac {
         self.insert(
             ctx,
             device,
-            NewAddress { addr, origin: Origin::Manual, valid, preferred, start: DadStart::default() },
+            NewAddress {
+                addr,
+                origin: Origin::Manual,
+                valid,
+                preferred,
+                start: DadStart { skip: !dev.dad, ..DadStart::default() },
+            },
         )
     }
 

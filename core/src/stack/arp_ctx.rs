@@ -33,9 +33,10 @@ pub(super) struct ArpCtx<'a, C: StackContext> {
 }
 
 impl<'a, C: StackContext> ArpCtx<'a, C> {
-    /// A context for ARP calls on the device `eth`.
-    pub(super) fn new(ctx: &'a mut C, eth: &'a EthernetDevice) -> Self {
-        Self { ctx, eth: Some(eth), deferred: Deferred { failed: Vec::new(), acd: Vec::new() } }
+    /// A context for ARP calls on the device `eth` (`None` for a device without Ethernet,
+    /// where ARP sends nothing).
+    pub(super) fn new(ctx: &'a mut C, eth: Option<&'a EthernetDevice>) -> Self {
+        Self { ctx, eth, deferred: Deferred { failed: Vec::new(), acd: Vec::new() } }
     }
 
     /// A context that only offers time and randomness, for constructing ARP state before

@@ -59,7 +59,7 @@ impl GmpStackIp for Ipv4 {
     }
 
     fn mtu<F>(device: &Device<F>) -> u32 {
-        device.eth.config().mtu
+        device.link.mtu()
     }
 }
 
@@ -160,14 +160,14 @@ where
     }
 
     fn join_link_group(&mut self, device: DeviceId, group: MulticastAddr<I::Addr>) {
-        if let Some(dev) = self.device(device) {
-            dev.eth.multicast_filter().join(I::group_mac(*group));
+        if let Some(eth) = self.device(device).and_then(|d| d.link.ethernet_mut()) {
+            eth.multicast_filter().join(I::group_mac(*group));
         }
     }
 
     fn leave_link_group(&mut self, device: DeviceId, group: MulticastAddr<I::Addr>) {
-        if let Some(dev) = self.device(device) {
-            dev.eth.multicast_filter().leave(I::group_mac(*group));
+        if let Some(eth) = self.device(device).and_then(|d| d.link.ethernet_mut()) {
+            eth.multicast_filter().leave(I::group_mac(*group));
         }
     }
 

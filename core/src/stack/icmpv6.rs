@@ -210,14 +210,18 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         solicited: bool,
     ) {
         let dev = &self.devices[index];
-        let (device, mac, router) = (dev.id, *dev.eth.mac(), dev.v6.forwarding);
-        let options = [NdpOption::TargetLinkLayerAddress(LinkLayerAddress::Ethernet(mac))];
+        let (device, router) = (dev.id, dev.v6.forwarding);
+        // Links without addresses (pure IP) advertise none (RFC 4861 §4.4).
+        let options = dev
+            .link
+            .ethernet()
+            .map(|eth| [NdpOption::TargetLinkLayerAddress(LinkLayerAddress::Ethernet(*eth.mac()))]);
         let na = NeighborAdvertisement {
             router,
             solicited,
             override_flag: true,
             target,
-            options: NdpOptions::new(&options),
+            options: options.as_ref().map_or(NdpOptions::EMPTY, |o| NdpOptions::new(o)),
         };
         let pseudo = Icmpv6PseudoHeader { src: target, dst: to };
         let message = EmptyBody.encapsulate(IcmpBuilder::<Ipv6, _>::new(pseudo, na));

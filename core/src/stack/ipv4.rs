@@ -167,7 +167,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         // The link the datagram left by; the device the report arrived on if no route leads there.
         let out =
             SpecifiedAddr::new(dst).and_then(|d| self.routes4.lookup(d, None)).map_or(device, |r| r.device);
-        let link_mtu = self.device_index(out).map_or(0, |i| self.devices[i].eth.config().mtu);
+        let link_mtu = self.device_index(out).map_or(0, |i| self.devices[i].link.mtu());
         let mut timers = ModuleTimers(ctx);
         self.pmtu4.handle_too_big(&mut timers, dst, u32::from(next_hop_mtu), original_len, link_mtu);
     }
@@ -409,7 +409,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             return;
         }
         let next_hop = route.next_hop.addr().into_addr();
-        let mtu = self.devices[index].eth.config().mtu;
+        let mtu = self.devices[index].link.mtu();
         if buf.len() > mtu as usize {
             if dont_fragment {
                 // RFC 1191 §4: report the next-hop MTU.
@@ -473,7 +473,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let header = Ipv4Builder { id: self.next_ip_id, ..Ipv4Builder::new(src, dst, ttl, proto) };
         let queries = Ipv4Queries { devices: &self.devices, igmp: &self.igmp };
         let local = ReceiveQueries::<Ipv4>::address_match(&queries, dst) == AddressMatch::Assigned;
-        let link_mtu = self.devices[index].eth.config().mtu;
+        let link_mtu = self.devices[index].link.mtu();
         let path = self.pmtu4.lookup(&dst, ctx.now());
         let mtu = path.map_or(link_mtu, |p| p.mtu.min(link_mtu));
         if !local && body.len() + header.header_len() > mtu as usize {
@@ -546,11 +546,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         index: usize,
         dst: Ipv4Addr,
         next_hop: Ipv4Addr,
-        mut buf: Buf<F>,
+        buf: Buf<F>,
     ) {
+        let Some(mut buf) = self.send_without_link_header(ctx, index, buf) else { return };
         let dev = &mut self.devices[index];
+        let Link::Ethernet(eth) = &dev.link else { return };
         if let Some(mac) = group_mac(dst, &dev.arp) {
-            if buf.encapsulate(&dev.eth.builder(mac, EtherType::IPV4)).is_ok() {
+            if buf.encapsulate(&eth.builder(mac, EtherType::IPV4)).is_ok() {
                 ctx.send_frame(dev.id, buf);
             }
             return;
@@ -574,7 +576,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         f: impl FnOnce(&mut ArpState<Buf<F>>, &mut ArpCtx<'_, C>) -> R,
     ) -> R {
         let dev = &mut self.devices[index];
-        let mut arp_ctx = ArpCtx::new(ctx, &dev.eth);
+        let mut arp_ctx = ArpCtx::new(ctx, dev.link.ethernet());
         let result = f(&mut dev.arp, &mut arp_ctx);
         let deferred = arp_ctx.into_deferred();
         self.process_deferred(ctx, deferred);
@@ -679,7 +681,7 @@ impl<F: AsRef<[u8]>> ReceiveQueries<Ipv4> for Ipv4Queries<'_, F> {
         self.devices.iter().any(|d| d.id == device && d.forwarding)
     }
 
-    fn is_loopback(&self, _device: DeviceId) -> bool {
-        false
+    fn is_loopback(&self, device: DeviceId) -> bool {
+        self.devices.iter().any(|d| d.id == device && matches!(d.link, Link::Loopback { .. }))
     }
 }

@@ -515,11 +515,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         index: usize,
         dst: Ipv6Addr,
         next_hop: Ipv6Addr,
-        mut buf: Buf<F>,
+        buf: Buf<F>,
     ) {
+        let Some(mut buf) = self.send_without_link_header(ctx, index, buf) else { return };
         let dev = &mut self.devices[index];
+        let Link::Ethernet(eth) = &dev.link else { return };
         if dst.is_multicast() {
-            if buf.encapsulate(&dev.eth.builder(Mac::from_ipv6_multicast(dst), EtherType::IPV6)).is_ok() {
+            if buf.encapsulate(&eth.builder(Mac::from_ipv6_multicast(dst), EtherType::IPV6)).is_ok() {
                 ctx.send_frame(dev.id, buf);
             }
             return;
@@ -549,7 +551,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let ns_src = self.v6.link_local(id).or_else(|| {
             self.v6.sources.iter().find(|c| c.device == id && c.is_usable()).map(|c| c.address())
         });
-        let mut nd_ctx = NdpCtx::for_neighbors(ctx, &dev.eth, ns_src);
+        let mut nd_ctx = NdpCtx::for_neighbors(ctx, dev.link.ethernet(), ns_src);
         let result = f(&mut dev.v6.nd, &mut nd_ctx);
         let (work, sent) = nd_ctx.finish();
         self.counters.ipv6.ndp_out_solicits += sent;
@@ -785,8 +787,8 @@ impl<F: AsRef<[u8]>> ReceiveQueries<Ipv6> for Ipv6Queries<'_, F> {
         self.devices.iter().any(|d| d.id == device && d.v6.forwarding)
     }
 
-    fn is_loopback(&self, _device: DeviceId) -> bool {
-        false
+    fn is_loopback(&self, device: DeviceId) -> bool {
+        self.devices.iter().any(|d| d.id == device && matches!(d.link, Link::Loopback { .. }))
     }
 }
 

@@ -26,6 +26,7 @@ use ipv6::{Ipv6Device, Ipv6Layer};
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
+use crate::addr::IpVersion;
 use crate::addr::{
     AddrSubnet, Ip, IpAddr, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, MulticastAddr, SpecifiedAddr, Subnet,
     UnicastAddr,
@@ -35,6 +36,7 @@ use crate::context::{InstantContext, RngContext, TimerContext};
 use crate::device::arp::{AcdEvent, ArpConfig, ArpState, ArpTimerId};
 use crate::device::ethernet::{EthernetConfig, EthernetDevice, FrameDestination};
 use crate::device::nud::{NeighborEvent, NudTimerId, SendOutcome};
+use crate::device::pure_ip::PureIpRxCounters;
 use crate::device::DeviceId;
 use crate::ip::fragmentation::{FragmentationCounters, Ipv4Fragmenter};
 use crate::ip::gmp::{Gmp, GmpConfig, GmpTimerId};
@@ -397,10 +399,54 @@ impl<I: ReassemblyIpExt> ReassemblyContext<I> for TimedOutCollector<I::Addr> {
     }
 }
 
-/// One device: its link layer, ARP and IPv4 addresses, and its IPv6 state.
+/// What carries a device's packets.
+enum Link {
+    /// Ethernet frames: MAC addressing, ARP and NDP resolution, a multicast filter.
+    Ethernet(EthernetDevice),
+    /// Bare IP packets with no link-layer header (a TUN device).
+    PureIp {
+        /// The largest packet the device carries.
+        mtu: u32,
+        /// What arrived, and what was dropped before IP.
+        rx: PureIpRxCounters,
+    },
+    /// Packets sent on it come back to this host (Linux's `lo`).
+    Loopback {
+        /// Linux's loopback MTU, 65536.
+        mtu: u32,
+    },
+}
+
+impl Link {
+    fn mtu(&self) -> u32 {
+        match self {
+            Link::Ethernet(eth) => eth.config().mtu,
+            Link::PureIp { mtu, .. } | Link::Loopback { mtu } => *mtu,
+        }
+    }
+
+    fn ethernet(&self) -> Option<&EthernetDevice> {
+        match self {
+            Link::Ethernet(eth) => Some(eth),
+            _ => None,
+        }
+    }
+
+    fn ethernet_mut(&mut self) -> Option<&mut EthernetDevice> {
+        match self {
+            Link::Ethernet(eth) => Some(eth),
+            _ => None,
+        }
+    }
+}
+
+/// Linux's loopback MTU.
+pub const LOOPBACK_MTU: u32 = 65536;
+
+/// One device: its link layer, ARP (the IPv4 addresses) and its IPv6 state.
 struct Device<F> {
     id: DeviceId,
-    eth: EthernetDevice,
+    link: Link,
     arp: ArpState<Buf<F>>,
     /// Whether IPv4 packets arriving here may be forwarded (Linux's per-device
     /// net.ipv4.conf.<dev>.forwarding; off by default).
@@ -484,13 +530,19 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         mac: UnicastAddr<Mac>,
         config: EthernetConfig,
     ) -> DeviceId {
-        let id = DeviceId::new(self.devices.iter().map(|d| d.id.get()).max().unwrap_or(0) + 1);
-        let arp = ArpState::new(&mut ArpCtx::timers_only(ctx), id, *mac, ArpConfig::default());
         let mut eth = EthernetDevice::new(mac, config);
         // Every IPv4 host belongs to all-systems (RFC 1112 §4), never reported.
         eth.multicast_filter().join(Mac::from_ipv4_multicast(Ipv4Addr::ALL_SYSTEMS));
-        let v6 = Ipv6Device::new(&mut ModuleTimers(ctx), id, config.mtu.max(ipv6::IPV6_MIN_MTU));
-        self.devices.push(Device { id, eth, arp, forwarding: false, v6 });
+        self.add_device(ctx, Link::Ethernet(eth), *mac)
+    }
+
+    /// Adds a device carried by `link`; `mac` keys its ARP state (which sends nothing on a
+    /// link without Ethernet, where it only holds the IPv4 addresses).
+    fn add_device<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, link: Link, mac: Mac) -> DeviceId {
+        let id = DeviceId::new(self.devices.iter().map(|d| d.id.get()).max().unwrap_or(0) + 1);
+        let arp = ArpState::new(&mut ArpCtx::timers_only(ctx), id, mac, ArpConfig::default());
+        let v6 = Ipv6Device::new(&mut ModuleTimers(ctx), id, link.mtu().max(ipv6::IPV6_MIN_MTU));
+        self.devices.push(Device { id, link, arp, forwarding: false, v6 });
         self.igmp.add_device(id);
         id
     }
@@ -546,7 +598,20 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             self.counters.unknown_device += 1;
             return None;
         };
-        let frame = self.devices[index].eth.receive(&mut buf).ok()?;
+        let eth = match &mut self.devices[index].link {
+            Link::Ethernet(eth) => eth,
+            Link::PureIp { rx, .. } => {
+                let link = FrameDestination::Individual;
+                return match crate::device::pure_ip::classify(buf.body(), rx).ok()? {
+                    IpVersion::V4 => self.receive_ipv4(ctx, device, link, buf),
+                    IpVersion::V6 => self.receive_ipv6(ctx, device, link, buf),
+                };
+            }
+            // Nothing arrives on loopback from outside; what this host sends it goes
+            // through the loopback backlog.
+            Link::Loopback { .. } => return None,
+        };
+        let frame = eth.receive(&mut buf).ok()?;
         match frame.ethertype {
             EtherType::ARP => {
                 let Ok(packet) = ArpPacket::parse_bytes(buf.body(), ()) else {
@@ -624,6 +689,30 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         }
     }
 
+    /// Sends `buf`, an IP packet, on a device without link-layer addressing (pure IP: as it
+    /// is; loopback: back to this host); hands it back when the device is Ethernet and the
+    /// next hop must be resolved.
+    fn send_without_link_header<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        index: usize,
+        buf: Buf<F>,
+    ) -> Option<Buf<F>> {
+        let dev = &self.devices[index];
+        match dev.link {
+            Link::Ethernet(_) => Some(buf),
+            Link::PureIp { .. } => {
+                ctx.send_frame(dev.id, buf);
+                None
+            }
+            Link::Loopback { .. } => {
+                // A full backlog is counted there.
+                let _ = self.loop_back(dev.id, buf);
+                None
+            }
+        }
+    }
+
     /// Transmits `packet`, a whole IP packet, on `device` to the link-layer address `dst`
     /// without routing or resolution (group membership reports, DAD probes, router
     /// solicitations); returns whether it was sent.
@@ -636,7 +725,21 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         packet: impl Serializer,
     ) -> bool {
         let Some(dev) = self.device(device) else { return false };
-        let frame = packet.encapsulate(dev.eth.builder(dst, ethertype));
+        let Link::Ethernet(eth) = &dev.link else {
+            // Without Ethernet the packet goes as it is, on a pure-IP link; loopback carries
+            // no link-local signalling.
+            if !matches!(dev.link, Link::PureIp { .. }) {
+                return false;
+            }
+            return match self.serialize_packet(ctx, packet) {
+                Ok(buf) => {
+                    ctx.send_frame(device, buf);
+                    true
+                }
+                Err(_) => false,
+            };
+        };
+        let frame = packet.encapsulate(eth.builder(dst, ethertype));
         let Some(storage) = ctx.alloc_frame(frame.len()) else {
             self.counters.tx_no_buffer += 1;
             return false;
@@ -680,7 +783,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
 
     /// A device's Ethernet state, with its counters.
     pub fn ethernet(&self, device: DeviceId) -> Option<&EthernetDevice> {
-        self.ip.device(device).map(|d| &d.eth)
+        self.ip.device(device).and_then(|d| d.link.ethernet())
     }
 
     /// IPv4 reassembly: datagrams in progress, memory held and counters.
@@ -840,6 +943,31 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         let index = self.ip.device_index(device).ok_or(DeviceError::NoDevice(device))?;
         self.ip.devices[index].forwarding = on;
         Ok(())
+    }
+
+    /// Adds the loopback device, with 127.0.0.1/8 and ::1 (as Linux's `lo`): packets to
+    /// its addresses are delivered through the loopback backlog.
+    pub fn add_loopback_device<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+    ) -> Result<DeviceId, DeviceError> {
+        let device = self.ip.add_device(ctx, Link::Loopback { mtu: LOOPBACK_MTU }, Mac::new([0; 6]));
+        let v4 = AddrSubnet::new(Ipv4Addr::LOOPBACK, 8).map_err(|_| DeviceError::NoDevice(device))?;
+        self.add_ipv4_address(ctx, device, v4)?;
+        self.enable_ipv6(ctx, device)?;
+        let v6 = AddrSubnet::new(Ipv6Addr::LOOPBACK, 128).map_err(|_| DeviceError::NoDevice(device))?;
+        self.add_ipv6_address(ctx, device, v6)?;
+        let route =
+            Route { subnet: v6.subnet(), device, gateway: None, metric: 0, source: RouteSource::Kernel };
+        self.ip.v6.routes.add(route)?;
+        Ok(device)
+    }
+
+    /// Adds a pure-IP device (a TUN) carrying packets of at most `mtu` bytes with no
+    /// link-layer header: received frames are IP packets, sent ones too.
+    pub fn add_pure_ip_device<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, mtu: u32) -> DeviceId {
+        let link = Link::PureIp { mtu, rx: PureIpRxCounters::default() };
+        self.ip.add_device(ctx, link, Mac::new([0; 6]))
     }
 
     /// A frame arrived on `device`; `buf`'s body is the whole frame.

@@ -73,8 +73,12 @@ pub(super) struct NdpCtx<'a, C: StackContext, F> {
 
 impl<'a, C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> NdpCtx<'a, C, F> {
     /// A context for the neighbour cache of the device `eth`.
-    pub(super) fn for_neighbors(ctx: &'a mut C, eth: &'a EthernetDevice, ns_src: Option<Ipv6Addr>) -> Self {
-        Self { ctx, eth: Some(eth), ns_src, solicitations_sent: 0, view: None, work: Vec::new() }
+    pub(super) fn for_neighbors(
+        ctx: &'a mut C,
+        eth: Option<&'a EthernetDevice>,
+        ns_src: Option<Ipv6Addr>,
+    ) -> Self {
+        Self { ctx, eth, ns_src, solicitations_sent: 0, view: None, work: Vec::new() }
     }
 
     /// A context for address configuration.
@@ -254,19 +258,27 @@ impl<C: StackContext, F: AsRef<[u8]>> RouterDiscoveryContext for NdpCtx<'_, C, F
 }
 
 impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
-    /// Starts IPv6 on device `index` (RFC 4862 §5.3, RFC 4861 §6.3.7): joins all-nodes, forms
-    /// the link-local address and starts DAD on it, and solicits routers.
+    /// Starts IPv6 on device `index` (RFC 4862 §5.3, RFC 4861 §6.3.7): on Ethernet, joins
+    /// all-nodes, forms the link-local address and starts DAD on it, and solicits routers.
+    /// Loopback and pure-IP devices have no link-layer address to form one from and no
+    /// neighbours to ask: their addresses are configured by hand and skip DAD, as on Linux.
     pub(super) fn start_ipv6<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, index: usize) {
         let dev = &mut self.devices[index];
         if dev.v6.enabled {
             return;
         }
         dev.v6.enabled = true;
-        let (device, mac, mtu, forwarding) = (dev.id, *dev.eth.mac(), dev.v6.mtu, dev.v6.forwarding);
-        // Every node receives all-nodes (RFC 4291 §2.8); it is never reported (RFC 3810 §6).
-        dev.eth.multicast_filter().join(Mac::from_ipv6_multicast(Ipv6Addr::ALL_NODES));
+        let (device, mtu, forwarding) = (dev.id, dev.v6.mtu, dev.v6.forwarding);
         self.v6.mld.add_device(device);
-        // The device is new to SLAAC unless IPv6 ran on it before.
+        let Link::Ethernet(eth) = &mut dev.link else {
+            // The device is new to SLAAC unless IPv6 ran on it before.
+            let _ = self.v6.slaac.add_device(device, None);
+            let _ = self.v6.slaac.set_dad(device, false);
+            return;
+        };
+        let mac = *eth.mac();
+        // Every node receives all-nodes (RFC 4291 §2.8); it is never reported (RFC 3810 §6).
+        eth.multicast_filter().join(Mac::from_ipv6_multicast(Ipv6Addr::ALL_NODES));
         let _ = self.v6.slaac.add_device(device, Some(mac));
         let config = DeviceConfig { forwarding, ..DeviceConfig::host(Some(mac), mtu) };
         self.with_rd(ctx, |rd, rd_ctx| rd.enable_device(rd_ctx, device, config));
@@ -501,7 +513,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             E::LinkMtu { device, mtu } => {
                 if let Some(index) = self.device_index(device) {
                     let dev = &mut self.devices[index];
-                    dev.v6.mtu = mtu.clamp(IPV6_MIN_MTU, dev.eth.config().mtu.max(IPV6_MIN_MTU));
+                    dev.v6.mtu = mtu.clamp(IPV6_MIN_MTU, dev.link.mtu().max(IPV6_MIN_MTU));
                 }
             }
             E::CurHopLimit { device, hop_limit } => {

@@ -435,3 +435,77 @@ fn rfc4861_7_3_nud_moves_through_its_states_and_fails_pending_sends() {
         .iter()
         .any(|(_, e)| *e == StackEvent::HostUnreachable { dst: IpAddr::V6(b_addr) }));
 }
+
+#[test]
+fn rfc1122_3_2_1_3_loopback_device_delivers_to_127_0_0_1_and_ipv6_1() {
+    let (mut net, hosts) = lan(Impairments::default(), 1);
+    let a = hosts[0];
+    let lo = call(&mut net, a, |stack, ctx| stack.add_loopback_device(ctx)).unwrap();
+    // RFC 4291 §2.5.3: ::1 is assigned at once (no DAD on loopback, as on Linux).
+    assert_eq!(state_of(net.node(a), Ipv6Addr::LOOPBACK), Some(AddressState::Preferred));
+    net.start_capture();
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, Ipv4Addr::LOOPBACK, 9, 1, b"lo4")).unwrap();
+    let request = EchoRequest { id: 9, seq: 2 };
+    call(&mut net, a, |stack, ctx| {
+        stack.send_echo_request6(ctx, Ipv6Addr::LOOPBACK, Some(lo), request, b"lo6")
+    })
+    .unwrap();
+    net.run_for(Duration::from_millis(10));
+    assert_eq!(echo_replies(net.node(a)), [(Ipv4Addr::LOOPBACK, 9, 1, 3)]);
+    assert_eq!(echo_replies6(net.node(a)), [(Ipv6Addr::LOOPBACK, 9, 2, 3)]);
+    // Nothing left the host.
+    assert_eq!(frames(&net.capture().unwrap()).count(), 0);
+    // A UDP datagram over ::1 reaches a socket bound to it.
+    let port = NonZeroU16::new(5353).unwrap();
+    let got = call(&mut net, a, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let server = udp.create::<Ipv6>(0).unwrap();
+            let lo6 = SpecifiedAddr::new(Ipv6Addr::LOOPBACK).unwrap();
+            udp.bind(uctx, server, Some(lo6), Some(port)).unwrap();
+            let client = udp.create::<Ipv6>(0).unwrap();
+            udp.send_to(uctx, client, Some((lo6, 5353)), &b"over lo"[..]).unwrap();
+            server
+        })
+    });
+    let datagram = call(&mut net, a, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.recv_from(got).unwrap()));
+    assert_eq!(datagram.payload.body(), b"over lo");
+}
+
+#[test]
+fn pure_ip_devices_carry_bare_ip_packets_without_neighbor_discovery() {
+    let mut net = FakeNetwork::new(5);
+    let link = net.add_segment(Impairments::default());
+    let mut nodes = Vec::new();
+    for n in 1..=2u8 {
+        let stack = Stack::new(&mut FakeRng::new(u64::from(n)));
+        let node = net.add_node(Host { stack, events: Vec::new() }, u64::from(n));
+        call(&mut net, node, |stack, ctx| {
+            let dev = stack.add_pure_ip_device(ctx, 1400);
+            assert!(stack.ethernet(dev).is_none());
+            let v4 = AddrSubnet::new(v4(&alloc::format!("192.0.2.{n}")), 24).unwrap();
+            stack.add_ipv4_address(ctx, dev, v4).unwrap();
+            stack.enable_ipv6(ctx, dev).unwrap();
+            let v6 = AddrSubnet::new(v6(&alloc::format!("2001:db8::{n}")), 64).unwrap();
+            stack.add_ipv6_address(ctx, dev, v6).unwrap();
+        });
+        net.attach(link, node, DEV);
+        nodes.push(node);
+    }
+    let (a, b) = (nodes[0], nodes[1]);
+    // No DAD on a point-to-point link without link-layer addresses (Linux: IFF_NOARP).
+    assert_eq!(state_of(net.node(b), v6("2001:db8::2")), Some(AddressState::Preferred));
+    net.start_capture();
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("192.0.2.2"), 4, 1, &[1; 32])).unwrap();
+    ping6(&mut net, a, v6("2001:db8::2"), 2, 32);
+    net.run_for(Duration::from_millis(10));
+    assert_eq!(echo_replies(net.node(a)), [(v4("192.0.2.2"), 4, 1, 32)]);
+    assert_eq!(echo_replies6(net.node(a)), [(v6("2001:db8::2"), 0x66, 2, 32)]);
+    // Four IP packets, no ARP, no NDP, no link-layer header.
+    let capture = net.capture().unwrap();
+    let versions: Vec<u8> = frames(&capture).map(|f| f[0] >> 4).collect();
+    assert_eq!(versions, [4, 6, 4, 6]);
+    // What is too big for the device's MTU is fragmented to fit it.
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("192.0.2.2"), 4, 3, &[2; 2000])).unwrap();
+    net.run_for(Duration::from_millis(10));
+    assert_eq!(echo_replies(net.node(a)).len(), 2);
+}
