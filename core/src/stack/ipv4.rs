@@ -295,10 +295,51 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                     ctx.on_event(StackEvent::TimeExceeded { from: src, code: message.code });
                     return None;
                 }
+                Icmpv4Message::Redirect { message, invoking_packet } => {
+                    self.receive_redirect(device, src, message.gateway, invoking_packet);
+                    return None;
+                }
                 _ => return None,
             }
         };
         Some(Handoff::EchoReply { reply: ReceivedEchoReply { device, src, dst, id, message: buf }, seq })
+    }
+
+    /// An ICMP Redirect (RFC 792 p. 12) on a host: traffic for the quoted datagram's
+    /// destination goes to `gateway` from now on. RFC 1122 §3.2.2.2 leaves the checks to the
+    /// host; like Linux with `secure_redirects`, it is taken only from the gateway the host
+    /// uses for that destination now, only for an on-link new gateway, and never on a
+    /// forwarding device. Host and network redirects alike redirect just the destination
+    /// (RFC 1812 §5.2.7.2 deprecates network redirects).
+    fn receive_redirect(&mut self, device: DeviceId, from: Ipv4Addr, gateway: Ipv4Addr, invoking: &[u8]) {
+        let Ok(quoted) = QuotedIpv4Header::parse(invoking) else {
+            self.counters.icmp_in_errors += 1;
+            return;
+        };
+        let dst = quoted.dst_ip();
+        let Some(route) = SpecifiedAddr::new(dst).and_then(|d| self.routes4.lookup(d, None)) else {
+            self.counters.redirects_ignored += 1;
+            return;
+        };
+        let current = self.redirected(route.device, dst).unwrap_or(route.next_hop.addr().into_addr());
+        let on_link = self
+            .device(device)
+            .is_some_and(|d| !d.forwarding && d.arp.addresses().any(|(a, _)| a.subnet().contains(&gateway)));
+        if route.device != device || current != from || !on_link || UnicastAddr::new(gateway).is_none() {
+            self.counters.redirects_ignored += 1;
+            return;
+        }
+        self.redirects4.retain(|r| !(r.device == device && r.dst == dst));
+        if self.redirects4.len() >= MAX_REDIRECTS {
+            self.redirects4.remove(0);
+        }
+        self.redirects4.push(Redirect4 { device, dst, gateway });
+        self.counters.redirects_accepted += 1;
+    }
+
+    /// The gateway a Redirect named for `dst` on `device`, if one did.
+    fn redirected(&self, device: DeviceId, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+        self.redirects4.iter().find(|r| r.device == device && r.dst == dst).map(|r| r.gateway)
     }
 
     /// Sends an ICMP destination unreachable about the received `packet` (its IP header
@@ -461,7 +502,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             self.counters.ipv4_out_no_routes += 1;
             return Err(SendError::NoRoute(IpAddr::V4(dst)));
         };
-        let next_hop = destination.next_hop.addr().into_addr();
+        let next_hop =
+            self.redirected(destination.device, dst).unwrap_or(destination.next_hop.addr().into_addr());
         let src = match src {
             Some(src) => src,
             None => select_ipv4_source(&self.sources4, destination.device, next_hop)

@@ -321,6 +321,11 @@ pub struct StackCounters {
     pub igmp_in_errors: u64,
     /// IGMP messages sent.
     pub igmp_out_msgs: u64,
+    /// ICMP Redirects applied (RFC 1122 §3.2.2.2).
+    pub redirects_accepted: u64,
+    /// ICMP Redirects ignored: not from the current first hop, an off-link new gateway, or
+    /// on a forwarding device.
+    pub redirects_ignored: u64,
     /// ICMP messages received (InMsgs).
     pub icmp_in_msgs: u64,
     /// ICMP messages that did not parse (InErrors).
@@ -454,6 +459,17 @@ struct Device<F> {
     v6: Ipv6Device<F>,
 }
 
+/// A destination an ICMP Redirect moved to another first hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Redirect4 {
+    device: DeviceId,
+    dst: Ipv4Addr,
+    gateway: Ipv4Addr,
+}
+
+/// How many redirected destinations are remembered; the oldest goes first.
+const MAX_REDIRECTS: usize = 256;
+
 /// Packets to this host's own addresses wait here until the stack delivers them, after the
 /// call that sent them returns: Linux's loopback backlog (netdev_max_backlog 1000).
 const LOOPBACK_BACKLOG: usize = 1000;
@@ -483,6 +499,8 @@ struct IpLayer<F> {
     icmp_global: IcmpGlobalBucket,
     icmp_rate4: IcmpRateLimiter<Ipv4>,
     igmp: Gmp<Ipv4>,
+    /// Destinations an ICMP Redirect sent elsewhere, oldest first (bounded).
+    redirects4: Vec<Redirect4>,
     v6: Ipv6Layer,
     counters: StackCounters,
 }
@@ -510,6 +528,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             icmp_global: IcmpGlobalBucket::new(GlobalConfig::default()),
             icmp_rate4: IcmpRateLimiter::new(Default::default(), rng),
             igmp: Gmp::new(GmpConfig::default()),
+            redirects4: Vec::new(),
             v6: Ipv6Layer::new(rng),
             counters: StackCounters::default(),
         }

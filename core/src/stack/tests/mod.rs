@@ -760,3 +760,51 @@ fn rfc5227_2_4_an_address_another_host_keeps_claiming_is_given_up() {
     let sent = call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("192.0.2.2"), 1, 1, b""));
     assert_eq!(sent, Err(SendError::NoRoute(IpAddr::V4(v4("192.0.2.2")))));
 }
+
+/// An ICMP Redirect from `from` (host `from_n` of `lan`) to 192.0.2.1: traffic for `dst`
+/// should go to `gateway`.
+fn redirect_frame(from_n: u8, dst: &str, gateway: &str) -> Vec<u8> {
+    use crate::wire::icmp::v4::{Icmpv4Redirect, Icmpv4RedirectCode};
+    let from = v4(&alloc::format!("192.0.2.{from_n}"));
+    let quoted = (&[0u8; 8][..])
+        .encapsulate(Ipv4Builder::new(v4("192.0.2.1"), v4(dst), 63, IpProto::UDP))
+        .serialize_vec()
+        .unwrap()
+        .into_inner();
+    let redirect = Icmpv4Redirect { code: Icmpv4RedirectCode::Host, gateway: v4(gateway) };
+    (&quoted[..])
+        .encapsulate(IcmpBuilder::<Ipv4, _>::new((), redirect))
+        .encapsulate(Ipv4Builder::new(from, v4("192.0.2.1"), 64, IpProto::ICMP))
+        .encapsulate(EthernetBuilder::new(*mac(from_n), *mac(1), EtherType::IPV4))
+        .serialize_vec()
+        .unwrap()
+        .into_inner()
+}
+
+#[test]
+fn rfc1122_3_2_2_2_hosts_follow_redirects_from_their_gateway_only() {
+    let (mut net, hosts) = lan(Impairments::default(), 3);
+    let a = hosts[0];
+    call(&mut net, a, |stack, _| stack.add_ipv4_route(default_route(v4("192.0.2.2"), DEV).unwrap())).unwrap();
+    // A redirect from a host that is not A's gateway for the destination is ignored...
+    let spoofed = redirect_frame(3, "198.51.100.7", "192.0.2.3");
+    call(&mut net, a, |stack, ctx| stack.receive_frame(ctx, DEV, Buf::from_body(spoofed)));
+    assert_eq!(net.node(a).stack.counters().redirects_ignored, 1);
+    // ...one from the gateway itself, naming an on-link router, is followed.
+    let redirect = redirect_frame(2, "198.51.100.7", "192.0.2.3");
+    call(&mut net, a, |stack, ctx| stack.receive_frame(ctx, DEV, Buf::from_body(redirect)));
+    assert_eq!(net.node(a).stack.counters().redirects_accepted, 1);
+    net.start_capture();
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("198.51.100.7"), 1, 1, b"via .3"))
+        .unwrap();
+    net.run_for(Duration::from_secs(1));
+    // The echo request left for host 3's MAC (resolved by ARP); other destinations still go
+    // through the gateway.
+    let capture = net.capture().unwrap();
+    let to_three = frames(&capture)
+        .filter(|f| f.get(12..14) == Some(&[0x08, 0x00][..]) && f[..6] == mac(3).bytes())
+        .count();
+    assert_eq!(to_three, 1);
+    let stack = &net.node(a).stack;
+    assert!(stack.arp(DEV).unwrap().neighbors().get(&v4("192.0.2.3")).is_some());
+}
