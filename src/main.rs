@@ -22,14 +22,18 @@ const RUN_USAGE: &str = "\
 Usage: netstack run [OPTIONS]
 
 Runs the stack on TAP interfaces it creates in the current network namespace, until SIGINT
-or SIGTERM. With no interface options it creates TAP 'ns0' with 192.0.2.1/24.
+or SIGTERM. Every interface runs IPv6 too (link-local address, DAD, router solicitation)
+unless its MTU is below 1280. With no interface options it creates TAP 'ns0' with
+192.0.2.1/24 and 2001:db8::1/64.
 
 Options:
   --tap NAME         create TAP interface NAME and bring it up (repeatable)
   --addr CIDR        assign an address to the last --tap (repeatable), e.g. 192.0.2.1/24
+                     or 2001:db8::1/64
   --mtu N            MTU of the last --tap (default 1500)
-  --gateway IP       default route via IP (on the subnet of an --addr)
-  --forwarding       forward packets between interfaces
+  --gateway IP       default route via IP, on the subnet of an --addr; once per IP version
+                     (a link-local IPv6 gateway is reached through the last --tap)
+  --forwarding       forward IPv4 and IPv6 packets between interfaces
   --svc-dir DIR      where the daemon publishes its protocols (created if missing)
   --config FILE      read options from FILE: one 'key value' per line, keys as the options
                      without dashes ('tap ns0', 'addr 192.0.2.1/24', 'forwarding'), '#' comments

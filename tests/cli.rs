@@ -68,9 +68,19 @@ fn run_refuses_bad_settings_before_touching_the_system() {
     fails_with_one_line(&["run", "--tap", "t0", "--mtu", "20"], 2, "bad MTU '20'");
     fails_with_one_line(&["run", "--bogus"], 2, "unknown option '--bogus'");
     fails_with_one_line(
-        &["run", "--tap", "t0", "--addr", "2001:db8::1/64"],
+        &["run", "--tap", "t0", "--mtu", "1200", "--addr", "2001:db8::1/64"],
         2,
-        "IPv6 addresses are not supported yet",
+        "interface t0 has MTU 1200, below IPv6's minimum of 1280",
+    );
+    fails_with_one_line(
+        &["run", "--tap", "t0", "--addr", "2001:db8::1/64", "--gateway", "2001:db8:1::1"],
+        2,
+        "gateway 2001:db8:1::1 is not on the subnet of any --addr",
+    );
+    fails_with_one_line(
+        &["run", "--tap", "t0", "--gateway", "ff02::2"],
+        2,
+        "gateway ff02::2 is not a unicast",
     );
     fails_with_one_line(
         &["run", "--tap", "t0", "--addr", "192.0.2.1/24", "--gateway", "198.51.100.1"],

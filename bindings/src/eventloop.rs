@@ -26,10 +26,12 @@ use std::time::Duration;
 use netstack_core::buf::Buf;
 use netstack_core::context::{InstantContext, RngContext, TimerContext};
 use netstack_core::device::DeviceId;
+use netstack_core::ip::slaac::{AddressEvent, AddressState, RemovalReason};
 use netstack_core::stack::{Stack, StackContext, StackEvent, StackTimerId};
 use netstack_core::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::daemon::Cidr;
 use crate::device::{Backend, BackendCounters, Fifo, Pool, PoolBuffer, Session, SessionConfig};
 use crate::echo::UdpEcho;
 use crate::rng::SmallRng;
@@ -105,6 +107,44 @@ impl BindingsCtx {
         LoopCounters {
             tx_fifo_full: self.sessions.iter().map(|s| s.tx.dropped_full()).sum(),
             ..self.counters
+        }
+    }
+
+    /// The name of `device`'s backend, for logs.
+    fn device_name(&self, device: DeviceId) -> &str {
+        self.sessions.iter().find(|s| s.id == device).map_or("?", |s| s.backend.name())
+    }
+
+    /// Logs an IPv6 address's progress through DAD and its lifetimes (RFC 4862 §5.4).
+    fn log_address_event(&self, event: AddressEvent) {
+        match event {
+            AddressEvent::Added { device, addr, kind } => tracing::info!(
+                device = self.device_name(device),
+                addr = %Cidr::V6(addr),
+                ?kind,
+                "IPv6 address added: tentative until duplicate address detection passes"
+            ),
+            AddressEvent::StateChanged { device, addr, state: AddressState::Preferred } => tracing::info!(
+                device = self.device_name(device),
+                %addr,
+                "IPv6 address ready: duplicate address detection passed"
+            ),
+            AddressEvent::StateChanged { device, addr, state } => {
+                tracing::info!(device = self.device_name(device), %addr, ?state, "IPv6 address state changed")
+            }
+            AddressEvent::Removed { device, addr, reason: RemovalReason::Duplicate } => tracing::warn!(
+                device = self.device_name(device),
+                %addr,
+                "IPv6 address is a duplicate: another host on the link uses it; the stack dropped it"
+            ),
+            AddressEvent::Removed { device, addr, reason } => {
+                tracing::info!(device = self.device_name(device), %addr, ?reason, "IPv6 address removed")
+            }
+            AddressEvent::Ipv6Disabled { device, addr } => tracing::warn!(
+                device = self.device_name(device),
+                %addr,
+                "IPv6 disabled: the link-local address is a duplicate, so the MAC address is too"
+            ),
         }
     }
 
@@ -333,9 +373,15 @@ impl EventLoop {
             match event {
                 StackEvent::UdpV4 { socket, .. } => {
                     for echo in &mut self.echo {
-                        echo.on_readable(&mut self.stack, &mut self.ctx, socket);
+                        echo.on_readable_v4(&mut self.stack, &mut self.ctx, socket);
                     }
                 }
+                StackEvent::UdpV6 { socket, .. } => {
+                    for echo in &mut self.echo {
+                        echo.on_readable_v6(&mut self.stack, &mut self.ctx, socket);
+                    }
+                }
+                StackEvent::Ipv6Address(event) => self.ctx.log_address_event(event),
                 StackEvent::AddressConflict { device, addr, other } => {
                     tracing::warn!(?device, %addr, %other, "address conflict: another host uses our address");
                 }

@@ -9,14 +9,17 @@
 //! # netstack.conf
 //! tap ns0
 //! addr 192.0.2.1/24
+//! addr 2001:db8::1/64
 //! mtu 1500
 //! gateway 192.0.2.254
+//! gateway 2001:db8::fe
 //! forwarding
 //! svc-dir /run/netstack/svc
 //! ```
 //!
 //! A file is read as if its lines were options written where `--config` stands, so options
-//! after `--config` add to or override it.
+//! after `--config` add to or override it. There is one default gateway per IP version: a
+//! later `gateway` of the same version replaces the earlier one.
 
 use std::path::{Path, PathBuf};
 
@@ -61,8 +64,10 @@ pub struct TapConfig {
 pub struct Config {
     /// TAP interfaces to create, in order.
     pub taps: Vec<TapConfig>,
-    /// The default route's gateway.
-    pub gateway: Option<IpAddr>,
+    /// The IPv4 default route's gateway.
+    pub gateway4: Option<Ipv4Addr>,
+    /// The IPv6 default route's gateway.
+    pub gateway6: Option<Ipv6Addr>,
     /// Forward packets between interfaces.
     pub forwarding: bool,
     /// Where to publish the protocols the daemon serves.
@@ -99,7 +104,7 @@ pub enum ConfigError {
         reason: &'static str,
     },
     /// A gateway that is not an IP address.
-    #[error("bad gateway '{0}': expected an IP address such as 192.0.2.254")]
+    #[error("bad gateway '{0}': expected an IP address such as 192.0.2.254 or 2001:db8::fe")]
     BadIp(String),
     /// An MTU out of range.
     #[error("bad MTU '{0}': expected a number from {MIN_MTU} to {MAX_MTU}")]
@@ -195,9 +200,10 @@ impl Config {
                     .ok_or_else(|| ConfigError::BadMtu(value.to_owned()))?;
                 self.last_tap(arg)?.mtu = Some(mtu);
             }
-            "gateway" => {
-                self.gateway = Some(value.parse().map_err(|_| ConfigError::BadIp(value.to_owned()))?)
-            }
+            "gateway" => match value.parse().map_err(|_| ConfigError::BadIp(value.to_owned()))? {
+                IpAddr::V4(gw) => self.gateway4 = Some(gw),
+                IpAddr::V6(gw) => self.gateway6 = Some(gw),
+            },
             "forwarding" => self.forwarding = parse_bool(value)?,
             "svc-dir" => self.svc_dir = Some(PathBuf::from(value)),
             "udp-echo" => {
@@ -311,6 +317,8 @@ mod tests {
             "2001:db8::1/64",
             "--gateway",
             "198.51.100.254",
+            "--gateway",
+            "2001:db8::fe",
             "--forwarding",
             "--svc-dir",
             "/tmp/svc",
@@ -325,11 +333,29 @@ mod tests {
         );
         assert_eq!(config.taps[1].addrs, [cidr("198.51.100.1/24"), cidr("2001:db8::1/64")]);
         assert_eq!(config.taps[1].mtu, None);
-        assert_eq!(config.gateway, Some("198.51.100.254".parse().unwrap()));
+        assert_eq!(config.gateway4, Some("198.51.100.254".parse().unwrap()));
+        assert_eq!(config.gateway6, Some("2001:db8::fe".parse().unwrap()));
         assert!(config.forwarding);
         assert_eq!(config.svc_dir.as_deref(), Some(Path::new("/tmp/svc")));
         assert_eq!(config.udp_echo, [7]);
         assert!(Config::from_args(&[]).unwrap().is_default());
+    }
+
+    #[test]
+    fn one_gateway_per_ip_version_the_later_one_wins() {
+        let config = Config::from_args(&args(&[
+            "--gateway",
+            "192.0.2.254",
+            "--gateway",
+            "fe80::1",
+            "--gateway",
+            "192.0.2.253",
+        ]))
+        .unwrap();
+        assert_eq!(config.gateway4, Some("192.0.2.253".parse().unwrap()));
+        assert_eq!(config.gateway6, Some("fe80::1".parse().unwrap()));
+        let only6 = Config::from_args(&args(&["--gateway", "2001:db8::fe"])).unwrap();
+        assert_eq!((only6.gateway4, only6.gateway6), (None, Some("2001:db8::fe".parse().unwrap())));
     }
 
     #[test]

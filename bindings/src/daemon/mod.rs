@@ -1,32 +1,40 @@
 //! `netstack run`: the daemon. Builds the event loop from a [`Config`], creates and brings up
-//! the TAP interfaces, assigns addresses and routes, starts the services, prints what it made
-//! and how to reach it, and runs until SIGINT or SIGTERM. The interfaces close with their fds
-//! on the way out, so nothing is left behind.
+//! the TAP interfaces, turns IPv6 on for each (as Linux does for a new interface: a link-local
+//! address, DAD, router solicitation), assigns addresses and routes, starts the services,
+//! prints what it made and how to reach it, and runs until SIGINT or SIGTERM. The interfaces
+//! close with their fds on the way out, so nothing is left behind.
 
 pub mod config;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use netstack_core::addr::{AddrSubnet, IpAddr, Ipv4Addr, Mac, UnicastAddr};
+use netstack_core::addr::{
+    AddrSubnet, IpAddr, Ipv4Addr, Ipv6, Ipv6Addr, Mac, SpecifiedAddr, Subnet, UnicastAddr,
+};
 use netstack_core::device::ethernet::EthernetConfig;
 use netstack_core::device::DeviceId;
+use netstack_core::ip::routing::{Route, RouteSource};
 use netstack_core::stack::default_route;
 
 pub use config::{Cidr, Config, ConfigError, TapConfig};
 
 use crate::device::tuntap::{TunTap, TunTapError, TunTapMode};
 use crate::device::{Pool, PoolConfig, SessionConfig};
-use crate::eventloop::{EventLoop, LoopConfig};
+use crate::eventloop::{EventLoop, LoopConfig, NetStack};
 use crate::rng::SmallRng;
 
 /// The interface made when `netstack run` is given no interface of its own.
 pub const DEFAULT_TAP: &str = "ns0";
-/// The address it gets (RFC 5737 TEST-NET-1).
+/// Its IPv4 address (RFC 5737 TEST-NET-1).
 pub const DEFAULT_ADDR: &str = "192.0.2.1/24";
+/// Its IPv6 address (RFC 3849 documentation prefix).
+pub const DEFAULT_ADDR6: &str = "2001:db8::1/64";
 
 /// The MTU of an interface without `--mtu`.
 const DEFAULT_MTU: u32 = 1500;
+/// The smallest MTU IPv6 runs over (RFC 8200 §5); Linux turns IPv6 off below it.
+const IPV6_MIN_MTU: u32 = 1280;
 
 /// Why the daemon stopped with an error; each message names the cause and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -34,12 +42,22 @@ pub enum DaemonError {
     /// The settings are unusable.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// An IPv6 address or gateway: the core cannot take them yet.
-    #[error("IPv6 addresses are not supported yet")]
-    Ipv6Unsupported,
     /// The gateway is on none of the interfaces' subnets.
     #[error("gateway {0} is not on the subnet of any --addr: add an address on its network first")]
-    GatewayOffLink(Ipv4Addr),
+    GatewayOffLink(IpAddr),
+    /// The gateway is multicast or unspecified.
+    #[error("gateway {0} is not a unicast address: give the router's own address")]
+    GatewayNotUnicast(IpAddr),
+    /// IPv6 is wanted on an interface whose MTU is too small for it.
+    #[error(
+        "interface {interface} has MTU {mtu}, below IPv6's minimum of 1280: raise its --mtu or give it no IPv6 address or gateway"
+    )]
+    Ipv6MtuTooSmall {
+        /// The interface.
+        interface: String,
+        /// Its MTU.
+        mtu: u32,
+    },
     /// A TAP interface could not be made.
     #[error(transparent)]
     Tap(#[from] TunTapError),
@@ -62,6 +80,14 @@ pub enum DaemonError {
         /// Why.
         reason: String,
     },
+    /// The stack refused the default route.
+    #[error("cannot add the default route via {gateway}: {reason}")]
+    Route {
+        /// The gateway.
+        gateway: IpAddr,
+        /// Why.
+        reason: String,
+    },
     /// The echo service could not bind its port.
     #[error("cannot start the UDP echo service on port {port}: {reason}")]
     Echo {
@@ -80,54 +106,102 @@ impl DaemonError {
     /// what went wrong while running.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            DaemonError::Config(_) | DaemonError::Ipv6Unsupported | DaemonError::GatewayOffLink(_) => {
-                ExitCode::from(2)
-            }
+            DaemonError::Config(_)
+            | DaemonError::GatewayOffLink(_)
+            | DaemonError::GatewayNotUnicast(_)
+            | DaemonError::Ipv6MtuTooSmall { .. } => ExitCode::from(2),
             _ => ExitCode::from(1),
         }
     }
 }
 
-/// An interface as the daemon will make it: IPv4 addresses only until the core's IPv6 API
-/// exists.
+/// An interface as the daemon will make it.
 #[derive(Debug)]
 struct TapPlan {
     name: String,
-    addrs: Vec<AddrSubnet<Ipv4Addr>>,
+    addrs4: Vec<AddrSubnet<Ipv4Addr>>,
+    addrs6: Vec<AddrSubnet<Ipv6Addr>>,
     mtu: u32,
 }
 
-/// The one place that decides which addresses the stack can take. When the core gains
-/// `Stack::add_ipv6_address`, the `V6` arm becomes a plan entry like `V4`.
-fn plan_address(cidr: Cidr) -> Result<AddrSubnet<Ipv4Addr>, DaemonError> {
-    match cidr {
-        Cidr::V4(addr) => Ok(addr),
-        Cidr::V6(_) => Err(DaemonError::Ipv6Unsupported),
+impl TapPlan {
+    /// Whether IPv6 runs on it: always, unless the MTU is below IPv6's minimum (as Linux).
+    fn ipv6(&self) -> bool {
+        self.mtu >= IPV6_MIN_MTU
     }
 }
 
-/// The default route's gateway and the index of the interface it is reached through.
-type GatewayPlan = Option<(usize, Ipv4Addr)>;
+/// What the daemon will make: the interfaces, and each default route's gateway with the index
+/// of the interface it is reached through.
+#[derive(Debug)]
+struct Plan {
+    taps: Vec<TapPlan>,
+    gateway4: Option<(usize, Ipv4Addr)>,
+    gateway6: Option<(usize, Ipv6Addr)>,
+}
 
 /// Checks everything that can be checked before touching the system.
-fn plan(config: &Config) -> Result<(Vec<TapPlan>, GatewayPlan), DaemonError> {
-    let taps = config
-        .taps
-        .iter()
-        .map(|tap| {
-            let addrs = tap.addrs.iter().map(|&a| plan_address(a)).collect::<Result<_, _>>()?;
-            Ok(TapPlan { name: tap.name.clone(), addrs, mtu: tap.mtu.unwrap_or(DEFAULT_MTU) })
-        })
-        .collect::<Result<Vec<_>, DaemonError>>()?;
-    let gateway = match config.gateway {
+fn plan(config: &Config) -> Result<Plan, DaemonError> {
+    let mut taps = Vec::with_capacity(config.taps.len());
+    for tap in &config.taps {
+        let mut plan = TapPlan {
+            name: tap.name.clone(),
+            addrs4: Vec::new(),
+            addrs6: Vec::new(),
+            mtu: tap.mtu.unwrap_or(DEFAULT_MTU),
+        };
+        for &addr in &tap.addrs {
+            match addr {
+                Cidr::V4(a) => plan.addrs4.push(a),
+                Cidr::V6(a) => plan.addrs6.push(a),
+            }
+        }
+        if !plan.addrs6.is_empty() && !plan.ipv6() {
+            return Err(DaemonError::Ipv6MtuTooSmall { interface: plan.name, mtu: plan.mtu });
+        }
+        taps.push(plan);
+    }
+    let gateway4 = match config.gateway4 {
         None => None,
-        Some(IpAddr::V6(_)) => return Err(DaemonError::Ipv6Unsupported),
-        Some(IpAddr::V4(gw)) => {
-            let on_link = taps.iter().position(|t| t.addrs.iter().any(|a| a.subnet().contains(&gw)));
-            Some((on_link.ok_or(DaemonError::GatewayOffLink(gw))?, gw))
+        Some(gw) => {
+            let on_link = taps.iter().position(|t| t.addrs4.iter().any(|a| a.subnet().contains(&gw)));
+            Some((on_link.ok_or(DaemonError::GatewayOffLink(gw.into()))?, gw))
         }
     };
-    Ok((taps, gateway))
+    let gateway6 = match config.gateway6 {
+        None => None,
+        Some(gw) if gw.is_multicast() || gw.is_unspecified() => {
+            return Err(DaemonError::GatewayNotUnicast(gw.into()))
+        }
+        // A link-local gateway names no interface of its own: it is reached through the last
+        // one, the interface the options before it were about.
+        Some(gw) if gw.is_unicast_link_local() => {
+            let last = taps.len().checked_sub(1).ok_or(DaemonError::GatewayOffLink(gw.into()))?;
+            Some((last, gw))
+        }
+        Some(gw) => {
+            let on_link = taps.iter().position(|t| t.addrs6.iter().any(|a| a.subnet().contains(&gw)));
+            Some((on_link.ok_or(DaemonError::GatewayOffLink(gw.into()))?, gw))
+        }
+    };
+    if let Some((index, _)) = gateway6 {
+        let tap = &taps[index];
+        if !tap.ipv6() {
+            return Err(DaemonError::Ipv6MtuTooSmall { interface: tap.name.clone(), mtu: tap.mtu });
+        }
+    }
+    Ok(Plan { taps, gateway4, gateway6 })
+}
+
+/// The IPv6 default route via `gateway` on `device`.
+fn default_route6(gateway: Ipv6Addr, device: DeviceId) -> Option<Route<Ipv6>> {
+    Some(Route {
+        subnet: Subnet::new(Ipv6Addr::UNSPECIFIED, 0).ok()?,
+        device,
+        gateway: Some(SpecifiedAddr::new(gateway)?),
+        metric: 0,
+        source: RouteSource::Static,
+    })
 }
 
 /// A locally administered unicast MAC (IEEE 802 U/L bit set, I/G bit clear).
@@ -147,6 +221,26 @@ fn peer_address(addr: AddrSubnet<Ipv4Addr>) -> Option<Ipv4Addr> {
         .into_iter()
         .map(|n| Ipv4Addr::new(n.to_be_bytes()))
         .find(|&a| subnet.contains(&a) && Some(a) != subnet.broadcast() && a != subnet.network())
+}
+
+/// Another host address on `addr`'s prefix, for the kernel side to use (never the
+/// Subnet-Router anycast address, RFC 4291 §2.6.1).
+fn peer_address6(addr: AddrSubnet<Ipv6Addr>) -> Option<Ipv6Addr> {
+    let ours = u128::from_be_bytes(addr.addr().bytes());
+    let subnet = addr.subnet();
+    [ours.wrapping_add(1), ours.wrapping_sub(1)]
+        .into_iter()
+        .map(|n| Ipv6Addr::new(n.to_be_bytes()))
+        .find(|&a| subnet.contains(&a) && a != subnet.network())
+}
+
+/// `device`'s link-local address, once IPv6 runs on it.
+fn link_local(stack: &NetStack, device: DeviceId) -> Option<AddrSubnet<Ipv6Addr>> {
+    stack
+        .ipv6_addresses()
+        .iter()
+        .find(|c| c.device == device && c.addr.addr().is_unicast_link_local())
+        .map(|c| c.addr)
 }
 
 /// Prints one line of what the daemon made (stdout: tests and scripts read it).
@@ -174,13 +268,13 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
     let defaults = config.taps.is_empty();
     let config = if defaults {
         let mut config = config;
-        let addr = config::parse_cidr(DEFAULT_ADDR)?;
-        config.taps.push(TapConfig { name: DEFAULT_TAP.to_owned(), addrs: vec![addr], mtu: None });
+        let addrs = vec![config::parse_cidr(DEFAULT_ADDR)?, config::parse_cidr(DEFAULT_ADDR6)?];
+        config.taps.push(TapConfig { name: DEFAULT_TAP.to_owned(), addrs, mtu: None });
         config
     } else {
         config
     };
-    let (taps, gateway) = plan(&config)?;
+    let Plan { taps, gateway4, gateway6 } = plan(&config)?;
     if let Some(dir) = &config.svc_dir {
         std::fs::create_dir_all(dir).map_err(|source| DaemonError::SvcDir { path: dir.clone(), source })?;
     }
@@ -192,7 +286,8 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         let mut rng = SmallRng::from_entropy();
         let pool = Pool::new(PoolConfig::for_mtu(max_mtu));
         let mut event_loop = EventLoop::new(LoopConfig::default(), pool, SmallRng::from_seed(rng.next_u64()));
-        let mut devices: Vec<(DeviceId, &TapPlan)> = Vec::new();
+        // The stack's id of each planned interface that was made.
+        let mut devices: Vec<Option<DeviceId>> = Vec::with_capacity(taps.len());
         for tap in &taps {
             let backend = match TunTap::create(&tap.name, TunTapMode::Tap, Some(tap.mtu)) {
                 Ok(backend) => backend,
@@ -202,6 +297,7 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
                     error @ (TunTapError::NoTunDevice | TunTapError::NoAccess | TunTapError::NoCapability(_)),
                 ) if defaults => {
                     say(format_args!("no TAP interface: {error}"));
+                    devices.push(None);
                     continue;
                 }
                 Err(error) => return Err(error.into()),
@@ -213,12 +309,32 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
             });
             say(format_args!("{}: TAP interface up, MAC {}, MTU {}", tap.name, *mac, tap.mtu));
             let (stack, ctx) = event_loop.parts();
-            for &addr in &tap.addrs {
-                stack.add_ipv4_address(ctx, id, addr).map_err(|e| DaemonError::Address {
-                    addr: Cidr::V4(addr),
-                    interface: tap.name.clone(),
-                    reason: e.to_string(),
-                })?;
+            if config.forwarding {
+                // The device was just added, so it exists. IPv6 forwarding is set before IPv6
+                // starts, so the interface starts as a router (no Router Solicitations, RAs
+                // ignored: RFC 4861 §6.3.4).
+                let _ = stack.set_ipv4_forwarding(id, true);
+                let _ = stack.set_ipv6_forwarding(id, true);
+            }
+            if tap.ipv6() {
+                // The device was just added, so it exists.
+                let _ = stack.enable_ipv6(ctx, id);
+                if let Some(ll) = link_local(stack, id) {
+                    say(format_args!("{}: link-local address {}", tap.name, Cidr::V6(ll)));
+                }
+            } else {
+                say(format_args!(
+                    "{}: no IPv6: MTU {} is below IPv6's minimum of {IPV6_MIN_MTU}",
+                    tap.name, tap.mtu
+                ));
+            }
+            let assign_error = |addr, e: netstack_core::stack::DeviceError| DaemonError::Address {
+                addr,
+                interface: tap.name.clone(),
+                reason: e.to_string(),
+            };
+            for &addr in &tap.addrs4 {
+                stack.add_ipv4_address(ctx, id, addr).map_err(|e| assign_error(Cidr::V4(addr), e))?;
                 say(format_args!("{}: address {}", tap.name, Cidr::V4(addr)));
                 if let Some(peer) = peer_address(addr) {
                     say(format_args!(
@@ -231,25 +347,43 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
                     ));
                 }
             }
-            if config.forwarding {
-                // The device was just added, so it exists.
-                let _ = stack.set_ipv4_forwarding(id, true);
+            for &addr in &tap.addrs6 {
+                stack.add_ipv6_address(ctx, id, addr).map_err(|e| assign_error(Cidr::V6(addr), e))?;
+                say(format_args!("{}: address {} (usable once DAD passes)", tap.name, Cidr::V6(addr)));
+                if let Some(peer) = peer_address6(addr) {
+                    say(format_args!(
+                        "{}: reach it from the host: ip -6 addr add {}/{} dev {} && ping {}",
+                        tap.name,
+                        peer,
+                        addr.subnet().prefix_len(),
+                        tap.name,
+                        *addr.addr()
+                    ));
+                }
             }
-            devices.push((id, tap));
+            devices.push(Some(id));
         }
-        if let Some((index, gw)) = gateway {
-            let device = devices.iter().find(|(_, t)| t.name == taps[index].name).map(|&(id, _)| id);
-            match device.and_then(|d| default_route(gw, d)) {
+        let (stack, _) = event_loop.parts();
+        if let Some((index, gw)) = gateway4 {
+            match devices[index].and_then(|d| default_route(gw, d)) {
                 Some(route) => {
-                    let (stack, _) = event_loop.parts();
-                    stack.add_ipv4_route(route).map_err(|e| DaemonError::Address {
-                        addr: Cidr::V4(taps[index].addrs[0]),
-                        interface: taps[index].name.clone(),
-                        reason: format!("default route via {gw}: {e}"),
-                    })?;
-                    say(format_args!("default route via {gw}"));
+                    stack
+                        .add_ipv4_route(route)
+                        .map_err(|e| DaemonError::Route { gateway: gw.into(), reason: e.to_string() })?;
+                    say(format_args!("default route via {gw} on {}", taps[index].name));
                 }
                 None => say(format_args!("no default route: the interface to {gw} was not created")),
+            }
+        }
+        if let Some((index, gw)) = gateway6 {
+            match devices[index].and_then(|d| default_route6(gw, d)) {
+                Some(route) => {
+                    stack
+                        .add_ipv6_route(route)
+                        .map_err(|e| DaemonError::Route { gateway: gw.into(), reason: e.to_string() })?;
+                    say(format_args!("default route via {gw} on {}", taps[index].name));
+                }
+                None => say(format_args!("no IPv6 default route: the interface to {gw} was not created")),
             }
         }
         for &port in &config.udp_echo {
@@ -259,7 +393,7 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         if let Some(dir) = &config.svc_dir {
             say(format_args!("services directory {} (no protocols published yet)", dir.display()));
         }
-        if devices.is_empty() {
+        if devices.iter().all(Option::is_none) {
             say(format_args!("running with no interfaces"));
         }
         say(format_args!("ready (SIGINT or SIGTERM stops it)"));
@@ -285,16 +419,87 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_is_refused_in_one_place_until_the_core_takes_it() {
-        let err = plan(&config(&["--tap", "t", "--addr", "2001:db8::1/64"])).unwrap_err();
-        assert_eq!(err.to_string(), "IPv6 addresses are not supported yet");
+    fn ipv6_addresses_are_planned_beside_ipv4_ones() {
+        let plan =
+            plan(&config(&["--tap", "t", "--addr", "2001:db8::1/64", "--addr", "192.0.2.1/24"])).unwrap();
+        let tap = &plan.taps[0];
+        assert_eq!(tap.addrs4.len(), 1);
+        assert_eq!(
+            tap.addrs6.iter().map(|a| Cidr::V6(*a).to_string()).collect::<Vec<_>>(),
+            ["2001:db8::1/64"]
+        );
+        assert!(tap.ipv6(), "IPv6 runs on every TAP with a large enough MTU");
+        let small = plan_err(&["--tap", "t", "--mtu", "1279", "--addr", "2001:db8::1/64"]);
+        assert!(matches!(&small, DaemonError::Ipv6MtuTooSmall { mtu: 1279, .. }), "{small}");
+        assert_eq!(small.exit_code(), ExitCode::from(2));
+        // An IPv4-only interface may still have a small MTU; it just runs without IPv6.
+        let plan = super::plan(&config(&["--tap", "t", "--mtu", "576", "--addr", "192.0.2.1/24"])).unwrap();
+        assert!(!plan.taps[0].ipv6());
+    }
+
+    fn plan_err(a: &[&str]) -> DaemonError {
+        plan(&config(a)).unwrap_err()
+    }
+
+    #[test]
+    fn one_gateway_per_ip_version_each_on_its_own_interface() {
+        let plan = plan(&config(&[
+            "--tap",
+            "a",
+            "--addr",
+            "192.0.2.1/24",
+            "--tap",
+            "b",
+            "--addr",
+            "2001:db8:1::1/64",
+            "--gateway",
+            "2001:db8:1::fe",
+            "--gateway",
+            "192.0.2.254",
+        ]))
+        .unwrap();
+        assert_eq!(plan.gateway4, Some((0, "192.0.2.254".parse().unwrap())));
+        assert_eq!(plan.gateway6, Some((1, "2001:db8:1::fe".parse().unwrap())));
+        let err = plan_err(&["--tap", "a", "--addr", "2001:db8:1::1/64", "--gateway", "2001:db8:2::fe"]);
+        assert_eq!(
+            err.to_string(),
+            "gateway 2001:db8:2::fe is not on the subnet of any --addr: add an address on its network first"
+        );
         assert_eq!(err.exit_code(), ExitCode::from(2));
-        assert!(matches!(plan(&config(&["--gateway", "2001:db8::ff"])), Err(DaemonError::Ipv6Unsupported)));
+        // An IPv4 address does not make an IPv6 gateway on-link, nor the other way round.
+        let err = plan_err(&["--tap", "a", "--addr", "192.0.2.1/24", "--gateway", "2001:db8::fe"]);
+        assert!(matches!(err, DaemonError::GatewayOffLink(IpAddr::V6(_))), "{err}");
+    }
+
+    #[test]
+    fn a_link_local_ipv6_gateway_is_reached_through_the_last_interface() {
+        let plan = plan(&config(&["--tap", "a", "--tap", "b", "--gateway", "fe80::1"])).unwrap();
+        assert_eq!(plan.gateway6, Some((1, "fe80::1".parse().unwrap())));
+        let plan = super::plan(&config(&["--gateway", "fe80::1"]));
+        // Without --tap the default interface is added later; with none at all there is nowhere
+        // to reach the gateway.
+        assert!(matches!(plan, Err(DaemonError::GatewayOffLink(_))));
+        let err = plan_err(&["--tap", "a", "--mtu", "1000", "--gateway", "fe80::1"]);
+        assert!(matches!(err, DaemonError::Ipv6MtuTooSmall { .. }), "{err}");
+        for bad in ["ff02::2", "::"] {
+            let err = plan_err(&["--tap", "a", "--addr", "2001:db8::1/0", "--gateway", bad]);
+            assert!(matches!(err, DaemonError::GatewayNotUnicast(_)), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_default_route_via_an_ipv6_gateway_covers_everything() {
+        let device = DeviceId::new(3);
+        let route = default_route6("fe80::1".parse().unwrap(), device).unwrap();
+        assert_eq!(route.subnet.prefix_len(), 0);
+        assert_eq!(route.device, device);
+        assert_eq!(route.gateway.map(|g| g.to_string()).as_deref(), Some("fe80::1"));
+        assert!(default_route6(Ipv6Addr::UNSPECIFIED, device).is_none());
     }
 
     #[test]
     fn the_gateway_must_be_on_an_interface_subnet() {
-        let (taps, gw) = plan(&config(&[
+        let plan = plan(&config(&[
             "--tap",
             "a",
             "--tap",
@@ -305,11 +510,11 @@ mod tests {
             "198.51.100.254",
         ]))
         .unwrap();
-        assert_eq!(taps.len(), 2);
-        assert_eq!(taps[0].mtu, DEFAULT_MTU);
-        assert_eq!(gw, Some((1, "198.51.100.254".parse().unwrap())));
-        let err = plan(&config(&["--tap", "a", "--addr", "192.0.2.1/24", "--gateway", "198.51.100.254"]))
-            .unwrap_err();
+        assert_eq!(plan.taps.len(), 2);
+        assert_eq!(plan.taps[0].mtu, DEFAULT_MTU);
+        assert_eq!(plan.gateway4, Some((1, "198.51.100.254".parse().unwrap())));
+        assert_eq!(plan.gateway6, None);
+        let err = plan_err(&["--tap", "a", "--addr", "192.0.2.1/24", "--gateway", "198.51.100.254"]);
         assert!(matches!(err, DaemonError::GatewayOffLink(_)), "{err}");
     }
 
@@ -322,6 +527,18 @@ mod tests {
         assert_eq!(peer_address(addr("192.0.2.1/24")), Some("192.0.2.2".parse().unwrap()));
         assert_eq!(peer_address(addr("192.0.2.254/24")), Some("192.0.2.253".parse().unwrap()));
         assert_eq!(peer_address(addr("192.0.2.1/32")), None);
+        let addr6 = |s| match config::parse_cidr(s).unwrap() {
+            Cidr::V6(a) => a,
+            Cidr::V4(_) => unreachable!(),
+        };
+        assert_eq!(peer_address6(addr6("2001:db8::1/64")), Some("2001:db8::2".parse().unwrap()));
+        assert_eq!(
+            peer_address6(addr6("2001:db8::ffff:ffff:ffff:ffff/64")),
+            Some("2001:db8::ffff:ffff:ffff:fffe".parse().unwrap())
+        );
+        // ::0 of a /127 would be the Subnet-Router anycast address.
+        assert_eq!(peer_address6(addr6("2001:db8::1/127")), None);
+        assert_eq!(peer_address6(addr6("2001:db8::1/128")), None);
     }
 
     #[test]

@@ -1,11 +1,15 @@
-//! Two stacks, each with its own event loop, over the memory pair: ARP resolution, the echo
-//! service and requests from another task all go through the real loop.
+//! Two stacks, each with its own event loop, over the memory pair: ARP and NDP resolution,
+//! DAD, the echo service over both IP versions and requests from another task all go through
+//! the real loop.
 
 use std::time::Duration;
 
 use futures::future::{join3, FutureExt};
-use netstack_core::addr::{AddrSubnet, Ipv4, Mac, SpecifiedAddr, UnicastAddr};
+use netstack_core::addr::{AddrSubnet, Ip, Ipv4, Ipv6, Ipv6Addr, Mac, SpecifiedAddr, UnicastAddr};
 use netstack_core::device::ethernet::EthernetConfig;
+use netstack_core::ip::source::AddressState as SourceState;
+use netstack_core::stack::TransportCtx;
+use netstack_core::transport::udp::{UdpIpContext, UdpIpExt};
 use netstack_core::transport::SocketError;
 
 use super::*;
@@ -28,14 +32,51 @@ fn host(n: u8, port: crate::device::memory::MemoryPort) -> EventLoop {
     event_loop
 }
 
-/// Sends `payload` from a UDP socket on `client` to 192.0.2.1:7 and waits up to `wait` for
+/// `host(n, ..)` with IPv6 on too and 2001:db8::n/64 (tentative until DAD passes).
+fn dual_stack_host(n: u8, port: crate::device::memory::MemoryPort) -> EventLoop {
+    let mut event_loop = host(n, port);
+    let (stack, ctx) = event_loop.parts();
+    let id = ctx.sessions()[0].id;
+    stack.enable_ipv6(ctx, id).expect("IPv6 on");
+    let addr = AddrSubnet::new(format!("2001:db8::{n}").parse().expect("addr"), 64).expect("subnet");
+    stack.add_ipv6_address(ctx, id, addr).expect("address");
+    event_loop
+}
+
+/// Waits until `addr` on the stack behind `handle` has passed DAD.
+async fn until_preferred(handle: &LoopHandle, addr: Ipv6Addr, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    while tokio::time::Instant::now() < deadline {
+        let state = handle
+            .call(move |stack, _| {
+                stack.ipv6_addresses().iter().find(|c| *c.addr.addr() == addr).map(|c| c.state)
+            })
+            .await
+            .expect("loop running");
+        if state == Some(SourceState::Preferred) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// Sends `payload` from a UDP socket on `client` to `server`:7 and waits up to `wait` for
 /// the echo.
-async fn echo_through(client: &LoopHandle, payload: &'static [u8], wait: Duration) -> Option<Vec<u8>> {
+async fn echo_through<I: UdpIpExt>(
+    client: &LoopHandle,
+    server: I::Addr,
+    payload: &'static [u8],
+    wait: Duration,
+) -> Option<Vec<u8>>
+where
+    for<'a> TransportCtx<'a, BindingsCtx, PoolBuffer>: UdpIpContext<I>,
+{
     let socket = client
         .call(move |stack, ctx| {
             stack.udp_call(ctx, |udp, uctx| {
-                let socket = udp.create::<Ipv4>(0).expect("socket");
-                let dst = SpecifiedAddr::new("192.0.2.1".parse().expect("addr")).expect("specified");
+                let socket = udp.create::<I>(0).expect("socket");
+                let dst = SpecifiedAddr::new(server).expect("specified");
                 udp.send_to(uctx, socket, Some((dst, 7)), payload).expect("send");
                 socket
             })
@@ -59,6 +100,10 @@ async fn echo_through(client: &LoopHandle, payload: &'static [u8], wait: Duratio
     None
 }
 
+fn v4(s: &str) -> <Ipv4 as Ip>::Addr {
+    s.parse().expect("IPv4 address")
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
 }
@@ -73,7 +118,9 @@ fn two_loops_resolve_each_other_and_echo_udp() {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let stop = stop_rx.shared();
         let test = async {
-            let echoed = echo_through(&client, b"hello over memory", Duration::from_secs(2)).await;
+            let echoed =
+                echo_through::<Ipv4>(&client, v4("192.0.2.1"), b"hello over memory", Duration::from_secs(2))
+                    .await;
             drop(stop_tx);
             echoed
         };
@@ -87,6 +134,43 @@ fn two_loops_resolve_each_other_and_echo_udp() {
         assert_eq!(a.parts().1.counters().tx_unknown_device, 0);
         assert!(b.parts().1.counters().requests >= 2);
         assert_eq!(b.parts().1.pool().free().0, PoolConfig::default().frame_count, "every buffer came back");
+    });
+}
+
+#[test]
+fn dual_stack_loops_pass_dad_resolve_over_ndp_and_echo_udp_over_both_versions() {
+    runtime().block_on(async {
+        let (a_port, b_port) = memory_pair("a", "b", MemoryConfig::default());
+        let (mut a, mut b) = (dual_stack_host(1, a_port), dual_stack_host(2, b_port));
+        a.start_udp_echo(7).expect("echo");
+        let (server, client) = (a.handle(), b.handle());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let stop = stop_rx.shared();
+        let test = async {
+            // DAD sends its probe after a random delay of up to a second, then waits a second.
+            let wait = Duration::from_secs(5);
+            let a_ready = until_preferred(&server, "2001:db8::1".parse().expect("addr"), wait).await;
+            let b_ready = until_preferred(&client, "2001:db8::2".parse().expect("addr"), wait).await;
+            let server6: Ipv6Addr = "2001:db8::1".parse().expect("addr");
+            let echoed6 =
+                echo_through::<Ipv6>(&client, server6, b"hello over IPv6", Duration::from_secs(2)).await;
+            let echoed4 =
+                echo_through::<Ipv4>(&client, v4("192.0.2.1"), b"and IPv4", Duration::from_secs(2)).await;
+            drop(stop_tx);
+            (a_ready && b_ready, echoed6, echoed4)
+        };
+        let (_, _, (ready, echoed6, echoed4)) =
+            join3(a.run_until(stop.clone().map(drop)), b.run_until(stop.map(drop)), test).await;
+        assert!(ready, "both addresses passed DAD");
+        assert_eq!(echoed6.as_deref(), Some(&b"hello over IPv6"[..]));
+        assert_eq!(echoed4.as_deref(), Some(&b"and IPv4"[..]));
+        assert_eq!(a.echo[0].counters().echoed, 2);
+        let (stack, ctx) = a.parts();
+        let id = ctx.sessions()[0].id;
+        let ndp = stack.ndp(id).expect("device a");
+        let peer: Ipv6Addr = "2001:db8::2".parse().expect("addr");
+        let learned = ndp.get(&peer).and_then(|info| info.link_addr);
+        assert_eq!(learned, Some(Mac::new([2, 0, 0, 0, 0, 2])), "a learned b's MAC over NDP");
     });
 }
 
@@ -105,7 +189,9 @@ fn a_lossy_delayed_wire_still_resolves_through_arp_retransmission_timers() {
             // A lost datagram is not retried: try a few times, as a UDP client would.
             let mut echoed = None;
             for _ in 0..6 {
-                echoed = echo_through(&client, b"lossy", Duration::from_millis(1500)).await;
+                echoed =
+                    echo_through::<Ipv4>(&client, v4("192.0.2.1"), b"lossy", Duration::from_millis(1500))
+                        .await;
                 if echoed.is_some() {
                     break;
                 }
