@@ -39,6 +39,9 @@ const IPV6_MIN_MTU: u32 = 1280;
 /// Why the daemon stopped with an error; each message names the cause and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
+    /// The stack refused its loopback device (a defect: it starts with none).
+    #[error("the loopback device could not be set up: {0}")]
+    Loopback(netstack_core::stack::DeviceError),
     /// The settings are unusable.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -286,13 +289,19 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         let mut rng = SmallRng::from_entropy();
         let pool = Pool::new(PoolConfig::for_mtu(max_mtu));
         let mut event_loop = EventLoop::new(LoopConfig::default(), pool, SmallRng::from_seed(rng.next_u64()));
+        // Loopback first, as on Linux: 127.0.0.1/8 and ::1, served by the stack itself.
+        {
+            let (stack, ctx) = event_loop.parts();
+            stack.add_loopback_device(ctx).map_err(DaemonError::Loopback)?;
+            say(format_args!("lo: loopback 127.0.0.1/8 and ::1/128"));
+        }
         // The stack's id of each planned interface that was made.
         let mut devices: Vec<Option<DeviceId>> = Vec::with_capacity(taps.len());
         for tap in &taps {
             let backend = match TunTap::create(&tap.name, TunTapMode::Tap, Some(tap.mtu)) {
                 Ok(backend) => backend,
-                // Without a TAP the default setup still runs (loopback joins it when the core
-                // has loopback devices); an interface the user asked for is required.
+                // Without a TAP the default setup still runs on loopback; an interface the
+                // user asked for is required.
                 Err(
                     error @ (TunTapError::NoTunDevice | TunTapError::NoAccess | TunTapError::NoCapability(_)),
                 ) if defaults => {
