@@ -509,3 +509,38 @@ fn pure_ip_devices_carry_bare_ip_packets_without_neighbor_discovery() {
     net.run_for(Duration::from_millis(10));
     assert_eq!(echo_replies(net.node(a)).len(), 2);
 }
+
+#[test]
+fn linux_icmpv6_ping_sockets_send_echo_requests_and_receive_their_replies() {
+    let (mut net, a, _) = lan6();
+    // Type 128 (echo request), code 0; the socket fills in its identifier and the checksum.
+    let mut message = vec![128, 0, 0, 0, 0xee, 0xee, 0, 9];
+    message.extend_from_slice(b"ping6 socket");
+    let socket = call(&mut net, a, |stack, ctx| {
+        stack.ping6_call(ctx, |pings, pctx| {
+            let s = pings.create().unwrap();
+            let dst = SpecifiedAddr::new(v6("2001:db8::2")).unwrap();
+            pings.send_to(pctx, s, Some(dst), &message).unwrap();
+            s
+        })
+    });
+    net.run_for(Duration::from_secs(1));
+    let (reply, id) = call(&mut net, a, |stack, ctx| {
+        stack.ping6_call(ctx, |pings, _| {
+            (pings.recv_from(socket).unwrap(), pings.local_addr(socket).unwrap().1)
+        })
+    });
+    assert_eq!(reply.peer_addr, v6("2001:db8::2"));
+    let bytes = reply.message.body();
+    assert_eq!(bytes[0], 129, "an echo reply");
+    assert_eq!(u16::from_be_bytes([bytes[4], bytes[5]]), id.unwrap().get());
+    assert_eq!(u16::from_be_bytes([bytes[6], bytes[7]]), 9);
+    assert_eq!(&bytes[8..], b"ping6 socket");
+    // The socket claimed the reply: no stack-level echo event.
+    assert!(echo_replies6(net.node(a)).is_empty());
+    assert!(net
+        .node(a)
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, StackEvent::PingV6 { event: SocketEvent::Readable, .. })));
+}
