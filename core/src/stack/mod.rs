@@ -2,10 +2,10 @@
 //! bindings drive it through — frames in ([`Stack::receive_frame`]), timers firing
 //! ([`Stack::handle_timer`]) and API calls.
 //!
-//! It runs Ethernet devices dual-stack. IPv4 ([`ipv4`]): ARP, receive filtering and
+//! It runs Ethernet, pure-IP and loopback devices dual-stack. IPv4 (`ipv4.rs`): ARP, receive filtering and
 //! validation, local delivery under the weak host model, ICMP echo and errors, IGMP,
 //! fragmentation, reassembly, path MTU discovery and forwarding where enabled. IPv6
-//! ([`ipv6`], [`icmpv6`], [`ndp_ctx`]): NDP address resolution and unreachability detection,
+//! (`ipv6.rs`, `icmpv6.rs`, `ndp_ctx.rs`): NDP address resolution and unreachability detection,
 //! link-local addresses with DAD, SLAAC and router discovery, MLD, ICMPv6 echo and errors,
 //! fragmentation, reassembly, path MTU and forwarding. Packets to our own addresses go
 //! through a loopback backlog; UDP and ping sockets sit on both versions.
