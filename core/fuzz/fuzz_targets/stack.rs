@@ -8,7 +8,7 @@ use std::num::NonZeroU16;
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use netstack_core::addr::{AddrSubnet, Ipv4, Ipv4Addr, Mac, UnicastAddr};
+use netstack_core::addr::{AddrSubnet, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, UnicastAddr};
 use netstack_core::buf::Buf;
 use netstack_core::context::{InstantContext, RngContext, TimerContext};
 use netstack_core::device::ethernet::EthernetConfig;
@@ -67,6 +67,17 @@ fuzz_target!(|data: &[u8]| {
         stack.add_ipv4_address(&mut host, dev, addr).expect("address");
     }
     stack.set_ipv4_forwarding(dev, true).expect("device");
+    // IPv6 too: a link-local address under DAD, a global one, forwarding, a UDP socket.
+    stack.set_ipv6_forwarding(dev, true).expect("device");
+    stack.enable_ipv6(&mut host, dev).expect("device");
+    let v6 = AddrSubnet::new(Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), 64);
+    stack.add_ipv6_address(&mut host, dev, v6.expect("subnet")).expect("address");
+    stack.udp_call(&mut host, |udp, ctx| {
+        let s = udp.create::<Ipv6>(0).expect("socket");
+        // IPv6-only, so that the IPv4 socket below may take the same port (Linux semantics).
+        udp.set_v6only(s, true).expect("socket");
+        udp.bind(ctx, s, None, NonZeroU16::new(9000)).expect("bind");
+    });
     let socket = stack.udp_call(&mut host, |udp, ctx| {
         let s = udp.create::<Ipv4>(0).expect("socket");
         udp.bind(ctx, s, None, NonZeroU16::new(9000)).expect("bind");
