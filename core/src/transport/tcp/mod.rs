@@ -9,15 +9,41 @@
 //! * [`congestion`]: the pluggable congestion-control trait, NewReno and CUBIC.
 //! * [`sack`]: the sender's SACK scoreboard (IsLost, pipe, NextSeg).
 //! * [`isn`]: initial sequence numbers and SYN cookies.
-//! * [`counters`]: Tcp/TcpExt MIB counters and drop reasons.
+//! * [`state`]: the RFC 9293 states.
+//! * [`segment`]: what crosses the connection's boundary, and RSTs for unmatched segments.
+//! * [`connection`]: one connection, driven by segments, timers and socket calls.
+//! * [`listener`]: listening sockets with SYN and accept queues and SYN cookies.
+//! * [`counters`]: Tcp/TcpExt MIB counters and drop reasons; [`info`]: TCP_INFO.
+//!
+//! # Driving a connection
+//!
+//! The stack demultiplexes a parsed segment to its connection by 4-tuple and calls
+//! [`Connection::handle_segment`] with [`SegmentInfo::from_segment`] and the payload; it
+//! calls [`Connection::handle_timeout`] when [`Connection::poll_timeout`] is due; after
+//! either (and after socket calls) it drains [`Connection::poll_transmit`] into IP packets
+//! and [`Connection::poll_event`] into socket readiness.
 
 pub mod buffer;
 pub mod congestion;
+pub mod connection;
 pub mod counters;
+pub mod info;
 pub mod isn;
+pub mod listener;
 pub mod rtt;
 pub mod sack;
+pub mod segment;
 pub mod seqnum;
+pub mod state;
 
+#[cfg(test)]
+mod harness;
+#[cfg(test)]
+mod tests;
+
+pub use connection::{Connection, Event, Shutdown, TcpConfig};
 pub use isn::{Endpoint, IsnGenerator, SynCookies};
+pub use listener::{Listener, ListenerConfig, SynCookieMode};
+pub use segment::{write_reset_for, SegmentInfo, Transmit};
 pub use seqnum::SeqNum;
+pub use state::State;
