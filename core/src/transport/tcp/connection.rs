@@ -807,7 +807,10 @@ impl<A: IpAddress> Connection<A> {
             return;
         }
         match self.state {
-            State::SynReceived | State::Established => self.state = State::FinWait1,
+            // RFC 9293 §3.10.4: in SYN-RECEIVED the FIN waits for the handshake to finish;
+            // the transition to FIN-WAIT-1 happens when the ACK of our SYN arrives.
+            State::SynReceived => {}
+            State::Established => self.state = State::FinWait1,
             State::CloseWait => self.state = State::LastAck,
             _ => return,
         }
@@ -1366,7 +1369,7 @@ impl<A: IpAddress> Connection<A> {
             }
             return;
         }
-        self.segs_unacked_idle_reset(now);
+        self.note_peer_alive(now);
 
         // RFC 7323 §4.3 R3: remember the newest timestamp of in-sequence segments.
         if let (Some(ts), Some(theirs)) = (self.timestamps.as_mut(), seg.options.timestamp) {
@@ -1429,7 +1432,7 @@ impl<A: IpAddress> Connection<A> {
         self.handle_data(now, seg, payload);
     }
 
-    fn segs_unacked_idle_reset(&mut self, now: Instant) {
+    fn note_peer_alive(&mut self, now: Instant) {
         self.keepalive_probes = 0;
         self.arm_keepalive(now);
     }

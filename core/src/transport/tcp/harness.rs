@@ -95,8 +95,8 @@ pub(super) struct Sim {
     buf: Vec<u8>,
 }
 
-pub(super) fn server_listener(cfg: ListenerConfig) -> Listener<Ipv4Addr> {
-    Listener::new(cfg, IsnGenerator::new(SipKey([2; 16])), SynCookies::new(SipKey([3; 16])), 1500)
+pub(super) fn server_listener(cfg: ListenerConfig, mtu: u32) -> Listener<Ipv4Addr> {
+    Listener::new(cfg, IsnGenerator::new(SipKey([2; 16])), SynCookies::new(SipKey([3; 16])), mtu)
 }
 
 impl Sim {
@@ -123,7 +123,7 @@ impl Sim {
             now,
             client,
             server: None,
-            listener: server_listener(server_cfg),
+            listener: server_listener(server_cfg, link.mtu as u32),
             link,
             trace: Vec::new(),
             cut_to_server: false,

@@ -417,7 +417,7 @@ fn rfc4987_3_6_syn_flood_fills_the_syn_queue_and_cookies_let_a_client_in() {
 
 #[test]
 fn rfc9293_3_10_7_2_accept_queue_overflow_is_counted() {
-    let mut listener = server_listener(ListenerConfig { backlog: 1, ..ListenerConfig::default() });
+    let mut listener = server_listener(ListenerConfig { backlog: 1, ..ListenerConfig::default() }, 1500);
     let gen = IsnGenerator::new(SipKey([9; 16]));
     let now = Instant::from_nanos(1_000_000_000);
     let mut clients: Vec<Connection<Ipv4Addr>> = (0..2u16)
@@ -799,8 +799,102 @@ fn bad_segments_are_dropped_and_counted_by_reason() {
     transfer(&mut sim, 10_000, true, Duration::from_secs(5));
 }
 
+#[test]
+fn rfc9293_3_10_4_close_in_syn_received_sends_fin_after_the_handshake() {
+    let now = Instant::from_nanos(1);
+    let mut syn = seg(SeqNum(100), SeqNum(0), TcpFlags::SYN, None);
+    syn.options.mss = Some(1460);
+    let mut conn =
+        Connection::accept_syn(now, TcpConfig::default(), SERVER, CLIENT, &syn, SeqNum(5000), 0, 1500);
+    conn.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(conn.state(), State::SynReceived);
+    let out = drain(&mut conn, now);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0.flags, TcpFlags::SYN | TcpFlags::ACK);
+    conn.handle_segment(now, &seg(SeqNum(101), SeqNum(5001), TcpFlags::ACK, None), &[]);
+    assert_eq!(conn.state(), State::FinWait1);
+    assert_eq!(conn.poll_event(), Some(Event::Connected));
+    let out = drain(&mut conn, now);
+    assert_eq!((out[0].0.flags, out[0].0.seq), (TcpFlags::FIN | TcpFlags::ACK, SeqNum(5001)));
+}
+
+/// Soak: the 100 MB each way under 1 %, 5 % and 10 % loss. Run with
+/// `cargo test --release -p netstack-core tcp::tests::soak -- --ignored`.
+#[test]
+#[ignore]
+fn soak_100_mb_transfers_under_loss() {
+    for (i, loss_ppm) in [10_000u32, 50_000, 100_000].into_iter().enumerate() {
+        let link = LinkParams { loss_ppm, reorder_ppm: 10_000, dup_ppm: 5_000, ..LinkParams::default() };
+        let mut sim = Sim::new(TcpConfig::default(), ListenerConfig::default(), link, 100 + i as u64);
+        sim.establish();
+        let up = transfer(&mut sim, 100 << 20, true, Duration::from_secs(36_000));
+        let down = transfer(&mut sim, 100 << 20, false, Duration::from_secs(36_000));
+        extern crate std;
+        std::println!(
+            "loss {} %: up {:.1} Mbit/s, down {:.1} Mbit/s simulated, client {:?}",
+            loss_ppm / 10_000,
+            800.0 * 1.048_576 / up.as_secs_f64(),
+            800.0 * 1.048_576 / down.as_secs_f64(),
+            sim.client.counters()
+        );
+    }
+}
+
+/// Wall-clock throughput of two connections and the harness (serialize, checksum, parse,
+/// reassemble, verify) on a loss-free link without a rate limit. Prints Gbit/s; run with
+/// `cargo test --release -p netstack-core tcp::tests::throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput_of_the_state_machines() {
+    extern crate std;
+    for mtu in [1500usize, 9000, 65_535] {
+        let link =
+            LinkParams { bytes_per_ms: 0, delay: Duration::from_micros(50), mtu, ..LinkParams::default() };
+        let tcp = TcpConfig { send_buffer: 1 << 20, recv_buffer: 1 << 20, ..TcpConfig::default() };
+        let server = ListenerConfig { tcp: tcp.clone(), ..ListenerConfig::default() };
+        let mut sim = Sim::new(tcp, server, link, 1);
+        sim.establish();
+        let bytes = 256u64 << 20;
+        let start = std::time::Instant::now();
+        transfer(&mut sim, bytes, true, Duration::from_secs(36_000));
+        let secs = start.elapsed().as_secs_f64();
+        let segs = sim.client.info().segs_out;
+        std::println!(
+            "mtu {mtu}: {:.2} Gbit/s wall clock, {segs} segments, {:.0} ns per segment",
+            bytes as f64 * 8.0 / secs / 1e9,
+            secs * 1e9 / segs as f64
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Arbitrary segments never panic a listener or a connection in SYN-SENT, and the
+    /// listener's queues stay within their limits.
+    #[test]
+    fn hostile_segments_never_panic_a_listener(segs in proptest::collection::vec((any::<u32>(), any::<u32>(), any::<u8>(), any::<u16>(), 0usize..100, any::<u8>()), 1..60)) {
+        let cfg = ListenerConfig { syn_queue: 4, backlog: 2, max_pending_replies: 8, ..ListenerConfig::default() };
+        let mut listener = server_listener(cfg, 1500);
+        let now = Instant::from_nanos(1_000_000_000_000);
+        let mut conn = Connection::connect(now, TcpConfig::default(), CLIENT, SERVER, SeqNum(77), 0, 1500);
+        let _ = drain(&mut conn, now);
+        let payload = [0u8; 100];
+        let mut buf = vec![0u8; 1500];
+        for (seq, ack, flags, window, len, port) in segs {
+            let mut s = seg(SeqNum(seq), SeqNum(ack), TcpFlags::from_bits(flags), Some((seq, ack)));
+            s.window = window;
+            s.options.mss = Some(window);
+            s.options.window_scale = Some(flags);
+            let remote = Endpoint { port: u16::from(port % 8), ..CLIENT };
+            listener.handle_segment(now, SERVER, remote, &s, &payload[..len]);
+            while listener.poll_transmit(now, &mut buf).is_some() {}
+            conn.handle_segment(now, &s, &payload[..len]);
+            let _ = drain(&mut conn, now);
+            prop_assert!(listener.syn_queue_len() <= 4 && listener.accept_queue_len() <= 2);
+        }
+        listener.handle_timeout(now + Duration::from_secs(200));
+    }
 
     /// Arbitrary segments never panic an established connection, and its memory stays
     /// within the configured buffers.
