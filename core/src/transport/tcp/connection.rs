@@ -278,6 +278,8 @@ pub struct Connection<A: IpAddress> {
     segs_unacked: u32,
     keepalive_at: Option<Instant>,
     keepalive_probes: u32,
+    /// When an acceptable segment last arrived.
+    last_recv_at: Instant,
     persist_at: Option<Instant>,
     persist_backoff: u32,
     probe_due: bool,
@@ -387,6 +389,7 @@ impl<A: IpAddress> Connection<A> {
             segs_unacked: 0,
             keepalive_at: None,
             keepalive_probes: 0,
+            last_recv_at: now,
             persist_at: None,
             persist_backoff: 0,
             probe_due: false,
@@ -1075,6 +1078,15 @@ impl<A: IpAddress> Connection<A> {
         if max_payload == 0 {
             return None;
         }
+        // RFC 5681 §4.1: after an idle period longer than the RTO the ACK clock is gone, so
+        // the window restarts from the initial window.
+        if self.snd_una == self.snd_max
+            && self.send_end().gt(self.snd_nxt)
+            && now - self.last_send_at > self.rtt.rto()
+            && self.recovery == Recovery::None
+        {
+            self.cc.on_idle_restart();
+        }
         let cwnd = self.cc.window();
         let send_end = self.send_end();
 
@@ -1082,11 +1094,13 @@ impl<A: IpAddress> Connection<A> {
         // segment when recovery starts or on a partial ACK.
         if self.retransmit_head && self.snd_una.lt(self.snd_max) {
             self.retransmit_head = false;
-            let limit =
-                self.scoreboard.next_sacked_after(self.snd_una).unwrap_or(self.snd_max).min(self.snd_max);
+            let limit = self.scoreboard.next_sacked_after(self.snd_una).unwrap_or(self.snd_max).min(send_end);
             let len = (limit.since(self.snd_una) as usize).min(max_payload);
-            self.high_rxt = self.high_rxt.max(self.snd_una + len as u32);
-            return self.transmit_range(now, out, &options, self.snd_una, len, true);
+            let fin_only = self.fin_queued && self.snd_una == send_end;
+            if len > 0 || fin_only {
+                self.high_rxt = self.high_rxt.max(self.snd_una + len as u32);
+                return self.transmit_range(now, out, &options, self.snd_una, len, true);
+            }
         }
 
         if let Recovery::Fast { .. } = self.recovery {
@@ -1097,7 +1111,7 @@ impl<A: IpAddress> Connection<A> {
                 }
                 // RFC 6675 §4 NextSeg rule 1: the first lost hole not yet resent.
                 if let Some(hole) = self.scoreboard.next_lost(self.snd_una, self.high_rxt, self.smss()) {
-                    let len = (hole.end.since(hole.start) as usize).min(max_payload);
+                    let len = (hole.end.min(send_end).since(hole.start) as usize).min(max_payload);
                     self.high_rxt = hole.start + len as u32;
                     return self.transmit_range(now, out, &options, hole.start, len, true);
                 }
@@ -1433,6 +1447,7 @@ impl<A: IpAddress> Connection<A> {
     }
 
     fn note_peer_alive(&mut self, now: Instant) {
+        self.last_recv_at = now;
         self.keepalive_probes = 0;
         self.arm_keepalive(now);
     }
@@ -1878,7 +1893,13 @@ impl<A: IpAddress> Connection<A> {
                 if self.snd_una == self.snd_max {
                     return;
                 }
-                self.retries += 1;
+                // A peer that closed its window but keeps answering is alive: like a persist
+                // probe, this expiry does not count toward giving up.
+                let window_closed_but_alive =
+                    self.snd_wnd == 0 && now - self.last_recv_at < self.rtt.rto().saturating_mul(2);
+                if !window_closed_but_alive {
+                    self.retries += 1;
+                }
                 if self.retries > self.cfg.retries || gave_up_by_time {
                     self.counters.abort_on_timeout += 1;
                     self.fail(self.soft_error.unwrap_or(SocketError::TimedOut));
@@ -1887,7 +1908,7 @@ impl<A: IpAddress> Connection<A> {
                 self.counters.timeouts += 1;
                 self.counters.slow_start_retrans += 1;
                 // RFC 5681 §3.1, RFC 6298 §5.5-5.6, RFC 6582 §4 (recover = highest sent).
-                self.cc.on_rto(now, self.snd_max.since(self.snd_una), self.retries == 1);
+                self.cc.on_rto(now, self.snd_max.since(self.snd_una), self.retries <= 1);
                 self.rtt.back_off();
                 self.recovery = Recovery::Rto { recover: self.snd_max };
                 self.recover = Some(self.snd_max);

@@ -785,6 +785,22 @@ fn rfc1122_4_2_3_2_acks_are_delayed_for_one_segment_but_not_for_two() {
 }
 
 #[test]
+fn rfc5681_4_1_window_restarts_after_an_idle_period() {
+    let mut sim = Sim::default_pair();
+    sim.establish();
+    transfer(&mut sim, 4 << 20, true, Duration::from_secs(60));
+    let grown = sim.client.info().cwnd;
+    let mss = sim.client.mss();
+    assert!(grown > 10 * mss, "{grown}");
+    sim.run_for(Duration::from_secs(5));
+    let mark = sim.trace.len();
+    sim.client.send(&vec![1u8; 100 * mss as usize]).unwrap();
+    sim.flush();
+    let burst = sim.trace[mark..].iter().filter(|t| t.to_server && t.payload_len > 0).count();
+    assert_eq!(burst, 10, "one initial window after idling");
+}
+
+#[test]
 fn bad_segments_are_dropped_and_counted_by_reason() {
     let mut sim = Sim::default_pair();
     sim.establish();
