@@ -320,6 +320,21 @@ impl RecvBuffer {
         n
     }
 
+    /// Grows the ring to `capacity` bytes keeping everything held, in order and out of
+    /// order (receive-buffer auto-tuning); smaller sizes are ignored.
+    pub fn grow(&mut self, capacity: usize) {
+        if capacity <= self.capacity {
+            return;
+        }
+        if !self.ring.is_empty() {
+            let mut ring = vec![0; capacity];
+            ring_read(&self.ring, self.head, &mut ring[..self.capacity]);
+            self.ring = ring;
+        }
+        self.head = 0;
+        self.capacity = capacity;
+    }
+
     /// Changes the size (SO_RCVBUF); refused (false) while data is held or below what the
     /// window already offered (`min`).
     pub fn set_capacity(&mut self, capacity: usize, min: usize) -> bool {
@@ -369,6 +384,21 @@ mod tests {
         assert_eq!(r.read(&mut out), 12);
         assert_eq!(&out[..12], b"abcdefghijkl");
         assert!(r.reassembly().ranges().is_empty());
+    }
+
+    #[test]
+    fn growing_keeps_in_order_and_out_of_order_data() {
+        let mut r = RecvBuffer::new(8);
+        r.write_at(0, b"abcdef");
+        let mut out = [0u8; 8];
+        assert_eq!(r.read(&mut out[..4]), 4);
+        r.write_at(0, b"gh");
+        r.write_at(2, b"kl");
+        r.grow(32);
+        assert_eq!(r.free(), 28);
+        assert_eq!(r.write_at(0, b"ij").advanced, 4);
+        assert_eq!(r.read(&mut out), 8);
+        assert_eq!(&out, b"efghijkl");
     }
 
     #[test]

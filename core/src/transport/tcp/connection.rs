@@ -71,8 +71,14 @@ const TIMESTAMP_OPTION_LEN: u32 = 12;
 pub struct TcpConfig {
     /// SO_SNDBUF: the send ring's size.
     pub send_buffer: usize,
-    /// SO_RCVBUF: the receive ring's size, and so the largest window offered.
+    /// SO_RCVBUF: the receive ring's initial size, and so the largest window offered
+    /// until auto-tuning grows it.
     pub recv_buffer: usize,
+    /// Receive-buffer auto-tuning (Linux's tcp_moderate_rcvbuf): grow the ring so the window
+    /// covers twice what arrives per RTT. Setting SO_RCVBUF turns it off, as in Linux.
+    pub recv_autotune: bool,
+    /// The most auto-tuning may grow the receive ring to (Linux's tcp_rmem[2]).
+    pub recv_buffer_max: usize,
     /// TCP_MAXSEG: an upper bound on the MSS advertised and used.
     pub mss_clamp: Option<u16>,
     /// TCP_NODELAY: disables Nagle's algorithm.
@@ -115,11 +121,24 @@ pub struct TcpConfig {
     pub challenge_ack_limit: u32,
 }
 
+impl TcpConfig {
+    /// The buffer size the window shift must cover: the auto-tuning ceiling when it is on.
+    pub fn window_basis(&self) -> usize {
+        if self.recv_autotune {
+            self.recv_buffer.max(self.recv_buffer_max)
+        } else {
+            self.recv_buffer
+        }
+    }
+}
+
 impl Default for TcpConfig {
     fn default() -> Self {
         Self {
             send_buffer: 256 * 1024,
             recv_buffer: 256 * 1024,
+            recv_autotune: true,
+            recv_buffer_max: 4 * 1024 * 1024,
             mss_clamp: None,
             nodelay: false,
             window_scaling: true,
@@ -280,6 +299,10 @@ pub struct Connection<A: IpAddress> {
     keepalive_probes: u32,
     /// When an acceptable segment last arrived.
     last_recv_at: Instant,
+    /// Auto-tuning: when the current measurement began, and bytes the application read
+    /// since.
+    rcv_space_mark: Instant,
+    rcv_space_bytes: u64,
     persist_at: Option<Instant>,
     persist_backoff: u32,
     probe_due: bool,
@@ -341,7 +364,7 @@ impl<A: IpAddress> Connection<A> {
         ts_offset: u32,
         mtu: u32,
     ) -> Self {
-        let rcv_wscale = if cfg.window_scaling { window_shift_for_buffer(cfg.recv_buffer) } else { 0 };
+        let rcv_wscale = if cfg.window_scaling { window_shift_for_buffer(cfg.window_basis()) } else { 0 };
         let mut conn = Self {
             local,
             remote,
@@ -390,6 +413,8 @@ impl<A: IpAddress> Connection<A> {
             keepalive_at: None,
             keepalive_probes: 0,
             last_recv_at: now,
+            rcv_space_mark: now,
+            rcv_space_bytes: 0,
             persist_at: None,
             persist_backoff: 0,
             probe_due: false,
@@ -630,6 +655,7 @@ impl<A: IpAddress> Connection<A> {
             pmtu: self.pmtu,
             snd_wnd: self.snd_wnd,
             rcv_wnd: self.rcv_adv.since(self.rcv_nxt),
+            rcv_space: self.recv_buf.capacity() as u32,
             wscale: self.window_scaling_ok.then_some((self.rcv_wscale, self.snd_wscale)),
             timestamps: self.timestamps.is_some(),
             sack: self.sack_ok,
@@ -690,13 +716,15 @@ impl<A: IpAddress> Connection<A> {
         ok
     }
 
-    /// SO_RCVBUF, honoured before data arrives (the window shift is fixed at the handshake).
+    /// SO_RCVBUF, honoured before data arrives (the window shift is fixed at the handshake);
+    /// turns auto-tuning off.
     pub fn set_recv_buffer(&mut self, size: usize) -> bool {
         let offered = self.rcv_adv.since(self.rcv_nxt) as usize;
         let fits_shift = size >> self.rcv_wscale <= usize::from(u16::MAX) || self.state == State::SynSent;
         let ok = fits_shift && self.recv_buf.set_capacity(size, offered);
         if ok {
             self.cfg.recv_buffer = size;
+            self.cfg.recv_autotune = false;
             if self.state == State::SynSent && self.cfg.window_scaling {
                 self.rcv_wscale = window_shift_for_buffer(size);
             }
@@ -727,6 +755,7 @@ impl<A: IpAddress> Connection<A> {
     /// Reads in-order data (RFC 9293 §3.10.3); `Ok(0)` is the end of the stream.
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, SocketError> {
         let n = self.recv_buf.read(buf);
+        self.rcv_space_bytes += n as u64;
         if n > 0 {
             self.maybe_window_update();
             return Ok(n);
@@ -936,7 +965,10 @@ impl<A: IpAddress> Connection<A> {
         } else {
             self.rcv_wscale
         };
-        let scaled = (wnd.div_ceil(1 << shift)).min(u32::from(u16::MAX));
+        // Rounded down: the peer may then see the edge move back by less than one unit of
+        // scale, which RFC 7323 §2.4 accepts; we still take data up to the old edge.
+        // Rounding up would offer room that is not there.
+        let scaled = (wnd >> shift).min(u32::from(u16::MAX));
         let edge = self.rcv_nxt + (scaled << shift);
         if edge.gt(self.rcv_adv) {
             self.rcv_adv = edge;
@@ -1702,6 +1734,7 @@ impl<A: IpAddress> Connection<A> {
                 if outcome.advanced > 0 {
                     self.rcv_nxt += outcome.advanced as u32;
                     self.bytes_received += outcome.advanced as u64;
+                    self.autotune_recv_buffer(now);
                     if !self.read_shutdown {
                         self.push_event(Event::Readable);
                     } else {
@@ -1738,6 +1771,29 @@ impl<A: IpAddress> Connection<A> {
                 self.receive_fin(now);
             }
         }
+    }
+
+    /// Receive-buffer auto-tuning, after Linux's dynamic right-sizing: once per RTT, if the
+    /// application read more than half the buffer during the last RTT, the window may be
+    /// what limits the sender, so the ring doubles (up to `recv_buffer_max`). An
+    /// application that does not read never grows its buffer.
+    fn autotune_recv_buffer(&mut self, now: Instant) {
+        if !self.cfg.recv_autotune {
+            return;
+        }
+        let rtt = self.rtt.srtt().unwrap_or(Duration::from_millis(100));
+        if now - self.rcv_space_mark < rtt {
+            return;
+        }
+        let capacity = self.recv_buf.capacity();
+        let wanted = usize::try_from(self.rcv_space_bytes * 2).unwrap_or(usize::MAX);
+        if wanted > capacity && capacity < self.cfg.recv_buffer_max {
+            let grown = (capacity * 2).min(self.cfg.recv_buffer_max);
+            self.recv_buf.grow(grown);
+            self.cfg.recv_buffer = grown;
+        }
+        self.rcv_space_mark = now;
+        self.rcv_space_bytes = 0;
     }
 
     fn receive_fin(&mut self, now: Instant) {

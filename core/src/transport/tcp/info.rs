@@ -32,6 +32,8 @@ pub struct TcpInfo {
     pub snd_wnd: u32,
     /// The window we advertise, bytes.
     pub rcv_wnd: u32,
+    /// The receive buffer's current size (grows with auto-tuning).
+    pub rcv_space: u32,
     /// Our window shift and the peer's (RFC 7323), if negotiated.
     pub wscale: Option<(u8, u8)>,
     /// Whether timestamps are in use.

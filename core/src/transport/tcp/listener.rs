@@ -227,7 +227,7 @@ impl<A: IpAddress> Listener<A> {
         let tcp = &self.cfg.tcp;
         let timestamps = tcp.timestamps && syn.options.timestamp.is_some();
         let window_scale = (tcp.window_scaling && syn.options.window_scale.is_some())
-            .then(|| super::connection::window_shift_for_buffer(tcp.recv_buffer));
+            .then(|| super::connection::window_shift_for_buffer(tcp.window_basis()));
         let sack = tcp.sack && syn.options.sack_permitted;
         // Without timestamps there is nowhere to keep window scaling and SACK: they are
         // not offered (as Linux does).
