@@ -291,7 +291,11 @@ pub struct Connection<A: IpAddress> {
     retries: u32,
     /// When the oldest outstanding data began waiting (TCP_USER_TIMEOUT).
     stalled_since: Option<Instant>,
-    rtt_probe: Option<(SeqNum, Instant)>,
+    /// The segment being timed for an RTT sample: its sequence range and send time.
+    rtt_probe: Option<(SeqNum, SeqNum, Instant)>,
+    /// Our timestamp clock at the last retransmission: echoes older than this are not used
+    /// for RTT samples.
+    ts_floor: u32,
     delack_at: Option<Instant>,
     ack_now: bool,
     segs_unacked: u32,
@@ -407,6 +411,7 @@ impl<A: IpAddress> Connection<A> {
             retries: 0,
             stalled_since: None,
             rtt_probe: None,
+            ts_floor: 0,
             delack_at: None,
             ack_now: false,
             segs_unacked: 0,
@@ -1018,6 +1023,9 @@ impl<A: IpAddress> Connection<A> {
         self.syn_due = false;
         let retransmission = self.syn_sent_at.is_some();
         self.syn_retransmitted |= retransmission;
+        if retransmission {
+            self.ts_floor = self.ts_now(now);
+        }
         if !retransmission {
             self.syn_sent_at = Some(now);
         }
@@ -1250,13 +1258,18 @@ impl<A: IpAddress> Connection<A> {
         }
         if is_new {
             self.snd_max = next;
-            if self.rtt_probe.is_none() && self.timestamps.is_none() {
-                self.rtt_probe = Some((next, now));
+            if self.rtt_probe.is_none() {
+                self.rtt_probe = Some((seq, next, now));
             }
         }
         if retransmission {
-            // Karn's rule (RFC 6298 §3): no sample from a retransmitted segment.
-            self.rtt_probe = None;
+            // Karn's rule (RFC 6298 §3): no sample from a retransmitted segment, and no
+            // timestamp sample echoing anything sent before it. Resending an older hole
+            // leaves the timing of newer data alone.
+            if self.rtt_probe.is_some_and(|(start, end, _)| seq.lt(end) && next.gt(start)) {
+                self.rtt_probe = None;
+            }
+            self.ts_floor = self.ts_now(now);
         }
         if self.rto_at.is_none() {
             self.rto_at = Some(now + self.rtt.rto());
@@ -1407,6 +1420,17 @@ impl<A: IpAddress> Connection<A> {
             }
         }
 
+        // The peer retransmitted its SYN: our SYN-ACK was lost, send it again. (The SYN lies
+        // below RCV.NXT, so the acceptability test would only draw an ACK.)
+        if self.state == State::SynReceived
+            && seg.flags.contains(TcpFlags::SYN)
+            && !seg.flags.contains(TcpFlags::ACK)
+            && seg.seq == self.irs
+        {
+            self.syn_due = true;
+            return;
+        }
+
         // Step 1: sequence number acceptability.
         if !self.acceptable(seg.seq, seg_len) {
             self.counters.drop_out_of_window += 1;
@@ -1437,12 +1461,7 @@ impl<A: IpAddress> Connection<A> {
 
         // Step 4: SYN (RFC 5961 §4.2).
         if seg.flags.contains(TcpFlags::SYN) {
-            if self.state == State::SynReceived && seg.seq == self.irs {
-                // The peer retransmitted its SYN: our SYN-ACK was lost.
-                self.syn_due = true;
-            } else {
-                self.challenge_ack(now);
-            }
+            self.challenge_ack(now);
             return;
         }
 
@@ -1556,6 +1575,15 @@ impl<A: IpAddress> Connection<A> {
                 .scoreboard
                 .update(self.snd_una, self.snd_max, seg.options.sack_blocks.as_slice())
                 .newly_sacked;
+            // The timed segment SACKed: a valid sample even while a hole below it waits for
+            // its retransmission (Linux's SACK RTT); without it, a connection losing
+            // retransmissions would never end its RTO backoff (RFC 6298 §5.7).
+            if let Some((start, end, at)) = self.rtt_probe {
+                if newly_sacked > 0 && self.scoreboard.sacked_end(start).is_some_and(|e| e.ge(end)) {
+                    self.rtt.sample(now - at);
+                    self.rtt_probe = None;
+                }
+            }
         }
 
         if ack.gt(self.snd_una) {
@@ -1609,18 +1637,21 @@ impl<A: IpAddress> Connection<A> {
             self.push_event(Event::Writable);
         }
 
-        // RTT sample: timestamps (RFC 7323 §4) or the timed segment (RFC 6298 §3, Karn).
-        if let (Some(_), Some(theirs)) = (self.timestamps, seg.options.timestamp) {
-            if theirs.echo_reply != 0 {
+        // RTT sample: the timed segment (RFC 6298 §3, Karn's rule) when it is acknowledged,
+        // otherwise the echoed timestamp (RFC 7323 §4). An echo older than the last
+        // retransmission is refused: after lost ACKs, the peer answers retransmitted data
+        // it already had with the TS.Recent of long ago (RFC 7323 §4.3 keeps it), and such
+        // an ACK can still advance SND.UNA, which would make a sample of seconds.
+        if let Some((_, _, at)) = self.rtt_probe.filter(|(_, end, _)| ack.ge(*end)) {
+            self.rtt.sample(now - at);
+            self.rtt_probe = None;
+        } else if let (Some(_), Some(theirs)) = (self.timestamps, seg.options.timestamp) {
+            let fresh = (theirs.echo_reply.wrapping_sub(self.ts_floor) as i32) >= 0;
+            if theirs.echo_reply != 0 && fresh {
                 let ms = self.ts_now(now).wrapping_sub(theirs.echo_reply);
                 if ms < 60_000 {
                     self.rtt.sample(Duration::from_millis(u64::from(ms)));
                 }
-            }
-        } else if let Some((end, at)) = self.rtt_probe {
-            if ack.ge(end) {
-                self.rtt.sample(now - at);
-                self.rtt_probe = None;
             }
         }
 

@@ -341,9 +341,16 @@ impl Sim {
         }
     }
 
+    /// Runs until the client is established (the server may still wait for data to
+    /// complete its side, as when the last handshake ACK is lost).
+    pub(super) fn establish_client(&mut self) {
+        let ok = self.run_until(Duration::from_secs(300), |s| s.client.state() == super::State::Established);
+        assert!(ok, "handshake did not complete: client {:?}", self.client.state());
+    }
+
     /// Completes the handshake.
     pub(super) fn establish(&mut self) {
-        let ok = self.run_until(Duration::from_secs(5), |s| {
+        let ok = self.run_until(Duration::from_secs(120), |s| {
             s.client.state() == super::State::Established
                 && s.server.as_ref().is_some_and(|c| c.state() == super::State::Established)
         });
@@ -380,15 +387,23 @@ pub(super) fn transfer(sim: &mut Sim, total: u64, from_client: bool, max: Durati
             for (k, b) in chunk[..n].iter_mut().enumerate() {
                 *b = pattern(written + k as u64);
             }
-            let sender = if from_client { &mut sim.client } else { sim.server.as_mut().unwrap() };
+            let sender = if from_client { &mut sim.client } else { sim.server.as_mut().expect("no server") };
             match sender.send(&chunk[..n]) {
                 Ok(m) => written += m as u64,
                 Err(_) => break,
             }
         }
-        // The other side reads everything available.
+        // The other side reads everything available (the server may not be accepted yet if
+        // the handshake's last ACK was lost and data has to complete it).
         loop {
-            let receiver = if from_client { sim.server.as_mut().unwrap() } else { &mut sim.client };
+            let receiver = if from_client {
+                match sim.server.as_mut() {
+                    Some(server) => server,
+                    None => break,
+                }
+            } else {
+                &mut sim.client
+            };
             match receiver.recv(&mut rbuf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
@@ -402,7 +417,14 @@ pub(super) fn transfer(sim: &mut Sim, total: u64, from_client: bool, max: Durati
         if read >= total {
             break;
         }
-        assert!(sim.step(limit), "transfer stalled at {read}/{total} bytes, client {:?}", sim.client.info());
+        if !sim.step(limit) {
+            // The last segments make a stall diagnosable from the test output.
+            extern crate std;
+            for t in &sim.trace[sim.trace.len().saturating_sub(40)..] {
+                std::eprintln!("{t:?}");
+            }
+            panic!("transfer stalled at {read}/{total} bytes, client {:?}", sim.client.info());
+        }
     }
     sim.now - start
 }

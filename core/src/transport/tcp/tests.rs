@@ -824,6 +824,54 @@ fn receive_buffer_auto_tuning_opens_the_window_on_a_long_fat_path() {
     assert!(tuned * 3 < fixed, "auto-tuned {tuned:?}, fixed {fixed:?}");
 }
 
+/// Seeds for the randomized scenario sweep; the long run raises it.
+const SWEEP_SEEDS: u64 = 40;
+
+/// Many short transfers over hostile links (loss, reordering, duplication, small and large
+/// MTUs, with and without SACK and timestamps, both algorithms) followed by a close: every
+/// byte arrives, and both ends reach CLOSED or TIME-WAIT without RST.
+#[test]
+fn randomized_scenarios_deliver_every_byte_and_close_cleanly() {
+    for seed in 0..SWEEP_SEEDS {
+        extern crate std;
+        std::eprintln!("scenario seed {seed}");
+        let pick = |n: u64| (seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (n * 4)) % 4;
+        let link = LinkParams {
+            loss_ppm: [0, 20_000, 80_000, 150_000][pick(0) as usize],
+            reorder_ppm: [0, 30_000, 100_000, 0][pick(1) as usize],
+            dup_ppm: [0, 10_000, 0, 50_000][pick(2) as usize],
+            mtu: [1500, 576, 9000, 1280][pick(3) as usize],
+            ..LinkParams::default()
+        };
+        let tcp = TcpConfig {
+            sack: pick(4) != 0,
+            timestamps: pick(5) != 1,
+            window_scaling: pick(6) != 2,
+            nodelay: pick(7) == 3,
+            congestion: if pick(8) == 0 {
+                super::congestion::CongestionAlgorithm::NewReno
+            } else {
+                super::congestion::CongestionAlgorithm::Cubic
+            },
+            ..TcpConfig::default()
+        };
+        let server = ListenerConfig { tcp: tcp.clone(), ..ListenerConfig::default() };
+        let mut sim = Sim::new(tcp, server, link, seed + 1000);
+        sim.establish_client();
+        transfer(&mut sim, 300_000, true, Duration::from_secs(600));
+        transfer(&mut sim, 100_000, false, Duration::from_secs(600));
+        sim.client.close();
+        let ok = sim.run_until(Duration::from_secs(120), |s| s.server().state() == State::CloseWait);
+        assert!(ok, "seed {seed}: server {:?}", sim.server().state());
+        sim.server().close();
+        let ok = sim.run_until(Duration::from_secs(300), |s| {
+            s.server().state() == State::Closed && s.client.state() == State::TimeWait
+        });
+        assert!(ok, "seed {seed}: client {:?} server {:?}", sim.client.state(), sim.server().state());
+        assert!(sim.trace.iter().all(|t| !t.flags.contains(TcpFlags::RST)), "seed {seed}");
+    }
+}
+
 #[test]
 fn bad_segments_are_dropped_and_counted_by_reason() {
     let mut sim = Sim::default_pair();
@@ -856,6 +904,20 @@ fn rfc9293_3_10_4_close_in_syn_received_sends_fin_after_the_handshake() {
     assert_eq!(conn.poll_event(), Some(Event::Connected));
     let out = drain(&mut conn, now);
     assert_eq!((out[0].0.flags, out[0].0.seq), (TcpFlags::FIN | TcpFlags::ACK, SeqNum(5001)));
+}
+
+#[test]
+fn rfc9293_3_10_7_4_retransmitted_syn_in_syn_received_gets_the_syn_ack_again() {
+    let now = Instant::from_nanos(1);
+    let syn = seg(SeqNum(100), SeqNum(0), TcpFlags::SYN, None);
+    let mut conn =
+        Connection::accept_syn(now, TcpConfig::default(), SERVER, CLIENT, &syn, SeqNum(5000), 0, 1500);
+    let first = drain(&mut conn, now);
+    conn.handle_segment(now, &syn, &[]);
+    let again = drain(&mut conn, now);
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].0.flags, again[0].0.seq), (first[0].0.flags, first[0].0.seq));
+    assert_eq!(again[0].0.flags, TcpFlags::SYN | TcpFlags::ACK);
 }
 
 /// Soak: the 100 MB each way under 1 %, 5 % and 10 % loss. Run with
