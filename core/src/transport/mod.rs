@@ -8,6 +8,8 @@
 //!   §2.5.5.2, RFC 3493 §5.3), with bounded receive queues and ICMP error reporting
 //!   (RFC 1122 §4.1.3.3).
 //! * [`ping`]: Linux's ICMP echo sockets (`SOCK_DGRAM`, `IPPROTO_ICMP` / `IPPROTO_ICMPV6`).
+//! * [`tcp`]: TCP connections and listeners as sans-I/O state machines (RFC 9293 and the
+//!   extensions production stacks ship).
 //!
 //! Every socket call returns a [`SocketError`] that maps 1:1 onto the Linux errno the socket
 //! API reports.
@@ -18,6 +20,7 @@ use crate::wire::icmp::v6::Icmpv6DestUnreachableCode;
 pub mod ping;
 pub mod ports;
 pub mod socket_map;
+pub mod tcp;
 pub mod udp;
 
 use alloc::vec::Vec;
@@ -177,6 +180,16 @@ pub enum SocketError {
     /// `ENFILE`: the stack's socket table is full.
     #[error("too many sockets")]
     TooManySockets,
+    /// `ETIMEDOUT`: a TCP connection gave up retransmitting (or its keepalives or
+    /// TCP_USER_TIMEOUT expired).
+    #[error("connection timed out")]
+    TimedOut,
+    /// `ECONNRESET`: the peer reset the connection.
+    #[error("connection reset by peer")]
+    ConnectionReset,
+    /// `EPIPE`: sending after the write side was shut down.
+    #[error("broken pipe")]
+    BrokenPipe,
 }
 
 impl SocketError {
@@ -203,6 +216,9 @@ impl SocketError {
             SocketError::NoDevice => 19,
             SocketError::BadSocket => 9,
             SocketError::TooManySockets => 23,
+            SocketError::TimedOut => 110,
+            SocketError::ConnectionReset => 104,
+            SocketError::BrokenPipe => 32,
         }
     }
 }

@@ -1,0 +1,436 @@
+//! The byte buffers of a connection: the send ring the socket writes into and segments are
+//! serialized from, and the receive ring with its out-of-order reassembly.
+//!
+//! Both rings are allocated once, at their configured size (SO_SNDBUF / SO_RCVBUF), on first
+//! use; nothing is allocated per segment. Out-of-order data is stored in the receive ring's
+//! free space at its final position (RFC 9293 §3.10.7.4 lets a receiver keep segments beyond
+//! RCV.NXT that fall in the window), and only the byte ranges held are tracked, in a list
+//! bounded by [`Reassembly::MAX_RANGES`]: memory stays bounded by the window however a hostile
+//! peer fragments its data.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Copies `src` into the ring `ring` starting at index `at` (wrapping).
+fn ring_write(ring: &mut [u8], at: usize, src: &[u8]) {
+    let cap = ring.len();
+    if cap == 0 || src.is_empty() {
+        return;
+    }
+    let at = at % cap;
+    let first = src.len().min(cap - at);
+    ring[at..at + first].copy_from_slice(&src[..first]);
+    let rest = src.len() - first;
+    ring[..rest].copy_from_slice(&src[first..]);
+}
+
+/// Copies from the ring starting at index `at` (wrapping) into `dst`.
+fn ring_read(ring: &[u8], at: usize, dst: &mut [u8]) {
+    let cap = ring.len();
+    if cap == 0 || dst.is_empty() {
+        return;
+    }
+    let at = at % cap;
+    let first = dst.len().min(cap - at);
+    dst[..first].copy_from_slice(&ring[at..at + first]);
+    let rest = dst.len() - first;
+    dst[first..].copy_from_slice(&ring[..rest]);
+}
+
+/// The send ring: bytes from SND.UNA on, the unacknowledged ones first, then the unsent ones.
+#[derive(Debug)]
+pub struct SendBuffer {
+    ring: Vec<u8>,
+    capacity: usize,
+    head: usize,
+    len: usize,
+}
+
+impl SendBuffer {
+    /// An empty ring of `capacity` bytes (allocated on the first write).
+    pub fn new(capacity: usize) -> Self {
+        Self { ring: Vec::new(), capacity, head: 0, len: 0 }
+    }
+
+    /// Bytes held (unacknowledged plus unsent).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The configured size.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Room for more data.
+    pub fn free(&self) -> usize {
+        self.capacity - self.len
+    }
+
+    /// Appends as much of `data` as fits; returns how much.
+    pub fn write(&mut self, data: &[u8]) -> usize {
+        let n = data.len().min(self.free());
+        if n == 0 {
+            return 0;
+        }
+        if self.ring.len() != self.capacity {
+            self.ring = vec![0; self.capacity];
+        }
+        ring_write(&mut self.ring, self.head + self.len, &data[..n]);
+        self.len += n;
+        n
+    }
+
+    /// Copies the bytes `offset..offset + dst.len()` (counted from the oldest byte) into `dst`,
+    /// clipped to what is held; returns how many were copied.
+    pub fn read_at(&self, offset: usize, dst: &mut [u8]) -> usize {
+        let n = dst.len().min(self.len.saturating_sub(offset));
+        ring_read(&self.ring, self.head + offset, &mut dst[..n]);
+        n
+    }
+
+    /// Drops the `n` oldest bytes (acknowledged by the peer).
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.len -= n;
+        self.head = if self.capacity == 0 { 0 } else { (self.head + n) % self.capacity };
+    }
+
+    /// Changes the size (SO_SNDBUF); refused (returns false) below the bytes held.
+    pub fn set_capacity(&mut self, capacity: usize) -> bool {
+        if capacity < self.len {
+            return false;
+        }
+        if !self.ring.is_empty() {
+            let mut ring = vec![0; capacity];
+            ring_read(&self.ring, self.head, &mut ring[..self.len]);
+            self.ring = ring;
+        }
+        self.head = 0;
+        self.capacity = capacity;
+        true
+    }
+}
+
+/// A byte range of the stream, as stream offsets (bytes since the first data byte).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamRange {
+    /// First offset of the range.
+    pub start: u64,
+    /// Offset just past the range.
+    pub end: u64,
+}
+
+/// The out-of-order ranges held beyond the contiguous data, sorted and disjoint.
+#[derive(Debug, Default)]
+pub struct Reassembly {
+    ranges: Vec<StreamRange>,
+    /// The range holding the most recently received out-of-order segment, reported first in
+    /// SACK blocks (RFC 2018 §4).
+    latest: Option<StreamRange>,
+}
+
+impl Reassembly {
+    /// The most disjoint ranges kept; a segment that would need another is dropped.
+    pub const MAX_RANGES: usize = 32;
+
+    /// Records `range`; false if it would need more than [`MAX_RANGES`](Self::MAX_RANGES).
+    fn insert(&mut self, range: StreamRange) -> bool {
+        let mut merged = range;
+        let first = self.ranges.iter().position(|r| r.end >= merged.start).unwrap_or(self.ranges.len());
+        let mut last = first;
+        while last < self.ranges.len() && self.ranges[last].start <= merged.end {
+            merged.start = merged.start.min(self.ranges[last].start);
+            merged.end = merged.end.max(self.ranges[last].end);
+            last += 1;
+        }
+        if first == last && self.ranges.len() >= Self::MAX_RANGES {
+            return false;
+        }
+        if self.ranges.capacity() == 0 {
+            self.ranges.reserve_exact(Self::MAX_RANGES);
+        }
+        self.ranges.splice(first..last, core::iter::once(merged));
+        self.latest = Some(merged);
+        true
+    }
+
+    /// Removes what is now contiguous with `contiguous_end`; returns the new contiguous end.
+    fn advance(&mut self, contiguous_end: u64) -> u64 {
+        let mut end = contiguous_end;
+        let mut drop = 0;
+        for r in &self.ranges {
+            if r.start > end {
+                break;
+            }
+            end = end.max(r.end);
+            drop += 1;
+        }
+        self.ranges.drain(..drop);
+        if self.latest.is_some_and(|l| l.end <= end) {
+            self.latest = None;
+        }
+        end
+    }
+
+    /// The ranges held, lowest first.
+    pub fn ranges(&self) -> &[StreamRange] {
+        &self.ranges
+    }
+
+    /// Up to `max` ranges for SACK blocks: the one holding the latest segment first, then the
+    /// others from the highest down (RFC 2018 §4).
+    pub fn sack_ranges(&self, out: &mut [StreamRange]) -> usize {
+        let mut n = 0;
+        if let Some(latest) = self.latest {
+            if let Some(slot) = out.get_mut(0) {
+                *slot = latest;
+                n = 1;
+            }
+        }
+        for r in self.ranges.iter().rev() {
+            if n >= out.len() {
+                break;
+            }
+            if Some(*r) != self.latest {
+                out[n] = *r;
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+/// The receive ring: in-order bytes not yet read by the application, followed in the free
+/// space by any out-of-order data held for reassembly.
+#[derive(Debug)]
+pub struct RecvBuffer {
+    ring: Vec<u8>,
+    capacity: usize,
+    head: usize,
+    len: usize,
+    /// Stream offset of the first byte after the contiguous data (RCV.NXT's offset).
+    contiguous_end: u64,
+    reassembly: Reassembly,
+}
+
+/// What storing a segment's data did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// Bytes that became readable in order (RCV.NXT advances by this much).
+    pub advanced: usize,
+    /// Whether the data was stored out of order.
+    pub out_of_order: bool,
+    /// Whether the data was dropped: beyond the buffer or needing too many ranges.
+    pub dropped: bool,
+}
+
+impl RecvBuffer {
+    /// An empty ring of `capacity` bytes (allocated on the first write).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            ring: Vec::new(),
+            capacity,
+            head: 0,
+            len: 0,
+            contiguous_end: 0,
+            reassembly: Reassembly::default(),
+        }
+    }
+
+    /// In-order bytes ready for the application.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no in-order bytes are ready.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The configured size.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Room beyond the in-order data: the most the receive window may offer.
+    pub fn free(&self) -> usize {
+        self.capacity - self.len
+    }
+
+    /// The out-of-order ranges held.
+    pub fn reassembly(&self) -> &Reassembly {
+        &self.reassembly
+    }
+
+    /// Stream offset of RCV.NXT.
+    pub fn contiguous_end(&self) -> u64 {
+        self.contiguous_end
+    }
+
+    /// Bytes held out of order.
+    pub fn out_of_order_bytes(&self) -> u64 {
+        self.reassembly.ranges.iter().map(|r| r.end - r.start).sum()
+    }
+
+    /// Stores `data` found `offset` bytes after RCV.NXT, clipped to the free space.
+    pub fn write_at(&mut self, offset: usize, data: &[u8]) -> WriteOutcome {
+        let room = self.free().saturating_sub(offset);
+        let n = data.len().min(room);
+        if n == 0 {
+            return WriteOutcome { advanced: 0, out_of_order: offset > 0, dropped: !data.is_empty() };
+        }
+        if self.ring.len() != self.capacity {
+            self.ring = vec![0; self.capacity];
+        }
+        let start = self.contiguous_end + offset as u64;
+        if offset > 0 {
+            let range = StreamRange { start, end: start + n as u64 };
+            if !self.reassembly.insert(range) {
+                return WriteOutcome { advanced: 0, out_of_order: true, dropped: true };
+            }
+            ring_write(&mut self.ring, self.head + self.len + offset, &data[..n]);
+            return WriteOutcome { advanced: 0, out_of_order: true, dropped: false };
+        }
+        ring_write(&mut self.ring, self.head + self.len, &data[..n]);
+        let new_end = self.reassembly.advance(self.contiguous_end + n as u64);
+        let advanced = (new_end - self.contiguous_end) as usize;
+        self.contiguous_end = new_end;
+        self.len += advanced;
+        WriteOutcome { advanced, out_of_order: false, dropped: false }
+    }
+
+    /// Moves in-order bytes into `dst`; returns how many.
+    pub fn read(&mut self, dst: &mut [u8]) -> usize {
+        let n = self.peek(dst);
+        self.len -= n;
+        self.head = if self.capacity == 0 { 0 } else { (self.head + n) % self.capacity };
+        n
+    }
+
+    /// Copies in-order bytes into `dst` without consuming them (MSG_PEEK).
+    pub fn peek(&self, dst: &mut [u8]) -> usize {
+        let n = dst.len().min(self.len);
+        ring_read(&self.ring, self.head, &mut dst[..n]);
+        n
+    }
+
+    /// Grows the ring to `capacity` bytes keeping everything held, in order and out of
+    /// order (receive-buffer auto-tuning); smaller sizes are ignored.
+    pub fn grow(&mut self, capacity: usize) {
+        if capacity <= self.capacity {
+            return;
+        }
+        if !self.ring.is_empty() {
+            let mut ring = vec![0; capacity];
+            ring_read(&self.ring, self.head, &mut ring[..self.capacity]);
+            self.ring = ring;
+        }
+        self.head = 0;
+        self.capacity = capacity;
+    }
+
+    /// Changes the size (SO_RCVBUF); refused (false) while data is held or below what the
+    /// window already offered (`min`).
+    pub fn set_capacity(&mut self, capacity: usize, min: usize) -> bool {
+        if self.len != 0 || !self.reassembly.ranges.is_empty() || capacity < min {
+            return false;
+        }
+        self.ring = Vec::new();
+        self.head = 0;
+        self.capacity = capacity;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_ring_wraps_and_reads_at_offsets() {
+        let mut b = SendBuffer::new(8);
+        assert_eq!(b.write(b"abcdef"), 6);
+        b.consume(4);
+        assert_eq!(b.write(b"ghijklmn"), 6);
+        let mut out = [0u8; 8];
+        assert_eq!(b.read_at(0, &mut out), 8);
+        assert_eq!(&out, b"efghijkl");
+        assert_eq!(b.read_at(5, &mut out[..2]), 2);
+        assert_eq!(&out[..2], b"jk");
+        assert_eq!(b.read_at(9, &mut out), 0);
+        assert!(b.set_capacity(16));
+        assert_eq!(b.write(b"mn"), 2);
+        assert_eq!(b.read_at(6, &mut out[..4]), 4);
+        assert_eq!(&out[..4], b"klmn");
+    }
+
+    #[test]
+    fn rfc9293_3_10_7_4_out_of_order_data_is_reassembled() {
+        let mut r = RecvBuffer::new(16);
+        let o = r.write_at(4, b"efgh");
+        assert!(o.out_of_order && o.advanced == 0);
+        assert_eq!(r.write_at(10, b"kl").advanced, 0);
+        assert_eq!(r.reassembly().ranges().len(), 2);
+        let o = r.write_at(0, b"abcd");
+        assert_eq!(o.advanced, 8);
+        assert_eq!(r.write_at(0, b"ijk").advanced, 4);
+        let mut out = [0u8; 16];
+        assert_eq!(r.read(&mut out), 12);
+        assert_eq!(&out[..12], b"abcdefghijkl");
+        assert!(r.reassembly().ranges().is_empty());
+    }
+
+    #[test]
+    fn growing_keeps_in_order_and_out_of_order_data() {
+        let mut r = RecvBuffer::new(8);
+        r.write_at(0, b"abcdef");
+        let mut out = [0u8; 8];
+        assert_eq!(r.read(&mut out[..4]), 4);
+        r.write_at(0, b"gh");
+        r.write_at(2, b"kl");
+        r.grow(32);
+        assert_eq!(r.free(), 28);
+        assert_eq!(r.write_at(0, b"ij").advanced, 4);
+        assert_eq!(r.read(&mut out), 8);
+        assert_eq!(&out, b"efghijkl");
+    }
+
+    #[test]
+    fn data_beyond_the_buffer_is_clipped() {
+        let mut r = RecvBuffer::new(4);
+        assert_eq!(r.write_at(0, b"abcdef").advanced, 4);
+        let o = r.write_at(0, b"x");
+        assert!(o.dropped);
+        assert_eq!(r.free(), 0);
+    }
+
+    #[test]
+    fn reassembly_ranges_are_bounded() {
+        let mut r = RecvBuffer::new(1 << 16);
+        for i in 0..Reassembly::MAX_RANGES {
+            assert!(!r.write_at(2 + i * 4, b"x").dropped);
+        }
+        assert!(r.write_at(2 + Reassembly::MAX_RANGES * 4, b"x").dropped);
+        // Extending an existing range needs no new one.
+        assert!(!r.write_at(3, b"y").dropped);
+    }
+
+    #[test]
+    fn rfc2018_4_first_sack_block_holds_the_latest_segment() {
+        let mut r = RecvBuffer::new(100);
+        r.write_at(10, b"aa");
+        r.write_at(30, b"bb");
+        r.write_at(20, b"cc");
+        let mut out = [StreamRange { start: 0, end: 0 }; 3];
+        assert_eq!(r.reassembly().sack_ranges(&mut out), 3);
+        assert_eq!(out[0], StreamRange { start: 20, end: 22 });
+        assert_eq!(out[1], StreamRange { start: 30, end: 32 });
+        assert_eq!(out[2], StreamRange { start: 10, end: 12 });
+    }
+}

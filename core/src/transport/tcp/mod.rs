@@ -1,0 +1,49 @@
+//! TCP (RFC 9293) as pure, sans-I/O state machines, with the extensions production stacks
+//! ship: window scaling and timestamps (RFC 7323), SACK (RFC 2018, RFC 6675), NewReno and
+//! CUBIC congestion control (RFC 5681, RFC 6582, RFC 9438), RFC 6298 retransmission timers,
+//! RFC 5961 hardening, RFC 6528 ISNs and RFC 4987 SYN cookies.
+//!
+//! * [`seqnum`]: wrapping sequence-number arithmetic.
+//! * [`buffer`]: the send ring and the receive ring with bounded out-of-order reassembly.
+//! * [`rtt`]: the RFC 6298 estimator.
+//! * [`congestion`]: the pluggable congestion-control trait, NewReno and CUBIC.
+//! * [`sack`]: the sender's SACK scoreboard (IsLost, pipe, NextSeg).
+//! * [`isn`]: initial sequence numbers and SYN cookies.
+//! * [`state`]: the RFC 9293 states.
+//! * [`segment`]: what crosses the connection's boundary, and RSTs for unmatched segments.
+//! * [`connection`]: one connection, driven by segments, timers and socket calls.
+//! * [`listener`]: listening sockets with SYN and accept queues and SYN cookies.
+//! * [`counters`]: Tcp/TcpExt MIB counters and drop reasons; [`info`]: TCP_INFO.
+//!
+//! # Driving a connection
+//!
+//! The stack demultiplexes a parsed segment to its connection by 4-tuple and calls
+//! [`Connection::handle_segment`] with [`SegmentInfo::from_segment`] and the payload; it
+//! calls [`Connection::handle_timeout`] when [`Connection::poll_timeout`] is due; after
+//! either (and after socket calls) it drains [`Connection::poll_transmit`] into IP packets
+//! and [`Connection::poll_event`] into socket readiness.
+
+pub mod buffer;
+pub mod congestion;
+pub mod connection;
+pub mod counters;
+pub mod info;
+pub mod isn;
+pub mod listener;
+pub mod rtt;
+pub mod sack;
+pub mod segment;
+pub mod seqnum;
+pub mod state;
+
+#[cfg(test)]
+mod harness;
+#[cfg(test)]
+mod tests;
+
+pub use connection::{Connection, Event, Shutdown, TcpConfig};
+pub use isn::{Endpoint, IsnGenerator, SynCookies};
+pub use listener::{Listener, ListenerConfig, SynCookieMode};
+pub use segment::{write_reset_for, SegmentInfo, Transmit};
+pub use seqnum::SeqNum;
+pub use state::State;
