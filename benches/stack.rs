@@ -14,7 +14,8 @@ mod support;
 use std::hint::black_box;
 use std::num::NonZeroU16;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use netstack_core::addr::{AddrSubnet, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, UnicastAddr};
 use netstack_core::buf::{Buf, EmptyBody, Serializer};
 use netstack_core::context::{InstantContext, RngContext, TimerContext};
@@ -116,6 +117,17 @@ fn udp_frame(src_mac: u8, dst_mac: u8, src: &str, dst: &str, ttl: u8, len: usize
         .into_inner()
 }
 
+/// Warms a per-packet path up, checks it allocates nothing, then benchmarks it as
+/// `<group>/<len>`.
+fn measure(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, len: usize, mut one: impl FnMut()) {
+    for _ in 0..10 {
+        one();
+    }
+    support::report_zero_allocs(&format!("{name}/{len}"), &mut one);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(format!("{len}"), |b| b.iter(&mut one));
+}
+
 fn bench_receive_udp(c: &mut Criterion) {
     let mut ctx = BenchCtx { host: FakeCtx::new(1), sent: None };
     let mut stack = stack(&mut ctx, &[(1, "192.0.2.1")]);
@@ -140,12 +152,7 @@ fn bench_receive_udp(c: &mut Criterion) {
             storage = datagram.payload.into_inner();
         };
         // Warm up, then count.
-        for _ in 0..10 {
-            one(&mut stack, &mut ctx);
-        }
-        support::report_zero_allocs(&format!("receive_udp_v4/{len}"), || one(&mut stack, &mut ctx));
-        group.throughput(Throughput::Elements(1));
-        group.bench_function(format!("{len}"), |b| b.iter(|| one(black_box(&mut stack), &mut ctx)));
+        measure(&mut group, "receive_udp_v4", len, || one(black_box(&mut stack), &mut ctx));
     }
     group.finish();
 }
@@ -181,12 +188,7 @@ fn bench_forward(c: &mut Criterion) {
             let out = ctx.sent.take().expect("forwarded");
             storage = out.into_inner();
         };
-        for _ in 0..10 {
-            one(&mut router, &mut ctx);
-        }
-        support::report_zero_allocs(&format!("forward_v4/{len}"), || one(&mut router, &mut ctx));
-        group.throughput(Throughput::Elements(1));
-        group.bench_function(format!("{len}"), |b| b.iter(|| one(black_box(&mut router), &mut ctx)));
+        measure(&mut group, "forward_v4", len, || one(black_box(&mut router), &mut ctx));
     }
     group.finish();
 }
@@ -252,12 +254,7 @@ fn bench_receive_udp6(c: &mut Criterion) {
             assert_eq!(datagram.payload.len(), len);
             storage = datagram.payload.into_inner();
         };
-        for _ in 0..10 {
-            one(&mut stack, &mut ctx);
-        }
-        support::report_zero_allocs(&format!("receive_udp_v6/{len}"), || one(&mut stack, &mut ctx));
-        group.throughput(Throughput::Elements(1));
-        group.bench_function(format!("{len}"), |b| b.iter(|| one(black_box(&mut stack), &mut ctx)));
+        measure(&mut group, "receive_udp_v6", len, || one(black_box(&mut stack), &mut ctx));
     }
     group.finish();
 }
@@ -302,12 +299,7 @@ fn bench_forward6(c: &mut Criterion) {
             let out = ctx.sent.take().expect("forwarded");
             storage = out.into_inner();
         };
-        for _ in 0..10 {
-            one(&mut router, &mut ctx);
-        }
-        support::report_zero_allocs(&format!("forward_v6/{len}"), || one(&mut router, &mut ctx));
-        group.throughput(Throughput::Elements(1));
-        group.bench_function(format!("{len}"), |b| b.iter(|| one(black_box(&mut router), &mut ctx)));
+        measure(&mut group, "forward_v6", len, || one(black_box(&mut router), &mut ctx));
     }
     group.finish();
 }
