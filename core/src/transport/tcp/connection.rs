@@ -833,8 +833,7 @@ impl<A: IpAddress> Connection<A> {
             self.state,
             State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait
         ) {
-            self.pending_reset =
-                Some(PendingReset { seq: self.snd_nxt.max(self.snd_una), ack: Some(self.rcv_nxt) });
+            self.pending_reset = Some(PendingReset { seq: self.snd_max, ack: Some(self.rcv_nxt) });
         }
         self.enter_closed();
     }
@@ -923,7 +922,10 @@ impl<A: IpAddress> Connection<A> {
             return self.transmit_control(now, out, self.snd_una - 1, TcpFlags::ACK);
         }
         if self.ack_now {
-            return self.transmit_control(now, out, self.snd_nxt.max(self.snd_una), TcpFlags::ACK);
+            // SND.MAX, not SND.NXT: after an RTO rewinds SND.NXT, the peer's RCV.NXT may lie
+            // beyond it, and an ACK below RCV.NXT is unacceptable to the peer, which would
+            // then ignore its acknowledgment (both ends retransmitting could deadlock).
+            return self.transmit_control(now, out, self.snd_max, TcpFlags::ACK);
         }
         None
     }
@@ -1734,8 +1736,10 @@ impl<A: IpAddress> Connection<A> {
                 self.counters.drop_out_of_window += 1;
                 return;
             }
-            if self.orphaned {
-                // Nobody will read it: reset, as Linux does (TCPAbortOnData).
+            let new_data = (seg.seq + payload.len() as u32).gt(self.rcv_nxt);
+            if self.orphaned && new_data {
+                // New data nobody will read: reset, as Linux does (TCPAbortOnData). A
+                // retransmission of data already received is only acknowledged.
                 self.counters.abort_on_data += 1;
                 self.abort();
                 return;

@@ -872,6 +872,114 @@ fn randomized_scenarios_deliver_every_byte_and_close_cleanly() {
     }
 }
 
+/// Both directions at once with small buffers and slow readers (zero windows, SWS
+/// avoidance, window updates), then a close in a random order (client first, server first
+/// or simultaneous): every byte arrives in order and both ends finish without RST.
+#[test]
+fn randomized_bidirectional_transfers_with_slow_readers_and_every_close_order() {
+    use super::harness::pattern;
+    for seed in 0..SWEEP_SEEDS {
+        extern crate std;
+        std::eprintln!("scenario seed {seed}");
+        let pick = |n: u64| (seed.wrapping_mul(0xd134_2543_de82_ef95).rotate_left(17) >> (n * 3)) % 4;
+        let link = LinkParams {
+            loss_ppm: [0, 10_000, 50_000, 100_000][pick(0) as usize],
+            reorder_ppm: [0, 50_000, 0, 20_000][pick(1) as usize],
+            dup_ppm: [0, 0, 20_000, 5_000][pick(2) as usize],
+            mtu: [1500, 1280, 576, 9000][pick(3) as usize],
+            ..LinkParams::default()
+        };
+        let buffers = [4 * 1024, 16 * 1024, 64 * 1024, 256 * 1024];
+        let tcp = |n| TcpConfig {
+            recv_buffer: buffers[pick(n) as usize],
+            send_buffer: buffers[pick(n + 1) as usize],
+            recv_autotune: pick(n + 2) != 0,
+            sack: pick(n + 3) != 0,
+            timestamps: pick(n + 4) != 0,
+            ..TcpConfig::default()
+        };
+        let server = ListenerConfig { tcp: tcp(8), ..ListenerConfig::default() };
+        let mut sim = Sim::new(tcp(4), server, link, seed + 5000);
+        sim.establish_client();
+        let total = 200_000u64;
+        let read_limit = [256usize, 1500, 8192, 65_536][pick(13) as usize];
+        let (mut sent, mut got) = ([0u64; 2], [0u64; 2]);
+        let mut chunk = vec![0u8; 4096];
+        let limit = sim.now + Duration::from_secs(3600);
+        while got != [total; 2] {
+            let before = (sent, got);
+            for (side, sent_side) in sent.iter_mut().enumerate() {
+                let Some(conn) = (if side == 0 { Some(&mut sim.client) } else { sim.server.as_mut() }) else {
+                    continue;
+                };
+                if *sent_side < total {
+                    let n = ((total - *sent_side) as usize).min(chunk.len());
+                    for (k, b) in chunk[..n].iter_mut().enumerate() {
+                        *b = pattern(*sent_side + k as u64 + side as u64);
+                    }
+                    if let Ok(m) = conn.send(&chunk[..n]) {
+                        *sent_side += m as u64;
+                    }
+                }
+                let from = 1 - side;
+                if let Ok(n) = conn.recv(&mut chunk[..read_limit.min(4096)]) {
+                    for (k, b) in chunk[..n].iter().enumerate() {
+                        assert_eq!(*b, pattern(got[from] + k as u64 + from as u64), "seed {seed}");
+                    }
+                    got[from] += n as u64;
+                }
+            }
+            if (sent, got) == before {
+                if !sim.step(limit) {
+                    for t in &sim.trace[sim.trace.len().saturating_sub(12)..] {
+                        std::eprintln!("{t:?}");
+                    }
+                    let (c, srv) = (sim.client.info(), sim.server.as_ref().map(|x| x.info()));
+                    panic!("seed {seed}: stalled at {got:?} sent {sent:?}\nclient {c:?}\nserver {srv:?}");
+                }
+            } else {
+                sim.flush();
+            }
+        }
+        match pick(14) % 3 {
+            0 => sim.client.close(),
+            1 => sim.server().close(),
+            _ => {
+                sim.client.close();
+                sim.server().close();
+            }
+        }
+        let ok = sim.run_until(Duration::from_secs(300), |s| {
+            let mut buf = [0u8; 16];
+            let _ = s.client.recv(&mut buf);
+            let _ = s.server().recv(&mut buf);
+            if s.client.state() == State::CloseWait {
+                s.client.close();
+            }
+            if s.server().state() == State::CloseWait {
+                s.server().close();
+            }
+            let done = |st: State| matches!(st, State::Closed | State::TimeWait);
+            done(s.client.state()) && done(s.server().state())
+        });
+        if !ok {
+            for t in &sim.trace[sim.trace.len().saturating_sub(30)..] {
+                std::eprintln!("{t:?}");
+            }
+            std::eprintln!("client {:?} rcv_nxt {:?}", sim.client.info(), sim.client.rcv_nxt());
+            std::eprintln!(
+                "server {:?} rcv_nxt {:?} snd_una {:?} snd_nxt {:?}",
+                sim.server().info(),
+                sim.server().rcv_nxt(),
+                sim.server().snd_una(),
+                sim.server().snd_nxt()
+            );
+        }
+        assert!(ok, "seed {seed}: client {:?} server {:?}", sim.client.state(), sim.server().state());
+        assert!(sim.trace.iter().all(|t| !t.flags.contains(TcpFlags::RST)), "seed {seed}: RST");
+    }
+}
+
 #[test]
 fn bad_segments_are_dropped_and_counted_by_reason() {
     let mut sim = Sim::default_pair();
