@@ -1333,7 +1333,8 @@ impl<A: IpAddress> Connection<A> {
         self.negotiate(now, &seg.options);
         if has_ack {
             self.snd_una = seg.ack;
-            self.snd_wnd = u32::from(seg.window) << self.snd_wscale;
+            // RFC 7323 §2.2: the window of a SYN segment is never scaled.
+            self.snd_wnd = u32::from(seg.window);
             self.max_snd_wnd = self.snd_wnd;
             self.snd_wl1 = seg.seq;
             self.snd_wl2 = seg.ack;
@@ -1569,7 +1570,9 @@ impl<A: IpAddress> Connection<A> {
             return false;
         }
         let prior_flight = self.snd_max.since(self.snd_una);
-        let window = u32::from(seg.window) << self.snd_wscale;
+        // RFC 7323 §2.2: the window of a SYN segment is never scaled.
+        let shift = if seg.flags.contains(TcpFlags::SYN) { 0 } else { self.snd_wscale };
+        let window = u32::from(seg.window) << shift;
         let window_changed = window != self.snd_wnd;
         let mut newly_sacked = 0;
         if self.sack_ok && !seg.options.sack_blocks.is_empty() {

@@ -11,7 +11,7 @@ use super::harness::{server_listener, transfer, LinkParams, Sim, CLIENT, SERVER}
 use super::isn::IsnGenerator;
 use super::{
     write_reset_for, Connection, Endpoint, Event, ListenerConfig, SegmentInfo, SeqNum, Shutdown, State,
-    TcpConfig,
+    SynCookieMode, TcpConfig,
 };
 use crate::addr::Ipv4Addr;
 use crate::buf::ParsablePacket;
@@ -76,6 +76,8 @@ fn rfc9293_3_5_three_way_handshake() {
     assert!(info.timestamps && info.sack && info.wscale.is_some());
     assert_eq!(info.snd_mss, 1460 - 12);
     assert!(info.rtt >= Duration::from_millis(20));
+    // RFC 7323 §2.2: the SYN-ACK's window is not scaled.
+    assert_eq!(info.snd_wnd, u32::from(u16::MAX));
     assert_eq!(sim.client.counters().active_opens, 1);
 }
 
@@ -855,10 +857,25 @@ fn randomized_scenarios_deliver_every_byte_and_close_cleanly() {
             },
             ..TcpConfig::default()
         };
-        let server = ListenerConfig { tcp: tcp.clone(), ..ListenerConfig::default() };
+        // Cookies only on a clean link: with a cookie, if the handshake's last ACK is lost
+        // or overtaken, the next segment fails validation and draws a RST (as in Linux).
+        let cookies = pick(9) == 0 && link.loss_ppm == 0 && link.reorder_ppm == 0;
+        let syncookies = if cookies { SynCookieMode::Always } else { SynCookieMode::WhenFull };
+        let server = ListenerConfig { tcp: tcp.clone(), syncookies, ..ListenerConfig::default() };
         let mut sim = Sim::new(tcp, server, link, seed + 1000);
         sim.establish_client();
-        transfer(&mut sim, 300_000, true, Duration::from_secs(600));
+        transfer(&mut sim, 150_000, true, Duration::from_secs(600));
+        if pick(10) == 0 {
+            // A smaller path MTU appears mid-transfer.
+            let report = IcmpErrorReport::v4_dest_unreachable(
+                Icmpv4DestUnreachableCode::FragmentationNeeded,
+                Some(1000),
+            );
+            let (now, una) = (sim.now, sim.client.snd_una().0);
+            sim.client.handle_icmp_error(now, &report, una);
+            sim.link.mtu = sim.link.mtu.min(1000);
+        }
+        transfer(&mut sim, 150_000, true, Duration::from_secs(600));
         transfer(&mut sim, 100_000, false, Duration::from_secs(600));
         sim.client.close();
         let ok = sim.run_until(Duration::from_secs(120), |s| s.server().state() == State::CloseWait);
