@@ -8,7 +8,7 @@
 //! Besides RFC 9293 it implements: window scaling, timestamps, RTTM and PAWS (RFC 7323);
 //! the retransmission timer (RFC 6298) with Karn's rule and backoff; slow start, congestion
 //! avoidance, fast retransmit and recovery (RFC 5681, RFC 6582) through a pluggable
-//! [`CongestionControl`](super::congestion::CongestionControl); SACK (RFC 2018) and
+//! [`CongestionControl`] trait; SACK (RFC 2018) and
 //! SACK-based recovery (RFC 6675); delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2); Nagle
 //! (RFC 1122 §4.2.3.4); silly window avoidance on both sides (RFC 9293 §3.8.6.2);
 //! zero-window probes (RFC 9293 §3.8.6.1); keepalives (RFC 1122 §4.2.3.6); RFC 5961's
@@ -77,7 +77,7 @@ pub struct TcpConfig {
     /// Receive-buffer auto-tuning (Linux's tcp_moderate_rcvbuf): grow the ring so the window
     /// covers twice what arrives per RTT. Setting SO_RCVBUF turns it off, as in Linux.
     pub recv_autotune: bool,
-    /// The most auto-tuning may grow the receive ring to (Linux's tcp_rmem[2]).
+    /// The most auto-tuning may grow the receive ring to (Linux's `tcp_rmem[2]`).
     pub recv_buffer_max: usize,
     /// TCP_MAXSEG: an upper bound on the MSS advertised and used.
     pub mss_clamp: Option<u16>,

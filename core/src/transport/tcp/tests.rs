@@ -471,6 +471,37 @@ fn rfc9293_3_10_7_2_accept_queue_overflow_is_counted() {
 }
 
 #[test]
+fn connections_waiting_for_accept_receive_and_acknowledge_data() {
+    let mut listener = server_listener(ListenerConfig::default(), 1500);
+    let now = Instant::from_nanos(1_000_000_000);
+    let mut client = Connection::connect(now, TcpConfig::default(), CLIENT, SERVER, SeqNum(1), 0, 1500);
+    let mut buf = vec![0u8; 1500];
+    let mut acked_data = false;
+    for round in 0..4 {
+        if round == 2 {
+            client.send(b"before accept").unwrap();
+        }
+        for (s, len) in drain(&mut client, now) {
+            let payload = if len > 0 { &b"before accept"[..] } else { &[][..] };
+            listener.handle_segment(now, SERVER, CLIENT, &s, payload);
+        }
+        listener.handle_timeout(now + Duration::from_millis(50));
+        while let Some((_, _, t)) = listener.poll_transmit(now, &mut buf) {
+            let parsed = TcpSegment::parse_bytes(&buf[..t.len], (SERVER.addr, CLIENT.addr)).unwrap();
+            let info = SegmentInfo::from_segment(&parsed);
+            acked_data |= info.ack == SeqNum(2 + 13);
+            client.handle_segment(now, &info, &[]);
+        }
+    }
+    assert!(acked_data, "the queued connection acknowledged the data");
+    assert_eq!(listener.counters().out_rsts, 0);
+    let mut server = listener.accept().unwrap();
+    let mut got = [0u8; 32];
+    assert_eq!(server.recv(&mut got), Ok(13));
+    assert_eq!(&got[..13], b"before accept");
+}
+
+#[test]
 fn rfc5961_3_2_in_window_rst_gets_a_challenge_ack() {
     let mut sim = Sim::default_pair();
     sim.establish();
