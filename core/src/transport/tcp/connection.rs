@@ -310,6 +310,11 @@ pub struct Connection<A: IpAddress> {
     persist_at: Option<Instant>,
     persist_backoff: u32,
     probe_due: bool,
+    /// Tail loss probe (RFC 8985 §7): when the probe timeout expires, whether a probe is
+    /// due, and whether one is out and unanswered.
+    tlp_at: Option<Instant>,
+    tlp_due: bool,
+    tlp_outstanding: bool,
     /// The persist timer fired with a usable but small window: send a partial segment.
     sws_override: bool,
     time_wait_at: Option<Instant>,
@@ -423,6 +428,9 @@ impl<A: IpAddress> Connection<A> {
             persist_at: None,
             persist_backoff: 0,
             probe_due: false,
+            tlp_at: None,
+            tlp_due: false,
+            tlp_outstanding: false,
             sws_override: false,
             time_wait_at: None,
             fin_wait2_at: None,
@@ -870,6 +878,7 @@ impl<A: IpAddress> Connection<A> {
     pub fn poll_timeout(&self) -> Option<Instant> {
         [
             self.rto_at,
+            self.tlp_at,
             self.delack_at,
             self.keepalive_at,
             self.persist_at,
@@ -1132,6 +1141,13 @@ impl<A: IpAddress> Connection<A> {
         let cwnd = self.cc.window();
         let send_end = self.send_end();
 
+        if self.tlp_due {
+            self.tlp_due = false;
+            if let Some(t) = self.transmit_loss_probe(now, out, &options, max_payload) {
+                return Some(t);
+            }
+        }
+
         // RFC 6675 §5 step (4.3) and RFC 6582 §3.2 step 2/5: resend the first unacknowledged
         // segment when recovery starts or on a partial ACK.
         if self.retransmit_head && self.snd_una.lt(self.snd_max) {
@@ -1223,6 +1239,55 @@ impl<A: IpAddress> Connection<A> {
         self.transmit_range(now, out, &options, seq, len, false)
     }
 
+    /// RFC 8985 §7.3: the probe is a new segment if the peer's window takes one, otherwise
+    /// the last segment sent again; either way it draws an ACK whose SACK information lets
+    /// recovery repair a tail loss without waiting for the RTO.
+    fn transmit_loss_probe(
+        &mut self,
+        now: Instant,
+        out: &mut [u8],
+        options: &TcpOptions,
+        max_payload: usize,
+    ) -> Option<Transmit> {
+        if self.snd_una == self.snd_max || self.recovery != Recovery::None {
+            return None;
+        }
+        self.counters.loss_probes += 1;
+        let send_end = self.send_end();
+        let avail = send_end.since(self.snd_max) as usize;
+        let wnd_room = (self.snd_una + self.snd_wnd).since(self.snd_max) as usize;
+        if self.snd_nxt == self.snd_max && avail > 0 && wnd_room > 0 {
+            let len = avail.min(max_payload).min(wnd_room);
+            return self.transmit_range(now, out, options, self.snd_max, len, false);
+        }
+        let data_end = self.snd_max.min(send_end);
+        let len = (data_end.since(self.snd_una) as usize).min(max_payload);
+        self.transmit_range(now, out, options, data_end - len as u32, len, true)
+    }
+
+    /// Arms the probe timeout (RFC 8985 §7.2): two smoothed RTTs, plus a worst-case
+    /// delayed-ACK allowance when a single segment is out, and only if it comes before the
+    /// RTO. Needs SACK to be of use, and one probe per tail.
+    fn arm_loss_probe(&mut self, now: Instant) {
+        self.tlp_at = None;
+        let Some(srtt) = self.rtt.srtt() else { return };
+        if !self.sack_ok
+            || self.recovery != Recovery::None
+            || self.tlp_outstanding
+            || self.snd_una == self.snd_max
+        {
+            return;
+        }
+        let mut pto = (srtt * 2).max(Duration::from_millis(10));
+        if self.snd_max.since(self.snd_una) <= self.smss() {
+            pto += Duration::from_millis(200);
+        }
+        let at = now + pto;
+        if self.rto_at.is_none_or(|rto| at < rto) {
+            self.tlp_at = Some(at);
+        }
+    }
+
     /// Writes data `[seq, seq + len)` from the send ring, with FIN if it reaches a queued FIN.
     fn transmit_range(
         &mut self,
@@ -1275,6 +1340,9 @@ impl<A: IpAddress> Connection<A> {
         }
         if self.rto_at.is_none() {
             self.rto_at = Some(now + self.rtt.rto());
+        }
+        if is_new && !retransmission {
+            self.arm_loss_probe(now);
         }
         if self.stalled_since.is_none() {
             self.stalled_since = Some(now);
@@ -1683,6 +1751,8 @@ impl<A: IpAddress> Connection<A> {
 
         // RFC 6298 §5.2 and §5.3.
         self.rto_at = (self.snd_una != self.snd_max).then(|| now + self.rtt.rto());
+        self.tlp_outstanding = false;
+        self.arm_loss_probe(now);
 
         // Our FIN acknowledged?
         if self.fin_queued && self.snd_una == send_end + 1 {
@@ -1715,6 +1785,7 @@ impl<A: IpAddress> Connection<A> {
         let recover = self.snd_max;
         self.recover = Some(recover);
         self.recovery = Recovery::Fast { recover };
+        self.tlp_at = None;
         self.cc.on_congestion_event(now, prior_flight);
         self.high_rxt = self.snd_una;
         self.retransmit_head = true;
@@ -1858,6 +1929,7 @@ impl<A: IpAddress> Connection<A> {
     fn enter_time_wait(&mut self, now: Instant) {
         self.state = State::TimeWait;
         self.counters.time_wait += 1;
+        self.tlp_at = None;
         self.time_wait_at = Some(now + self.cfg.msl * 2);
         self.rto_at = None;
         self.persist_at = None;
@@ -1867,6 +1939,7 @@ impl<A: IpAddress> Connection<A> {
     }
 
     fn enter_closed(&mut self) {
+        self.tlp_at = None;
         if self.state != State::Closed {
             self.state = State::Closed;
             self.push_event(Event::Closed);
@@ -1914,6 +1987,11 @@ impl<A: IpAddress> Connection<A> {
         if self.time_wait_at.is_some_and(|t| t <= now) || self.fin_wait2_at.is_some_and(|t| t <= now) {
             self.enter_closed();
             return;
+        }
+        if self.tlp_at.is_some_and(|t| t <= now) {
+            self.tlp_at = None;
+            self.tlp_due = true;
+            self.tlp_outstanding = true;
         }
         if self.delack_at.is_some_and(|t| t <= now) {
             self.delack_at = None;
@@ -1963,6 +2041,8 @@ impl<A: IpAddress> Connection<A> {
 
     fn on_rto(&mut self, now: Instant) {
         self.rto_at = None;
+        self.tlp_at = None;
+        self.tlp_due = false;
         let gave_up_by_time = match (self.cfg.user_timeout, self.stalled_since) {
             (Some(limit), Some(since)) => now - since >= limit,
             _ => false,

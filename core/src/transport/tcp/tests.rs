@@ -320,6 +320,27 @@ fn rfc6675_5_sack_recovery_retransmits_only_the_holes() {
 }
 
 #[test]
+fn rfc8985_7_tail_loss_probe_repairs_a_lost_last_segment_before_the_rto() {
+    let mut sim = Sim::default_pair();
+    sim.establish();
+    sim.client.set_nodelay(true);
+    let mss = sim.client.mss();
+    let first = sim.client.snd_nxt();
+    let last = first + 7 * mss;
+    sim.drop_data_seqs.push(last);
+    sim.client.send(&vec![3u8; 8 * mss as usize]).unwrap();
+    let sent_at = sim.now;
+    let rto = sim.client.info().rto;
+    let ok = sim.run_until(Duration::from_secs(5), |s| s.client.snd_una() == first + 8 * mss);
+    assert!(ok);
+    let c = sim.client.counters();
+    assert_eq!((c.loss_probes, c.timeouts), (1, 0), "{c:?}");
+    let probe = sim.data_to_server().find(|t| t.retransmission).unwrap();
+    assert_eq!(probe.seq, last);
+    assert!(probe.at - sent_at < rto, "probe after {:?}, RTO {rto:?}", probe.at - sent_at);
+}
+
+#[test]
 fn rfc9293_3_8_6_1_zero_window_is_probed_until_it_opens() {
     let server_tcp = TcpConfig { recv_buffer: 16 * 1024, ..TcpConfig::default() };
     let mut sim = Sim::new(
