@@ -131,6 +131,37 @@ fn rfc9293_3_6_orderly_close_client_first_and_time_wait() {
 }
 
 #[test]
+fn orphaned_fin_wait_2_times_out_like_linux_tcp_fin_timeout() {
+    let mut sim = Sim::default_pair();
+    sim.establish();
+    sim.client.close();
+    sim.run_for(Duration::from_millis(100));
+    assert_eq!(sim.client.state(), State::FinWait2);
+    // The server never closes; the orphaned client gives up after tcp_fin_timeout (60 s).
+    sim.run_for(Duration::from_secs(59));
+    assert_eq!(sim.client.state(), State::FinWait2);
+    sim.run_for(Duration::from_secs(2));
+    assert_eq!(sim.client.state(), State::Closed);
+    // Half-closed by shutdown (not orphaned), FIN-WAIT-2 lasts as long as the peer wants.
+    let mut sim = Sim::default_pair();
+    sim.establish();
+    sim.client.shutdown(Shutdown::Write).unwrap();
+    sim.run_for(Duration::from_secs(120));
+    assert_eq!(sim.client.state(), State::FinWait2);
+}
+
+#[test]
+fn rfc9293_3_10_4_close_in_syn_sent_deletes_the_connection() {
+    let mut sim = Sim::default_pair();
+    sim.flush();
+    sim.client.close();
+    assert_eq!(sim.client.state(), State::Closed);
+    assert!(sim.client.is_closed());
+    assert_eq!(sim.client.poll_event(), Some(Event::Closed));
+    assert!(sim.client.poll_timeout().is_none());
+}
+
+#[test]
 fn rfc9293_3_6_simultaneous_close_goes_through_closing() {
     let mut sim = Sim::default_pair();
     sim.establish();
