@@ -630,6 +630,12 @@ impl<A: IpAddress> Connection<A> {
         self.timestamps.map(|t| t.recent)
     }
 
+    /// Heap bytes this connection holds (its rings, reassembly and SACK ranges), for the
+    /// stack's memory accounting.
+    pub fn memory_footprint(&self) -> usize {
+        self.send_buf.allocated() + self.recv_buf.allocated() + self.scoreboard.allocated()
+    }
+
     /// The peer's receive window (scaled), as last advertised.
     pub fn peer_window(&self) -> u32 {
         self.snd_wnd
@@ -769,6 +775,9 @@ impl<A: IpAddress> Connection<A> {
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, SocketError> {
         let n = self.recv_buf.read(buf);
         self.rcv_space_bytes += n as u64;
+        if matches!(self.state, State::TimeWait | State::Closed) {
+            self.recv_buf.release_if_empty();
+        }
         if n > 0 {
             self.maybe_window_update();
             return Ok(n);
@@ -1929,6 +1938,11 @@ impl<A: IpAddress> Connection<A> {
     fn enter_time_wait(&mut self, now: Instant) {
         self.state = State::TimeWait;
         self.counters.time_wait += 1;
+        // Everything sent is acknowledged: a TIME-WAIT connection keeps no send ring (and
+        // no receive ring once read), so lingering connections cost little memory.
+        self.send_buf.release_if_empty();
+        self.recv_buf.release_if_empty();
+        self.scoreboard.clear();
         self.tlp_at = None;
         self.time_wait_at = Some(now + self.cfg.msl * 2);
         self.rto_at = None;
@@ -1939,6 +1953,8 @@ impl<A: IpAddress> Connection<A> {
     }
 
     fn enter_closed(&mut self) {
+        self.send_buf.release_if_empty();
+        self.recv_buf.release_if_empty();
         self.tlp_at = None;
         if self.state != State::Closed {
             self.state = State::Closed;

@@ -122,6 +122,8 @@ fn rfc9293_3_6_orderly_close_client_first_and_time_wait() {
     sim.run_for(Duration::from_millis(100));
     assert_eq!(sim.server().state(), State::Closed);
     assert_eq!(sim.client.state(), State::TimeWait);
+    // TIME-WAIT keeps no buffers.
+    assert!(sim.client.memory_footprint() < 1024, "{}", sim.client.memory_footprint());
     // 2*MSL = 60 s with the default MSL of 30 s.
     sim.run_for(Duration::from_secs(59));
     assert_eq!(sim.client.state(), State::TimeWait);
