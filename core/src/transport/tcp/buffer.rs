@@ -101,6 +101,19 @@ impl SendBuffer {
         self.head = if self.capacity == 0 { 0 } else { (self.head + n) % self.capacity };
     }
 
+    /// Bytes allocated for the ring.
+    pub fn allocated(&self) -> usize {
+        self.ring.capacity()
+    }
+
+    /// Frees the ring's memory if it holds nothing (it is allocated again on the next write).
+    pub fn release_if_empty(&mut self) {
+        if self.len == 0 {
+            self.ring = Vec::new();
+            self.head = 0;
+        }
+    }
+
     /// Changes the size (SO_SNDBUF); refused (returns false) below the bytes held.
     pub fn set_capacity(&mut self, capacity: usize) -> bool {
         if capacity < self.len {
@@ -318,6 +331,20 @@ impl RecvBuffer {
         let n = dst.len().min(self.len);
         ring_read(&self.ring, self.head, &mut dst[..n]);
         n
+    }
+
+    /// Bytes allocated for the ring and the reassembly ranges.
+    pub fn allocated(&self) -> usize {
+        self.ring.capacity() + self.reassembly.ranges.capacity() * core::mem::size_of::<StreamRange>()
+    }
+
+    /// Frees the ring's memory if it holds nothing, in order or out of order.
+    pub fn release_if_empty(&mut self) {
+        if self.len == 0 && self.reassembly.ranges.is_empty() {
+            self.ring = Vec::new();
+            self.reassembly.ranges = Vec::new();
+            self.head = 0;
+        }
     }
 
     /// Grows the ring to `capacity` bytes keeping everything held, in order and out of

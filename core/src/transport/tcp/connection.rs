@@ -8,7 +8,7 @@
 //! Besides RFC 9293 it implements: window scaling, timestamps, RTTM and PAWS (RFC 7323);
 //! the retransmission timer (RFC 6298) with Karn's rule and backoff; slow start, congestion
 //! avoidance, fast retransmit and recovery (RFC 5681, RFC 6582) through a pluggable
-//! [`CongestionControl`]; SACK (RFC 2018) and
+//! [`CongestionControl`] trait; SACK (RFC 2018) and
 //! SACK-based recovery (RFC 6675); delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2); Nagle
 //! (RFC 1122 §4.2.3.4); silly window avoidance on both sides (RFC 9293 §3.8.6.2);
 //! zero-window probes (RFC 9293 §3.8.6.1); keepalives (RFC 1122 §4.2.3.6); RFC 5961's
@@ -310,6 +310,11 @@ pub struct Connection<A: IpAddress> {
     persist_at: Option<Instant>,
     persist_backoff: u32,
     probe_due: bool,
+    /// Tail loss probe (RFC 8985 §7): when the probe timeout expires, whether a probe is
+    /// due, and whether one is out and unanswered.
+    tlp_at: Option<Instant>,
+    tlp_due: bool,
+    tlp_outstanding: bool,
     /// The persist timer fired with a usable but small window: send a partial segment.
     sws_override: bool,
     time_wait_at: Option<Instant>,
@@ -423,6 +428,9 @@ impl<A: IpAddress> Connection<A> {
             persist_at: None,
             persist_backoff: 0,
             probe_due: false,
+            tlp_at: None,
+            tlp_due: false,
+            tlp_outstanding: false,
             sws_override: false,
             time_wait_at: None,
             fin_wait2_at: None,
@@ -622,6 +630,12 @@ impl<A: IpAddress> Connection<A> {
         self.timestamps.map(|t| t.recent)
     }
 
+    /// Heap bytes this connection holds (its rings, reassembly and SACK ranges), for the
+    /// stack's memory accounting.
+    pub fn memory_footprint(&self) -> usize {
+        self.send_buf.allocated() + self.recv_buf.allocated() + self.scoreboard.allocated()
+    }
+
     /// The peer's receive window (scaled), as last advertised.
     pub fn peer_window(&self) -> u32 {
         self.snd_wnd
@@ -761,6 +775,9 @@ impl<A: IpAddress> Connection<A> {
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, SocketError> {
         let n = self.recv_buf.read(buf);
         self.rcv_space_bytes += n as u64;
+        if matches!(self.state, State::TimeWait | State::Closed) {
+            self.recv_buf.release_if_empty();
+        }
         if n > 0 {
             self.maybe_window_update();
             return Ok(n);
@@ -833,8 +850,7 @@ impl<A: IpAddress> Connection<A> {
             self.state,
             State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait
         ) {
-            self.pending_reset =
-                Some(PendingReset { seq: self.snd_nxt.max(self.snd_una), ack: Some(self.rcv_nxt) });
+            self.pending_reset = Some(PendingReset { seq: self.snd_max, ack: Some(self.rcv_nxt) });
         }
         self.enter_closed();
     }
@@ -871,6 +887,7 @@ impl<A: IpAddress> Connection<A> {
     pub fn poll_timeout(&self) -> Option<Instant> {
         [
             self.rto_at,
+            self.tlp_at,
             self.delack_at,
             self.keepalive_at,
             self.persist_at,
@@ -923,7 +940,10 @@ impl<A: IpAddress> Connection<A> {
             return self.transmit_control(now, out, self.snd_una - 1, TcpFlags::ACK);
         }
         if self.ack_now {
-            return self.transmit_control(now, out, self.snd_nxt.max(self.snd_una), TcpFlags::ACK);
+            // SND.MAX, not SND.NXT: after an RTO rewinds SND.NXT, the peer's RCV.NXT may lie
+            // beyond it, and an ACK below RCV.NXT is unacceptable to the peer, which would
+            // then ignore its acknowledgment (both ends retransmitting could deadlock).
+            return self.transmit_control(now, out, self.snd_max, TcpFlags::ACK);
         }
         None
     }
@@ -1130,6 +1150,13 @@ impl<A: IpAddress> Connection<A> {
         let cwnd = self.cc.window();
         let send_end = self.send_end();
 
+        if self.tlp_due {
+            self.tlp_due = false;
+            if let Some(t) = self.transmit_loss_probe(now, out, &options, max_payload) {
+                return Some(t);
+            }
+        }
+
         // RFC 6675 §5 step (4.3) and RFC 6582 §3.2 step 2/5: resend the first unacknowledged
         // segment when recovery starts or on a partial ACK.
         if self.retransmit_head && self.snd_una.lt(self.snd_max) {
@@ -1221,6 +1248,55 @@ impl<A: IpAddress> Connection<A> {
         self.transmit_range(now, out, &options, seq, len, false)
     }
 
+    /// RFC 8985 §7.3: the probe is a new segment if the peer's window takes one, otherwise
+    /// the last segment sent again; either way it draws an ACK whose SACK information lets
+    /// recovery repair a tail loss without waiting for the RTO.
+    fn transmit_loss_probe(
+        &mut self,
+        now: Instant,
+        out: &mut [u8],
+        options: &TcpOptions,
+        max_payload: usize,
+    ) -> Option<Transmit> {
+        if self.snd_una == self.snd_max || self.recovery != Recovery::None {
+            return None;
+        }
+        self.counters.loss_probes += 1;
+        let send_end = self.send_end();
+        let avail = send_end.since(self.snd_max) as usize;
+        let wnd_room = (self.snd_una + self.snd_wnd).since(self.snd_max) as usize;
+        if self.snd_nxt == self.snd_max && avail > 0 && wnd_room > 0 {
+            let len = avail.min(max_payload).min(wnd_room);
+            return self.transmit_range(now, out, options, self.snd_max, len, false);
+        }
+        let data_end = self.snd_max.min(send_end);
+        let len = (data_end.since(self.snd_una) as usize).min(max_payload);
+        self.transmit_range(now, out, options, data_end - len as u32, len, true)
+    }
+
+    /// Arms the probe timeout (RFC 8985 §7.2): two smoothed RTTs, plus a worst-case
+    /// delayed-ACK allowance when a single segment is out, and only if it comes before the
+    /// RTO. Needs SACK to be of use, and one probe per tail.
+    fn arm_loss_probe(&mut self, now: Instant) {
+        self.tlp_at = None;
+        let Some(srtt) = self.rtt.srtt() else { return };
+        if !self.sack_ok
+            || self.recovery != Recovery::None
+            || self.tlp_outstanding
+            || self.snd_una == self.snd_max
+        {
+            return;
+        }
+        let mut pto = (srtt * 2).max(Duration::from_millis(10));
+        if self.snd_max.since(self.snd_una) <= self.smss() {
+            pto += Duration::from_millis(200);
+        }
+        let at = now + pto;
+        if self.rto_at.is_none_or(|rto| at < rto) {
+            self.tlp_at = Some(at);
+        }
+    }
+
     /// Writes data `[seq, seq + len)` from the send ring, with FIN if it reaches a queued FIN.
     fn transmit_range(
         &mut self,
@@ -1273,6 +1349,9 @@ impl<A: IpAddress> Connection<A> {
         }
         if self.rto_at.is_none() {
             self.rto_at = Some(now + self.rtt.rto());
+        }
+        if is_new && !retransmission {
+            self.arm_loss_probe(now);
         }
         if self.stalled_since.is_none() {
             self.stalled_since = Some(now);
@@ -1331,7 +1410,8 @@ impl<A: IpAddress> Connection<A> {
         self.negotiate(now, &seg.options);
         if has_ack {
             self.snd_una = seg.ack;
-            self.snd_wnd = u32::from(seg.window) << self.snd_wscale;
+            // RFC 7323 §2.2: the window of a SYN segment is never scaled.
+            self.snd_wnd = u32::from(seg.window);
             self.max_snd_wnd = self.snd_wnd;
             self.snd_wl1 = seg.seq;
             self.snd_wl2 = seg.ack;
@@ -1567,7 +1647,9 @@ impl<A: IpAddress> Connection<A> {
             return false;
         }
         let prior_flight = self.snd_max.since(self.snd_una);
-        let window = u32::from(seg.window) << self.snd_wscale;
+        // RFC 7323 §2.2: the window of a SYN segment is never scaled.
+        let shift = if seg.flags.contains(TcpFlags::SYN) { 0 } else { self.snd_wscale };
+        let window = u32::from(seg.window) << shift;
         let window_changed = window != self.snd_wnd;
         let mut newly_sacked = 0;
         if self.sack_ok && !seg.options.sack_blocks.is_empty() {
@@ -1678,6 +1760,8 @@ impl<A: IpAddress> Connection<A> {
 
         // RFC 6298 §5.2 and §5.3.
         self.rto_at = (self.snd_una != self.snd_max).then(|| now + self.rtt.rto());
+        self.tlp_outstanding = false;
+        self.arm_loss_probe(now);
 
         // Our FIN acknowledged?
         if self.fin_queued && self.snd_una == send_end + 1 {
@@ -1710,6 +1794,7 @@ impl<A: IpAddress> Connection<A> {
         let recover = self.snd_max;
         self.recover = Some(recover);
         self.recovery = Recovery::Fast { recover };
+        self.tlp_at = None;
         self.cc.on_congestion_event(now, prior_flight);
         self.high_rxt = self.snd_una;
         self.retransmit_head = true;
@@ -1734,8 +1819,10 @@ impl<A: IpAddress> Connection<A> {
                 self.counters.drop_out_of_window += 1;
                 return;
             }
-            if self.orphaned {
-                // Nobody will read it: reset, as Linux does (TCPAbortOnData).
+            let new_data = (seg.seq + payload.len() as u32).gt(self.rcv_nxt);
+            if self.orphaned && new_data {
+                // New data nobody will read: reset, as Linux does (TCPAbortOnData). A
+                // retransmission of data already received is only acknowledged.
                 self.counters.abort_on_data += 1;
                 self.abort();
                 return;
@@ -1851,6 +1938,12 @@ impl<A: IpAddress> Connection<A> {
     fn enter_time_wait(&mut self, now: Instant) {
         self.state = State::TimeWait;
         self.counters.time_wait += 1;
+        // Everything sent is acknowledged: a TIME-WAIT connection keeps no send ring (and
+        // no receive ring once read), so lingering connections cost little memory.
+        self.send_buf.release_if_empty();
+        self.recv_buf.release_if_empty();
+        self.scoreboard.clear();
+        self.tlp_at = None;
         self.time_wait_at = Some(now + self.cfg.msl * 2);
         self.rto_at = None;
         self.persist_at = None;
@@ -1860,6 +1953,9 @@ impl<A: IpAddress> Connection<A> {
     }
 
     fn enter_closed(&mut self) {
+        self.send_buf.release_if_empty();
+        self.recv_buf.release_if_empty();
+        self.tlp_at = None;
         if self.state != State::Closed {
             self.state = State::Closed;
             self.push_event(Event::Closed);
@@ -1907,6 +2003,11 @@ impl<A: IpAddress> Connection<A> {
         if self.time_wait_at.is_some_and(|t| t <= now) || self.fin_wait2_at.is_some_and(|t| t <= now) {
             self.enter_closed();
             return;
+        }
+        if self.tlp_at.is_some_and(|t| t <= now) {
+            self.tlp_at = None;
+            self.tlp_due = true;
+            self.tlp_outstanding = true;
         }
         if self.delack_at.is_some_and(|t| t <= now) {
             self.delack_at = None;
@@ -1956,6 +2057,8 @@ impl<A: IpAddress> Connection<A> {
 
     fn on_rto(&mut self, now: Instant) {
         self.rto_at = None;
+        self.tlp_at = None;
+        self.tlp_due = false;
         let gave_up_by_time = match (self.cfg.user_timeout, self.stalled_since) {
             (Some(limit), Some(since)) => now - since >= limit,
             _ => false,

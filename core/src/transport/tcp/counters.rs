@@ -74,6 +74,8 @@ counters! {
     reno_recovery => "TcpExtTCPRenoRecovery",
     /// Retransmission timeouts.
     timeouts => "TcpExtTCPTimeouts",
+    /// Tail loss probes sent (RFC 8985 §7).
+    loss_probes => "TcpExtTCPLossProbes",
     /// Connections aborted because retransmissions or keepalives went unanswered.
     abort_on_timeout => "TcpExtTCPAbortOnTimeout",
     /// Connections reset because data arrived after close.

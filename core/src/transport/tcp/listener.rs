@@ -3,8 +3,10 @@
 //! and ListenDrops, and SYN cookies (RFC 4987 §3.6) once the SYN queue is full.
 //!
 //! The stack hands every segment addressed to the listener's port that matches no
-//! established connection to [`Listener::handle_segment`], with both endpoints; the
-//! listener demultiplexes among its half-open connections itself.
+//! connection in its own table to [`Listener::handle_segment`], with both endpoints; the
+//! listener demultiplexes among the connections it holds itself: half-open ones and
+//! established ones waiting for [`Listener::accept`]. The stack moves a connection into its
+//! table when the application accepts it.
 
 use alloc::collections::{BTreeMap, VecDeque};
 
@@ -174,6 +176,13 @@ impl<A: IpAddress> Listener<A> {
             self.promote(&key);
             return;
         }
+        // Established connections waiting for accept() still receive (and acknowledge)
+        // their segments.
+        if let Some(conn) = self.accept_queue.iter_mut().find(|c| c.local() == local && c.remote() == remote)
+        {
+            conn.handle_segment(now, seg, payload);
+            return;
+        }
         self.counters.in_segs += 1;
         if seg.has_impossible_flags() {
             self.counters.drop_bad_flags += 1;
@@ -311,8 +320,14 @@ impl<A: IpAddress> Listener<A> {
         }
     }
 
-    /// Fires the half-open connections' timers (SYN-ACK retransmission, giving up).
+    /// Fires the timers of the half-open connections (SYN-ACK retransmission, giving up)
+    /// and of those waiting for accept().
     pub fn handle_timeout(&mut self, now: Instant) {
+        for conn in self.accept_queue.iter_mut() {
+            if conn.poll_timeout().is_some_and(|t| t <= now) {
+                conn.handle_timeout(now);
+            }
+        }
         let due: alloc::vec::Vec<_> = self
             .syn_queue
             .iter()
@@ -327,9 +342,9 @@ impl<A: IpAddress> Listener<A> {
         }
     }
 
-    /// The earliest timer of the half-open connections.
+    /// The earliest timer of the connections the listener holds.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.syn_queue.values().filter_map(Connection::poll_timeout).min()
+        self.syn_queue.values().chain(self.accept_queue.iter()).filter_map(Connection::poll_timeout).min()
     }
 
     /// The next segment to send, with its (local, remote) endpoints.
@@ -376,6 +391,13 @@ impl<A: IpAddress> Listener<A> {
         }
         if let Some(key) = closed {
             self.promote(&key);
+        }
+        if result.is_none() {
+            for conn in self.accept_queue.iter_mut() {
+                if let Some(t) = conn.poll_transmit(now, out) {
+                    return Some((conn.local(), conn.remote(), t));
+                }
+            }
         }
         result
     }

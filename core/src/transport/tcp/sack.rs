@@ -48,9 +48,14 @@ impl Scoreboard {
     /// The most disjoint ranges remembered; further blocks are ignored until ACKs clear some.
     pub const MAX_RANGES: usize = 64;
 
-    /// Forgets everything (a reneging peer, RFC 2018 §8, or a reset).
+    /// Forgets everything (a reneging peer, RFC 2018 §8, or a reset) and frees the list.
     pub fn clear(&mut self) {
-        self.ranges.clear();
+        self.ranges = Vec::new();
+    }
+
+    /// Bytes allocated for the range list.
+    pub fn allocated(&self) -> usize {
+        self.ranges.capacity() * core::mem::size_of::<SeqRange>()
     }
 
     /// Whether nothing is SACKed.

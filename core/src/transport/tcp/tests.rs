@@ -11,7 +11,7 @@ use super::harness::{server_listener, transfer, LinkParams, Sim, CLIENT, SERVER}
 use super::isn::IsnGenerator;
 use super::{
     write_reset_for, Connection, Endpoint, Event, ListenerConfig, SegmentInfo, SeqNum, Shutdown, State,
-    TcpConfig,
+    SynCookieMode, TcpConfig,
 };
 use crate::addr::Ipv4Addr;
 use crate::buf::ParsablePacket;
@@ -76,6 +76,8 @@ fn rfc9293_3_5_three_way_handshake() {
     assert!(info.timestamps && info.sack && info.wscale.is_some());
     assert_eq!(info.snd_mss, 1460 - 12);
     assert!(info.rtt >= Duration::from_millis(20));
+    // RFC 7323 §2.2: the SYN-ACK's window is not scaled.
+    assert_eq!(info.snd_wnd, u32::from(u16::MAX));
     assert_eq!(sim.client.counters().active_opens, 1);
 }
 
@@ -120,12 +122,45 @@ fn rfc9293_3_6_orderly_close_client_first_and_time_wait() {
     sim.run_for(Duration::from_millis(100));
     assert_eq!(sim.server().state(), State::Closed);
     assert_eq!(sim.client.state(), State::TimeWait);
+    // TIME-WAIT keeps no buffers.
+    assert!(sim.client.memory_footprint() < 1024, "{}", sim.client.memory_footprint());
     // 2*MSL = 60 s with the default MSL of 30 s.
     sim.run_for(Duration::from_secs(59));
     assert_eq!(sim.client.state(), State::TimeWait);
     sim.run_for(Duration::from_secs(2));
     assert_eq!(sim.client.state(), State::Closed);
     assert!(sim.trace.iter().all(|t| !t.flags.contains(TcpFlags::RST)));
+}
+
+#[test]
+fn orphaned_fin_wait_2_times_out_like_linux_tcp_fin_timeout() {
+    let mut sim = Sim::default_pair();
+    sim.establish();
+    sim.client.close();
+    sim.run_for(Duration::from_millis(100));
+    assert_eq!(sim.client.state(), State::FinWait2);
+    // The server never closes; the orphaned client gives up after tcp_fin_timeout (60 s).
+    sim.run_for(Duration::from_secs(59));
+    assert_eq!(sim.client.state(), State::FinWait2);
+    sim.run_for(Duration::from_secs(2));
+    assert_eq!(sim.client.state(), State::Closed);
+    // Half-closed by shutdown (not orphaned), FIN-WAIT-2 lasts as long as the peer wants.
+    let mut sim = Sim::default_pair();
+    sim.establish();
+    sim.client.shutdown(Shutdown::Write).unwrap();
+    sim.run_for(Duration::from_secs(120));
+    assert_eq!(sim.client.state(), State::FinWait2);
+}
+
+#[test]
+fn rfc9293_3_10_4_close_in_syn_sent_deletes_the_connection() {
+    let mut sim = Sim::default_pair();
+    sim.flush();
+    sim.client.close();
+    assert_eq!(sim.client.state(), State::Closed);
+    assert!(sim.client.is_closed());
+    assert_eq!(sim.client.poll_event(), Some(Event::Closed));
+    assert!(sim.client.poll_timeout().is_none());
 }
 
 #[test]
@@ -318,6 +353,27 @@ fn rfc6675_5_sack_recovery_retransmits_only_the_holes() {
 }
 
 #[test]
+fn rfc8985_7_tail_loss_probe_repairs_a_lost_last_segment_before_the_rto() {
+    let mut sim = Sim::default_pair();
+    sim.establish();
+    sim.client.set_nodelay(true);
+    let mss = sim.client.mss();
+    let first = sim.client.snd_nxt();
+    let last = first + 7 * mss;
+    sim.drop_data_seqs.push(last);
+    sim.client.send(&vec![3u8; 8 * mss as usize]).unwrap();
+    let sent_at = sim.now;
+    let rto = sim.client.info().rto;
+    let ok = sim.run_until(Duration::from_secs(5), |s| s.client.snd_una() == first + 8 * mss);
+    assert!(ok);
+    let c = sim.client.counters();
+    assert_eq!((c.loss_probes, c.timeouts), (1, 0), "{c:?}");
+    let probe = sim.data_to_server().find(|t| t.retransmission).unwrap();
+    assert_eq!(probe.seq, last);
+    assert!(probe.at - sent_at < rto, "probe after {:?}, RTO {rto:?}", probe.at - sent_at);
+}
+
+#[test]
 fn rfc9293_3_8_6_1_zero_window_is_probed_until_it_opens() {
     let server_tcp = TcpConfig { recv_buffer: 16 * 1024, ..TcpConfig::default() };
     let mut sim = Sim::new(
@@ -466,6 +522,37 @@ fn rfc9293_3_10_7_2_accept_queue_overflow_is_counted() {
     assert_eq!(clients[1].state(), State::Established);
     assert_eq!(listener.accept_queue_len(), 1);
     assert!(listener.accept().is_some());
+}
+
+#[test]
+fn connections_waiting_for_accept_receive_and_acknowledge_data() {
+    let mut listener = server_listener(ListenerConfig::default(), 1500);
+    let now = Instant::from_nanos(1_000_000_000);
+    let mut client = Connection::connect(now, TcpConfig::default(), CLIENT, SERVER, SeqNum(1), 0, 1500);
+    let mut buf = vec![0u8; 1500];
+    let mut acked_data = false;
+    for round in 0..4 {
+        if round == 2 {
+            client.send(b"before accept").unwrap();
+        }
+        for (s, len) in drain(&mut client, now) {
+            let payload = if len > 0 { &b"before accept"[..] } else { &[][..] };
+            listener.handle_segment(now, SERVER, CLIENT, &s, payload);
+        }
+        listener.handle_timeout(now + Duration::from_millis(50));
+        while let Some((_, _, t)) = listener.poll_transmit(now, &mut buf) {
+            let parsed = TcpSegment::parse_bytes(&buf[..t.len], (SERVER.addr, CLIENT.addr)).unwrap();
+            let info = SegmentInfo::from_segment(&parsed);
+            acked_data |= info.ack == SeqNum(2 + 13);
+            client.handle_segment(now, &info, &[]);
+        }
+    }
+    assert!(acked_data, "the queued connection acknowledged the data");
+    assert_eq!(listener.counters().out_rsts, 0);
+    let mut server = listener.accept().unwrap();
+    let mut got = [0u8; 32];
+    assert_eq!(server.recv(&mut got), Ok(13));
+    assert_eq!(&got[..13], b"before accept");
 }
 
 #[test]
@@ -855,10 +942,25 @@ fn randomized_scenarios_deliver_every_byte_and_close_cleanly() {
             },
             ..TcpConfig::default()
         };
-        let server = ListenerConfig { tcp: tcp.clone(), ..ListenerConfig::default() };
+        // Cookies only on a clean link: with a cookie, if the handshake's last ACK is lost
+        // or overtaken, the next segment fails validation and draws a RST (as in Linux).
+        let cookies = pick(9) == 0 && link.loss_ppm == 0 && link.reorder_ppm == 0;
+        let syncookies = if cookies { SynCookieMode::Always } else { SynCookieMode::WhenFull };
+        let server = ListenerConfig { tcp: tcp.clone(), syncookies, ..ListenerConfig::default() };
         let mut sim = Sim::new(tcp, server, link, seed + 1000);
         sim.establish_client();
-        transfer(&mut sim, 300_000, true, Duration::from_secs(600));
+        transfer(&mut sim, 150_000, true, Duration::from_secs(600));
+        if pick(10) == 0 {
+            // A smaller path MTU appears mid-transfer.
+            let report = IcmpErrorReport::v4_dest_unreachable(
+                Icmpv4DestUnreachableCode::FragmentationNeeded,
+                Some(1000),
+            );
+            let (now, una) = (sim.now, sim.client.snd_una().0);
+            sim.client.handle_icmp_error(now, &report, una);
+            sim.link.mtu = sim.link.mtu.min(1000);
+        }
+        transfer(&mut sim, 150_000, true, Duration::from_secs(600));
         transfer(&mut sim, 100_000, false, Duration::from_secs(600));
         sim.client.close();
         let ok = sim.run_until(Duration::from_secs(120), |s| s.server().state() == State::CloseWait);
@@ -869,6 +971,114 @@ fn randomized_scenarios_deliver_every_byte_and_close_cleanly() {
         });
         assert!(ok, "seed {seed}: client {:?} server {:?}", sim.client.state(), sim.server().state());
         assert!(sim.trace.iter().all(|t| !t.flags.contains(TcpFlags::RST)), "seed {seed}");
+    }
+}
+
+/// Both directions at once with small buffers and slow readers (zero windows, SWS
+/// avoidance, window updates), then a close in a random order (client first, server first
+/// or simultaneous): every byte arrives in order and both ends finish without RST.
+#[test]
+fn randomized_bidirectional_transfers_with_slow_readers_and_every_close_order() {
+    use super::harness::pattern;
+    for seed in 0..SWEEP_SEEDS {
+        extern crate std;
+        std::eprintln!("scenario seed {seed}");
+        let pick = |n: u64| (seed.wrapping_mul(0xd134_2543_de82_ef95).rotate_left(17) >> (n * 3)) % 4;
+        let link = LinkParams {
+            loss_ppm: [0, 10_000, 50_000, 100_000][pick(0) as usize],
+            reorder_ppm: [0, 50_000, 0, 20_000][pick(1) as usize],
+            dup_ppm: [0, 0, 20_000, 5_000][pick(2) as usize],
+            mtu: [1500, 1280, 576, 9000][pick(3) as usize],
+            ..LinkParams::default()
+        };
+        let buffers = [4 * 1024, 16 * 1024, 64 * 1024, 256 * 1024];
+        let tcp = |n| TcpConfig {
+            recv_buffer: buffers[pick(n) as usize],
+            send_buffer: buffers[pick(n + 1) as usize],
+            recv_autotune: pick(n + 2) != 0,
+            sack: pick(n + 3) != 0,
+            timestamps: pick(n + 4) != 0,
+            ..TcpConfig::default()
+        };
+        let server = ListenerConfig { tcp: tcp(8), ..ListenerConfig::default() };
+        let mut sim = Sim::new(tcp(4), server, link, seed + 5000);
+        sim.establish_client();
+        let total = 200_000u64;
+        let read_limit = [256usize, 1500, 8192, 65_536][pick(13) as usize];
+        let (mut sent, mut got) = ([0u64; 2], [0u64; 2]);
+        let mut chunk = vec![0u8; 4096];
+        let limit = sim.now + Duration::from_secs(3600);
+        while got != [total; 2] {
+            let before = (sent, got);
+            for (side, sent_side) in sent.iter_mut().enumerate() {
+                let Some(conn) = (if side == 0 { Some(&mut sim.client) } else { sim.server.as_mut() }) else {
+                    continue;
+                };
+                if *sent_side < total {
+                    let n = ((total - *sent_side) as usize).min(chunk.len());
+                    for (k, b) in chunk[..n].iter_mut().enumerate() {
+                        *b = pattern(*sent_side + k as u64 + side as u64);
+                    }
+                    if let Ok(m) = conn.send(&chunk[..n]) {
+                        *sent_side += m as u64;
+                    }
+                }
+                let from = 1 - side;
+                if let Ok(n) = conn.recv(&mut chunk[..read_limit.min(4096)]) {
+                    for (k, b) in chunk[..n].iter().enumerate() {
+                        assert_eq!(*b, pattern(got[from] + k as u64 + from as u64), "seed {seed}");
+                    }
+                    got[from] += n as u64;
+                }
+            }
+            if (sent, got) == before {
+                if !sim.step(limit) {
+                    for t in &sim.trace[sim.trace.len().saturating_sub(12)..] {
+                        std::eprintln!("{t:?}");
+                    }
+                    let (c, srv) = (sim.client.info(), sim.server.as_ref().map(|x| x.info()));
+                    panic!("seed {seed}: stalled at {got:?} sent {sent:?}\nclient {c:?}\nserver {srv:?}");
+                }
+            } else {
+                sim.flush();
+            }
+        }
+        match pick(14) % 3 {
+            0 => sim.client.close(),
+            1 => sim.server().close(),
+            _ => {
+                sim.client.close();
+                sim.server().close();
+            }
+        }
+        let ok = sim.run_until(Duration::from_secs(300), |s| {
+            let mut buf = [0u8; 16];
+            let _ = s.client.recv(&mut buf);
+            let _ = s.server().recv(&mut buf);
+            if s.client.state() == State::CloseWait {
+                s.client.close();
+            }
+            if s.server().state() == State::CloseWait {
+                s.server().close();
+            }
+            let done = |st: State| matches!(st, State::Closed | State::TimeWait);
+            done(s.client.state()) && done(s.server().state())
+        });
+        if !ok {
+            for t in &sim.trace[sim.trace.len().saturating_sub(30)..] {
+                std::eprintln!("{t:?}");
+            }
+            std::eprintln!("client {:?} rcv_nxt {:?}", sim.client.info(), sim.client.rcv_nxt());
+            std::eprintln!(
+                "server {:?} rcv_nxt {:?} snd_una {:?} snd_nxt {:?}",
+                sim.server().info(),
+                sim.server().rcv_nxt(),
+                sim.server().snd_una(),
+                sim.server().snd_nxt()
+            );
+        }
+        assert!(ok, "seed {seed}: client {:?} server {:?}", sim.client.state(), sim.server().state());
+        assert!(sim.trace.iter().all(|t| !t.flags.contains(TcpFlags::RST)), "seed {seed}: RST");
     }
 }
 
