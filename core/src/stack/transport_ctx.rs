@@ -4,7 +4,7 @@
 
 use super::ipv4::Ipv4Queries;
 use super::{IpLayer, SendError, StackContext, StackEvent, DEFAULT_TTL};
-use crate::addr::{Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, MulticastAddr, SpecifiedAddr};
+use crate::addr::{Ip, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, MulticastAddr, SpecifiedAddr};
 use crate::buf::Serializer;
 use crate::device::DeviceId;
 use crate::ip::receive::{AddressMatch, ReceiveQueries};
@@ -32,10 +32,28 @@ impl<'a, C, F> TransportCtx<'a, C, F> {
     }
 }
 
-impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> TransportCtx<'_, C, F> {
-    /// Sends a socket's `body` as `proto` over IPv4 as `meta` describes, with the socket's
-    /// TTL or the default.
-    fn send<S: Serializer>(
+/// What sending for a socket differs in between the IP versions.
+trait SocketSend<I: Ip> {
+    /// The protocol of ICMP echo messages (ICMP or ICMPv6).
+    const ICMP: IpProto;
+
+    /// Sends a socket's `body` as `proto` as `meta` describes, with the socket's hop limit
+    /// or the default (the stack's TTL, or the device's CurHopLimit).
+    fn send_socket<S: Serializer>(
+        &mut self,
+        meta: &IpSendMeta<I>,
+        proto: IpProto,
+        body: S,
+    ) -> Result<(), SocketError>;
+
+    /// The event reporting a ping socket's readiness.
+    fn ping_event(socket: PingSocketId<I>, event: SocketEvent) -> StackEvent;
+}
+
+impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> SocketSend<Ipv4> for TransportCtx<'_, C, F> {
+    const ICMP: IpProto = IpProto::ICMP;
+
+    fn send_socket<S: Serializer>(
         &mut self,
         meta: &IpSendMeta<Ipv4>,
         proto: IpProto,
@@ -46,9 +64,15 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> TransportCtx<'_, 
         Ok(())
     }
 
-    /// Sends a socket's `body` as `proto` over IPv6 as `meta` describes, with the socket's
-    /// hop limit or the device's.
-    fn send6<S: Serializer>(
+    fn ping_event(socket: PingSocketId<Ipv4>, event: SocketEvent) -> StackEvent {
+        StackEvent::PingV4 { socket, event }
+    }
+}
+
+impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> SocketSend<Ipv6> for TransportCtx<'_, C, F> {
+    const ICMP: IpProto = IpProto::ICMPV6;
+
+    fn send_socket<S: Serializer>(
         &mut self,
         meta: &IpSendMeta<Ipv6>,
         proto: IpProto,
@@ -57,6 +81,10 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> TransportCtx<'_, 
         let (src, dst, device) = (*meta.src, *meta.dst, Some(meta.device));
         self.ip.send_ipv6(self.ctx, Some(src), dst, device, proto, meta.hop_limit, body)?;
         Ok(())
+    }
+
+    fn ping_event(socket: PingSocketId<Ipv6>, event: SocketEvent) -> StackEvent {
+        StackEvent::PingV6 { socket, event }
     }
 }
 
@@ -105,7 +133,7 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv4
         meta: &IpSendMeta<Ipv4>,
         datagram: S,
     ) -> Result<(), SocketError> {
-        self.send(meta, IpProto::UDP, datagram)
+        self.send_socket(meta, IpProto::UDP, datagram)
     }
 
     fn join_group(&mut self, device: DeviceId, group: MulticastAddr<Ipv4Addr>) {
@@ -155,7 +183,7 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv6
         meta: &IpSendMeta<Ipv6>,
         datagram: S,
     ) -> Result<(), SocketError> {
-        self.send6(meta, IpProto::UDP, datagram)
+        self.send_socket(meta, IpProto::UDP, datagram)
     }
 
     fn join_group(&mut self, device: DeviceId, group: MulticastAddr<Ipv6Addr>) {
@@ -177,57 +205,33 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv6
 }
 
 /// Ping sockets route, check local addresses and send exactly as UDP sockets do.
-impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> PingContext<Ipv4> for TransportCtx<'_, C, F> {
+impl<I: Ip, C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> PingContext<I>
+    for TransportCtx<'_, C, F>
+where
+    Self: UdpIpContext<I> + SocketSend<I>,
+{
     fn route(
         &mut self,
-        dst: SpecifiedAddr<Ipv4Addr>,
-        src: Option<SpecifiedAddr<Ipv4Addr>>,
+        dst: SpecifiedAddr<I::Addr>,
+        src: Option<SpecifiedAddr<I::Addr>>,
         device: Option<DeviceId>,
-    ) -> Result<Route<Ipv4>, SocketError> {
-        UdpIpContext::<Ipv4>::route(self, dst, src, device)
+    ) -> Result<Route<I>, SocketError> {
+        UdpIpContext::<I>::route(self, dst, src, device)
     }
 
-    fn is_local_addr(&self, addr: SpecifiedAddr<Ipv4Addr>, device: Option<DeviceId>) -> bool {
-        UdpIpContext::<Ipv4>::is_local_addr(self, addr, device)
+    fn is_local_addr(&self, addr: SpecifiedAddr<I::Addr>, device: Option<DeviceId>) -> bool {
+        UdpIpContext::<I>::is_local_addr(self, addr, device)
     }
 
     fn send_echo_request<S: Serializer>(
         &mut self,
-        meta: &IpSendMeta<Ipv4>,
+        meta: &IpSendMeta<I>,
         message: S,
     ) -> Result<(), SocketError> {
-        self.send(meta, IpProto::ICMP, message)
+        self.send_socket(meta, <Self as SocketSend<I>>::ICMP, message)
     }
 
-    fn socket_event(&mut self, socket: PingSocketId<Ipv4>, event: SocketEvent) {
-        self.ctx.on_event(StackEvent::PingV4 { socket, event });
-    }
-}
-
-/// IPv6 ping sockets, likewise.
-impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> PingContext<Ipv6> for TransportCtx<'_, C, F> {
-    fn route(
-        &mut self,
-        dst: SpecifiedAddr<Ipv6Addr>,
-        src: Option<SpecifiedAddr<Ipv6Addr>>,
-        device: Option<DeviceId>,
-    ) -> Result<Route<Ipv6>, SocketError> {
-        UdpIpContext::<Ipv6>::route(self, dst, src, device)
-    }
-
-    fn is_local_addr(&self, addr: SpecifiedAddr<Ipv6Addr>, device: Option<DeviceId>) -> bool {
-        UdpIpContext::<Ipv6>::is_local_addr(self, addr, device)
-    }
-
-    fn send_echo_request<S: Serializer>(
-        &mut self,
-        meta: &IpSendMeta<Ipv6>,
-        message: S,
-    ) -> Result<(), SocketError> {
-        self.send6(meta, IpProto::ICMPV6, message)
-    }
-
-    fn socket_event(&mut self, socket: PingSocketId<Ipv6>, event: SocketEvent) {
-        self.ctx.on_event(StackEvent::PingV6 { socket, event });
+    fn socket_event(&mut self, socket: PingSocketId<I>, event: SocketEvent) {
+        self.ctx.on_event(<Self as SocketSend<I>>::ping_event(socket, event));
     }
 }
