@@ -115,12 +115,10 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         else {
             return None;
         };
-        let Some(mut storage) = ctx.alloc_frame(datagram.len()) else {
+        let Some(mut whole) = copy_to_frame(ctx, datagram.body()) else {
             self.counters.ipv4_reassembled_no_buffer += 1;
             return None;
         };
-        storage.as_mut()[..datagram.len()].copy_from_slice(datagram.body());
-        let mut whole = Buf::new(storage, 0..datagram.len());
         let (proto, ip_meta) = {
             let packet = whole.parse::<Ipv4Packet<&[u8]>>(()).ok()?;
             (packet.proto(), ParsablePacket::<&[u8]>::parse_metadata(&packet))
@@ -525,23 +523,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         // for sockets in their default IP_PMTUDISC_WANT mode; RFC 6864 §4.1 then leaves the
         // Identification unused.
         let dont_fragment = !path.is_some_and(|p| p.allow_fragmentation);
-        let packet = body.encapsulate(Ipv4Builder { dont_fragment, ..header });
-        let Some(storage) = ctx.alloc_frame(ETHERNET_HEADER_LEN + packet.len()) else {
-            self.counters.tx_no_buffer += 1;
-            return Err(SendError::NoBuffer);
-        };
-        let start = ETHERNET_HEADER_LEN + packet.header_room();
-        let mut buf = Buf::new(storage, start..start);
-        packet.serialize_into(&mut buf).map_err(|_| SendError::NoBuffer)?;
+        let buf = self.serialize_packet(ctx, body.encapsulate(Ipv4Builder { dont_fragment, ..header }))?;
         if local {
-            // A packet to ourselves goes through the loopback backlog (Linux routes these
-            // through lo), delivered once the sending call returns.
-            if self.loopback.len() >= LOOPBACK_BACKLOG {
-                self.counters.loopback_drops += 1;
-                return Err(SendError::NoBuffer);
-            }
-            self.loopback.push_back((destination.device, buf));
-            return Ok(());
+            return self.loop_back(destination.device, buf);
         }
         self.transmit_ipv4(ctx, index, dst, next_hop, buf);
         Ok(())
@@ -563,20 +547,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let payload = body.serialize_vec().map_err(|_| SendError::NoBuffer)?;
         let fragmenter = Ipv4Fragmenter::new(header, payload.len(), mtu, &mut self.fragmentation4)
             .map_err(|_| SendError::TooBig { len: header.header_len() + payload.len(), mtu })?;
-        for i in 0..fragmenter.plan().fragment_count() {
-            let len = fragmenter.plan().fragment_len(i).map_err(|_| SendError::NoBuffer)?;
-            let Some(mut storage) = ctx.alloc_frame(ETHERNET_HEADER_LEN + len) else {
-                self.counters.tx_no_buffer += 1;
-                return Err(SendError::NoBuffer);
-            };
-            let out = &mut storage.as_mut()[ETHERNET_HEADER_LEN..];
-            let written = fragmenter
-                .serialize(i, payload.body(), out, &mut self.fragmentation4)
-                .map_err(|_| SendError::NoBuffer)?;
-            let buf = Buf::new(storage, ETHERNET_HEADER_LEN..ETHERNET_HEADER_LEN + written);
-            self.transmit_ipv4(ctx, index, dst, next_hop, buf);
-        }
-        Ok(())
+        self.send_fragments(
+            ctx,
+            fragmenter.plan(),
+            |ip, i, out| fragmenter.serialize(i, payload.body(), out, &mut ip.fragmentation4),
+            |ip, ctx, buf| ip.transmit_ipv4(ctx, index, dst, next_hop, buf),
+        )
     }
 
     /// Transmits the IPv4 packet in `buf` (with room for the Ethernet header in front) on

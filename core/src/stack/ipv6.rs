@@ -490,20 +490,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let id = self.v6.fragment_ids.next_id(src, dst);
         let fragmenter = Ipv6Fragmenter::new(header, payload.len(), mtu, id, &mut self.v6.fragmentation)
             .map_err(|_| SendError::TooBig { len: header.header_len() + payload.len(), mtu })?;
-        for i in 0..fragmenter.plan().fragment_count() {
-            let len = fragmenter.plan().fragment_len(i).map_err(|_| SendError::NoBuffer)?;
-            let Some(mut storage) = ctx.alloc_frame(ETHERNET_HEADER_LEN + len) else {
-                self.counters.tx_no_buffer += 1;
-                return Err(SendError::NoBuffer);
-            };
-            let out = &mut storage.as_mut()[ETHERNET_HEADER_LEN..];
-            let written = fragmenter
-                .serialize(i, payload.body(), out, &mut self.v6.fragmentation)
-                .map_err(|_| SendError::NoBuffer)?;
-            let buf = Buf::new(storage, ETHERNET_HEADER_LEN..ETHERNET_HEADER_LEN + written);
-            self.transmit_ipv6(ctx, index, dst, next_hop, buf);
-        }
-        Ok(())
+        self.send_fragments(
+            ctx,
+            fragmenter.plan(),
+            |ip, i, out| fragmenter.serialize(i, payload.body(), out, &mut ip.v6.fragmentation),
+            |ip, ctx, buf| ip.transmit_ipv6(ctx, index, dst, next_hop, buf),
+        )
     }
 
     /// Transmits the IPv6 packet in `buf` (with room for the Ethernet header in front) on
@@ -557,33 +549,6 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         self.counters.ipv6.ndp_out_solicits += sent;
         self.process_ipv6_work(ctx, work);
         result
-    }
-
-    /// The frame buffer for `packet`, serialized with room for the Ethernet header.
-    pub(super) fn serialize_packet<C: StackContext<Frame = F>, S: Serializer>(
-        &mut self,
-        ctx: &mut C,
-        packet: S,
-    ) -> Result<Buf<F>, SendError> {
-        let Some(storage) = ctx.alloc_frame(ETHERNET_HEADER_LEN + packet.len()) else {
-            self.counters.tx_no_buffer += 1;
-            return Err(SendError::NoBuffer);
-        };
-        let start = ETHERNET_HEADER_LEN + packet.header_room();
-        let mut buf = Buf::new(storage, start..start);
-        packet.serialize_into(&mut buf).map_err(|_| SendError::NoBuffer)?;
-        Ok(buf)
-    }
-
-    /// Queues a packet to one of our own addresses on the loopback backlog (Linux routes
-    /// these through lo), delivered once the sending call returns.
-    pub(super) fn loop_back(&mut self, device: DeviceId, buf: Buf<F>) -> Result<(), SendError> {
-        if self.loopback.len() >= LOOPBACK_BACKLOG {
-            self.counters.loopback_drops += 1;
-            return Err(SendError::NoBuffer);
-        }
-        self.loopback.push_back((device, buf));
-        Ok(())
     }
 
     /// Resolving `neighbor` failed for `packet` (RFC 4861 §7.2.2): a packet this host sent is
@@ -670,13 +635,6 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let mut timers = ModuleTimers(ctx);
         self.v6.pmtu.handle_too_big(&mut timers, quoted.dst, message.mtu, quoted.total_len, link_mtu);
     }
-}
-
-/// Copies `bytes` into a frame buffer of their own (a reassembled datagram).
-pub(super) fn copy_to_frame<C: StackContext>(ctx: &mut C, bytes: &[u8]) -> Option<Buf<C::Frame>> {
-    let mut storage = ctx.alloc_frame(bytes.len())?;
-    storage.as_mut().get_mut(..bytes.len())?.copy_from_slice(bytes);
-    Some(Buf::new(storage, 0..bytes.len()))
 }
 
 /// The offset of the Next Header field that names the packet's upper-layer protocol: in the

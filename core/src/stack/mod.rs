@@ -38,7 +38,7 @@ use crate::device::ethernet::{EthernetConfig, EthernetDevice, FrameDestination};
 use crate::device::nud::{NeighborEvent, NudTimerId, SendOutcome};
 use crate::device::pure_ip::PureIpRxCounters;
 use crate::device::DeviceId;
-use crate::ip::fragmentation::{FragmentationCounters, Ipv4Fragmenter};
+use crate::ip::fragmentation::{FragmentPlan, FragmentationCounters, FragmentationError, Ipv4Fragmenter};
 use crate::ip::gmp::{Gmp, GmpConfig, GmpTimerId};
 use crate::ip::icmp_error::{self, MulticastPermission, OffendingPacket, SuppressedCounters};
 use crate::ip::icmp_rate::{GlobalConfig, IcmpGlobalBucket, IcmpRateLimiter};
@@ -708,6 +708,58 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         }
     }
 
+    /// The frame buffer for `packet`, serialized with room for the Ethernet header.
+    fn serialize_packet<C: StackContext<Frame = F>, S: Serializer>(
+        &mut self,
+        ctx: &mut C,
+        packet: S,
+    ) -> Result<Buf<F>, SendError> {
+        let storage = self.tx_buffer(ctx, ETHERNET_HEADER_LEN + packet.len())?;
+        let start = ETHERNET_HEADER_LEN + packet.header_room();
+        let mut buf = Buf::new(storage, start..start);
+        packet.serialize_into(&mut buf).map_err(|_| SendError::NoBuffer)?;
+        Ok(buf)
+    }
+
+    /// Queues a packet to one of our own addresses on the loopback backlog (Linux routes
+    /// these through lo), delivered once the sending call returns.
+    fn loop_back(&mut self, device: DeviceId, buf: Buf<F>) -> Result<(), SendError> {
+        if self.loopback.len() >= LOOPBACK_BACKLOG {
+            self.counters.loopback_drops += 1;
+            return Err(SendError::NoBuffer);
+        }
+        self.loopback.push_back((device, buf));
+        Ok(())
+    }
+
+    /// A transmit buffer of at least `len` bytes; an empty pool is counted.
+    fn tx_buffer<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, len: usize) -> Result<F, SendError> {
+        ctx.alloc_frame(len).ok_or_else(|| {
+            self.counters.tx_no_buffer += 1;
+            SendError::NoBuffer
+        })
+    }
+
+    /// Sends a packet in the fragments `plan` describes (RFC 791 §3.2, RFC 8200 §4.5): each
+    /// is written by `write` into a buffer of its own, with room for the Ethernet header in
+    /// front, and handed to `transmit` to be resolved and sent like a packet of its own.
+    fn send_fragments<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        plan: &FragmentPlan,
+        mut write: impl FnMut(&mut Self, usize, &mut [u8]) -> Result<usize, FragmentationError>,
+        mut transmit: impl FnMut(&mut Self, &mut C, Buf<F>),
+    ) -> Result<(), SendError> {
+        for i in 0..plan.fragment_count() {
+            let len = plan.fragment_len(i).map_err(|_| SendError::NoBuffer)?;
+            let mut storage = self.tx_buffer(ctx, ETHERNET_HEADER_LEN + len)?;
+            let out = storage.as_mut().get_mut(ETHERNET_HEADER_LEN..).ok_or(SendError::NoBuffer)?;
+            let written = write(self, i, out).map_err(|_| SendError::NoBuffer)?;
+            transmit(self, ctx, Buf::new(storage, ETHERNET_HEADER_LEN..ETHERNET_HEADER_LEN + written));
+        }
+        Ok(())
+    }
+
     /// Sends `buf`, an IP packet, on a device without link-layer addressing (pure IP: as it
     /// is; loopback: back to this host); hands it back when the device is Ethernet and the
     /// next hop must be resolved.
@@ -759,10 +811,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             };
         };
         let frame = packet.encapsulate(eth.builder(dst, ethertype));
-        let Some(storage) = ctx.alloc_frame(frame.len()) else {
-            self.counters.tx_no_buffer += 1;
-            return false;
-        };
+        let Ok(storage) = self.tx_buffer(ctx, frame.len()) else { return false };
         let mut buf = Buf::new(storage, frame.header_room()..frame.header_room());
         if frame.serialize_into(&mut buf).is_err() {
             return false;
@@ -1177,6 +1226,13 @@ pub fn default_route(gateway: Ipv4Addr, device: DeviceId) -> Option<Route<Ipv4>>
         metric: 0,
         source: RouteSource::Static,
     })
+}
+
+/// Copies `bytes` into a frame buffer of their own (a reassembled datagram).
+fn copy_to_frame<C: StackContext>(ctx: &mut C, bytes: &[u8]) -> Option<Buf<C::Frame>> {
+    let mut storage = ctx.alloc_frame(bytes.len())?;
+    storage.as_mut().get_mut(..bytes.len())?.copy_from_slice(bytes);
+    Some(Buf::new(storage, 0..bytes.len()))
 }
 
 #[cfg(test)]
