@@ -6,7 +6,7 @@
 //! to DAD (RFC 4862 §5.4.3, §5.4.4) and the neighbour cache (RFC 4861 §7.2.3 – §7.2.5);
 //! Router Advertisements and Redirects go to router discovery, MLD to the group machinery.
 
-use super::ipv6::{Icmpv6Error, QuotedIpv6};
+use super::ipv6::Icmpv6Error;
 use super::*;
 use crate::addr::Ipv6Addr;
 use crate::device::nud::{Advertisement, AdvertisementOutcome};
@@ -14,6 +14,7 @@ use crate::ip::dad::NsDisposition;
 use crate::wire::icmp::ndp::{LinkLayerAddress, NdpOption, NdpOptions, NeighborAdvertisement};
 use crate::wire::icmp::v6::Icmpv6Message;
 use crate::wire::icmp::{Icmpv6Packet, Icmpv6PseudoHeader};
+use crate::wire::ipv6::QuotedIpv6Header;
 
 /// The Hop Limit every NDP message is sent with and must arrive with (RFC 4861 §6.1.2, §7.1).
 pub(super) const NDP_HOP_LIMIT: u8 = 255;
@@ -277,15 +278,16 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         error: Icmpv6Error,
         permission: MulticastPermission,
     ) -> bool {
-        let Some(quoted) = QuotedIpv6::parse(packet) else { return false };
+        let Ok(quoted) = QuotedIpv6Header::parse(packet) else { return false };
+        let (proto, upper_layer) = quoted.upper_layer().unwrap_or((IpProto::NO_NEXT_HEADER, &[]));
         let offending = OffendingPacket {
             src: received.src,
             dst: received.dst,
             dst_is_broadcast: false,
             link_broadcast_or_multicast: received.link != FrameDestination::Individual,
-            non_initial_fragment: quoted.non_initial_fragment,
-            proto: quoted.proto.unwrap_or(IpProto::NO_NEXT_HEADER),
-            upper_layer: quoted.upper_layer,
+            non_initial_fragment: quoted.is_non_initial_fragment(),
+            proto,
+            upper_layer,
             packet,
         };
         let quote = match icmp_error::check::<Ipv6>(&offending, permission) {
@@ -314,14 +316,11 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
 
 /// The socket error for the UDP datagram an ICMPv6 error quotes, if it quotes one.
 fn quoted_udp_error<F>(device: DeviceId, invoking: &[u8], report: IcmpErrorReport) -> Option<Handoff<F>> {
-    let quoted = QuotedIpv6::parse(invoking)?;
-    if quoted.proto != Some(IpProto::UDP) {
-        return None;
-    }
-    let ports = quoted.upper_layer.get(..4)?;
+    let quoted = QuotedIpv6Header::parse(invoking).ok()?;
+    let ports = quoted.upper_layer().filter(|(proto, _)| *proto == IpProto::UDP)?.1.get(..4)?;
     let quoted = QuotedDatagram {
-        src: quoted.src,
-        dst: quoted.dst,
+        src: quoted.src_ip(),
+        dst: quoted.dst_ip(),
         src_port: u16::from_be_bytes([ports[0], ports[1]]),
         dst_port: u16::from_be_bytes([ports[2], ports[3]]),
     };

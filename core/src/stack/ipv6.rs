@@ -19,7 +19,7 @@ use crate::ip::slaac::{Slaac, SlaacConfig};
 use crate::ip::source::{select_ipv6_source, SourcePreferences};
 use crate::wire::icmp::v6::{Icmpv6DestUnreachable, Icmpv6DestUnreachableCode, Icmpv6PacketTooBig};
 use crate::wire::icmp::v6::{Icmpv6TimeExceeded, Icmpv6TimeExceededCode};
-use crate::wire::ipv6::{Ipv6Builder, Ipv6Packet};
+use crate::wire::ipv6::{Ipv6Builder, Ipv6Packet, QuotedIpv6Header};
 use crate::wire::{ParameterProblemCode, ProblemAction};
 
 /// Linux's default Hop Limit (net.ipv6.conf.*.hop_limit) until a Router Advertisement's Cur
@@ -269,13 +269,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let crate::wire::ParseErrorKind::ParameterProblem { pointer, code, action } = &error.kind else {
             return;
         };
-        let Some(header) = packet.get(..40) else { return };
-        let addr = |at: usize| {
-            let mut bytes = [0; 16];
-            bytes.copy_from_slice(&header[at..at + 16]);
-            Ipv6Addr::new(bytes)
-        };
-        let (src, dst) = (addr(8), addr(24));
+        let Ok(header) = QuotedIpv6Header::parse(packet) else { return };
+        let (src, dst) = (header.src_ip(), header.dst_ip());
         // RFC 4443 §2.4 (e.3): only an unrecognised option whose action bits are `10` is
         // reported to a multicast destination.
         let permission = match action {
@@ -293,7 +288,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             kind,
             link,
             ip_meta: ParseMetadata::default(),
-            hop_limit: header[7],
+            hop_limit: header.hop_limit(),
         };
         let problem =
             crate::wire::icmp::v6::Icmpv6ParameterProblem { code: (*code).into(), pointer: *pointer };
@@ -629,11 +624,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         message: Icmpv6PacketTooBig,
         invoking_packet: &[u8],
     ) {
-        let Some(quoted) = QuotedIpv6::parse(invoking_packet) else { return };
-        let out = self.v6.first_hop(quoted.dst, Some(device)).map_or(device, |(d, _)| d);
+        let Ok(quoted) = QuotedIpv6Header::parse(invoking_packet) else { return };
+        let dst = quoted.dst_ip();
+        let out = self.v6.first_hop(dst, Some(device)).map_or(device, |(d, _)| d);
         let link_mtu = self.device(out).map_or(0, |d| d.v6.mtu);
         let mut timers = ModuleTimers(ctx);
-        self.v6.pmtu.handle_too_big(&mut timers, quoted.dst, message.mtu, quoted.total_len, link_mtu);
+        self.v6.pmtu.handle_too_big(&mut timers, dst, message.mtu, quoted.total_len(), link_mtu);
     }
 }
 
@@ -648,75 +644,6 @@ fn next_header_pointer(packet: &[u8]) -> u32 {
         offset += header.bytes().len();
     }
     u32::try_from(last.unwrap_or(6)).unwrap_or(6)
-}
-
-/// What an ICMPv6 error's quote says about the packet it concerns: the fixed header's
-/// addresses, and the upper layer after any extension headers that fit in the quote.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct QuotedIpv6<'a> {
-    pub(super) src: Ipv6Addr,
-    pub(super) dst: Ipv6Addr,
-    /// The packet's length as its header gives it.
-    pub(super) total_len: u32,
-    /// The upper-layer protocol, if the extension header chain could be walked to it.
-    pub(super) proto: Option<IpProto>,
-    /// The upper-layer bytes the quote holds.
-    pub(super) upper_layer: &'a [u8],
-    /// A Fragment header with a non-zero offset was seen.
-    pub(super) non_initial_fragment: bool,
-}
-
-impl<'a> QuotedIpv6<'a> {
-    /// Reads a quoted (possibly truncated) IPv6 packet; `None` unless it holds the whole
-    /// fixed header of an IPv6 packet.
-    pub(super) fn parse(bytes: &'a [u8]) -> Option<Self> {
-        let header = bytes.get(..40)?;
-        if header[0] >> 4 != 6 {
-            return None;
-        }
-        let addr = |at: usize| {
-            let mut a = [0; 16];
-            a.copy_from_slice(&header[at..at + 16]);
-            Ipv6Addr::new(a)
-        };
-        let total_len = 40 + u32::from(u16::from_be_bytes([header[4], header[5]]));
-        let mut next = IpProto(header[6]);
-        let mut offset = 40usize;
-        let mut non_initial_fragment = false;
-        // Walk at most as many extension headers as the parser allows.
-        for _ in 0..crate::wire::ipv6::MAX_EXT_HEADERS {
-            let len = match next {
-                IpProto::HOP_BY_HOP | IpProto::ROUTING | IpProto::DESTINATION_OPTIONS => {
-                    (usize::from(*bytes.get(offset + 1)?) + 1) * 8
-                }
-                IpProto::FRAGMENT => {
-                    let field = bytes.get(offset + 2..offset + 4)?;
-                    non_initial_fragment |= u16::from_be_bytes([field[0], field[1]]) >> 3 != 0;
-                    8
-                }
-                _ => {
-                    return Some(Self {
-                        src: addr(8),
-                        dst: addr(24),
-                        total_len,
-                        proto: Some(next),
-                        upper_layer: bytes.get(offset..).unwrap_or(&[]),
-                        non_initial_fragment,
-                    })
-                }
-            };
-            next = IpProto(*bytes.get(offset)?);
-            offset += len;
-        }
-        Some(Self {
-            src: addr(8),
-            dst: addr(24),
-            total_len,
-            proto: None,
-            upper_layer: &[],
-            non_initial_fragment,
-        })
-    }
 }
 
 /// The receive decision's view of the IPv6 state.

@@ -14,11 +14,13 @@
 //!   (§3; IPv6 has no header checksum to update).
 
 mod ext;
+mod quoted;
 
 pub use ext::{
     ExtHeader, ExtHeaderChain, ExtHeaderIter, ExtHeaderKind, FragmentHeader, FRAGMENT_HEADER_LEN,
     MAX_EXT_HEADERS, MAX_OPTIONS,
 };
+pub use quoted::QuotedIpv6Header;
 
 use zerocopy::network_endian::{U16, U32};
 use zerocopy::{ByteSliceMut, FromBytes, Immutable, IntoBytes, KnownLayout, Ref, Unaligned};
