@@ -69,10 +69,7 @@ impl GmpStackIp for Ipv6 {
     }
 
     fn report_source(sources: &[SourceCandidate<Ipv6Addr>], device: DeviceId) -> Ipv6Addr {
-        sources
-            .iter()
-            .find(|c| c.device == device && c.is_usable() && c.address().is_unicast_link_local())
-            .map_or(Ipv6Addr::UNSPECIFIED, |c| c.address())
+        super::ipv6::usable_link_local(sources, device).unwrap_or(Ipv6Addr::UNSPECIFIED)
     }
 
     fn serialize(src: Ipv6Addr, dst: Ipv6Addr, message: GmpMessage<'_, Ipv6Addr>) -> Option<Vec<u8>> {

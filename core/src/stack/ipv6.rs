@@ -168,14 +168,6 @@ impl Ipv6Layer {
         select_ipv6_source(&self.sources, dst, device, &SourcePreferences::default()).map(|c| c.address())
     }
 
-    /// The usable link-local address of `device`, if any.
-    pub(super) fn link_local(&self, device: DeviceId) -> Option<Ipv6Addr> {
-        self.sources
-            .iter()
-            .find(|c| c.device == device && c.is_usable() && c.address().is_unicast_link_local())
-            .map(|c| c.address())
-    }
-
     /// The device and neighbour a packet to `dst` goes to: a Redirect's target first (RFC
     /// 4861 §8.3), else the routing table. Link-scoped and multicast destinations need
     /// `device` (RFC 4007 §6); they go straight to the destination on it.
@@ -199,6 +191,24 @@ fn address_match(sources: &[SourceCandidate<Ipv6Addr>], addr: Ipv6Addr) -> Addre
         found = AddressMatch::Tentative;
     }
     found
+}
+
+/// The usable link-local address of `device` among `sources`, if any.
+pub(super) fn usable_link_local(sources: &[SourceCandidate<Ipv6Addr>], device: DeviceId) -> Option<Ipv6Addr> {
+    sources
+        .iter()
+        .find(|c| c.device == device && c.is_usable() && c.address().is_unicast_link_local())
+        .map(|c| c.address())
+}
+
+/// The source of Neighbor Solicitations on `device` (RFC 4861 §7.2.2): one of its usable
+/// addresses, the link-local one preferably.
+pub(super) fn solicitation_source(
+    sources: &[SourceCandidate<Ipv6Addr>],
+    device: DeviceId,
+) -> Option<Ipv6Addr> {
+    usable_link_local(sources, device)
+        .or_else(|| sources.iter().find(|c| c.device == device && c.is_usable()).map(|c| c.address()))
 }
 
 /// The IPv6 errors the IP layer sends (RFC 4443 §3).
@@ -532,13 +542,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         f: impl FnOnce(&mut NeighborTable<Ipv6, Buf<F>>, &mut NdpCtx<'_, C, F>) -> R,
     ) -> R {
         let dev = &mut self.devices[index];
-        // RFC 4861 §7.2.2: solicit from one of the device's addresses, the link-local one
-        // preferably.
-        let id = dev.id;
-        let ns_src = self.v6.link_local(id).or_else(|| {
-            self.v6.sources.iter().find(|c| c.device == id && c.is_usable()).map(|c| c.address())
-        });
-        let mut nd_ctx = NdpCtx::for_neighbors(ctx, dev.link.ethernet(), ns_src);
+        let mut nd_ctx = NdpCtx::for_neighbors(ctx, dev.link.ethernet(), &self.v6.sources);
         let result = f(&mut dev.v6.nd, &mut nd_ctx);
         let (work, sent) = nd_ctx.finish();
         self.counters.ipv6.ndp_out_solicits += sent;

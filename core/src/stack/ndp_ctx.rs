@@ -14,7 +14,7 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use super::ipv6::IPV6_MIN_MTU;
+use super::ipv6::{solicitation_source, usable_link_local, IPV6_MIN_MTU};
 use super::*;
 use crate::addr::Ipv6Addr;
 use crate::device::nud::{NeighborState, NudContext, NudTimerId, SolicitationDestination};
@@ -62,10 +62,10 @@ pub(super) struct RdView<'a, F> {
 /// The context of one call into the neighbour cache, SLAAC/DAD or router discovery.
 pub(super) struct NdpCtx<'a, C: StackContext, F> {
     ctx: &'a mut C,
-    /// For the neighbour cache: the device whose frames it sends, and the source of its
-    /// solicitations.
+    /// For the neighbour cache: the device whose frames it sends, and the addresses its
+    /// solicitations may come from (looked up only when one is sent).
     eth: Option<&'a EthernetDevice>,
-    ns_src: Option<Ipv6Addr>,
+    sources: &'a [SourceCandidate<Ipv6Addr>],
     solicitations_sent: u64,
     view: Option<RdView<'a, F>>,
     work: Vec<Ipv6Work<F>>,
@@ -76,19 +76,20 @@ impl<'a, C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> NdpCtx<'a, C,
     pub(super) fn for_neighbors(
         ctx: &'a mut C,
         eth: Option<&'a EthernetDevice>,
-        ns_src: Option<Ipv6Addr>,
+        sources: &'a [SourceCandidate<Ipv6Addr>],
     ) -> Self {
-        Self { ctx, eth, ns_src, solicitations_sent: 0, view: None, work: Vec::new() }
+        Self { ctx, eth, sources, solicitations_sent: 0, view: None, work: Vec::new() }
     }
 
     /// A context for address configuration.
     fn for_slaac(ctx: &'a mut C) -> Self {
-        Self { ctx, eth: None, ns_src: None, solicitations_sent: 0, view: None, work: Vec::new() }
+        Self { ctx, eth: None, sources: &[], solicitations_sent: 0, view: None, work: Vec::new() }
     }
 
     /// A context for router discovery.
     fn for_router_discovery(ctx: &'a mut C, view: RdView<'a, F>) -> Self {
-        Self { ctx, eth: None, ns_src: None, solicitations_sent: 0, view: Some(view), work: Vec::new() }
+        let sources = view.sources;
+        Self { ctx, eth: None, sources, solicitations_sent: 0, view: Some(view), work: Vec::new() }
     }
 
     /// The work left for the stack and the solicitations sent.
@@ -152,7 +153,7 @@ where
         target: Ipv6Addr,
         destination: SolicitationDestination,
     ) {
-        let (Some(src), Some(eth)) = (self.ns_src, self.eth) else { return };
+        let (Some(src), Some(eth)) = (solicitation_source(self.sources, device), self.eth) else { return };
         let (dst, mac) = match destination {
             SolicitationDestination::Multicast => {
                 let group = target.to_solicited_node();
@@ -212,11 +213,7 @@ impl<C: StackContext, F> SlaacContext for NdpCtx<'_, C, F> {
 
 impl<C: StackContext, F: AsRef<[u8]>> RouterDiscoveryContext for NdpCtx<'_, C, F> {
     fn link_local_address(&self, device: DeviceId) -> Option<Ipv6Addr> {
-        let view = self.view.as_ref()?;
-        view.sources
-            .iter()
-            .find(|c| c.device == device && c.is_usable() && c.address().is_unicast_link_local())
-            .map(|c| c.address())
+        usable_link_local(self.sources, device)
     }
 
     fn router_reachability(&self, device: DeviceId, router: Ipv6Addr) -> RouterReachability {
