@@ -106,8 +106,8 @@ impl CongestionControl for Cubic {
 
     fn on_ack(&mut self, now: Instant, acked: u32, _flight: u32, rtt: Duration) {
         if self.cwnd < self.ssthresh {
-            // §4.10 and RFC 3465 §2.2 (L = 2).
-            self.cwnd = self.cwnd.saturating_add(acked.min(2 * self.mss));
+            // §4.10: slow start as RFC 5681's.
+            self.cwnd = super::slow_start(self.cwnd, acked, self.mss);
             return;
         }
         let mss = f64::from(self.mss);

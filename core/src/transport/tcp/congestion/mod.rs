@@ -23,6 +23,14 @@ pub fn initial_window(mss: u32) -> u32 {
     (10 * mss).min(14_600.max(2 * mss))
 }
 
+/// Slow start with appropriate byte counting (RFC 5681 §3.1, RFC 3465 §2.2): the window
+/// grows by the bytes acknowledged, at most L = 2 segments per ACK.
+fn slow_start(cwnd: u32, acked: u32, mss: u32) -> u32 {
+    /// RFC 3465 §2.2's limit L, in segments.
+    const ABC_LIMIT: u32 = 2;
+    cwnd.saturating_add(acked.min(ABC_LIMIT * mss))
+}
+
 /// Which algorithm a connection uses (Linux's TCP_CONGESTION).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CongestionAlgorithm {

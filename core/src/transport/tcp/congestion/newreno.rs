@@ -7,9 +7,6 @@ use core::time::Duration;
 use super::{initial_window, CongestionControl};
 use crate::time::Instant;
 
-/// RFC 3465 §2.2's limit L on the bytes counted per ACK in slow start, in segments.
-const ABC_LIMIT: u32 = 2;
-
 /// The NewReno window.
 #[derive(Clone, Debug)]
 pub struct NewReno {
@@ -47,8 +44,7 @@ impl CongestionControl for NewReno {
 
     fn on_ack(&mut self, _now: Instant, acked: u32, _flight: u32, _rtt: Duration) {
         if self.cwnd < self.ssthresh {
-            // RFC 3465 §2.2: count the bytes, at most L segments per ACK.
-            self.cwnd = self.cwnd.saturating_add(acked.min(ABC_LIMIT * self.mss));
+            self.cwnd = super::slow_start(self.cwnd, acked, self.mss);
         } else {
             // RFC 5681 §3.1 with RFC 3465 §2.1: one segment per window of bytes acknowledged.
             self.bytes_acked = self.bytes_acked.saturating_add(acked);
