@@ -24,7 +24,7 @@ use netstack_core::device::DeviceId;
 use netstack_core::stack::{Stack, StackContext, StackEvent, StackTimerId};
 use netstack_core::testutil::fake::FakeCtx;
 use netstack_core::time::Instant;
-use netstack_core::transport::udp::UdpSocketId;
+use netstack_core::transport::udp::{UdpIpExt, UdpSocketId};
 use netstack_core::wire::arp::ArpBuilder;
 use netstack_core::wire::ethernet::EthernetBuilder;
 use netstack_core::wire::icmp::ndp::{LinkLayerAddress, NdpOption, NdpOptions, NeighborAdvertisement};
@@ -128,6 +128,60 @@ fn measure(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, len: usize, mut
     group.bench_function(format!("{len}"), |b| b.iter(&mut one));
 }
 
+/// Benchmarks `frame(len)` from device 1 into `socket`'s queue and out through
+/// `recv_from`, its buffer going back to be reused as a pool would.
+fn receive_group<I: UdpIpExt>(
+    c: &mut Criterion,
+    name: &str,
+    stack: &mut Stack<Vec<u8>>,
+    ctx: &mut BenchCtx,
+    socket: UdpSocketId<I>,
+    lens: [usize; 2],
+    frame: impl Fn(usize) -> Vec<u8>,
+) {
+    let mut group = c.benchmark_group(name);
+    for len in lens {
+        let frame = frame(len);
+        let mut storage = frame.clone();
+        let mut one = |stack: &mut Stack<Vec<u8>>, ctx: &mut BenchCtx| {
+            storage.resize(frame.len(), 0);
+            storage.copy_from_slice(&frame);
+            stack.receive_frame(ctx, DeviceId::new(1), Buf::from_body(std::mem::take(&mut storage)));
+            let datagram = stack.udp_call(ctx, |udp, _| udp.recv_from(socket)).expect("datagram");
+            assert_eq!(datagram.payload.len(), len);
+            storage = datagram.payload.into_inner();
+        };
+        measure(&mut group, name, len, || one(black_box(&mut *stack), &mut *ctx));
+    }
+    group.finish();
+}
+
+/// Benchmarks forwarding `frame(len)`, in on `left`, through `router` whose next hop is
+/// already resolved; the transmitted buffer is reused.
+fn forward_group(
+    c: &mut Criterion,
+    name: &str,
+    router: &mut Stack<Vec<u8>>,
+    ctx: &mut BenchCtx,
+    left: DeviceId,
+    lens: [usize; 2],
+    frame: impl Fn(usize) -> Vec<u8>,
+) {
+    let mut group = c.benchmark_group(name);
+    for len in lens {
+        let frame = frame(len);
+        let mut storage = frame.clone();
+        let mut one = |router: &mut Stack<Vec<u8>>, ctx: &mut BenchCtx| {
+            storage.resize(frame.len(), 0);
+            storage.copy_from_slice(&frame);
+            router.receive_frame(ctx, left, Buf::from_body(std::mem::take(&mut storage)));
+            storage = ctx.sent.take().expect("forwarded").into_inner();
+        };
+        measure(&mut group, name, len, || one(black_box(&mut *router), &mut *ctx));
+    }
+    group.finish();
+}
+
 fn bench_receive_udp(c: &mut Criterion) {
     let mut ctx = BenchCtx { host: FakeCtx::new(1), sent: None };
     let mut stack = stack(&mut ctx, &[(1, "192.0.2.1")]);
@@ -137,24 +191,8 @@ fn bench_receive_udp(c: &mut Criterion) {
         udp.bind(uctx, s, None, port).expect("bind");
         s
     });
-    let dev = DeviceId::new(1);
-    let mut group = c.benchmark_group("receive_udp_v4");
-    for len in [64usize, 1472] {
-        let frame = udp_frame(2, 1, "192.0.2.2", "192.0.2.1", 64, len);
-        let mut storage = frame.clone();
-        let mut one = |stack: &mut Stack<Vec<u8>>, ctx: &mut BenchCtx| {
-            storage.resize(frame.len(), 0);
-            storage.copy_from_slice(&frame);
-            let buf = Buf::from_body(std::mem::take(&mut storage));
-            stack.receive_frame(ctx, dev, buf);
-            let datagram = stack.udp_call(ctx, |udp, _| udp.recv_from(socket)).expect("datagram");
-            assert_eq!(datagram.payload.len(), len);
-            storage = datagram.payload.into_inner();
-        };
-        // Warm up, then count.
-        measure(&mut group, "receive_udp_v4", len, || one(black_box(&mut stack), &mut ctx));
-    }
-    group.finish();
+    let frame = |len| udp_frame(2, 1, "192.0.2.2", "192.0.2.1", 64, len);
+    receive_group(c, "receive_udp_v4", &mut stack, &mut ctx, socket, [64, 1472], frame);
 }
 
 fn bench_forward(c: &mut Criterion) {
@@ -177,20 +215,8 @@ fn bench_forward(c: &mut Criterion) {
         .into_inner();
     router.receive_frame(&mut ctx, right, Buf::from_body(reply));
     assert!(ctx.sent.take().is_some(), "the queued packet went out once resolved");
-    let mut group = c.benchmark_group("forward_v4");
-    for len in [64usize, 1472] {
-        let frame = udp_frame(9, 1, "192.0.2.7", "198.51.100.1", 64, len);
-        let mut storage = frame.clone();
-        let mut one = |router: &mut Stack<Vec<u8>>, ctx: &mut BenchCtx| {
-            storage.resize(frame.len(), 0);
-            storage.copy_from_slice(&frame);
-            router.receive_frame(ctx, left, Buf::from_body(std::mem::take(&mut storage)));
-            let out = ctx.sent.take().expect("forwarded");
-            storage = out.into_inner();
-        };
-        measure(&mut group, "forward_v4", len, || one(black_box(&mut router), &mut ctx));
-    }
-    group.finish();
+    let frame = |len| udp_frame(9, 1, "192.0.2.7", "198.51.100.1", 64, len);
+    forward_group(c, "forward_v4", &mut router, &mut ctx, left, [64, 1472], frame);
 }
 
 fn v6(s: &str) -> Ipv6Addr {
@@ -241,22 +267,8 @@ fn bench_receive_udp6(c: &mut Criterion) {
         udp.bind(uctx, s, None, NonZeroU16::new(9000)).expect("bind");
         s
     });
-    let dev = DeviceId::new(1);
-    let mut group = c.benchmark_group("receive_udp_v6");
-    for len in [64usize, 1452] {
-        let frame = udp_frame6(2, 1, "2001:db8::2", "2001:db8::1", 64, len);
-        let mut storage = frame.clone();
-        let mut one = |stack: &mut Stack<Vec<u8>>, ctx: &mut BenchCtx| {
-            storage.resize(frame.len(), 0);
-            storage.copy_from_slice(&frame);
-            stack.receive_frame(ctx, dev, Buf::from_body(std::mem::take(&mut storage)));
-            let datagram = stack.udp_call(ctx, |udp, _| udp.recv_from(socket)).expect("datagram");
-            assert_eq!(datagram.payload.len(), len);
-            storage = datagram.payload.into_inner();
-        };
-        measure(&mut group, "receive_udp_v6", len, || one(black_box(&mut stack), &mut ctx));
-    }
-    group.finish();
+    let frame = |len| udp_frame6(2, 1, "2001:db8::2", "2001:db8::1", 64, len);
+    receive_group(c, "receive_udp_v6", &mut stack, &mut ctx, socket, [64, 1452], frame);
 }
 
 fn bench_forward6(c: &mut Criterion) {
@@ -288,20 +300,8 @@ fn bench_forward6(c: &mut Criterion) {
         .into_inner();
     router.receive_frame(&mut ctx, right, Buf::from_body(advert));
     assert!(ctx.sent.take().is_some(), "the queued packet went out once resolved");
-    let mut group = c.benchmark_group("forward_v6");
-    for len in [64usize, 1452] {
-        let frame = udp_frame6(9, 1, "2001:db8:1::7", "2001:db8:2::2", 64, len);
-        let mut storage = frame.clone();
-        let mut one = |router: &mut Stack<Vec<u8>>, ctx: &mut BenchCtx| {
-            storage.resize(frame.len(), 0);
-            storage.copy_from_slice(&frame);
-            router.receive_frame(ctx, left, Buf::from_body(std::mem::take(&mut storage)));
-            let out = ctx.sent.take().expect("forwarded");
-            storage = out.into_inner();
-        };
-        measure(&mut group, "forward_v6", len, || one(black_box(&mut router), &mut ctx));
-    }
-    group.finish();
+    let frame = |len| udp_frame6(9, 1, "2001:db8:1::7", "2001:db8:2::2", 64, len);
+    forward_group(c, "forward_v6", &mut router, &mut ctx, left, [64, 1452], frame);
 }
 
 criterion_group!(benches, bench_receive_udp, bench_forward, bench_receive_udp6, bench_forward6);
