@@ -15,7 +15,7 @@ use crate::device::nud::{NeighborTable, NudConfig};
 use crate::ip::fragmentation::{Ipv6FragmentIdGenerator, Ipv6Fragmenter};
 use crate::ip::icmp_rate::IcmpRateLimiter;
 use crate::ip::router_discovery::RouterDiscovery;
-use crate::ip::slaac::{Slaac, SlaacConfig};
+use crate::ip::slaac::{Slaac, SlaacConfig, SlaacConfigError};
 use crate::ip::source::{select_ipv6_source, SourcePreferences};
 use crate::wire::icmp::v6::{Icmpv6DestUnreachable, Icmpv6DestUnreachableCode, Icmpv6PacketTooBig};
 use crate::wire::icmp::v6::{Icmpv6TimeExceeded, Icmpv6TimeExceededCode};
@@ -135,16 +135,12 @@ pub(super) struct Ipv6Layer {
 }
 
 impl Ipv6Layer {
-    pub(super) fn new(rng: &mut impl RngContext) -> Self {
+    pub(super) fn new(rng: &mut impl RngContext, slaac: SlaacConfig) -> Result<Self, SlaacConfigError> {
         let mut key = [0; 16];
         key[..8].copy_from_slice(&rng.random_u64().to_le_bytes());
         key[8..].copy_from_slice(&rng.random_u64().to_le_bytes());
-        let slaac = match Slaac::new(SlaacConfig::default(), crate::hash::SipKey(key)) {
-            Ok(slaac) => slaac,
-            // The default configuration is valid; a test pins it.
-            Err(_) => unreachable!("default SLAAC configuration rejected"),
-        };
-        Self {
+        let slaac = Slaac::new(slaac, crate::hash::SipKey(key))?;
+        Ok(Self {
             routes: RoutingTable::default(),
             sources: Vec::new(),
             slaac,
@@ -155,7 +151,7 @@ impl Ipv6Layer {
             fragment_ids: Ipv6FragmentIdGenerator::new_random(rng),
             pmtu: PmtuCache::default(),
             icmp_rate: IcmpRateLimiter::new(Default::default(), rng),
-        }
+        })
     }
 
     /// Whether `addr` is one of ours, and usable.

@@ -52,7 +52,9 @@ use crate::ip::receive::{
 };
 use crate::ip::router_discovery::{RouterDiscoveryEvent, RouterDiscoveryTimerId};
 use crate::ip::routing::{Route, RouteError, RouteSource, RoutingTable};
-use crate::ip::slaac::{AddressEvent, Lifetime, Lifetimes, SlaacError, SlaacTimerId};
+use crate::ip::slaac::{
+    AddressEvent, Lifetime, Lifetimes, SlaacConfig, SlaacConfigError, SlaacError, SlaacTimerId,
+};
 use crate::ip::source::{select_ipv4_source, AddressState, SourceCandidate};
 use crate::transport::ping::{PingConfig, PingSocketId, PingSockets, ReceivedEchoReply};
 use crate::transport::udp::{
@@ -238,6 +240,15 @@ pub enum StackEvent {
         /// The other host.
         other: Mac,
     },
+}
+
+/// How a stack is set up beyond its devices.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StackConfig {
+    /// IPv6 address configuration: DupAddrDetectTransmits and the other DAD settings,
+    /// temporary addresses (RFC 8981) and how interface identifiers are formed (modified
+    /// EUI-64, or RFC 7217's stable opaque ones). Linux's defaults.
+    pub slaac: SlaacConfig,
 }
 
 /// Why a packet could not be sent.
@@ -515,8 +526,8 @@ impl<F> core::fmt::Debug for Stack<F> {
 }
 
 impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
-    fn new(rng: &mut impl RngContext) -> Self {
-        Self {
+    fn new(rng: &mut impl RngContext, config: StackConfig) -> Result<Self, SlaacConfigError> {
+        Ok(Self {
             devices: Vec::new(),
             routes4: RoutingTable::default(),
             sources4: Vec::new(),
@@ -529,9 +540,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             icmp_rate4: IcmpRateLimiter::new(Default::default(), rng),
             igmp: Gmp::new(GmpConfig::default()),
             redirects4: Vec::new(),
-            v6: Ipv6Layer::new(rng),
+            v6: Ipv6Layer::new(rng, config.slaac)?,
             counters: StackCounters::default(),
-        }
+        })
     }
 
     fn device(&self, id: DeviceId) -> Option<&Device<F>> {
@@ -829,14 +840,23 @@ enum PortUnreachable<F> {
 }
 
 impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
-    /// A stack with no devices; `rng` keys its port choices.
+    /// A stack with no devices and Linux's defaults; `rng` keys its port choices.
     pub fn new(rng: &mut impl RngContext) -> Self {
-        Self {
-            ip: IpLayer::new(rng),
+        match Self::with_config(rng, StackConfig::default()) {
+            Ok(stack) => stack,
+            // `default_config_is_valid` checks that this cannot happen.
+            Err(_) => unreachable!("the default stack configuration is valid"),
+        }
+    }
+
+    /// A stack with no devices, configured by `config`.
+    pub fn with_config(rng: &mut impl RngContext, config: StackConfig) -> Result<Self, SlaacConfigError> {
+        Ok(Self {
+            ip: IpLayer::new(rng, config)?,
             udp: Udp::new(rng, UdpConfig::default()),
             ping4: PingSockets::new(rng, PingConfig::default()),
             ping6: PingSockets::new(rng, PingConfig::default()),
-        }
+        })
     }
 
     /// The stack's own counters.

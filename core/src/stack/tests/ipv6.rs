@@ -544,3 +544,53 @@ fn linux_icmpv6_ping_sockets_send_echo_requests_and_receive_their_replies() {
         .iter()
         .any(|(_, e)| matches!(e, StackEvent::PingV6 { event: SocketEvent::Readable, .. })));
 }
+
+#[test]
+fn default_config_is_valid() {
+    assert!(Stack::<Vec<u8>>::with_config(&mut FakeRng::new(1), StackConfig::default()).is_ok());
+    let mut bad = StackConfig::default();
+    bad.slaac.temporary.preferred_lifetime = bad.slaac.temporary.valid_lifetime + Duration::from_secs(1);
+    assert!(Stack::<Vec<u8>>::with_config(&mut FakeRng::new(1), bad).is_err());
+}
+
+/// One host on a segment with the router of `advertise`, its stack built from `config`.
+fn configured_host(config: StackConfig) -> (FakeNetwork<Host>, NodeIndex) {
+    let (mut net, hosts, segment) = lan_segment(Impairments::default(), 2);
+    let router = hosts[1];
+    let stack = Stack::with_config(&mut FakeRng::new(9), config).unwrap();
+    let host = net.add_node(Host { stack, events: Vec::new() }, 9);
+    call(&mut net, host, |stack, ctx| {
+        let dev = stack.add_ethernet_device(ctx, mac(9), EthernetConfig::default());
+        stack.enable_ipv6(ctx, dev).unwrap();
+    });
+    net.attach(segment, host, DEV);
+    enable_ipv6(&mut net, &[router]);
+    advertise(&mut net, router, *mac(2));
+    net.run_for(Duration::from_secs(5));
+    (net, host)
+}
+
+#[test]
+fn rfc7217_and_rfc8981_are_options_of_the_stack() {
+    use crate::ip::slaac::AddrGenMode;
+    let mut config = StackConfig::default();
+    config.slaac.addr_gen_mode = AddrGenMode::StablePrivacy;
+    config.slaac.temporary.enabled = true;
+    let (net, host) = configured_host(config);
+    let slaac = net.node(host).stack.slaac();
+    let kinds: Vec<AddressKind> = slaac.addresses(DEV).map(|i| i.kind).collect();
+    assert!(kinds.contains(&AddressKind::Temporary), "{kinds:?}");
+    // RFC 7217: no identifier derived from the MAC (02:00:00:00:00:09 → ::ff:fe00:9).
+    for info in slaac.addresses(DEV) {
+        assert!(info.addr.addr().into_addr().bytes()[11..13] != [0xff, 0xfe], "{:?}", info.addr);
+    }
+}
+
+#[test]
+fn rfc4862_5_1_dup_addr_detect_transmits_is_configurable() {
+    let mut config = StackConfig::default();
+    config.slaac.dad.transmits = 3;
+    let (net, host) = configured_host(config);
+    // The link-local and the autoconfigured address were each probed three times.
+    assert_eq!(net.node(host).stack.slaac().dad().counters().probes_sent, 6);
+}
