@@ -118,20 +118,24 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 Icmpv6Message::DestUnreachable { message, invoking_packet } => {
                     ctx.on_event(StackEvent::DestinationUnreachable6 { from: src, code: message.code });
                     let report = IcmpErrorReport::v6_dest_unreachable(message.code);
-                    return quoted_udp_error(device, invoking_packet, report);
+                    return quoted_transport_error(device, invoking_packet, report);
                 }
                 Icmpv6Message::PacketTooBig { message, invoking_packet } => {
                     self.update_path_mtu6(ctx, device, message, invoking_packet);
                     let report = IcmpErrorReport::v6_packet_too_big(message.mtu);
-                    return quoted_udp_error(device, invoking_packet, report);
+                    return quoted_transport_error(device, invoking_packet, report);
                 }
                 Icmpv6Message::TimeExceeded { message, invoking_packet } => {
                     ctx.on_event(StackEvent::TimeExceeded6 { from: src, code: message.code });
-                    return quoted_udp_error(device, invoking_packet, IcmpErrorReport::v6_time_exceeded());
+                    return quoted_transport_error(
+                        device,
+                        invoking_packet,
+                        IcmpErrorReport::v6_time_exceeded(),
+                    );
                 }
                 Icmpv6Message::ParameterProblem { invoking_packet, .. } => {
                     let report = IcmpErrorReport::v6_parameter_problem();
-                    return quoted_udp_error(device, invoking_packet, report);
+                    return quoted_transport_error(device, invoking_packet, report);
                 }
                 // RFC 4443 §2.4 (b): unknown informational messages are dropped; unknown
                 // errors have no socket to go to without a known upper layer.
@@ -314,10 +318,19 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     }
 }
 
-/// The socket error for the UDP datagram an ICMPv6 error quotes, if it quotes one.
-fn quoted_udp_error<F>(device: DeviceId, invoking: &[u8], report: IcmpErrorReport) -> Option<Handoff<F>> {
+/// The socket error for the UDP datagram or TCP segment an ICMPv6 error quotes, if it quotes
+/// one.
+fn quoted_transport_error<F>(
+    device: DeviceId,
+    invoking: &[u8],
+    report: IcmpErrorReport,
+) -> Option<Handoff<F>> {
     let quoted = QuotedIpv6Header::parse(invoking).ok()?;
-    let ports = quoted.upper_layer().filter(|(proto, _)| *proto == IpProto::UDP)?.1.get(..4)?;
+    let (proto, upper) = quoted.upper_layer()?;
+    if proto == IpProto::TCP {
+        return QuotedSegment::parse(quoted.src_ip(), quoted.dst_ip(), upper, report).map(Handoff::TcpError6);
+    }
+    let ports = Some(upper).filter(|_| proto == IpProto::UDP)?.get(..4)?;
     let quoted = QuotedDatagram {
         src: quoted.src_ip(),
         dst: quoted.dst_ip(),

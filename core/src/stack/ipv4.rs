@@ -79,7 +79,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let Received { device, dst, .. } = received;
         match proto {
             IpProto::ICMP => self.receive_icmpv4(ctx, &received, buf),
-            IpProto::UDP => Some(Handoff::Udp(UdpHandoff { received, buf })),
+            IpProto::UDP => Some(Handoff::Udp(TransportHandoff { received, buf })),
+            IpProto::TCP => Some(Handoff::Tcp(TransportHandoff { received, buf })),
             IpProto::IGMP => {
                 self.receive_igmp(ctx, device, dst, buf.body());
                 None
@@ -284,9 +285,15 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                     if fragmentation_needed {
                         self.update_path_mtu(ctx, device, message.next_hop_mtu, invoking_packet);
                     }
-                    let quoted = quoted_udp_datagram(invoking_packet)?;
                     let mtu = fragmentation_needed.then_some(message.next_hop_mtu);
                     let report = IcmpErrorReport::v4_dest_unreachable(message.code, mtu);
+                    let quoted = QuotedIpv4Header::parse(invoking_packet).ok()?;
+                    if quoted.proto() == IpProto::TCP {
+                        let (src, dst) = (quoted.src_ip(), quoted.dst_ip());
+                        return QuotedSegment::parse(src, dst, quoted.payload(), report)
+                            .map(Handoff::TcpError);
+                    }
+                    let quoted = quoted_udp_datagram(invoking_packet)?;
                     return Some(Handoff::UdpError { device, quoted, report });
                 }
                 Icmpv4Message::TimeExceeded { message, .. } => {
@@ -484,18 +491,14 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         self.send_ipv4(ctx, None, dst, IpProto::ICMP, DEFAULT_TTL, request)
     }
 
-    /// Sends `body` as the payload of an IPv4 packet to `dst`: routes it, picks the source
-    /// address unless `src` is given, and resolves the next hop. Packets to our own
-    /// addresses are delivered locally.
-    pub(super) fn send_ipv4<C: StackContext<Frame = F>, S: Serializer>(
+    /// Routes a packet to `dst`: the device, the next hop (after redirects), the source
+    /// address unless `src` is given, whether `dst` is our own, and the path MTU.
+    fn route_ipv4<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         src: Option<Ipv4Addr>,
         dst: Ipv4Addr,
-        proto: IpProto,
-        ttl: u8,
-        body: S,
-    ) -> Result<(), SendError> {
+    ) -> Result<Ipv4Path, SendError> {
         let Some(destination) = SpecifiedAddr::new(dst).and_then(|d| self.routes4.lookup(d, None)) else {
             self.counters.ipv4_out_no_routes += 1;
             return Err(SendError::NoRoute(IpAddr::V4(dst)));
@@ -509,26 +512,91 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 .ok_or(SendError::NoSourceAddress(IpAddr::V4(dst)))?,
         };
         let index = self.device_index(destination.device).ok_or(SendError::NoRoute(IpAddr::V4(dst)))?;
-        self.next_ip_id = self.next_ip_id.wrapping_add(1);
-        let header = Ipv4Builder { id: self.next_ip_id, ..Ipv4Builder::new(src, dst, ttl, proto) };
         let queries = Ipv4Queries { devices: &self.devices, igmp: &self.igmp };
         let local = ReceiveQueries::<Ipv4>::address_match(&queries, dst) == AddressMatch::Assigned;
         let link_mtu = self.devices[index].link.mtu();
         let path = self.pmtu4.lookup(&dst, ctx.now());
         let mtu = path.map_or(link_mtu, |p| p.mtu.min(link_mtu));
-        if !local && body.len() + header.header_len() > mtu as usize {
-            return self.send_fragmented(ctx, index, next_hop, header, body, mtu);
-        }
         // Path MTU discovery (RFC 1191): what fits is sent with Don't Fragment, as Linux does
         // for sockets in their default IP_PMTUDISC_WANT mode; RFC 6864 §4.1 then leaves the
         // Identification unused.
         let dont_fragment = !path.is_some_and(|p| p.allow_fragmentation);
-        let buf = self.serialize_packet(ctx, body.encapsulate(Ipv4Builder { dont_fragment, ..header }))?;
-        if local {
-            return self.loop_back(destination.device, buf);
+        Ok(Ipv4Path { index, device: destination.device, src, next_hop, local, mtu, dont_fragment })
+    }
+
+    /// The header of the next packet this host originates on `path`.
+    fn ipv4_header(
+        &mut self,
+        path: &Ipv4Path,
+        dst: Ipv4Addr,
+        proto: IpProto,
+        ttl: u8,
+    ) -> Ipv4Builder<'static> {
+        self.next_ip_id = self.next_ip_id.wrapping_add(1);
+        Ipv4Builder { id: self.next_ip_id, ..Ipv4Builder::new(path.src, dst, ttl, proto) }
+    }
+
+    /// Sends an IPv4 packet in `buf` that went along `path`: back to this host or out.
+    fn finish_ipv4<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        path: &Ipv4Path,
+        dst: Ipv4Addr,
+        buf: Buf<F>,
+    ) -> Result<(), SendError> {
+        if path.local {
+            return self.loop_back(path.device, buf);
         }
-        self.transmit_ipv4(ctx, index, dst, next_hop, buf);
+        self.transmit_ipv4(ctx, path.index, dst, path.next_hop, buf);
         Ok(())
+    }
+
+    /// Sends `body` as the payload of an IPv4 packet to `dst`: routes it, picks the source
+    /// address unless `src` is given, and resolves the next hop. Packets to our own
+    /// addresses are delivered locally.
+    pub(super) fn send_ipv4<C: StackContext<Frame = F>, S: Serializer>(
+        &mut self,
+        ctx: &mut C,
+        src: Option<Ipv4Addr>,
+        dst: Ipv4Addr,
+        proto: IpProto,
+        ttl: u8,
+        body: S,
+    ) -> Result<(), SendError> {
+        let path = self.route_ipv4(ctx, src, dst)?;
+        let header = self.ipv4_header(&path, dst, proto, ttl);
+        if !path.local && body.len() + header.header_len() > path.mtu as usize {
+            return self.send_fragmented(ctx, path.index, path.next_hop, header, body, path.mtu);
+        }
+        let header = Ipv4Builder { dont_fragment: path.dont_fragment, ..header };
+        let buf = self.serialize_packet(ctx, body.encapsulate(header))?;
+        self.finish_ipv4(ctx, &path, dst, buf)
+    }
+
+    /// Sends a transport segment that `write` puts straight into a transmit buffer (the
+    /// zero-copy path of TCP): `write` gets room for the path MTU less the IP header and
+    /// returns the length it wrote, or `None` if it has nothing to send. Returns whether a
+    /// packet went out.
+    pub(super) fn send_ipv4_written<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        proto: IpProto,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> Result<bool, SendError> {
+        let path = self.route_ipv4(ctx, Some(src), dst)?;
+        let header = self.ipv4_header(&path, dst, proto, DEFAULT_TTL);
+        let header = Ipv4Builder { dont_fragment: path.dont_fragment, ..header };
+        let Some(mut buf) = self.write_in_frame(ctx, header.header_len(), path.mtu, write)? else {
+            return Ok(false);
+        };
+        InPlace { len: buf.len() }
+            .encapsulate(header)
+            .serialize_into(&mut buf)
+            .map_err(|_| SendError::NoBuffer)?;
+        self.finish_ipv4(ctx, &path, dst, buf)?;
+        Ok(true)
     }
 
     /// Sends a datagram too big for the device's MTU as fragments (RFC 791 §3.2), each
@@ -660,6 +728,19 @@ pub(super) fn group_mac<F: AsRef<[u8]>>(dst: Ipv4Addr, arp: &ArpState<Buf<F>>) -
 }
 
 /// The receive decision's view of the stack.
+/// Where an IPv4 packet this host originates goes.
+pub(super) struct Ipv4Path {
+    /// The outgoing device's index and id.
+    index: usize,
+    device: DeviceId,
+    src: Ipv4Addr,
+    next_hop: Ipv4Addr,
+    /// The destination is one of our own addresses.
+    local: bool,
+    mtu: u32,
+    dont_fragment: bool,
+}
+
 pub(super) struct Ipv4Queries<'a, F> {
     pub(super) devices: &'a [Device<F>],
     pub(super) igmp: &'a Gmp<Ipv4>,

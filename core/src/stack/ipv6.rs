@@ -315,7 +315,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     ) -> Option<Handoff<F>> {
         match proto {
             IpProto::ICMPV6 => self.receive_icmpv6(ctx, &received, buf),
-            IpProto::UDP => Some(Handoff::Udp6(UdpHandoff { received, buf })),
+            IpProto::UDP => Some(Handoff::Udp6(TransportHandoff { received, buf })),
+            IpProto::TCP => Some(Handoff::Tcp6(TransportHandoff { received, buf })),
             // RFC 8200 §4.7: nothing follows; the packet is done.
             IpProto::NO_NEXT_HEADER => None,
             _ => {
@@ -432,21 +433,16 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         self.transmit_ipv6(ctx, index, received.dst, next_hop, buf);
     }
 
-    /// Sends `body` as the payload of an IPv6 packet to `dst` with protocol `proto`: the
-    /// first hop from `device` (needed for link-scoped destinations), redirects or the
-    /// routing table; the source from `src` or RFC 6724; the Hop Limit from `hop_limit` or
-    /// the device's CurHopLimit. Packets to our own addresses are delivered locally.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn send_ipv6<C: StackContext<Frame = F>, S: Serializer>(
+    /// Routes a packet to `dst`: the first hop from `device` (needed for link-scoped
+    /// destinations), redirects or the routing table; the source from `src` or RFC 6724;
+    /// whether `dst` is our own; the path MTU.
+    fn route_ipv6<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         src: Option<Ipv6Addr>,
         dst: Ipv6Addr,
         device: Option<DeviceId>,
-        proto: IpProto,
-        hop_limit: Option<u8>,
-        body: S,
-    ) -> Result<(), SendError> {
+    ) -> Result<Ipv6Path, SendError> {
         let Some((out, next_hop)) = self.v6.first_hop(dst, device) else {
             self.counters.ipv6.out_no_routes += 1;
             return Err(SendError::NoRoute(IpAddr::V6(dst)));
@@ -460,19 +456,72 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         if !dev.v6.enabled {
             return Err(SendError::NoRoute(IpAddr::V6(dst)));
         }
-        let header = Ipv6Builder::new(src, dst, hop_limit.unwrap_or(dev.v6.hop_limit), proto);
         let local = self.v6.address_match(dst) == AddressMatch::Assigned;
         let path = self.v6.pmtu.lookup(&dst, ctx.now());
         let mtu = path.map_or(dev.v6.mtu, |p| p.mtu.min(dev.v6.mtu));
-        if !local && body.len() + header.header_len() > mtu as usize {
-            return self.send_ipv6_fragmented(ctx, index, next_hop, header, body, mtu);
+        Ok(Ipv6Path { index, device: out, src, next_hop, local, mtu, hop_limit: dev.v6.hop_limit })
+    }
+
+    /// Sends an IPv6 packet in `buf` that went along `path`: back to this host or out.
+    fn finish_ipv6<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        path: &Ipv6Path,
+        dst: Ipv6Addr,
+        buf: Buf<F>,
+    ) -> Result<(), SendError> {
+        if path.local {
+            return self.loop_back(path.device, buf);
+        }
+        self.transmit_ipv6(ctx, path.index, dst, path.next_hop, buf);
+        Ok(())
+    }
+
+    /// Sends `body` as the payload of an IPv6 packet to `dst` with protocol `proto`, routed
+    /// as [`route_ipv6`](Self::route_ipv6) says, with the Hop Limit from `hop_limit` or the
+    /// device's CurHopLimit. Packets to our own addresses are delivered locally.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn send_ipv6<C: StackContext<Frame = F>, S: Serializer>(
+        &mut self,
+        ctx: &mut C,
+        src: Option<Ipv6Addr>,
+        dst: Ipv6Addr,
+        device: Option<DeviceId>,
+        proto: IpProto,
+        hop_limit: Option<u8>,
+        body: S,
+    ) -> Result<(), SendError> {
+        let path = self.route_ipv6(ctx, src, dst, device)?;
+        let header = Ipv6Builder::new(path.src, dst, hop_limit.unwrap_or(path.hop_limit), proto);
+        if !path.local && body.len() + header.header_len() > path.mtu as usize {
+            return self.send_ipv6_fragmented(ctx, path.index, path.next_hop, header, body, path.mtu);
         }
         let buf = self.serialize_packet(ctx, body.encapsulate(header))?;
-        if local {
-            return self.loop_back(out, buf);
-        }
-        self.transmit_ipv6(ctx, index, dst, next_hop, buf);
-        Ok(())
+        self.finish_ipv6(ctx, &path, dst, buf)
+    }
+
+    /// Sends a transport segment that `write` puts straight into a transmit buffer, as
+    /// [`send_ipv4_written`](Self::send_ipv4_written) does for IPv4.
+    pub(super) fn send_ipv6_written<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        device: Option<DeviceId>,
+        proto: IpProto,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> Result<bool, SendError> {
+        let path = self.route_ipv6(ctx, Some(src), dst, device)?;
+        let header = Ipv6Builder::new(src, dst, path.hop_limit, proto);
+        let Some(mut buf) = self.write_in_frame(ctx, header.header_len(), path.mtu, write)? else {
+            return Ok(false);
+        };
+        InPlace { len: buf.len() }
+            .encapsulate(header)
+            .serialize_into(&mut buf)
+            .map_err(|_| SendError::NoBuffer)?;
+        self.finish_ipv6(ctx, &path, dst, buf)?;
+        Ok(true)
     }
 
     /// Sends a packet too big for the path as fragments (RFC 8200 §4.5), each resolved and
@@ -712,4 +761,18 @@ impl Icmpv6Error {
         };
         quote.encapsulate(IcmpBuilder::<Ipv6, _>::new(pseudo, header))
     }
+}
+
+/// Where an IPv6 packet this host originates goes.
+pub(super) struct Ipv6Path {
+    /// The outgoing device's index and id.
+    index: usize,
+    device: DeviceId,
+    src: Ipv6Addr,
+    next_hop: Ipv6Addr,
+    /// The destination is one of our own addresses.
+    local: bool,
+    mtu: u32,
+    /// The device's CurHopLimit.
+    hop_limit: u8,
 }

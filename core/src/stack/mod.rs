@@ -16,6 +16,7 @@ mod icmpv6;
 mod ipv4;
 mod ipv6;
 mod ndp_ctx;
+mod tcp_ctx;
 mod timers;
 mod transport_ctx;
 
@@ -31,7 +32,7 @@ use crate::addr::{
     AddrSubnet, Ip, IpAddr, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, MulticastAddr, SpecifiedAddr, Subnet,
     UnicastAddr,
 };
-use crate::buf::{Buf, EmptyBody, ParsablePacket, ParseMetadata, Serializer};
+use crate::buf::{Buf, EmptyBody, InPlace, ParsablePacket, ParseMetadata, Serializer};
 use crate::context::{InstantContext, RngContext, TimerContext};
 use crate::device::arp::{AcdEvent, ArpConfig, ArpState, ArpTimerId};
 use crate::device::ethernet::{EthernetConfig, EthernetDevice, FrameDestination};
@@ -57,6 +58,7 @@ use crate::ip::slaac::{
 };
 use crate::ip::source::{select_ipv4_source, AddressState, SourceCandidate};
 use crate::transport::ping::{PingConfig, PingSocketId, PingSockets, ReceivedEchoReply};
+use crate::transport::tcp::{Endpoint, Event as TcpEvent, Tcp, TcpSocketId, TcpStackConfig, TcpTimerId};
 use crate::transport::udp::{
     DeliverOutcome, Destination, QuotedDatagram, Udp, UdpConfig, UdpIpContext, UdpIpExt, UdpSocketId,
 };
@@ -121,6 +123,8 @@ pub enum StackTimerId {
     Reassembly6(ReassemblyTimerId<Ipv6>),
     /// The IPv6 path MTU cache: its oldest entry's expiry.
     Pmtu6(PmtuTimerId<Ipv6>),
+    /// A TCP socket's timer (retransmission, delayed ACK, keepalive, TIME-WAIT...).
+    Tcp(TcpTimerId),
 }
 
 /// Each module's timer id nests in [`StackTimerId`].
@@ -145,6 +149,7 @@ nest_timer_id! {
     GmpTimerId<Ipv6Addr> => Mld,
     ReassemblyTimerId<Ipv6> => Reassembly6,
     PmtuTimerId<Ipv6> => Pmtu6,
+    TcpTimerId => Tcp,
 }
 
 /// What the stack reports to the bindings.
@@ -231,6 +236,21 @@ pub enum StackEvent {
         /// What changed.
         event: SocketEvent,
     },
+    /// Something happened on an IPv4 TCP socket (for a listener, [`TcpEvent::Readable`]: a
+    /// connection waits for accept).
+    TcpV4 {
+        /// The socket.
+        socket: TcpSocketId<Ipv4>,
+        /// What happened.
+        event: TcpEvent,
+    },
+    /// Something happened on an IPv6 TCP socket.
+    TcpV6 {
+        /// The socket.
+        socket: TcpSocketId<Ipv6>,
+        /// What happened.
+        event: TcpEvent,
+    },
     /// Another host uses one of our addresses; the stack stopped using it.
     AddressConflict {
         /// The device.
@@ -249,6 +269,8 @@ pub struct StackConfig {
     /// temporary addresses (RFC 8981) and how interface identifiers are formed (modified
     /// EUI-64, or RFC 7217's stable opaque ones). Linux's defaults.
     pub slaac: SlaacConfig,
+    /// TCP: the settings of new sockets, listener limits, SYN cookies, ephemeral ports.
+    pub tcp: TcpStackConfig,
 }
 
 /// Why a packet could not be sent.
@@ -371,9 +393,9 @@ struct Received<A = Ipv4Addr> {
     hop_limit: u8,
 }
 
-/// A UDP datagram the IP layer delivers to the transport layer: the buffer's body is the
-/// datagram, UDP header included.
-struct UdpHandoff<F, A = Ipv4Addr> {
+/// A UDP datagram or TCP segment the IP layer delivers to the transport layer: the buffer's
+/// body is the datagram or segment, transport header included.
+struct TransportHandoff<F, A = Ipv4Addr> {
     received: Received<A>,
     buf: Buf<F>,
 }
@@ -381,9 +403,17 @@ struct UdpHandoff<F, A = Ipv4Addr> {
 /// What the IP layer hands to the transport layer.
 enum Handoff<F> {
     /// A received IPv4 datagram.
-    Udp(UdpHandoff<F>),
+    Udp(TransportHandoff<F>),
     /// A received IPv6 datagram.
-    Udp6(UdpHandoff<F, Ipv6Addr>),
+    Udp6(TransportHandoff<F, Ipv6Addr>),
+    /// A received IPv4 TCP segment.
+    Tcp(TransportHandoff<F>),
+    /// A received IPv6 TCP segment.
+    Tcp6(TransportHandoff<F, Ipv6Addr>),
+    /// An ICMP error about a segment one of our TCP connections sent (RFC 5927).
+    TcpError(QuotedSegment<Ipv4Addr>),
+    /// An ICMPv6 error about one of our TCP segments.
+    TcpError6(QuotedSegment<Ipv6Addr>),
     /// An ICMP echo reply for the ping socket holding its identifier: the buffer's body is
     /// the whole ICMP message, as Linux hands it to the application.
     EchoReply { reply: ReceivedEchoReply<Ipv4, F>, seq: u16 },
@@ -393,6 +423,29 @@ enum Handoff<F> {
     UdpError { device: DeviceId, quoted: QuotedDatagram<Ipv4>, report: IcmpErrorReport },
     /// An ICMPv6 error about one of our UDP datagrams.
     UdpError6 { device: DeviceId, quoted: QuotedDatagram<Ipv6>, report: IcmpErrorReport },
+}
+
+/// The TCP segment an ICMP error quotes: its endpoints, its sequence number (RFC 5927 §4.1
+/// checks it against what is outstanding) and what the error means.
+struct QuotedSegment<A> {
+    local: Endpoint<A>,
+    remote: Endpoint<A>,
+    seq: u32,
+    report: IcmpErrorReport,
+}
+
+impl<A: Copy> QuotedSegment<A> {
+    /// The segment quoted from `src` to `dst` whose TCP header starts `header` (RFC 792 and
+    /// RFC 4443 §3 guarantee its first 8 bytes: ports and sequence number).
+    fn parse(src: A, dst: A, header: &[u8], report: IcmpErrorReport) -> Option<Self> {
+        let b = header.get(..8)?;
+        Some(Self {
+            local: Endpoint { addr: src, port: u16::from_be_bytes([b[0], b[1]]) },
+            remote: Endpoint { addr: dst, port: u16::from_be_bytes([b[2], b[3]]) },
+            seq: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+            report,
+        })
+    }
 }
 
 /// A datagram whose reassembly timed out after its first fragment arrived.
@@ -493,6 +546,7 @@ pub struct Stack<F> {
     udp: Udp<F>,
     ping4: PingSockets<Ipv4, F>,
     ping6: PingSockets<Ipv6, F>,
+    tcp: Tcp,
 }
 
 /// Devices and the IPv4 and IPv6 layers: everything but the transport layer, which calls back into it.
@@ -514,6 +568,8 @@ struct IpLayer<F> {
     redirects4: Vec<Redirect4>,
     v6: Ipv6Layer,
     counters: StackCounters,
+    /// A transmit buffer a writer left unused, kept for the next one.
+    spare_frame: Option<F>,
 }
 
 impl<F> core::fmt::Debug for Stack<F> {
@@ -526,7 +582,7 @@ impl<F> core::fmt::Debug for Stack<F> {
 }
 
 impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
-    fn new(rng: &mut impl RngContext, config: StackConfig) -> Result<Self, SlaacConfigError> {
+    fn new(rng: &mut impl RngContext, slaac: SlaacConfig) -> Result<Self, SlaacConfigError> {
         Ok(Self {
             devices: Vec::new(),
             routes4: RoutingTable::default(),
@@ -540,8 +596,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             icmp_rate4: IcmpRateLimiter::new(Default::default(), rng),
             igmp: Gmp::new(GmpConfig::default()),
             redirects4: Vec::new(),
-            v6: Ipv6Layer::new(rng, config.slaac)?,
+            v6: Ipv6Layer::new(rng, slaac)?,
             counters: StackCounters::default(),
+            spare_frame: None,
         })
     }
 
@@ -691,6 +748,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             StackTimerId::RouterDiscovery(id) => self.with_rd(ctx, |rd, rd_ctx| rd.handle_timer(rd_ctx, id)),
             StackTimerId::Mld(id) => self.with_mld(ctx, |mld, gmp_ctx| mld.handle_timer(gmp_ctx, id)),
             StackTimerId::Pmtu6(id) => self.v6.pmtu.handle_timer(&mut ModuleTimers(ctx), id),
+            // The transport layer's own, fired by [`Stack::handle_timer`].
+            StackTimerId::Tcp(_) => {}
             StackTimerId::Reassembly6(id) => {
                 let mut timed_out = TimedOutCollector(Vec::new());
                 self.v6.reassembly.handle_timer(&mut timed_out, id);
@@ -749,6 +808,32 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             self.counters.tx_no_buffer += 1;
             SendError::NoBuffer
         })
+    }
+
+    /// Lends `write` the payload area of a transmit buffer, after room for the link and IP
+    /// headers and `mtu` less the IP header long; returns the buffer with the written bytes as
+    /// its body, or `None` (keeping the buffer for next time) if `write` had nothing.
+    fn write_in_frame<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        ip_header_len: usize,
+        mtu: u32,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> Result<Option<Buf<F>>, SendError> {
+        let start = ETHERNET_HEADER_LEN + ip_header_len;
+        let end = start + (mtu as usize).saturating_sub(ip_header_len);
+        let mut storage = match self.spare_frame.take() {
+            Some(spare) if spare.as_ref().len() >= end => spare,
+            _ => self.tx_buffer(ctx, end)?,
+        };
+        let Some(out) = storage.as_mut().get_mut(start..end) else { return Err(SendError::NoBuffer) };
+        match write(out) {
+            Some(len) => Ok(Some(Buf::new(storage, start..start + len))),
+            None => {
+                self.spare_frame = Some(storage);
+                Ok(None)
+            }
+        }
     }
 
     /// Sends a packet in the fragments `plan` describes (RFC 791 §3.2, RFC 8200 §4.5): each
@@ -852,10 +937,11 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     /// A stack with no devices, configured by `config`.
     pub fn with_config(rng: &mut impl RngContext, config: StackConfig) -> Result<Self, SlaacConfigError> {
         Ok(Self {
-            ip: IpLayer::new(rng, config)?,
+            ip: IpLayer::new(rng, config.slaac)?,
             udp: Udp::new(rng, UdpConfig::default()),
             ping4: PingSockets::new(rng, PingConfig::default()),
             ping6: PingSockets::new(rng, PingConfig::default()),
+            tcp: Tcp::new(rng, config.tcp),
         })
     }
 
@@ -1096,13 +1182,58 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
                 let mut udp_ctx = TransportCtx::new(ctx, &mut self.ip);
                 self.udp.deliver_icmp_error::<Ipv6, _>(&mut udp_ctx, device, quoted, report);
             }
+            Handoff::Tcp(TransportHandoff { received, buf }) => {
+                let unicast = received.kind == DeliveryKind::Unicast;
+                let mut tcp_ctx = TransportCtx::new(ctx, &mut self.ip);
+                let (device, src, dst) = (received.device, received.src, received.dst);
+                self.tcp.deliver::<Ipv4, _>(&mut tcp_ctx, device, src, dst, unicast, buf.body());
+            }
+            Handoff::Tcp6(TransportHandoff { received, buf }) => {
+                let unicast = received.kind == DeliveryKind::Unicast;
+                let mut tcp_ctx = TransportCtx::new(ctx, &mut self.ip);
+                let (device, src, dst) = (received.device, received.src, received.dst);
+                self.tcp.deliver::<Ipv6, _>(&mut tcp_ctx, device, src, dst, unicast, buf.body());
+            }
+            Handoff::TcpError(q) => {
+                let mut tcp_ctx = TransportCtx::new(ctx, &mut self.ip);
+                self.tcp.deliver_icmp_error::<Ipv4, _>(&mut tcp_ctx, q.local, q.remote, q.seq, &q.report);
+            }
+            Handoff::TcpError6(q) => {
+                let mut tcp_ctx = TransportCtx::new(ctx, &mut self.ip);
+                self.tcp.deliver_icmp_error::<Ipv6, _>(&mut tcp_ctx, q.local, q.remote, q.seq, &q.report);
+            }
         }
     }
 
     /// A timer fired.
     pub fn handle_timer<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, id: StackTimerId) {
-        self.ip.handle_timer(ctx, id);
+        match id {
+            StackTimerId::Tcp(TcpTimerId::V4(socket)) => {
+                self.tcp.handle_timer(&mut TransportCtx::new(ctx, &mut self.ip), socket)
+            }
+            StackTimerId::Tcp(TcpTimerId::V6(socket)) => {
+                self.tcp.handle_timer(&mut TransportCtx::new(ctx, &mut self.ip), socket)
+            }
+            _ => self.ip.handle_timer(ctx, id),
+        }
         self.drain_loopback(ctx);
+    }
+
+    /// The TCP sockets.
+    pub fn tcp(&self) -> &Tcp {
+        &self.tcp
+    }
+
+    /// Runs `f`, a call into the TCP socket layer (either IP version), then delivers what it
+    /// sent to this host's own addresses.
+    pub fn tcp_call<C: StackContext<Frame = F>, R>(
+        &mut self,
+        ctx: &mut C,
+        f: impl FnOnce(&mut Tcp, &mut TransportCtx<'_, C, F>) -> R,
+    ) -> R {
+        let result = f(&mut self.tcp, &mut TransportCtx::new(ctx, &mut self.ip));
+        self.drain_loopback(ctx);
+        result
     }
 
     /// Sends an ICMP echo request to `dst` from the stack itself (a diagnostic ping without
@@ -1191,12 +1322,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     fn deliver_udp<I: UdpIpExt, C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
-        handoff: UdpHandoff<F, I::Addr>,
+        handoff: TransportHandoff<F, I::Addr>,
         unreachable: fn(Received<I::Addr>, Buf<F>) -> PortUnreachable<F>,
     ) where
         for<'a> TransportCtx<'a, C, F>: UdpIpContext<I>,
     {
-        let UdpHandoff { received, buf } = handoff;
+        let TransportHandoff { received, buf } = handoff;
         let destination = match received.kind {
             DeliveryKind::Unicast => Destination::Unicast,
             DeliveryKind::Broadcast | DeliveryKind::Multicast => Destination::MulticastOrBroadcast,

@@ -16,8 +16,8 @@ use crate::wire::IpProto;
 
 /// The transport layer's view of the stack for one call.
 pub struct TransportCtx<'a, C, F> {
-    ctx: &'a mut C,
-    ip: &'a mut IpLayer<F>,
+    pub(super) ctx: &'a mut C,
+    pub(super) ip: &'a mut IpLayer<F>,
 }
 
 impl<C, F> core::fmt::Debug for TransportCtx<'_, C, F> {

@@ -103,6 +103,11 @@ impl<T> Slots<T> {
         self.entries.get_mut(index as usize).filter(|e| e.0 == generation).and_then(|e| e.1.as_mut())
     }
 
+    /// Every value held.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|e| e.1.as_ref())
+    }
+
     pub(crate) fn remove(&mut self, index: u32, generation: u32) -> Option<T> {
         let entry = self.entries.get_mut(index as usize).filter(|e| e.0 == generation)?;
         let value = entry.1.take()?;
@@ -190,6 +195,12 @@ pub enum SocketError {
     /// `EPIPE`: sending after the write side was shut down.
     #[error("broken pipe")]
     BrokenPipe,
+    /// `EISCONN`: connecting a socket that is already connected.
+    #[error("transport endpoint is already connected")]
+    IsConnected,
+    /// `EALREADY`: connecting a socket whose connection attempt is still in progress.
+    #[error("operation already in progress")]
+    AlreadyInProgress,
 }
 
 impl SocketError {
@@ -219,6 +230,8 @@ impl SocketError {
             SocketError::TimedOut => 110,
             SocketError::ConnectionReset => 104,
             SocketError::BrokenPipe => 32,
+            SocketError::IsConnected => 106,
+            SocketError::AlreadyInProgress => 114,
         }
     }
 }

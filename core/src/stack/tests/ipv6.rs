@@ -594,3 +594,61 @@ fn rfc4862_5_1_dup_addr_detect_transmits_is_configurable() {
     // The link-local and the autoconfigured address were each probed three times.
     assert_eq!(net.node(host).stack.slaac().dad().counters().probes_sent, 6);
 }
+
+#[test]
+fn rfc9293_tcp_over_ipv6_moves_data_both_ways_and_closes() {
+    use crate::transport::tcp::{Event, State};
+    let (mut net, a, b) = lan6();
+    let (server_addr, p) = (SpecifiedAddr::new(v6("2001:db8::2")).unwrap(), NonZeroU16::new(8080).unwrap());
+    let listener = call(&mut net, b, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            let s = tcp.create::<Ipv6>(0).unwrap();
+            tcp.listen(tctx, s, 8).map(|()| s)
+        })
+    })
+    .unwrap();
+    // listen without bind took an ephemeral port on the wildcard, as Linux does; use a
+    // second listener on a known port for the connection.
+    assert_ne!(net.node(b).stack.tcp().local_addr(listener).unwrap().port, 0);
+    let listener = call(&mut net, b, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            let s = tcp.create::<Ipv6>(0).unwrap();
+            tcp.bind(tctx, s, Some(server_addr), Some(p)).unwrap();
+            tcp.listen(tctx, s, 8).map(|()| s)
+        })
+    })
+    .unwrap();
+    let client = call(&mut net, a, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            let s = tcp.create::<Ipv6>(0).unwrap();
+            tcp.connect(tctx, s, server_addr, p).map(|()| s)
+        })
+    })
+    .unwrap();
+    net.run_for(Duration::from_millis(50));
+    let (server, peer) =
+        call(&mut net, b, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.accept(tctx, listener))).unwrap();
+    assert_eq!(peer.addr, v6("2001:db8::1"));
+    assert_eq!(net.node(a).stack.tcp().info(client).unwrap().snd_mss, 1500 - 40 - 20 - 12);
+    let data: Vec<u8> = (0..64_000u32).map(|i| (i % 253) as u8).collect();
+    let sent = call(&mut net, a, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.send(tctx, client, &data)))
+        .unwrap();
+    assert_eq!(sent, data.len());
+    net.run_for(Duration::from_millis(100));
+    let mut buf = vec![0; 100_000];
+    let n = call(&mut net, b, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.recv(tctx, server, &mut buf)))
+        .unwrap();
+    assert_eq!(&buf[..n], &data[..]);
+    call(&mut net, b, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.send(tctx, server, b"bye"))).unwrap();
+    call(&mut net, b, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.close(tctx, server))).unwrap();
+    net.run_for(Duration::from_millis(100));
+    let n = call(&mut net, a, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.recv(tctx, client, &mut buf)))
+        .unwrap();
+    assert_eq!(&buf[..n], b"bye");
+    let eof =
+        call(&mut net, a, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.recv(tctx, client, &mut buf)));
+    assert_eq!(eof, Ok(0));
+    assert_eq!(net.node(a).stack.tcp().state(client), Ok(State::CloseWait));
+    let woke = |e: &StackEvent| matches!(e, StackEvent::TcpV6 { socket, event: Event::ReadClosed } if *socket == client);
+    assert!(net.node(a).events.iter().any(|(_, e)| woke(e)));
+}

@@ -22,6 +22,7 @@ use crate::wire::ethernet::EthernetBuilder;
 use crate::wire::udp::UdpBuilder;
 
 mod ipv6;
+mod tcp;
 
 const DEV: DeviceId = DeviceId::new(1);
 

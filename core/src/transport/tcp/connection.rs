@@ -67,7 +67,7 @@ const PAWS_IDLE: Duration = Duration::from_secs(24 * 24 * 3600);
 const TIMESTAMP_OPTION_LEN: u32 = 12;
 
 /// Per-connection settings (the socket options that shape TCP).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpConfig {
     /// SO_SNDBUF: the send ring's size.
     pub send_buffer: usize,

@@ -122,6 +122,10 @@ counters! {
     drop_no_buffer => "DropTcpRcvBuf",
     /// Drop: segment for a closed connection.
     drop_closed => "DropTcpClosed",
+    /// Drop: segment for no connection or listener (answered with a RST).
+    drop_no_socket => "DropTcpNoSocket",
+    /// Drop: segment to a broadcast or multicast address, or from or to port 0.
+    drop_not_unicast => "DropTcpNotUnicast",
 }
 
 impl TcpCounters {

@@ -111,6 +111,12 @@ impl<A: IpAddress> Listener<A> {
         self.cfg.backlog = backlog;
     }
 
+    /// The MTU assumed for the connections the next segments start (the MTU of the device
+    /// they arrive on).
+    pub fn set_mtu(&mut self, mtu: u32) {
+        self.mtu = mtu;
+    }
+
     /// Half-open connections held.
     pub fn syn_queue_len(&self) -> usize {
         self.syn_queue.len()

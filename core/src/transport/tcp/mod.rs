@@ -15,42 +15,17 @@
 //! * [`listener`]: listening sockets with SYN and accept queues and SYN cookies.
 //! * [`counters`]: Tcp/TcpExt MIB counters and drop reasons; [`info`]: TCP_INFO.
 //!
+//! * [`sockets`]: the socket table of a stack and the socket API: bind, listen, connect,
+//!   accept, send, receive, options, demultiplexing, RSTs for segments nobody takes, ICMP
+//!   errors, one timer per socket, and segments written straight into transmit buffers.
+//!
 //! # Wiring into the stack
 //!
-//! The state machines keep no addresses table and no clock; the stack owns both. Per
-//! stack: one [`IsnGenerator`] and one [`SynCookies`] keyed from the host's randomness, and
-//! a [`counters::TcpCounters`] total.
-//!
-//! * **connect**: `Connection::connect(now, cfg, local, remote, isn.isn(now, local,
-//!   remote), isn.timestamp_offset(local, remote), route_mtu)`; insert it in the
-//!   4-tuple map.
-//! * **listen**: `Listener::new(ListenerConfig { backlog, .. }, isn.clone(),
-//!   cookies.clone(), mtu)`; `Listener::accept` hands over established connections, which
-//!   then go into the 4-tuple map.
-//! * **receive**: parse with `TcpSegment::parse_bytes(body, (src, dst))`; on error call
-//!   `TcpCounters::count_parse_error`. Otherwise build [`SegmentInfo::from_segment`] and:
-//!   1. a connection in the map for (local, remote): if it is in TIME-WAIT and
-//!      [`Connection::time_wait_accepts_syn`] holds, drop it (count `time_wait_recycled`)
-//!      and go on to step 2; otherwise [`Connection::handle_segment`]`(now, &info, body)`;
-//!   2. else a listener on the local address and port:
-//!      [`Listener::handle_segment`]`(now, local, remote, &info, body)`;
-//!   3. else answer with [`write_reset_for`]`(out, local, remote, &info, body.len())`.
-//! * **send**: after every input, timer and socket call on a connection (or listener),
-//!   drain [`Connection::poll_transmit`]`(now, out)` (or [`Listener::poll_transmit`], which
-//!   also says which endpoints) into IP packets from `local().addr` to `remote().addr`,
-//!   protocol 6, with `out` sized to the path MTU less the IP header. The bytes are a
-//!   complete TCP segment, checksum included.
-//! * **timers**: keep one timer per connection/listener at `poll_timeout()` and call
-//!   `handle_timeout(now)` when it fires.
-//! * **sockets**: `send`, `recv`, `peek`, `shutdown`, `close`, `abort`, the setters
-//!   (`set_nodelay`, `set_keepalive`, `set_user_timeout`, `set_linger`, `set_send_buffer`,
-//!   `set_recv_buffer`), `take_error` (SO_ERROR), `info` (TCP_INFO); readiness from
-//!   [`Connection::poll_event`].
-//! * **ICMP**: with the quoted TCP header's sequence number,
-//!   [`Connection::handle_icmp_error`]`(now, &report, quoted_seq)`; a route MTU change is
-//!   [`Connection::set_path_mtu`].
-//! * **teardown**: drop a connection once [`Connection::is_closed`] (after draining its
-//!   output, which may hold a RST), adding `take_counters()` to the stack's totals first.
+//! The state machines keep no address table and no clock; [`sockets::Tcp`] holds both
+//! sides of that: it owns one [`IsnGenerator`] and one [`SynCookies`] keyed from the host's
+//! randomness, the per-version tables, and reaches the IP layer through the
+//! [`TcpIpContext`] the stack implements (`core/src/stack/tcp_ctx.rs`). Applications reach
+//! it through `Stack::tcp_call`; events come back as `StackEvent::TcpV4`/`TcpV6`.
 
 pub mod buffer;
 pub mod congestion;
@@ -63,6 +38,7 @@ pub mod rtt;
 pub mod sack;
 pub mod segment;
 pub mod seqnum;
+pub mod sockets;
 pub mod state;
 
 #[cfg(test)]
@@ -75,4 +51,5 @@ pub use isn::{Endpoint, IsnGenerator, SynCookies};
 pub use listener::{Listener, ListenerConfig, SynCookieMode};
 pub use segment::{write_reset_for, SegmentInfo, Transmit};
 pub use seqnum::SeqNum;
+pub use sockets::{Tcp, TcpIpContext, TcpIpExt, TcpRoute, TcpSocketId, TcpStackConfig, TcpTimerId};
 pub use state::State;

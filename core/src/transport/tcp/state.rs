@@ -2,11 +2,14 @@
 
 use core::fmt;
 
-/// A connection's state (RFC 9293 §3.3.2). LISTEN belongs to the [listener](super::listener).
+/// A socket's state (RFC 9293 §3.3.2). Connections are never in LISTEN: that is the state
+/// of a [listener](super::listener).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
     /// No connection (never opened, or finished).
     Closed,
+    /// Waiting for connection requests.
+    Listen,
     /// A SYN was sent, waiting for the peer's SYN.
     SynSent,
     /// A SYN was received and answered, waiting for the ACK of ours.
@@ -30,7 +33,7 @@ pub enum State {
 impl State {
     /// Whether the handshake completed (RFC 9293's synchronized states).
     pub fn is_synchronized(self) -> bool {
-        !matches!(self, State::Closed | State::SynSent | State::SynReceived)
+        !matches!(self, State::Closed | State::Listen | State::SynSent | State::SynReceived)
     }
 
     /// Whether this end may still send data.
@@ -55,6 +58,7 @@ impl State {
             State::Closed => 7,
             State::CloseWait => 8,
             State::LastAck => 9,
+            State::Listen => 10,
             State::Closing => 11,
         }
     }
@@ -64,6 +68,7 @@ impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             State::Closed => "CLOSED",
+            State::Listen => "LISTEN",
             State::SynSent => "SYN-SENT",
             State::SynReceived => "SYN-RECEIVED",
             State::Established => "ESTABLISHED",

@@ -1,0 +1,178 @@
+//! The context TCP runs in inside the stack: routes with their path MTU, segments written
+//! straight into transmit buffers and sent over IPv4 or IPv6, the sockets' timers and
+//! events.
+
+use super::transport_ctx::TransportCtx;
+use super::{IpLayer, SendError, StackContext, StackEvent, StackTimerId};
+use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
+use crate::context::InstantContext;
+use crate::device::DeviceId;
+use crate::time::Instant;
+use crate::transport::tcp::sockets::SegmentSendError;
+use crate::transport::tcp::{Event, TcpIpContext, TcpRoute, TcpSocketId, TcpTimerId};
+use crate::transport::udp::UdpIpContext;
+use crate::transport::SocketError;
+use crate::wire::IpProto;
+
+impl<C: StackContext<Frame = F>, F> InstantContext for TransportCtx<'_, C, F> {
+    fn now(&self) -> Instant {
+        self.ctx.now()
+    }
+}
+
+impl From<SendError> for SegmentSendError {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::NoBuffer => SegmentSendError::NoBuffer,
+            SendError::NoRoute(_) | SendError::NoSourceAddress(_) | SendError::TooBig { .. } => {
+                SegmentSendError::Unroutable
+            }
+        }
+    }
+}
+
+/// Sends one TCP segment over the IP version of `A`.
+trait SendSegment<A> {
+    fn send_written<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>>(
+        ip: &mut IpLayer<F>,
+        ctx: &mut C,
+        src: A,
+        dst: A,
+        device: Option<DeviceId>,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> Result<bool, SendError>;
+}
+
+impl SendSegment<Ipv4Addr> for Ipv4 {
+    fn send_written<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>>(
+        ip: &mut IpLayer<F>,
+        ctx: &mut C,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        _device: Option<DeviceId>,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> Result<bool, SendError> {
+        ip.send_ipv4_written(ctx, src, dst, IpProto::TCP, write)
+    }
+}
+
+impl SendSegment<Ipv6Addr> for Ipv6 {
+    fn send_written<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>>(
+        ip: &mut IpLayer<F>,
+        ctx: &mut C,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        device: Option<DeviceId>,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> Result<bool, SendError> {
+        ip.send_ipv6_written(ctx, src, dst, device, IpProto::TCP, write)
+    }
+}
+
+/// The IP versions TCP runs over, with what the stack needs of each.
+trait TcpStackIp: Ip + SendSegment<<Self as Ip>::Addr> {
+    /// The MTU `device` has for this IP version.
+    fn device_mtu<F>(ip: &IpLayer<F>, device: DeviceId) -> u32;
+
+    /// The MTU of the path to `dst` through `device`, as path MTU discovery knows it.
+    fn path_mtu<F>(ip: &IpLayer<F>, now: Instant, device: DeviceId, dst: Self::Addr) -> u32;
+
+    /// Whether `addr` is one of our unicast addresses (on `device`, if given).
+    fn is_assigned<F>(ip: &IpLayer<F>, addr: Self::Addr, device: Option<DeviceId>) -> bool;
+
+    /// The event reporting something about a socket.
+    fn event(socket: TcpSocketId<Self>, event: Event) -> StackEvent;
+}
+
+impl TcpStackIp for Ipv4 {
+    fn device_mtu<F>(ip: &IpLayer<F>, device: DeviceId) -> u32 {
+        ip.devices.iter().find(|d| d.id == device).map_or(0, |d| d.link.mtu())
+    }
+
+    fn path_mtu<F>(ip: &IpLayer<F>, now: Instant, device: DeviceId, dst: Ipv4Addr) -> u32 {
+        let link = Self::device_mtu(ip, device);
+        ip.pmtu4.lookup(&dst, now).map_or(link, |p| p.mtu.min(link))
+    }
+
+    fn is_assigned<F>(ip: &IpLayer<F>, addr: Ipv4Addr, device: Option<DeviceId>) -> bool {
+        ip.sources4.iter().any(|c| c.addr.addr().into_addr() == addr && device.is_none_or(|d| d == c.device))
+    }
+
+    fn event(socket: TcpSocketId<Ipv4>, event: Event) -> StackEvent {
+        StackEvent::TcpV4 { socket, event }
+    }
+}
+
+impl TcpStackIp for Ipv6 {
+    fn device_mtu<F>(ip: &IpLayer<F>, device: DeviceId) -> u32 {
+        ip.devices.iter().find(|d| d.id == device).map_or(0, |d| d.v6.mtu)
+    }
+
+    fn path_mtu<F>(ip: &IpLayer<F>, now: Instant, device: DeviceId, dst: Ipv6Addr) -> u32 {
+        let link = Self::device_mtu(ip, device);
+        ip.v6.pmtu.lookup(&dst, now).map_or(link, |p| p.mtu.min(link))
+    }
+
+    fn is_assigned<F>(ip: &IpLayer<F>, addr: Ipv6Addr, device: Option<DeviceId>) -> bool {
+        ip.v6
+            .sources
+            .iter()
+            .any(|c| c.is_usable() && c.address() == addr && device.is_none_or(|d| d == c.device))
+    }
+
+    fn event(socket: TcpSocketId<Ipv6>, event: Event) -> StackEvent {
+        StackEvent::TcpV6 { socket, event }
+    }
+}
+
+impl<I, C, F> TcpIpContext<I> for TransportCtx<'_, C, F>
+where
+    I: TcpStackIp,
+    C: StackContext<Frame = F>,
+    F: AsRef<[u8]> + AsMut<[u8]>,
+    Self: UdpIpContext<I>,
+{
+    fn route(
+        &mut self,
+        dst: SpecifiedAddr<I::Addr>,
+        src: Option<SpecifiedAddr<I::Addr>>,
+        device: Option<DeviceId>,
+    ) -> Result<TcpRoute<I>, SocketError> {
+        // Linux's tcp_v4_connect: no connections to broadcast or multicast destinations.
+        if dst.is_multicast() {
+            return Err(SocketError::NetworkUnreachable);
+        }
+        let route = UdpIpContext::<I>::route(self, dst, src, device)?;
+        if route.broadcast {
+            return Err(SocketError::NetworkUnreachable);
+        }
+        let mtu = I::path_mtu(self.ip, self.ctx.now(), route.device, *dst);
+        Ok(TcpRoute { src: route.src, device: route.device, mtu })
+    }
+
+    fn is_local_addr(&self, addr: SpecifiedAddr<I::Addr>, device: Option<DeviceId>) -> bool {
+        I::is_assigned(self.ip, *addr, device)
+    }
+
+    fn device_mtu(&self, device: DeviceId) -> u32 {
+        I::device_mtu(self.ip, device)
+    }
+
+    fn send_segment(
+        &mut self,
+        src: I::Addr,
+        dst: I::Addr,
+        device: Option<DeviceId>,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> Result<bool, SegmentSendError> {
+        Ok(I::send_written(self.ip, self.ctx, src, dst, device, write)?)
+    }
+
+    fn schedule_timer(&mut self, timer: TcpTimerId, at: Instant) {
+        self.ctx.schedule_timer(StackTimerId::Tcp(timer), at);
+    }
+
+    fn socket_event(&mut self, socket: TcpSocketId<I>, event: Event) {
+        self.ctx.on_event(I::event(socket, event));
+    }
+}
