@@ -35,6 +35,7 @@ use crate::daemon::Cidr;
 use crate::device::{Backend, BackendCounters, Fifo, Pool, PoolBuffer, Session, SessionConfig};
 use crate::echo::UdpEcho;
 use crate::rng::SmallRng;
+use crate::tcp_echo::TcpEcho;
 use crate::timers::TimerHeap;
 
 /// The stack as the bindings instantiate it.
@@ -249,6 +250,7 @@ pub struct EventLoop {
     requests: mpsc::Receiver<Request>,
     handle: LoopHandle,
     echo: Vec<UdpEcho>,
+    tcp_echo: Vec<TcpEcho>,
 }
 
 impl EventLoop {
@@ -265,7 +267,15 @@ impl EventLoop {
             events: Fifo::new(config.event_queue),
             counters: LoopCounters::default(),
         };
-        Self { stack, ctx, config, requests, handle: LoopHandle { requests: tx }, echo: Vec::new() }
+        Self {
+            stack,
+            ctx,
+            config,
+            requests,
+            handle: LoopHandle { requests: tx },
+            echo: Vec::new(),
+            tcp_echo: Vec::new(),
+        }
     }
 
     /// A handle for other threads.
@@ -295,6 +305,13 @@ impl EventLoop {
     pub fn start_udp_echo(&mut self, port: u16) -> Result<(), netstack_core::transport::SocketError> {
         let echo = UdpEcho::start(&mut self.stack, &mut self.ctx, port)?;
         self.echo.push(echo);
+        Ok(())
+    }
+
+    /// Starts a TCP echo service (test-only, until the socket API exists) on `port`.
+    pub fn start_tcp_echo(&mut self, port: u16) -> Result<(), netstack_core::transport::SocketError> {
+        let echo = TcpEcho::start(&mut self.stack, &mut self.ctx, port)?;
+        self.tcp_echo.push(echo);
         Ok(())
     }
 
@@ -379,6 +396,16 @@ impl EventLoop {
                 StackEvent::UdpV6 { socket, .. } => {
                     for echo in &mut self.echo {
                         echo.on_readable_v6(&mut self.stack, &mut self.ctx, socket);
+                    }
+                }
+                StackEvent::TcpV4 { socket, event } => {
+                    for echo in &mut self.tcp_echo {
+                        echo.on_event_v4(&mut self.stack, &mut self.ctx, socket, event);
+                    }
+                }
+                StackEvent::TcpV6 { socket, event } => {
+                    for echo in &mut self.tcp_echo {
+                        echo.on_event_v6(&mut self.stack, &mut self.ctx, socket, event);
                     }
                 }
                 StackEvent::Ipv6Address(event) => self.ctx.log_address_event(event),

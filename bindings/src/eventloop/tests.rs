@@ -233,3 +233,72 @@ fn echo_refuses_port_zero_and_a_port_in_use() {
     a.start_udp_echo(7).expect("first");
     assert_eq!(a.start_udp_echo(7), Err(SocketError::AddrInUse));
 }
+
+/// Sends `len` bytes through the TCP echo service at 192.0.2.1:7 from the stack behind
+/// `client` and reads the echo back, polling through the loop; returns what came back.
+async fn tcp_echo_through(client: &LoopHandle, len: usize, wait: Duration) -> Vec<u8> {
+    use netstack_core::transport::tcp::TcpSocketId;
+    let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    let socket: TcpSocketId<Ipv4> = client
+        .call(|stack, ctx| {
+            stack.tcp_call(ctx, |tcp, tctx| {
+                let s = tcp.create::<Ipv4>(0)?;
+                let dst = SpecifiedAddr::new(v4("192.0.2.1")).expect("specified");
+                tcp.connect(tctx, s, dst, std::num::NonZeroU16::new(7).expect("port")).map(|()| s)
+            })
+        })
+        .await
+        .expect("loop running")
+        .expect("connect");
+    let deadline = tokio::time::Instant::now() + wait;
+    let (mut sent, mut echoed) = (0, Vec::new());
+    while echoed.len() < len && tokio::time::Instant::now() < deadline {
+        let chunk = data[sent..].to_vec();
+        let (n, got) = client
+            .call(move |stack, ctx| {
+                stack.tcp_call(ctx, |tcp, tctx| {
+                    let n = if chunk.is_empty() { 0 } else { tcp.send(tctx, socket, &chunk).unwrap_or(0) };
+                    let mut buf = vec![0; 65536];
+                    let got = match tcp.recv(tctx, socket, &mut buf) {
+                        Ok(m) => buf[..m].to_vec(),
+                        Err(_) => Vec::new(),
+                    };
+                    (n, got)
+                })
+            })
+            .await
+            .expect("loop running");
+        sent += n;
+        echoed.extend_from_slice(&got);
+        if n == 0 && got.is_empty() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    echoed
+}
+
+#[test]
+fn tcp_echo_returns_a_megabyte_over_the_memory_pair() {
+    runtime().block_on(async {
+        let (a_port, b_port) = memory_pair("a", "b", MemoryConfig::default());
+        let (mut a, mut b) = (host(1, a_port), host(2, b_port));
+        a.start_tcp_echo(7).expect("echo");
+        let client = b.handle();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let stop = stop_rx.shared();
+        let test = async {
+            let echoed = tcp_echo_through(&client, 1 << 20, Duration::from_secs(20)).await;
+            drop(stop_tx);
+            echoed
+        };
+        let (_, _, echoed) =
+            join3(a.run_until(stop.clone().map(drop)), b.run_until(stop.map(drop)), test).await;
+        let expected: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+        assert_eq!(echoed.len(), expected.len());
+        assert!(echoed == expected, "the echo is byte for byte what was sent");
+        let counters = a.tcp_echo[0].counters();
+        assert_eq!((counters.accepted, counters.echoed, counters.errors), (1, 1 << 20, 0));
+        // A second echo service on the same port is refused.
+        assert_eq!(a.start_tcp_echo(7), Err(SocketError::AddrInUse));
+    });
+}
