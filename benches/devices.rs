@@ -4,8 +4,8 @@
 //!   → pool buffer → RX FIFO → stack → echo socket) and its echo leaves the same way (stack →
 //!   pool buffer → TX FIFO → wire slot). Each iteration is one frame in and one frame out.
 //!
-//! TAP throughput needs a network namespace and root; it is measured by hand (README,
-//! "Performance") rather than here, so the benchmark runs anywhere.
+//! Through a real TAP, with the Linux kernel as the peer, see `benches/tap.rs`: it needs
+//! root and a network namespace, which this benchmark does without so that it runs anywhere.
 
 mod support;
 

@@ -21,22 +21,25 @@ Options:
 const RUN_USAGE: &str = "\
 Usage: netstack run [OPTIONS]
 
-Runs the stack on TAP interfaces it creates in the current network namespace, until SIGINT
-or SIGTERM. Every interface runs IPv6 too (link-local address, DAD, router solicitation)
-unless its MTU is below 1280. With no interface options it creates TAP 'ns0' with
-192.0.2.1/24 and 2001:db8::1/64.
+Runs the stack on TAP and TUN interfaces it creates in the current network namespace, until
+SIGINT or SIGTERM. Every interface runs IPv6 too unless its MTU is below 1280: a TAP with a
+link-local address, DAD and router solicitation; a TUN, which has no link layer, without
+them. With no interface options it creates TAP 'ns0' with 192.0.2.1/24 and 2001:db8::1/64.
 
 Options:
-  --tap NAME         create TAP interface NAME and bring it up (repeatable)
-  --addr CIDR        assign an address to the last --tap (repeatable), e.g. 192.0.2.1/24
-                     or 2001:db8::1/64
-  --mtu N            MTU of the last --tap (default 1500)
+  --tap NAME         create TAP interface NAME (Ethernet) and bring it up (repeatable)
+  --tun NAME         create TUN interface NAME (bare IP packets, no ARP or NDP) and bring it
+                     up (repeatable)
+  --addr CIDR        assign an address to the last --tap or --tun (repeatable), e.g.
+                     192.0.2.1/24 or 2001:db8::1/64
+  --mtu N            MTU of the last --tap or --tun (default 1500)
   --gateway IP       default route via IP, on the subnet of an --addr; once per IP version
-                     (a link-local IPv6 gateway is reached through the last --tap)
+                     (a link-local IPv6 gateway is reached through the last interface)
   --forwarding       forward IPv4 and IPv6 packets between interfaces
   --svc-dir DIR      where the daemon publishes its protocols (created if missing)
   --config FILE      read options from FILE: one 'key value' per line, keys as the options
-                     without dashes ('tap ns0', 'addr 192.0.2.1/24', 'forwarding'), '#' comments
+                     without dashes ('tap ns0', 'tun tun0', 'addr 192.0.2.1/24',
+                     'forwarding'), '#' comments
   --udp-echo PORT    run a UDP echo service on PORT (for tests, until the socket API exists)
   -h, --help         print this help
 
@@ -132,9 +135,17 @@ mod tests {
 
     #[test]
     fn run_usage_names_every_option_the_parser_takes() {
-        for option in
-            ["--tap", "--addr", "--mtu", "--gateway", "--forwarding", "--svc-dir", "--config", "--udp-echo"]
-        {
+        for option in [
+            "--tap",
+            "--tun",
+            "--addr",
+            "--mtu",
+            "--gateway",
+            "--forwarding",
+            "--svc-dir",
+            "--config",
+            "--udp-echo",
+        ] {
             assert!(RUN_USAGE.contains(option), "{option}");
         }
     }

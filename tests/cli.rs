@@ -45,6 +45,7 @@ fn run_help_lists_the_options() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     for option in [
         "--tap NAME",
+        "--tun NAME",
         "--addr CIDR",
         "--gateway IP",
         "--mtu N",
@@ -88,6 +89,8 @@ fn run_refuses_bad_settings_before_touching_the_system() {
         "gateway 198.51.100.1 is not on the subnet of any --addr",
     );
     fails_with_one_line(&["run", "--tap", "this-name-is-too-long"], 1, "invalid interface name");
+    fails_with_one_line(&["run", "--tun", "t0", "--tap", "t0"], 2, "interface 't0' is given twice");
+    fails_with_one_line(&["run", "--tun", "this-name-is-too-long"], 1, "invalid interface name");
 }
 
 #[test]

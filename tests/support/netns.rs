@@ -101,6 +101,35 @@ impl Netns {
         (out, err)
     }
 
+    /// Starts `netstack ARGS` (this package's binary) inside the namespace and waits, for at
+    /// most ten seconds, until it says it is ready. Returns every stdout line up to and
+    /// including that one, and the channel of the lines after it.
+    pub fn start_netstack(&mut self, args: &[&str]) -> (Vec<String>, mpsc::Receiver<String>) {
+        let (out, _err) = self.spawn(env!("CARGO_BIN_EXE_netstack"), args);
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match out.recv_timeout(left) {
+                Ok(line) => {
+                    let ready = line.contains("netstack: ready");
+                    seen.push(line);
+                    if ready {
+                        return (seen, out);
+                    }
+                }
+                Err(_) => panic!("netstack {args:?} never said it was ready; it printed {seen:?}"),
+            }
+        }
+    }
+
+    /// Moves network interface `link` from this namespace into `to`. A TAP or TUN keeps
+    /// working across the move (its fd stays with the process that opened it), but the move
+    /// takes it down: bring it up again in `to`.
+    pub fn move_link(&self, link: &str, to: &Netns) {
+        self.ip(&["link", "set", link, "netns", &to.name]);
+    }
+
     /// Sends SIGTERM to the last process started with `spawn` and waits for it to exit.
     pub fn stop_last(&mut self) -> Option<std::process::ExitStatus> {
         let mut child = self.children.pop()?;

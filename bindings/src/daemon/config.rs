@@ -13,9 +13,14 @@
 //! mtu 1500
 //! gateway 192.0.2.254
 //! gateway 2001:db8::fe
+//! tun tun0
+//! addr 198.51.100.1/24
 //! forwarding
 //! svc-dir /run/netstack/svc
 //! ```
+//!
+//! `addr` and `mtu` belong to the interface named last before them, whether a `tap` or a
+//! `tun`.
 //!
 //! A file is read as if its lines were options written where `--config` stands, so options
 //! after `--config` add to or override it. There is one default gateway per IP version: a
@@ -48,11 +53,31 @@ impl std::fmt::Display for Cidr {
     }
 }
 
-/// One `--tap` interface and the settings that follow it.
+/// Which kind of Linux virtual interface the daemon makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InterfaceKind {
+    /// `--tap`: Ethernet frames, with ARP and NDP on the link.
+    Tap,
+    /// `--tun`: bare IPv4 and IPv6 packets, no link-layer addresses.
+    Tun,
+}
+
+impl std::fmt::Display for InterfaceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InterfaceKind::Tap => "TAP",
+            InterfaceKind::Tun => "TUN",
+        })
+    }
+}
+
+/// One `--tap` or `--tun` interface and the settings that follow it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TapConfig {
+pub struct InterfaceConfig {
     /// The interface name.
     pub name: String,
+    /// TAP or TUN.
+    pub kind: InterfaceKind,
     /// Its addresses, in order.
     pub addrs: Vec<Cidr>,
     /// Its MTU (`None`: 1500).
@@ -62,8 +87,8 @@ pub struct TapConfig {
 /// Everything `netstack run` was asked to do.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
-    /// TAP interfaces to create, in order.
-    pub taps: Vec<TapConfig>,
+    /// TAP and TUN interfaces to create, in the order they were named.
+    pub interfaces: Vec<InterfaceConfig>,
     /// The IPv4 default route's gateway.
     pub gateway4: Option<Ipv4Addr>,
     /// The IPv6 default route's gateway.
@@ -87,12 +112,12 @@ pub enum ConfigError {
     /// Not an option of `run`.
     #[error("unknown option '{0}' for 'netstack run'; see 'netstack run --help'")]
     UnknownOption(String),
-    /// A per-interface setting before any `--tap`.
-    #[error("'{0}' sets an interface: put it after a '--tap NAME'")]
+    /// A per-interface setting before any `--tap` or `--tun`.
+    #[error("'{0}' sets an interface: put it after a '--tap NAME' or '--tun NAME'")]
     NoInterface(String),
-    /// The same interface twice.
-    #[error("interface '{0}' is given twice: name each --tap once")]
-    DuplicateTap(String),
+    /// The same interface name twice, as TAPs, TUNs or one of each.
+    #[error("interface '{0}' is given twice: name each --tap and --tun once")]
+    DuplicateInterface(String),
     /// An address that does not parse.
     #[error(
         "bad address '{value}': {reason}; expected ADDRESS/PREFIX such as 192.0.2.1/24 or 2001:db8::1/64"
@@ -162,7 +187,7 @@ impl Config {
                         .ok_or(ConfigError::MissingValue(arg.clone()))?;
                     config.apply_file(Path::new(&path))?;
                 }
-                "tap" | "addr" | "mtu" | "gateway" | "svc-dir" | "udp-echo" => {
+                "tap" | "tun" | "addr" | "mtu" | "gateway" | "svc-dir" | "udp-echo" => {
                     let option = format!("--{key}");
                     let value =
                         inline.or_else(|| args.next().cloned()).ok_or(ConfigError::MissingValue(option))?;
@@ -182,15 +207,21 @@ impl Config {
     /// One `key value` setting.
     fn apply(&mut self, key: &str, value: &str, arg: &str) -> Result<(), ConfigError> {
         match key {
-            "tap" => {
-                if self.taps.iter().any(|t| t.name == value) {
-                    return Err(ConfigError::DuplicateTap(value.to_owned()));
+            "tap" | "tun" => {
+                if self.interfaces.iter().any(|i| i.name == value) {
+                    return Err(ConfigError::DuplicateInterface(value.to_owned()));
                 }
-                self.taps.push(TapConfig { name: value.to_owned(), addrs: Vec::new(), mtu: None });
+                let kind = if key == "tap" { InterfaceKind::Tap } else { InterfaceKind::Tun };
+                self.interfaces.push(InterfaceConfig {
+                    name: value.to_owned(),
+                    kind,
+                    addrs: Vec::new(),
+                    mtu: None,
+                });
             }
             "addr" => {
                 let cidr = parse_cidr(value)?;
-                self.last_tap(arg)?.addrs.push(cidr);
+                self.last_interface(arg)?.addrs.push(cidr);
             }
             "mtu" => {
                 let mtu = value
@@ -198,7 +229,7 @@ impl Config {
                     .ok()
                     .filter(|m| (MIN_MTU..=MAX_MTU).contains(m))
                     .ok_or_else(|| ConfigError::BadMtu(value.to_owned()))?;
-                self.last_tap(arg)?.mtu = Some(mtu);
+                self.last_interface(arg)?.mtu = Some(mtu);
             }
             "gateway" => match value.parse().map_err(|_| ConfigError::BadIp(value.to_owned()))? {
                 IpAddr::V4(gw) => self.gateway4 = Some(gw),
@@ -219,8 +250,9 @@ impl Config {
         Ok(())
     }
 
-    fn last_tap(&mut self, arg: &str) -> Result<&mut TapConfig, ConfigError> {
-        self.taps.last_mut().ok_or_else(|| ConfigError::NoInterface(arg.to_owned()))
+    /// The interface `--addr` and `--mtu` apply to: the one named last.
+    fn last_interface(&mut self, arg: &str) -> Result<&mut InterfaceConfig, ConfigError> {
+        self.interfaces.last_mut().ok_or_else(|| ConfigError::NoInterface(arg.to_owned()))
     }
 
     /// The settings in `path`, applied in order.
@@ -326,13 +358,18 @@ mod tests {
             "7",
         ]))
         .unwrap();
-        assert_eq!(config.taps.len(), 2);
+        assert_eq!(config.interfaces.len(), 2);
         assert_eq!(
-            config.taps[0],
-            TapConfig { name: "a0".into(), addrs: vec![cidr("192.0.2.1/24")], mtu: Some(9000) }
+            config.interfaces[0],
+            InterfaceConfig {
+                name: "a0".into(),
+                kind: InterfaceKind::Tap,
+                addrs: vec![cidr("192.0.2.1/24")],
+                mtu: Some(9000)
+            }
         );
-        assert_eq!(config.taps[1].addrs, [cidr("198.51.100.1/24"), cidr("2001:db8::1/64")]);
-        assert_eq!(config.taps[1].mtu, None);
+        assert_eq!(config.interfaces[1].addrs, [cidr("198.51.100.1/24"), cidr("2001:db8::1/64")]);
+        assert_eq!(config.interfaces[1].mtu, None);
         assert_eq!(config.gateway4, Some("198.51.100.254".parse().unwrap()));
         assert_eq!(config.gateway6, Some("2001:db8::fe".parse().unwrap()));
         assert!(config.forwarding);
@@ -365,7 +402,7 @@ mod tests {
         assert!(matches!(err(&["--tap"]), ConfigError::MissingValue(_)));
         assert!(matches!(err(&["--frob"]), ConfigError::UnknownOption(_)));
         assert!(matches!(err(&["stray"]), ConfigError::UnknownOption(_)));
-        assert!(matches!(err(&["--tap", "a", "--tap", "a"]), ConfigError::DuplicateTap(_)));
+        assert!(matches!(err(&["--tap", "a", "--tap", "a"]), ConfigError::DuplicateInterface(_)));
         assert!(matches!(err(&["--tap", "a", "--mtu", "67"]), ConfigError::BadMtu(_)));
         assert!(matches!(err(&["--gateway", "nope"]), ConfigError::BadIp(_)));
         assert!(matches!(err(&["--udp-echo", "0"]), ConfigError::BadPort(_)));
@@ -383,6 +420,60 @@ mod tests {
     }
 
     #[test]
+    fn addr_and_mtu_follow_the_last_interface_tap_or_tun() {
+        let config = Config::from_args(&args(&[
+            "--tun",
+            "tun0",
+            "--addr",
+            "192.0.2.1/24",
+            "--mtu",
+            "1400",
+            "--tap",
+            "tap0",
+            "--addr",
+            "198.51.100.1/24",
+            "--tun=tun1",
+            "--addr",
+            "2001:db8::1/64",
+        ]))
+        .unwrap();
+        let summary: Vec<_> =
+            config.interfaces.iter().map(|i| (i.name.as_str(), i.kind, i.addrs.clone(), i.mtu)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("tun0", InterfaceKind::Tun, vec![cidr("192.0.2.1/24")], Some(1400)),
+                ("tap0", InterfaceKind::Tap, vec![cidr("198.51.100.1/24")], None),
+                ("tun1", InterfaceKind::Tun, vec![cidr("2001:db8::1/64")], None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tun_name_is_checked_like_a_tap_name() {
+        let err = |a: &[&str]| Config::from_args(&args(a)).unwrap_err();
+        // One name, one interface: the kind does not make it another.
+        for twice in
+            [["--tun", "x", "--tun", "x"], ["--tap", "x", "--tun", "x"], ["--tun", "x", "--tap", "x"]]
+        {
+            let e = err(&twice);
+            assert!(matches!(&e, ConfigError::DuplicateInterface(n) if n == "x"), "{twice:?}: {e}");
+            assert_eq!(e.to_string(), "interface 'x' is given twice: name each --tap and --tun once");
+        }
+        assert!(matches!(err(&["--tun"]), ConfigError::MissingValue(o) if o == "--tun"));
+        assert!(matches!(err(&["--mtu", "1400", "--tun", "t"]), ConfigError::NoInterface(_)));
+        assert_eq!(
+            err(&["--addr", "192.0.2.1/24"]).to_string(),
+            "'--addr' sets an interface: put it after a '--tap NAME' or '--tun NAME'"
+        );
+        assert!(matches!(err(&["--tun", "t", "--mtu", "65536"]), ConfigError::BadMtu(_)));
+        assert!(matches!(err(&["--tun", "t", "--addr", "2001:db8::1"]), ConfigError::BadCidr { .. }));
+        // `-tun` is not an option, and a stray word is not a name.
+        assert!(matches!(err(&["-tun", "t"]), ConfigError::UnknownOption(_)));
+        assert!(matches!(err(&["--tun", "t", "u"]), ConfigError::UnknownOption(_)));
+    }
+
+    #[test]
     fn a_config_file_reads_as_options_in_place() {
         let dir = std::env::temp_dir().join(format!("netstack-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -391,10 +482,26 @@ mod tests {
             .unwrap();
         let path = file.to_str().unwrap();
         let config = Config::from_args(&args(&["--config", path, "--addr", "192.0.2.9/24"])).unwrap();
-        assert_eq!(config.taps[0].addrs, [cidr("192.0.2.1/24"), cidr("192.0.2.9/24")]);
-        assert_eq!(config.taps[0].mtu, Some(1400));
+        assert_eq!(config.interfaces[0].addrs, [cidr("192.0.2.1/24"), cidr("192.0.2.9/24")]);
+        assert_eq!(config.interfaces[0].mtu, Some(1400));
         assert!(config.forwarding);
         assert_eq!(config.udp_echo, [7]);
+
+        let tun = dir.join("tun.conf");
+        std::fs::write(&tun, "tap a0\ntun tun0\naddr 2001:db8::1/64\nmtu 1280\n").unwrap();
+        let config = Config::from_args(&args(&["--config", tun.to_str().unwrap()])).unwrap();
+        assert_eq!(config.interfaces[1].kind, InterfaceKind::Tun);
+        assert_eq!(config.interfaces[1].addrs, [cidr("2001:db8::1/64")]);
+        assert_eq!(config.interfaces[1].mtu, Some(1280));
+        std::fs::write(&tun, "tun a0\ntap a0\n").unwrap();
+        let err = Config::from_args(&args(&["--config", tun.to_str().unwrap()])).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::InFile { line: 2, error, .. } if matches!(**error, ConfigError::DuplicateInterface(_))),
+            "{err}"
+        );
+        std::fs::write(&tun, "tun\n").unwrap();
+        let err = Config::from_args(&args(&["--config", tun.to_str().unwrap()])).unwrap_err();
+        assert!(matches!(&err, ConfigError::InFile { line: 1, .. }), "{err}");
 
         let bad = dir.join("bad.conf");
         std::fs::write(&bad, "tap ns0\naddr 192.0.2.1\n").unwrap();

@@ -1,8 +1,9 @@
 //! `netstack run`: the daemon. Builds the event loop from a [`Config`], creates and brings up
-//! the TAP interfaces, turns IPv6 on for each (as Linux does for a new interface: a link-local
-//! address, DAD, router solicitation), assigns addresses and routes, starts the services,
-//! prints what it made and how to reach it, and runs until SIGINT or SIGTERM. The interfaces
-//! close with their fds on the way out, so nothing is left behind.
+//! the TAP and TUN interfaces, turns IPv6 on for each (on a TAP as Linux does for a new
+//! Ethernet interface: a link-local address, DAD, router solicitation; a TUN has no link-layer
+//! address, so no link-local address and no DAD), assigns addresses and routes, starts the
+//! services, prints what it made and how to reach it, and runs until SIGINT or SIGTERM. The
+//! interfaces close with their fds on the way out, so nothing is left behind.
 
 pub mod config;
 
@@ -17,7 +18,7 @@ use netstack_core::device::DeviceId;
 use netstack_core::ip::routing::{Route, RouteSource};
 use netstack_core::stack::default_route;
 
-pub use config::{Cidr, Config, ConfigError, TapConfig};
+pub use config::{Cidr, Config, ConfigError, InterfaceConfig, InterfaceKind};
 
 use crate::device::tuntap::{TunTap, TunTapError, TunTapMode};
 use crate::device::{Pool, PoolConfig, SessionConfig};
@@ -61,9 +62,9 @@ pub enum DaemonError {
         /// Its MTU.
         mtu: u32,
     },
-    /// A TAP interface could not be made.
+    /// A TAP or TUN interface could not be made.
     #[error(transparent)]
-    Tap(#[from] TunTapError),
+    Interface(#[from] TunTapError),
     /// The services directory could not be made.
     #[error("cannot create the services directory '{}': {source}; pick a writable --svc-dir", .path.display())]
     SvcDir {
@@ -120,14 +121,15 @@ impl DaemonError {
 
 /// An interface as the daemon will make it.
 #[derive(Debug)]
-struct TapPlan {
+struct InterfacePlan {
     name: String,
+    kind: InterfaceKind,
     addrs4: Vec<AddrSubnet<Ipv4Addr>>,
     addrs6: Vec<AddrSubnet<Ipv6Addr>>,
     mtu: u32,
 }
 
-impl TapPlan {
+impl InterfacePlan {
     /// Whether IPv6 runs on it: always, unless the MTU is below IPv6's minimum (as Linux).
     fn ipv6(&self) -> bool {
         self.mtu >= IPV6_MIN_MTU
@@ -138,22 +140,23 @@ impl TapPlan {
 /// of the interface it is reached through.
 #[derive(Debug)]
 struct Plan {
-    taps: Vec<TapPlan>,
+    interfaces: Vec<InterfacePlan>,
     gateway4: Option<(usize, Ipv4Addr)>,
     gateway6: Option<(usize, Ipv6Addr)>,
 }
 
 /// Checks everything that can be checked before touching the system.
 fn plan(config: &Config) -> Result<Plan, DaemonError> {
-    let mut taps = Vec::with_capacity(config.taps.len());
-    for tap in &config.taps {
-        let mut plan = TapPlan {
-            name: tap.name.clone(),
+    let mut taps = Vec::with_capacity(config.interfaces.len());
+    for interface in &config.interfaces {
+        let mut plan = InterfacePlan {
+            name: interface.name.clone(),
+            kind: interface.kind,
             addrs4: Vec::new(),
             addrs6: Vec::new(),
-            mtu: tap.mtu.unwrap_or(DEFAULT_MTU),
+            mtu: interface.mtu.unwrap_or(DEFAULT_MTU),
         };
-        for &addr in &tap.addrs {
+        for &addr in &interface.addrs {
             match addr {
                 Cidr::V4(a) => plan.addrs4.push(a),
                 Cidr::V6(a) => plan.addrs6.push(a),
@@ -193,7 +196,7 @@ fn plan(config: &Config) -> Result<Plan, DaemonError> {
             return Err(DaemonError::Ipv6MtuTooSmall { interface: tap.name.clone(), mtu: tap.mtu });
         }
     }
-    Ok(Plan { taps, gateway4, gateway6 })
+    Ok(Plan { interfaces: taps, gateway4, gateway6 })
 }
 
 /// The IPv6 default route via `gateway` on `device`.
@@ -268,16 +271,21 @@ async fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static 
 
 /// Runs the daemon with `config` until a signal stops it.
 pub fn run(config: Config) -> Result<(), DaemonError> {
-    let defaults = config.taps.is_empty();
+    let defaults = config.interfaces.is_empty();
     let config = if defaults {
         let mut config = config;
         let addrs = vec![config::parse_cidr(DEFAULT_ADDR)?, config::parse_cidr(DEFAULT_ADDR6)?];
-        config.taps.push(TapConfig { name: DEFAULT_TAP.to_owned(), addrs, mtu: None });
+        config.interfaces.push(InterfaceConfig {
+            name: DEFAULT_TAP.to_owned(),
+            kind: InterfaceKind::Tap,
+            addrs,
+            mtu: None,
+        });
         config
     } else {
         config
     };
-    let Plan { taps, gateway4, gateway6 } = plan(&config)?;
+    let Plan { interfaces, gateway4, gateway6 } = plan(&config)?;
     if let Some(dir) = &config.svc_dir {
         std::fs::create_dir_all(dir).map_err(|source| DaemonError::SvcDir { path: dir.clone(), source })?;
     }
@@ -285,7 +293,7 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(DaemonError::Runtime)?;
     runtime.block_on(async {
         let shutdown = shutdown_signal().await?;
-        let max_mtu = taps.iter().map(|t| t.mtu).max().unwrap_or(DEFAULT_MTU);
+        let max_mtu = interfaces.iter().map(|i| i.mtu).max().unwrap_or(DEFAULT_MTU);
         let mut rng = SmallRng::from_entropy();
         let pool = Pool::new(PoolConfig::for_mtu(max_mtu));
         let mut event_loop = EventLoop::new(LoopConfig::default(), pool, SmallRng::from_seed(rng.next_u64()));
@@ -296,9 +304,13 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
             say(format_args!("lo: loopback 127.0.0.1/8 and ::1/128"));
         }
         // The stack's id of each planned interface that was made.
-        let mut devices: Vec<Option<DeviceId>> = Vec::with_capacity(taps.len());
-        for tap in &taps {
-            let backend = match TunTap::create(&tap.name, TunTapMode::Tap, Some(tap.mtu)) {
+        let mut devices: Vec<Option<DeviceId>> = Vec::with_capacity(interfaces.len());
+        for interface in &interfaces {
+            let mode = match interface.kind {
+                InterfaceKind::Tap => TunTapMode::Tap,
+                InterfaceKind::Tun => TunTapMode::Tun,
+            };
+            let backend = match TunTap::create(&interface.name, mode, Some(interface.mtu)) {
                 Ok(backend) => backend,
                 // Without a TAP the default setup still runs on loopback; an interface the
                 // user asked for is required.
@@ -311,12 +323,28 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
                 }
                 Err(error) => return Err(error.into()),
             };
-            let mac = random_mac(&mut rng);
-            let eth = EthernetConfig { mtu: tap.mtu, ..EthernetConfig::default() };
-            let id = event_loop.attach(Box::new(backend), SessionConfig::default(), |stack, ctx| {
-                stack.add_ethernet_device(ctx, mac, eth)
-            });
-            say(format_args!("{}: TAP interface up, MAC {}, MTU {}", tap.name, *mac, tap.mtu));
+            let name = &interface.name;
+            let mtu = interface.mtu;
+            let id = match interface.kind {
+                InterfaceKind::Tap => {
+                    let mac = random_mac(&mut rng);
+                    let eth = EthernetConfig { mtu, ..EthernetConfig::default() };
+                    let id = event_loop.attach(Box::new(backend), SessionConfig::default(), |stack, ctx| {
+                        stack.add_ethernet_device(ctx, mac, eth)
+                    });
+                    say(format_args!("{name}: TAP interface up, MAC {}, MTU {mtu}", *mac));
+                    id
+                }
+                InterfaceKind::Tun => {
+                    // A pure-IP device: packets go out as they are, with no neighbour to
+                    // resolve, so there is no ARP, NDP or DAD on it.
+                    let id = event_loop.attach(Box::new(backend), SessionConfig::default(), |stack, ctx| {
+                        stack.add_pure_ip_device(ctx, mtu)
+                    });
+                    say(format_args!("{name}: TUN interface up, IP packets without a link layer, MTU {mtu}"));
+                    id
+                }
+            };
             let (stack, ctx) = event_loop.parts();
             if config.forwarding {
                 // The device was just added, so it exists. IPv6 forwarding is set before IPv6
@@ -325,47 +353,44 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
                 let _ = stack.set_ipv4_forwarding(id, true);
                 let _ = stack.set_ipv6_forwarding(id, true);
             }
-            if tap.ipv6() {
+            if interface.ipv6() {
                 // The device was just added, so it exists.
                 let _ = stack.enable_ipv6(ctx, id);
+                // Only a TAP has one: a TUN has no hardware address to form it from.
                 if let Some(ll) = link_local(stack, id) {
-                    say(format_args!("{}: link-local address {}", tap.name, Cidr::V6(ll)));
+                    say(format_args!("{name}: link-local address {}", Cidr::V6(ll)));
                 }
             } else {
-                say(format_args!(
-                    "{}: no IPv6: MTU {} is below IPv6's minimum of {IPV6_MIN_MTU}",
-                    tap.name, tap.mtu
-                ));
+                say(format_args!("{name}: no IPv6: MTU {mtu} is below IPv6's minimum of {IPV6_MIN_MTU}"));
             }
             let assign_error = |addr, e: netstack_core::stack::DeviceError| DaemonError::Address {
                 addr,
-                interface: tap.name.clone(),
+                interface: name.clone(),
                 reason: e.to_string(),
             };
-            for &addr in &tap.addrs4 {
+            for &addr in &interface.addrs4 {
                 stack.add_ipv4_address(ctx, id, addr).map_err(|e| assign_error(Cidr::V4(addr), e))?;
-                say(format_args!("{}: address {}", tap.name, Cidr::V4(addr)));
+                say(format_args!("{name}: address {}", Cidr::V4(addr)));
                 if let Some(peer) = peer_address(addr) {
                     say(format_args!(
-                        "{}: reach it from the host: ip addr add {}/{} dev {} && ping {}",
-                        tap.name,
-                        peer,
+                        "{name}: reach it from the host: ip addr add {peer}/{} dev {name} && ping {}",
                         addr.subnet().prefix_len(),
-                        tap.name,
                         *addr.addr()
                     ));
                 }
             }
-            for &addr in &tap.addrs6 {
+            for &addr in &interface.addrs6 {
                 stack.add_ipv6_address(ctx, id, addr).map_err(|e| assign_error(Cidr::V6(addr), e))?;
-                say(format_args!("{}: address {} (usable once DAD passes)", tap.name, Cidr::V6(addr)));
+                match interface.kind {
+                    InterfaceKind::Tap => {
+                        say(format_args!("{name}: address {} (usable once DAD passes)", Cidr::V6(addr)))
+                    }
+                    InterfaceKind::Tun => say(format_args!("{name}: address {}", Cidr::V6(addr))),
+                }
                 if let Some(peer) = peer_address6(addr) {
                     say(format_args!(
-                        "{}: reach it from the host: ip -6 addr add {}/{} dev {} && ping {}",
-                        tap.name,
-                        peer,
+                        "{name}: reach it from the host: ip -6 addr add {peer}/{} dev {name} && ping {}",
                         addr.subnet().prefix_len(),
-                        tap.name,
                         *addr.addr()
                     ));
                 }
@@ -379,7 +404,7 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
                     stack
                         .add_ipv4_route(route)
                         .map_err(|e| DaemonError::Route { gateway: gw.into(), reason: e.to_string() })?;
-                    say(format_args!("default route via {gw} on {}", taps[index].name));
+                    say(format_args!("default route via {gw} on {}", interfaces[index].name));
                 }
                 None => say(format_args!("no default route: the interface to {gw} was not created")),
             }
@@ -390,7 +415,7 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
                     stack
                         .add_ipv6_route(route)
                         .map_err(|e| DaemonError::Route { gateway: gw.into(), reason: e.to_string() })?;
-                    say(format_args!("default route via {gw} on {}", taps[index].name));
+                    say(format_args!("default route via {gw} on {}", interfaces[index].name));
                 }
                 None => say(format_args!("no IPv6 default route: the interface to {gw} was not created")),
             }
@@ -431,7 +456,7 @@ mod tests {
     fn ipv6_addresses_are_planned_beside_ipv4_ones() {
         let plan =
             plan(&config(&["--tap", "t", "--addr", "2001:db8::1/64", "--addr", "192.0.2.1/24"])).unwrap();
-        let tap = &plan.taps[0];
+        let tap = &plan.interfaces[0];
         assert_eq!(tap.addrs4.len(), 1);
         assert_eq!(
             tap.addrs6.iter().map(|a| Cidr::V6(*a).to_string()).collect::<Vec<_>>(),
@@ -443,7 +468,34 @@ mod tests {
         assert_eq!(small.exit_code(), ExitCode::from(2));
         // An IPv4-only interface may still have a small MTU; it just runs without IPv6.
         let plan = super::plan(&config(&["--tap", "t", "--mtu", "576", "--addr", "192.0.2.1/24"])).unwrap();
-        assert!(!plan.taps[0].ipv6());
+        assert!(!plan.interfaces[0].ipv6());
+    }
+
+    #[test]
+    fn a_tun_is_planned_like_a_tap_and_keeps_its_kind() {
+        let plan = plan(&config(&[
+            "--tap",
+            "a",
+            "--addr",
+            "192.0.2.1/24",
+            "--tun",
+            "t",
+            "--addr",
+            "2001:db8:1::1/64",
+            "--gateway",
+            "2001:db8:1::fe",
+        ]))
+        .unwrap();
+        let kinds: Vec<_> = plan.interfaces.iter().map(|i| (i.name.as_str(), i.kind)).collect();
+        assert_eq!(kinds, [("a", InterfaceKind::Tap), ("t", InterfaceKind::Tun)]);
+        assert_eq!(plan.interfaces[1].addrs6.len(), 1);
+        assert_eq!(plan.gateway6, Some((1, "2001:db8:1::fe".parse().unwrap())));
+        // A link-local gateway goes through the last interface, a TUN as well as a TAP.
+        let plan = super::plan(&config(&["--tap", "a", "--tun", "t", "--gateway", "fe80::1"])).unwrap();
+        assert_eq!(plan.gateway6, Some((1, "fe80::1".parse().unwrap())));
+        // IPv6 needs 1280 bytes on a TUN too.
+        let err = plan_err(&["--tun", "t", "--mtu", "1000", "--addr", "2001:db8::1/64"]);
+        assert!(matches!(&err, DaemonError::Ipv6MtuTooSmall { interface, .. } if interface == "t"), "{err}");
     }
 
     fn plan_err(a: &[&str]) -> DaemonError {
@@ -519,8 +571,8 @@ mod tests {
             "198.51.100.254",
         ]))
         .unwrap();
-        assert_eq!(plan.taps.len(), 2);
-        assert_eq!(plan.taps[0].mtu, DEFAULT_MTU);
+        assert_eq!(plan.interfaces.len(), 2);
+        assert_eq!(plan.interfaces[0].mtu, DEFAULT_MTU);
         assert_eq!(plan.gateway4, Some((1, "198.51.100.254".parse().unwrap())));
         assert_eq!(plan.gateway6, None);
         let err = plan_err(&["--tap", "a", "--addr", "192.0.2.1/24", "--gateway", "198.51.100.254"]);

@@ -14,7 +14,7 @@
 
 use std::io;
 use std::os::fd::OwnedFd;
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Context, Poll, Waker};
 
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -107,16 +107,19 @@ fn ifr_name(name: &str) -> Result<[u8; 16], TunTapError> {
     Ok(out)
 }
 
+/// Which readiness of the fd.
+#[derive(Clone, Copy, Debug)]
+enum Direction {
+    Receive,
+    Transmit,
+}
+
 /// A TAP or TUN interface, up, with its fd registered with the reactor.
 #[derive(Debug)]
 pub struct TunTap {
     fd: AsyncFd<OwnedFd>,
     name: String,
     mode: TunTapMode,
-    /// The last receive found the device empty: the reactor's readiness is stale.
-    rx_drained: bool,
-    /// The last transmit was refused with EAGAIN: the reactor's readiness is stale.
-    tx_blocked: bool,
     /// Where frames go that arrive when the pool is empty (counted, then dropped).
     discard: Box<[u8]>,
     counters: BackendCounters,
@@ -179,11 +182,30 @@ impl TunTap {
             fd,
             name: name.to_owned(),
             mode,
-            rx_drained: false,
-            tx_blocked: false,
             discard: vec![0; 65_536].into_boxed_slice(),
             counters: BackendCounters::default(),
         })
+    }
+
+    /// Forgets the reactor's read or write readiness right after the fd said EAGAIN.
+    ///
+    /// It has to happen here, with no await between the failed call and the clearing: the
+    /// reactor only learns of new edges when the runtime polls epoll (at an await, even a
+    /// yield), and readiness it learned after our EAGAIN is real. Clearing it later, in
+    /// `poll_*_ready`, would throw such an edge away with the stale readiness and leave a
+    /// frame unread until some other event woke the loop.
+    fn clear_readiness(&self, direction: Direction) {
+        // A waker that does nothing: when the fd is ready the poll returns at once without
+        // storing it; when not, it replaces the loop's waker only until the loop next waits,
+        // which it does through `poll_*_ready` with its own.
+        let mut cx = Context::from_waker(Waker::noop());
+        let ready = match direction {
+            Direction::Receive => self.fd.poll_read_ready(&mut cx),
+            Direction::Transmit => self.fd.poll_write_ready(&mut cx),
+        };
+        if let Poll::Ready(Ok(mut guard)) = ready {
+            guard.clear_ready();
+        }
     }
 }
 
@@ -200,18 +222,10 @@ impl Backend for TunTap {
     }
 
     fn poll_rx_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        loop {
-            let mut guard = ready!(self.fd.poll_read_ready(cx))?;
-            if self.rx_drained {
-                // The reactor's readiness predates the EAGAIN we saw: clear it and poll again,
-                // which registers the waker for the next edge.
-                guard.clear_ready();
-                self.rx_drained = false;
-                continue;
-            }
-            guard.retain_ready();
-            return Poll::Ready(Ok(()));
-        }
+        // Readiness is cleared where the EAGAIN is seen (`receive`), so any readiness left
+        // here came from an edge after it: a frame is waiting.
+        ready!(self.fd.poll_read_ready(cx))?.retain_ready();
+        Poll::Ready(Ok(()))
     }
 
     fn receive(&mut self, pool: &Pool, rx: &mut Fifo<Frame>, budget: usize) -> io::Result<usize> {
@@ -227,7 +241,7 @@ impl Backend for TunTap {
             let len = match result {
                 Ok(len) => len,
                 Err(Errno::AGAIN) => {
-                    self.rx_drained = true;
+                    self.clear_readiness(Direction::Receive);
                     break;
                 }
                 Err(Errno::INTR) => continue,
@@ -252,16 +266,9 @@ impl Backend for TunTap {
     }
 
     fn poll_tx_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        loop {
-            let mut guard = ready!(self.fd.poll_write_ready(cx))?;
-            if self.tx_blocked {
-                guard.clear_ready();
-                self.tx_blocked = false;
-                continue;
-            }
-            guard.retain_ready();
-            return Poll::Ready(Ok(()));
-        }
+        // As for receive: `transmit` clears readiness where it sees EAGAIN.
+        ready!(self.fd.poll_write_ready(cx))?.retain_ready();
+        Poll::Ready(Ok(()))
     }
 
     fn transmit(&mut self, tx: &mut Fifo<Frame>, budget: usize) -> io::Result<usize> {
@@ -276,7 +283,7 @@ impl Backend for TunTap {
                 }
                 Err(Errno::AGAIN) => {
                     tx.unpop(frame);
-                    self.tx_blocked = true;
+                    self.clear_readiness(Direction::Transmit);
                     break;
                 }
                 Err(Errno::INTR) => tx.unpop(frame),

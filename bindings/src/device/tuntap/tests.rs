@@ -126,6 +126,29 @@ fn tun_carries_bare_ip_packets_both_ways() {
 }
 
 #[test]
+fn a_packet_arriving_after_the_device_drained_still_wakes_the_reader() {
+    if !have_root("a_packet_arriving_after_the_device_drained_still_wakes_the_reader") {
+        return;
+    }
+    in_new_netns(|| async {
+        let pool = Pool::new(PoolConfig::default());
+        let mut dev = TunTap::create("tun0", TunTapMode::Tun, None).expect("tun");
+        ip(&["addr", "add", "198.51.100.2/24", "dev", "tun0"]);
+        let socket = UdpSocket::bind("198.51.100.2:5000").expect("bind");
+        let udp_len = |packet: &[u8]| Some(Ipv4Packet::parse_bytes(packet, ()).ok()?.body().len());
+        socket.send_to(b"first", "198.51.100.1:9").expect("send");
+        // Reads until the device is empty (EAGAIN).
+        assert_eq!(receive_until(&mut dev, &pool, udp_len).await, 8 + 5);
+        // The second packet's readiness edge reaches the reactor while nobody waits on the
+        // device (the event loop does other work between its reads): it must not be lost
+        // as stale when the reader next asks whether the device is ready.
+        socket.send_to(b"second", "198.51.100.1:9").expect("send");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(receive_until(&mut dev, &pool, udp_len).await, 8 + 6);
+    });
+}
+
+#[test]
 fn bad_names_are_refused_before_any_system_call() {
     for name in ["", "sixteen-chars-xx", "a/b", "a b", "a:1", ".."] {
         assert!(
