@@ -41,6 +41,7 @@ Options:
                      without dashes ('tap ns0', 'tun tun0', 'addr 192.0.2.1/24',
                      'forwarding'), '#' comments
   --udp-echo PORT    run a UDP echo service on PORT (for tests, until the socket API exists)
+  --tcp-echo PORT    run a TCP echo service on PORT (for tests, until the socket API exists)
   -h, --help         print this help
 
 Logs go to stderr, filtered by RUST_LOG (default 'info').
@@ -145,6 +146,7 @@ mod tests {
             "--svc-dir",
             "--config",
             "--udp-echo",
+            "--tcp-echo",
         ] {
             assert!(RUN_USAGE.contains(option), "{option}");
         }

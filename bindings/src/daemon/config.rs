@@ -99,6 +99,8 @@ pub struct Config {
     pub svc_dir: Option<PathBuf>,
     /// Ports of the test-only UDP echo service.
     pub udp_echo: Vec<u16>,
+    /// Ports of the test-only TCP echo service.
+    pub tcp_echo: Vec<u16>,
     /// `--help` was given.
     pub help: bool,
 }
@@ -187,7 +189,7 @@ impl Config {
                         .ok_or(ConfigError::MissingValue(arg.clone()))?;
                     config.apply_file(Path::new(&path))?;
                 }
-                "tap" | "tun" | "addr" | "mtu" | "gateway" | "svc-dir" | "udp-echo" => {
+                "tap" | "tun" | "addr" | "mtu" | "gateway" | "svc-dir" | "udp-echo" | "tcp-echo" => {
                     let option = format!("--{key}");
                     let value =
                         inline.or_else(|| args.next().cloned()).ok_or(ConfigError::MissingValue(option))?;
@@ -237,14 +239,8 @@ impl Config {
             },
             "forwarding" => self.forwarding = parse_bool(value)?,
             "svc-dir" => self.svc_dir = Some(PathBuf::from(value)),
-            "udp-echo" => {
-                let port = value
-                    .parse::<u16>()
-                    .ok()
-                    .filter(|&p| p != 0)
-                    .ok_or_else(|| ConfigError::BadPort(value.to_owned()))?;
-                self.udp_echo.push(port);
-            }
+            "udp-echo" => self.udp_echo.push(parse_port(value)?),
+            "tcp-echo" => self.tcp_echo.push(parse_port(value)?),
             _ => return Err(ConfigError::UnknownOption(arg.to_owned())),
         }
         Ok(())
@@ -285,6 +281,11 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A port for a service: 1 to 65535.
+fn parse_port(value: &str) -> Result<u16, ConfigError> {
+    value.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(|| ConfigError::BadPort(value.to_owned()))
 }
 
 fn parse_bool(value: &str) -> Result<bool, ConfigError> {
@@ -356,6 +357,8 @@ mod tests {
             "/tmp/svc",
             "--udp-echo",
             "7",
+            "--tcp-echo",
+            "7",
         ]))
         .unwrap();
         assert_eq!(config.interfaces.len(), 2);
@@ -375,6 +378,7 @@ mod tests {
         assert!(config.forwarding);
         assert_eq!(config.svc_dir.as_deref(), Some(Path::new("/tmp/svc")));
         assert_eq!(config.udp_echo, [7]);
+        assert_eq!(config.tcp_echo, [7]);
         assert!(Config::from_args(&[]).unwrap().is_default());
     }
 
@@ -406,6 +410,7 @@ mod tests {
         assert!(matches!(err(&["--tap", "a", "--mtu", "67"]), ConfigError::BadMtu(_)));
         assert!(matches!(err(&["--gateway", "nope"]), ConfigError::BadIp(_)));
         assert!(matches!(err(&["--udp-echo", "0"]), ConfigError::BadPort(_)));
+        assert!(matches!(err(&["--tcp-echo", "http"]), ConfigError::BadPort(_)));
         assert!(matches!(err(&["--forwarding=maybe"]), ConfigError::BadBool(_)));
         for bad in
             ["192.0.2.1", "192.0.2.1/33", "192.0.2.1/x", "300.0.2.1/24", "2001:db8::1/129", "224.0.0.1/4"]

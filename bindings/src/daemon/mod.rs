@@ -17,6 +17,7 @@ use netstack_core::device::ethernet::EthernetConfig;
 use netstack_core::device::DeviceId;
 use netstack_core::ip::routing::{Route, RouteSource};
 use netstack_core::stack::default_route;
+use netstack_core::transport::SocketError;
 
 pub use config::{Cidr, Config, ConfigError, InterfaceConfig, InterfaceKind};
 
@@ -92,9 +93,11 @@ pub enum DaemonError {
         /// Why.
         reason: String,
     },
-    /// The echo service could not bind its port.
-    #[error("cannot start the UDP echo service on port {port}: {reason}")]
+    /// An echo service could not bind its port.
+    #[error("cannot start the {protocol} echo service on port {port}: {reason}; pick a free port")]
     Echo {
+        /// UDP or TCP.
+        protocol: &'static str,
         /// The port.
         port: u16,
         /// Why.
@@ -421,8 +424,14 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
             }
         }
         for &port in &config.udp_echo {
-            event_loop.start_udp_echo(port).map_err(|e| DaemonError::Echo { port, reason: e.to_string() })?;
+            let echo = |e: SocketError| DaemonError::Echo { protocol: "UDP", port, reason: e.to_string() };
+            event_loop.start_udp_echo(port).map_err(echo)?;
             say(format_args!("UDP echo service on port {port}"));
+        }
+        for &port in &config.tcp_echo {
+            let echo = |e: SocketError| DaemonError::Echo { protocol: "TCP", port, reason: e.to_string() };
+            event_loop.start_tcp_echo(port).map_err(echo)?;
+            say(format_args!("TCP echo service on port {port}"));
         }
         if let Some(dir) = &config.svc_dir {
             say(format_args!("services directory {} (no protocols published yet)", dir.display()));
