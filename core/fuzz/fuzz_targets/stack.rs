@@ -1,14 +1,15 @@
 //! A whole stack under hostile input: the fuzz input is a sequence of frames (each with a
-//! length byte and a "time passes" bit) fed to a host with an address, a UDP socket and IPv4
-//! forwarding on; timers fire as time passes. Nothing may panic, and the socket's queue may
-//! never hold more than its limit.
+//! length byte and a "time passes" bit) fed to a host with addresses, UDP sockets, TCP
+//! listeners and a TCP connection attempt, and forwarding on; timers fire as time passes.
+//! Nothing may panic, the UDP socket's queue may never hold more than its limit, and the
+//! TCP listeners' queues stay within theirs.
 #![no_main]
 
 use std::num::NonZeroU16;
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use netstack_core::addr::{AddrSubnet, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, UnicastAddr};
+use netstack_core::addr::{AddrSubnet, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, SpecifiedAddr, UnicastAddr};
 use netstack_core::buf::Buf;
 use netstack_core::context::{InstantContext, RngContext, TimerContext};
 use netstack_core::device::ethernet::EthernetConfig;
@@ -83,6 +84,18 @@ fuzz_target!(|data: &[u8]| {
         udp.bind(ctx, s, None, NonZeroU16::new(9000)).expect("bind");
         s
     });
+    let listeners = stack.tcp_call(&mut host, |tcp, ctx| {
+        let v4 = tcp.create::<Ipv4>(0).expect("socket");
+        tcp.bind(ctx, v4, None, NonZeroU16::new(80)).expect("bind");
+        tcp.listen(ctx, v4, 8).expect("listen");
+        let v6 = tcp.create::<Ipv6>(0).expect("socket");
+        tcp.bind(ctx, v6, None, NonZeroU16::new(80)).expect("bind");
+        tcp.listen(ctx, v6, 8).expect("listen");
+        let client = tcp.create::<Ipv4>(0).expect("socket");
+        let peer = SpecifiedAddr::new(Ipv4Addr::new([192, 0, 2, 2])).expect("specified");
+        tcp.connect(ctx, client, peer, NonZeroU16::new(8080).expect("port")).expect("connect");
+        (v4, v6)
+    });
     let mut rest = data;
     while let Some((&header, tail)) = rest.split_first() {
         let len = usize::from(header & 0x7f) * 12;
@@ -99,4 +112,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let (_, bytes) = stack.udp_call(&mut host, |udp, _| udp.queued(socket)).expect("socket");
     assert!(bytes <= 212_992, "{bytes} bytes queued past SO_RCVBUF");
+    let tcp = stack.tcp();
+    assert!(tcp.queues(listeners.0).expect("listener").0 <= 8, "accept queue past its backlog");
+    assert!(tcp.queues(listeners.1).expect("listener").0 <= 8, "accept queue past its backlog");
 });
