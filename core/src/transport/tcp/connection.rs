@@ -299,6 +299,14 @@ pub struct Connection<A: IpAddress> {
     delack_at: Option<Instant>,
     ack_now: bool,
     segs_unacked: u32,
+    /// A segment shorter than a full one arrived since our last ACK (Linux's
+    /// ICSK_ACK_PUSHED): the application draining the queue acknowledges it at once.
+    ack_pushed: bool,
+    /// Request/response traffic (Linux's pingpong mode): we send data soon after receiving
+    /// some, so ACKs wait to ride on it.
+    interactive: bool,
+    /// When data last arrived.
+    last_data_at: Option<Instant>,
     keepalive_at: Option<Instant>,
     keepalive_probes: u32,
     /// When an acceptable segment last arrived.
@@ -420,6 +428,9 @@ impl<A: IpAddress> Connection<A> {
             delack_at: None,
             ack_now: false,
             segs_unacked: 0,
+            ack_pushed: false,
+            interactive: false,
+            last_data_at: None,
             keepalive_at: None,
             keepalive_probes: 0,
             last_recv_at: now,
@@ -780,6 +791,7 @@ impl<A: IpAddress> Connection<A> {
         }
         if n > 0 {
             self.maybe_window_update();
+            self.ack_on_drain();
             return Ok(n);
         }
         if buf.is_empty() {
@@ -1084,7 +1096,15 @@ impl<A: IpAddress> Connection<A> {
             self.ack_now = false;
             self.delack_at = None;
             self.segs_unacked = 0;
+            self.ack_pushed = false;
             self.last_ack_sent = self.rcv_nxt;
+        }
+        // Data sent within the delayed-ACK time of data received: request/response
+        // (Linux's `tcp_event_data_sent` entering pingpong mode).
+        if payload_len > 0
+            && self.last_data_at.is_some_and(|t| now.saturating_duration_since(t) < self.cfg.delayed_ack)
+        {
+            self.interactive = true;
         }
         if retransmission {
             self.counters.retrans_segs += 1;
@@ -1850,6 +1870,10 @@ impl<A: IpAddress> Connection<A> {
                     self.ack_now = true;
                 }
                 if outcome.advanced > 0 {
+                    self.last_data_at = Some(now);
+                    if (data.len() as u32) < self.rcv_mss() {
+                        self.ack_pushed = true;
+                    }
                     self.rcv_nxt += outcome.advanced as u32;
                     self.bytes_received += outcome.advanced as u64;
                     self.autotune_recv_buffer(now);
@@ -1977,6 +2001,30 @@ impl<A: IpAddress> Connection<A> {
         self.enter_closed();
     }
 
+    /// After the application read: a delayed ACK goes out now if more than a full segment
+    /// waits for it, or if the read emptied the queue of bulk data that ended in a short
+    /// segment. Without this, a window of about one segment stalls: the sender's Nagle test
+    /// holds its next short segment for this ACK, which would wait for the delayed-ACK
+    /// timer (Linux's `tcp_cleanup_rbuf` does the same; request/response traffic keeps
+    /// its ACKs delayed so that they ride on the response).
+    fn ack_on_drain(&mut self) {
+        if self.delack_at.is_none() {
+            return;
+        }
+        let full = self.rcv_nxt.since(self.last_ack_sent) > self.rcv_mss();
+        let drained = self.recv_buf.is_empty() && self.ack_pushed && !self.interactive;
+        if full || drained {
+            self.ack_now = true;
+        }
+    }
+
+    /// The payload of a full-sized segment from the peer: our advertised MSS less the
+    /// timestamp option when it is in use.
+    fn rcv_mss(&self) -> u32 {
+        let ts = if self.timestamps.is_some() { TIMESTAMP_OPTION_LEN } else { 0 };
+        self.advertised_mss().saturating_sub(ts).max(1)
+    }
+
     /// After the application read: send a window update if the window grew enough
     /// (RFC 9293 §3.8.6.2.2; RFC 1122 §4.2.3.3).
     fn maybe_window_update(&mut self) {
@@ -2013,6 +2061,8 @@ impl<A: IpAddress> Connection<A> {
             self.delack_at = None;
             self.ack_now = true;
             self.counters.delayed_acks += 1;
+            // No data came to carry the ACK in time: not request/response after all.
+            self.interactive = false;
         }
         if self.rto_at.is_some_and(|t| t <= now) {
             self.on_rto(now);
