@@ -90,7 +90,9 @@ pub struct EphemeralPorts {
     exhausted: u64,
 }
 
-fn random_key(rng: &mut impl RngContext) -> SipKey {
+/// A secret hash key drawn from the host's randomness (port choices, SO_REUSEPORT flow
+/// hashes, ISNs and SYN cookies each get their own).
+pub(crate) fn random_key(rng: &mut impl RngContext) -> SipKey {
     let [a, b] = [rng.random_u64(), rng.random_u64()];
     let mut key = [0; 16];
     key[..8].copy_from_slice(&a.to_le_bytes());

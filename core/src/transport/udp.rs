@@ -54,7 +54,7 @@ use alloc::vec::Vec;
 use core::marker::PhantomData;
 use core::num::NonZeroU16;
 
-use super::ports::{EphemeralPorts, PortRange};
+use super::ports::{random_key, EphemeralPorts, PortRange};
 use super::socket_map::{
     ConflictScope, EntryKind, Flow, LocalEndpoint, MatchCursor, RemoteEndpoint, Sharing, SocketMap,
 };
@@ -477,13 +477,6 @@ pub struct Udp<B> {
     v6: UdpSockets<Ipv6, B>,
     ports: EphemeralPorts,
     open: usize,
-}
-
-fn random_key(rng: &mut impl RngContext) -> SipKey {
-    let mut key = [0; 16];
-    key[..8].copy_from_slice(&rng.random_u64().to_le_bytes());
-    key[8..].copy_from_slice(&rng.random_u64().to_le_bytes());
-    SipKey(key)
 }
 
 impl<B> Udp<B> {

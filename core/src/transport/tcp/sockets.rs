@@ -57,7 +57,7 @@ use crate::context::{InstantContext, RngContext};
 use crate::device::DeviceId;
 use crate::hash::SipKey;
 use crate::time::Instant;
-use crate::transport::ports::{EphemeralPorts, PortRange, DEFAULT_TABLE_LEN};
+use crate::transport::ports::{random_key, EphemeralPorts, PortRange, DEFAULT_TABLE_LEN};
 use crate::transport::socket_map::{ConflictScope, EntryKind, Flow, LocalEndpoint, Sharing, SocketMap};
 use crate::transport::{IcmpErrorReport, Slots, SocketError};
 use crate::wire::tcp::TcpSegment;
@@ -334,13 +334,6 @@ pub struct Tcp {
     v4: TcpSockets<Ipv4>,
     v6: TcpSockets<Ipv6>,
     shared: Shared,
-}
-
-fn random_key(rng: &mut impl RngContext) -> SipKey {
-    let mut key = [0; 16];
-    key[..8].copy_from_slice(&rng.random_u64().to_le_bytes());
-    key[8..].copy_from_slice(&rng.random_u64().to_le_bytes());
-    SipKey(key)
 }
 
 /// The address a socket bound to the wildcard is reported with.
