@@ -60,7 +60,7 @@ use crate::time::Instant;
 use crate::transport::ports::{random_key, EphemeralPorts, PortRange, DEFAULT_TABLE_LEN};
 use crate::transport::socket_map::{ConflictScope, EntryKind, Flow, LocalEndpoint, Sharing, SocketMap};
 use crate::transport::{IcmpErrorReport, Slots, SocketError};
-use crate::wire::tcp::TcpSegment;
+use crate::wire::tcp::{TcpFlags, TcpSegment};
 
 use super::congestion::CongestionAlgorithm;
 use super::counters::TcpCounters;
@@ -484,18 +484,16 @@ impl Tcp {
         }
         let (sockets, shared) = I::split(self);
         let backlog = backlog.clamp(1, shared.config.max_backlog);
-        let socket = sockets.get(id)?;
-        let local = match &socket.state {
+        let socket = sockets.get_mut(id)?;
+        let local = match &mut socket.state {
             SocketState::Bound(local) => *local,
-            SocketState::Listening { .. } => {
-                if let SocketState::Listening { listener, .. } = &mut sockets.get_mut(id)?.state {
-                    listener.set_backlog(backlog);
-                }
+            SocketState::Listening { listener, .. } => {
+                listener.set_backlog(backlog);
                 return Ok(());
             }
             _ => return Err(SocketError::InvalidArgument),
         };
-        let sharing = socket.sharing;
+        let (sharing, tcp) = (socket.sharing, socket.cfg.clone());
         let without_reuse_addr = Sharing { reuse_addr: false, ..sharing };
         if sockets.listening.conflict(&local, &without_reuse_addr, Some(id)).is_some() {
             return Err(SocketError::AddrInUse);
@@ -504,7 +502,7 @@ impl Tcp {
             backlog,
             syn_queue: shared.config.syn_queue,
             syncookies: shared.config.syncookies,
-            tcp: socket.cfg.clone(),
+            tcp,
             ..ListenerConfig::default()
         };
         let mtu = local.device.map_or(1500, |d| ctx.device_mtu(d));
@@ -611,12 +609,8 @@ impl Tcp {
         shared.open += 1;
         let new_id = TcpSocketId { index, generation, _ip: PhantomData };
         sockets.conns.insert(conn_key(local, remote), new_id);
-        // Data may have arrived, or the peer may have closed, before accept.
-        if let Ok(conn) = sockets.conn_mut(new_id) {
-            if conn.recv_queue_len() > 0 {
-                ctx.socket_event(new_id, Event::Readable);
-            }
-        }
+        // What happened before accept (data arriving, the peer's FIN) is still pending on
+        // the connection: the flush reports it to the new socket.
         self.flush(ctx, new_id);
         self.flush(ctx, id);
         Ok((new_id, remote))
@@ -1043,7 +1037,7 @@ impl Tcp {
         if let Some(&id) = sockets.conns.get(&conn_key(local, remote)) {
             let Some(socket) = sockets.slots.get_mut(id.index, id.generation) else { return };
             let SocketState::Connected { conn, .. } = &mut socket.state else { return };
-            let recycle = info.flags.contains(crate::wire::tcp::TcpFlags::SYN)
+            let recycle = info.flags.contains(TcpFlags::SYN)
                 && conn.state() == State::TimeWait
                 && conn.time_wait_accepts_syn(&info);
             if !recycle {
@@ -1070,12 +1064,10 @@ impl Tcp {
             if let Some(Socket { state: SocketState::Listening { listener, .. }, .. }) =
                 sockets.slots.get_mut(id.index, id.generation)
             {
-                let waiting = listener.accept_queue_len();
-                listener.set_mtu(mtu);
-                listener.handle_segment(now, local, remote, &info, payload);
-                if waiting == 0 && listener.accept_queue_len() > 0 {
-                    ctx.socket_event(id, Event::Readable);
-                }
+                drive_listener(ctx, id, listener, |l| {
+                    l.set_mtu(mtu);
+                    l.handle_segment(now, local, remote, &info, payload);
+                });
                 self.flush(ctx, id);
                 return;
             }
@@ -1126,11 +1118,7 @@ impl Tcp {
                 }
             }
             SocketState::Listening { listener, .. } => {
-                let waiting = listener.accept_queue_len();
-                listener.handle_timeout(now);
-                if waiting == 0 && listener.accept_queue_len() > 0 {
-                    ctx.socket_event(id, Event::Readable);
-                }
+                drive_listener(ctx, id, listener, |l| l.handle_timeout(now));
             }
             _ => return,
         }
@@ -1201,6 +1189,21 @@ impl Tcp {
                 sockets.conns.remove(&conn_key(conn.local(), conn.remote()));
             }
         }
+    }
+}
+
+/// Runs `f`, an input to a listener, and tells the application when a connection starts
+/// waiting for accept (the listener becomes readable).
+fn drive_listener<I: Ip, C: TcpIpContext<I>>(
+    ctx: &mut C,
+    id: TcpSocketId<I>,
+    listener: &mut Listener<I::Addr>,
+    f: impl FnOnce(&mut Listener<I::Addr>),
+) {
+    let waiting = listener.accept_queue_len();
+    f(listener);
+    if waiting == 0 && listener.accept_queue_len() > 0 {
+        ctx.socket_event(id, Event::Readable);
     }
 }
 
