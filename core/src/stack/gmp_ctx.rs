@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Device, StackContext, StackTimerId};
+use super::{Device, IpMtu, StackContext, StackTimerId};
 use crate::addr::{Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, MulticastAddr};
 use crate::buf::{EmptyBody, Serializer};
 use crate::context::{InstantContext, RngContext, TimerContext};
@@ -25,7 +25,7 @@ pub(super) struct OutgoingReport<A> {
 }
 
 /// What differs between IGMP and MLD in the stack's hands.
-pub(super) trait GmpStackIp: GmpIp {
+pub(super) trait GmpStackIp: GmpIp + IpMtu {
     /// The link-layer group `group` maps to (RFC 1112 §6.4, RFC 2464 §7).
     fn group_mac(group: Self::Addr) -> Mac;
 
@@ -36,9 +36,6 @@ pub(super) trait GmpStackIp: GmpIp {
 
     /// Serializes `message` (the checksum of MLD covers the pseudo-header).
     fn serialize(src: Self::Addr, dst: Self::Addr, message: GmpMessage<'_, Self::Addr>) -> Option<Vec<u8>>;
-
-    /// The device's MTU for this IP version.
-    fn mtu<F>(device: &Device<F>) -> u32;
 }
 
 impl GmpStackIp for Ipv4 {
@@ -57,10 +54,6 @@ impl GmpStackIp for Ipv4 {
         let bytes = EmptyBody.encapsulate(IgmpBuilder::new(message)).serialize_vec().ok()?;
         Some(bytes.body().to_vec())
     }
-
-    fn mtu<F>(device: &Device<F>) -> u32 {
-        device.link.mtu()
-    }
 }
 
 impl GmpStackIp for Ipv6 {
@@ -77,10 +70,6 @@ impl GmpStackIp for Ipv6 {
         let bytes =
             EmptyBody.encapsulate(IcmpBuilder::<Ipv6, _>::new(pseudo, message)).serialize_vec().ok()?;
         Some(bytes.body().to_vec())
-    }
-
-    fn mtu<F>(device: &Device<F>) -> u32 {
-        device.v6.mtu
     }
 }
 
@@ -169,6 +158,6 @@ where
     }
 
     fn gmp_mtu(&self, device: DeviceId) -> u32 {
-        self.devices.iter().find(|d| d.id == device).map_or(1280, |d| I::mtu(d))
+        self.devices.iter().find(|d| d.id == device).map_or(1280, I::device_mtu)
     }
 }

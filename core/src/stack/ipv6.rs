@@ -457,8 +457,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             return Err(SendError::NoRoute(IpAddr::V6(dst)));
         }
         let local = self.v6.address_match(dst) == AddressMatch::Assigned;
-        let path = self.v6.pmtu.lookup(&dst, ctx.now());
-        let mtu = path.map_or(dev.v6.mtu, |p| p.mtu.min(dev.v6.mtu));
+        let mtu = self.path_mtu::<Ipv6>(ctx.now(), dev, dst);
         Ok(Ipv6Path { index, device: out, src, next_hop, local, mtu, hop_limit: dev.v6.hop_limit })
     }
 

@@ -43,7 +43,7 @@ use crate::ip::fragmentation::{FragmentPlan, FragmentationCounters, Fragmentatio
 use crate::ip::gmp::{Gmp, GmpConfig, GmpTimerId};
 use crate::ip::icmp_error::{self, MulticastPermission, OffendingPacket, SuppressedCounters};
 use crate::ip::icmp_rate::{GlobalConfig, IcmpGlobalBucket, IcmpRateLimiter};
-use crate::ip::pmtu::{PmtuCache, PmtuTimerId};
+use crate::ip::pmtu::{PmtuCache, PmtuIp, PmtuTimerId};
 use crate::ip::reassembly::{
     FragmentData, FragmentOutcome, Reassembly, ReassemblyContext, ReassemblyIpExt, ReassemblyTimerId,
     TimeExceededRequest,
@@ -486,6 +486,36 @@ enum Link {
     },
 }
 
+/// What the IP versions differ in about a device's MTU and the paths through it.
+trait IpMtu: PmtuIp {
+    /// The MTU `device` has for this version (IPv6's may be lowered by a Router
+    /// Advertisement, RFC 4861 §6.3.4).
+    fn device_mtu<F>(device: &Device<F>) -> u32;
+
+    /// This version's path MTU cache.
+    fn pmtu_cache<F>(ip: &IpLayer<F>) -> &PmtuCache<Self>;
+}
+
+impl IpMtu for Ipv4 {
+    fn device_mtu<F>(device: &Device<F>) -> u32 {
+        device.link.mtu()
+    }
+
+    fn pmtu_cache<F>(ip: &IpLayer<F>) -> &PmtuCache<Ipv4> {
+        &ip.pmtu4
+    }
+}
+
+impl IpMtu for Ipv6 {
+    fn device_mtu<F>(device: &Device<F>) -> u32 {
+        device.v6.mtu
+    }
+
+    fn pmtu_cache<F>(ip: &IpLayer<F>) -> &PmtuCache<Ipv6> {
+        &ip.v6.pmtu
+    }
+}
+
 impl Link {
     fn mtu(&self) -> u32 {
         match self {
@@ -600,6 +630,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             counters: StackCounters::default(),
             spare_frame: None,
         })
+    }
+
+    /// The MTU of the path to `dst` through `device`: the device's for version `I`, or
+    /// less if path MTU discovery learned so (RFC 1191, RFC 8201).
+    fn path_mtu<I: IpMtu>(&self, now: crate::time::Instant, device: &Device<F>, dst: I::Addr) -> u32 {
+        let link = I::device_mtu(device);
+        I::pmtu_cache(self).lookup(&dst, now).map_or(link, |p| p.mtu.min(link))
     }
 
     fn device(&self, id: DeviceId) -> Option<&Device<F>> {

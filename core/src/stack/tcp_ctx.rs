@@ -3,7 +3,7 @@
 //! events.
 
 use super::transport_ctx::TransportCtx;
-use super::{IpLayer, SendError, StackContext, StackEvent, StackTimerId};
+use super::{IpLayer, IpMtu, SendError, StackContext, StackEvent, StackTimerId};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
 use crate::context::InstantContext;
 use crate::device::DeviceId;
@@ -70,13 +70,7 @@ impl SendSegment<Ipv6Addr> for Ipv6 {
 }
 
 /// The IP versions TCP runs over, with what the stack needs of each.
-trait TcpStackIp: Ip + SendSegment<<Self as Ip>::Addr> {
-    /// The MTU `device` has for this IP version.
-    fn device_mtu<F>(ip: &IpLayer<F>, device: DeviceId) -> u32;
-
-    /// The MTU of the path to `dst` through `device`, as path MTU discovery knows it.
-    fn path_mtu<F>(ip: &IpLayer<F>, now: Instant, device: DeviceId, dst: Self::Addr) -> u32;
-
+trait TcpStackIp: IpMtu + SendSegment<<Self as Ip>::Addr> {
     /// Whether `addr` is one of our unicast addresses (on `device`, if given).
     fn is_assigned<F>(ip: &IpLayer<F>, addr: Self::Addr, device: Option<DeviceId>) -> bool;
 
@@ -85,15 +79,6 @@ trait TcpStackIp: Ip + SendSegment<<Self as Ip>::Addr> {
 }
 
 impl TcpStackIp for Ipv4 {
-    fn device_mtu<F>(ip: &IpLayer<F>, device: DeviceId) -> u32 {
-        ip.devices.iter().find(|d| d.id == device).map_or(0, |d| d.link.mtu())
-    }
-
-    fn path_mtu<F>(ip: &IpLayer<F>, now: Instant, device: DeviceId, dst: Ipv4Addr) -> u32 {
-        let link = Self::device_mtu(ip, device);
-        ip.pmtu4.lookup(&dst, now).map_or(link, |p| p.mtu.min(link))
-    }
-
     fn is_assigned<F>(ip: &IpLayer<F>, addr: Ipv4Addr, device: Option<DeviceId>) -> bool {
         ip.sources4.iter().any(|c| c.addr.addr().into_addr() == addr && device.is_none_or(|d| d == c.device))
     }
@@ -104,15 +89,6 @@ impl TcpStackIp for Ipv4 {
 }
 
 impl TcpStackIp for Ipv6 {
-    fn device_mtu<F>(ip: &IpLayer<F>, device: DeviceId) -> u32 {
-        ip.devices.iter().find(|d| d.id == device).map_or(0, |d| d.v6.mtu)
-    }
-
-    fn path_mtu<F>(ip: &IpLayer<F>, now: Instant, device: DeviceId, dst: Ipv6Addr) -> u32 {
-        let link = Self::device_mtu(ip, device);
-        ip.v6.pmtu.lookup(&dst, now).map_or(link, |p| p.mtu.min(link))
-    }
-
     fn is_assigned<F>(ip: &IpLayer<F>, addr: Ipv6Addr, device: Option<DeviceId>) -> bool {
         ip.v6
             .sources
@@ -146,7 +122,8 @@ where
         if route.broadcast {
             return Err(SocketError::NetworkUnreachable);
         }
-        let mtu = I::path_mtu(self.ip, self.ctx.now(), route.device, *dst);
+        let now = self.ctx.now();
+        let mtu = self.ip.device(route.device).map_or(0, |d| self.ip.path_mtu::<I>(now, d, *dst));
         Ok(TcpRoute { src: route.src, device: route.device, mtu })
     }
 
@@ -155,7 +132,7 @@ where
     }
 
     fn device_mtu(&self, device: DeviceId) -> u32 {
-        I::device_mtu(self.ip, device)
+        self.ip.device(device).map_or(0, I::device_mtu)
     }
 
     fn send_segment(
