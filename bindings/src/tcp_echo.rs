@@ -4,9 +4,9 @@
 //! service finishes echoing and closes its own.
 //!
 //! Backpressure is the point of the exercise: the service holds at most one read's worth
-//! of bytes that the send buffer did not take, and reads no more until they are sent, so a
-//! client that does not read its echo sees the service's receive window close, as it would
-//! against a Linux echo server.
+//! (64 KiB per connection) of bytes that the send buffer did not take, and reads no more
+//! until they are sent, so a client that does not read its echo sees the service's receive
+//! window close, as it would against a Linux echo server.
 //!
 //! One listener per IP version on the port: an IPv4 one and an IPv6 one (TCP sockets here
 //! are single-version, so there is no IPv4-mapped traffic to keep apart).
@@ -45,12 +45,22 @@ pub struct TcpEchoCounters {
 }
 
 /// One echoed connection.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct EchoConn {
-    /// Bytes read and not yet taken by the send buffer.
-    pending: Vec<u8>,
+    /// What was read; `buf[start..end]` is not yet taken by the send buffer. Reads go
+    /// straight in here, so each byte is copied out of the receive buffer and into the send
+    /// buffer and nowhere else.
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
     /// The client closed its side.
     eof: bool,
+}
+
+impl EchoConn {
+    fn new() -> Self {
+        Self { buf: vec![0; CHUNK].into_boxed_slice(), start: 0, end: 0, eof: false }
+    }
 }
 
 /// The connections of one IP version.
@@ -65,7 +75,6 @@ struct Side<I: TcpIpExt> {
 pub struct TcpEcho {
     v4: Side<Ipv4>,
     v6: Side<Ipv6>,
-    buf: Vec<u8>,
     counters: TcpEchoCounters,
 }
 
@@ -101,16 +110,15 @@ where
         ctx: &mut Ctx<'_>,
         socket: TcpSocketId<I>,
         event: Event,
-        buf: &mut [u8],
         counters: &mut TcpEchoCounters,
     ) {
         if socket == self.listener {
             for _ in 0..ACCEPT_BATCH {
                 let Ok((conn, _peer)) = tcp.accept(ctx, socket) else { break };
                 counters.accepted += 1;
-                self.conns.insert(conn, EchoConn::default());
+                self.conns.insert(conn, EchoConn::new());
                 // Bytes may have arrived before the accept.
-                self.pump(tcp, ctx, conn, buf, counters);
+                self.pump(tcp, ctx, conn, counters);
             }
             return;
         }
@@ -125,7 +133,7 @@ where
             }
             Event::Closed => self.finish(tcp, ctx, socket),
             Event::Connected | Event::Readable | Event::Writable | Event::ReadClosed => {
-                self.pump(tcp, ctx, socket, buf, counters)
+                self.pump(tcp, ctx, socket, counters)
             }
         }
     }
@@ -137,30 +145,29 @@ where
         tcp: &mut Tcp,
         ctx: &mut Ctx<'_>,
         socket: TcpSocketId<I>,
-        buf: &mut [u8],
         counters: &mut TcpEchoCounters,
     ) {
         let Some(conn) = self.conns.get_mut(&socket) else { return };
         loop {
-            if !conn.pending.is_empty() {
-                match tcp.send(ctx, socket, &conn.pending) {
+            if conn.start < conn.end {
+                match tcp.send(ctx, socket, &conn.buf[conn.start..conn.end]) {
                     Ok(n) => {
                         counters.echoed += n as u64;
-                        conn.pending.drain(..n);
+                        conn.start += n;
                     }
                     Err(SocketError::WouldBlock) => return,
                     Err(_) => break,
                 }
-                if !conn.pending.is_empty() {
+                if conn.start < conn.end {
                     return;
                 }
             }
             if conn.eof {
                 break;
             }
-            match tcp.recv(ctx, socket, buf) {
+            match tcp.recv(ctx, socket, &mut conn.buf) {
                 Ok(0) => conn.eof = true,
-                Ok(n) => conn.pending.extend_from_slice(&buf[..n]),
+                Ok(n) => (conn.start, conn.end) = (0, n),
                 Err(SocketError::WouldBlock) => return,
                 Err(_) => break,
             }
@@ -193,7 +200,6 @@ impl TcpEcho {
         Ok(Self {
             v4: Side { listener: v4, conns: HashMap::new() },
             v6: Side { listener: v6, conns: HashMap::new() },
-            buf: vec![0; CHUNK],
             counters: TcpEchoCounters::default(),
         })
     }
@@ -211,8 +217,8 @@ impl TcpEcho {
         socket: TcpSocketId<Ipv4>,
         event: Event,
     ) {
-        let Self { v4, buf, counters, .. } = self;
-        stack.tcp_call(ctx, |tcp, tctx| v4.on_event(tcp, tctx, socket, event, buf, counters));
+        let Self { v4, counters, .. } = self;
+        stack.tcp_call(ctx, |tcp, tctx| v4.on_event(tcp, tctx, socket, event, counters));
     }
 
     /// Something happened on IPv6 `socket`: if it is ours, act on it.
@@ -223,7 +229,7 @@ impl TcpEcho {
         socket: TcpSocketId<Ipv6>,
         event: Event,
     ) {
-        let Self { v6, buf, counters, .. } = self;
-        stack.tcp_call(ctx, |tcp, tctx| v6.on_event(tcp, tctx, socket, event, buf, counters));
+        let Self { v6, counters, .. } = self;
+        stack.tcp_call(ctx, |tcp, tctx| v6.on_event(tcp, tctx, socket, event, counters));
     }
 }
