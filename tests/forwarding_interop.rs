@@ -11,8 +11,6 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use support::netns::{have_root, Netns};
 
 /// The daemon's namespace and the two hosts. Fields drop in order: the router (and with it
@@ -89,38 +87,6 @@ fn network(forwarding: bool) -> Network {
     Network { _router: router, host_a, host_b }
 }
 
-/// Pings `dst` from `host` once a second until it answers, for at most 8 s (the netstack's
-/// IPv6 addresses become usable only once their DAD passes, a second or two after it
-/// starts), and returns the answered ping's output.
-fn ping_until_answered(host: &Netns, dst: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(8);
-    loop {
-        let out = host.exec("ping", &["-c", "1", "-W", "1", dst]);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        if out.status.success() {
-            return stdout;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{dst} never answered from {}: {stdout}{}",
-            host.name,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // A failure without a wait (no route or source address yet) must not spin.
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// One ping of `size` data bytes from `host` to `dst`, answered; its output.
-fn ping(host: &Netns, size: usize, dst: &str) -> String {
-    let size_arg = size.to_string();
-    let out = host.exec("ping", &["-c", "1", "-W", "3", "-s", &size_arg, dst]);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "ping -s {size} {dst}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(!stdout.contains("wrong data") && !stdout.contains("DUP!"), "ping -s {size} {dst}: {stdout}");
-    stdout
-}
-
 /// The TTL (IPv4) or Hop Limit (IPv6) of the reply `ping` printed.
 fn reply_ttl(ping_output: &str) -> u8 {
     let ttl = ping_output.split("ttl=").nth(1).and_then(|rest| rest.split_whitespace().next());
@@ -140,21 +106,21 @@ fn netstack_routes_ipv4_and_ipv6_between_two_hosts_one_hop_each() {
         (&net.host_a, "2001:db8:2::2"),
         (&net.host_b, "2001:db8:1::2"),
     ] {
-        let out = ping_until_answered(from, to);
+        let out = from.ping_until_answered(to);
         assert_eq!(reply_ttl(&out), 63, "{to} from {}: {out}", from.name);
     }
     // The netstack's own addresses answer directly: no hop taken off.
-    assert_eq!(reply_ttl(&ping(&net.host_a, 56, "192.0.2.1")), 64);
-    assert_eq!(reply_ttl(&ping(&net.host_a, 56, "2001:db8:1::1")), 64);
+    assert_eq!(reply_ttl(&net.host_a.ping(56, "192.0.2.1")), 64);
+    assert_eq!(reply_ttl(&net.host_a.ping(56, "2001:db8:1::1")), 64);
     // Full-sized packets, and fragments (the sending host splits them, the netstack forwards
     // each and host B reassembles).
     for size in [1472usize, 4000] {
-        let out = ping(&net.host_a, size, "198.51.100.2");
+        let out = net.host_a.ping(size, "198.51.100.2");
         assert!(out.contains(&format!("{} bytes from 198.51.100.2", size + 8)), "{out}");
         assert_eq!(reply_ttl(&out), 63, "{out}");
     }
     for size in [1452usize, 4000] {
-        let out = ping(&net.host_a, size, "2001:db8:2::2");
+        let out = net.host_a.ping(size, "2001:db8:2::2");
         assert!(out.contains(&format!("{} bytes from 2001:db8:2::2", size + 8)), "{out}");
         assert_eq!(reply_ttl(&out), 63, "{out}");
     }
@@ -166,8 +132,8 @@ fn a_packet_with_one_hop_left_gets_time_exceeded_from_the_netstack() {
         return;
     }
     let net = network(true);
-    ping_until_answered(&net.host_a, "198.51.100.2");
-    ping_until_answered(&net.host_a, "2001:db8:2::2");
+    net.host_a.ping_until_answered("198.51.100.2");
+    net.host_a.ping_until_answered("2001:db8:2::2");
     // A router must not forward a packet whose TTL or Hop Limit runs out on it, and tells the
     // sender so (RFC 1812 §5.3.1, RFC 4443 §3.3).
     for (dst, from) in [("198.51.100.2", "192.0.2.1"), ("2001:db8:2::2", "2001:db8:1::1")] {
@@ -185,10 +151,10 @@ fn without_forwarding_the_netstack_answers_but_does_not_route() {
     }
     let net = network(false);
     // Each host reaches the netstack itself, so the links and addresses work...
-    ping_until_answered(&net.host_a, "192.0.2.1");
-    ping_until_answered(&net.host_a, "2001:db8:1::1");
-    ping_until_answered(&net.host_b, "198.51.100.1");
-    ping_until_answered(&net.host_b, "2001:db8:2::1");
+    net.host_a.ping_until_answered("192.0.2.1");
+    net.host_a.ping_until_answered("2001:db8:1::1");
+    net.host_b.ping_until_answered("198.51.100.1");
+    net.host_b.ping_until_answered("2001:db8:2::1");
     // ...but nothing crosses from one to the other.
     for (from, to) in [
         (&net.host_a, "198.51.100.2"),

@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::netns::{have_root, wait_for_line, Netns};
 
@@ -42,32 +42,6 @@ fn netstack_in_namespace() -> Daemon {
     Daemon { ns, mac, link_local }
 }
 
-/// Waits until 2001:db8::1 answers a ping, i.e. our DAD has passed on it (a random delay of
-/// up to a second, then a second's wait for a defender) and the kernel has resolved it.
-fn until_ipv6_answers(ns: &Netns) {
-    until_answers(ns, "2001:db8::1");
-}
-
-/// Waits, for at most 6 s, until `dst` answers a ping: each address runs DAD on its own
-/// random delay, so one passing says nothing about another.
-fn until_answers(ns: &Netns, dst: &str) {
-    let deadline = Instant::now() + Duration::from_secs(6);
-    loop {
-        let out = ns.exec("ping", &["-6", "-c", "1", "-W", "1", dst]);
-        if out.status.success() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{dst} never answered (DAD not passed?): {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // A failure without a wait (no usable source address yet) must not spin.
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// The modified EUI-64 link-local address of `mac` (RFC 4291 §2.5.1, appendix A).
 fn eui64_link_local(mac: &str) -> String {
     let b: Vec<u8> = mac.split(':').map(|x| u8::from_str_radix(x, 16).expect("hex MAC")).collect();
@@ -78,20 +52,6 @@ fn eui64_link_local(mac: &str) -> String {
     format!("fe80::{}", groups.join(":"))
 }
 
-fn ping(ns: &Netns, size: usize) -> String {
-    ping_at(ns, size, "192.0.2.1")
-}
-
-/// One ping of `size` data bytes to `dst` (IPv4 or IPv6, `%tap0` for a link-local one),
-/// which must be answered.
-fn ping_at(ns: &Netns, size: usize, dst: &str) -> String {
-    let size = size.to_string();
-    let out = ns.exec("ping", &["-c", "1", "-W", "3", "-s", &size, dst]);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "ping -s {size}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-    stdout
-}
-
 #[test]
 fn kernel_pings_netstack_at_every_size_and_learns_its_mac() {
     if !have_root("kernel_pings_netstack_at_every_size_and_learns_its_mac") {
@@ -99,7 +59,7 @@ fn kernel_pings_netstack_at_every_size_and_learns_its_mac() {
     }
     let Daemon { ns, mac, .. } = netstack_in_namespace();
     for size in [0usize, 56, 1472, 1473, 8972] {
-        let out = ping(&ns, size);
+        let out = ns.ping(size, "192.0.2.1");
         // ping checks the echoed payload itself and reports any byte that differs.
         assert!(out.contains(&format!("{} bytes from 192.0.2.1", size + 8)), "ping -s {size}: {out}");
         assert!(!out.contains("wrong data") && !out.contains("DUP!"), "ping -s {size}: {out}");
@@ -139,11 +99,11 @@ fn kernel_pings_netstack_over_ipv6_at_every_size_and_learns_its_mac_over_ndp() {
         return;
     }
     let Daemon { ns, mac, link_local } = netstack_in_namespace();
-    until_ipv6_answers(&ns);
+    ns.ping_until_answered("2001:db8::1");
     // 1452 fills a 1500-byte frame; from 1453 the kernel fragments and we reassemble, then
     // fragment the reply.
     for size in [0usize, 56, 1452, 1453, 8952] {
-        let out = ping_at(&ns, size, "2001:db8::1");
+        let out = ns.ping(size, "2001:db8::1");
         assert!(out.contains(&format!("{} bytes from 2001:db8::1", size + 8)), "ping -6 -s {size}: {out}");
         assert!(!out.contains("wrong data") && !out.contains("DUP!"), "ping -6 -s {size}: {out}");
     }
@@ -153,8 +113,8 @@ fn kernel_pings_netstack_over_ipv6_at_every_size_and_learns_its_mac_over_ndp() {
     // Our link-local address is the modified EUI-64 one of our MAC, and it answers.
     assert_eq!(link_local, eui64_link_local(&mac), "link-local address of MAC {mac}");
     let scoped = format!("{link_local}%tap0");
-    until_answers(&ns, &scoped);
-    let out = ping_at(&ns, 56, &scoped);
+    ns.ping_until_answered(&scoped);
+    let out = ns.ping(56, &scoped);
     assert!(out.contains(&format!("64 bytes from {link_local}")), "ping -6 {scoped}: {out}");
 }
 
@@ -164,7 +124,7 @@ fn udp_echo_and_port_unreachable_over_ipv6() {
         return;
     }
     let Daemon { ns, .. } = netstack_in_namespace();
-    until_ipv6_answers(&ns);
+    ns.ping_until_answered("2001:db8::1");
     let out = ns.exec_with_input("socat", &["-T", "3", "-", "UDP6:[2001:db8::1]:7"], b"hello over IPv6\n");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -200,14 +160,14 @@ fn capture_of_the_session_has_no_malformed_packets() {
         ns.spawn("tcpdump", &["-i", "tap0", "-U", "--immediate-mode", "-Z", "root", "-n", "-w", &pcap_path]);
     wait_for_line(&err, "listening on", Duration::from_secs(10)).expect("tcpdump started");
     for size in [56, 1473, 8972] {
-        ping(&ns, size);
+        ns.ping(size, "192.0.2.1");
     }
     let _ = ns.exec_with_input("socat", &["-T", "2", "-", "UDP:192.0.2.1:7"], b"captured\n");
     let _ = ns.exec_with_input("socat", &["-T", "2", "-", "UDP:192.0.2.1:9"], b"closed\n");
     // IPv6, from before the kernel has resolved us: our neighbour advertisements are in it.
-    until_ipv6_answers(&ns);
+    ns.ping_until_answered("2001:db8::1");
     for size in [56, 1453, 8952] {
-        ping_at(&ns, size, "2001:db8::1");
+        ns.ping(size, "2001:db8::1");
     }
     let _ = ns.exec_with_input("socat", &["-T", "2", "-", "UDP6:[2001:db8::1]:7"], b"captured\n");
     let _ = ns.exec_with_input("socat", &["-T", "2", "-", "UDP6:[2001:db8::1]:9"], b"closed\n");

@@ -32,14 +32,6 @@ fn echo_in_namespace() -> Netns {
     ns
 }
 
-/// Waits, for at most 6 s, until `dst` answers a ping (our DAD has passed on it).
-fn until_answers(ns: &Netns, dst: &str) {
-    let deadline = Instant::now() + Duration::from_secs(6);
-    while !ns.exec("ping", &["-c", "1", "-W", "1", dst]).status.success() {
-        assert!(Instant::now() < deadline, "{dst} never answered a ping");
-    }
-}
-
 /// Sends `bytes` of random data from the kernel to the echo service at `target` (a socat
 /// address) and reads the echo back; returns the SHA-256 sums of what was sent and what
 /// came back, and the seconds it took.
@@ -70,7 +62,7 @@ fn the_kernel_gets_100_mb_echoed_back_byte_for_byte_over_ipv4() {
         return;
     }
     let ns = echo_in_namespace();
-    until_answers(&ns, "192.0.2.1");
+    ns.ping_until_answered("192.0.2.1");
     let size = 100_000_000;
     let (sent, echoed, seconds) = echo_through(&ns, "TCP:192.0.2.1:7", size);
     assert!(!sent.is_empty());
@@ -85,7 +77,7 @@ fn the_kernel_gets_10_mb_echoed_back_over_ipv6() {
         return;
     }
     let ns = echo_in_namespace();
-    until_answers(&ns, "2001:db8::1");
+    ns.ping_until_answered("2001:db8::1");
     let (sent, echoed, _) = echo_through(&ns, "TCP6:[2001:db8::1]:7", 10_000_000);
     assert!(!sent.is_empty());
     assert_eq!(sent, echoed, "10 MB over IPv6 to the netstack and back: the echo differs");
@@ -97,7 +89,7 @@ fn a_closed_port_refuses_the_kernels_connection() {
         return;
     }
     let ns = echo_in_namespace();
-    until_answers(&ns, "192.0.2.1");
+    ns.ping_until_answered("192.0.2.1");
     let out = ns.exec_with_input("socat", &["-T", "3", "-", "TCP:192.0.2.1:9"], b"anyone?\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("Connection refused"), "socat: {stderr}");
@@ -115,7 +107,7 @@ fn the_session_negotiates_window_scaling_sack_and_timestamps_and_closes_without_
         return;
     }
     let mut ns = echo_in_namespace();
-    until_answers(&ns, "192.0.2.1");
+    ns.ping_until_answered("192.0.2.1");
     let pcap = std::env::temp_dir().join(format!("{}-tcp.pcap", ns.name));
     let pcap_path = pcap.to_str().expect("utf-8 path").to_owned();
     // Headers only: the payload is not what is under test, and the capture stays small.

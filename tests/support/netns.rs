@@ -130,6 +130,43 @@ impl Netns {
         self.ip(&["link", "set", link, "netns", &to.name]);
     }
 
+    /// One ping of `size` data bytes to `dst` (`%dev` for a link-local one), which must be
+    /// answered, whole and once; returns ping's output.
+    pub fn ping(&self, size: usize, dst: &str) -> String {
+        let size_arg = size.to_string();
+        let out = self.exec("ping", &["-c", "1", "-W", "3", "-s", &size_arg, dst]);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "ping -s {size} {dst}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!stdout.contains("wrong data") && !stdout.contains("DUP!"), "ping -s {size} {dst}: {stdout}");
+        stdout
+    }
+
+    /// Pings `dst` until it answers, for at most 8 s (the netstack's IPv6 addresses become
+    /// usable only once their DAD passes, each on its own random delay), and returns the
+    /// answered ping's output.
+    pub fn ping_until_answered(&self, dst: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(8);
+        loop {
+            let out = self.exec("ping", &["-c", "1", "-W", "1", dst]);
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            if out.status.success() {
+                return stdout;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{dst} never answered in {}: {stdout}{}",
+                self.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // A failure without a wait (no route or source address yet) must not spin.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Sends SIGTERM to the last process started with `spawn` and waits for it to exit.
     pub fn stop_last(&mut self) -> Option<std::process::ExitStatus> {
         let mut child = self.children.pop()?;
