@@ -24,18 +24,15 @@ struct Daemon {
 /// A namespace with the daemon running and the kernel side configured.
 fn netstack_in_namespace() -> Daemon {
     let mut ns = Netns::new();
-    let bin = env!("CARGO_BIN_EXE_netstack");
     let args =
         ["run", "--tap", "tap0", "--addr", "192.0.2.1/24", "--addr", "2001:db8::1/64", "--udp-echo", "7"];
-    let (out, _err) = ns.spawn(bin, &args);
-    let up =
-        wait_for_line(&out, "tap0: TAP interface up", Duration::from_secs(10)).expect("the daemon made tap0");
+    let (printed, _rest) = ns.start_netstack(&args);
+    let line = |needle: &str| printed.iter().find(|l| l.contains(needle)).cloned();
+    let up = line("tap0: TAP interface up").expect("the daemon made tap0");
     let mac = up.split("MAC ").nth(1).and_then(|s| s.split(',').next()).expect("MAC in the line").to_owned();
-    let ll =
-        wait_for_line(&out, "tap0: link-local address", Duration::from_secs(10)).expect("IPv6 runs on tap0");
+    let ll = line("tap0: link-local address").expect("IPv6 runs on tap0");
     let link_local =
         ll.rsplit(' ').next().and_then(|a| a.split('/').next()).expect("address in the line").to_owned();
-    wait_for_line(&out, "ready", Duration::from_secs(10)).expect("the daemon is ready");
     ns.ip(&["addr", "add", "192.0.2.2/24", "dev", "tap0"]);
     // No DAD on the kernel's side: only ours is under test, and it saves a second.
     ns.ip(&["-6", "addr", "add", "2001:db8::2/64", "dev", "tap0", "nodad"]);
