@@ -42,6 +42,8 @@ Options:
                      'forwarding'), '#' comments
   --udp-echo PORT    run a UDP echo service on PORT (for tests, until the socket API exists)
   --tcp-echo PORT    run a TCP echo service on PORT (for tests, until the socket API exists)
+  --tcp-echo-to IP:PORT
+                     connect to IP:PORT at start and echo what arrives there (for tests)
   -h, --help         print this help
 
 Logs go to stderr, filtered by RUST_LOG (default 'info').
@@ -147,6 +149,7 @@ mod tests {
             "--config",
             "--udp-echo",
             "--tcp-echo",
+            "--tcp-echo-to",
         ] {
             assert!(RUN_USAGE.contains(option), "{option}");
         }

@@ -4,6 +4,7 @@
 //! (through `socat`) push data through our echo service: everything the kernel sends must
 //! come back byte for byte, checked by SHA-256, and the session must look right to
 //! `tshark` (window scaling, SACK and timestamps negotiated, no RST on an orderly close).
+//! The other way round, the kernel listens and the netstack connects (`--tcp-echo-to`).
 //!
 //! Needs root; skips loudly without it, except under `CI=true`.
 
@@ -69,6 +70,50 @@ fn the_kernel_gets_100_mb_echoed_back_byte_for_byte_over_ipv4() {
     assert_eq!(sent, echoed, "100 MB to the netstack and back: the echo differs");
     let mbit = 2.0 * size as f64 * 8.0 / seconds / 1e6;
     eprintln!("100 MB each way over TAP in {seconds:.1} s: {mbit:.0} Mbit/s both directions together");
+}
+
+#[test]
+fn the_netstack_connects_to_a_kernel_listener_and_echoes_100_mb() {
+    if !have_root("the_netstack_connects_to_a_kernel_listener_and_echoes_100_mb") {
+        return;
+    }
+    let mut ns = Netns::new();
+    let dir = std::env::temp_dir().join(format!("{}-active", ns.name));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let (input, output, rc) = (dir.join("in"), dir.join("out"), dir.join("rc"));
+    let size = 100_000_000;
+    let made = ns.exec("sh", &["-c", &format!("head -c {size} /dev/urandom > {}", input.display())]);
+    assert!(made.status.success());
+    // The kernel listens first; it sends the file to whoever connects and keeps the echo.
+    let script = format!(
+        "timeout 300 socat -t 60 -T 60 -b 65536 TCP-LISTEN:9000,reuseaddr - < {i} > {o}; echo $? > {r}",
+        i = input.display(),
+        o = output.display(),
+        r = rc.display(),
+    );
+    ns.spawn("sh", &["-c", &script]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !String::from_utf8_lossy(&ns.exec("ss", &["-ltn"]).stdout).contains(":9000") {
+        assert!(Instant::now() < deadline, "socat never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ns.start_netstack(&["run", "--tap", "tap0", "--addr", "192.0.2.1/24", "--tcp-echo-to", "192.0.2.2:9000"]);
+    // Our SYN went out before the kernel had its address: it is answered once the
+    // address is there (resolution retries, then the SYN's own retransmission).
+    ns.ip(&["addr", "add", "192.0.2.2/24", "dev", "tap0"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !rc.exists() {
+        assert!(Instant::now() < deadline, "the transfer did not finish in 120 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = std::fs::read_to_string(&rc).unwrap_or_default();
+    assert_eq!(status.trim(), "0", "socat failed");
+    let sums = ns.exec("sha256sum", &[input.to_str().expect("utf-8"), output.to_str().expect("utf-8")]);
+    let sums = String::from_utf8_lossy(&sums.stdout).into_owned();
+    let hashes: Vec<&str> = sums.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(hashes.len(), 2, "{sums}");
+    assert_eq!(hashes[0], hashes[1], "100 MB from the kernel's listener and back: the echo differs");
 }
 
 #[test]

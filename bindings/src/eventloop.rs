@@ -315,6 +315,17 @@ impl EventLoop {
         Ok(())
     }
 
+    /// Starts a TCP echo service (test-only) that connects to `addr`:`port` itself.
+    pub fn start_tcp_echo_to(
+        &mut self,
+        addr: netstack_core::addr::IpAddr,
+        port: u16,
+    ) -> Result<(), netstack_core::transport::SocketError> {
+        let echo = TcpEcho::connect(&mut self.stack, &mut self.ctx, addr, port)?;
+        self.tcp_echo.push(echo);
+        Ok(())
+    }
+
     /// One device's backend counters, by name.
     pub fn backend_counters(&self, name: &str) -> Option<BackendCounters> {
         self.ctx.sessions.iter().find(|s| s.backend.name() == name).map(|s| s.backend.counters())

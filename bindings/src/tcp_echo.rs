@@ -8,13 +8,16 @@
 //! until they are sent, so a client that does not read its echo sees the service's receive
 //! window close, as it would against a Linux echo server.
 //!
+//! The service either listens on a port or (`TcpEcho::connect`) opens the connection
+//! itself, so that the kernel can be the listening side.
+//!
 //! One listener per IP version on the port: an IPv4 one and an IPv6 one (TCP sockets here
 //! are single-version, so there is no IPv4-mapped traffic to keep apart).
 
 use std::collections::HashMap;
 use std::num::NonZeroU16;
 
-use netstack_core::addr::{Ipv4, Ipv6};
+use netstack_core::addr::{IpAddr, Ipv4, Ipv6, SpecifiedAddr};
 use netstack_core::stack::TransportCtx;
 use netstack_core::transport::tcp::{Event, Tcp, TcpIpContext, TcpIpExt, TcpSocketId};
 use netstack_core::transport::SocketError;
@@ -66,7 +69,8 @@ impl EchoConn {
 /// The connections of one IP version.
 #[derive(Debug)]
 struct Side<I: TcpIpExt> {
-    listener: TcpSocketId<I>,
+    /// The listener, for a service that accepts; `None` for one that connects.
+    listener: Option<TcpSocketId<I>>,
     conns: HashMap<TcpSocketId<I>, EchoConn>,
 }
 
@@ -103,6 +107,28 @@ impl<I: TcpIpExt> Side<I>
 where
     for<'a> Ctx<'a>: TcpIpContext<I>,
 {
+    fn new(listener: Option<TcpSocketId<I>>) -> Self {
+        Self { listener, conns: HashMap::new() }
+    }
+
+    /// Connects to `addr`:`port` and echoes on that connection once it is up.
+    fn connect(
+        &mut self,
+        tcp: &mut Tcp,
+        ctx: &mut Ctx<'_>,
+        addr: I::Addr,
+        port: NonZeroU16,
+    ) -> Result<(), SocketError> {
+        let addr = SpecifiedAddr::new(addr).ok_or(SocketError::InvalidArgument)?;
+        let socket = tcp.create::<I>(0)?;
+        if let Err(e) = tcp.connect(ctx, socket, addr, port) {
+            let _ = tcp.close(ctx, socket);
+            return Err(e);
+        }
+        self.conns.insert(socket, EchoConn::new());
+        Ok(())
+    }
+
     /// Reacts to `event` on `socket`, if it is one of this side's.
     fn on_event(
         &mut self,
@@ -112,7 +138,7 @@ where
         event: Event,
         counters: &mut TcpEchoCounters,
     ) {
-        if socket == self.listener {
+        if Some(socket) == self.listener {
             for _ in 0..ACCEPT_BATCH {
                 let Ok((conn, _peer)) = tcp.accept(ctx, socket) else { break };
                 counters.accepted += 1;
@@ -197,11 +223,25 @@ impl TcpEcho {
                 }
             }
         })?;
-        Ok(Self {
-            v4: Side { listener: v4, conns: HashMap::new() },
-            v6: Side { listener: v6, conns: HashMap::new() },
-            counters: TcpEchoCounters::default(),
-        })
+        Ok(Self { v4: Side::new(Some(v4)), v6: Side::new(Some(v6)), counters: TcpEchoCounters::default() })
+    }
+
+    /// Connects to `addr`:`port` (an active open) and echoes what arrives on that
+    /// connection.
+    pub fn connect(
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        addr: IpAddr,
+        port: u16,
+    ) -> Result<Self, SocketError> {
+        let port = NonZeroU16::new(port).ok_or(SocketError::InvalidArgument)?;
+        let mut echo =
+            Self { v4: Side::new(None), v6: Side::new(None), counters: TcpEchoCounters::default() };
+        stack.tcp_call(ctx, |tcp, tctx| match addr {
+            IpAddr::V4(addr) => echo.v4.connect(tcp, tctx, addr, port),
+            IpAddr::V6(addr) => echo.v6.connect(tcp, tctx, addr, port),
+        })?;
+        Ok(echo)
     }
 
     /// What the service counted.

@@ -101,6 +101,8 @@ pub struct Config {
     pub udp_echo: Vec<u16>,
     /// Ports of the test-only TCP echo service.
     pub tcp_echo: Vec<u16>,
+    /// Peers the test-only TCP echo service connects to at start (an active open).
+    pub tcp_echo_to: Vec<(IpAddr, u16)>,
     /// `--help` was given.
     pub help: bool,
 }
@@ -139,6 +141,9 @@ pub enum ConfigError {
     /// A port that is not 1 to 65535.
     #[error("bad port '{0}': expected a number from 1 to 65535")]
     BadPort(String),
+    /// A peer that is not `IP:PORT` (`[IPv6]:PORT`).
+    #[error("bad endpoint '{0}': expected IP:PORT, e.g. 192.0.2.2:9000 or [2001:db8::2]:9000")]
+    BadEndpoint(String),
     /// A boolean that is not one.
     #[error("bad value '{0}' for forwarding: expected on, off, true or false (or nothing)")]
     BadBool(String),
@@ -189,7 +194,8 @@ impl Config {
                         .ok_or(ConfigError::MissingValue(arg.clone()))?;
                     config.apply_file(Path::new(&path))?;
                 }
-                "tap" | "tun" | "addr" | "mtu" | "gateway" | "svc-dir" | "udp-echo" | "tcp-echo" => {
+                "tap" | "tun" | "addr" | "mtu" | "gateway" | "svc-dir" | "udp-echo" | "tcp-echo"
+                | "tcp-echo-to" => {
                     let option = format!("--{key}");
                     let value =
                         inline.or_else(|| args.next().cloned()).ok_or(ConfigError::MissingValue(option))?;
@@ -241,6 +247,7 @@ impl Config {
             "svc-dir" => self.svc_dir = Some(PathBuf::from(value)),
             "udp-echo" => self.udp_echo.push(parse_port(value)?),
             "tcp-echo" => self.tcp_echo.push(parse_port(value)?),
+            "tcp-echo-to" => self.tcp_echo_to.push(parse_endpoint(value)?),
             _ => return Err(ConfigError::UnknownOption(arg.to_owned())),
         }
         Ok(())
@@ -286,6 +293,14 @@ impl Config {
 /// A port for a service: 1 to 65535.
 fn parse_port(value: &str) -> Result<u16, ConfigError> {
     value.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(|| ConfigError::BadPort(value.to_owned()))
+}
+
+/// A peer: `IP:PORT`, an IPv6 address in brackets, a port from 1 to 65535.
+fn parse_endpoint(value: &str) -> Result<(IpAddr, u16), ConfigError> {
+    let bad = || ConfigError::BadEndpoint(value.to_owned());
+    let endpoint: std::net::SocketAddr = value.parse().map_err(|_| bad())?;
+    let addr = endpoint.ip().to_string().parse::<IpAddr>().map_err(|_| bad())?;
+    Some((addr, endpoint.port())).filter(|(_, port)| *port != 0).ok_or_else(bad)
 }
 
 fn parse_bool(value: &str) -> Result<bool, ConfigError> {
@@ -359,6 +374,8 @@ mod tests {
             "7",
             "--tcp-echo",
             "7",
+            "--tcp-echo-to",
+            "[2001:db8::fe]:9000",
         ]))
         .unwrap();
         assert_eq!(config.interfaces.len(), 2);
@@ -379,6 +396,7 @@ mod tests {
         assert_eq!(config.svc_dir.as_deref(), Some(Path::new("/tmp/svc")));
         assert_eq!(config.udp_echo, [7]);
         assert_eq!(config.tcp_echo, [7]);
+        assert_eq!(config.tcp_echo_to, [("2001:db8::fe".parse().unwrap(), 9000)]);
         assert!(Config::from_args(&[]).unwrap().is_default());
     }
 
@@ -411,6 +429,9 @@ mod tests {
         assert!(matches!(err(&["--gateway", "nope"]), ConfigError::BadIp(_)));
         assert!(matches!(err(&["--udp-echo", "0"]), ConfigError::BadPort(_)));
         assert!(matches!(err(&["--tcp-echo", "http"]), ConfigError::BadPort(_)));
+        assert!(matches!(err(&["--tcp-echo-to", "192.0.2.2"]), ConfigError::BadEndpoint(_)));
+        assert!(matches!(err(&["--tcp-echo-to", "2001:db8::2:9000"]), ConfigError::BadEndpoint(_)));
+        assert!(matches!(err(&["--tcp-echo-to", "192.0.2.2:0"]), ConfigError::BadEndpoint(_)));
         assert!(matches!(err(&["--forwarding=maybe"]), ConfigError::BadBool(_)));
         for bad in
             ["192.0.2.1", "192.0.2.1/33", "192.0.2.1/x", "300.0.2.1/24", "2001:db8::1/129", "224.0.0.1/4"]

@@ -433,6 +433,11 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
             event_loop.start_tcp_echo(port).map_err(echo)?;
             say(format_args!("TCP echo service on port {port}"));
         }
+        for &(addr, port) in &config.tcp_echo_to {
+            let echo = |e: SocketError| DaemonError::Echo { protocol: "TCP", port, reason: e.to_string() };
+            event_loop.start_tcp_echo_to(addr, port).map_err(echo)?;
+            say(format_args!("TCP echo service connecting to {addr} port {port}"));
+        }
         if let Some(dir) = &config.svc_dir {
             say(format_args!("services directory {} (no protocols published yet)", dir.display()));
         }
