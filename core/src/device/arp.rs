@@ -466,6 +466,13 @@ impl<B: PendingPacket> ArpState<B> {
         ctx.on_acd_event(AcdEvent::Conflict { device: self.device, addr, phase, other });
     }
 
+    /// Answers `request`, which asks for one of our addresses, straight to its sender.
+    fn reply<C: ArpContext<B>>(&mut self, ctx: &mut C, request: &ArpBuilder) {
+        let reply = ArpBuilder::reply(self.mac, request.target_ip, request.sender_mac, request.sender_ip);
+        self.counters.tx_replies += 1;
+        ctx.send_arp(self.device, request.sender_mac, reply);
+    }
+
     /// Processes a received ARP packet (its fields, as [`ArpPacket::builder`] gives them)
     /// per RFC 826's reception algorithm with Linux's semantics, and RFC 5227's conflict
     /// rules.
@@ -497,18 +504,16 @@ impl<B: PendingPacket> ArpState<B> {
         let target = self.addrs.iter().position(|a| a.addr() == packet.target_ip);
         let Some(sender) = UnicastAddr::new(sender_ip) else {
             // An RFC 5227 probe (sender 0.0.0.0).
-            match target.map(|i| self.addrs[i].phase) {
+            match target.map(|i| (i, self.addrs[i].phase)) {
                 // §2.1.1: another host probing for the address we are probing for.
-                Some(AddrPhase::Probing { .. }) if packet.op == ArpOp::Request => {
-                    if let Some(index) = target {
-                        self.conflict(ctx, index, packet.sender_mac);
-                    }
+                Some((index, AddrPhase::Probing { .. })) if packet.op == ArpOp::Request => {
+                    self.conflict(ctx, index, packet.sender_mac);
                 }
                 // A probe for an address in use: answer it, so the prober sees the conflict.
-                Some(AddrPhase::Announcing { .. } | AddrPhase::Assigned) if packet.op == ArpOp::Request => {
-                    let reply = ArpBuilder::reply(self.mac, packet.target_ip, packet.sender_mac, sender_ip);
-                    self.counters.tx_replies += 1;
-                    ctx.send_arp(self.device, packet.sender_mac, reply);
+                Some((_, AddrPhase::Announcing { .. } | AddrPhase::Assigned))
+                    if packet.op == ArpOp::Request =>
+                {
+                    self.reply(ctx, packet);
                 }
                 _ => self.counters.drop_not_for_us += 1,
             }
@@ -520,9 +525,7 @@ impl<B: PendingPacket> ArpState<B> {
             // STALE, like an NDP solicitation, RFC 4861 §7.2.3) and is answered.
             let (nud, mut nud_ctx) = self.split(ctx);
             nud.handle_solicitation(&mut nud_ctx, sender, packet.sender_mac);
-            let reply = ArpBuilder::reply(self.mac, packet.target_ip, packet.sender_mac, sender_ip);
-            self.counters.tx_replies += 1;
-            ctx.send_arp(self.device, packet.sender_mac, reply);
+            self.reply(ctx, packet);
             return;
         }
         if self.nud.get(&sender_ip).is_none() {

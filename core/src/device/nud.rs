@@ -467,19 +467,15 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
         let now = ctx.now();
         self.counters.lookups += 1;
         let Some(entry) = self.entries.get_mut(&addr) else {
-            if !self.make_room(ctx) {
-                self.counters.table_fulls += 1;
-                return SendOutcome::Dropped(SendDropReason::TableFull);
-            }
             let entry = Entry {
                 state: EntryState::Incomplete { probes_sent: 0, queue: PendingQueue::new() },
                 is_router: false,
                 last_used: now,
                 confirmed: Instant::ZERO,
             };
-            self.counters.allocs += 1;
-            let info = self.entries.entry(addr).or_insert(entry).info();
-            emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Added(info));
+            if !self.insert_new(ctx, addr, entry) {
+                return SendOutcome::Dropped(SendDropReason::TableFull);
+            }
             return self.start_resolution(ctx, addr, packet);
         };
         entry.last_used = now;
@@ -664,10 +660,6 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
     ) {
         let addr = source.into_addr();
         let Some(entry) = self.entries.get(&addr) else {
-            if !self.make_room(ctx) {
-                self.counters.table_fulls += 1;
-                return;
-            }
             let now = ctx.now();
             // RFC 4861 §7.2.3: a new entry is STALE, with IsRouter false.
             let entry = Entry {
@@ -676,14 +668,12 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
                 last_used: now,
                 confirmed: Instant::ZERO,
             };
-            self.counters.allocs += 1;
-            let info = entry.info();
-            self.entries.insert(addr, entry);
-            ctx.schedule_timer(
-                NudTimerId { device: self.device, neighbor: addr },
-                now + self.config.gc_stale_time,
-            );
-            emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Added(info));
+            if self.insert_new(ctx, addr, entry) {
+                ctx.schedule_timer(
+                    NudTimerId { device: self.device, neighbor: addr },
+                    now + self.config.gc_stale_time,
+                );
+            }
             return;
         };
         match entry.state {
@@ -771,29 +761,24 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
         link_addr: Mac,
     ) -> Result<(), NudError<I::Addr>> {
         let addr = neighbor.into_addr();
-        if !self.entries.contains_key(&addr) {
-            if !self.make_room(ctx) {
-                self.counters.table_fulls += 1;
-                return Err(NudError::TableFull {
-                    device: self.device,
-                    neighbor: addr,
-                    limit: self.config.max_entries,
-                });
-            }
-            let now = ctx.now();
-            let entry = Entry {
-                state: EntryState::Static { mac: link_addr },
-                is_router: false,
-                last_used: now,
-                confirmed: now,
-            };
-            self.counters.allocs += 1;
-            let info = entry.info();
-            self.entries.insert(addr, entry);
-            emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Added(info));
+        if self.entries.contains_key(&addr) {
+            self.enter(ctx, addr, EntryState::Static { mac: link_addr });
             return Ok(());
         }
-        self.enter(ctx, addr, EntryState::Static { mac: link_addr });
+        let now = ctx.now();
+        let entry = Entry {
+            state: EntryState::Static { mac: link_addr },
+            is_router: false,
+            last_used: now,
+            confirmed: now,
+        };
+        if !self.insert_new(ctx, addr, entry) {
+            return Err(NudError::TableFull {
+                device: self.device,
+                neighbor: addr,
+                limit: self.config.max_entries,
+            });
+        }
         Ok(())
     }
 
@@ -833,6 +818,20 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
         if let EntryState::Incomplete { queue, .. } = entry.state {
             self.fail_queue(ctx, addr, queue);
         }
+        true
+    }
+
+    /// Inserts `entry` as `addr`'s new entry and reports it, after making room for it; when
+    /// nothing could be evicted, counts a table full and returns `false`.
+    fn insert_new<C: NudContext<I, B>>(&mut self, ctx: &mut C, addr: I::Addr, entry: Entry<B>) -> bool {
+        if !self.make_room(ctx) {
+            self.counters.table_fulls += 1;
+            return false;
+        }
+        self.counters.allocs += 1;
+        let info = entry.info();
+        self.entries.insert(addr, entry);
+        emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Added(info));
         true
     }
 

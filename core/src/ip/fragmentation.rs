@@ -236,8 +236,13 @@ impl FragmentPlan {
         index + 1 == self.count
     }
 
-    /// Checks `payload` against the plan and returns fragment `index`'s part of it.
-    fn data<'p>(&self, index: usize, payload: &'p [u8]) -> Result<&'p [u8], FragmentationError> {
+    /// Checks `payload` against the plan and returns fragment `index`'s range and its part of
+    /// the payload.
+    fn data<'p>(
+        &self,
+        index: usize,
+        payload: &'p [u8],
+    ) -> Result<(Range<usize>, &'p [u8]), FragmentationError> {
         if payload.len() != self.payload_len {
             return Err(FragmentationError::PayloadLength {
                 expected: self.payload_len,
@@ -245,7 +250,7 @@ impl FragmentPlan {
             });
         }
         let range = self.data_range(index)?;
-        Ok(&payload[range])
+        Ok((range.clone(), &payload[range]))
     }
 }
 
@@ -335,8 +340,7 @@ impl<'a> Ipv4Fragmenter<'a> {
         out: &mut [u8],
         counters: &mut FragmentationCounters,
     ) -> Result<usize, FragmentationError> {
-        let result = self.plan.data(index, payload).and_then(|data| {
-            let range = self.plan.data_range(index)?;
+        let result = self.plan.data(index, payload).and_then(|(range, data)| {
             let mut options = [0; MAX_OPTIONS_LEN];
             let header = self.datagram.fragment(range.start, self.plan.is_last(index), &mut options).ok_or(
                 FragmentationError::TooLong {
@@ -395,8 +399,7 @@ impl<'a> Ipv6Fragmenter<'a> {
         counters: &mut FragmentationCounters,
     ) -> Result<usize, FragmentationError> {
         let last = self.plan.is_last(index);
-        let result = self.plan.data(index, fragmentable).and_then(|data| {
-            let range = self.plan.data_range(index)?;
+        let result = self.plan.data(index, fragmentable).and_then(|(range, data)| {
             let offset = FragmentOffset::from_bytes(range.start)
                 .ok_or(FragmentationError::TooLong { len: range.end, max: MAX_PAYLOAD_LEN })?;
             let fragment = FragmentHeader { offset, more_fragments: !last, id: self.id };

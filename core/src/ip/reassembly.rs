@@ -706,13 +706,13 @@ impl<I: ReassemblyIpExt> Reassembly<I> {
             return Self::reassemble_atomic(fragment).map(FragmentOutcome::Reassembled);
         }
         let key = ReassemblyKey::of(fragment);
-        let placement = match self.datagrams.get(&key) {
+        let (placement, old_charge) = match self.datagrams.get(&key) {
             Some(Entry { state: EntryState::Discarded, .. }) => {
                 return Err(ReassemblyError::DatagramDiscarded);
             }
             Some(Entry { state: EntryState::Reassembling(datagram), charged, .. }) => {
                 match self.place(Some((datagram, *charged)), fragment, start, end) {
-                    Ok(Some(placement)) => placement,
+                    Ok(Some(placement)) => (placement, *charged),
                     Ok(None) => return Ok(FragmentOutcome::Duplicate),
                     Err(error) => {
                         self.discard_on(ctx, &key, &error);
@@ -721,11 +721,10 @@ impl<I: ReassemblyIpExt> Reassembly<I> {
                 }
             }
             None => match self.place(None, fragment, start, end)? {
-                Some(placement) => placement,
+                Some(placement) => (placement, 0),
                 None => return Ok(FragmentOutcome::Duplicate),
             },
         };
-        let old_charge = self.datagrams.get(&key).map_or(0, |entry| entry.charged);
         let extra = placement.charge.saturating_sub(old_charge);
         if placement.charge > self.config.high_thresh {
             self.drop_entry(ctx, &key);

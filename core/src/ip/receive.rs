@@ -190,10 +190,8 @@ fn decide_uncounted<I: ReceiveIpExt>(
     if dst.is_multicast() {
         return if host.joined(device, dst) {
             ReceiveDecision::Deliver(DeliveryKind::Multicast)
-        } else if host.forwarding(device) {
-            ReceiveDecision::Forward
         } else {
-            ReceiveDecision::Drop(ReceiveDrop::NotForUs)
+            not_local(host, device)
         };
     }
     if host.is_broadcast_on(device, dst) {
@@ -202,8 +200,16 @@ fn decide_uncounted<I: ReceiveIpExt>(
     match host.address_match(dst) {
         AddressMatch::Assigned => ReceiveDecision::Deliver(DeliveryKind::Unicast),
         AddressMatch::Tentative => ReceiveDecision::Drop(ReceiveDrop::TentativeDestination),
-        AddressMatch::NotOurs if host.forwarding(device) => ReceiveDecision::Forward,
-        AddressMatch::NotOurs => ReceiveDecision::Drop(ReceiveDrop::NotForUs),
+        AddressMatch::NotOurs => not_local(host, device),
+    }
+}
+
+/// The fate of a packet for another host: forwarded if `device` forwards, else dropped.
+fn not_local<I: Ip>(host: &impl ReceiveQueries<I>, device: DeviceId) -> ReceiveDecision {
+    if host.forwarding(device) {
+        ReceiveDecision::Forward
+    } else {
+        ReceiveDecision::Drop(ReceiveDrop::NotForUs)
     }
 }
 

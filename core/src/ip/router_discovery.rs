@@ -637,6 +637,56 @@ fn schedule_deadline<C: TimerContext<RouterDiscoveryTimerId>>(
     }
 }
 
+/// An entry of a list whose lifetime runs out: a default router, an on-link prefix, a DNS
+/// server.
+trait Expiring {
+    /// When its lifetime runs out; `None` for infinity.
+    fn expires_at(&self) -> Option<Instant>;
+}
+
+impl Expiring for DefaultRouter {
+    fn expires_at(&self) -> Option<Instant> {
+        Some(self.expires_at)
+    }
+}
+
+impl Expiring for OnLinkPrefix {
+    fn expires_at(&self) -> Option<Instant> {
+        self.expires_at
+    }
+}
+
+impl Expiring for DnsServer {
+    fn expires_at(&self) -> Option<Instant> {
+        self.expires_at
+    }
+}
+
+/// The index of the entry of `list` the lifetime timer `id` fired for, if its deadline has
+/// come. Otherwise the timer is stale and counted: the entry is gone, or was refreshed
+/// meanwhile and the timer is put back to its new deadline.
+fn due_entry<C: TimerContext<RouterDiscoveryTimerId>, T: Expiring>(
+    ctx: &mut C,
+    counters: &mut Counters,
+    id: RouterDiscoveryTimerId,
+    list: &[T],
+    is_entry: impl Fn(&T) -> bool,
+) -> Option<usize> {
+    let entry = list.iter().enumerate().find(|(_, entry)| is_entry(entry));
+    match entry.map(|(index, entry)| (index, entry.expires_at())) {
+        Some((index, expires_at)) if is_due(expires_at, ctx.now()) => Some(index),
+        Some((_, expires_at)) => {
+            counters.stale_timers += 1;
+            schedule_deadline(ctx, id, expires_at);
+            None
+        }
+        None => {
+            counters.stale_timers += 1;
+            None
+        }
+    }
+}
+
 /// The Ethernet address of the first link-layer address option `pick` selects.
 fn first_ethernet_address<'a>(
     options: &NdpOptions<'a>,
@@ -922,54 +972,29 @@ impl RouterDiscovery {
             counters.stale_timers += 1;
             return;
         };
-        let now = ctx.now();
-        // Each lifetime timer finds its entry and deadline; a timer fired before the deadline
-        // (the entry was refreshed meanwhile) is put back rather than acted on.
+        // A lifetime timer acts only on an entry whose deadline has come (see `due_entry`).
         match id {
             RouterDiscoveryTimerId::Solicitation { .. } => state.send_solicitation(ctx, counters),
             RouterDiscoveryTimerId::RouterLifetime { router, .. } => {
-                let entry = state.routers.iter().enumerate().find(|(_, r)| r.address == router);
-                match entry.map(|(index, r)| (index, r.expires_at)) {
-                    Some((index, expires_at)) if expires_at <= now => {
-                        // RFC 4861 §6.3.5: the router's lifetime ran out.
-                        counters.routers_expired += 1;
-                        state.remove_router(ctx, counters, index);
-                    }
-                    Some((_, expires_at)) => {
-                        counters.stale_timers += 1;
-                        ctx.schedule_timer(id, expires_at);
-                    }
-                    None => counters.stale_timers += 1,
+                if let Some(index) = due_entry(ctx, counters, id, &state.routers, |r| r.address == router) {
+                    // RFC 4861 §6.3.5: the router's lifetime ran out.
+                    counters.routers_expired += 1;
+                    state.remove_router(ctx, counters, index);
                 }
             }
             RouterDiscoveryTimerId::PrefixLifetime { prefix, .. } => {
-                let entry = state.prefixes.iter().enumerate().find(|(_, p)| p.prefix == prefix);
-                match entry.map(|(index, p)| (index, p.expires_at)) {
-                    Some((index, expires_at)) if is_due(expires_at, now) => {
-                        // RFC 4861 §6.3.5: the prefix's Valid Lifetime ran out.
-                        counters.prefixes_expired += 1;
-                        state.remove_prefix(ctx, index);
-                    }
-                    Some((_, expires_at)) => {
-                        counters.stale_timers += 1;
-                        schedule_deadline(ctx, id, expires_at);
-                    }
-                    None => counters.stale_timers += 1,
+                if let Some(index) = due_entry(ctx, counters, id, &state.prefixes, |p| p.prefix == prefix) {
+                    // RFC 4861 §6.3.5: the prefix's Valid Lifetime ran out.
+                    counters.prefixes_expired += 1;
+                    state.remove_prefix(ctx, index);
                 }
             }
             RouterDiscoveryTimerId::DnsServerLifetime { server, .. } => {
-                let entry = state.dns_servers.iter().enumerate().find(|(_, s)| s.address == server);
-                match entry.map(|(index, s)| (index, s.expires_at)) {
-                    Some((index, expires_at)) if is_due(expires_at, now) => {
-                        // RFC 8106 §5.1: a server past its lifetime is no longer used.
-                        counters.dns_servers_expired += 1;
-                        state.remove_dns_server(ctx, index);
-                    }
-                    Some((_, expires_at)) => {
-                        counters.stale_timers += 1;
-                        schedule_deadline(ctx, id, expires_at);
-                    }
-                    None => counters.stale_timers += 1,
+                if let Some(index) = due_entry(ctx, counters, id, &state.dns_servers, |s| s.address == server)
+                {
+                    // RFC 8106 §5.1: a server past its lifetime is no longer used.
+                    counters.dns_servers_expired += 1;
+                    state.remove_dns_server(ctx, index);
                 }
             }
         }
