@@ -27,7 +27,7 @@ use alloc::collections::VecDeque;
 use core::marker::PhantomData;
 use core::num::NonZeroU16;
 
-use super::ports::{EphemeralPorts, PortRange};
+use super::ports::{random_key, EphemeralPorts, PortRange};
 use super::socket_map::{ConflictScope, EntryKind, Flow, LocalEndpoint, RemoteEndpoint, Sharing, SocketMap};
 use super::udp::{LocalName, UdpIpExt, MIN_RCVBUF};
 use super::{IcmpErrorReport, IpSendMeta, Route, Slots, SocketError, SocketEvent};
@@ -35,7 +35,6 @@ use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
 use crate::buf::{Buf, Serializer};
 use crate::context::RngContext;
 use crate::device::DeviceId;
-use crate::hash::SipKey;
 use crate::wire::icmp::{EchoRequest, IcmpBuilder, IcmpIpExt, Icmpv6PseudoHeader, HEADER_LEN};
 
 /// What differs between ICMPv4 and ICMPv6 echo sockets; implemented by [`Ipv4`] and
@@ -201,14 +200,11 @@ pub struct PingSockets<I: Ip, B> {
 impl<I: PingIpExt, B> PingSockets<I, B> {
     /// No sockets; `rng` keys the identifier allocator.
     pub fn new(rng: &mut impl RngContext, config: PingConfig) -> Self {
-        let mut key = [0; 16];
-        key[..8].copy_from_slice(&rng.random_u64().to_le_bytes());
-        key[8..].copy_from_slice(&rng.random_u64().to_le_bytes());
         Self {
             config,
             slots: Slots::new(),
             open: 0,
-            map: SocketMap::new(ConflictScope::Port, SipKey(key)),
+            map: SocketMap::new(ConflictScope::Port, random_key(rng)),
             ids: EphemeralPorts::new(rng, config.id_range, super::ports::DEFAULT_TABLE_LEN),
             counters: PingCounters::default(),
         }
