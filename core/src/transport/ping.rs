@@ -23,14 +23,13 @@
 //!   one difference from UDP that Linux's `ping_err` makes: "fragmentation needed" is soft
 //!   over IPv4 (IP_PMTUDISC_DO is not offered here).
 
-use alloc::collections::VecDeque;
 use core::marker::PhantomData;
 use core::num::NonZeroU16;
 
 use super::ports::{random_key, EphemeralPorts, PortRange};
 use super::socket_map::{ConflictScope, EntryKind, Flow, LocalEndpoint, RemoteEndpoint, Sharing, SocketMap};
 use super::udp::{LocalName, UdpIpExt, MIN_RCVBUF};
-use super::{IcmpErrorReport, IpSendMeta, Route, Slots, SocketError, SocketEvent};
+use super::{IcmpErrorReport, IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
 use crate::buf::{Buf, Serializer};
 use crate::context::RngContext;
@@ -181,8 +180,7 @@ struct PingSocket<I: Ip, B> {
     device: Option<DeviceId>,
     hop_limit: Option<u8>,
     rcvbuf: usize,
-    queue: VecDeque<PingDatagram<I, B>>,
-    queued_bytes: usize,
+    queue: RecvQueue<PingDatagram<I, B>>,
     error: Option<SocketError>,
 }
 
@@ -242,8 +240,7 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
             device: None,
             hop_limit: None,
             rcvbuf: self.config.rmem_default,
-            queue: VecDeque::new(),
-            queued_bytes: 0,
+            queue: RecvQueue::new(),
             error: None,
         };
         let (index, generation) = self.slots.insert(socket).ok_or(SocketError::TooManySockets)?;
@@ -471,16 +468,12 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
     }
 
     /// `recvfrom`: the oldest queued Echo Reply, after any pending error; EAGAIN if none.
-    pub fn recv_from(&mut self, id: PingSocketId<I>) -> Result<PingDatagram<I, B>, SocketError>
-    where
-        B: AsRef<[u8]>,
-    {
+    pub fn recv_from(&mut self, id: PingSocketId<I>) -> Result<PingDatagram<I, B>, SocketError> {
         let socket = self.socket_mut(id)?;
         if let Some(error) = socket.error.take() {
             return Err(error);
         }
-        let datagram = socket.queue.pop_front().ok_or(SocketError::WouldBlock)?;
-        socket.queued_bytes -= datagram.message.capacity();
+        let datagram = socket.queue.pop().ok_or(SocketError::WouldBlock)?;
         Ok(datagram)
     }
 
@@ -506,17 +499,20 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
             return Err(message);
         };
         let cost = message.capacity();
-        if socket.queued_bytes + cost > socket.rcvbuf {
-            self.counters.rcvbuf_errors += 1;
-            return Err(message);
+        let datagram = PingDatagram { peer_addr: src, local_addr: dst, device, message };
+        match socket.queue.push(datagram, cost, socket.rcvbuf) {
+            Ok(first) => {
+                self.counters.in_echo_replies += 1;
+                if first {
+                    ctx.socket_event(id, SocketEvent::Readable);
+                }
+                Ok(())
+            }
+            Err(datagram) => {
+                self.counters.rcvbuf_errors += 1;
+                Err(datagram.message)
+            }
         }
-        socket.queued_bytes += cost;
-        socket.queue.push_back(PingDatagram { peer_addr: src, local_addr: dst, device, message });
-        self.counters.in_echo_replies += 1;
-        if socket.queue.len() == 1 {
-            ctx.socket_event(id, SocketEvent::Readable);
-        }
-        Ok(())
     }
 
     /// Delivers an ICMP error (`report`) that arrived on `device` quoting one of our Echo

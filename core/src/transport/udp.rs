@@ -49,7 +49,6 @@
 //! Counters are Linux's UDP MIB (`/proc/net/snmp`), kept per IP version ([`UdpCounters`]).
 //! InDatagrams counts datagrams read by the application, as Linux counts it in `udp_recvmsg`.
 
-use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 use core::num::NonZeroU16;
@@ -58,7 +57,7 @@ use super::ports::{random_key, EphemeralPorts, PortRange};
 use super::socket_map::{
     ConflictScope, EntryKind, Flow, LocalEndpoint, MatchCursor, RemoteEndpoint, Sharing, SocketMap,
 };
-use super::{IcmpErrorReport, IpSendMeta, Route, Slots, SocketError, SocketEvent};
+use super::{IcmpErrorReport, IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, MulticastAddr, SpecifiedAddr};
 use crate::buf::{Buf, ParsablePacket, Serializer};
 use crate::context::RngContext;
@@ -387,8 +386,7 @@ struct UdpSocket<I: Ip, B> {
     port_locked: bool,
     options: Options,
     memberships: Vec<Membership<I>>,
-    queue: VecDeque<UdpDatagram<I, B>>,
-    queued_bytes: usize,
+    queue: RecvQueue<UdpDatagram<I, B>>,
     error: Option<SocketError>,
 }
 
@@ -549,8 +547,7 @@ impl<B> Udp<B> {
                 sndbuf: self.config.wmem_default,
             },
             memberships: Vec::new(),
-            queue: VecDeque::new(),
-            queued_bytes: 0,
+            queue: RecvQueue::new(),
             error: None,
         };
         let sockets = I::sockets_mut(&mut self.v4, &mut self.v6);
@@ -831,16 +828,12 @@ impl<B> Udp<B> {
     }
 
     /// `recvfrom`: the oldest queued datagram, after any pending error; EAGAIN if none.
-    pub fn recv_from<I: UdpIpExt>(&mut self, id: UdpSocketId<I>) -> Result<UdpDatagram<I, B>, SocketError>
-    where
-        B: AsRef<[u8]>,
-    {
+    pub fn recv_from<I: UdpIpExt>(&mut self, id: UdpSocketId<I>) -> Result<UdpDatagram<I, B>, SocketError> {
         let socket = self.socket_mut(id)?;
         if let Some(error) = socket.error.take() {
             return Err(error);
         }
-        let datagram = socket.queue.pop_front().ok_or(SocketError::WouldBlock)?;
-        socket.queued_bytes -= charge(&datagram.payload);
+        let datagram = socket.queue.pop().ok_or(SocketError::WouldBlock)?;
         let counters = match I::mapped_v4(datagram.peer_addr) {
             Some(_) => &mut self.v4.counters,
             None => &mut I::sockets_mut(&mut self.v4, &mut self.v6).counters,
@@ -852,7 +845,7 @@ impl<B> Udp<B> {
     /// Bytes charged to socket `id`'s receive queue, and the number of datagrams in it.
     pub fn queued<I: UdpIpExt>(&self, id: UdpSocketId<I>) -> Result<(usize, usize), SocketError> {
         let socket = self.socket(id)?;
-        Ok((socket.queued_bytes, socket.queue.len()))
+        Ok((socket.queue.bytes(), socket.queue.len()))
     }
 
     /// The socket's options (getsockopt).
@@ -1056,12 +1049,6 @@ fn check_broadcast(broadcast: bool, options: &Options) -> Result<(), SocketError
     } else {
         Ok(())
     }
-}
-
-/// What a queued datagram costs against SO_RCVBUF: its whole buffer, as Linux charges an
-/// skb's truesize.
-fn charge<B: AsRef<[u8]>>(payload: &Buf<B>) -> usize {
-    payload.capacity()
 }
 
 /// Where an outgoing datagram goes from, if the socket has a local address, and to.
@@ -1277,13 +1264,9 @@ fn queue_datagram<J: UdpIpExt, B: AsRef<[u8]>, C: UdpIpContext<J>>(
     datagram: UdpDatagram<J, B>,
 ) -> Result<(), Buf<B>> {
     let Ok(socket) = sockets.get_mut(id) else { return Err(datagram.payload) };
-    let cost = charge(&datagram.payload);
-    if socket.queued_bytes + cost > socket.options.rcvbuf {
-        return Err(datagram.payload);
-    }
-    socket.queued_bytes += cost;
-    socket.queue.push_back(datagram);
-    if socket.queue.len() == 1 {
+    // What a datagram costs against SO_RCVBUF: its whole buffer.
+    let cost = datagram.payload.capacity();
+    if socket.queue.push(datagram, cost, socket.options.rcvbuf).map_err(|d| d.payload)? {
         ctx.socket_event(id, SocketEvent::Readable);
     }
     Ok(())
