@@ -28,7 +28,7 @@ use core::num::NonZeroU16;
 
 use super::ports::{random_key, EphemeralPorts, PortRange};
 use super::socket_map::{ConflictScope, EntryKind, Flow, LocalEndpoint, RemoteEndpoint, Sharing, SocketMap};
-use super::udp::{LocalName, UdpIpExt, MIN_RCVBUF};
+use super::udp::{doubled_buffer_size, LocalName, UdpIpExt, MIN_RCVBUF};
 use super::{IcmpErrorReport, IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
 use crate::buf::{Buf, Serializer};
@@ -395,7 +395,7 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
     /// SO_RCVBUF, with Linux's doubling (see [`udp`](super::udp)).
     pub fn set_rcvbuf(&mut self, id: PingSocketId<I>, bytes: usize) -> Result<(), SocketError> {
         let max = self.config.rmem_max;
-        self.socket_mut(id)?.rcvbuf = bytes.min(max).saturating_mul(2).max(MIN_RCVBUF);
+        self.socket_mut(id)?.rcvbuf = doubled_buffer_size(bytes, max, MIN_RCVBUF);
         Ok(())
     }
 

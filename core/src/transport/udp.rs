@@ -955,7 +955,7 @@ impl<B> Udp<B> {
     /// [`MIN_RCVBUF`]. Datagrams already queued stay.
     pub fn set_rcvbuf<I: UdpIpExt>(&mut self, id: UdpSocketId<I>, bytes: usize) -> Result<(), SocketError> {
         let max = self.config.rmem_max;
-        self.socket_mut(id)?.options.rcvbuf = bytes.min(max).saturating_mul(2).max(MIN_RCVBUF);
+        self.socket_mut(id)?.options.rcvbuf = doubled_buffer_size(bytes, max, MIN_RCVBUF);
         Ok(())
     }
 
@@ -963,7 +963,7 @@ impl<B> Udp<B> {
     /// [`MIN_SNDBUF`].
     pub fn set_sndbuf<I: UdpIpExt>(&mut self, id: UdpSocketId<I>, bytes: usize) -> Result<(), SocketError> {
         let max = self.config.wmem_max;
-        self.socket_mut(id)?.options.sndbuf = bytes.min(max).saturating_mul(2).max(MIN_SNDBUF);
+        self.socket_mut(id)?.options.sndbuf = doubled_buffer_size(bytes, max, MIN_SNDBUF);
         Ok(())
     }
 
@@ -1040,6 +1040,12 @@ impl<B> Udp<B> {
         }
         Ok(())
     }
+}
+
+/// SO_RCVBUF and SO_SNDBUF as Linux's `sock_setsockopt` stores them: twice `bytes`, capped at
+/// twice `max` and at least `min`.
+pub(super) fn doubled_buffer_size(bytes: usize, max: usize, min: usize) -> usize {
+    bytes.min(max).saturating_mul(2).max(min)
 }
 
 /// SO_BROADCAST guards broadcast destinations (Linux `udp_sendmsg`, `__ip4_datagram_connect`).
