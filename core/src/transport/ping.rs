@@ -28,7 +28,7 @@ use core::num::NonZeroU16;
 
 use super::ports::{random_key, EphemeralPorts, PortRange};
 use super::socket_map::{ConflictScope, EntryKind, Flow, LocalEndpoint, RemoteEndpoint, Sharing, SocketMap};
-use super::udp::{doubled_buffer_size, LocalName, UdpIpExt, MIN_RCVBUF};
+use super::udp::{count_send, doubled_buffer_size, LocalName, UdpIpExt, MIN_RCVBUF};
 use super::{IcmpErrorReport, IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
 use crate::buf::{Buf, Serializer};
@@ -453,18 +453,8 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
         };
         let request = EchoRequest { id: echo_id.get(), seq: u16::from_be_bytes([message[6], message[7]]) };
         let builder = IcmpBuilder::<I, _>::new(I::pseudo_header(*route.src, *dst), request);
-        match ctx.send_echo_request(&meta, (&message[HEADER_LEN..]).encapsulate(builder)) {
-            Ok(()) => {
-                self.counters.out_echo_requests += 1;
-                Ok(())
-            }
-            Err(error) => {
-                if error == SocketError::NoBufferSpace {
-                    self.counters.sndbuf_errors += 1;
-                }
-                Err(error)
-            }
-        }
+        let result = ctx.send_echo_request(&meta, (&message[HEADER_LEN..]).encapsulate(builder));
+        count_send(result, &mut self.counters.out_echo_requests, &mut self.counters.sndbuf_errors)
     }
 
     /// `recvfrom`: the oldest queued Echo Reply, after any pending error; EAGAIN if none.

@@ -1087,18 +1087,23 @@ fn send_datagram<J: UdpIpExt, C: UdpIpContext<J>, S: Serializer>(
         broadcast,
     };
     let datagram = body.encapsulate(UdpBuilder::new(*route.src, *dst, port.get(), dst_port));
-    match ctx.send_datagram(&meta, datagram) {
-        Ok(()) => {
-            counters.out_datagrams += 1;
-            Ok(())
-        }
-        Err(error) => {
-            if error == SocketError::NoBufferSpace {
-                counters.sndbuf_errors += 1;
-            }
-            Err(error)
-        }
+    let result = ctx.send_datagram(&meta, datagram);
+    count_send(result, &mut counters.out_datagrams, &mut counters.sndbuf_errors)
+}
+
+/// Counts what became of a send: one more sent, or one more SndbufErrors if the path below
+/// had no buffer space.
+pub(super) fn count_send(
+    result: Result<(), SocketError>,
+    sent: &mut u64,
+    sndbuf_errors: &mut u64,
+) -> Result<(), SocketError> {
+    match result {
+        Ok(()) => *sent += 1,
+        Err(SocketError::NoBufferSpace) => *sndbuf_errors += 1,
+        Err(_) => {}
     }
+    result
 }
 
 impl<B: AsRef<[u8]> + Clone> Udp<B> {
