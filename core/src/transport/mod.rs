@@ -369,6 +369,27 @@ impl IcmpErrorReport {
     }
 }
 
+/// Addresses the transport tests share: host 192.0.2.x / 2001:db8::x on device 1.
+#[cfg(test)]
+pub(crate) mod test_addrs {
+    use crate::addr::{IpAddress, Ipv4Addr, Ipv6Addr, SpecifiedAddr};
+    use crate::device::DeviceId;
+
+    pub(crate) const DEV: DeviceId = DeviceId::new(1);
+
+    pub(crate) fn v4(last: u8) -> Ipv4Addr {
+        Ipv4Addr::new([192, 0, 2, last])
+    }
+
+    pub(crate) fn v6(last: u8) -> Ipv6Addr {
+        Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(last)])
+    }
+
+    pub(crate) fn s<A: IpAddress>(a: A) -> SpecifiedAddr<A> {
+        SpecifiedAddr::new(a).unwrap()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -544,25 +544,12 @@ mod tests {
     use super::*;
     use crate::buf::ParsablePacket;
     use crate::testutil::fake::FakeRng;
+    use crate::transport::test_addrs::{s, v4, v6, DEV};
     use crate::wire::icmp::v4::{Icmpv4DestUnreachableCode, Icmpv4Message};
     use crate::wire::icmp::v6::Icmpv6Message;
     use crate::wire::icmp::{Icmpv4Packet, Icmpv6Packet};
     use alloc::vec;
     use alloc::vec::Vec;
-
-    const DEV: DeviceId = DeviceId::new(1);
-
-    fn v4(last: u8) -> Ipv4Addr {
-        Ipv4Addr::new([192, 0, 2, last])
-    }
-
-    fn v6(last: u8) -> Ipv6Addr {
-        Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(last)])
-    }
-
-    fn s<A: IpAddress>(a: A) -> SpecifiedAddr<A> {
-        SpecifiedAddr::new(a).unwrap()
-    }
 
     /// Host 192.0.2.1 / 2001:db8::1 on device 1; 192.0.2.255 is the subnet broadcast.
     #[derive(Default)]

@@ -1303,22 +1303,9 @@ fn set_error<J: UdpIpExt, B, C: UdpIpContext<J>>(
 mod tests {
     use super::*;
     use crate::testutil::fake::FakeRng;
+    use crate::transport::test_addrs::{s, v4, v6, DEV};
     use alloc::vec;
     use proptest::prelude::*;
-
-    const DEV: DeviceId = DeviceId::new(1);
-
-    fn v4(last: u8) -> Ipv4Addr {
-        Ipv4Addr::new([192, 0, 2, last])
-    }
-
-    fn v6(last: u8) -> Ipv6Addr {
-        Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(last)])
-    }
-
-    fn s<A: IpAddress>(a: A) -> SpecifiedAddr<A> {
-        SpecifiedAddr::new(a).unwrap()
-    }
 
     fn port(p: u16) -> Option<NonZeroU16> {
         NonZeroU16::new(p)
