@@ -23,6 +23,7 @@ pub mod socket_map;
 pub mod tcp;
 pub mod udp;
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use crate::addr::{Ip, SpecifiedAddr};
@@ -116,6 +117,48 @@ impl<T> Slots<T> {
             self.free.push(index);
         }
         Some(value)
+    }
+}
+
+/// A datagram socket's receive queue, bounded in bytes by SO_RCVBUF: each entry is charged
+/// the size of the buffer holding it, as Linux charges an skb's truesize.
+#[derive(Debug)]
+pub(crate) struct RecvQueue<T> {
+    entries: VecDeque<(usize, T)>,
+    bytes: usize,
+}
+
+impl<T> RecvQueue<T> {
+    pub(crate) const fn new() -> Self {
+        Self { entries: VecDeque::new(), bytes: 0 }
+    }
+
+    /// Appends `entry`, charged `cost` bytes, if the queue then stays within `limit` bytes;
+    /// hands it back if not. `Ok(true)` when the queue was empty (it just became readable).
+    pub(crate) fn push(&mut self, entry: T, cost: usize, limit: usize) -> Result<bool, T> {
+        if self.bytes + cost > limit {
+            return Err(entry);
+        }
+        self.bytes += cost;
+        self.entries.push_back((cost, entry));
+        Ok(self.entries.len() == 1)
+    }
+
+    /// Takes the oldest entry.
+    pub(crate) fn pop(&mut self) -> Option<T> {
+        let (cost, entry) = self.entries.pop_front()?;
+        self.bytes -= cost;
+        Some(entry)
+    }
+
+    /// The bytes charged.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The entries held.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
     }
 }
 
@@ -323,6 +366,27 @@ impl IcmpErrorReport {
     /// ICMPv6 Parameter Problem (RFC 4443 §3.4): a hard EPROTO.
     pub const fn v6_parameter_problem() -> Self {
         Self::new(SocketError::ProtocolError, true)
+    }
+}
+
+/// Addresses the transport tests share: host 192.0.2.x / 2001:db8::x on device 1.
+#[cfg(test)]
+pub(crate) mod test_addrs {
+    use crate::addr::{IpAddress, Ipv4Addr, Ipv6Addr, SpecifiedAddr};
+    use crate::device::DeviceId;
+
+    pub(crate) const DEV: DeviceId = DeviceId::new(1);
+
+    pub(crate) fn v4(last: u8) -> Ipv4Addr {
+        Ipv4Addr::new([192, 0, 2, last])
+    }
+
+    pub(crate) fn v6(last: u8) -> Ipv6Addr {
+        Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(last)])
+    }
+
+    pub(crate) fn s<A: IpAddress>(a: A) -> SpecifiedAddr<A> {
+        SpecifiedAddr::new(a).unwrap()
     }
 }
 

@@ -23,19 +23,17 @@
 //!   one difference from UDP that Linux's `ping_err` makes: "fragmentation needed" is soft
 //!   over IPv4 (IP_PMTUDISC_DO is not offered here).
 
-use alloc::collections::VecDeque;
 use core::marker::PhantomData;
 use core::num::NonZeroU16;
 
-use super::ports::{EphemeralPorts, PortRange};
+use super::ports::{random_key, EphemeralPorts, PortRange};
 use super::socket_map::{ConflictScope, EntryKind, Flow, LocalEndpoint, RemoteEndpoint, Sharing, SocketMap};
-use super::udp::{LocalName, UdpIpExt, MIN_RCVBUF};
-use super::{IcmpErrorReport, IpSendMeta, Route, Slots, SocketError, SocketEvent};
+use super::udp::{count_send, doubled_buffer_size, LocalName, UdpIpExt, MIN_RCVBUF};
+use super::{IcmpErrorReport, IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
 use crate::buf::{Buf, Serializer};
 use crate::context::RngContext;
 use crate::device::DeviceId;
-use crate::hash::SipKey;
 use crate::wire::icmp::{EchoRequest, IcmpBuilder, IcmpIpExt, Icmpv6PseudoHeader, HEADER_LEN};
 
 /// What differs between ICMPv4 and ICMPv6 echo sockets; implemented by [`Ipv4`] and
@@ -182,8 +180,7 @@ struct PingSocket<I: Ip, B> {
     device: Option<DeviceId>,
     hop_limit: Option<u8>,
     rcvbuf: usize,
-    queue: VecDeque<PingDatagram<I, B>>,
-    queued_bytes: usize,
+    queue: RecvQueue<PingDatagram<I, B>>,
     error: Option<SocketError>,
 }
 
@@ -201,14 +198,11 @@ pub struct PingSockets<I: Ip, B> {
 impl<I: PingIpExt, B> PingSockets<I, B> {
     /// No sockets; `rng` keys the identifier allocator.
     pub fn new(rng: &mut impl RngContext, config: PingConfig) -> Self {
-        let mut key = [0; 16];
-        key[..8].copy_from_slice(&rng.random_u64().to_le_bytes());
-        key[8..].copy_from_slice(&rng.random_u64().to_le_bytes());
         Self {
             config,
             slots: Slots::new(),
             open: 0,
-            map: SocketMap::new(ConflictScope::Port, SipKey(key)),
+            map: SocketMap::new(ConflictScope::Port, random_key(rng)),
             ids: EphemeralPorts::new(rng, config.id_range, super::ports::DEFAULT_TABLE_LEN),
             counters: PingCounters::default(),
         }
@@ -246,8 +240,7 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
             device: None,
             hop_limit: None,
             rcvbuf: self.config.rmem_default,
-            queue: VecDeque::new(),
-            queued_bytes: 0,
+            queue: RecvQueue::new(),
             error: None,
         };
         let (index, generation) = self.slots.insert(socket).ok_or(SocketError::TooManySockets)?;
@@ -402,7 +395,7 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
     /// SO_RCVBUF, with Linux's doubling (see [`udp`](super::udp)).
     pub fn set_rcvbuf(&mut self, id: PingSocketId<I>, bytes: usize) -> Result<(), SocketError> {
         let max = self.config.rmem_max;
-        self.socket_mut(id)?.rcvbuf = bytes.min(max).saturating_mul(2).max(MIN_RCVBUF);
+        self.socket_mut(id)?.rcvbuf = doubled_buffer_size(bytes, max, MIN_RCVBUF);
         Ok(())
     }
 
@@ -460,31 +453,17 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
         };
         let request = EchoRequest { id: echo_id.get(), seq: u16::from_be_bytes([message[6], message[7]]) };
         let builder = IcmpBuilder::<I, _>::new(I::pseudo_header(*route.src, *dst), request);
-        match ctx.send_echo_request(&meta, (&message[HEADER_LEN..]).encapsulate(builder)) {
-            Ok(()) => {
-                self.counters.out_echo_requests += 1;
-                Ok(())
-            }
-            Err(error) => {
-                if error == SocketError::NoBufferSpace {
-                    self.counters.sndbuf_errors += 1;
-                }
-                Err(error)
-            }
-        }
+        let result = ctx.send_echo_request(&meta, (&message[HEADER_LEN..]).encapsulate(builder));
+        count_send(result, &mut self.counters.out_echo_requests, &mut self.counters.sndbuf_errors)
     }
 
     /// `recvfrom`: the oldest queued Echo Reply, after any pending error; EAGAIN if none.
-    pub fn recv_from(&mut self, id: PingSocketId<I>) -> Result<PingDatagram<I, B>, SocketError>
-    where
-        B: AsRef<[u8]>,
-    {
+    pub fn recv_from(&mut self, id: PingSocketId<I>) -> Result<PingDatagram<I, B>, SocketError> {
         let socket = self.socket_mut(id)?;
         if let Some(error) = socket.error.take() {
             return Err(error);
         }
-        let datagram = socket.queue.pop_front().ok_or(SocketError::WouldBlock)?;
-        socket.queued_bytes -= datagram.message.capacity();
+        let datagram = socket.queue.pop().ok_or(SocketError::WouldBlock)?;
         Ok(datagram)
     }
 
@@ -510,17 +489,20 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
             return Err(message);
         };
         let cost = message.capacity();
-        if socket.queued_bytes + cost > socket.rcvbuf {
-            self.counters.rcvbuf_errors += 1;
-            return Err(message);
+        let datagram = PingDatagram { peer_addr: src, local_addr: dst, device, message };
+        match socket.queue.push(datagram, cost, socket.rcvbuf) {
+            Ok(first) => {
+                self.counters.in_echo_replies += 1;
+                if first {
+                    ctx.socket_event(id, SocketEvent::Readable);
+                }
+                Ok(())
+            }
+            Err(datagram) => {
+                self.counters.rcvbuf_errors += 1;
+                Err(datagram.message)
+            }
         }
-        socket.queued_bytes += cost;
-        socket.queue.push_back(PingDatagram { peer_addr: src, local_addr: dst, device, message });
-        self.counters.in_echo_replies += 1;
-        if socket.queue.len() == 1 {
-            ctx.socket_event(id, SocketEvent::Readable);
-        }
-        Ok(())
     }
 
     /// Delivers an ICMP error (`report`) that arrived on `device` quoting one of our Echo
@@ -562,25 +544,12 @@ mod tests {
     use super::*;
     use crate::buf::ParsablePacket;
     use crate::testutil::fake::FakeRng;
+    use crate::transport::test_addrs::{s, v4, v6, DEV};
     use crate::wire::icmp::v4::{Icmpv4DestUnreachableCode, Icmpv4Message};
     use crate::wire::icmp::v6::Icmpv6Message;
     use crate::wire::icmp::{Icmpv4Packet, Icmpv6Packet};
     use alloc::vec;
     use alloc::vec::Vec;
-
-    const DEV: DeviceId = DeviceId::new(1);
-
-    fn v4(last: u8) -> Ipv4Addr {
-        Ipv4Addr::new([192, 0, 2, last])
-    }
-
-    fn v6(last: u8) -> Ipv6Addr {
-        Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(last)])
-    }
-
-    fn s<A: IpAddress>(a: A) -> SpecifiedAddr<A> {
-        SpecifiedAddr::new(a).unwrap()
-    }
 
     /// Host 192.0.2.1 / 2001:db8::1 on device 1; 192.0.2.255 is the subnet broadcast.
     #[derive(Default)]

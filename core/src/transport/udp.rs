@@ -49,7 +49,6 @@
 //! Counters are Linux's UDP MIB (`/proc/net/snmp`), kept per IP version ([`UdpCounters`]).
 //! InDatagrams counts datagrams read by the application, as Linux counts it in `udp_recvmsg`.
 
-use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 use core::num::NonZeroU16;
@@ -58,7 +57,7 @@ use super::ports::{random_key, EphemeralPorts, PortRange};
 use super::socket_map::{
     ConflictScope, EntryKind, Flow, LocalEndpoint, MatchCursor, RemoteEndpoint, Sharing, SocketMap,
 };
-use super::{IcmpErrorReport, IpSendMeta, Route, Slots, SocketError, SocketEvent};
+use super::{IcmpErrorReport, IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, MulticastAddr, SpecifiedAddr};
 use crate::buf::{Buf, ParsablePacket, Serializer};
 use crate::context::RngContext;
@@ -387,8 +386,7 @@ struct UdpSocket<I: Ip, B> {
     port_locked: bool,
     options: Options,
     memberships: Vec<Membership<I>>,
-    queue: VecDeque<UdpDatagram<I, B>>,
-    queued_bytes: usize,
+    queue: RecvQueue<UdpDatagram<I, B>>,
     error: Option<SocketError>,
 }
 
@@ -549,8 +547,7 @@ impl<B> Udp<B> {
                 sndbuf: self.config.wmem_default,
             },
             memberships: Vec::new(),
-            queue: VecDeque::new(),
-            queued_bytes: 0,
+            queue: RecvQueue::new(),
             error: None,
         };
         let sockets = I::sockets_mut(&mut self.v4, &mut self.v6);
@@ -831,16 +828,12 @@ impl<B> Udp<B> {
     }
 
     /// `recvfrom`: the oldest queued datagram, after any pending error; EAGAIN if none.
-    pub fn recv_from<I: UdpIpExt>(&mut self, id: UdpSocketId<I>) -> Result<UdpDatagram<I, B>, SocketError>
-    where
-        B: AsRef<[u8]>,
-    {
+    pub fn recv_from<I: UdpIpExt>(&mut self, id: UdpSocketId<I>) -> Result<UdpDatagram<I, B>, SocketError> {
         let socket = self.socket_mut(id)?;
         if let Some(error) = socket.error.take() {
             return Err(error);
         }
-        let datagram = socket.queue.pop_front().ok_or(SocketError::WouldBlock)?;
-        socket.queued_bytes -= charge(&datagram.payload);
+        let datagram = socket.queue.pop().ok_or(SocketError::WouldBlock)?;
         let counters = match I::mapped_v4(datagram.peer_addr) {
             Some(_) => &mut self.v4.counters,
             None => &mut I::sockets_mut(&mut self.v4, &mut self.v6).counters,
@@ -852,7 +845,7 @@ impl<B> Udp<B> {
     /// Bytes charged to socket `id`'s receive queue, and the number of datagrams in it.
     pub fn queued<I: UdpIpExt>(&self, id: UdpSocketId<I>) -> Result<(usize, usize), SocketError> {
         let socket = self.socket(id)?;
-        Ok((socket.queued_bytes, socket.queue.len()))
+        Ok((socket.queue.bytes(), socket.queue.len()))
     }
 
     /// The socket's options (getsockopt).
@@ -962,7 +955,7 @@ impl<B> Udp<B> {
     /// [`MIN_RCVBUF`]. Datagrams already queued stay.
     pub fn set_rcvbuf<I: UdpIpExt>(&mut self, id: UdpSocketId<I>, bytes: usize) -> Result<(), SocketError> {
         let max = self.config.rmem_max;
-        self.socket_mut(id)?.options.rcvbuf = bytes.min(max).saturating_mul(2).max(MIN_RCVBUF);
+        self.socket_mut(id)?.options.rcvbuf = doubled_buffer_size(bytes, max, MIN_RCVBUF);
         Ok(())
     }
 
@@ -970,7 +963,7 @@ impl<B> Udp<B> {
     /// [`MIN_SNDBUF`].
     pub fn set_sndbuf<I: UdpIpExt>(&mut self, id: UdpSocketId<I>, bytes: usize) -> Result<(), SocketError> {
         let max = self.config.wmem_max;
-        self.socket_mut(id)?.options.sndbuf = bytes.min(max).saturating_mul(2).max(MIN_SNDBUF);
+        self.socket_mut(id)?.options.sndbuf = doubled_buffer_size(bytes, max, MIN_SNDBUF);
         Ok(())
     }
 
@@ -1049,6 +1042,12 @@ impl<B> Udp<B> {
     }
 }
 
+/// SO_RCVBUF and SO_SNDBUF as Linux's `sock_setsockopt` stores them: twice `bytes`, capped at
+/// twice `max` and at least `min`.
+pub(super) fn doubled_buffer_size(bytes: usize, max: usize, min: usize) -> usize {
+    bytes.min(max).saturating_mul(2).max(min)
+}
+
 /// SO_BROADCAST guards broadcast destinations (Linux `udp_sendmsg`, `__ip4_datagram_connect`).
 fn check_broadcast(broadcast: bool, options: &Options) -> Result<(), SocketError> {
     if broadcast && !options.broadcast {
@@ -1056,12 +1055,6 @@ fn check_broadcast(broadcast: bool, options: &Options) -> Result<(), SocketError
     } else {
         Ok(())
     }
-}
-
-/// What a queued datagram costs against SO_RCVBUF: its whole buffer, as Linux charges an
-/// skb's truesize.
-fn charge<B: AsRef<[u8]>>(payload: &Buf<B>) -> usize {
-    payload.capacity()
 }
 
 /// Where an outgoing datagram goes from, if the socket has a local address, and to.
@@ -1094,18 +1087,23 @@ fn send_datagram<J: UdpIpExt, C: UdpIpContext<J>, S: Serializer>(
         broadcast,
     };
     let datagram = body.encapsulate(UdpBuilder::new(*route.src, *dst, port.get(), dst_port));
-    match ctx.send_datagram(&meta, datagram) {
-        Ok(()) => {
-            counters.out_datagrams += 1;
-            Ok(())
-        }
-        Err(error) => {
-            if error == SocketError::NoBufferSpace {
-                counters.sndbuf_errors += 1;
-            }
-            Err(error)
-        }
+    let result = ctx.send_datagram(&meta, datagram);
+    count_send(result, &mut counters.out_datagrams, &mut counters.sndbuf_errors)
+}
+
+/// Counts what became of a send: one more sent, or one more SndbufErrors if the path below
+/// had no buffer space.
+pub(super) fn count_send(
+    result: Result<(), SocketError>,
+    sent: &mut u64,
+    sndbuf_errors: &mut u64,
+) -> Result<(), SocketError> {
+    match result {
+        Ok(()) => *sent += 1,
+        Err(SocketError::NoBufferSpace) => *sndbuf_errors += 1,
+        Err(_) => {}
     }
+    result
 }
 
 impl<B: AsRef<[u8]> + Clone> Udp<B> {
@@ -1277,13 +1275,9 @@ fn queue_datagram<J: UdpIpExt, B: AsRef<[u8]>, C: UdpIpContext<J>>(
     datagram: UdpDatagram<J, B>,
 ) -> Result<(), Buf<B>> {
     let Ok(socket) = sockets.get_mut(id) else { return Err(datagram.payload) };
-    let cost = charge(&datagram.payload);
-    if socket.queued_bytes + cost > socket.options.rcvbuf {
-        return Err(datagram.payload);
-    }
-    socket.queued_bytes += cost;
-    socket.queue.push_back(datagram);
-    if socket.queue.len() == 1 {
+    // What a datagram costs against SO_RCVBUF: its whole buffer.
+    let cost = datagram.payload.capacity();
+    if socket.queue.push(datagram, cost, socket.options.rcvbuf).map_err(|d| d.payload)? {
         ctx.socket_event(id, SocketEvent::Readable);
     }
     Ok(())
@@ -1309,22 +1303,9 @@ fn set_error<J: UdpIpExt, B, C: UdpIpContext<J>>(
 mod tests {
     use super::*;
     use crate::testutil::fake::FakeRng;
+    use crate::transport::test_addrs::{s, v4, v6, DEV};
     use alloc::vec;
     use proptest::prelude::*;
-
-    const DEV: DeviceId = DeviceId::new(1);
-
-    fn v4(last: u8) -> Ipv4Addr {
-        Ipv4Addr::new([192, 0, 2, last])
-    }
-
-    fn v6(last: u8) -> Ipv6Addr {
-        Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(last)])
-    }
-
-    fn s<A: IpAddress>(a: A) -> SpecifiedAddr<A> {
-        SpecifiedAddr::new(a).unwrap()
-    }
 
     fn port(p: u16) -> Option<NonZeroU16> {
         NonZeroU16::new(p)

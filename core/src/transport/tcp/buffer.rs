@@ -11,65 +11,110 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// Copies `src` into the ring `ring` starting at index `at` (wrapping).
-fn ring_write(ring: &mut [u8], at: usize, src: &[u8]) {
-    let cap = ring.len();
-    if cap == 0 || src.is_empty() {
-        return;
-    }
-    let at = at % cap;
-    let first = src.len().min(cap - at);
-    ring[at..at + first].copy_from_slice(&src[..first]);
-    let rest = src.len() - first;
-    ring[..rest].copy_from_slice(&src[first..]);
-}
-
-/// Copies from the ring starting at index `at` (wrapping) into `dst`.
-fn ring_read(ring: &[u8], at: usize, dst: &mut [u8]) {
-    let cap = ring.len();
-    if cap == 0 || dst.is_empty() {
-        return;
-    }
-    let at = at % cap;
-    let first = dst.len().min(cap - at);
-    dst[..first].copy_from_slice(&ring[at..at + first]);
-    let rest = dst.len() - first;
-    dst[first..].copy_from_slice(&ring[..rest]);
-}
-
-/// The send ring: bytes from SND.UNA on, the unacknowledged ones first, then the unsent ones.
+/// A ring of `capacity` bytes, allocated on first write, holding `len` bytes from `head`:
+/// the storage and arithmetic both buffers share.
 #[derive(Debug)]
-pub struct SendBuffer {
-    ring: Vec<u8>,
+struct Ring {
+    bytes: Vec<u8>,
     capacity: usize,
     head: usize,
     len: usize,
 }
 
+impl Ring {
+    fn new(capacity: usize) -> Self {
+        Self { bytes: Vec::new(), capacity, head: 0, len: 0 }
+    }
+
+    fn free(&self) -> usize {
+        self.capacity - self.len
+    }
+
+    /// Copies `src` to `offset` bytes past the held data (wrapping), allocating the ring on
+    /// first use; `len` is left to the caller.
+    fn write_beyond(&mut self, offset: usize, src: &[u8]) {
+        if self.bytes.len() != self.capacity {
+            self.bytes = vec![0; self.capacity];
+        }
+        let cap = self.capacity;
+        if cap == 0 || src.is_empty() {
+            return;
+        }
+        let at = (self.head + self.len + offset) % cap;
+        let first = src.len().min(cap - at);
+        self.bytes[at..at + first].copy_from_slice(&src[..first]);
+        let rest = src.len() - first;
+        self.bytes[..rest].copy_from_slice(&src[first..]);
+    }
+
+    /// Copies the ring's bytes from `offset` past the head (wrapping) into `dst`.
+    fn read_at(&self, offset: usize, dst: &mut [u8]) {
+        let cap = self.bytes.len();
+        if cap == 0 || dst.is_empty() {
+            return;
+        }
+        let at = (self.head + offset) % cap;
+        let first = dst.len().min(cap - at);
+        dst[..first].copy_from_slice(&self.bytes[at..at + first]);
+        let rest = dst.len() - first;
+        dst[first..].copy_from_slice(&self.bytes[..rest]);
+    }
+
+    /// Drops the `n` oldest bytes (at most `len`).
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.len -= n;
+        self.head = if self.capacity == 0 { 0 } else { (self.head + n) % self.capacity };
+    }
+
+    /// Frees the memory (allocated again on the next write).
+    fn release(&mut self) {
+        self.bytes = Vec::new();
+        self.head = 0;
+    }
+
+    /// Moves to a ring of `capacity` bytes, keeping the first `keep` bytes from the head.
+    fn resize(&mut self, capacity: usize, keep: usize) {
+        if !self.bytes.is_empty() {
+            let mut bytes = vec![0; capacity];
+            self.read_at(0, &mut bytes[..keep]);
+            self.bytes = bytes;
+        }
+        self.head = 0;
+        self.capacity = capacity;
+    }
+}
+
+/// The send ring: bytes from SND.UNA on, the unacknowledged ones first, then the unsent ones.
+#[derive(Debug)]
+pub struct SendBuffer {
+    ring: Ring,
+}
+
 impl SendBuffer {
     /// An empty ring of `capacity` bytes (allocated on the first write).
     pub fn new(capacity: usize) -> Self {
-        Self { ring: Vec::new(), capacity, head: 0, len: 0 }
+        Self { ring: Ring::new(capacity) }
     }
 
     /// Bytes held (unacknowledged plus unsent).
     pub fn len(&self) -> usize {
-        self.len
+        self.ring.len
     }
 
     /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.ring.len == 0
     }
 
     /// The configured size.
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.ring.capacity
     }
 
     /// Room for more data.
     pub fn free(&self) -> usize {
-        self.capacity - self.len
+        self.ring.free()
     }
 
     /// Appends as much of `data` as fits; returns how much.
@@ -78,54 +123,42 @@ impl SendBuffer {
         if n == 0 {
             return 0;
         }
-        if self.ring.len() != self.capacity {
-            self.ring = vec![0; self.capacity];
-        }
-        ring_write(&mut self.ring, self.head + self.len, &data[..n]);
-        self.len += n;
+        self.ring.write_beyond(0, &data[..n]);
+        self.ring.len += n;
         n
     }
 
     /// Copies the bytes `offset..offset + dst.len()` (counted from the oldest byte) into `dst`,
     /// clipped to what is held; returns how many were copied.
     pub fn read_at(&self, offset: usize, dst: &mut [u8]) -> usize {
-        let n = dst.len().min(self.len.saturating_sub(offset));
-        ring_read(&self.ring, self.head + offset, &mut dst[..n]);
+        let n = dst.len().min(self.ring.len.saturating_sub(offset));
+        self.ring.read_at(offset, &mut dst[..n]);
         n
     }
 
     /// Drops the `n` oldest bytes (acknowledged by the peer).
     pub fn consume(&mut self, n: usize) {
-        let n = n.min(self.len);
-        self.len -= n;
-        self.head = if self.capacity == 0 { 0 } else { (self.head + n) % self.capacity };
+        self.ring.consume(n);
     }
 
     /// Bytes allocated for the ring.
     pub fn allocated(&self) -> usize {
-        self.ring.capacity()
+        self.ring.bytes.capacity()
     }
 
     /// Frees the ring's memory if it holds nothing (it is allocated again on the next write).
     pub fn release_if_empty(&mut self) {
-        if self.len == 0 {
-            self.ring = Vec::new();
-            self.head = 0;
+        if self.ring.len == 0 {
+            self.ring.release();
         }
     }
 
     /// Changes the size (SO_SNDBUF); refused (returns false) below the bytes held.
     pub fn set_capacity(&mut self, capacity: usize) -> bool {
-        if capacity < self.len {
+        if capacity < self.ring.len {
             return false;
         }
-        if !self.ring.is_empty() {
-            let mut ring = vec![0; capacity];
-            ring_read(&self.ring, self.head, &mut ring[..self.len]);
-            self.ring = ring;
-        }
-        self.head = 0;
-        self.capacity = capacity;
+        self.ring.resize(capacity, self.ring.len);
         true
     }
 }
@@ -223,10 +256,8 @@ impl Reassembly {
 /// space by any out-of-order data held for reassembly.
 #[derive(Debug)]
 pub struct RecvBuffer {
-    ring: Vec<u8>,
-    capacity: usize,
-    head: usize,
-    len: usize,
+    /// The in-order data; out-of-order data sits in its free space.
+    ring: Ring,
     /// Stream offset of the first byte after the contiguous data (RCV.NXT's offset).
     contiguous_end: u64,
     reassembly: Reassembly,
@@ -246,34 +277,27 @@ pub struct WriteOutcome {
 impl RecvBuffer {
     /// An empty ring of `capacity` bytes (allocated on the first write).
     pub fn new(capacity: usize) -> Self {
-        Self {
-            ring: Vec::new(),
-            capacity,
-            head: 0,
-            len: 0,
-            contiguous_end: 0,
-            reassembly: Reassembly::default(),
-        }
+        Self { ring: Ring::new(capacity), contiguous_end: 0, reassembly: Reassembly::default() }
     }
 
     /// In-order bytes ready for the application.
     pub fn len(&self) -> usize {
-        self.len
+        self.ring.len
     }
 
     /// Whether no in-order bytes are ready.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.ring.len == 0
     }
 
     /// The configured size.
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.ring.capacity
     }
 
     /// Room beyond the in-order data: the most the receive window may offer.
     pub fn free(&self) -> usize {
-        self.capacity - self.len
+        self.ring.free()
     }
 
     /// The out-of-order ranges held.
@@ -298,79 +322,67 @@ impl RecvBuffer {
         if n == 0 {
             return WriteOutcome { advanced: 0, out_of_order: offset > 0, dropped: !data.is_empty() };
         }
-        if self.ring.len() != self.capacity {
-            self.ring = vec![0; self.capacity];
-        }
         let start = self.contiguous_end + offset as u64;
         if offset > 0 {
             let range = StreamRange { start, end: start + n as u64 };
             if !self.reassembly.insert(range) {
                 return WriteOutcome { advanced: 0, out_of_order: true, dropped: true };
             }
-            ring_write(&mut self.ring, self.head + self.len + offset, &data[..n]);
+            self.ring.write_beyond(offset, &data[..n]);
             return WriteOutcome { advanced: 0, out_of_order: true, dropped: false };
         }
-        ring_write(&mut self.ring, self.head + self.len, &data[..n]);
+        self.ring.write_beyond(0, &data[..n]);
         let new_end = self.reassembly.advance(self.contiguous_end + n as u64);
         let advanced = (new_end - self.contiguous_end) as usize;
         self.contiguous_end = new_end;
-        self.len += advanced;
+        self.ring.len += advanced;
         WriteOutcome { advanced, out_of_order: false, dropped: false }
     }
 
     /// Moves in-order bytes into `dst`; returns how many.
     pub fn read(&mut self, dst: &mut [u8]) -> usize {
         let n = self.peek(dst);
-        self.len -= n;
-        self.head = if self.capacity == 0 { 0 } else { (self.head + n) % self.capacity };
+        self.ring.consume(n);
         n
     }
 
     /// Copies in-order bytes into `dst` without consuming them (MSG_PEEK).
     pub fn peek(&self, dst: &mut [u8]) -> usize {
-        let n = dst.len().min(self.len);
-        ring_read(&self.ring, self.head, &mut dst[..n]);
+        let n = dst.len().min(self.ring.len);
+        self.ring.read_at(0, &mut dst[..n]);
         n
     }
 
     /// Bytes allocated for the ring and the reassembly ranges.
     pub fn allocated(&self) -> usize {
-        self.ring.capacity() + self.reassembly.ranges.capacity() * core::mem::size_of::<StreamRange>()
+        self.ring.bytes.capacity() + self.reassembly.ranges.capacity() * core::mem::size_of::<StreamRange>()
     }
 
     /// Frees the ring's memory if it holds nothing, in order or out of order.
     pub fn release_if_empty(&mut self) {
-        if self.len == 0 && self.reassembly.ranges.is_empty() {
-            self.ring = Vec::new();
+        if self.ring.len == 0 && self.reassembly.ranges.is_empty() {
+            self.ring.release();
             self.reassembly.ranges = Vec::new();
-            self.head = 0;
         }
     }
 
     /// Grows the ring to `capacity` bytes keeping everything held, in order and out of
     /// order (receive-buffer auto-tuning); smaller sizes are ignored.
     pub fn grow(&mut self, capacity: usize) {
-        if capacity <= self.capacity {
-            return;
+        if capacity > self.ring.capacity {
+            // The whole old ring: out-of-order data lies beyond the in-order bytes.
+            self.ring.resize(capacity, self.ring.capacity);
         }
-        if !self.ring.is_empty() {
-            let mut ring = vec![0; capacity];
-            ring_read(&self.ring, self.head, &mut ring[..self.capacity]);
-            self.ring = ring;
-        }
-        self.head = 0;
-        self.capacity = capacity;
     }
 
     /// Changes the size (SO_RCVBUF); refused (false) while data is held or below what the
     /// window already offered (`min`).
     pub fn set_capacity(&mut self, capacity: usize, min: usize) -> bool {
-        if self.len != 0 || !self.reassembly.ranges.is_empty() || capacity < min {
+        if self.ring.len != 0 || !self.reassembly.ranges.is_empty() || capacity < min {
             return false;
         }
-        self.ring = Vec::new();
-        self.head = 0;
-        self.capacity = capacity;
+        self.ring.release();
+        self.ring.capacity = capacity;
         true
     }
 }

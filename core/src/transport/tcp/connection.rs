@@ -1463,7 +1463,7 @@ impl<A: IpAddress> Connection<A> {
         };
         self.peer_mss = options.mss.map_or(default_mss::<A>(), |m| u32::from(m).max(64));
         self.update_mss();
-        self.cc = self.cfg.congestion.build(self.smss());
+        self.cc.reset(self.smss());
     }
 
     fn establish(&mut self, now: Instant) {

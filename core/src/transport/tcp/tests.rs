@@ -204,14 +204,6 @@ fn rfc2525_2_17_close_with_unread_data_sends_rst() {
     assert_eq!(sim.client.state(), State::Closed);
     assert_eq!(sim.client.take_error(), Some(crate::transport::SocketError::ConnectionReset));
     assert_eq!(sim.client.counters().estab_resets, 1);
-    let _ = (
-        CLIENT,
-        SERVER,
-        vec![0u8; 1],
-        LinkParams::default(),
-        ListenerConfig::default(),
-        TcpConfig::default(),
-    );
 }
 
 #[test]

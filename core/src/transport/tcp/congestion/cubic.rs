@@ -163,6 +163,10 @@ impl CongestionControl for Cubic {
         self.cwnd = self.cwnd.max(mss);
     }
 
+    fn reset(&mut self, mss: u32) {
+        *self = Self::new(mss);
+    }
+
     fn on_idle_restart(&mut self) {
         self.cwnd = self.cwnd.min(initial_window(self.mss));
         self.epoch_start = None;

@@ -80,6 +80,10 @@ pub trait CongestionControl: Debug + Send {
     /// The sender MSS changed (path MTU).
     fn set_mss(&mut self, mss: u32);
 
+    /// Starts over as a fresh instance for a sender MSS of `mss` (the handshake settled the
+    /// MSS), without allocating a new one.
+    fn reset(&mut self, mss: u32);
+
     /// Restarts from the initial window after an idle period longer than an RTO
     /// (RFC 5681 §4.1).
     fn on_idle_restart(&mut self);
