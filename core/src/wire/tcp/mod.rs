@@ -7,9 +7,10 @@
 //!
 //! Parsing checks that the data offset is at least 5 and within the segment, verifies the
 //! checksum, and decodes the options into a fixed [`TcpOptions`]; the raw option bytes stay
-//! available. Building writes the options in Linux's layout, so Linux's segments re-serialize
-//! byte for byte; a segment whose options are laid out some other way (another OS, unknown
-//! options, EOL padding) is rebuilt from a copy of its option bytes instead.
+//! available. A builder made with [`TcpBuilder::with_options`] writes the options in Linux's
+//! layout, so Linux's segments come out byte for byte as Linux sends them; the builder of a
+//! parsed segment carries a copy of its option bytes, so any segment re-serializes byte for
+//! byte.
 //!
 //! # Linux's option layout
 //!
@@ -283,16 +284,10 @@ impl<B: PacketBytes, A: IpAddress> TcpSegment<B, A> {
         &self.body
     }
 
-    /// A builder that writes this segment's header again, byte for byte. The options are
-    /// written in Linux's layout when that reproduces the received option bytes; otherwise
-    /// (another layout, unknown options, EOL padding) the builder carries a copy of the
-    /// received option bytes and writes them unchanged. The reserved bits are kept too.
+    /// A builder that writes this segment's header again, byte for byte: it carries a copy
+    /// of the received option bytes (whatever their layout: Linux's, another OS's, unknown
+    /// options, EOL padding) and writes them unchanged. The reserved bits are kept too.
     pub fn builder(&self) -> TcpBuilder<A> {
-        let raw = self.option_bytes();
-        let option_bytes = match self.options.linux_layout() {
-            Ok(linux) if linux.as_slice() == raw => linux,
-            _ => OptionBytes::copy_of(raw),
-        };
         TcpBuilder {
             src_ip: self.src_ip,
             dst_ip: self.dst_ip,
@@ -306,7 +301,7 @@ impl<B: PacketBytes, A: IpAddress> TcpSegment<B, A> {
             checksum_offload: false,
             reserved_bits: self.reserved_bits(),
             options: self.options,
-            option_bytes,
+            option_bytes: OptionBytes::copy_of(self.option_bytes()),
         }
     }
 }
