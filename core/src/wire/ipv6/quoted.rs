@@ -6,7 +6,7 @@ use zerocopy::Ref;
 
 use super::{FixedHeader, FIXED_HEADER_LEN, FRAGMENT_HEADER_LEN, MAX_EXT_HEADERS};
 use crate::addr::Ipv6Addr;
-use crate::wire::{IpProto, Layer, ParseError, ParseErrorKind};
+use crate::wire::{IpProto, Layer, ParseError};
 
 /// A quoted IPv6 packet: the fixed header, and the upper layer if the extension headers
 /// that fit in the quote lead to it.
@@ -24,9 +24,7 @@ impl<'a> QuotedIpv6Header<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
         let (fixed, _) =
             Ref::<_, FixedHeader>::from_prefix(bytes).map_err(|_| ParseError::truncated(Layer::Ipv6))?;
-        if fixed.version_class_flow.get() >> 28 != 6 {
-            return Err(ParseError::new(Layer::Ipv6, ParseErrorKind::Field("version")));
-        }
+        fixed.check_version()?;
         let mut next = IpProto(fixed.next_header);
         let mut offset = FIXED_HEADER_LEN;
         let mut non_initial_fragment = false;
@@ -94,6 +92,7 @@ mod tests {
     use crate::buf::Serializer;
     use crate::wire::ipv4::FragmentOffset;
     use crate::wire::ipv6::{FragmentHeader, Ipv6Builder};
+    use crate::wire::ParseErrorKind;
 
     const SRC: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
     const DST: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
