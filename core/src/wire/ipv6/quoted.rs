@@ -4,7 +4,7 @@
 
 use zerocopy::Ref;
 
-use super::{FixedHeader, FIXED_HEADER_LEN, FRAGMENT_HEADER_LEN, MAX_EXT_HEADERS};
+use super::{ext, ExtHeaderKind, FixedHeader, FIXED_HEADER_LEN, MAX_EXT_HEADERS};
 use crate::addr::Ipv6Addr;
 use crate::wire::{IpProto, Layer, ParseError};
 
@@ -32,20 +32,16 @@ impl<'a> QuotedIpv6Header<'a> {
         // At most as many extension headers as a received packet may carry; a chain cut off
         // by the quote's end leaves the upper layer unknown.
         for _ in 0..=MAX_EXT_HEADERS {
-            let len = match next {
-                IpProto::HOP_BY_HOP | IpProto::ROUTING | IpProto::DESTINATION_OPTIONS => {
-                    bytes.get(offset + 1).map(|&units| (usize::from(units) + 1) * 8)
-                }
-                IpProto::FRAGMENT => bytes.get(offset + 2..offset + 4).map(|field| {
-                    non_initial_fragment |= u16::from_be_bytes([field[0], field[1]]) >> 3 != 0;
-                    FRAGMENT_HEADER_LEN
-                }),
-                _ => {
-                    upper_layer = Some((next, bytes.get(offset..).unwrap_or(&[])));
-                    break;
-                }
+            let rest = bytes.get(offset..).unwrap_or_default();
+            let Some(kind) = ExtHeaderKind::from_proto(next) else {
+                upper_layer = Some((next, rest));
+                break;
             };
-            let (Some(len), Some(&following)) = (len, bytes.get(offset)) else { break };
+            if kind == ExtHeaderKind::Fragment {
+                let Some(&[high, low]) = rest.get(2..4) else { break };
+                non_initial_fragment |= u16::from_be_bytes([high, low]) >> 3 != 0;
+            }
+            let (Some(len), Some(&following)) = (ext::header_len(kind, rest), rest.first()) else { break };
             next = IpProto(following);
             offset += len;
         }
