@@ -113,7 +113,13 @@ struct QueryTailHeader {
 }
 
 /// Length of the fixed start of a version 3 query's tail.
-pub(in crate::wire) const QUERY_TAIL_HEADER_LEN: usize = 4;
+const QUERY_TAIL_HEADER_LEN: usize = size_of::<QueryTailHeader>();
+
+/// How many of `sources` a query or record carries: at most what its 16-bit Number of
+/// Sources can say.
+fn source_count<A: WireAddress>(sources: &AddrList<'_, A>) -> usize {
+    sources.len().min(usize::from(u16::MAX))
+}
 
 /// The fields a version 3 query carries after its multicast address.
 #[derive(Debug)]
@@ -143,19 +149,14 @@ impl<'a, A: WireAddress> QueryTail<'a, A> {
         })
     }
 
-    /// How many sources are written: at most what the 16-bit count can say.
-    fn source_count(&self) -> usize {
-        self.sources.len().min(usize::from(u16::MAX))
-    }
-
     /// Bytes written.
     pub(in crate::wire) fn wire_len(&self) -> usize {
-        QUERY_TAIL_HEADER_LEN + self.source_count() * A::LEN
+        QUERY_TAIL_HEADER_LEN + source_count(&self.sources) * A::LEN
     }
 
     /// Writes the tail into `out` ([`wire_len`](Self::wire_len) bytes); reserved bits are 0.
     pub(in crate::wire) fn write(&self, out: &mut [u8]) {
-        let count = self.source_count();
+        let count = source_count(&self.sources);
         let header = QueryTailHeader {
             flags: (u8::from(self.suppress_router_processing) * SUPPRESS_FLAG)
                 | (self.robustness & ROBUSTNESS_MASK),
@@ -179,7 +180,7 @@ struct RecordHeader {
 }
 
 /// Length of a group record's fixed start.
-const RECORD_HEADER_LEN: usize = 4;
+const RECORD_HEADER_LEN: usize = size_of::<RecordHeader>();
 
 /// One multicast address record of an MLDv2 report (RFC 3810 §5.2.4) or group record of an
 /// IGMPv3 report (RFC 3376 §4.2.4). Auxiliary data is skipped on receipt and never sent.
@@ -195,16 +196,12 @@ pub struct GroupRecord<'a, A: WireAddress> {
 }
 
 impl<'a, A: WireAddress> GroupRecord<'a, A> {
-    fn source_count(&self) -> usize {
-        self.sources.len().min(usize::from(u16::MAX))
-    }
-
     fn wire_len(&self) -> usize {
-        RECORD_HEADER_LEN + A::LEN * (1 + self.source_count())
+        RECORD_HEADER_LEN + A::LEN * (1 + source_count(&self.sources))
     }
 
     fn write(&self, out: &mut [u8]) {
-        let count = self.source_count();
+        let count = source_count(&self.sources);
         let header = RecordHeader {
             record_type: self.record_type.into(),
             aux_data_len: 0,
