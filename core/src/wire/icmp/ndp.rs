@@ -682,8 +682,8 @@ fn addresses<const N: usize>(body: &[u8]) -> Result<([Ipv6Addr; N], &[u8]), Pars
     Ok((addresses, rest))
 }
 
-/// Whether `address` is a solicited-node multicast address ff02::1:ffXX:XXXX (RFC 4291
-/// §2.7.1): mapping it to its own solicited-node address changes nothing.
+/// Whether `options` carry a Source Link-Layer Address, which a message from the
+/// unspecified address must not (RFC 4861 §6.1.1, §7.1.1).
 fn has_source_link_layer_address(options: &NdpOptions<'_>) -> bool {
     options.iter().any(|option| matches!(option, NdpOption::SourceLinkLayerAddress(_)))
 }
