@@ -448,17 +448,13 @@ mod tests {
     use crate::testutil::vectors;
     use crate::wire::checksum::checksum;
     use crate::wire::ethernet::EthernetFrame;
+    use crate::wire::test_data::{hex, V4_A, V4_B, V6_A, V6_B};
     use crate::wire::EtherType;
     use alloc::collections::BTreeMap;
     use alloc::vec;
     use alloc::vec::Vec;
     use options::tests::arb_options;
     use proptest::prelude::*;
-
-    const V4_A: Ipv4Addr = Ipv4Addr::new([192, 0, 2, 1]);
-    const V4_B: Ipv4Addr = Ipv4Addr::new([192, 0, 2, 2]);
-    const V6_A: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-    const V6_B: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
 
     /// Segments of tests/vectors/tcp_sack_ts.pcap (TCP bytes from offset 34 of the frame:
     /// Ethernet, then IPv4 with IHL 5), sent by A (192.0.2.1) or B (192.0.2.2).
@@ -491,11 +487,6 @@ mod tests {
         (1083, true, "99b013893732451338c127808010003ffff900000101080ad165081067e52765");
     const LINUX: [(usize, bool, &str); 8] =
         [SYN, SYN_ACK, HANDSHAKE_ACK, SACK_1, SACK_2, DATA, FIN_ACK, LAST_ACK];
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        s.chunks(2).map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
-    }
 
     fn addrs(from_a: bool) -> (Ipv4Addr, Ipv4Addr) {
         if from_a {
