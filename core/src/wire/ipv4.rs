@@ -393,20 +393,6 @@ impl<'a> Iterator for Ipv4OptionsIter<'a> {
     }
 }
 
-/// The fields that together identify the fragments of one datagram (RFC 791 §3.2, RFC 6864
-/// §2): source, destination, protocol and Identification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Ipv4FragmentKey {
-    /// Source address.
-    pub src: Ipv4Addr,
-    /// Destination address.
-    pub dst: Ipv4Addr,
-    /// Protocol.
-    pub proto: IpProto,
-    /// Identification.
-    pub id: u16,
-}
-
 /// A parsed IPv4 packet.
 #[derive(Debug)]
 pub struct Ipv4Packet<B: PacketBytes> {
@@ -512,11 +498,6 @@ impl<B: PacketBytes> Ipv4Packet<B> {
     /// reassembled before delivery (RFC 791 §3.2).
     pub fn is_fragment(&self) -> bool {
         self.header.flags_fragment_offset.get() & (FLAG_MORE_FRAGMENTS | FragmentOffset::MAX_UNITS) != 0
-    }
-
-    /// The fields that identify the datagram this fragment belongs to.
-    pub fn fragment_key(&self) -> Ipv4FragmentKey {
-        Ipv4FragmentKey { src: self.src_ip(), dst: self.dst_ip(), proto: self.proto(), id: self.id() }
     }
 
     /// Time to Live.
@@ -885,8 +866,8 @@ mod tests {
                 let packet = Ipv4Packet::parse_bytes(bytes, ()).unwrap();
                 assert!(packet.is_fragment());
                 assert_eq!(
-                    packet.fragment_key(),
-                    Ipv4FragmentKey { src: SRC, dst: DST, proto: IpProto::ICMP, id: 0xff5d }
+                    (packet.src_ip(), packet.dst_ip(), packet.proto(), packet.id()),
+                    (SRC, DST, IpProto::ICMP, 0xff5d)
                 );
                 assert_eq!(reserialize(bytes), bytes);
                 (packet.fragment_offset().bytes(), packet.fragment_offset().units(), packet.more_fragments())
