@@ -182,11 +182,7 @@ impl MembershipQuery {
 
 impl IgmpMessageFields for MembershipQuery {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: IgmpType::MembershipQuery.into(),
-            code: self.max_response_time,
-            rest_of_header: self.group_address.bytes(),
-        }
+        RawHeader::new(IgmpType::MembershipQuery, self.max_response_time, self.group_address.bytes())
     }
 }
 
@@ -231,11 +227,7 @@ impl MembershipQueryV3<'_> {
 
 impl IgmpMessageFields for MembershipQueryV3<'_> {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: IgmpType::MembershipQuery.into(),
-            code: self.max_response_code,
-            rest_of_header: self.group_address.bytes(),
-        }
+        RawHeader::new(IgmpType::MembershipQuery, self.max_response_code, self.group_address.bytes())
     }
 
     fn fields_len(&self) -> usize {
@@ -256,11 +248,7 @@ pub struct MembershipReportV1 {
 
 impl IgmpMessageFields for MembershipReportV1 {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: IgmpType::MembershipReportV1.into(),
-            code: 0,
-            rest_of_header: self.group_address.bytes(),
-        }
+        RawHeader::new(IgmpType::MembershipReportV1, 0, self.group_address.bytes())
     }
 }
 
@@ -274,11 +262,7 @@ pub struct MembershipReportV2 {
 impl IgmpMessageFields for MembershipReportV2 {
     fn header(&self) -> RawHeader {
         // RFC 2236 §2.2: the Max Resp Time is zero in every message but the query.
-        RawHeader {
-            msg_type: IgmpType::MembershipReportV2.into(),
-            code: 0,
-            rest_of_header: self.group_address.bytes(),
-        }
+        RawHeader::new(IgmpType::MembershipReportV2, 0, self.group_address.bytes())
     }
 }
 
@@ -291,11 +275,7 @@ pub struct LeaveGroup {
 
 impl IgmpMessageFields for LeaveGroup {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: IgmpType::LeaveGroup.into(),
-            code: 0,
-            rest_of_header: self.group_address.bytes(),
-        }
+        RawHeader::new(IgmpType::LeaveGroup, 0, self.group_address.bytes())
     }
 }
 
@@ -311,7 +291,7 @@ impl IgmpMessageFields for MembershipReportV3<'_> {
         // RFC 3376 §4.2: Reserved (8 bits) in the code's place; Reserved (16 bits), then
         // Number of Group Records.
         let [c0, c1] = self.records.count().to_be_bytes();
-        RawHeader { msg_type: IgmpType::MembershipReportV3.into(), code: 0, rest_of_header: [0, 0, c0, c1] }
+        RawHeader::new(IgmpType::MembershipReportV3, 0, [0, 0, c0, c1])
     }
 
     fn fields_len(&self) -> usize {

@@ -65,6 +65,22 @@ struct Header {
     dst: [u8; 4],
 }
 
+impl Header {
+    /// The header length the IHL field gives, after checking the version (RFC 1122
+    /// §3.2.1.1: silently discard a datagram whose version is not 4) and that the IHL is at
+    /// least the minimum of 5 words (RFC 791 §3.1).
+    fn checked_header_len(&self) -> Result<usize, ParseError> {
+        if self.version_ihl >> 4 != VERSION {
+            return Err(ParseError::new(Layer::Ipv4, ParseErrorKind::Field("version")));
+        }
+        let header_len = usize::from(self.version_ihl & 0x0f) * 4;
+        if header_len < HEADER_LEN {
+            return Err(ParseError::new(Layer::Ipv4, ParseErrorKind::Length("IHL below 5")));
+        }
+        Ok(header_len)
+    }
+}
+
 /// A Differentiated Services codepoint (RFC 2474 §3): the upper six bits of the IPv4 TOS octet
 /// and of the IPv6 Traffic Class.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -377,20 +393,6 @@ impl<'a> Iterator for Ipv4OptionsIter<'a> {
     }
 }
 
-/// The fields that together identify the fragments of one datagram (RFC 791 §3.2, RFC 6864
-/// §2): source, destination, protocol and Identification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Ipv4FragmentKey {
-    /// Source address.
-    pub src: Ipv4Addr,
-    /// Destination address.
-    pub dst: Ipv4Addr,
-    /// Protocol.
-    pub proto: IpProto,
-    /// Identification.
-    pub id: u16,
-}
-
 /// A parsed IPv4 packet.
 #[derive(Debug)]
 pub struct Ipv4Packet<B: PacketBytes> {
@@ -408,15 +410,8 @@ impl<B: PacketBytes> ParsablePacket<B> for Ipv4Packet<B> {
         let truncated = ParseError::truncated(Layer::Ipv4);
         let invalid = |kind| ParseError::new(Layer::Ipv4, kind);
         let header = view.take_obj_front::<Header>().ok_or(truncated)?;
-        // RFC 1122 §3.2.1.1: silently discard a datagram whose version is not 4.
-        if header.version_ihl >> 4 != VERSION {
-            return Err(invalid(ParseErrorKind::Field("version")));
-        }
-        // RFC 791 §3.1: the minimum IHL is 5 words.
-        let header_len = usize::from(header.version_ihl & 0x0f) * 4;
-        let options_len =
-            header_len.checked_sub(HEADER_LEN).ok_or(invalid(ParseErrorKind::Length("IHL below 5")))?;
-        let options = view.take_front(options_len).ok_or(truncated)?;
+        let header_len = header.checked_header_len()?;
+        let options = view.take_front(header_len - HEADER_LEN).ok_or(truncated)?;
         // RFC 1122 §3.2.1.2: silently discard a datagram with a bad header checksum.
         let mut sum = Checksum::new();
         sum.add_bytes(header.as_bytes());
@@ -503,11 +498,6 @@ impl<B: PacketBytes> Ipv4Packet<B> {
     /// reassembled before delivery (RFC 791 §3.2).
     pub fn is_fragment(&self) -> bool {
         self.header.flags_fragment_offset.get() & (FLAG_MORE_FRAGMENTS | FragmentOffset::MAX_UNITS) != 0
-    }
-
-    /// The fields that identify the datagram this fragment belongs to.
-    pub fn fragment_key(&self) -> Ipv4FragmentKey {
-        Ipv4FragmentKey { src: self.src_ip(), dst: self.dst_ip(), proto: self.proto(), id: self.id() }
     }
 
     /// Time to Live.
@@ -760,14 +750,7 @@ impl<'a> QuotedIpv4Header<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
         let truncated = ParseError::truncated(Layer::Ipv4);
         let (header, _) = Ref::<_, Header>::from_prefix(bytes).map_err(|_| truncated)?;
-        if header.version_ihl >> 4 != VERSION {
-            return Err(ParseError::new(Layer::Ipv4, ParseErrorKind::Field("version")));
-        }
-        let header_len = usize::from(header.version_ihl & 0x0f) * 4;
-        if header_len < HEADER_LEN {
-            return Err(ParseError::new(Layer::Ipv4, ParseErrorKind::Length("IHL below 5")));
-        }
-        let payload = bytes.get(header_len..).ok_or(truncated)?;
+        let payload = bytes.get(header.checked_header_len()?..).ok_or(truncated)?;
         Ok(Self { header, payload })
     }
 
@@ -883,8 +866,8 @@ mod tests {
                 let packet = Ipv4Packet::parse_bytes(bytes, ()).unwrap();
                 assert!(packet.is_fragment());
                 assert_eq!(
-                    packet.fragment_key(),
-                    Ipv4FragmentKey { src: SRC, dst: DST, proto: IpProto::ICMP, id: 0xff5d }
+                    (packet.src_ip(), packet.dst_ip(), packet.proto(), packet.id()),
+                    (SRC, DST, IpProto::ICMP, 0xff5d)
                 );
                 assert_eq!(reserialize(bytes), bytes);
                 (packet.fragment_offset().bytes(), packet.fragment_offset().units(), packet.more_fragments())

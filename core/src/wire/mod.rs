@@ -212,3 +212,28 @@ pub fn pseudo_header_checksum<A: crate::addr::IpAddress>(
     c.add_u16(u16::from(proto.0));
     c
 }
+
+/// What the tests of several formats share: the documentation addresses of the captures and
+/// hex decoding of the bytes they quote.
+#[cfg(test)]
+pub(crate) mod test_data {
+    use crate::addr::{Ipv4Addr, Ipv6Addr};
+    use alloc::vec::Vec;
+
+    /// Host A of the captures.
+    pub(crate) const V4_A: Ipv4Addr = Ipv4Addr::new([192, 0, 2, 1]);
+    /// Host B of the captures.
+    pub(crate) const V4_B: Ipv4Addr = Ipv4Addr::new([192, 0, 2, 2]);
+    /// Host A of the captures.
+    pub(crate) const V6_A: Ipv6Addr =
+        Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    /// Host B of the captures.
+    pub(crate) const V6_B: Ipv6Addr =
+        Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+
+    /// The bytes a string of hex digit pairs spells; whitespace is skipped.
+    pub(crate) fn hex(s: &str) -> Vec<u8> {
+        let s: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        s.chunks(2).map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
+    }
+}

@@ -239,14 +239,10 @@ mod tests {
     use crate::addr::Ipv6Addr;
     use crate::buf::{Buf, SerializeError, Serializer};
     use crate::wire::checksum::checksum;
+    use crate::wire::test_data::{hex, V4_A, V4_B, V6_A, V6_B};
     use alloc::vec;
     use alloc::vec::Vec;
     use proptest::prelude::*;
-
-    const V4_A: Ipv4Addr = Ipv4Addr::new([192, 0, 2, 1]);
-    const V4_B: Ipv4Addr = Ipv4Addr::new([192, 0, 2, 2]);
-    const V6_A: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-    const V6_B: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
 
     /// Unfragmented datagrams of tests/vectors/udp_fragmented.pcap: (frame, A sent it, UDP
     /// bytes). The UDP header starts at byte 34 of the IPv4 frames (IHL 5) and at byte 54 of
@@ -263,10 +259,6 @@ mod tests {
         (14, false, "138ab8ee0010a6e261636b3a34303030"),
         (15, true, "e4c91391001b1efd6e6f626f6479206c697374656e732068657265"),
     ];
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-    }
 
     fn port(p: u16) -> NonZeroU16 {
         NonZeroU16::new(p).unwrap()

@@ -96,6 +96,13 @@ pub struct RawHeader {
     pub rest_of_header: [u8; 4],
 }
 
+impl RawHeader {
+    /// The header of a message of type `msg_type` and code `code` (typed or raw values).
+    pub fn new(msg_type: impl Into<u8>, code: impl Into<u8>, rest_of_header: [u8; 4]) -> Self {
+        Self { msg_type: msg_type.into(), code: code.into(), rest_of_header }
+    }
+}
+
 impl<I: IcmpIpExt> IcmpMessageFields<I> for RawHeader {
     fn header(&self) -> RawHeader {
         *self
@@ -217,17 +224,13 @@ impl EchoReply {
 
 impl<I: IcmpIpExt> IcmpMessageFields<I> for EchoRequest {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: I::ECHO_REQUEST,
-            code: 0,
-            rest_of_header: echo_rest_of_header(self.id, self.seq),
-        }
+        RawHeader::new(I::ECHO_REQUEST, 0, echo_rest_of_header(self.id, self.seq))
     }
 }
 
 impl<I: IcmpIpExt> IcmpMessageFields<I> for EchoReply {
     fn header(&self) -> RawHeader {
-        RawHeader { msg_type: I::ECHO_REPLY, code: 0, rest_of_header: echo_rest_of_header(self.id, self.seq) }
+        RawHeader::new(I::ECHO_REPLY, 0, echo_rest_of_header(self.id, self.seq))
     }
 }
 

@@ -38,58 +38,64 @@ u8_enum! {
     }
 }
 
+/// The value of an exponential code with `mant_bits` bits of mantissa: below the top bit
+/// the code is the value; otherwise it is `1|exp(3)|mant` and the value is
+/// `(mant | 1 << mant_bits) << (exp + 3)`.
+fn decode_exponential(code: u32, mant_bits: u32) -> u32 {
+    let exponential_flag = 1 << (mant_bits + 3);
+    if code < exponential_flag {
+        return code;
+    }
+    let exp = (code >> mant_bits) & 0x07;
+    let mant = code & ((1 << mant_bits) - 1);
+    (mant | (1 << mant_bits)) << (exp + 3)
+}
+
+/// The largest exponential code with `mant_bits` bits of mantissa whose value is at most
+/// `value`: a querier rounds down so that hosts answer no later than asked. Values too large
+/// for the code give the largest code, all ones.
+fn encode_exponential(value: u32, mant_bits: u32) -> u32 {
+    let exponential_flag = 1 << (mant_bits + 3);
+    if value < exponential_flag {
+        return value;
+    }
+    // The value has its top bit at position exp + mant_bits + 3 (the mantissa's implicit
+    // top bit shifted by exp + 3).
+    let exp = 31 - value.leading_zeros() - (mant_bits + 3);
+    if exp > 7 {
+        return (exponential_flag << 1) - 1;
+    }
+    let mant = (value >> (exp + 3)) & ((1 << mant_bits) - 1);
+    exponential_flag | (exp << mant_bits) | mant
+}
+
 /// The value of an 8-bit exponential code (RFC 3376 §4.1.1 and §4.1.7, RFC 3810 §5.1.9):
 /// below 128 the code is the value; otherwise it is `1|exp(3)|mant(4)` and the value is
 /// `(mant | 0x10) << (exp + 3)`. Units are the field's: tenths of a second for the IGMPv3
 /// Max Resp Code, seconds for QQIC.
 pub fn decode_code8(code: u8) -> u32 {
-    if code < 0x80 {
-        return u32::from(code);
-    }
-    let exp = u32::from((code >> 4) & 0x07);
-    let mant = u32::from(code & 0x0f);
-    (mant | 0x10) << (exp + 3)
+    decode_exponential(u32::from(code), 4)
 }
 
 /// The largest 8-bit exponential code whose value is at most `value` (31744 and above give
 /// the largest code, 0xff): a querier rounds down so that hosts answer no later than asked.
 pub fn encode_code8(value: u32) -> u8 {
-    if value < 0x80 {
-        return value as u8;
-    }
-    // The value has its top bit at position exp + 7 (mant's implicit 0x10 shifted by exp + 3).
-    let exp = 31 - value.leading_zeros() - 7;
-    if exp > 7 {
-        return 0xff;
-    }
-    let mant = (value >> (exp + 3)) & 0x0f;
-    0x80 | (exp << 4) as u8 | mant as u8
+    // At most 0xff: four bits of mantissa, three of exponent and the flag.
+    encode_exponential(value, 4) as u8
 }
 
 /// The value of the 16-bit MLDv2 Maximum Response Code (RFC 3810 §5.1.3), in milliseconds:
 /// below 32768 the code is the value; otherwise it is `1|exp(3)|mant(12)` and the value is
 /// `(mant | 0x1000) << (exp + 3)`.
 pub fn decode_code16(code: u16) -> u32 {
-    if code < 0x8000 {
-        return u32::from(code);
-    }
-    let exp = u32::from((code >> 12) & 0x07);
-    let mant = u32::from(code & 0x0fff);
-    (mant | 0x1000) << (exp + 3)
+    decode_exponential(u32::from(code), 12)
 }
 
 /// The largest 16-bit Maximum Response Code whose value is at most `value` milliseconds
 /// (8387584 and above give the largest code, 0xffff).
 pub fn encode_code16(value: u32) -> u16 {
-    if value < 0x8000 {
-        return value as u16;
-    }
-    let exp = 31 - value.leading_zeros() - 15;
-    if exp > 7 {
-        return 0xffff;
-    }
-    let mant = (value >> (exp + 3)) & 0x0fff;
-    0x8000 | (exp << 12) as u16 | mant as u16
+    // At most 0xffff: twelve bits of mantissa, three of exponent and the flag.
+    encode_exponential(value, 12) as u16
 }
 
 /// Resv(4) | S(1) | QRV(3): the S flag (RFC 3376 §4.1.5, RFC 3810 §5.1.7).
@@ -107,7 +113,13 @@ struct QueryTailHeader {
 }
 
 /// Length of the fixed start of a version 3 query's tail.
-pub(in crate::wire) const QUERY_TAIL_HEADER_LEN: usize = 4;
+const QUERY_TAIL_HEADER_LEN: usize = size_of::<QueryTailHeader>();
+
+/// How many of `sources` a query or record carries: at most what its 16-bit Number of
+/// Sources can say.
+fn source_count<A: WireAddress>(sources: &AddrList<'_, A>) -> usize {
+    sources.len().min(usize::from(u16::MAX))
+}
 
 /// The fields a version 3 query carries after its multicast address.
 #[derive(Debug)]
@@ -137,19 +149,14 @@ impl<'a, A: WireAddress> QueryTail<'a, A> {
         })
     }
 
-    /// How many sources are written: at most what the 16-bit count can say.
-    fn source_count(&self) -> usize {
-        self.sources.len().min(usize::from(u16::MAX))
-    }
-
     /// Bytes written.
     pub(in crate::wire) fn wire_len(&self) -> usize {
-        QUERY_TAIL_HEADER_LEN + self.source_count() * A::LEN
+        QUERY_TAIL_HEADER_LEN + source_count(&self.sources) * A::LEN
     }
 
     /// Writes the tail into `out` ([`wire_len`](Self::wire_len) bytes); reserved bits are 0.
     pub(in crate::wire) fn write(&self, out: &mut [u8]) {
-        let count = self.source_count();
+        let count = source_count(&self.sources);
         let header = QueryTailHeader {
             flags: (u8::from(self.suppress_router_processing) * SUPPRESS_FLAG)
                 | (self.robustness & ROBUSTNESS_MASK),
@@ -173,7 +180,7 @@ struct RecordHeader {
 }
 
 /// Length of a group record's fixed start.
-const RECORD_HEADER_LEN: usize = 4;
+const RECORD_HEADER_LEN: usize = size_of::<RecordHeader>();
 
 /// One multicast address record of an MLDv2 report (RFC 3810 §5.2.4) or group record of an
 /// IGMPv3 report (RFC 3376 §4.2.4). Auxiliary data is skipped on receipt and never sent.
@@ -189,16 +196,12 @@ pub struct GroupRecord<'a, A: WireAddress> {
 }
 
 impl<'a, A: WireAddress> GroupRecord<'a, A> {
-    fn source_count(&self) -> usize {
-        self.sources.len().min(usize::from(u16::MAX))
-    }
-
     fn wire_len(&self) -> usize {
-        RECORD_HEADER_LEN + A::LEN * (1 + self.source_count())
+        RECORD_HEADER_LEN + A::LEN * (1 + source_count(&self.sources))
     }
 
     fn write(&self, out: &mut [u8]) {
-        let count = self.source_count();
+        let count = source_count(&self.sources);
         let header = RecordHeader {
             record_type: self.record_type.into(),
             aux_data_len: 0,

@@ -107,11 +107,7 @@ fn rest_of_header(first: u16) -> [u8; 4] {
 
 impl IcmpMessageFields<Ipv6> for Mldv1Query {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: Icmpv6Type::MulticastListenerQuery.into(),
-            code: 0,
-            rest_of_header: rest_of_header(self.max_response_delay),
-        }
+        RawHeader::new(Icmpv6Type::MulticastListenerQuery, 0, rest_of_header(self.max_response_delay))
     }
 
     fn fields_len(&self) -> usize {
@@ -126,7 +122,7 @@ impl IcmpMessageFields<Ipv6> for Mldv1Query {
 impl IcmpMessageFields<Ipv6> for Mldv1Report {
     fn header(&self) -> RawHeader {
         // RFC 2710 §3: the Maximum Response Delay is zero in reports and dones.
-        RawHeader { msg_type: Icmpv6Type::MulticastListenerReport.into(), code: 0, rest_of_header: [0; 4] }
+        RawHeader::new(Icmpv6Type::MulticastListenerReport, 0, [0; 4])
     }
 
     fn fields_len(&self) -> usize {
@@ -140,7 +136,7 @@ impl IcmpMessageFields<Ipv6> for Mldv1Report {
 
 impl IcmpMessageFields<Ipv6> for Mldv1Done {
     fn header(&self) -> RawHeader {
-        RawHeader { msg_type: Icmpv6Type::MulticastListenerDone.into(), code: 0, rest_of_header: [0; 4] }
+        RawHeader::new(Icmpv6Type::MulticastListenerDone, 0, [0; 4])
     }
 
     fn fields_len(&self) -> usize {
@@ -154,11 +150,7 @@ impl IcmpMessageFields<Ipv6> for Mldv1Done {
 
 impl IcmpMessageFields<Ipv6> for Mldv2Query<'_> {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: Icmpv6Type::MulticastListenerQuery.into(),
-            code: 0,
-            rest_of_header: rest_of_header(self.max_response_code),
-        }
+        RawHeader::new(Icmpv6Type::MulticastListenerQuery, 0, rest_of_header(self.max_response_code))
     }
 
     fn fields_len(&self) -> usize {
@@ -177,11 +169,7 @@ impl IcmpMessageFields<Ipv6> for Mldv2Report<'_> {
     fn header(&self) -> RawHeader {
         // RFC 3810 §5.2: Reserved (16 bits), then Nr of Mcast Address Records.
         let [c0, c1] = self.records.count().to_be_bytes();
-        RawHeader {
-            msg_type: Icmpv6Type::MulticastListenerReportV2.into(),
-            code: 0,
-            rest_of_header: [0, 0, c0, c1],
-        }
+        RawHeader::new(Icmpv6Type::MulticastListenerReportV2, 0, [0, 0, c0, c1])
     }
 
     fn fields_len(&self) -> usize {

@@ -286,8 +286,6 @@ mod tests {
         Icmpv6PseudoHeader { src: addr(src), dst: addr(dst) }
     }
 
-    /// Sets the checksum of the message in `bytes` (at least 8 long) so that it parses: lets
-    /// property tests reach the typed decoders with arbitrary contents.
     /// The bytes of an ICMPv6 `message` with no body (NDP and MLD carry all in their fields).
     pub(super) fn build_v6<M: IcmpMessageFields<Ipv6>>(
         ph: Icmpv6PseudoHeader,
@@ -311,6 +309,8 @@ mod tests {
         v6::decode(packet.raw_header(), &bytes[HEADER_LEN..], &ph)
     }
 
+    /// Sets the checksum of the message in `bytes` (at least 8 long) so that it parses: lets
+    /// property tests reach the typed decoders with arbitrary contents.
     pub(super) fn fix_checksum<I: IcmpIpExt>(bytes: &mut [u8], pseudo_header: &I::PseudoHeader) {
         bytes[2..4].fill(0);
         let mut sum = I::checksum_seed(pseudo_header, bytes.len());

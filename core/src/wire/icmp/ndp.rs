@@ -556,10 +556,6 @@ pub const NEIGHBOR_ADVERTISEMENT_MIN_LEN: usize = 24;
 /// Minimum length of a Redirect (RFC 4861 §8.1).
 pub const REDIRECT_MIN_LEN: usize = 40;
 
-fn ndp_header(msg_type: Icmpv6Type, rest_of_header: [u8; 4]) -> RawHeader {
-    RawHeader { msg_type: msg_type.into(), code: 0, rest_of_header }
-}
-
 /// Writes `addresses` then `options` into `fields`.
 fn write_addresses_and_options(fields: &mut [u8], addresses: &[Ipv6Addr], options: &NdpOptions<'_>) {
     let mut chunks = fields.chunks_mut(ADDR_LEN);
@@ -573,7 +569,7 @@ fn write_addresses_and_options(fields: &mut [u8], addresses: &[Ipv6Addr], option
 
 impl IcmpMessageFields<Ipv6> for RouterSolicitation<'_> {
     fn header(&self) -> RawHeader {
-        ndp_header(Icmpv6Type::RouterSolicitation, [0; 4])
+        RawHeader::new(Icmpv6Type::RouterSolicitation, 0, [0; 4])
     }
 
     fn fields_len(&self) -> usize {
@@ -590,7 +586,7 @@ impl IcmpMessageFields<Ipv6> for RouterAdvertisement<'_> {
         let flags =
             (u8::from(self.managed) * MANAGED_FLAG) | (u8::from(self.other_config) * OTHER_CONFIG_FLAG);
         let [l0, l1] = self.router_lifetime.to_be_bytes();
-        ndp_header(Icmpv6Type::RouterAdvertisement, [self.current_hop_limit, flags, l0, l1])
+        RawHeader::new(Icmpv6Type::RouterAdvertisement, 0, [self.current_hop_limit, flags, l0, l1])
     }
 
     fn fields_len(&self) -> usize {
@@ -611,7 +607,7 @@ impl IcmpMessageFields<Ipv6> for RouterAdvertisement<'_> {
 
 impl IcmpMessageFields<Ipv6> for NeighborSolicitation<'_> {
     fn header(&self) -> RawHeader {
-        ndp_header(Icmpv6Type::NeighborSolicitation, [0; 4])
+        RawHeader::new(Icmpv6Type::NeighborSolicitation, 0, [0; 4])
     }
 
     fn fields_len(&self) -> usize {
@@ -628,7 +624,7 @@ impl IcmpMessageFields<Ipv6> for NeighborAdvertisement<'_> {
         let flags = (u8::from(self.router) * ROUTER_FLAG)
             | (u8::from(self.solicited) * SOLICITED_FLAG)
             | (u8::from(self.override_flag) * OVERRIDE_FLAG);
-        ndp_header(Icmpv6Type::NeighborAdvertisement, [flags, 0, 0, 0])
+        RawHeader::new(Icmpv6Type::NeighborAdvertisement, 0, [flags, 0, 0, 0])
     }
 
     fn fields_len(&self) -> usize {
@@ -642,7 +638,7 @@ impl IcmpMessageFields<Ipv6> for NeighborAdvertisement<'_> {
 
 impl IcmpMessageFields<Ipv6> for Redirect<'_> {
     fn header(&self) -> RawHeader {
-        ndp_header(Icmpv6Type::Redirect, [0; 4])
+        RawHeader::new(Icmpv6Type::Redirect, 0, [0; 4])
     }
 
     fn fields_len(&self) -> usize {
@@ -682,8 +678,8 @@ fn addresses<const N: usize>(body: &[u8]) -> Result<([Ipv6Addr; N], &[u8]), Pars
     Ok((addresses, rest))
 }
 
-/// Whether `address` is a solicited-node multicast address ff02::1:ffXX:XXXX (RFC 4291
-/// §2.7.1): mapping it to its own solicited-node address changes nothing.
+/// Whether `options` carry a Source Link-Layer Address, which a message from the
+/// unspecified address must not (RFC 4861 §6.1.1, §7.1.1).
 fn has_source_link_layer_address(options: &NdpOptions<'_>) -> bool {
     options.iter().any(|option| matches!(option, NdpOption::SourceLinkLayerAddress(_)))
 }

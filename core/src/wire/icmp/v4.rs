@@ -147,11 +147,7 @@ pub struct Icmpv4DestUnreachable {
 impl IcmpMessageFields<Ipv4> for Icmpv4DestUnreachable {
     fn header(&self) -> RawHeader {
         let [m0, m1] = self.next_hop_mtu.to_be_bytes();
-        RawHeader {
-            msg_type: Icmpv4Type::DestUnreachable.into(),
-            code: self.code.into(),
-            rest_of_header: [0, 0, m0, m1],
-        }
+        RawHeader::new(Icmpv4Type::DestUnreachable, self.code, [0, 0, m0, m1])
     }
 }
 
@@ -166,11 +162,7 @@ pub struct Icmpv4Redirect {
 
 impl IcmpMessageFields<Ipv4> for Icmpv4Redirect {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: Icmpv4Type::Redirect.into(),
-            code: self.code.into(),
-            rest_of_header: self.gateway.bytes(),
-        }
+        RawHeader::new(Icmpv4Type::Redirect, self.code, self.gateway.bytes())
     }
 }
 
@@ -183,11 +175,7 @@ pub struct Icmpv4TimeExceeded {
 
 impl IcmpMessageFields<Ipv4> for Icmpv4TimeExceeded {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: Icmpv4Type::TimeExceeded.into(),
-            code: self.code.into(),
-            rest_of_header: [0; 4],
-        }
+        RawHeader::new(Icmpv4Type::TimeExceeded, self.code, [0; 4])
     }
 }
 
@@ -203,11 +191,7 @@ pub struct Icmpv4ParameterProblem {
 
 impl IcmpMessageFields<Ipv4> for Icmpv4ParameterProblem {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: Icmpv4Type::ParameterProblem.into(),
-            code: self.code.into(),
-            rest_of_header: [self.pointer, 0, 0, 0],
-        }
+        RawHeader::new(Icmpv4Type::ParameterProblem, self.code, [self.pointer, 0, 0, 0])
     }
 }
 

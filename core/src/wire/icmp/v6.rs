@@ -155,41 +155,25 @@ pub struct Icmpv6ParameterProblem {
 
 impl IcmpMessageFields<Ipv6> for Icmpv6DestUnreachable {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: Icmpv6Type::DestUnreachable.into(),
-            code: self.code.into(),
-            rest_of_header: [0; 4],
-        }
+        RawHeader::new(Icmpv6Type::DestUnreachable, self.code, [0; 4])
     }
 }
 
 impl IcmpMessageFields<Ipv6> for Icmpv6PacketTooBig {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: Icmpv6Type::PacketTooBig.into(),
-            code: 0,
-            rest_of_header: self.mtu.to_be_bytes(),
-        }
+        RawHeader::new(Icmpv6Type::PacketTooBig, 0, self.mtu.to_be_bytes())
     }
 }
 
 impl IcmpMessageFields<Ipv6> for Icmpv6TimeExceeded {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: Icmpv6Type::TimeExceeded.into(),
-            code: self.code.into(),
-            rest_of_header: [0; 4],
-        }
+        RawHeader::new(Icmpv6Type::TimeExceeded, self.code, [0; 4])
     }
 }
 
 impl IcmpMessageFields<Ipv6> for Icmpv6ParameterProblem {
     fn header(&self) -> RawHeader {
-        RawHeader {
-            msg_type: Icmpv6Type::ParameterProblem.into(),
-            code: self.code.into(),
-            rest_of_header: self.pointer.to_be_bytes(),
-        }
+        RawHeader::new(Icmpv6Type::ParameterProblem, self.code, self.pointer.to_be_bytes())
     }
 }
 

@@ -77,7 +77,7 @@ impl ExtHeaderKind {
 
 /// The length of the header of `kind` at the start of `bytes`, if its length field is there:
 /// 8 for a Fragment header, else (Hdr Ext Len + 1) 8-octet units (RFC 8200 §4.3–§4.6).
-fn header_len(kind: ExtHeaderKind, bytes: &[u8]) -> Option<usize> {
+pub(super) fn header_len(kind: ExtHeaderKind, bytes: &[u8]) -> Option<usize> {
     match kind {
         ExtHeaderKind::Fragment => Some(FRAGMENT_HEADER_LEN),
         _ => bytes.get(1).map(|&ext_len| (usize::from(ext_len) + 1) * 8),

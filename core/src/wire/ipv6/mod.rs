@@ -58,6 +58,16 @@ struct FixedHeader {
     dst: [u8; 16],
 }
 
+impl FixedHeader {
+    /// Checks the Version field (RFC 8200 §3).
+    fn check_version(&self) -> Result<(), ParseError> {
+        if self.version_class_flow.get() >> 28 != VERSION {
+            return Err(ParseError::new(Layer::Ipv6, ParseErrorKind::Field("version")));
+        }
+        Ok(())
+    }
+}
+
 /// A Flow Label (RFC 8200 §6, RFC 6437): 20 bits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowLabel(u32);
@@ -102,9 +112,7 @@ impl<B: PacketBytes> ParsablePacket<B> for Ipv6Packet<B> {
     fn parse(view: &mut ParseView<B>, _args: ()) -> Result<Self, ParseError> {
         let truncated = ParseError::truncated(Layer::Ipv6);
         let fixed = view.take_obj_front::<FixedHeader>().ok_or(truncated)?;
-        if fixed.version_class_flow.get() >> 28 != VERSION {
-            return Err(ParseError::new(Layer::Ipv6, ParseErrorKind::Field("version")));
-        }
+        fixed.check_version()?;
         let first = IpProto(fixed.next_header);
         let payload_len = usize::from(fixed.payload_len.get());
         // RFC 2675 §3: Payload Length 0 with a Hop-by-Hop header announces a jumbogram.

@@ -4,9 +4,9 @@
 
 use zerocopy::Ref;
 
-use super::{FixedHeader, FIXED_HEADER_LEN, FRAGMENT_HEADER_LEN, MAX_EXT_HEADERS};
+use super::{ext, ExtHeaderKind, FixedHeader, FIXED_HEADER_LEN, MAX_EXT_HEADERS};
 use crate::addr::Ipv6Addr;
-use crate::wire::{IpProto, Layer, ParseError, ParseErrorKind};
+use crate::wire::{IpProto, Layer, ParseError};
 
 /// A quoted IPv6 packet: the fixed header, and the upper layer if the extension headers
 /// that fit in the quote lead to it.
@@ -24,9 +24,7 @@ impl<'a> QuotedIpv6Header<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
         let (fixed, _) =
             Ref::<_, FixedHeader>::from_prefix(bytes).map_err(|_| ParseError::truncated(Layer::Ipv6))?;
-        if fixed.version_class_flow.get() >> 28 != 6 {
-            return Err(ParseError::new(Layer::Ipv6, ParseErrorKind::Field("version")));
-        }
+        fixed.check_version()?;
         let mut next = IpProto(fixed.next_header);
         let mut offset = FIXED_HEADER_LEN;
         let mut non_initial_fragment = false;
@@ -34,20 +32,16 @@ impl<'a> QuotedIpv6Header<'a> {
         // At most as many extension headers as a received packet may carry; a chain cut off
         // by the quote's end leaves the upper layer unknown.
         for _ in 0..=MAX_EXT_HEADERS {
-            let len = match next {
-                IpProto::HOP_BY_HOP | IpProto::ROUTING | IpProto::DESTINATION_OPTIONS => {
-                    bytes.get(offset + 1).map(|&units| (usize::from(units) + 1) * 8)
-                }
-                IpProto::FRAGMENT => bytes.get(offset + 2..offset + 4).map(|field| {
-                    non_initial_fragment |= u16::from_be_bytes([field[0], field[1]]) >> 3 != 0;
-                    FRAGMENT_HEADER_LEN
-                }),
-                _ => {
-                    upper_layer = Some((next, bytes.get(offset..).unwrap_or(&[])));
-                    break;
-                }
+            let rest = bytes.get(offset..).unwrap_or_default();
+            let Some(kind) = ExtHeaderKind::from_proto(next) else {
+                upper_layer = Some((next, rest));
+                break;
             };
-            let (Some(len), Some(&following)) = (len, bytes.get(offset)) else { break };
+            if kind == ExtHeaderKind::Fragment {
+                let Some(&[high, low]) = rest.get(2..4) else { break };
+                non_initial_fragment |= u16::from_be_bytes([high, low]) >> 3 != 0;
+            }
+            let (Some(len), Some(&following)) = (ext::header_len(kind, rest), rest.first()) else { break };
             next = IpProto(following);
             offset += len;
         }
@@ -94,6 +88,7 @@ mod tests {
     use crate::buf::Serializer;
     use crate::wire::ipv4::FragmentOffset;
     use crate::wire::ipv6::{FragmentHeader, Ipv6Builder};
+    use crate::wire::ParseErrorKind;
 
     const SRC: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
     const DST: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);

@@ -7,9 +7,10 @@
 //!
 //! Parsing checks that the data offset is at least 5 and within the segment, verifies the
 //! checksum, and decodes the options into a fixed [`TcpOptions`]; the raw option bytes stay
-//! available. Building writes the options in Linux's layout, so Linux's segments re-serialize
-//! byte for byte; a segment whose options are laid out some other way (another OS, unknown
-//! options, EOL padding) is rebuilt from a copy of its option bytes instead.
+//! available. A builder made with [`TcpBuilder::with_options`] writes the options in Linux's
+//! layout, so Linux's segments come out byte for byte as Linux sends them; the builder of a
+//! parsed segment carries a copy of its option bytes, so any segment re-serializes byte for
+//! byte.
 //!
 //! # Linux's option layout
 //!
@@ -283,16 +284,10 @@ impl<B: PacketBytes, A: IpAddress> TcpSegment<B, A> {
         &self.body
     }
 
-    /// A builder that writes this segment's header again, byte for byte. The options are
-    /// written in Linux's layout when that reproduces the received option bytes; otherwise
-    /// (another layout, unknown options, EOL padding) the builder carries a copy of the
-    /// received option bytes and writes them unchanged. The reserved bits are kept too.
+    /// A builder that writes this segment's header again, byte for byte: it carries a copy
+    /// of the received option bytes (whatever their layout: Linux's, another OS's, unknown
+    /// options, EOL padding) and writes them unchanged. The reserved bits are kept too.
     pub fn builder(&self) -> TcpBuilder<A> {
-        let raw = self.option_bytes();
-        let option_bytes = match self.options.linux_layout() {
-            Ok(linux) if linux.as_slice() == raw => linux,
-            _ => OptionBytes::copy_of(raw),
-        };
         TcpBuilder {
             src_ip: self.src_ip,
             dst_ip: self.dst_ip,
@@ -306,7 +301,7 @@ impl<B: PacketBytes, A: IpAddress> TcpSegment<B, A> {
             checksum_offload: false,
             reserved_bits: self.reserved_bits(),
             options: self.options,
-            option_bytes,
+            option_bytes: OptionBytes::copy_of(self.option_bytes()),
         }
     }
 }
@@ -453,17 +448,13 @@ mod tests {
     use crate::testutil::vectors;
     use crate::wire::checksum::checksum;
     use crate::wire::ethernet::EthernetFrame;
+    use crate::wire::test_data::{hex, V4_A, V4_B, V6_A, V6_B};
     use crate::wire::EtherType;
     use alloc::collections::BTreeMap;
     use alloc::vec;
     use alloc::vec::Vec;
     use options::tests::arb_options;
     use proptest::prelude::*;
-
-    const V4_A: Ipv4Addr = Ipv4Addr::new([192, 0, 2, 1]);
-    const V4_B: Ipv4Addr = Ipv4Addr::new([192, 0, 2, 2]);
-    const V6_A: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-    const V6_B: Ipv6Addr = Ipv6Addr::new([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
 
     /// Segments of tests/vectors/tcp_sack_ts.pcap (TCP bytes from offset 34 of the frame:
     /// Ethernet, then IPv4 with IHL 5), sent by A (192.0.2.1) or B (192.0.2.2).
@@ -496,11 +487,6 @@ mod tests {
         (1083, true, "99b013893732451338c127808010003ffff900000101080ad165081067e52765");
     const LINUX: [(usize, bool, &str); 8] =
         [SYN, SYN_ACK, HANDSHAKE_ACK, SACK_1, SACK_2, DATA, FIN_ACK, LAST_ACK];
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        s.chunks(2).map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
-    }
 
     fn addrs(from_a: bool) -> (Ipv4Addr, Ipv4Addr) {
         if from_a {

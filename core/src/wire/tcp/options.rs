@@ -332,15 +332,11 @@ impl OptionBytes {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::wire::test_data::hex;
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
     const TS: TcpTimestamp = TcpTimestamp { value: 0xd165_080c, echo_reply: 0x67e5_2761 };
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        s.chunks(2).map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
-    }
 
     fn blocks(n: u32) -> SackBlocks {
         let all: Vec<SackBlock> = (0..n).map(|i| SackBlock { left: 100 * i, right: 100 * i + 50 }).collect();
