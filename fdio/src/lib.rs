@@ -1,0 +1,1 @@
+//! `libfdio.so`: BSD sockets for unmodified programs, served by the netstack over FIDL.
