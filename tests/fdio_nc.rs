@@ -144,23 +144,22 @@ fn udp_exchange(net: &AppNet, listener: Side, port: u16, v6: bool, reply: bool) 
         if reply { ["-u", "-W", "1", addr, &port_arg] } else { ["-u", "-q", "0", addr, &port_arg] };
     // A datagram sent before the listener is bound is lost: send again, from a new nc and
     // port, until the listener has one. Once it has, the sender that reached it finishes.
+    // Each try waits long enough that a datagram still under way cannot reach the listener
+    // after its sender was given up on.
     let deadline = Instant::now() + Duration::from_secs(20);
     let sender_done = loop {
         let cmd = listener.other().nc(net, &send_args);
         let sender =
             Proc::start_redirected("nc -u", cmd, Some(&request), reply.then_some(got_answer.as_path()));
         let tried = Instant::now();
-        let mut sender = Some(sender);
-        while tried.elapsed() < Duration::from_millis(500) && !received(&got_request) {
+        while tried.elapsed() < Duration::from_millis(1500) && !received(&got_request) {
             std::thread::sleep(Duration::from_millis(20));
         }
         if received(&got_request) {
-            break sender.take().map(|s| s.finish(Duration::from_secs(10)));
+            break sender.finish(Duration::from_secs(10));
         }
         assert!(Instant::now() < deadline, "{what}: the listener never received a datagram");
-        drop(sender);
     };
-    let sender_done = sender_done.expect("the sender that reached the listener");
     sender_done.assert_success(&format!("{what}: the sender"));
     server.finish(Duration::from_secs(10)).assert_success(&format!("{what}: the listener"));
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
