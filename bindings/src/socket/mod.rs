@@ -1,0 +1,4 @@
+//! The socket server (in progress).
+
+mod reactor;
+mod header;
