@@ -2,3 +2,4 @@
 
 mod reactor;
 mod header;
+mod dataplane;
