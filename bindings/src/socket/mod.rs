@@ -3,3 +3,6 @@
 mod reactor;
 mod header;
 mod dataplane;
+mod slab;
+mod stream;
+mod datagram;
