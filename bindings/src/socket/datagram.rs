@@ -262,7 +262,12 @@ impl DatagramSocket {
 
     /// Closes the core socket.
     pub(crate) fn close(&self, stack: &mut NetStack, ctx: &mut BindingsCtx) {
-        let _ = match self.id {
+        Self::close_id(stack, ctx, self.id);
+    }
+
+    /// Closes core socket `id`.
+    pub(crate) fn close_id(stack: &mut NetStack, ctx: &mut BindingsCtx, id: DatagramId) {
+        let _ = match id {
             DatagramId::UdpV4(id) => stack.udp_call(ctx, |udp, uctx| udp.close(uctx, id)),
             DatagramId::UdpV6(id) => stack.udp_call(ctx, |udp, uctx| udp.close(uctx, id)),
             DatagramId::PingV4(id) => stack.ping_call(ctx, |ping, _| ping.close(id)),

@@ -249,6 +249,18 @@ impl DatagramPlane {
         Ok(rustix::net::sockopt::set_socket_send_buffer_size(&self.ours, bytes)?)
     }
 
+    /// `shutdown` as the application asked: `read` makes it read end of file, `write` makes
+    /// its sends fail with `EPIPE`.
+    pub(crate) fn shutdown(&self, read: bool, write: bool) {
+        let how = match (read, write) {
+            (true, true) => Shutdown::Both,
+            (true, false) => Shutdown::Write,
+            (false, true) => Shutdown::Read,
+            (false, false) => return,
+        };
+        let _ = rustix::net::shutdown(&self.ours, how);
+    }
+
     /// Receives one packet from the application into `buf`.
     pub(crate) fn recv(&mut self, buf: &mut [u8]) -> io::Result<Packet> {
         let room = buf.len();

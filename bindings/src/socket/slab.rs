@@ -26,12 +26,11 @@ impl Key {
 pub(crate) struct Slab<T> {
     slots: Vec<(u32, Option<T>)>,
     free: Vec<u32>,
-    len: usize,
 }
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
-        Self { slots: Vec::new(), free: Vec::new(), len: 0 }
+        Self { slots: Vec::new(), free: Vec::new() }
     }
 }
 
@@ -48,7 +47,6 @@ impl<T> Slab<T> {
         };
         let slot = &mut self.slots[index as usize];
         slot.1 = Some(value);
-        self.len += 1;
         Some(Key { index, generation: slot.0 })
     }
 
@@ -71,20 +69,7 @@ impl<T> Slab<T> {
         if slot.0 != 0 {
             self.free.push(key.index);
         }
-        self.len -= 1;
         Some(value)
-    }
-
-    /// Values held.
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Every key and value.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
-        self.slots.iter().enumerate().filter_map(|(index, (generation, value))| {
-            value.as_ref().map(|v| (Key { index: index as u32, generation: *generation }, v))
-        })
     }
 }
 
@@ -103,7 +88,5 @@ mod tests {
         assert_eq!(slab.get(a), None);
         assert_eq!(slab.get(b), Some(&"b"));
         assert_eq!(slab.remove(a), None);
-        assert_eq!(slab.len(), 1);
-        assert_eq!(slab.iter().map(|(k, v)| (k, *v)).collect::<Vec<_>>(), [(b, "b")]);
     }
 }

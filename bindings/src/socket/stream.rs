@@ -34,7 +34,7 @@ use std::io::IoSlice;
 
 use netstack_core::addr::{Ipv4, Ipv6};
 use netstack_core::stack::TransportCtx;
-use netstack_core::transport::tcp::{Event, Shutdown, State, Tcp, TcpIpContext, TcpIpExt, TcpSocketId};
+use netstack_core::transport::tcp::{Event, Shutdown, Tcp, TcpIpContext, TcpIpExt, TcpSocketId};
 use netstack_core::transport::SocketError;
 
 use super::dataplane::{Read, StreamPlane};
@@ -95,7 +95,7 @@ pub(crate) enum Progress {
 }
 
 impl Progress {
-    fn and(self, other: Progress) -> Progress {
+    pub(crate) fn and(self, other: Progress) -> Progress {
         match (self, other) {
             (Progress::Finished, _) | (_, Progress::Finished) => Progress::Finished,
             (Progress::More, _) | (_, Progress::More) => Progress::More,
@@ -315,9 +315,16 @@ impl StreamSocket {
         });
     }
 
-    /// The connection's state in the core.
-    pub(crate) fn state(&self, stack: &mut NetStack, ctx: &mut BindingsCtx) -> Option<State> {
-        with_tcp!(stack, ctx, self.tcp, |tcp, _tctx, id| tcp.state(id).ok())
+    /// `shutdown(SHUT_RD)`: the application reads end of file after what it has; what
+    /// arrives later stays in TCP.
+    pub(crate) fn shutdown_read(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx) {
+        if !self.eof_sent {
+            self.plane.shutdown(false);
+            self.eof_sent = true;
+        }
+        with_tcp!(stack, ctx, self.tcp, |tcp, tctx, id| {
+            let _ = tcp.shutdown(tctx, id, Shutdown::Read);
+        });
     }
 }
 
