@@ -426,7 +426,12 @@ impl EventLoop {
                         echo.on_readable_v4(&mut self.stack, &mut self.ctx, socket);
                     }
                     if let Some(server) = &mut self.sockets {
-                        server.on_datagram_event(&mut self.stack, &mut self.ctx, DatagramId::UdpV4(socket), event);
+                        server.on_datagram_event(
+                            &mut self.stack,
+                            &mut self.ctx,
+                            DatagramId::UdpV4(socket),
+                            event,
+                        );
                     }
                 }
                 StackEvent::UdpV6 { socket, event } => {
@@ -434,17 +439,32 @@ impl EventLoop {
                         echo.on_readable_v6(&mut self.stack, &mut self.ctx, socket);
                     }
                     if let Some(server) = &mut self.sockets {
-                        server.on_datagram_event(&mut self.stack, &mut self.ctx, DatagramId::UdpV6(socket), event);
+                        server.on_datagram_event(
+                            &mut self.stack,
+                            &mut self.ctx,
+                            DatagramId::UdpV6(socket),
+                            event,
+                        );
                     }
                 }
                 StackEvent::PingV4 { socket, event } => {
                     if let Some(server) = &mut self.sockets {
-                        server.on_datagram_event(&mut self.stack, &mut self.ctx, DatagramId::PingV4(socket), event);
+                        server.on_datagram_event(
+                            &mut self.stack,
+                            &mut self.ctx,
+                            DatagramId::PingV4(socket),
+                            event,
+                        );
                     }
                 }
                 StackEvent::PingV6 { socket, event } => {
                     if let Some(server) = &mut self.sockets {
-                        server.on_datagram_event(&mut self.stack, &mut self.ctx, DatagramId::PingV6(socket), event);
+                        server.on_datagram_event(
+                            &mut self.stack,
+                            &mut self.ctx,
+                            DatagramId::PingV6(socket),
+                            event,
+                        );
                     }
                 }
                 StackEvent::TcpV4 { socket, event } => {

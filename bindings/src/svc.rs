@@ -114,7 +114,8 @@ impl SvcDir {
         fs::create_dir_all(path).map_err(dir_error)?;
         // Closed until the sockets have their modes.
         fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(dir_error)?;
-        let mut dir = SvcDir { path: path.to_owned(), created, published: Vec::with_capacity(protocols.len()) };
+        let mut dir =
+            SvcDir { path: path.to_owned(), created, published: Vec::with_capacity(protocols.len()) };
         for &protocol in protocols {
             let socket_path = path.join(protocol);
             let listener = listen(&socket_path, access)?;
@@ -179,8 +180,9 @@ fn remove_stale(path: &Path, addr: &SocketAddrUnix) -> Result<(), SvcError> {
     if !meta.file_type().is_socket() {
         return Err(SvcError::NotASocket(path.to_owned()));
     }
-    let probe = rustix::net::socket_with(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None)
-        .map_err(|e| SvcError::Socket { path: path.to_owned(), source: e.into() })?;
+    let probe =
+        rustix::net::socket_with(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None)
+            .map_err(|e| SvcError::Socket { path: path.to_owned(), source: e.into() })?;
     if rustix::net::connect(probe.as_fd(), addr).is_ok() {
         return Err(SvcError::InUse(path.to_owned()));
     }
@@ -240,7 +242,8 @@ mod tests {
     fn a_group_gets_group_modes() {
         let base = scratch("group");
         let gid = rustix::process::getgid().as_raw();
-        let dir = SvcDir::publish(&base, SvcAccess { group: Some(gid) }, &[SOCKET_PROVIDER]).expect("publish");
+        let dir =
+            SvcDir::publish(&base, SvcAccess { group: Some(gid) }, &[SOCKET_PROVIDER]).expect("publish");
         let meta = fs::metadata(&base).unwrap();
         assert_eq!((meta.mode() & 0o777, meta.gid()), (0o750, gid));
         let meta = fs::symlink_metadata(dir.socket_path(SOCKET_PROVIDER).unwrap()).unwrap();

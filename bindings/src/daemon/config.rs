@@ -217,8 +217,18 @@ impl Config {
                         .ok_or(ConfigError::MissingValue(arg.clone()))?;
                     config.apply_file(Path::new(&path))?;
                 }
-                "tap" | "tun" | "addr" | "mtu" | "gateway" | "svc-dir" | "svc-group" | "max-sockets"
-                | "max-sockets-per-client" | "udp-echo" | "tcp-echo" | "tcp-echo-to" => {
+                "tap"
+                | "tun"
+                | "addr"
+                | "mtu"
+                | "gateway"
+                | "svc-dir"
+                | "svc-group"
+                | "max-sockets"
+                | "max-sockets-per-client"
+                | "udp-echo"
+                | "tcp-echo"
+                | "tcp-echo-to" => {
                     let option = format!("--{key}");
                     let value =
                         inline.or_else(|| args.next().cloned()).ok_or(ConfigError::MissingValue(option))?;
@@ -269,8 +279,9 @@ impl Config {
             "forwarding" => self.forwarding = parse_bool(value)?,
             "svc-dir" => self.svc_dir = Some(PathBuf::from(value)),
             "svc-group" => {
-                self.svc_group =
-                    Some(crate::svc::group_id(value).ok_or_else(|| ConfigError::UnknownGroup(value.to_owned()))?)
+                self.svc_group = Some(
+                    crate::svc::group_id(value).ok_or_else(|| ConfigError::UnknownGroup(value.to_owned()))?,
+                )
             }
             "max-sockets" => self.max_sockets = Some(parse_limit("max-sockets", value)?),
             "max-sockets-per-client" => {
@@ -442,7 +453,10 @@ mod tests {
         assert_eq!(config.gateway6, Some("2001:db8::fe".parse().unwrap()));
         assert!(config.forwarding);
         assert_eq!(config.svc_dir.as_deref(), Some(Path::new("/tmp/svc")));
-        assert_eq!((config.svc_group, config.max_sockets, config.max_sockets_per_client), (Some(0), Some(100), Some(10)));
+        assert_eq!(
+            (config.svc_group, config.max_sockets, config.max_sockets_per_client),
+            (Some(0), Some(100), Some(10))
+        );
         assert_eq!(config.udp_echo, [7]);
         assert_eq!(config.tcp_echo, [7]);
         assert_eq!(config.tcp_echo_to, [("2001:db8::fe".parse().unwrap(), 9000)]);

@@ -31,13 +31,18 @@ pub(crate) trait FidlIp: Ip {
 impl FidlIp for Ipv4 {
     fn from_fidl(addr: &SocketAddress) -> Result<SockAddr<Ipv4Addr>, Errno> {
         match addr {
-            SocketAddress::Ipv4(a) => Ok(SockAddr { addr: Ipv4Addr::new(a.address.addr), port: a.port, zone: 0 }),
+            SocketAddress::Ipv4(a) => {
+                Ok(SockAddr { addr: Ipv4Addr::new(a.address.addr), port: a.port, zone: 0 })
+            }
             SocketAddress::Ipv6(_) => Err(Errno::EAFNOSUPPORT),
         }
     }
 
     fn to_fidl(addr: SockAddr<Ipv4Addr>) -> SocketAddress {
-        SocketAddress::Ipv4(Ipv4SocketAddress { address: Ipv4Address { addr: addr.addr.bytes() }, port: addr.port })
+        SocketAddress::Ipv4(Ipv4SocketAddress {
+            address: Ipv4Address { addr: addr.addr.bytes() },
+            port: addr.port,
+        })
     }
 }
 
@@ -81,7 +86,11 @@ mod tests {
         let v4 = Ipv4::to_fidl(SockAddr { addr: Ipv4Addr::new([192, 0, 2, 1]), port: 80, zone: 0 });
         assert_eq!(Ipv4::from_fidl(&v4).unwrap().port, 80);
         assert_eq!(Ipv6::from_fidl(&v4), Err(Errno::EAFNOSUPPORT));
-        let v6 = Ipv6::to_fidl(SockAddr { addr: Ipv6Addr::from_segments([0xfe80, 0, 0, 0, 0, 0, 0, 1]), port: 1, zone: 2 });
+        let v6 = Ipv6::to_fidl(SockAddr {
+            addr: Ipv6Addr::from_segments([0xfe80, 0, 0, 0, 0, 0, 0, 1]),
+            port: 1,
+            zone: 2,
+        });
         assert_eq!(Ipv6::from_fidl(&v6).unwrap().zone, 2);
         assert_eq!(Ipv4::from_fidl(&v6), Err(Errno::EAFNOSUPPORT));
         assert_eq!(mapped_v6(&v4).unwrap().addr.to_ipv4_mapped(), Some(Ipv4Addr::new([192, 0, 2, 1])));

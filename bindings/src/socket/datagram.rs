@@ -297,9 +297,17 @@ mod tests {
     #[test]
     fn destinations_follow_the_socket_version() {
         let v4 = DatagramHeader::V4 { addr: [192, 0, 2, 9], port: 53 };
-        assert_eq!(destination_v4(v4).unwrap().map(|(a, p)| (*a, p)), Some((Ipv4Addr::new([192, 0, 2, 9]), 53)));
+        assert_eq!(
+            destination_v4(v4).unwrap().map(|(a, p)| (*a, p)),
+            Some((Ipv4Addr::new([192, 0, 2, 9]), 53))
+        );
         assert_eq!(destination_v4(DatagramHeader::Unspecified), Ok(None));
-        let v6 = DatagramHeader::V6 { addr: [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], port: 9, flowinfo: 0, scope_id: 0 };
+        let v6 = DatagramHeader::V6 {
+            addr: [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            port: 9,
+            flowinfo: 0,
+            scope_id: 0,
+        };
         assert_eq!(destination_v4(v6), Err(EAFNOSUPPORT));
         // An IPv6 socket takes an IPv4 destination as IPv4-mapped.
         let mapped = destination_v6(v4).unwrap().unwrap();

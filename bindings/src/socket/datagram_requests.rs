@@ -9,7 +9,8 @@ use netstack_core::addr::{Ip, Ipv4, Ipv6, SpecifiedAddr};
 use netstack_fidl::fuchsia_net::SocketAddress;
 use netstack_fidl::fuchsia_posix::Errno;
 use netstack_fidl::fuchsia_posix_socket::{
-    datagram_socket as m, DatagramSocketDescribeResponse, DatagramSocketProtocol, DatagramSocketRequest, ShutdownMode,
+    datagram_socket as m, DatagramSocketDescribeResponse, DatagramSocketProtocol, DatagramSocketRequest,
+    ShutdownMode,
 };
 
 use super::addr::{mapped_v6, FidlIp, SockAddr};
@@ -34,7 +35,9 @@ impl SocketServer {
         let domain = entry.domain;
         let Kind::Datagram(datagram) = &entry.kind else { return };
         match request {
-            DatagramSocketRequest::Network(request) => self.network_request(stack, ctx, key, socket, txid, request),
+            DatagramSocketRequest::Network(request) => {
+                self.network_request(stack, ctx, key, socket, txid, request)
+            }
             DatagramSocketRequest::Describe {} => match datagram.plane.client_end() {
                 Ok(fd) => {
                     let response = DatagramSocketDescribeResponse {
@@ -88,7 +91,12 @@ impl SocketServer {
 }
 
 /// `bind`: an echo socket binds its identifier.
-pub(super) fn bind(stack: &mut NetStack, ctx: &mut BindingsCtx, id: DatagramId, addr: &SocketAddress) -> Result<(), Errno> {
+pub(super) fn bind(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    id: DatagramId,
+    addr: &SocketAddress,
+) -> Result<(), Errno> {
     match id {
         DatagramId::UdpV4(id) => {
             let a = Ipv4::from_fidl(addr)?;
@@ -154,7 +162,11 @@ pub(super) fn disconnect(stack: &mut NetStack, ctx: &mut BindingsCtx, id: Datagr
 }
 
 /// `getsockname`: the wildcard and port 0 before `bind`.
-pub(super) fn local_name(stack: &mut NetStack, ctx: &mut BindingsCtx, id: DatagramId) -> Result<SocketAddress, Errno> {
+pub(super) fn local_name(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    id: DatagramId,
+) -> Result<SocketAddress, Errno> {
     fn name<I: FidlIp>(local: (Option<SpecifiedAddr<I::Addr>>, Option<NonZeroU16>)) -> SocketAddress {
         let (addr, port) = local;
         I::to_fidl(SockAddr {
@@ -174,7 +186,11 @@ pub(super) fn local_name(stack: &mut NetStack, ctx: &mut BindingsCtx, id: Datagr
 
 /// `getpeername`: `ENOTCONN` unless connected. The core does not tell an echo socket's
 /// peer, so echo sockets always answer `ENOTCONN`.
-pub(super) fn peer_name(stack: &mut NetStack, ctx: &mut BindingsCtx, id: DatagramId) -> Result<SocketAddress, Errno> {
+pub(super) fn peer_name(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    id: DatagramId,
+) -> Result<SocketAddress, Errno> {
     match id {
         DatagramId::UdpV4(id) => stack
             .udp_call(ctx, |u, _| u.peer_addr(id))

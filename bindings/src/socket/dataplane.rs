@@ -281,7 +281,8 @@ impl DatagramPlane {
         let header = header.to_bytes();
         let bufs = [IoSlice::new(&header), IoSlice::new(payload)];
         let mut control = rustix::net::SendAncillaryBuffer::default();
-        match rustix::net::sendmsg(&self.ours, &bufs, &mut control, SendFlags::DONTWAIT | SendFlags::NOSIGNAL) {
+        match rustix::net::sendmsg(&self.ours, &bufs, &mut control, SendFlags::DONTWAIT | SendFlags::NOSIGNAL)
+        {
             Ok(_) => Ok(true),
             Err(e) if would_block(e) => Ok(false),
             // Larger than the pair can ever hold (a tiny SO_RCVBUF): dropped like a full one.

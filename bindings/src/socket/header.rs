@@ -65,9 +65,7 @@ impl DatagramHeader {
         let port = u16::from_be_bytes([header[2], header[3]]);
         let parsed = match u16_le(0) {
             FAMILY_NONE => Self::Unspecified,
-            FAMILY_INET => {
-                Self::V4 { addr: [header[8], header[9], header[10], header[11]], port }
-            }
+            FAMILY_INET => Self::V4 { addr: [header[8], header[9], header[10], header[11]], port },
             FAMILY_INET6 => {
                 let mut addr = [0; 16];
                 addr.copy_from_slice(&header[8..24]);

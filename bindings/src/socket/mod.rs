@@ -32,9 +32,9 @@
 //! `ZX_ERR_NOT_SUPPORTED` for an unknown ordinal) and nothing else.
 
 mod addr;
-mod dataplane;
 mod datagram;
 mod datagram_requests;
+mod dataplane;
 mod errno;
 mod header;
 mod options;
@@ -61,9 +61,9 @@ use netstack_fidl::message::{decode_header, encode_epitaph, encode_reply};
 use netstack_fidl::wire::DecodeError;
 use netstack_fidl::Method;
 
-use dataplane::Flags;
 pub(crate) use datagram::DatagramId;
 use datagram::{DatagramCounters, DatagramSocket};
+use dataplane::Flags;
 use options::SocketOptions;
 use reactor::{Reactor, Readiness};
 use slab::{Key, Slab};
@@ -370,7 +370,13 @@ impl SocketServer {
     }
 
     /// A TCP socket's event from the stack.
-    pub(crate) fn on_tcp_event(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, id: TcpId, event: Event) {
+    pub(crate) fn on_tcp_event(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        id: TcpId,
+        event: Event,
+    ) {
         let Some(&key) = self.tcp_ids.get(&id) else { return };
         let Some(socket) = self.sockets.get_mut(key) else { return };
         let Kind::Stream(stream) = &mut socket.kind else { return };
@@ -436,7 +442,9 @@ impl SocketServer {
     /// Accepts Provider connections on a svc socket.
     fn accept_clients(&mut self, key: Key, protocol: Protocol) {
         for _ in 0..ACCEPT_BUDGET {
-            let Some(Endpoint::Svc { listener, .. }) = self.endpoints.get(key).map(|e| &e.endpoint) else { return };
+            let Some(Endpoint::Svc { listener, .. }) = self.endpoints.get(key).map(|e| &e.endpoint) else {
+                return;
+            };
             let flags = rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK;
             match rustix::net::accept_with(listener, flags) {
                 Ok(fd) => {
@@ -539,7 +547,13 @@ impl SocketServer {
     }
 
     /// Decodes and serves one request.
-    fn on_message(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, key: Key, message: &mut MessageBuf) {
+    fn on_message(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        key: Key,
+        message: &mut MessageBuf,
+    ) {
         let Some(role) = self.channel_mut(key).map(|c| c.role) else { return };
         let MessageBuf { bytes, handles } = message;
         let (header, body) = match decode_header(bytes) {
@@ -556,7 +570,8 @@ impl SocketServer {
                 }
             }
             Role::Provider { client, protocol: Protocol::Raw } => {
-                match netstack_fidl::fuchsia_posix_socket_raw::ProviderRequest::decode(&header, body, handles) {
+                match netstack_fidl::fuchsia_posix_socket_raw::ProviderRequest::decode(&header, body, handles)
+                {
                     Ok(request) => self.raw_provider_request(key, client, txid, request),
                     Err(error) => self.bad_message(stack, ctx, key, &error),
                 }
@@ -568,12 +583,16 @@ impl SocketServer {
                     None => return,
                 };
                 if stream {
-                    match netstack_fidl::fuchsia_posix_socket::StreamSocketRequest::decode(&header, body, handles) {
+                    match netstack_fidl::fuchsia_posix_socket::StreamSocketRequest::decode(
+                        &header, body, handles,
+                    ) {
                         Ok(request) => self.stream_request(stack, ctx, key, socket, txid, request),
                         Err(error) => self.bad_message(stack, ctx, key, &error),
                     }
                 } else {
-                    match netstack_fidl::fuchsia_posix_socket::DatagramSocketRequest::decode(&header, body, handles) {
+                    match netstack_fidl::fuchsia_posix_socket::DatagramSocketRequest::decode(
+                        &header, body, handles,
+                    ) {
                         Ok(request) => self.datagram_request(stack, ctx, key, socket, txid, request),
                         Err(error) => self.bad_message(stack, ctx, key, &error),
                     }
@@ -585,8 +604,11 @@ impl SocketServer {
     /// A message that did not decode: epitaph and close.
     fn bad_message(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, key: Key, error: &DecodeError) {
         self.counters.malformed_messages += 1;
-        let status =
-            if matches!(error, DecodeError::UnknownOrdinal(_)) { ZX_ERR_NOT_SUPPORTED } else { ZX_ERR_INVALID_ARGS };
+        let status = if matches!(error, DecodeError::UnknownOrdinal(_)) {
+            ZX_ERR_NOT_SUPPORTED
+        } else {
+            ZX_ERR_INVALID_ARGS
+        };
         tracing::debug!(%error, "malformed request: closing the channel");
         self.epitaph(stack, ctx, key, status);
     }
@@ -684,7 +706,8 @@ impl SocketServer {
     /// other end is returned. On failure nothing is left behind but `kind`'s core socket,
     /// which the caller closes.
     fn add_socket(&mut self, client: Key, domain: Domain, kind: Kind) -> Result<Channel, (Errno, Kind)> {
-        let (ours, theirs) = match Channel::pair().and_then(|(a, b)| a.set_nonblocking(true).map(|()| (a, b))) {
+        let (ours, theirs) = match Channel::pair().and_then(|(a, b)| a.set_nonblocking(true).map(|()| (a, b)))
+        {
             Ok(pair) => pair,
             Err(error) => return Err((errno::from_io_error(&error), kind)),
         };
@@ -705,7 +728,10 @@ impl SocketServer {
             Ok(data) => data,
             Err((error, _)) => {
                 let kind = self.sockets.remove(key).map(|s| s.kind);
-                return Err((errno::from_io_error(&error), kind.unwrap_or_else(|| unreachable!("just inserted"))));
+                return Err((
+                    errno::from_io_error(&error),
+                    kind.unwrap_or_else(|| unreachable!("just inserted")),
+                ));
             }
         };
         let channel = Endpoint::Channel(ChannelEndpoint {
@@ -719,7 +745,10 @@ impl SocketServer {
             Err((error, _)) => {
                 self.endpoints.remove(data);
                 let kind = self.sockets.remove(key).map(|s| s.kind);
-                return Err((errno::from_io_error(&error), kind.unwrap_or_else(|| unreachable!("just inserted"))));
+                return Err((
+                    errno::from_io_error(&error),
+                    kind.unwrap_or_else(|| unreachable!("just inserted")),
+                ));
             }
         };
         let Some(socket) = self.sockets.get_mut(key) else { unreachable!("just inserted") };
@@ -797,7 +826,7 @@ impl SocketServer {
         let progress = match &mut socket.kind {
             Kind::Stream(stream) => {
                 let progress = stream.close(stack, ctx, &mut self.scratch, &mut self.pumps);
-                if progress != Progress::Finished {
+                if stream.phase == stream::Phase::Closing {
                     self.counters.closing_sockets += 1;
                 }
                 progress

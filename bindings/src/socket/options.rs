@@ -23,8 +23,8 @@ use netstack_core::transport::SocketError;
 use netstack_fidl::fuchsia_net::{Ipv4Address, MarkDomain};
 use netstack_fidl::fuchsia_posix::Errno;
 use netstack_fidl::fuchsia_posix_socket::{
-    base_network_socket as n, base_socket as b, unknown, BaseNetworkSocketRequest, BaseSocketRequest, Domain, Empty,
-    OptionalUint32, OptionalUint8, TimestampOption,
+    base_network_socket as n, base_socket as b, unknown, BaseNetworkSocketRequest, BaseSocketRequest, Domain,
+    Empty, OptionalUint32, OptionalUint8, TimestampOption,
 };
 
 use super::datagram::DatagramId;
@@ -146,7 +146,11 @@ enum Target {
 
 impl SocketServer {
     /// Runs `f` on `socket`'s server-kept options.
-    pub(super) fn with_options<R>(&mut self, socket: Key, f: impl FnOnce(&mut SocketOptions) -> R) -> Option<R> {
+    pub(super) fn with_options<R>(
+        &mut self,
+        socket: Key,
+        f: impl FnOnce(&mut SocketOptions) -> R,
+    ) -> Option<R> {
         self.sockets.get_mut(socket).map(|s| f(&mut s.options))
     }
 
@@ -291,12 +295,12 @@ impl SocketServer {
                     OptionalUint8::Unset(_) => None,
                 };
                 let r = match target {
-                    Target::Datagram(DatagramId::UdpV4(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_multicast_hop_limit(id, hops)).map_err(from_socket_error)
-                    }
-                    Target::Datagram(DatagramId::UdpV6(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_multicast_hop_limit(id, hops)).map_err(from_socket_error)
-                    }
+                    Target::Datagram(DatagramId::UdpV4(id)) => stack
+                        .udp_call(ctx, |u, _| u.set_multicast_hop_limit(id, hops))
+                        .map_err(from_socket_error),
+                    Target::Datagram(DatagramId::UdpV6(id)) => stack
+                        .udp_call(ctx, |u, _| u.set_multicast_hop_limit(id, hops))
+                        .map_err(from_socket_error),
                     _ => Err(Errno::ENOPROTOOPT),
                 };
                 self.reply::<n::SetIpMulticastTtl>(key, txid, r);
@@ -321,7 +325,9 @@ impl SocketServer {
                 let r = membership_v4(stack, ctx, target, membership.mcast_addr, membership.iface, false);
                 self.reply::<n::DropIpMembership>(key, txid, r);
             }
-            R::SetIpTransparent { .. } => self.reply::<n::SetIpTransparent>(key, txid, Err(Errno::ENOPROTOOPT)),
+            R::SetIpTransparent { .. } => {
+                self.reply::<n::SetIpTransparent>(key, txid, Err(Errno::ENOPROTOOPT))
+            }
             R::GetIpTransparent {} => self.reply::<n::GetIpTransparent>(key, txid, Ok(false)),
             R::SetIpReceiveOriginalDestinationAddress { value } => {
                 self.with_options(socket, |o| o.ip_recvorigdstaddr = value);
@@ -354,7 +360,8 @@ impl SocketServer {
                 self.reply::<n::SetIpv6MulticastInterface>(key, txid, r);
             }
             R::GetIpv6MulticastInterface {} => {
-                let r = v6_only(v6).map(|()| self.with_options(socket, |o| o.ipv6_multicast_if).unwrap_or_default());
+                let r = v6_only(v6)
+                    .map(|()| self.with_options(socket, |o| o.ipv6_multicast_if).unwrap_or_default());
                 self.reply::<n::GetIpv6MulticastInterface>(key, txid, r);
             }
             R::SetIpv6UnicastHops { value } => {
@@ -393,7 +400,8 @@ impl SocketServer {
                 self.reply::<n::SetIpv6ReceiveHopLimit>(key, txid, r);
             }
             R::GetIpv6ReceiveHopLimit {} => {
-                let r = v6_only(v6).map(|()| self.with_options(socket, |o| o.ipv6_recvhoplimit).unwrap_or_default());
+                let r = v6_only(v6)
+                    .map(|()| self.with_options(socket, |o| o.ipv6_recvhoplimit).unwrap_or_default());
                 self.reply::<n::GetIpv6ReceiveHopLimit>(key, txid, r);
             }
             R::SetIpv6MulticastHops { value } => {
@@ -402,9 +410,9 @@ impl SocketServer {
                     OptionalUint8::Unset(_) => None,
                 };
                 let r = v6_only(v6).and_then(|()| match target {
-                    Target::Datagram(DatagramId::UdpV6(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_multicast_hop_limit(id, hops)).map_err(from_socket_error)
-                    }
+                    Target::Datagram(DatagramId::UdpV6(id)) => stack
+                        .udp_call(ctx, |u, _| u.set_multicast_hop_limit(id, hops))
+                        .map_err(from_socket_error),
                     _ => Err(Errno::ENOPROTOOPT),
                 });
                 self.reply::<n::SetIpv6MulticastHops>(key, txid, r);
@@ -450,7 +458,8 @@ impl SocketServer {
                 self.reply::<n::SetIpv6ReceiveTrafficClass>(key, txid, r);
             }
             R::GetIpv6ReceiveTrafficClass {} => {
-                let r = v6_only(v6).map(|()| self.with_options(socket, |o| o.ipv6_recvtclass).unwrap_or_default());
+                let r = v6_only(v6)
+                    .map(|()| self.with_options(socket, |o| o.ipv6_recvtclass).unwrap_or_default());
                 self.reply::<n::GetIpv6ReceiveTrafficClass>(key, txid, r);
             }
             R::SetIpv6TrafficClass { value } => {
@@ -464,7 +473,8 @@ impl SocketServer {
                 self.reply::<n::SetIpv6TrafficClass>(key, txid, r);
             }
             R::GetIpv6TrafficClass {} => {
-                let r = v6_only(v6).map(|()| self.with_options(socket, |o| o.ipv6_tclass).unwrap_or_default());
+                let r =
+                    v6_only(v6).map(|()| self.with_options(socket, |o| o.ipv6_tclass).unwrap_or_default());
                 self.reply::<n::GetIpv6TrafficClass>(key, txid, r);
             }
             R::SetIpv6ReceivePacketInfo { value } => {
@@ -474,11 +484,14 @@ impl SocketServer {
                 self.reply::<n::SetIpv6ReceivePacketInfo>(key, txid, r);
             }
             R::GetIpv6ReceivePacketInfo {} => {
-                let r = v6_only(v6).map(|()| self.with_options(socket, |o| o.ipv6_recvpktinfo).unwrap_or_default());
+                let r = v6_only(v6)
+                    .map(|()| self.with_options(socket, |o| o.ipv6_recvpktinfo).unwrap_or_default());
                 self.reply::<n::GetIpv6ReceivePacketInfo>(key, txid, r);
             }
             // No NAT here: nothing was rewritten (Linux's answer without conntrack).
-            R::GetOriginalDestination {} => self.reply::<n::GetOriginalDestination>(key, txid, Err(Errno::ENOENT)),
+            R::GetOriginalDestination {} => {
+                self.reply::<n::GetOriginalDestination>(key, txid, Err(Errno::ENOENT))
+            }
         }
     }
 
@@ -513,10 +526,18 @@ impl SocketServer {
             R::SetReuseAddress { value } => {
                 let r = match target {
                     Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.set_reuse_addr(id, value)),
-                    Target::Datagram(DatagramId::UdpV4(id)) => stack.udp_call(ctx, |u, _| u.set_reuse_addr(id, value)),
-                    Target::Datagram(DatagramId::UdpV6(id)) => stack.udp_call(ctx, |u, _| u.set_reuse_addr(id, value)),
-                    Target::Datagram(DatagramId::PingV4(id)) => stack.ping_call(ctx, |p, _| p.set_reuse_addr(id, value)),
-                    Target::Datagram(DatagramId::PingV6(id)) => stack.ping6_call(ctx, |p, _| p.set_reuse_addr(id, value)),
+                    Target::Datagram(DatagramId::UdpV4(id)) => {
+                        stack.udp_call(ctx, |u, _| u.set_reuse_addr(id, value))
+                    }
+                    Target::Datagram(DatagramId::UdpV6(id)) => {
+                        stack.udp_call(ctx, |u, _| u.set_reuse_addr(id, value))
+                    }
+                    Target::Datagram(DatagramId::PingV4(id)) => {
+                        stack.ping_call(ctx, |p, _| p.set_reuse_addr(id, value))
+                    }
+                    Target::Datagram(DatagramId::PingV6(id)) => {
+                        stack.ping6_call(ctx, |p, _| p.set_reuse_addr(id, value))
+                    }
                 };
                 if r.is_ok() {
                     self.with_options(socket, |o| o.reuse_addr = value);
@@ -525,12 +546,16 @@ impl SocketServer {
             }
             R::GetReuseAddress {} => {
                 let r = match target {
-                    Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.1.reuse_addr))
-                        .map_err(from_socket_error),
+                    Target::Tcp(tcp) => {
+                        with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.1.reuse_addr))
+                            .map_err(from_socket_error)
+                    }
                     Target::Datagram(DatagramId::UdpV4(_) | DatagramId::UdpV6(_)) => {
                         udp_options(stack, ctx, target, |o| o.reuse_addr)
                     }
-                    Target::Datagram(_) => Ok(self.with_options(socket, |o| o.reuse_addr).unwrap_or_default()),
+                    Target::Datagram(_) => {
+                        Ok(self.with_options(socket, |o| o.reuse_addr).unwrap_or_default())
+                    }
                 };
                 self.reply::<b::GetReuseAddress>(key, txid, r);
             }
@@ -553,20 +578,30 @@ impl SocketServer {
             }
             R::GetReusePort {} => {
                 let r = match target {
-                    Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.1.reuse_port))
-                        .map_err(from_socket_error),
+                    Target::Tcp(tcp) => {
+                        with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.1.reuse_port))
+                            .map_err(from_socket_error)
+                    }
                     Target::Datagram(DatagramId::UdpV4(_) | DatagramId::UdpV6(_)) => {
                         udp_options(stack, ctx, target, |o| o.reuse_port)
                     }
-                    Target::Datagram(_) => Ok(self.with_options(socket, |o| o.reuse_port).unwrap_or_default()),
+                    Target::Datagram(_) => {
+                        Ok(self.with_options(socket, |o| o.reuse_port).unwrap_or_default())
+                    }
                 };
                 self.reply::<b::GetReusePort>(key, txid, r);
             }
             R::SetBroadcast { value } => {
                 let r = match target {
-                    Target::Datagram(DatagramId::UdpV4(id)) => stack.udp_call(ctx, |u, _| u.set_broadcast(id, value)),
-                    Target::Datagram(DatagramId::UdpV6(id)) => stack.udp_call(ctx, |u, _| u.set_broadcast(id, value)),
-                    Target::Datagram(DatagramId::PingV4(id)) => stack.ping_call(ctx, |p, _| p.set_broadcast(id, value)),
+                    Target::Datagram(DatagramId::UdpV4(id)) => {
+                        stack.udp_call(ctx, |u, _| u.set_broadcast(id, value))
+                    }
+                    Target::Datagram(DatagramId::UdpV6(id)) => {
+                        stack.udp_call(ctx, |u, _| u.set_broadcast(id, value))
+                    }
+                    Target::Datagram(DatagramId::PingV4(id)) => {
+                        stack.ping_call(ctx, |p, _| p.set_broadcast(id, value))
+                    }
                     Target::Datagram(DatagramId::PingV6(id)) => {
                         stack.ping6_call(ctx, |p, _| p.set_broadcast(id, value))
                     }
@@ -601,8 +636,10 @@ impl SocketServer {
             }
             R::GetSendBuffer {} => {
                 let r = match target {
-                    Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.0.send_buffer))
-                        .map_err(from_socket_error),
+                    Target::Tcp(tcp) => {
+                        with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.0.send_buffer))
+                            .map_err(from_socket_error)
+                    }
                     Target::Datagram(DatagramId::UdpV4(_) | DatagramId::UdpV6(_)) => {
                         udp_options(stack, ctx, target, |o| o.sndbuf)
                     }
@@ -640,8 +677,10 @@ impl SocketServer {
             }
             R::GetReceiveBuffer {} => {
                 let r = match target {
-                    Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.0.recv_buffer))
-                        .map_err(from_socket_error),
+                    Target::Tcp(tcp) => {
+                        with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.0.recv_buffer))
+                            .map_err(from_socket_error)
+                    }
                     Target::Datagram(DatagramId::UdpV4(_) | DatagramId::UdpV6(_)) => {
                         udp_options(stack, ctx, target, |o| o.rcvbuf)
                     }
@@ -663,8 +702,10 @@ impl SocketServer {
             }
             R::GetKeepAlive {} => {
                 let r = match target {
-                    Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.0.keepalive))
-                        .map_err(from_socket_error),
+                    Target::Tcp(tcp) => {
+                        with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.0.keepalive))
+                            .map_err(from_socket_error)
+                    }
                     Target::Datagram(_) => Ok(self.with_options(socket, |o| o.keepalive).unwrap_or_default()),
                 };
                 self.reply::<b::GetKeepAlive>(key, txid, r);
@@ -689,7 +730,8 @@ impl SocketServer {
                 let r = match target {
                     Target::Tcp(tcp) => {
                         let value = linger.then(|| Duration::from_secs(length_secs.into()));
-                        with_tcp!(stack, ctx, tcp, |t, _c, id| t.set_linger(id, value)).map_err(from_socket_error)
+                        with_tcp!(stack, ctx, tcp, |t, _c, id| t.set_linger(id, value))
+                            .map_err(from_socket_error)
                     }
                     Target::Datagram(_) => {
                         self.with_options(socket, |o| o.linger = linger.then_some(length_secs));
@@ -700,9 +742,11 @@ impl SocketServer {
             }
             R::GetLinger {} => {
                 let r = match target {
-                    Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.0.linger))
-                        .map(|l| l.map_or((false, 0), |d| (true, u32::try_from(d.as_secs()).unwrap_or(u32::MAX))))
-                        .map_err(from_socket_error),
+                    Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t
+                        .options(id)
+                        .map(|o| o.0.linger))
+                    .map(|l| l.map_or((false, 0), |d| (true, u32::try_from(d.as_secs()).unwrap_or(u32::MAX))))
+                    .map_err(from_socket_error),
                     Target::Datagram(_) => {
                         let l = self.with_options(socket, |o| o.linger).flatten();
                         Ok(l.map_or((false, 0), |s| (true, s)))
@@ -769,11 +813,17 @@ impl SocketServer {
     }
 
     /// SO_ERROR: the pending error, taken.
-    fn take_error(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, socket: Key) -> Option<SocketError> {
+    fn take_error(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        socket: Key,
+    ) -> Option<SocketError> {
         match &mut self.sockets.get_mut(socket)?.kind {
-            Kind::Stream(stream) => stream.error.take().or_else(|| {
-                with_tcp!(stack, ctx, stream.tcp, |t, _c, id| t.take_error(id)).ok().flatten()
-            }),
+            Kind::Stream(stream) => stream
+                .error
+                .take()
+                .or_else(|| with_tcp!(stack, ctx, stream.tcp, |t, _c, id| t.take_error(id)).ok().flatten()),
             Kind::Datagram(datagram) => datagram.take_error(stack, ctx),
         }
     }
@@ -791,7 +841,9 @@ impl SocketServer {
             Target::Datagram(DatagramId::UdpV4(id)) => stack.udp_call(ctx, |u, _| u.set_device(id, device)),
             Target::Datagram(DatagramId::UdpV6(id)) => stack.udp_call(ctx, |u, _| u.set_device(id, device)),
             Target::Datagram(DatagramId::PingV4(id)) => stack.ping_call(ctx, |p, _| p.set_device(id, device)),
-            Target::Datagram(DatagramId::PingV6(id)) => stack.ping6_call(ctx, |p, _| p.set_device(id, device)),
+            Target::Datagram(DatagramId::PingV6(id)) => {
+                stack.ping6_call(ctx, |p, _| p.set_device(id, device))
+            }
         };
         if r.is_ok() {
             self.with_options(socket, |o| o.device = device);
@@ -854,7 +906,12 @@ fn udp_options<R>(
     options.map(|o| get(&o)).map_err(from_socket_error)
 }
 
-fn set_multicast_loop(stack: &mut NetStack, ctx: &mut BindingsCtx, target: Target, on: bool) -> Result<(), Errno> {
+fn set_multicast_loop(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    target: Target,
+    on: bool,
+) -> Result<(), Errno> {
     match target {
         Target::Datagram(DatagramId::UdpV4(id)) => stack.udp_call(ctx, |u, _| u.set_multicast_loop(id, on)),
         Target::Datagram(DatagramId::UdpV6(id)) => stack.udp_call(ctx, |u, _| u.set_multicast_loop(id, on)),

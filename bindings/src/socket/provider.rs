@@ -7,13 +7,13 @@ use netstack_fidl::channel::Channel;
 use netstack_fidl::fuchsia_net::{IpAddress, Ipv6Address, Subnet};
 use netstack_fidl::fuchsia_posix::Errno;
 use netstack_fidl::fuchsia_posix_socket::{
-    provider, DatagramSocketProtocol, Domain, InterfaceAddresses, InterfaceFlags, ProviderDatagramSocketResponse,
-    ProviderRequest,
+    provider, DatagramSocketProtocol, Domain, InterfaceAddresses, InterfaceFlags,
+    ProviderDatagramSocketResponse, ProviderRequest,
 };
 use netstack_fidl::fuchsia_posix_socket_raw as raw;
 
-use super::dataplane::{DatagramPlane, StreamPlane};
 use super::datagram::{DatagramId, DatagramSocket};
+use super::dataplane::{DatagramPlane, StreamPlane};
 use super::errno::{from_io_error, from_socket_error};
 use super::slab::Key;
 use super::stream::{with_tcp, StreamSocket, TcpId};
@@ -60,7 +60,10 @@ impl SocketServer {
             ProviderRequest::InterfaceNameToFlags { name } => {
                 let flags = interface_index(ctx, &name)
                     .map(|_| {
-                        InterfaceFlags::UP | InterfaceFlags::RUNNING | InterfaceFlags::BROADCAST | InterfaceFlags::MULTICAST
+                        InterfaceFlags::UP
+                            | InterfaceFlags::RUNNING
+                            | InterfaceFlags::BROADCAST
+                            | InterfaceFlags::MULTICAST
                     })
                     .ok_or(ZX_ERR_NOT_FOUND);
                 self.reply::<provider::InterfaceNameToFlags>(key, txid, flags);
@@ -72,7 +75,13 @@ impl SocketServer {
         }
     }
 
-    pub(super) fn raw_provider_request(&mut self, key: Key, _client: Key, txid: u32, request: raw::ProviderRequest) {
+    pub(super) fn raw_provider_request(
+        &mut self,
+        key: Key,
+        _client: Key,
+        txid: u32,
+        request: raw::ProviderRequest,
+    ) {
         match request {
             // Raw IP sockets wait for the core's raw socket layer.
             raw::ProviderRequest::Socket { .. } => {
@@ -184,7 +193,10 @@ fn interface_addresses(stack: &NetStack, ctx: &BindingsCtx) -> Vec<InterfaceAddr
                 name: Some(session.backend.name().to_owned()),
                 addresses: Some(addresses),
                 interface_flags: Some(
-                    InterfaceFlags::UP | InterfaceFlags::RUNNING | InterfaceFlags::BROADCAST | InterfaceFlags::MULTICAST,
+                    InterfaceFlags::UP
+                        | InterfaceFlags::RUNNING
+                        | InterfaceFlags::BROADCAST
+                        | InterfaceFlags::MULTICAST,
                 ),
             }
         })

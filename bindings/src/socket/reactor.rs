@@ -79,7 +79,11 @@ impl Reactor {
 
     /// If tokio reports the epoll fd readable, drains it into `on_event` and returns
     /// `Ready`; otherwise registers `cx` to be woken and returns `Pending`.
-    pub(crate) fn poll_drain(&mut self, cx: &mut Context<'_>, on_event: impl FnMut(u64, Readiness)) -> Poll<()> {
+    pub(crate) fn poll_drain(
+        &mut self,
+        cx: &mut Context<'_>,
+        on_event: impl FnMut(u64, Readiness),
+    ) -> Poll<()> {
         let Self { epoll, events } = self;
         match epoll.poll_read_ready(cx) {
             Poll::Ready(Ok(mut guard)) => {
@@ -104,7 +108,11 @@ impl Reactor {
     }
 }
 
-fn drain(epoll: BorrowedFd<'_>, events: &mut Vec<epoll::Event>, mut on_event: impl FnMut(u64, Readiness)) -> usize {
+fn drain(
+    epoll: BorrowedFd<'_>,
+    events: &mut Vec<epoll::Event>,
+    mut on_event: impl FnMut(u64, Readiness),
+) -> usize {
     let zero = rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 };
     let mut total = 0;
     loop {
@@ -178,13 +186,15 @@ mod tests {
                 theirs
             });
             let mut got = None;
-            std::future::poll_fn(|cx| reactor.poll_drain(cx, |token, r| got = Some((token, r.readable)))).await;
+            std::future::poll_fn(|cx| reactor.poll_drain(cx, |token, r| got = Some((token, r.readable))))
+                .await;
             assert_eq!(got, Some((1, true)));
             let _theirs = writer.join().unwrap();
             // Peer hang-up reads as readable (end of file).
             drop(_theirs);
             let mut hup = None;
-            std::future::poll_fn(|cx| reactor.poll_drain(cx, |token, r| hup = Some((token, r.readable)))).await;
+            std::future::poll_fn(|cx| reactor.poll_drain(cx, |token, r| hup = Some((token, r.readable))))
+                .await;
             assert_eq!(hup, Some((1, true)));
         });
     }

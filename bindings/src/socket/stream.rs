@@ -134,7 +134,15 @@ pub(crate) struct StreamSocket {
 impl StreamSocket {
     /// A new, unconnected socket (plugged).
     pub(crate) fn new(tcp: TcpId, plane: StreamPlane) -> Self {
-        Self { tcp, plane, phase: Phase::Unconnected, peer_fin: false, eof_sent: false, fin_queued: false, error: None }
+        Self {
+            tcp,
+            plane,
+            phase: Phase::Unconnected,
+            peer_fin: false,
+            eof_sent: false,
+            fin_queued: false,
+            error: None,
+        }
     }
 
     /// An accepted connection (unplugged).
@@ -232,7 +240,9 @@ impl StreamSocket {
             return Progress::Idle;
         }
         let plane = &mut self.plane;
-        let outcome = with_tcp!(stack, ctx, self.tcp, |tcp, tctx, id| pump_out(tcp, tctx, id, plane, scratch, counters));
+        let outcome = with_tcp!(stack, ctx, self.tcp, |tcp, tctx, id| pump_out(
+            tcp, tctx, id, plane, scratch, counters
+        ));
         match outcome {
             Ok(Out::Blocked) => Progress::Idle,
             Ok(Out::Budget) => Progress::More,
@@ -274,7 +284,8 @@ impl StreamSocket {
             return Progress::Idle;
         }
         let plane = &mut self.plane;
-        let outcome = with_tcp!(stack, ctx, self.tcp, |tcp, tctx, id| pump_in(tcp, tctx, id, plane, scratch, counters));
+        let outcome =
+            with_tcp!(stack, ctx, self.tcp, |tcp, tctx, id| pump_in(tcp, tctx, id, plane, scratch, counters));
         match outcome {
             In::Budget => Progress::More,
             In::Blocked => Progress::Idle,

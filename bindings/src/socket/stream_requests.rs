@@ -14,8 +14,9 @@ use netstack_fidl::channel::Channel;
 use netstack_fidl::fuchsia_net::SocketAddress;
 use netstack_fidl::fuchsia_posix::Errno;
 use netstack_fidl::fuchsia_posix_socket::{
-    stream_socket as m, Empty, OptionalUint32, ShutdownMode, StreamSocketDescribeResponse, StreamSocketProtocol,
-    StreamSocketRequest, TcpCongestionControl, TcpCongestionControlState, TcpInfo, TcpState,
+    stream_socket as m, Empty, OptionalUint32, ShutdownMode, StreamSocketDescribeResponse,
+    StreamSocketProtocol, StreamSocketRequest, TcpCongestionControl, TcpCongestionControlState, TcpInfo,
+    TcpState,
 };
 
 use super::addr::{FidlIp, SockAddr};
@@ -51,9 +52,13 @@ impl SocketServer {
         let Kind::Stream(stream) = &mut entry.kind else { return };
         let tcp = stream.tcp;
         match request {
-            StreamSocketRequest::Network(request) => self.network_request(stack, ctx, key, socket, txid, request),
+            StreamSocketRequest::Network(request) => {
+                self.network_request(stack, ctx, key, socket, txid, request)
+            }
             StreamSocketRequest::Describe {} => match stream.plane.client_end() {
-                Ok(fd) => self.reply::<m::Describe>(key, txid, StreamSocketDescribeResponse { socket: Some(fd) }),
+                Ok(fd) => {
+                    self.reply::<m::Describe>(key, txid, StreamSocketDescribeResponse { socket: Some(fd) })
+                }
                 Err(error) => {
                     tracing::warn!(%error, "cannot duplicate a stream data plane");
                     self.epitaph(stack, ctx, key, ZX_ERR_NO_RESOURCES);
@@ -62,9 +67,9 @@ impl SocketServer {
             StreamSocketRequest::Listen { backlog } => {
                 let backlog = usize::try_from(backlog).unwrap_or(SOMAXCONN);
                 let result = match stream.phase {
-                    Phase::Unconnected | Phase::Listening => {
-                        with_tcp!(stack, ctx, tcp, |t, tctx, id| t.listen(tctx, id, backlog)).map_err(from_socket_error)
-                    }
+                    Phase::Unconnected | Phase::Listening => with_tcp!(stack, ctx, tcp, |t, tctx, id| t
+                        .listen(tctx, id, backlog))
+                    .map_err(from_socket_error),
                     _ => Err(Errno::EINVAL),
                 };
                 if result.is_ok() {
@@ -89,11 +94,10 @@ impl SocketServer {
                 self.reply::<m::GetTcpNoDelay>(key, txid, r);
             }
             StreamSocketRequest::SetTcpMaxSegment { value_bytes } => {
-                let r = u16::try_from(value_bytes)
-                    .map_err(|_| Errno::EINVAL)
-                    .and_then(|mss| {
-                        with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.set_max_segment(id, Some(mss))).map_err(from_socket_error)
-                    });
+                let r = u16::try_from(value_bytes).map_err(|_| Errno::EINVAL).and_then(|mss| {
+                    with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.set_max_segment(id, Some(mss)))
+                        .map_err(from_socket_error)
+                });
                 self.reply::<m::SetTcpMaxSegment>(key, txid, r);
             }
             StreamSocketRequest::GetTcpMaxSegment {} => {
@@ -172,7 +176,8 @@ impl SocketServer {
                 self.reply::<m::SetTcpLinger>(key, txid, Ok(()));
             }
             StreamSocketRequest::GetTcpLinger {} => {
-                let stored = self.with_options(socket, |o| o.tcp_linger2).unwrap_or(OptionalUint32::Unset(Empty {}));
+                let stored =
+                    self.with_options(socket, |o| o.tcp_linger2).unwrap_or(OptionalUint32::Unset(Empty {}));
                 let r = match stored {
                     OptionalUint32::Value(v) => Ok(OptionalUint32::Value(v)),
                     OptionalUint32::Unset(_) => {
@@ -198,7 +203,9 @@ impl SocketServer {
                 self.reply::<m::GetTcpWindowClamp>(key, txid, Ok(value));
             }
             StreamSocketRequest::GetTcpInfo {} => {
-                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.info(id)).map(tcp_info).map_err(from_socket_error);
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.info(id))
+                    .map(tcp_info)
+                    .map_err(from_socket_error);
                 self.reply::<m::GetTcpInfo>(key, txid, r);
             }
             StreamSocketRequest::SetTcpQuickAck { value } => {
@@ -359,7 +366,8 @@ impl SocketServer {
             }
             Phase::Listening if mode.contains(ShutdownMode::READ) => {
                 let tcp = stream.tcp;
-                with_tcp!(stack, ctx, tcp, |t, tctx, id| t.shutdown(tctx, id, Shutdown::Read)).map_err(from_socket_error)?;
+                with_tcp!(stack, ctx, tcp, |t, tctx, id| t.shutdown(tctx, id, Shutdown::Read))
+                    .map_err(from_socket_error)?;
                 stream.phase = Phase::Unconnected;
                 let _ = stream.plane.set_token(false);
                 Ok(())
@@ -442,7 +450,8 @@ fn tcp_config<R>(
     tcp: TcpId,
     get: impl FnOnce(&netstack_core::transport::tcp::TcpConfig) -> R,
 ) -> Result<R, Errno> {
-    with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.options(id).map(|(c, _, _)| get(c))).map_err(from_socket_error)
+    with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.options(id).map(|(c, _, _)| get(c)))
+        .map_err(from_socket_error)
 }
 
 /// The keepalive settings, as one `set_keepalive` call changes them.
@@ -454,7 +463,12 @@ struct Keepalive {
 }
 
 /// Turns SO_KEEPALIVE on or off, keeping the other keepalive settings.
-pub(super) fn keepalive_on(stack: &mut NetStack, ctx: &mut BindingsCtx, tcp: TcpId, on: bool) -> Result<(), Errno> {
+pub(super) fn keepalive_on(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    tcp: TcpId,
+    on: bool,
+) -> Result<(), Errno> {
     keepalive(stack, ctx, tcp, |k| {
         k.on = on;
         Ok(())
