@@ -430,3 +430,35 @@ fn limits_refuse_with_emfile_per_client_and_enobufs_in_all() {
     assert_eq!(counters.refused_client_limit, 1);
     assert!(counters.refused_server_limit >= 1);
 }
+
+#[test]
+fn clients_reach_the_server_through_the_svc_dir() {
+    use crate::svc::{SvcAccess, SvcDir, SOCKET_PROVIDER};
+    let dir = std::env::temp_dir().join(format!("netstack-socket-svc-{}", std::process::id()));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let info = runtime.block_on(async {
+        let mut svc = SvcDir::publish(&dir, SvcAccess::default(), &[SOCKET_PROVIDER]).expect("publish");
+        let mut event_loop =
+            EventLoop::new(LoopConfig::default(), Pool::new(PoolConfig::default()), SmallRng::from_seed(9));
+        let mut server = SocketServer::new(ServerConfig::default()).expect("server");
+        server.serve(svc.take_listener(SOCKET_PROVIDER).expect("listener"), Protocol::Socket).expect("serve");
+        event_loop.serve_sockets(server);
+        let path = svc.socket_path(SOCKET_PROVIDER).expect("path").to_owned();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let client = tokio::task::spawn_blocking(move || {
+            let provider = SyncClient::new(Channel::connect(&path).expect("connect"));
+            let (socket, _fd) = udp(&provider);
+            let info = socket.call::<netstack_fidl::fuchsia_posix_socket::base_datagram_socket::GetInfo>(());
+            drop(stop_tx);
+            info.expect("call")
+        });
+        event_loop.run_until(stop_rx.map(drop)).await;
+        let info = client.await.expect("client");
+        let counters = event_loop.socket_server().expect("server").counters();
+        assert_eq!((counters.clients_accepted, counters.sockets_created), (1, 1));
+        drop(svc);
+        info
+    });
+    assert_eq!(info, Ok((Domain::Ipv4, DatagramSocketProtocol::Udp)));
+    assert!(!dir.exists(), "the svc dir is removed with the daemon");
+}
