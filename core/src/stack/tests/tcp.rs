@@ -2,20 +2,20 @@
 //! for closed ports, loss, path MTU, loopback and the bind rules.
 
 use super::*;
-use crate::transport::tcp::{Event, Shutdown, State, TcpSocketId};
+use crate::transport::tcp::{AnyTcpSocketId, Event, Shutdown, State, TcpSocketId};
 
 type Id4 = TcpSocketId<Ipv4>;
 
-fn addr(s: &str) -> SpecifiedAddr<Ipv4Addr> {
+pub(super) fn addr(s: &str) -> SpecifiedAddr<Ipv4Addr> {
     SpecifiedAddr::new(v4(s)).unwrap()
 }
 
-fn port(p: u16) -> NonZeroU16 {
+pub(super) fn port(p: u16) -> NonZeroU16 {
     NonZeroU16::new(p).unwrap()
 }
 
 /// A listener on `host`'s wildcard address at `p`.
-fn listen4(net: &mut FakeNetwork<Host>, host: NodeIndex, p: u16) -> Id4 {
+pub(super) fn listen4(net: &mut FakeNetwork<Host>, host: NodeIndex, p: u16) -> Id4 {
     call(net, host, |stack, ctx| {
         stack.tcp_call(ctx, |tcp, tctx| {
             let s = tcp.create::<Ipv4>(0).unwrap();
@@ -26,7 +26,7 @@ fn listen4(net: &mut FakeNetwork<Host>, host: NodeIndex, p: u16) -> Id4 {
     })
 }
 
-fn connect4(net: &mut FakeNetwork<Host>, host: NodeIndex, dst: &str, p: u16) -> Id4 {
+pub(super) fn connect4(net: &mut FakeNetwork<Host>, host: NodeIndex, dst: &str, p: u16) -> Id4 {
     call(net, host, |stack, ctx| {
         stack.tcp_call(ctx, |tcp, tctx| {
             let s = tcp.create::<Ipv4>(0).unwrap();
@@ -36,7 +36,11 @@ fn connect4(net: &mut FakeNetwork<Host>, host: NodeIndex, dst: &str, p: u16) -> 
     })
 }
 
-fn accept4(net: &mut FakeNetwork<Host>, host: NodeIndex, listener: Id4) -> Result<Id4, SocketError> {
+pub(super) fn accept4(
+    net: &mut FakeNetwork<Host>,
+    host: NodeIndex,
+    listener: Id4,
+) -> Result<Id4, SocketError> {
     call(net, host, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.accept(tctx, listener).map(|(s, _)| s)))
 }
 
@@ -55,31 +59,55 @@ fn tcp_events(host: &Host, socket: Id4) -> Vec<Event> {
 }
 
 /// A byte pattern that catches misordered or misplaced data.
-fn pattern(len: usize) -> Vec<u8> {
+pub(super) fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+/// send(2) on a socket of either version; 0 when nothing fits.
+fn send_any(net: &mut FakeNetwork<Host>, host: NodeIndex, socket: AnyTcpSocketId, data: &[u8]) -> usize {
+    call(net, host, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| match socket {
+            AnyTcpSocketId::V4(s) => tcp.send(tctx, s, data),
+            AnyTcpSocketId::V6(s) => tcp.send(tctx, s, data),
+        })
+    })
+    .unwrap_or(0)
+}
+
+/// recv(2) on a socket of either version.
+fn recv_any(
+    net: &mut FakeNetwork<Host>,
+    host: NodeIndex,
+    socket: AnyTcpSocketId,
+    buf: &mut [u8],
+) -> Result<usize, SocketError> {
+    call(net, host, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| match socket {
+            AnyTcpSocketId::V4(s) => tcp.recv(tctx, s, buf),
+            AnyTcpSocketId::V6(s) => tcp.recv(tctx, s, buf),
+        })
+    })
 }
 
 /// Moves `data` from `from`'s socket to `to`'s, the applications writing and reading as
 /// fast as the connection takes it, in 1 ms steps of network time; returns what arrived.
-fn transfer(
+pub(super) fn transfer(
     net: &mut FakeNetwork<Host>,
-    (from, tx): (NodeIndex, Id4),
-    (to, rx): (NodeIndex, Id4),
+    (from, tx): (NodeIndex, impl Into<AnyTcpSocketId>),
+    (to, rx): (NodeIndex, impl Into<AnyTcpSocketId>),
     data: &[u8],
     limit: Duration,
 ) -> Vec<u8> {
+    let (tx, rx) = (tx.into(), rx.into());
     let deadline = net.now() + limit;
     let (mut sent, mut received) = (0, Vec::with_capacity(data.len()));
     let mut buf = vec![0; 65536];
     while received.len() < data.len() && net.now() < deadline {
         if sent < data.len() {
-            sent += call(net, from, |stack, ctx| {
-                stack.tcp_call(ctx, |tcp, tctx| tcp.send(tctx, tx, &data[sent..]).unwrap_or(0))
-            });
+            sent += send_any(net, from, tx, &data[sent..]);
         }
         loop {
-            let n = call(net, to, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.recv(tctx, rx, &mut buf)));
-            match n {
+            match recv_any(net, to, rx, &mut buf) {
                 Ok(0) | Err(SocketError::WouldBlock) => break,
                 Ok(n) => received.extend_from_slice(&buf[..n]),
                 Err(e) => panic!("recv failed: {e:?}"),
