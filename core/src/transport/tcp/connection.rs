@@ -24,7 +24,7 @@ use crate::time::Instant;
 use crate::transport::{IcmpErrorReport, SocketError};
 use crate::wire::tcp::{SackBlock, SackBlocks, TcpFlags, TcpOptions, TcpTimestamp, HEADER_LEN};
 
-use super::buffer::{RecvBuffer, SendBuffer, StreamRange};
+use super::buffer::{copy_from_runs, copy_to_runs, RecvBuffer, SendBuffer, StreamRange};
 use super::congestion::{CongestionAlgorithm, CongestionControl};
 use super::counters::TcpCounters;
 use super::info::TcpInfo;
@@ -773,8 +773,22 @@ impl<A: IpAddress> Connection<A> {
 
     // ---------------------------------------------------------------- socket calls
 
-    /// Queues data for sending; returns how much was taken (RFC 9293 §3.10.2).
+    /// Queues data for sending; returns how much was taken (RFC 9293 §3.10.2): EAGAIN when
+    /// none fits, 0 for no data.
     pub fn send(&mut self, data: &[u8]) -> Result<usize, SocketError> {
+        match self.send_with(|first, second| copy_to_runs(data, first, second)) {
+            Err(SocketError::WouldBlock) if data.is_empty() => Ok(0),
+            result => result,
+        }
+    }
+
+    /// Queues what `fill` writes straight into the send ring's free space, lent as two runs
+    /// ([`SendBuffer::write_with`]); returns how much it wrote. EAGAIN, without calling
+    /// `fill`, when the ring is full; the errors of [`send`](Self::send) otherwise.
+    pub fn send_with(
+        &mut self,
+        fill: impl FnOnce(&mut [u8], &mut [u8]) -> usize,
+    ) -> Result<usize, SocketError> {
         if let Some(err) = self.error.take() {
             return Err(err);
         }
@@ -784,27 +798,40 @@ impl<A: IpAddress> Connection<A> {
                 _ => SocketError::BrokenPipe,
             });
         }
-        let n = self.send_buf.write(data);
-        if n == 0 && !data.is_empty() {
+        if self.send_buf.free() == 0 {
             return Err(SocketError::WouldBlock);
         }
-        Ok(n)
+        Ok(self.send_buf.write_with(fill))
     }
 
-    /// Reads in-order data (RFC 9293 §3.10.3); `Ok(0)` is the end of the stream.
+    /// Reads in-order data (RFC 9293 §3.10.3); `Ok(0)` is the end of the stream (or a
+    /// zero-length read).
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, SocketError> {
-        let n = self.recv_buf.read(buf);
-        self.rcv_space_bytes += n as u64;
-        if matches!(self.state, State::TimeWait | State::Closed) {
-            self.recv_buf.release_if_empty();
-        }
-        if n > 0 {
-            self.maybe_window_update();
-            self.ack_on_drain();
-            return Ok(n);
-        }
         if buf.is_empty() {
             return Ok(0);
+        }
+        self.recv_with(|first, second| copy_from_runs(first, second, buf))
+    }
+
+    /// Lends the in-order data to `drain` as two runs ([`RecvBuffer::read_with`]) and
+    /// consumes what it took, opening the window as [`recv`](Self::recv) does. `drain` is
+    /// called only when data is waiting: `Ok(0)` without a call is the end of the stream;
+    /// with nothing waiting the errors are [`recv`](Self::recv)'s.
+    pub fn recv_with(&mut self, drain: impl FnOnce(&[u8], &[u8]) -> usize) -> Result<usize, SocketError> {
+        if !self.recv_buf.is_empty() {
+            let n = self.recv_buf.read_with(drain);
+            self.rcv_space_bytes += n as u64;
+            if matches!(self.state, State::TimeWait | State::Closed) {
+                self.recv_buf.release_if_empty();
+            }
+            if n > 0 {
+                self.maybe_window_update();
+                self.ack_on_drain();
+            }
+            return Ok(n);
+        }
+        if matches!(self.state, State::TimeWait | State::Closed) {
+            self.recv_buf.release_if_empty();
         }
         if self.fin_received || self.read_shutdown {
             return Ok(0);

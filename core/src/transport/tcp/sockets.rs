@@ -60,6 +60,7 @@ use crate::transport::socket_map::{EntryKind, Flow, LocalEndpoint, Sharing};
 use crate::transport::{IcmpErrorReport, SocketError};
 use crate::wire::tcp::{TcpFlags, TcpSegment};
 
+use super::buffer::{copy_from_runs, copy_to_runs};
 use super::congestion::CongestionAlgorithm;
 use super::context::{self, TcpContext};
 use super::counters::TcpCounters;
@@ -588,29 +589,70 @@ impl Tcp {
         Ok((new_id, remote))
     }
 
-    /// send(2): queues what fits in the send buffer; EAGAIN when none does.
+    /// send(2): queues what fits in the send buffer; EAGAIN when none does. The copying
+    /// form of [`send_with`](Self::send_with).
     pub fn send<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
         data: &[u8],
     ) -> Result<usize, SocketError> {
-        let n = I::split(self).0.conn_mut(id)?.send(data)?;
-        if n == 0 && !data.is_empty() {
-            return Err(SocketError::WouldBlock);
+        match self.send_with(ctx, id, |first, second| copy_to_runs(data, first, second)) {
+            Err(SocketError::WouldBlock) if data.is_empty() => Ok(0),
+            result => result,
         }
+    }
+
+    /// send(2) without a copy through the caller's buffer, for the bindings' data plane:
+    /// `fill` gets the send ring's free space as two slices (the second empty unless the
+    /// space wraps around the ring's end; one `readv` into both fills it in order) and
+    /// returns how many bytes it wrote at their start, the first slice before the second
+    /// (more than it was given is clamped). The connection then sends as after
+    /// [`send`](Self::send). Returns the bytes taken; EAGAIN, without calling `fill`, when
+    /// the send buffer is full; the pending error, EPIPE after shutdown(SHUT_WR), ENOTCONN
+    /// before connect, as `send`.
+    pub fn send_with<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+        fill: impl FnOnce(&mut [u8], &mut [u8]) -> usize,
+    ) -> Result<usize, SocketError> {
+        let n = I::split(self).0.conn_mut(id)?.send_with(fill)?;
         self.flush(ctx, id);
         Ok(n)
     }
 
-    /// recv(2): 0 at end of stream, EAGAIN when nothing is there yet.
+    /// recv(2): 0 at end of stream, EAGAIN when nothing is there yet. The copying form of
+    /// [`recv_with`](Self::recv_with).
     pub fn recv<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
         buf: &mut [u8],
     ) -> Result<usize, SocketError> {
-        let result = I::split(self).0.conn_mut(id)?.recv(buf);
+        if buf.is_empty() {
+            // A zero-length read returns 0 whatever the state, as on Linux.
+            I::split(self).0.conn_mut(id)?;
+            return Ok(0);
+        }
+        self.recv_with(ctx, id, |first, second| copy_from_runs(first, second, buf))
+    }
+
+    /// recv(2) without a copy through the caller's buffer, for the bindings' data plane:
+    /// `drain` gets the in-order received bytes as two slices (the older first; the second
+    /// empty unless they wrap around the ring's end; one `writev` of both takes them in
+    /// order) and returns how many it took from their start (more than it was given is
+    /// clamped); only those are consumed, and the window opens as after
+    /// [`recv`](Self::recv). `drain` is called only when data is waiting: `Ok(0)` without a
+    /// call is the end of the stream (the peer's FIN, or shutdown(SHUT_RD)); with nothing
+    /// waiting it is EAGAIN, or the pending error, as `recv`.
+    pub fn recv_with<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+        drain: impl FnOnce(&[u8], &[u8]) -> usize,
+    ) -> Result<usize, SocketError> {
+        let result = I::split(self).0.conn_mut(id)?.recv_with(drain);
         // Reading may open the window: a window update may be due.
         self.flush(ctx, id);
         result
