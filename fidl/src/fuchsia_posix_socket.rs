@@ -818,6 +818,20 @@ mod tests {
         assert_eq!(request.method_name(), "fuchsia.unknown/Closeable.Close");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn decoding_arbitrary_requests_never_panics(
+            method in 0..stream_socket::METHODS.len() + base_network_socket::METHODS.len(),
+            txid in proptest::prelude::any::<u32>(),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96),
+        ) {
+            let all = [stream_socket::METHODS, base_network_socket::METHODS].concat();
+            let header = TransactionHeader::new(txid, all[method].ordinal);
+            let _ = StreamSocketRequest::decode(&header, &body, &mut vec![fd()]);
+            let _ = DatagramSocketRequest::decode(&header, &body, &mut Vec::new());
+        }
+    }
+
     #[test]
     fn responses_round_trip() {
         let accepted = reply_round_trip::<stream_socket::Accept>(Ok((
