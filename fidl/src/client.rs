@@ -99,8 +99,10 @@ impl SyncClient {
         self.channel
     }
 
-    /// Calls two-way method `M` and waits for its reply.
+    /// Calls two-way method `M` and waits for its reply. (Naming a one-way method does not
+    /// compile.)
     pub fn call<M: Method>(&self, request: M::Request) -> Result<M::Response, ClientError> {
+        const { assert!(!M::ONE_WAY, "a one-way method has no reply: use send") };
         let txid = self.allocate_txid();
         let mut buffer = self.lock();
         encode_message(TransactionHeader::for_method::<M>(txid), request, &mut buffer)?;
@@ -126,8 +128,9 @@ impl SyncClient {
         }
     }
 
-    /// Sends one-way method `M`.
+    /// Sends one-way method `M`. (Naming a two-way method does not compile.)
     pub fn send<M: Method>(&self, request: M::Request) -> Result<(), ClientError> {
+        const { assert!(M::ONE_WAY, "a two-way method needs its reply: use call") };
         let mut buffer = self.lock();
         encode_message(TransactionHeader::for_method::<M>(0), request, &mut buffer)?;
         let written = self.channel.write(&buffer);
