@@ -62,6 +62,57 @@ impl From<ChannelError> for ClientError {
     }
 }
 
+/// The next transaction id from `counter`: never 0, never with the top bit set.
+pub(crate) fn allocate_txid(counter: &AtomicU32) -> u32 {
+    loop {
+        let txid = counter.fetch_add(1, Ordering::Relaxed) & 0x7fff_ffff;
+        if txid != 0 {
+            return txid;
+        }
+    }
+}
+
+/// Looks at a message received while waiting for the reply to `txid` of method `M`: `None`
+/// when it belongs to another transaction (keep waiting), else the call's outcome.
+pub(crate) fn take_reply<M: Method>(
+    txid: u32,
+    buffer: &mut MessageBuf,
+) -> Option<Result<M::Response, ClientError>> {
+    let MessageBuf { bytes, handles } = buffer;
+    let (header, body) = match decode_header(bytes) {
+        Ok(parts) => parts,
+        Err(error) => return Some(Err(error.into())),
+    };
+    if header.ordinal == EPITAPH_ORDINAL {
+        return Some(match decode_epitaph(body) {
+            Ok(status) => Err(ClientError::PeerClosed { epitaph: Some(status) }),
+            Err(error) => Err(error.into()),
+        });
+    }
+    if header.txid != txid {
+        return None;
+    }
+    if header.ordinal != M::ORDINAL {
+        return Some(Err(ClientError::UnexpectedReply { ordinal: header.ordinal }));
+    }
+    Some(decode_body::<M::Response>(body, handles).map_err(ClientError::from))
+}
+
+/// After a failed write: when the peer is gone, looks for the epitaph it may have left.
+pub(crate) fn closed_or(channel: &Channel, error: ChannelError, buffer: &mut MessageBuf) -> ClientError {
+    if !matches!(error, ChannelError::PeerClosed) {
+        return error.into();
+    }
+    while channel.try_read(buffer).is_ok() {
+        if let Ok((header, body)) = decode_header(&buffer.bytes) {
+            if header.ordinal == EPITAPH_ORDINAL {
+                return ClientError::PeerClosed { epitaph: decode_epitaph(body).ok() };
+            }
+        }
+    }
+    ClientError::PeerClosed { epitaph: None }
+}
+
 /// A blocking client over one channel.
 ///
 /// Thread-safe: calls from several threads take turns (a mutex is held from writing a request
@@ -113,18 +164,9 @@ impl SyncClient {
         }
         loop {
             self.read_blocking(&mut buffer)?;
-            let MessageBuf { bytes, handles } = &mut *buffer;
-            let (header, body) = decode_header(bytes)?;
-            if header.ordinal == EPITAPH_ORDINAL {
-                return Err(ClientError::PeerClosed { epitaph: Some(decode_epitaph(body)?) });
+            if let Some(reply) = take_reply::<M>(txid, &mut buffer) {
+                return reply;
             }
-            if header.txid != txid {
-                continue;
-            }
-            if header.ordinal != M::ORDINAL {
-                return Err(ClientError::UnexpectedReply { ordinal: header.ordinal });
-            }
-            return Ok(decode_body::<M::Response>(body, handles)?);
         }
     }
 
@@ -143,27 +185,11 @@ impl SyncClient {
     }
 
     fn allocate_txid(&self) -> u32 {
-        loop {
-            let txid = self.next_txid.fetch_add(1, Ordering::Relaxed) & 0x7fff_ffff;
-            if txid != 0 {
-                return txid;
-            }
-        }
+        allocate_txid(&self.next_txid)
     }
 
-    /// After a failed write: when the peer is gone, looks for the epitaph it may have left.
     fn closed_or(&self, error: ChannelError, buffer: &mut MessageBuf) -> ClientError {
-        if !matches!(error, ChannelError::PeerClosed) {
-            return error.into();
-        }
-        while self.channel.try_read(buffer).is_ok() {
-            if let Ok((header, body)) = decode_header(&buffer.bytes) {
-                if header.ordinal == EPITAPH_ORDINAL {
-                    return ClientError::PeerClosed { epitaph: decode_epitaph(body).ok() };
-                }
-            }
-        }
-        ClientError::PeerClosed { epitaph: None }
+        closed_or(&self.channel, error, buffer)
     }
 
     fn read_blocking(&self, buffer: &mut MessageBuf) -> Result<(), ChannelError> {
