@@ -21,6 +21,9 @@ pub mod fuchsia_posix_socket;
 pub mod fuchsia_posix_socket_raw;
 pub mod fuchsia_unknown;
 
+#[cfg(test)]
+mod sdk_tests;
+
 use wire::{Decode, Encode};
 
 /// A FIDL method: its ordinal and payload types. One zero-sized type per method.
