@@ -47,7 +47,7 @@ impl Side {
     }
 }
 
-/// Whether the connector's attempt found no listener yet.
+/// Whether the connector's attempt found no listener yet (nc says so only with `-v`).
 fn refused(done: &Finished) -> bool {
     !done.status.is_some_and(|s| s.success()) && done.stderr.contains("refused")
 }
@@ -82,7 +82,7 @@ fn tcp_transfer(net: &AppNet, listener: Side, port: u16, v6: bool, from_listener
         net.wait_peer_listening(port, false);
     }
     let addr = listener.addr(v6);
-    let connect_args = [connect_flags, addr, &port_arg];
+    let connect_args = ["-v", connect_flags, addr, &port_arg];
     // Until the listener listens, a connection is refused and does not use up `nc -l`.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
