@@ -98,6 +98,7 @@ fn a_client_blocked_in_recv_fails_when_the_daemon_dies() {
         "the client still hangs 5 s after the daemon died:\n{}{}",
         done.stdout, done.stderr
     );
+    eprintln!("the client, after the daemon died ({}):\n{}", done.describe(), done.stdout);
     let ended = done.stdout.lines().nth(1).unwrap_or_default();
     assert!(
         ended.starts_with("error"),

@@ -3,7 +3,8 @@
 //! as a single process, once with a master and two forked workers. `wrk` keeps 100
 //! connections busy for 10 s; there must be no socket error and no response other than 2xx,
 //! and afterwards no connection may be left open: on the kernel's side, nothing but
-//! TIME-WAIT towards nginx once the run is over.
+//! TIME-WAIT towards nginx once the run is over, and in the daemon no socket (its open
+//! descriptors fall back to their count before the run).
 //!
 //! Needs root, nginx, wrk and curl; skips loudly without them, except under `CI=true`.
 //! `FDIO_TESTS_ON_LINUX=1` runs the same programs on Linux alone, to check the tests.
@@ -67,6 +68,8 @@ fn nginx_under_wrk(test: &str, nginx_flags: &str) {
     let url6 = format!("http://[{OURS_V6}]:8080/index.html");
     assert!(curl(&net, &url6).is_some_and(|body| body == page), "curl {url6}: no page or a different one");
 
+    // The daemon's descriptors with nginx idle: its listeners and channels, no connection.
+    let idle_fds = net.daemon_fds();
     let started = Instant::now();
     let wrk = Proc::run(
         "wrk",
@@ -97,6 +100,22 @@ fn nginx_under_wrk(test: &str, nginx_flags: &str) {
         open.len(),
         open.join("\n")
     );
+
+    // And the daemon must have freed every connection's socket: its descriptors fall back
+    // to what they were before wrk (a little slack for a channel still closing).
+    if let Some(idle) = idle_fds {
+        let settled = |fds: usize| fds <= idle + 4;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut fds = net.daemon_fds().unwrap_or(usize::MAX);
+        while !settled(fds) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+            fds = net.daemon_fds().unwrap_or(usize::MAX);
+        }
+        assert!(
+            settled(fds),
+            "the daemon held {idle} descriptors before wrk and still holds {fds} 10 s after it"
+        );
+    }
 
     assert!(!nginx.exited(), "nginx exited under load:\n{}", nginx.output());
     let log = nginx.output();

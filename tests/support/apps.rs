@@ -283,6 +283,14 @@ impl AppNet {
         self.daemon.as_ref().map(Proc::output).unwrap_or_default()
     }
 
+    /// How many file descriptors the daemon holds (`None` on Linux alone). Every socket it
+    /// serves holds its channel and its data plane's socketpair ends, so a socket it never
+    /// freed shows here as the count not falling back.
+    pub fn daemon_fds(&self) -> Option<usize> {
+        let pid = self.daemon.as_ref()?.pid();
+        std::fs::read_dir(format!("/proc/{pid}/fd")).ok().map(Iterator::count)
+    }
+
     /// Kills the daemon with SIGKILL, as a crash would, and waits until it is gone.
     pub fn kill_daemon(&mut self) {
         let daemon = self.daemon.take().expect("the daemon runs (not on Linux alone)");
