@@ -71,11 +71,20 @@ fn nginx_under_wrk(test: &str, nginx_flags: &str) {
     // The daemon's descriptors with nginx idle: its listeners and channels, no connection.
     let idle_fds = net.daemon_fds();
     let started = Instant::now();
-    let wrk = Proc::run(
-        "wrk",
-        net.peer("wrk", &["-t", "2", "-c", "100", "-d", "10s", "--timeout", "5s", &url]),
-        Duration::from_secs(40),
-    );
+    // Halfway through, the daemon's descriptors count wrk's 100 connections (which shows
+    // that the count after the run can tell a leak).
+    let (wrk, busy_fds) = std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            std::thread::sleep(Duration::from_secs(5));
+            net.daemon_fds()
+        });
+        let wrk = Proc::run(
+            "wrk",
+            net.peer("wrk", &["-t", "2", "-c", "100", "-d", "10s", "--timeout", "5s", &url]),
+            Duration::from_secs(40),
+        );
+        (wrk, sampler.join().unwrap_or(None))
+    });
     wrk.assert_success("wrk");
     let report = &wrk.stdout;
     eprintln!("wrk ({nginx_flags}), {:.1} s:\n{report}", started.elapsed().as_secs_f64());
