@@ -120,6 +120,11 @@ fn nginx_under_wrk(test: &str, nginx_flags: &str) {
             std::thread::sleep(Duration::from_millis(200));
             fds = net.daemon_fds().unwrap_or(usize::MAX);
         }
+        eprintln!("the daemon's descriptors: {idle} before wrk, {busy_fds:?} during, {fds} after");
+        assert!(
+            busy_fds.is_some_and(|busy| busy >= idle + 100),
+            "wrk's connections do not show in the daemon's descriptors"
+        );
         assert!(
             settled(fds),
             "the daemon held {idle} descriptors before wrk and still holds {fds} 10 s after it"
