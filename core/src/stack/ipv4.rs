@@ -77,6 +77,14 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         mut buf: Buf<F>,
     ) -> Option<Handoff<F>> {
         let Received { device, dst, .. } = received;
+        let raw = self.raw_wants(IpVersion::V4, proto);
+        if raw {
+            // Raw IPv4 sockets receive the header too (Linux raw(7)).
+            let payload = buf.body_range();
+            buf.undo_parse(received.ip_meta);
+            self.copy_for_raw(ctx, &received, proto, buf.body(), RawCopy::V4);
+            buf.reset(payload);
+        }
         match proto {
             IpProto::ICMP => self.receive_icmpv4(ctx, &received, buf),
             IpProto::UDP => Some(Handoff::Udp(TransportHandoff { received, buf })),
@@ -85,6 +93,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 self.receive_igmp(ctx, device, dst, buf.body());
                 None
             }
+            // A raw socket takes what the stack does not know (Linux's ip_local_deliver_finish).
+            _ if raw => None,
             _ => {
                 self.counters.ipv4_in_unknown_protos += 1;
                 buf.undo_parse(received.ip_meta);

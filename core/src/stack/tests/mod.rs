@@ -22,6 +22,7 @@ use crate::wire::ethernet::EthernetBuilder;
 use crate::wire::udp::UdpBuilder;
 
 mod ipv6;
+mod raw;
 mod tcp;
 mod tcp_dual_stack;
 
