@@ -1415,7 +1415,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         proto: IpProto,
         body: S,
     ) -> Result<(), SendError> {
-        let result = self.ip.send_ipv4(ctx, src, dst, proto, DEFAULT_TTL, body);
+        let result = self.ip.send_ipv4(ctx, src, dst, None, proto, DEFAULT_TTL, body);
         self.drain_loopback(ctx);
         result
     }

@@ -64,7 +64,9 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> SocketSend<Ipv4> 
         body: S,
     ) -> Result<(), SocketError> {
         let ttl = meta.hop_limit.unwrap_or(DEFAULT_TTL);
-        self.ip.send_ipv4(self.ctx, Some(*meta.src), *meta.dst, proto, ttl, body)?;
+        // Out of the device the route chose, which SO_BINDTODEVICE restricted.
+        let (src, dst, device) = (*meta.src, *meta.dst, Some(meta.device));
+        self.ip.send_ipv4(self.ctx, Some(src), dst, device, proto, ttl, body)?;
         Ok(())
     }
 

@@ -1103,7 +1103,10 @@ impl Tcp {
         let totals = &mut self.shared.totals;
         totals.in_segs += 1;
         totals.drop_no_socket += 1;
-        let sent = TcpIpContext::<I>::send_segment(ctx, dst, src, Some(device), |out| {
+        // Back out of the arrival device only when the peer's address is link-scoped: it
+        // names no other way back (RFC 4007 §6); otherwise the routes decide.
+        let scope = src.is_link_local_unicast().then_some(device);
+        let sent = TcpIpContext::<I>::send_segment(ctx, dst, src, scope, |out| {
             write_reset_for(out, local, remote, &info, payload.len())
         });
         if sent == Ok(true) {
