@@ -1,5 +1,6 @@
 //! Sockets tied to a device: SO_BINDTODEVICE restricting IPv4 routes (Linux's `flowi4_oif`)
-//! for UDP, TCP, ping and raw sockets alike.
+//! for UDP, TCP, ping and raw sockets alike, and TCP connections with link-local peers tied
+//! to the device that reaches them (RFC 4007 §6).
 
 use super::tcp::port;
 use super::*;
@@ -123,4 +124,56 @@ fn so_bindtodevice_sends_tcp_over_ipv4_out_of_the_bound_device() {
     // Retransmissions keep to the device too.
     net.run_for(Duration::from_millis(1500));
     assert_eq!((strays(&net, b), strays(&net, c)), (2, 2));
+}
+
+#[test]
+fn rfc4007_6_a_link_local_peer_ties_the_accepted_connection_to_its_device() {
+    use super::ipv6::{lan6, v6};
+    use super::tcp::{pattern, transfer};
+    let (mut net, a, b) = lan6();
+    let ll_b = SpecifiedAddr::new(v6("fe80::ff:fe00:2")).unwrap();
+    let listener = call(&mut net, b, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            let s = tcp.create::<Ipv6>(0).unwrap();
+            tcp.bind(tctx, s, None, Some(port(80))).unwrap();
+            tcp.listen(tctx, s, 4).map(|()| s)
+        })
+    })
+    .unwrap();
+    // A link-local destination names no device by itself: EINVAL without a scope, as Linux.
+    let unscoped = call(&mut net, a, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            let s = tcp.create::<Ipv6>(0).unwrap();
+            tcp.connect(tctx, s, ll_b, port(80))
+        })
+    });
+    assert_eq!(unscoped, Err(SocketError::InvalidArgument));
+    let client = call(&mut net, a, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            let s = tcp.create::<Ipv6>(0).unwrap();
+            tcp.connect_scoped(tctx, s, ll_b, port(80), Some(DEV)).map(|()| s)
+        })
+    })
+    .unwrap();
+    net.run_for(Duration::from_millis(50));
+    // B's SYN-ACK found its way back only through the device A's SYN came in by.
+    let (server, peer) =
+        call(&mut net, b, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.accept(tctx, listener))).unwrap();
+    assert_eq!(peer.addr, v6("fe80::ff:fe00:1"));
+    let tcp = net.node(b).stack.tcp();
+    assert_eq!((tcp.scope(server), tcp.scope(listener)), (Ok(Some(DEV)), Ok(None)));
+    assert_eq!(tcp.options(server).unwrap().2, Some(DEV));
+    assert_eq!(net.node(a).stack.tcp().scope(client), Ok(Some(DEV)));
+    let data = pattern(50_000);
+    assert_eq!(transfer(&mut net, (b, server), (a, client), &data, Duration::from_secs(5)), data);
+    assert_eq!(transfer(&mut net, (a, client), (b, server), &data, Duration::from_secs(5)), data);
+    // A socket bound to another device cannot be scoped elsewhere.
+    let clash = call(&mut net, a, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            let s = tcp.create::<Ipv6>(0).unwrap();
+            tcp.set_device(s, Some(DeviceId::new(5))).unwrap();
+            tcp.connect_scoped(tctx, s, ll_b, port(80), Some(DEV))
+        })
+    });
+    assert_eq!(clash, Err(SocketError::InvalidArgument));
 }

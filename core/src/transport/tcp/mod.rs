@@ -55,7 +55,7 @@ mod tests;
 pub use connection::{Connection, Event, Shutdown, TcpConfig};
 pub use context::{TcpContext, TcpIpContext, TcpRoute};
 pub use isn::{Endpoint, IsnGenerator, SynCookies};
-pub use listener::{Listener, ListenerConfig, SynCookieMode};
+pub use listener::{Listener, ListenerConfig, ListenerTransmit, SynCookieMode};
 pub use segment::{write_reset_for, SegmentInfo, Transmit};
 pub use seqnum::SeqNum;
 pub use sockets::{AnyTcpSocketId, Tcp, TcpIpExt, TcpSocketId, TcpStackConfig, TcpTimerId};
