@@ -725,6 +725,8 @@ impl<A: IpAddress> Connection<A> {
             sacked: self.scoreboard.sacked_bytes(),
             recoveries: self.recoveries,
             congestion: self.cc.name(),
+            accept_queue: 0,
+            backlog: 0,
         }
     }
 

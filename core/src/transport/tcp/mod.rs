@@ -58,5 +58,5 @@ pub use isn::{Endpoint, IsnGenerator, SynCookies};
 pub use listener::{Listener, ListenerConfig, ListenerTransmit, SynCookieMode};
 pub use segment::{write_reset_for, SegmentInfo, Transmit};
 pub use seqnum::SeqNum;
-pub use sockets::{AnyTcpSocketId, Tcp, TcpIpExt, TcpSocketId, TcpStackConfig, TcpTimerId};
+pub use sockets::{AnyTcpSocketId, ListenerQueues, Tcp, TcpIpExt, TcpSocketId, TcpStackConfig, TcpTimerId};
 pub use state::State;

@@ -111,6 +111,28 @@ impl From<TcpSocketId<Ipv6>> for AnyTcpSocketId {
     }
 }
 
+/// A listener's queues ([`Tcp::listener_queues`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListenerQueues {
+    /// Established connections waiting for accept (Linux's `sk_ack_backlog`).
+    pub accept_queue: usize,
+    /// Half-open connections (SYN received, SYN-ACK sent).
+    pub syn_queue: usize,
+    /// The most connections the accept queue holds: the `listen` backlog, capped at
+    /// [`TcpStackConfig::max_backlog`] (Linux's `sk_max_ack_backlog`).
+    pub backlog: usize,
+}
+
+impl ListenerQueues {
+    fn of<A: IpAddress>(listener: &Listener<A>) -> Self {
+        Self {
+            accept_queue: listener.accept_queue_len(),
+            syn_queue: listener.syn_queue_len(),
+            backlog: listener.config().backlog,
+        }
+    }
+}
+
 /// The stack timer of one TCP socket: the socket's id.
 pub type TcpTimerId = AnyTcpSocketId;
 
@@ -835,11 +857,39 @@ impl Tcp {
         }
     }
 
-    /// TCP_INFO.
+    /// TCP_INFO, in every state as on Linux: a connection's snapshot; for a listener its
+    /// state (LISTEN, [`State::linux_number`] 10) with its accept queue and backlog in
+    /// [`TcpInfo::accept_queue`] and [`TcpInfo::backlog`]; for a socket without a
+    /// connection CLOSED (7) and starting values ([`TcpInfo::without_connection`]).
     pub fn info<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<TcpInfo, SocketError> {
+        let socket = I::sockets(self).get(id)?;
+        Ok(match &socket.state {
+            SocketState::Connected { conn, .. } => conn.info(),
+            SocketState::Listening { listener, .. } => {
+                let queues = ListenerQueues::of(listener);
+                TcpInfo {
+                    accept_queue: u32::try_from(queues.accept_queue).unwrap_or(u32::MAX),
+                    backlog: u32::try_from(queues.backlog).unwrap_or(u32::MAX),
+                    ..TcpInfo::without_connection(State::Listen, &socket.cfg)
+                }
+            }
+            SocketState::Unbound | SocketState::Bound(_) => {
+                TcpInfo::without_connection(State::Closed, &socket.cfg)
+            }
+        })
+    }
+
+    /// SO_ACCEPTCONN: whether the socket listens.
+    pub fn accept_conn<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<bool, SocketError> {
+        Ok(matches!(I::sockets(self).get(id)?.state, SocketState::Listening { .. }))
+    }
+
+    /// A listener's queues (`ss -l`'s Recv-Q and Send-Q, and the half-open connections);
+    /// EINVAL for a socket that does not listen.
+    pub fn listener_queues<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<ListenerQueues, SocketError> {
         match &I::sockets(self).get(id)?.state {
-            SocketState::Connected { conn, .. } => Ok(conn.info()),
-            _ => Err(SocketError::NotConnected),
+            SocketState::Listening { listener, .. } => Ok(ListenerQueues::of(listener)),
+            _ => Err(SocketError::InvalidArgument),
         }
     }
 
