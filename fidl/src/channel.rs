@@ -1,0 +1,222 @@
+//! FIDL channels over `AF_UNIX` `SOCK_SEQPACKET` sockets.
+//!
+//! A Zircon channel carries datagrams of bytes plus handles, preserving message boundaries. A
+//! connected `SOCK_SEQPACKET` socket does the same on Linux: one `sendmsg` is one message, and
+//! file descriptors travel beside the bytes as `SCM_RIGHTS` ancillary data (see
+//! `fidl/README.md`, "Transport"). Limits follow Zircon: 65536 bytes and 64 handles per message.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::path::Path;
+
+use rustix::io::Errno;
+use rustix::net::{
+    AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags, SendAncillaryBuffer,
+    SendAncillaryMessage, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
+};
+
+/// The largest message a channel carries, in bytes (`ZX_CHANNEL_MAX_MSG_BYTES`).
+pub const MAX_MESSAGE_BYTES: usize = 65536;
+/// The most handles a message carries (`ZX_CHANNEL_MAX_MSG_HANDLES`).
+pub const MAX_MESSAGE_HANDLES: usize = 64;
+
+/// Room for the `SCM_RIGHTS` control message of a full message's handles.
+const CONTROL_SPACE: usize = rustix::cmsg_space!(ScmRights(MAX_MESSAGE_HANDLES));
+
+/// One FIDL message: its bytes and the handles (file descriptors) that travel with it.
+#[derive(Debug, Default)]
+pub struct MessageBuf {
+    /// The encoded message, transactional header first.
+    pub bytes: Vec<u8>,
+    /// The handles, in the order the encoding refers to them.
+    pub handles: Vec<OwnedFd>,
+}
+
+impl MessageBuf {
+    /// An empty message buffer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Empties the buffer, closing any handles it still holds.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.handles.clear();
+    }
+}
+
+/// Why a channel operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    /// The channel is non-blocking and the operation would block.
+    #[error("the channel operation would block")]
+    WouldBlock,
+    /// The peer closed its end.
+    #[error("the channel's peer is closed")]
+    PeerClosed,
+    /// The message exceeds [`MAX_MESSAGE_BYTES`] or [`MAX_MESSAGE_HANDLES`].
+    #[error("the message exceeds the channel limits of {MAX_MESSAGE_BYTES} bytes and {MAX_MESSAGE_HANDLES} handles")]
+    TooBig,
+    /// Any other error of the underlying socket.
+    #[error("channel I/O failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl From<Errno> for ChannelError {
+    fn from(errno: Errno) -> Self {
+        match errno {
+            Errno::AGAIN => ChannelError::WouldBlock,
+            Errno::PIPE | Errno::CONNRESET | Errno::NOTCONN => ChannelError::PeerClosed,
+            Errno::MSGSIZE | Errno::TOOMANYREFS => ChannelError::TooBig,
+            other => ChannelError::Io(other.into()),
+        }
+    }
+}
+
+/// A FIDL channel: one end of a connected `AF_UNIX` `SOCK_SEQPACKET` socket, close-on-exec.
+#[derive(Debug)]
+pub struct Channel {
+    fd: OwnedFd,
+}
+
+impl Channel {
+    /// Creates a connected pair of channels.
+    pub fn pair() -> io::Result<(Channel, Channel)> {
+        let (a, b) =
+            rustix::net::socketpair(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None)?;
+        Ok((Channel { fd: a }, Channel { fd: b }))
+    }
+
+    /// Connects to the listening `SOCK_SEQPACKET` socket at `path` (a protocol in a svc dir).
+    /// Blocks until the listener accepts or its backlog takes the connection.
+    pub fn connect(path: &Path) -> io::Result<Channel> {
+        let fd =
+            rustix::net::socket_with(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None)?;
+        let addr = SocketAddrUnix::new(path)?;
+        rustix::net::connect(&fd, &addr)?;
+        Ok(Channel { fd })
+    }
+
+    /// Wraps a file descriptor that is already a connected `SOCK_SEQPACKET` socket.
+    pub fn from_fd(fd: OwnedFd) -> Channel {
+        Channel { fd }
+    }
+
+    /// Unwraps the socket.
+    pub fn into_fd(self) -> OwnedFd {
+        self.fd
+    }
+
+    /// Switches `O_NONBLOCK` on or off.
+    pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        rustix::io::ioctl_fionbio(&self.fd, on)?;
+        Ok(())
+    }
+
+    /// Sends `msg` as one message, with `MSG_NOSIGNAL` (a closed peer is
+    /// [`ChannelError::PeerClosed`], not `SIGPIPE`).
+    ///
+    /// The peer receives duplicates of `msg.handles`: this end keeps its descriptors open until
+    /// `msg` is cleared or dropped, so clear it right after sending when the peer must become
+    /// the only holder (for example a data-plane socket whose end of file matters).
+    pub fn write(&self, msg: &MessageBuf) -> Result<(), ChannelError> {
+        self.write_parts(&msg.bytes, &msg.handles)
+    }
+
+    /// Sends `bytes` and `handles` as one message; see [`Channel::write`].
+    pub fn write_parts(&self, bytes: &[u8], handles: &[OwnedFd]) -> Result<(), ChannelError> {
+        if bytes.len() > MAX_MESSAGE_BYTES || handles.len() > MAX_MESSAGE_HANDLES {
+            return Err(ChannelError::TooBig);
+        }
+        let fds: Vec<BorrowedFd<'_>> = handles.iter().map(AsFd::as_fd).collect();
+        let mut space = [MaybeUninit::uninit(); CONTROL_SPACE];
+        let mut control = SendAncillaryBuffer::new(&mut space);
+        if !fds.is_empty() && !control.push(SendAncillaryMessage::ScmRights(&fds)) {
+            return Err(ChannelError::TooBig);
+        }
+        loop {
+            match rustix::net::sendmsg(&self.fd, &[IoSlice::new(bytes)], &mut control, SendFlags::NOSIGNAL) {
+                Ok(_) => return Ok(()),
+                Err(Errno::INTR) => continue,
+                Err(errno) => return Err(errno.into()),
+            }
+        }
+    }
+
+    /// Receives one message into `buf`, replacing its bytes and handles. Received descriptors
+    /// are close-on-exec.
+    ///
+    /// Errors: [`ChannelError::WouldBlock`] when non-blocking and nothing is queued,
+    /// [`ChannelError::PeerClosed`] at end of file, [`ChannelError::TooBig`] when the message
+    /// or its handles did not fit (the message is discarded, as the kernel truncated it).
+    pub fn read(&self, buf: &mut MessageBuf) -> Result<(), ChannelError> {
+        self.read_with(buf, RecvFlags::empty())
+    }
+
+    /// Like [`Channel::read`], but never blocks, whatever the channel's `O_NONBLOCK` mode.
+    pub fn try_read(&self, buf: &mut MessageBuf) -> Result<(), ChannelError> {
+        self.read_with(buf, RecvFlags::DONTWAIT)
+    }
+
+    fn read_with(&self, buf: &mut MessageBuf, flags: RecvFlags) -> Result<(), ChannelError> {
+        buf.handles.clear();
+        buf.bytes.resize(MAX_MESSAGE_BYTES, 0);
+        let mut space = [MaybeUninit::uninit(); CONTROL_SPACE];
+        let mut control = RecvAncillaryBuffer::new(&mut space);
+        let received = loop {
+            match rustix::net::recvmsg(
+                &self.fd,
+                &mut [IoSliceMut::new(&mut buf.bytes)],
+                &mut control,
+                flags | RecvFlags::CMSG_CLOEXEC,
+            ) {
+                Ok(received) => break received,
+                Err(Errno::INTR) => continue,
+                Err(errno) => {
+                    buf.bytes.clear();
+                    return Err(errno.into());
+                }
+            }
+        };
+        for message in control.drain() {
+            if let RecvAncillaryMessage::ScmRights(fds) = message {
+                buf.handles.extend(fds);
+            }
+        }
+        if received.flags.intersects(ReturnFlags::TRUNC | ReturnFlags::CTRUNC) {
+            buf.clear();
+            return Err(ChannelError::TooBig);
+        }
+        if received.bytes == 0 && buf.handles.is_empty() {
+            buf.bytes.clear();
+            return Err(ChannelError::PeerClosed);
+        }
+        buf.bytes.truncate(received.bytes);
+        Ok(())
+    }
+}
+
+impl AsFd for Channel {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for Channel {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl From<OwnedFd> for Channel {
+    fn from(fd: OwnedFd) -> Self {
+        Channel::from_fd(fd)
+    }
+}
+
+impl From<Channel> for OwnedFd {
+    fn from(channel: Channel) -> Self {
+        channel.into_fd()
+    }
+}

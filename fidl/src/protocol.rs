@@ -1,0 +1,167 @@
+//! The macros that turn a protocol's method list into bindings: one zero-sized [`Method`]
+//! type per method ([`fidl_methods!`]) and, for the protocols the netstack serves, the request
+//! enum a server decodes incoming messages into ([`fidl_protocol!`]).
+//!
+//! [`Method`]: crate::Method
+
+use crate::message::TransactionHeader;
+use crate::wire::DecodeError;
+use crate::Method;
+
+/// Checks a request's transaction id: 0 for a one-way method, non-zero for a two-way one.
+pub(crate) fn check_txid<M: Method>(header: &TransactionHeader) -> Result<(), DecodeError> {
+    if (header.txid == 0) == M::ONE_WAY {
+        Ok(())
+    } else {
+        Err(DecodeError::InvalidTxid { txid: header.txid, ordinal: header.ordinal })
+    }
+}
+
+/// Declares `mod $module` with one [`Method`](crate::Method) type per method of protocol
+/// `$protocol` (`"library/Protocol"`). Each method is written as in FIDL:
+/// `Name(field: Type, ...) -> Response;` (no arrow for a one-way method), optionally preceded
+/// by `@selector("library/Protocol.Method")` (the full selector).
+macro_rules! fidl_methods {
+    (@selector $protocol:literal, $method:ident) => { concat!($protocol, ".", stringify!($method)) };
+    (@selector $protocol:literal, $method:ident, $selector:literal) => { $selector };
+    (@one_way) => { true };
+    (@one_way $response:ty) => { false };
+    (@request) => { () };
+    (@request $ty:ty) => { $ty };
+    (@request $($ty:ty),+) => { ($($ty,)+) };
+    (@response) => { () };
+    (@response $response:ty) => { $response };
+    (
+        $(#[$mod_attr:meta])*
+        $vis:vis mod $module:ident = $protocol:literal {
+            $(
+                $(#[$attr:meta])*
+                $(@selector($selector:literal))?
+                $method:ident ( $($field:ident : $ty:ty),* $(,)? ) $(-> $response:ty)? ;
+            )*
+        }
+    ) => {
+        $(#[$mod_attr])*
+        $vis mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(
+                $(#[$attr])*
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+                pub struct $method;
+
+                impl $crate::Method for $method {
+                    const NAME: &'static str = concat!($protocol, ".", stringify!($method));
+                    const SELECTOR: &'static str = fidl_methods!(@selector $protocol, $method $(, $selector)?);
+                    const ORDINAL: u64 = $crate::ordinal::ordinal(<Self as $crate::Method>::SELECTOR);
+                    const ONE_WAY: bool = fidl_methods!(@one_way $($response)?);
+                    const FLEXIBLE: bool = false;
+                    type Request = fidl_methods!(@request $($ty),*);
+                    type Response = fidl_methods!(@response $($response)?);
+                }
+            )*
+
+            /// Every method of the protocol: (name, selector, ordinal).
+            #[allow(dead_code)]
+            pub(crate) const METHODS: &[(&str, &str, u64)] = &[
+                $((
+                    <$method as $crate::Method>::NAME,
+                    <$method as $crate::Method>::SELECTOR,
+                    <$method as $crate::Method>::ORDINAL,
+                )),*
+            ];
+        }
+    };
+}
+
+/// Declares a protocol's methods (as [`fidl_methods!`]) and its request enum: one variant per
+/// method with the payload's fields, `import`ed variants for methods declared by another
+/// protocol but flattened into this one, and `compose`d variants wrapping the request enum of
+/// a composed protocol. `decode` tries the protocol's own and imported methods, then each
+/// composed enum, and fails with [`DecodeError::UnknownOrdinal`] when none knows the ordinal.
+macro_rules! fidl_protocol {
+    (@tuple $value:ident; $field:ident) => { ($value,) };
+    (@tuple $value:ident; $($field:ident),*) => { $value };
+    (
+        $(#[$mod_attr:meta])*
+        $vis:vis mod $module:ident = $protocol:literal;
+        $(#[$enum_attr:meta])*
+        request $request:ident {
+            compose { $( $(#[$compose_attr:meta])* $compose_variant:ident($compose_ty:ty) ),* $(,)? }
+            import {
+                $( $(#[$import_attr:meta])* $import_variant:ident ( $($import_field:ident : $import_ty:ty),* ) = $import_method:path ; )*
+            }
+            methods {
+                $(
+                    $(#[$attr:meta])*
+                    $(@selector($selector:literal))?
+                    $method:ident ( $($field:ident : $ty:ty),* $(,)? ) $(-> $response:ty)? ;
+                )*
+            }
+        }
+    ) => {
+        fidl_methods! {
+            $(#[$mod_attr])*
+            $vis mod $module = $protocol {
+                $(
+                    $(#[$attr])*
+                    $(@selector($selector))?
+                    $method ( $($field : $ty),* ) $(-> $response)? ;
+                )*
+            }
+        }
+
+        $(#[$enum_attr])*
+        pub enum $request {
+            $( $(#[$compose_attr])* $compose_variant($compose_ty), )*
+            $( $(#[$import_attr])* $import_variant { $($import_field: $import_ty),* }, )*
+            $( $(#[$attr])* $method { $($field: $ty),* }, )*
+        }
+
+        impl $request {
+            /// Decodes a request of this protocol (including composed ones) from a message's
+            /// header, body and handles.
+            pub fn decode(
+                header: &$crate::message::TransactionHeader,
+                body: &[u8],
+                handles: &mut ::std::vec::Vec<::std::os::fd::OwnedFd>,
+            ) -> ::std::result::Result<Self, $crate::wire::DecodeError> {
+                $(
+                    if header.ordinal == <$import_method as $crate::Method>::ORDINAL {
+                        $crate::protocol::check_txid::<$import_method>(header)?;
+                        let request = $crate::message::decode_body::<<$import_method as $crate::Method>::Request>(body, handles)?;
+                        #[allow(clippy::let_unit_value)]
+                        let ($($import_field,)*) = fidl_protocol!(@tuple request; $($import_field),*);
+                        return Ok(Self::$import_variant { $($import_field),* });
+                    }
+                )*
+                $(
+                    if header.ordinal == <$module::$method as $crate::Method>::ORDINAL {
+                        $crate::protocol::check_txid::<$module::$method>(header)?;
+                        let request = $crate::message::decode_body::<<$module::$method as $crate::Method>::Request>(body, handles)?;
+                        #[allow(clippy::let_unit_value)]
+                        let ($($field,)*) = fidl_protocol!(@tuple request; $($field),*);
+                        return Ok(Self::$method { $($field),* });
+                    }
+                )*
+                $(
+                    match <$compose_ty>::decode(header, body, handles) {
+                        Err($crate::wire::DecodeError::UnknownOrdinal(_)) => {}
+                        other => return other.map(Self::$compose_variant),
+                    }
+                )*
+                Err($crate::wire::DecodeError::UnknownOrdinal(header.ordinal))
+            }
+
+            /// The method's name (`library/Protocol.Method`), for logs.
+            pub fn method_name(&self) -> &'static str {
+                match self {
+                    $( Self::$compose_variant(inner) => inner.method_name(), )*
+                    $( Self::$import_variant { .. } => <$import_method as $crate::Method>::NAME, )*
+                    $( Self::$method { .. } => <$module::$method as $crate::Method>::NAME, )*
+                }
+            }
+        }
+    };
+}
