@@ -11,7 +11,7 @@
 //! touched.
 
 use std::ffi::c_int;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// Descriptors at or above this number are never ours.
 pub const MAX_FDS: usize = 1 << 20;
@@ -49,23 +49,20 @@ impl FdClass {
 
     /// True for the classes of the application's own socket descriptors.
     pub fn is_socket(self) -> bool {
-        matches!(
-            self,
-            FdClass::StreamActive | FdClass::StreamIdle | FdClass::Datagram
-        )
+        matches!(self, FdClass::StreamActive | FdClass::StreamIdle | FdClass::Datagram)
     }
 }
 
 /// One byte per descriptor.
 pub struct FdTable {
     classes: [AtomicU8; MAX_FDS],
+    /// Set once any descriptor has been recorded: until then every call passes through.
+    used: AtomicBool,
 }
 
 impl FdTable {
     const fn new() -> FdTable {
-        FdTable {
-            classes: [const { AtomicU8::new(0) }; MAX_FDS],
-        }
+        FdTable { classes: [const { AtomicU8::new(0) }; MAX_FDS], used: AtomicBool::new(false) }
     }
 
     fn slot(&self, fd: c_int) -> Option<&AtomicU8> {
@@ -85,6 +82,9 @@ impl FdTable {
     pub fn set(&self, fd: c_int, class: FdClass) -> bool {
         match self.slot(fd) {
             Some(slot) => {
+                if class != FdClass::Foreign {
+                    self.used.store(true, Ordering::Release);
+                }
                 slot.store(class as u8, Ordering::Release);
                 true
             }
@@ -112,6 +112,11 @@ impl std::fmt::Debug for FdTable {
 /// The process's table.
 pub static FDS: FdTable = FdTable::new();
 
+/// True once the process has had a descriptor of ours.
+pub fn any_ours() -> bool {
+    FDS.used.load(Ordering::Acquire)
+}
+
 /// The class of `fd` in the process's table.
 #[inline]
 pub fn class_of(fd: c_int) -> FdClass {
@@ -138,12 +143,7 @@ mod tests {
 
     #[test]
     fn classes_round_trip_and_clear() {
-        for class in [
-            FdClass::StreamActive,
-            FdClass::StreamIdle,
-            FdClass::Datagram,
-            FdClass::Hidden,
-        ] {
+        for class in [FdClass::StreamActive, FdClass::StreamIdle, FdClass::Datagram, FdClass::Hidden] {
             assert!(FDS.set(900_010, class));
             assert_eq!(class_of(900_010), class);
         }

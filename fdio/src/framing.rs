@@ -69,12 +69,7 @@ pub fn decode(h: &[u8; HEADER_LEN]) -> Result<RxHeader, Errno> {
             let mut ip = [0u8; 16];
             ip.copy_from_slice(&h[8..24]);
             let flow = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
-            Ok(RxHeader::From(SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::from(ip),
-                port,
-                flow,
-                word24,
-            ))))
+            Ok(RxHeader::From(SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(ip), port, flow, word24))))
         }
         FAMILY_ERROR => match i32::try_from(word24) {
             Ok(errno) if errno > 0 => Ok(RxHeader::Error(Errno(errno))),
@@ -102,12 +97,8 @@ mod tests {
 
     #[test]
     fn ipv6_destination_layout_with_flow_and_scope() {
-        let dest = SocketAddr::V6(SocketAddrV6::new(
-            "2001:db8::2".parse().unwrap(),
-            7,
-            0x000a_bcde,
-            0x0102_0304,
-        ));
+        let dest =
+            SocketAddr::V6(SocketAddrV6::new("2001:db8::2".parse().unwrap(), 7, 0x000a_bcde, 0x0102_0304));
         let h = encode(Some(&dest));
         assert_eq!(&h[0..2], &[10, 0]);
         assert_eq!(&h[2..4], &[0, 7]);
@@ -130,10 +121,7 @@ mod tests {
         let mut h = [0u8; HEADER_LEN];
         h[0..2].copy_from_slice(&0xffffu16.to_le_bytes());
         h[24..28].copy_from_slice(&(libc::ECONNREFUSED as u32).to_le_bytes());
-        assert_eq!(
-            decode(&h),
-            Ok(RxHeader::Error(Errno(libc::ECONNREFUSED)))
-        );
+        assert_eq!(decode(&h), Ok(RxHeader::Error(Errno(libc::ECONNREFUSED))));
         h[24..28].copy_from_slice(&0u32.to_le_bytes());
         assert_eq!(decode(&h), Err(Errno::EIO), "an error record needs an errno");
     }

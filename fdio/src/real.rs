@@ -50,10 +50,10 @@ macro_rules! real_functions {
                 let name = CStr::from_bytes_with_nul(name.as_bytes()).unwrap_or_default();
                 match resolved(&slot::$name, name) {
                     Some(sym) => {
+                        type Signature = unsafe extern "C" fn($($ty),*) -> $ret;
                         // SAFETY: `sym` is the C library's function of this name, whose C
                         // prototype is the signature declared here.
-                        let f: unsafe extern "C" fn($($ty),*) -> $ret =
-                            unsafe { std::mem::transmute::<usize, _>(sym) };
+                        let f = unsafe { std::mem::transmute::<usize, Signature>(sym) };
                         // SAFETY: the caller upholds the C function's contract.
                         unsafe { f($($arg),*) }
                     }

@@ -53,10 +53,7 @@ pub enum AppAddr {
 /// Errors as Linux: shorter than its family's structure -> `EINVAL`; a family other than
 /// the socket's -> `EAFNOSUPPORT`.
 pub fn parse(bytes: &[u8], domain: Domain) -> Result<AppAddr, Errno> {
-    let family = bytes
-        .get(..2)
-        .map(|f| u16::from_ne_bytes([f[0], f[1]]))
-        .ok_or(Errno::EINVAL)?;
+    let family = bytes.get(..2).map(|f| u16::from_ne_bytes([f[0], f[1]])).ok_or(Errno::EINVAL)?;
     let family = libc::c_int::from(family);
     if family == libc::AF_UNSPEC {
         return Ok(AppAddr::Unspec(parse_v4(bytes)));
@@ -80,16 +77,9 @@ pub fn parse(bytes: &[u8], domain: Domain) -> Result<AppAddr, Errno> {
             let flowinfo = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
             let mut ip = [0u8; 16];
             ip.copy_from_slice(&bytes[8..24]);
-            let scope_id = bytes
-                .get(24..28)
-                .map(|s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]]))
-                .unwrap_or(0);
-            Ok(AppAddr::Inet(SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::from(ip),
-                port,
-                flowinfo,
-                scope_id,
-            ))))
+            let scope_id =
+                bytes.get(24..28).map(|s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]])).unwrap_or(0);
+            Ok(AppAddr::Inet(SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(ip), port, flowinfo, scope_id))))
         }
     }
 }
@@ -133,11 +123,7 @@ pub unsafe fn read_from_app(
     domain: Domain,
 ) -> Result<AppAddr, Errno> {
     if ptr.is_null() {
-        return Err(if len == 0 {
-            Errno::EINVAL
-        } else {
-            Errno::EFAULT
-        });
+        return Err(if len == 0 { Errno::EINVAL } else { Errno::EFAULT });
     }
     // Linux refuses anything longer than sockaddr_storage (move_addr_to_kernel).
     let len = usize::try_from(len).map_err(|_| Errno::EINVAL)?;
@@ -193,9 +179,7 @@ mod tests {
         sin.sin_addr.s_addr = u32::from_ne_bytes(ip);
         // SAFETY: reading the bytes of a fully initialised repr(C) struct without padding holes
         // that matter (sin_zero is initialised).
-        unsafe {
-            std::slice::from_raw_parts((&raw const sin).cast::<u8>(), SOCKADDR_IN_LEN).to_vec()
-        }
+        unsafe { std::slice::from_raw_parts((&raw const sin).cast::<u8>(), SOCKADDR_IN_LEN).to_vec() }
     }
 
     fn sockaddr_in6_bytes(port: u16, ip: Ipv6Addr, flow: u32, scope: u32) -> Vec<u8> {
@@ -207,9 +191,7 @@ mod tests {
         sin6.sin6_addr.s6_addr = ip.octets();
         sin6.sin6_scope_id = scope;
         // SAFETY: as above; sockaddr_in6 has no padding.
-        unsafe {
-            std::slice::from_raw_parts((&raw const sin6).cast::<u8>(), SOCKADDR_IN6_LEN).to_vec()
-        }
+        unsafe { std::slice::from_raw_parts((&raw const sin6).cast::<u8>(), SOCKADDR_IN6_LEN).to_vec() }
     }
 
     #[test]
@@ -261,10 +243,7 @@ mod tests {
         bytes[0..2].copy_from_slice(&(libc::AF_UNSPEC as u16).to_ne_bytes());
         assert_eq!(
             parse(&bytes, Domain::V4),
-            Ok(AppAddr::Unspec(Some(SocketAddrV4::new(
-                Ipv4Addr::UNSPECIFIED,
-                99
-            ))))
+            Ok(AppAddr::Unspec(Some(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 99))))
         );
         assert_eq!(parse(&bytes[..2], Domain::V6), Ok(AppAddr::Unspec(None)));
     }

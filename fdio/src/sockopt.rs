@@ -142,35 +142,31 @@ impl Opt {
     fn level(self) -> libc::c_int {
         use Opt::*;
         match self {
-            ReuseAddr | ReusePort | KeepAlive | Broadcast | SndBuf | RcvBuf | Linger
-            | OobInline | NoCheck | BindToDevice | BindToIfindex | AcceptConn | Error => {
-                libc::SOL_SOCKET
+            ReuseAddr | ReusePort | KeepAlive | Broadcast | SndBuf | RcvBuf | Linger | OobInline
+            | NoCheck | BindToDevice | BindToIfindex | AcceptConn | Error => libc::SOL_SOCKET,
+            TcpNoDelay | TcpMaxSeg | TcpCork | TcpKeepIdle | TcpKeepIntvl | TcpKeepCnt | TcpSynCnt
+            | TcpDeferAccept | TcpWindowClamp | TcpInfo | TcpQuickAck | TcpCongestion | TcpUserTimeout => {
+                libc::IPPROTO_TCP
             }
-            TcpNoDelay | TcpMaxSeg | TcpCork | TcpKeepIdle | TcpKeepIntvl | TcpKeepCnt
-            | TcpSynCnt | TcpDeferAccept | TcpWindowClamp | TcpInfo | TcpQuickAck
-            | TcpCongestion | TcpUserTimeout => libc::IPPROTO_TCP,
             IpTtl | IpTos | IpMulticastTtl | IpMulticastIf | IpMulticastLoop | IpAddMembership
             | IpDropMembership => libc::IPPROTO_IP,
-            Ipv6Only | Ipv6UnicastHops | Ipv6MulticastHops | Ipv6MulticastIf
-            | Ipv6MulticastLoop | Ipv6JoinGroup | Ipv6LeaveGroup | Ipv6TClass => {
-                libc::IPPROTO_IPV6
-            }
+            Ipv6Only | Ipv6UnicastHops | Ipv6MulticastHops | Ipv6MulticastIf | Ipv6MulticastLoop
+            | Ipv6JoinGroup | Ipv6LeaveGroup | Ipv6TClass => libc::IPPROTO_IPV6,
         }
     }
 
     fn shape(self) -> Shape {
         use Opt::*;
         match self {
-            ReuseAddr | ReusePort | KeepAlive | Broadcast | OobInline | NoCheck | TcpNoDelay
-            | TcpCork | TcpQuickAck | IpMulticastLoop | Ipv6Only => Shape::Bool,
+            ReuseAddr | ReusePort | KeepAlive | Broadcast | OobInline | NoCheck | TcpNoDelay | TcpCork
+            | TcpQuickAck | IpMulticastLoop | Ipv6Only => Shape::Bool,
             Ipv6MulticastLoop => Shape::StrictBool,
-            SndBuf | RcvBuf | BindToIfindex | TcpMaxSeg | TcpKeepIdle | TcpKeepIntvl
-            | TcpKeepCnt | TcpSynCnt | TcpDeferAccept | TcpWindowClamp | TcpUserTimeout
-            | IpTos | Ipv6MulticastIf => Shape::Int,
-            IpTtl => Shape::Hops { min: 1 },
-            IpMulticastTtl | Ipv6UnicastHops | Ipv6MulticastHops | Ipv6TClass => {
-                Shape::Hops { min: 0 }
+            SndBuf | RcvBuf | BindToIfindex | TcpMaxSeg | TcpKeepIdle | TcpKeepIntvl | TcpKeepCnt
+            | TcpSynCnt | TcpDeferAccept | TcpWindowClamp | TcpUserTimeout | IpTos | Ipv6MulticastIf => {
+                Shape::Int
             }
+            IpTtl => Shape::Hops { min: 1 },
+            IpMulticastTtl | Ipv6UnicastHops | Ipv6MulticastHops | Ipv6TClass => Shape::Hops { min: 0 },
             Linger => Shape::Linger,
             IpMulticastIf => Shape::MulticastIf4,
             IpAddMembership | IpDropMembership => Shape::Membership4,
@@ -248,7 +244,10 @@ pub enum SetValue {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GetValue {
     Int(i32),
-    Linger { on: bool, secs: u32 },
+    Linger {
+        on: bool,
+        secs: u32,
+    },
     InAddr(Ipv4Addr),
     Congestion(Congestion),
     Device(String),
@@ -268,15 +267,11 @@ impl GetValue {
 }
 
 fn read_int(bytes: &[u8]) -> Option<i32> {
-    bytes
-        .get(..4)
-        .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+    bytes.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 fn read_in_addr(bytes: &[u8], at: usize) -> Option<Ipv4Addr> {
-    bytes
-        .get(at..at + 4)
-        .map(|b| Ipv4Addr::new(b[0], b[1], b[2], b[3]))
+    bytes.get(at..at + 4).map(|b| Ipv4Addr::new(b[0], b[1], b[2], b[3]))
 }
 
 /// Reads the integer of an option at `level`: `IPPROTO_IP` takes an `int` or a single byte,
@@ -334,22 +329,12 @@ pub fn parse_set(opt: Opt, bytes: &[u8]) -> Result<SetValue, Errno> {
             };
             let iface = bytes.get(8..12).and_then(read_int).unwrap_or(0);
             let iface = u64::try_from(iface).unwrap_or(0);
-            Ok(SetValue::Membership4 {
-                iface,
-                local,
-                group,
-            })
+            Ok(SetValue::Membership4 { iface, local, group })
         }
         Shape::Membership6 => {
-            let group: [u8; 16] = bytes
-                .get(..16)
-                .and_then(|b| b.try_into().ok())
-                .ok_or(Errno::EINVAL)?;
+            let group: [u8; 16] = bytes.get(..16).and_then(|b| b.try_into().ok()).ok_or(Errno::EINVAL)?;
             let iface = bytes.get(16..20).and_then(read_int).ok_or(Errno::EINVAL)?;
-            Ok(SetValue::Membership6 {
-                iface: u64::from(iface as u32),
-                group: Ipv6Addr::from(group),
-            })
+            Ok(SetValue::Membership6 { iface: u64::from(iface as u32), group: Ipv6Addr::from(group) })
         }
         Shape::Congestion => {
             if bytes.is_empty() {
@@ -431,18 +416,9 @@ mod tests {
 
     #[test]
     fn names_map_to_options_and_levels() {
-        assert_eq!(
-            Opt::from_c(libc::SOL_SOCKET, libc::SO_REUSEADDR),
-            Some(Opt::ReuseAddr)
-        );
-        assert_eq!(
-            Opt::from_c(libc::IPPROTO_IPV6, libc::IPV6_ADD_MEMBERSHIP),
-            Some(Opt::Ipv6JoinGroup)
-        );
-        assert_eq!(
-            Opt::from_c(libc::IPPROTO_TCP, libc::TCP_INFO),
-            Some(Opt::TcpInfo)
-        );
+        assert_eq!(Opt::from_c(libc::SOL_SOCKET, libc::SO_REUSEADDR), Some(Opt::ReuseAddr));
+        assert_eq!(Opt::from_c(libc::IPPROTO_IPV6, libc::IPV6_ADD_MEMBERSHIP), Some(Opt::Ipv6JoinGroup));
+        assert_eq!(Opt::from_c(libc::IPPROTO_TCP, libc::TCP_INFO), Some(Opt::TcpInfo));
         assert_eq!(Opt::from_c(libc::SOL_SOCKET, libc::SO_PRIORITY), None);
         assert_eq!(Opt::from_c(libc::IPPROTO_IP, libc::IPV6_TCLASS), None);
     }
@@ -459,16 +435,10 @@ mod tests {
 
     #[test]
     fn booleans_and_ints_need_a_full_int_except_at_ip_level() {
-        assert_eq!(
-            parse_set(Opt::ReuseAddr, &int(5)),
-            Ok(SetValue::Bool(true))
-        );
+        assert_eq!(parse_set(Opt::ReuseAddr, &int(5)), Ok(SetValue::Bool(true)));
         assert_eq!(parse_set(Opt::ReuseAddr, &[1, 0]), Err(Errno::EINVAL));
         assert_eq!(parse_set(Opt::TcpNoDelay, &[1]), Err(Errno::EINVAL));
-        assert_eq!(
-            parse_set(Opt::IpMulticastLoop, &[1]),
-            Ok(SetValue::Bool(true))
-        );
+        assert_eq!(parse_set(Opt::IpMulticastLoop, &[1]), Ok(SetValue::Bool(true)));
         assert_eq!(parse_set(Opt::IpTos, &[0x10]), Ok(SetValue::Int(0x10)));
         assert_eq!(parse_set(Opt::IpTos, &[]), Err(Errno::EINVAL));
         assert_eq!(parse_set(Opt::Ipv6Only, &[1]), Err(Errno::EINVAL));
@@ -481,42 +451,21 @@ mod tests {
         assert_eq!(parse_set(Opt::IpTtl, &int(64)), Ok(SetValue::Hops(Some(64))));
         assert_eq!(parse_set(Opt::IpTtl, &int(0)), Err(Errno::EINVAL));
         assert_eq!(parse_set(Opt::IpTtl, &int(256)), Err(Errno::EINVAL));
-        assert_eq!(
-            parse_set(Opt::IpMulticastTtl, &[0]),
-            Ok(SetValue::Hops(Some(0)))
-        );
-        assert_eq!(
-            parse_set(Opt::Ipv6UnicastHops, &int(-2)),
-            Err(Errno::EINVAL)
-        );
-        assert_eq!(
-            parse_set(Opt::Ipv6TClass, &int(-1)),
-            Ok(SetValue::Hops(None))
-        );
-        assert_eq!(
-            parse_set(Opt::Ipv6MulticastLoop, &int(2)),
-            Err(Errno::EINVAL)
-        );
+        assert_eq!(parse_set(Opt::IpMulticastTtl, &[0]), Ok(SetValue::Hops(Some(0))));
+        assert_eq!(parse_set(Opt::Ipv6UnicastHops, &int(-2)), Err(Errno::EINVAL));
+        assert_eq!(parse_set(Opt::Ipv6TClass, &int(-1)), Ok(SetValue::Hops(None)));
+        assert_eq!(parse_set(Opt::Ipv6MulticastLoop, &int(2)), Err(Errno::EINVAL));
     }
 
     #[test]
     fn linger_reads_struct_linger() {
         let mut b = int(1);
         b.extend(int(7));
-        assert_eq!(
-            parse_set(Opt::Linger, &b),
-            Ok(SetValue::Linger { on: true, secs: 7 })
-        );
+        assert_eq!(parse_set(Opt::Linger, &b), Ok(SetValue::Linger { on: true, secs: 7 }));
         assert_eq!(parse_set(Opt::Linger, &b[..6]), Err(Errno::EINVAL));
         let mut b = int(0);
         b.extend(int(-1));
-        assert_eq!(
-            parse_set(Opt::Linger, &b),
-            Ok(SetValue::Linger {
-                on: false,
-                secs: u32::MAX
-            })
-        );
+        assert_eq!(parse_set(Opt::Linger, &b), Ok(SetValue::Linger { on: false, secs: u32::MAX }));
     }
 
     #[test]
@@ -540,10 +489,7 @@ mod tests {
                 group: Ipv4Addr::new(224, 0, 0, 251),
             })
         );
-        assert_eq!(
-            parse_set(Opt::IpAddMembership, &mreq[..7]),
-            Err(Errno::EINVAL)
-        );
+        assert_eq!(parse_set(Opt::IpAddMembership, &mreq[..7]), Err(Errno::EINVAL));
     }
 
     #[test]
@@ -555,15 +501,9 @@ mod tests {
         );
         let mut mreq = vec![0, 0, 0, 0];
         mreq.extend(addr.octets());
-        assert_eq!(
-            parse_set(Opt::IpMulticastIf, &mreq),
-            Ok(SetValue::MulticastIf4 { iface: 0, addr })
-        );
+        assert_eq!(parse_set(Opt::IpMulticastIf, &mreq), Ok(SetValue::MulticastIf4 { iface: 0, addr }));
         mreq.extend(int(4));
-        assert_eq!(
-            parse_set(Opt::IpMulticastIf, &mreq),
-            Ok(SetValue::MulticastIf4 { iface: 4, addr })
-        );
+        assert_eq!(parse_set(Opt::IpMulticastIf, &mreq), Ok(SetValue::MulticastIf4 { iface: 4, addr }));
         assert_eq!(parse_set(Opt::IpMulticastIf, &[1, 2]), Err(Errno::EINVAL));
     }
 
@@ -572,34 +512,20 @@ mod tests {
         let group: Ipv6Addr = "ff02::fb".parse().unwrap();
         let mut b = group.octets().to_vec();
         b.extend(2u32.to_ne_bytes());
-        assert_eq!(
-            parse_set(Opt::Ipv6JoinGroup, &b),
-            Ok(SetValue::Membership6 { iface: 2, group })
-        );
-        assert_eq!(
-            parse_set(Opt::Ipv6LeaveGroup, &b[..19]),
-            Err(Errno::EINVAL)
-        );
+        assert_eq!(parse_set(Opt::Ipv6JoinGroup, &b), Ok(SetValue::Membership6 { iface: 2, group }));
+        assert_eq!(parse_set(Opt::Ipv6LeaveGroup, &b[..19]), Err(Errno::EINVAL));
     }
 
     #[test]
     fn congestion_names_as_linux() {
-        assert_eq!(
-            parse_set(Opt::TcpCongestion, b"cubic"),
-            Ok(SetValue::Congestion(Congestion::Cubic))
-        );
+        assert_eq!(parse_set(Opt::TcpCongestion, b"cubic"), Ok(SetValue::Congestion(Congestion::Cubic)));
         assert_eq!(
             parse_set(Opt::TcpCongestion, b"reno\0garbage"),
             Ok(SetValue::Congestion(Congestion::Reno))
         );
         assert_eq!(parse_set(Opt::TcpCongestion, b"bbr"), Err(Errno::ENOENT));
         assert_eq!(parse_set(Opt::TcpCongestion, b""), Err(Errno::EINVAL));
-        let out = render_get(
-            Opt::TcpCongestion,
-            &GetValue::Congestion(Congestion::Cubic),
-            100,
-        )
-        .unwrap();
+        let out = render_get(Opt::TcpCongestion, &GetValue::Congestion(Congestion::Cubic), 100).unwrap();
         assert_eq!(out.len(), 16);
         assert_eq!(&out[..6], b"cubic\0");
     }
@@ -612,46 +538,28 @@ mod tests {
 
     #[test]
     fn get_truncates_to_the_room_given() {
-        assert_eq!(
-            render_get(Opt::ReuseAddr, &GetValue::Int(1), 100).unwrap(),
-            int(1)
-        );
+        assert_eq!(render_get(Opt::ReuseAddr, &GetValue::Int(1), 100).unwrap(), int(1));
         assert_eq!(
             render_get(Opt::ReuseAddr, &GetValue::Int(0x0102), 2).unwrap(),
             0x0102i32.to_ne_bytes()[..2].to_vec()
         );
         // IP-level integers fit in one byte when the buffer is short.
-        assert_eq!(
-            render_get(Opt::IpTtl, &GetValue::Int(64), 1).unwrap(),
-            vec![64]
-        );
-        assert_eq!(
-            render_get(Opt::Ipv6UnicastHops, &GetValue::Int(64), 1).unwrap(),
-            int(64)[..1].to_vec()
-        );
+        assert_eq!(render_get(Opt::IpTtl, &GetValue::Int(64), 1).unwrap(), vec![64]);
+        assert_eq!(render_get(Opt::Ipv6UnicastHops, &GetValue::Int(64), 1).unwrap(), int(64)[..1].to_vec());
         let linger = render_get(Opt::Linger, &GetValue::Linger { on: true, secs: 3 }, 8).unwrap();
         assert_eq!(linger, [int(1), int(3)].concat());
         assert_eq!(
-            render_get(Opt::IpMulticastIf, &GetValue::InAddr(Ipv4Addr::new(1, 2, 3, 4)), 8)
-                .unwrap(),
+            render_get(Opt::IpMulticastIf, &GetValue::InAddr(Ipv4Addr::new(1, 2, 3, 4)), 8).unwrap(),
             vec![1, 2, 3, 4]
         );
-        assert_eq!(
-            render_get(Opt::TcpInfo, &GetValue::Bytes(vec![9; 248]), 104)
-                .unwrap()
-                .len(),
-            104
-        );
+        assert_eq!(render_get(Opt::TcpInfo, &GetValue::Bytes(vec![9; 248]), 104).unwrap().len(), 104);
     }
 
     #[test]
     fn bind_to_device_get_needs_ifnamsiz() {
         let dev = GetValue::Device("tap0".into());
         assert_eq!(render_get(Opt::BindToDevice, &dev, 8), Err(Errno::EINVAL));
-        assert_eq!(
-            render_get(Opt::BindToDevice, &dev, 16).unwrap(),
-            b"tap0\0".to_vec()
-        );
+        assert_eq!(render_get(Opt::BindToDevice, &dev, 16).unwrap(), b"tap0\0".to_vec());
         let none = GetValue::Device(String::new());
         assert_eq!(render_get(Opt::BindToDevice, &none, 16).unwrap(), Vec::<u8>::new());
     }

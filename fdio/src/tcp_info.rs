@@ -140,13 +140,7 @@ mod tests {
         let mut linux = LinuxTcpInfo::default();
         // SAFETY: LinuxTcpInfo is repr(C) plain old data of exactly TCP_INFO_LEN bytes, and
         // every bit pattern is a valid value of its integer fields.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                bytes.as_ptr(),
-                (&raw mut linux).cast::<u8>(),
-                TCP_INFO_LEN,
-            )
-        };
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), (&raw mut linux).cast::<u8>(), TCP_INFO_LEN) };
         assert_eq!(linux.state, 1);
         assert_eq!(linux.ca_state, 3);
         assert_eq!(linux.rto, 204_000);
