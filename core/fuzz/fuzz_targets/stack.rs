@@ -127,6 +127,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(tcp.queues(listeners.0).expect("listener").0 <= 8, "accept queue past its backlog");
     assert!(tcp.queues(listeners.1).expect("listener").0 <= 8, "accept queue past its backlog");
     assert!(tcp.queues(listeners.2).expect("listener").0 <= 8, "accept queue past its backlog");
-    let raw_bytes = stack.raw4().queued(raw4).expect("socket").0 + stack.raw6().queued(raw6).expect("socket").0;
+    let raw_bytes =
+        stack.raw4().queued(raw4).expect("socket").0 + stack.raw6().queued(raw6).expect("socket").0;
     assert!(raw_bytes <= 2 * 212_992, "{raw_bytes} bytes queued past SO_RCVBUF on raw sockets");
 });
