@@ -336,7 +336,7 @@ trait TcpCall {
     fn close(&mut self, tcp: &mut Tcp, socket: Socket);
 }
 
-impl<C: netstack_core::transport::tcp::TcpIpContext<Ipv4>> TcpCall for C {
+impl<C: netstack_core::transport::tcp::TcpContext> TcpCall for C {
     fn create(&mut self, tcp: &mut Tcp) -> Socket {
         tcp.create::<Ipv4>(0).expect("socket")
     }

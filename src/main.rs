@@ -36,7 +36,17 @@ Options:
   --gateway IP       default route via IP, on the subnet of an --addr; once per IP version
                      (a link-local IPv6 gateway is reached through the last interface)
   --forwarding       forward IPv4 and IPv6 packets between interfaces
-  --svc-dir DIR      where the daemon publishes its protocols (created if missing)
+  --svc-dir DIR      where the daemon publishes its protocols, one socket each
+                     (fuchsia.posix.socket.Provider, fuchsia.posix.socket.raw.Provider);
+                     created if missing, default /run/netstack/svc; clients find it through
+                     NETSTACK_SVC_DIR
+  --svc-group GROUP  let GROUP's members use the services too (directory 0750, sockets
+                     0660); without it only the daemon's user may (0700, 0600)
+  --max-sockets N    sockets open at once, all clients together (default 16384; the next
+                     one fails with ENOBUFS)
+  --max-sockets-per-client N
+                     sockets one client connection may hold (default 1024; the next one
+                     fails with EMFILE)
   --config FILE      read options from FILE: one 'key value' per line, keys as the options
                      without dashes ('tap ns0', 'tun tun0', 'addr 192.0.2.1/24',
                      'forwarding'), '#' comments
@@ -146,6 +156,10 @@ mod tests {
             "--gateway",
             "--forwarding",
             "--svc-dir",
+            "--svc-group",
+            "--max-sockets",
+            "--max-sockets-per-client",
+            "/run/netstack/svc",
             "--config",
             "--udp-echo",
             "--tcp-echo",

@@ -35,6 +35,7 @@ use crate::daemon::Cidr;
 use crate::device::{Backend, BackendCounters, Fifo, Pool, PoolBuffer, Session, SessionConfig};
 use crate::echo::UdpEcho;
 use crate::rng::SmallRng;
+use crate::socket::{DatagramId, SocketServer, TcpId};
 use crate::tcp_echo::TcpEcho;
 use crate::timers::TimerHeap;
 
@@ -251,6 +252,7 @@ pub struct EventLoop {
     handle: LoopHandle,
     echo: Vec<UdpEcho>,
     tcp_echo: Vec<TcpEcho>,
+    sockets: Option<SocketServer>,
 }
 
 impl EventLoop {
@@ -275,6 +277,7 @@ impl EventLoop {
             handle: LoopHandle { requests: tx },
             echo: Vec::new(),
             tcp_echo: Vec::new(),
+            sockets: None,
         }
     }
 
@@ -326,6 +329,21 @@ impl EventLoop {
         Ok(())
     }
 
+    /// Serves the socket API with `server`, from this loop's turns.
+    pub fn serve_sockets(&mut self, server: SocketServer) {
+        self.sockets = Some(server);
+    }
+
+    /// The socket server, if one is served.
+    pub fn socket_server(&self) -> Option<&SocketServer> {
+        self.sockets.as_ref()
+    }
+
+    /// The socket server, mutably (to publish protocols on it).
+    pub fn socket_server_mut(&mut self) -> Option<&mut SocketServer> {
+        self.sockets.as_mut()
+    }
+
     /// One device's backend counters, by name.
     pub fn backend_counters(&self, name: &str) -> Option<BackendCounters> {
         self.ctx.sessions.iter().find(|s| s.backend.name() == name).map(|s| s.backend.counters())
@@ -369,6 +387,10 @@ impl EventLoop {
             self.serve(request);
             work += 1;
         }
+        if let Some(server) = &mut self.sockets {
+            work += server.turn(&mut self.stack, &mut self.ctx);
+            self.handle_events();
+        }
         self.flush();
         if work > 0 {
             self.ctx.counters.turns += 1;
@@ -399,24 +421,66 @@ impl EventLoop {
     fn handle_events(&mut self) {
         while let Some(event) = self.ctx.events.pop() {
             match event {
-                StackEvent::UdpV4 { socket, .. } => {
+                StackEvent::UdpV4 { socket, event } => {
                     for echo in &mut self.echo {
                         echo.on_readable_v4(&mut self.stack, &mut self.ctx, socket);
                     }
+                    if let Some(server) = &mut self.sockets {
+                        server.on_datagram_event(
+                            &mut self.stack,
+                            &mut self.ctx,
+                            DatagramId::UdpV4(socket),
+                            event,
+                        );
+                    }
                 }
-                StackEvent::UdpV6 { socket, .. } => {
+                StackEvent::UdpV6 { socket, event } => {
                     for echo in &mut self.echo {
                         echo.on_readable_v6(&mut self.stack, &mut self.ctx, socket);
+                    }
+                    if let Some(server) = &mut self.sockets {
+                        server.on_datagram_event(
+                            &mut self.stack,
+                            &mut self.ctx,
+                            DatagramId::UdpV6(socket),
+                            event,
+                        );
+                    }
+                }
+                StackEvent::PingV4 { socket, event } => {
+                    if let Some(server) = &mut self.sockets {
+                        server.on_datagram_event(
+                            &mut self.stack,
+                            &mut self.ctx,
+                            DatagramId::PingV4(socket),
+                            event,
+                        );
+                    }
+                }
+                StackEvent::PingV6 { socket, event } => {
+                    if let Some(server) = &mut self.sockets {
+                        server.on_datagram_event(
+                            &mut self.stack,
+                            &mut self.ctx,
+                            DatagramId::PingV6(socket),
+                            event,
+                        );
                     }
                 }
                 StackEvent::TcpV4 { socket, event } => {
                     for echo in &mut self.tcp_echo {
                         echo.on_event_v4(&mut self.stack, &mut self.ctx, socket, event);
                     }
+                    if let Some(server) = &mut self.sockets {
+                        server.on_tcp_event(&mut self.stack, &mut self.ctx, TcpId::V4(socket), event);
+                    }
                 }
                 StackEvent::TcpV6 { socket, event } => {
                     for echo in &mut self.tcp_echo {
                         echo.on_event_v6(&mut self.stack, &mut self.ctx, socket, event);
+                    }
+                    if let Some(server) = &mut self.sockets {
+                        server.on_tcp_event(&mut self.stack, &mut self.ctx, TcpId::V6(socket), event);
                     }
                 }
                 StackEvent::Ipv6Address(event) => self.ctx.log_address_event(event),
@@ -433,7 +497,10 @@ impl EventLoop {
         let mut shutdown = pin!(shutdown);
         let mut sleep = pin!(tokio::time::sleep(Duration::from_secs(3600)));
         loop {
-            if self.turn(false) > 0 || self.ctx.sessions.iter().any(|s| s.rx_ready) {
+            if self.turn(false) > 0
+                || self.ctx.sessions.iter().any(|s| s.rx_ready)
+                || self.sockets.as_ref().is_some_and(SocketServer::has_work)
+            {
                 // More may be waiting: give the other sources a look, then go round again.
                 if poll_fn(|cx| Poll::Ready(shutdown.as_mut().poll(cx).is_ready())).await {
                     return;
@@ -455,6 +522,11 @@ impl EventLoop {
                         ready = true;
                     }
                     if !session.tx.is_empty() && session.backend.poll_tx_ready(cx).is_ready() {
+                        ready = true;
+                    }
+                }
+                if let Some(server) = &mut self.sockets {
+                    if server.poll(cx).is_ready() {
                         ready = true;
                     }
                 }

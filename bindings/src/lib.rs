@@ -11,6 +11,8 @@ pub mod echo;
 pub mod eventloop;
 pub mod manifest;
 pub mod rng;
+pub mod socket;
+pub mod svc;
 pub mod tcp_echo;
 pub mod timers;
 

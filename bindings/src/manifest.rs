@@ -1,9 +1,10 @@
 //! What the daemon exposes and uses, as `meta/netstack.cml` must declare it; a test
 //! (`tests/manifest.rs`) reads the manifest and checks the two agree.
 
-/// The protocols the daemon publishes in its outgoing directory (`--svc-dir`). None yet: the
-/// socket, interface and route protocols are added here as their servers arrive.
-pub const EXPOSED_PROTOCOLS: &[&str] = &[];
+/// The protocols the daemon publishes in its outgoing directory (`--svc-dir`), each as a
+/// listening socket of that name (see `fidl/README.md`).
+pub const EXPOSED_PROTOCOLS: &[&str] =
+    &["fuchsia.posix.socket.Provider", "fuchsia.posix.socket.raw.Provider"];
 
 /// A capability the daemon uses from its environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -82,18 +82,19 @@ pub struct TcpEcho {
     counters: TcpEchoCounters,
 }
 
-/// Opens a listener of version `I` on `port`, every address.
+/// Opens a listener of version `I` on `port`, every address; `prepare` sets options first.
 fn listen<I: TcpIpExt>(
     tcp: &mut Tcp,
     ctx: &mut Ctx<'_>,
     port: NonZeroU16,
+    prepare: impl FnOnce(&mut Tcp, TcpSocketId<I>) -> Result<(), SocketError>,
 ) -> Result<TcpSocketId<I>, SocketError>
 where
     for<'a> Ctx<'a>: TcpIpContext<I>,
 {
     let socket = tcp.create::<I>(0)?;
-    let result = tcp
-        .set_reuse_addr(socket, true)
+    let result = prepare(tcp, socket)
+        .and_then(|()| tcp.set_reuse_addr(socket, true))
         .and_then(|()| tcp.bind(ctx, socket, None, Some(port)))
         .and_then(|()| tcp.listen(ctx, socket, BACKLOG));
     if let Err(e) = result {
@@ -214,8 +215,10 @@ impl TcpEcho {
     pub fn start(stack: &mut NetStack, ctx: &mut BindingsCtx, port: u16) -> Result<Self, SocketError> {
         let port = NonZeroU16::new(port).ok_or(SocketError::InvalidArgument)?;
         let (v4, v6) = stack.tcp_call(ctx, |tcp, tctx| {
-            let v4 = listen::<Ipv4>(tcp, tctx, port)?;
-            match listen::<Ipv6>(tcp, tctx, port) {
+            let v4 = listen::<Ipv4>(tcp, tctx, port, |_, _| Ok(()))?;
+            // IPv4 has a listener of its own, so the IPv6 one is IPv6-only (as if it had set
+            // IPV6_V6ONLY; a dual-stack one would conflict with it).
+            match listen::<Ipv6>(tcp, tctx, port, |tcp, socket| tcp.set_v6only(socket, true)) {
                 Ok(v6) => Ok((v4, v6)),
                 Err(e) => {
                     let _ = tcp.close(tctx, v4);

@@ -220,3 +220,113 @@ impl From<Channel> for OwnedFd {
         channel.into_fd()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn message(bytes: &[u8], handles: Vec<OwnedFd>) -> MessageBuf {
+        MessageBuf { bytes: bytes.to_vec(), handles }
+    }
+
+    fn is_cloexec(fd: &OwnedFd) -> bool {
+        rustix::io::fcntl_getfd(fd).expect("F_GETFD").contains(rustix::io::FdFlags::CLOEXEC)
+    }
+
+    #[test]
+    fn messages_keep_their_boundaries_and_handles() {
+        let (a, b) = Channel::pair().expect("pair");
+        let (x, _y) = Channel::pair().expect("pair");
+        a.write(&message(b"first", vec![x.into_fd()])).expect("write");
+        a.write(&message(b"second", Vec::new())).expect("write");
+        let mut buf = MessageBuf::new();
+        b.read(&mut buf).expect("read");
+        assert_eq!(buf.bytes, b"first");
+        assert_eq!(buf.handles.len(), 1);
+        assert!(is_cloexec(&buf.handles[0]), "received descriptors are close-on-exec");
+        b.read(&mut buf).expect("read");
+        assert_eq!(buf.bytes, b"second");
+        assert!(buf.handles.is_empty());
+    }
+
+    #[test]
+    fn handles_are_usable_after_the_transfer() {
+        let (a, b) = Channel::pair().expect("pair");
+        let (near, far) = Channel::pair().expect("pair");
+        a.write(&message(b"h", vec![far.into_fd()])).expect("write");
+        let mut buf = MessageBuf::new();
+        b.read(&mut buf).expect("read");
+        let far = Channel::from_fd(buf.handles.pop().expect("one handle"));
+        far.write(&message(b"through", Vec::new())).expect("write");
+        near.read(&mut buf).expect("read");
+        assert_eq!(buf.bytes, b"through");
+    }
+
+    #[test]
+    fn empty_non_blocking_channel_would_block() {
+        let (a, _b) = Channel::pair().expect("pair");
+        a.set_nonblocking(true).expect("O_NONBLOCK");
+        assert!(matches!(a.read(&mut MessageBuf::new()), Err(ChannelError::WouldBlock)));
+        let (c, _d) = Channel::pair().expect("pair");
+        assert!(matches!(c.try_read(&mut MessageBuf::new()), Err(ChannelError::WouldBlock)));
+    }
+
+    #[test]
+    fn closed_peer_is_reported_on_read_and_write() {
+        let (a, b) = Channel::pair().expect("pair");
+        a.write(&message(b"last words", Vec::new())).expect("write");
+        drop(a);
+        let mut buf = MessageBuf::new();
+        b.read(&mut buf).expect("queued messages are still readable");
+        assert!(matches!(b.read(&mut buf), Err(ChannelError::PeerClosed)));
+        assert!(matches!(b.write(&message(b"x", Vec::new())), Err(ChannelError::PeerClosed)));
+    }
+
+    #[test]
+    fn oversized_messages_are_refused() {
+        let (a, b) = Channel::pair().expect("pair");
+        let big = vec![0u8; MAX_MESSAGE_BYTES + 1];
+        assert!(matches!(a.write(&message(&big, Vec::new())), Err(ChannelError::TooBig)));
+        let handles = (0..=MAX_MESSAGE_HANDLES).map(|_| Channel::pair().expect("pair").0.into_fd()).collect();
+        assert!(matches!(a.write(&message(b"x", handles)), Err(ChannelError::TooBig)));
+        let full = vec![7u8; MAX_MESSAGE_BYTES];
+        a.write(&message(&full, Vec::new())).expect("the limit itself fits");
+        let mut buf = MessageBuf::new();
+        b.read(&mut buf).expect("read");
+        assert_eq!(buf.bytes.len(), MAX_MESSAGE_BYTES);
+    }
+
+    #[test]
+    fn truncated_messages_are_too_big() {
+        // A peer that ignores the limit: a raw SEQPACKET write larger than a channel reads.
+        let (a, b) = Channel::pair().expect("pair");
+        let big = vec![1u8; MAX_MESSAGE_BYTES + 8];
+        rustix::net::send(&a, &big, SendFlags::empty()).expect("raw send");
+        assert!(matches!(b.read(&mut MessageBuf::new()), Err(ChannelError::TooBig)));
+    }
+
+    #[test]
+    fn connect_reaches_a_listening_socket() {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "netstack-fidl-test-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let listener =
+            rustix::net::socket_with(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None)
+                .expect("socket");
+        rustix::net::bind(&listener, &SocketAddrUnix::new(&path).expect("path")).expect("bind");
+        rustix::net::listen(&listener, 1).expect("listen");
+        let client = Channel::connect(&path);
+        let _ = std::fs::remove_file(&path);
+        let client = client.expect("connect");
+        let server = Channel::from_fd(rustix::net::accept(&listener).expect("accept"));
+        client.write(&message(b"hello", Vec::new())).expect("write");
+        let mut buf = MessageBuf::new();
+        server.read(&mut buf).expect("read");
+        assert_eq!(buf.bytes, b"hello");
+        assert!(Channel::connect(&path).is_err(), "nothing listens there any more");
+    }
+}

@@ -62,6 +62,57 @@ impl From<ChannelError> for ClientError {
     }
 }
 
+/// The next transaction id from `counter`: never 0, never with the top bit set.
+pub(crate) fn allocate_txid(counter: &AtomicU32) -> u32 {
+    loop {
+        let txid = counter.fetch_add(1, Ordering::Relaxed) & 0x7fff_ffff;
+        if txid != 0 {
+            return txid;
+        }
+    }
+}
+
+/// Looks at a message received while waiting for the reply to `txid` of method `M`: `None`
+/// when it belongs to another transaction (keep waiting), else the call's outcome.
+pub(crate) fn take_reply<M: Method>(
+    txid: u32,
+    buffer: &mut MessageBuf,
+) -> Option<Result<M::Response, ClientError>> {
+    let MessageBuf { bytes, handles } = buffer;
+    let (header, body) = match decode_header(bytes) {
+        Ok(parts) => parts,
+        Err(error) => return Some(Err(error.into())),
+    };
+    if header.ordinal == EPITAPH_ORDINAL {
+        return Some(match decode_epitaph(body) {
+            Ok(status) => Err(ClientError::PeerClosed { epitaph: Some(status) }),
+            Err(error) => Err(error.into()),
+        });
+    }
+    if header.txid != txid {
+        return None;
+    }
+    if header.ordinal != M::ORDINAL {
+        return Some(Err(ClientError::UnexpectedReply { ordinal: header.ordinal }));
+    }
+    Some(decode_body::<M::Response>(body, handles).map_err(ClientError::from))
+}
+
+/// After a failed write: when the peer is gone, looks for the epitaph it may have left.
+pub(crate) fn closed_or(channel: &Channel, error: ChannelError, buffer: &mut MessageBuf) -> ClientError {
+    if !matches!(error, ChannelError::PeerClosed) {
+        return error.into();
+    }
+    while channel.try_read(buffer).is_ok() {
+        if let Ok((header, body)) = decode_header(&buffer.bytes) {
+            if header.ordinal == EPITAPH_ORDINAL {
+                return ClientError::PeerClosed { epitaph: decode_epitaph(body).ok() };
+            }
+        }
+    }
+    ClientError::PeerClosed { epitaph: None }
+}
+
 /// A blocking client over one channel.
 ///
 /// Thread-safe: calls from several threads take turns (a mutex is held from writing a request
@@ -99,8 +150,10 @@ impl SyncClient {
         self.channel
     }
 
-    /// Calls two-way method `M` and waits for its reply.
+    /// Calls two-way method `M` and waits for its reply. (Naming a one-way method does not
+    /// compile.)
     pub fn call<M: Method>(&self, request: M::Request) -> Result<M::Response, ClientError> {
+        const { assert!(!M::ONE_WAY, "a one-way method has no reply: use send") };
         let txid = self.allocate_txid();
         let mut buffer = self.lock();
         encode_message(TransactionHeader::for_method::<M>(txid), request, &mut buffer)?;
@@ -111,23 +164,15 @@ impl SyncClient {
         }
         loop {
             self.read_blocking(&mut buffer)?;
-            let MessageBuf { bytes, handles } = &mut *buffer;
-            let (header, body) = decode_header(bytes)?;
-            if header.ordinal == EPITAPH_ORDINAL {
-                return Err(ClientError::PeerClosed { epitaph: Some(decode_epitaph(body)?) });
+            if let Some(reply) = take_reply::<M>(txid, &mut buffer) {
+                return reply;
             }
-            if header.txid != txid {
-                continue;
-            }
-            if header.ordinal != M::ORDINAL {
-                return Err(ClientError::UnexpectedReply { ordinal: header.ordinal });
-            }
-            return Ok(decode_body::<M::Response>(body, handles)?);
         }
     }
 
-    /// Sends one-way method `M`.
+    /// Sends one-way method `M`. (Naming a two-way method does not compile.)
     pub fn send<M: Method>(&self, request: M::Request) -> Result<(), ClientError> {
+        const { assert!(M::ONE_WAY, "a two-way method needs its reply: use call") };
         let mut buffer = self.lock();
         encode_message(TransactionHeader::for_method::<M>(0), request, &mut buffer)?;
         let written = self.channel.write(&buffer);
@@ -140,27 +185,11 @@ impl SyncClient {
     }
 
     fn allocate_txid(&self) -> u32 {
-        loop {
-            let txid = self.next_txid.fetch_add(1, Ordering::Relaxed) & 0x7fff_ffff;
-            if txid != 0 {
-                return txid;
-            }
-        }
+        allocate_txid(&self.next_txid)
     }
 
-    /// After a failed write: when the peer is gone, looks for the epitaph it may have left.
     fn closed_or(&self, error: ChannelError, buffer: &mut MessageBuf) -> ClientError {
-        if !matches!(error, ChannelError::PeerClosed) {
-            return error.into();
-        }
-        while self.channel.try_read(buffer).is_ok() {
-            if let Ok((header, body)) = decode_header(&buffer.bytes) {
-                if header.ordinal == EPITAPH_ORDINAL {
-                    return ClientError::PeerClosed { epitaph: decode_epitaph(body).ok() };
-                }
-            }
-        }
-        ClientError::PeerClosed { epitaph: None }
+        closed_or(&self.channel, error, buffer)
     }
 
     fn read_blocking(&self, buffer: &mut MessageBuf) -> Result<(), ChannelError> {
@@ -176,5 +205,222 @@ impl SyncClient {
                 other => return other,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuchsia_posix::Errno;
+    use crate::fuchsia_posix_socket::{base_socket, BaseSocketRequest};
+    use crate::message::{encode_epitaph, encode_reply, header_for_reply};
+    use std::thread;
+
+    /// Answers `count` BaseSocket requests: `GetReuseAddress` with the txid's parity,
+    /// `SetReuseAddress` with EINVAL for `false`.
+    fn serve(channel: Channel, count: usize) -> thread::JoinHandle<()> {
+        thread::spawn(move || {
+            let mut buf = MessageBuf::new();
+            for _ in 0..count {
+                channel.read(&mut buf).expect("request");
+                let MessageBuf { bytes, handles } = &mut buf;
+                let (header, body) = decode_header(bytes).expect("header");
+                let txid = header.txid;
+                let request = BaseSocketRequest::decode(&header, body, handles).expect("request");
+                let mut reply = MessageBuf::new();
+                match request {
+                    BaseSocketRequest::GetReuseAddress {} => {
+                        encode_reply::<base_socket::GetReuseAddress>(txid, Ok(txid % 2 == 1), &mut reply)
+                    }
+                    BaseSocketRequest::SetReuseAddress { value } => {
+                        encode_reply::<base_socket::SetReuseAddress>(
+                            txid,
+                            if value { Ok(()) } else { Err(Errno::EINVAL) },
+                            &mut reply,
+                        )
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+                .expect("reply");
+                channel.write(&reply).expect("write");
+            }
+        })
+    }
+
+    #[test]
+    fn call_returns_the_reply() {
+        let (client, server) = Channel::pair().expect("pair");
+        let server = serve(server, 3);
+        let client = SyncClient::new(client);
+        assert_eq!(client.call::<base_socket::SetReuseAddress>(true).expect("call"), Ok(()));
+        assert_eq!(client.call::<base_socket::SetReuseAddress>(false).expect("call"), Err(Errno::EINVAL));
+        // Third transaction: txid 3, odd.
+        assert_eq!(client.call::<base_socket::GetReuseAddress>(()).expect("call"), Ok(true));
+        server.join().expect("server");
+    }
+
+    #[test]
+    fn calls_from_many_threads_get_their_own_replies() {
+        let (client, server) = Channel::pair().expect("pair");
+        let server = serve(server, 40);
+        let client = std::sync::Arc::new(SyncClient::new(client));
+        let workers: Vec<_> = (0..4)
+            .map(|i| {
+                let client = client.clone();
+                thread::spawn(move || {
+                    for _ in 0..10 {
+                        let expected = if i % 2 == 0 { Ok(()) } else { Err(Errno::EINVAL) };
+                        assert_eq!(
+                            client.call::<base_socket::SetReuseAddress>(i % 2 == 0).expect("call"),
+                            expected
+                        );
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().expect("worker");
+        }
+        server.join().expect("server");
+    }
+
+    #[test]
+    fn call_works_on_a_non_blocking_channel() {
+        let (client, server) = Channel::pair().expect("pair");
+        client.set_nonblocking(true).expect("O_NONBLOCK");
+        let server = thread::spawn(move || {
+            thread::sleep(std::time::Duration::from_millis(20));
+            serve(server, 1).join().expect("serve");
+        });
+        let client = SyncClient::new(client);
+        assert_eq!(client.call::<base_socket::SetReuseAddress>(true).expect("call"), Ok(()));
+        server.join().expect("server");
+    }
+
+    #[test]
+    fn stray_messages_are_skipped_and_wrong_ordinals_reported() {
+        let (client, server) = Channel::pair().expect("pair");
+        let server = thread::spawn(move || {
+            let mut buf = MessageBuf::new();
+            server.read(&mut buf).expect("request");
+            let (header, _) = decode_header(&buf.bytes).expect("header");
+            let mut reply = MessageBuf::new();
+            // A reply to another transaction, then one with the wrong method.
+            encode_reply::<base_socket::GetReuseAddress>(header.txid + 100, Ok(true), &mut reply)
+                .expect("encode");
+            server.write(&reply).expect("write");
+            encode_message(header_for_reply(header.txid, 42), (), &mut reply).expect("encode");
+            server.write(&reply).expect("write");
+        });
+        let client = SyncClient::new(client);
+        assert!(matches!(
+            client.call::<base_socket::GetReuseAddress>(()),
+            Err(ClientError::UnexpectedReply { ordinal: 42 })
+        ));
+        server.join().expect("server");
+    }
+
+    #[test]
+    fn epitaph_ends_the_call() {
+        let (client, server) = Channel::pair().expect("pair");
+        let server = thread::spawn(move || {
+            let mut buf = MessageBuf::new();
+            server.read(&mut buf).expect("request");
+            encode_epitaph(-10, &mut buf);
+            server.write(&buf).expect("epitaph");
+        });
+        let client = SyncClient::new(client);
+        assert!(matches!(
+            client.call::<base_socket::GetReuseAddress>(()),
+            Err(ClientError::PeerClosed { epitaph: Some(-10) })
+        ));
+        server.join().expect("server");
+        // Writing to the closed channel finds the same epitaph... once: it was consumed.
+        assert!(matches!(
+            client.call::<base_socket::GetReuseAddress>(()),
+            Err(ClientError::PeerClosed { epitaph: None })
+        ));
+    }
+
+    #[test]
+    fn epitaph_left_behind_is_found_after_a_failed_write() {
+        let (client, server) = Channel::pair().expect("pair");
+        let mut buf = MessageBuf::new();
+        encode_epitaph(-2, &mut buf);
+        server.write(&buf).expect("epitaph");
+        drop(server);
+        let client = SyncClient::new(client);
+        assert!(matches!(
+            client.send::<crate::fuchsia_unknown::cloneable::Clone2>(Channel::pair().expect("pair").0),
+            Err(ClientError::PeerClosed { epitaph: Some(-2) })
+        ));
+    }
+
+    #[test]
+    fn closed_server_is_peer_closed() {
+        let (client, server) = Channel::pair().expect("pair");
+        drop(server);
+        let client = SyncClient::new(client);
+        assert!(matches!(
+            client.call::<base_socket::GetReuseAddress>(()),
+            Err(ClientError::PeerClosed { epitaph: None })
+        ));
+    }
+
+    #[test]
+    fn one_way_send_moves_the_handle() {
+        let (client, server) = Channel::pair().expect("pair");
+        let client = SyncClient::new(client);
+        let (ours, theirs) = Channel::pair().expect("pair");
+        client.send::<crate::fuchsia_unknown::cloneable::Clone2>(theirs).expect("send");
+        let mut buf = MessageBuf::new();
+        server.read(&mut buf).expect("read");
+        let MessageBuf { bytes, handles } = &mut buf;
+        let (header, body) = decode_header(bytes).expect("header");
+        assert_eq!(header.txid, 0);
+        let BaseSocketRequest::Clone2 { request } =
+            BaseSocketRequest::decode(&header, body, handles).expect("decode")
+        else {
+            panic!("not Clone2");
+        };
+        request.write(&MessageBuf { bytes: b"ok".to_vec(), handles: Vec::new() }).expect("write");
+        ours.read(&mut buf).expect("read");
+        assert_eq!(buf.bytes, b"ok");
+    }
+
+    #[test]
+    fn service_path_honours_the_environment() {
+        // The only test that touches the variable.
+        std::env::remove_var(SVC_DIR_ENV);
+        assert_eq!(
+            service_path("fuchsia.posix.socket.Provider"),
+            PathBuf::from("/run/netstack/svc/fuchsia.posix.socket.Provider")
+        );
+        std::env::set_var(SVC_DIR_ENV, "/tmp/svc");
+        assert_eq!(service_path("p"), PathBuf::from("/tmp/svc/p"));
+        std::env::remove_var(SVC_DIR_ENV);
+    }
+
+    #[test]
+    fn a_forked_child_keeps_using_the_client() {
+        let (client, server) = Channel::pair().expect("pair");
+        let server = serve(server, 2);
+        let client = SyncClient::new(client);
+        assert_eq!(client.call::<base_socket::SetReuseAddress>(true).expect("call"), Ok(()));
+        // SAFETY: the child only runs the client (whose mutex no other thread holds: this test
+        // thread is its only user) and leaves with `_exit`, never returning into the harness.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let ok = matches!(client.call::<base_socket::SetReuseAddress>(false), Ok(Err(Errno::EINVAL)));
+            // SAFETY: `_exit` ends the child without running the parent's atexit handlers.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for the child forked above; `status` is a valid out pointer.
+        let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(waited, pid);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child status {status:#x}");
+        server.join().expect("server");
     }
 }

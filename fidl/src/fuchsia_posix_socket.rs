@@ -553,3 +553,330 @@ fidl_protocol! {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::MessageBuf;
+    use crate::fuchsia_net::{IpAddress, Ipv4SocketAddress, Ipv6SocketAddress};
+    use crate::message::{decode_body, decode_header, encode_message, RequestDecoder, TransactionHeader};
+    use crate::wire::DecodeError;
+    use crate::Method;
+
+    /// Encodes a request of `M` as a client would and decodes it as a server would.
+    fn round_trip<M: Method, R>(request: M::Request, decode: RequestDecoder<R>) -> Result<R, DecodeError> {
+        let txid = if M::ONE_WAY { 0 } else { 7 };
+        let mut buf = MessageBuf::new();
+        encode_message(TransactionHeader::for_method::<M>(txid), request, &mut buf).expect("encodes");
+        let MessageBuf { bytes, handles } = &mut buf;
+        let (header, body) = decode_header(bytes).expect("header");
+        decode(&header, body, handles)
+    }
+
+    /// Encodes a response of `M` as a server would and decodes it as a client would.
+    fn reply_round_trip<M: Method>(response: M::Response) -> M::Response {
+        let mut buf = MessageBuf::new();
+        encode_message(TransactionHeader::for_method::<M>(7), response, &mut buf).expect("encodes");
+        let MessageBuf { bytes, handles } = &mut buf;
+        let (_, body) = decode_header(bytes).expect("header");
+        decode_body::<M::Response>(body, handles).expect("decodes")
+    }
+
+    fn v4(octets: [u8; 4], port: u16) -> SocketAddress {
+        SocketAddress::Ipv4(Ipv4SocketAddress { address: Ipv4Address { addr: octets }, port })
+    }
+
+    fn fd() -> OwnedFd {
+        Channel::pair().expect("pair").0.into_fd()
+    }
+
+    #[test]
+    fn base_socket_requests_round_trip() {
+        let decode: RequestDecoder<BaseSocketRequest> = BaseSocketRequest::decode;
+        assert!(matches!(
+            round_trip::<base_socket::SetReuseAddress, _>(true, decode),
+            Ok(BaseSocketRequest::SetReuseAddress { value: true })
+        ));
+        assert!(matches!(
+            round_trip::<base_socket::SetLinger, _>((true, 30), decode),
+            Ok(BaseSocketRequest::SetLinger { linger: true, length_secs: 30 })
+        ));
+        assert!(matches!(
+            round_trip::<base_socket::SetSendBuffer, _>(1 << 20, decode),
+            Ok(BaseSocketRequest::SetSendBuffer { value_bytes: 1_048_576 })
+        ));
+        assert!(matches!(
+            round_trip::<base_socket::SetBindToDevice, _>("eth0".into(), decode),
+            Ok(BaseSocketRequest::SetBindToDevice { value }) if value == "eth0"
+        ));
+        assert!(matches!(
+            round_trip::<base_socket::SetTimestamp, _>(TimestampOption::Nanosecond, decode),
+            Ok(BaseSocketRequest::SetTimestamp { value: TimestampOption::Nanosecond })
+        ));
+        assert!(matches!(
+            round_trip::<base_socket::SetMark, _>((MarkDomain::Mark2, OptionalUint32::Value(9)), decode),
+            Ok(BaseSocketRequest::SetMark { domain: MarkDomain::Mark2, mark: OptionalUint32::Value(9) })
+        ));
+        assert!(matches!(
+            round_trip::<base_socket::GetError, _>((), decode),
+            Ok(BaseSocketRequest::GetError {})
+        ));
+        assert!(matches!(round_trip::<unknown::Close, _>((), decode), Ok(BaseSocketRequest::Close {})));
+        assert!(matches!(round_trip::<unknown::Query, _>((), decode), Ok(BaseSocketRequest::Query {})));
+        let clone = round_trip::<unknown::Clone2, _>(Channel::pair().expect("pair").0, decode);
+        assert!(matches!(clone, Ok(BaseSocketRequest::Clone2 { .. })));
+    }
+
+    #[test]
+    fn base_network_socket_requests_round_trip() {
+        let decode: RequestDecoder<BaseNetworkSocketRequest> = BaseNetworkSocketRequest::decode;
+        assert!(matches!(
+            round_trip::<base_network_socket::Bind, _>(v4([192, 0, 2, 1], 80), decode),
+            Ok(BaseNetworkSocketRequest::Bind { addr }) if addr == v4([192, 0, 2, 1], 80)
+        ));
+        let v6 = SocketAddress::Ipv6(Ipv6SocketAddress {
+            address: Ipv6Address { addr: [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1] },
+            port: 443,
+            zone_index: 3,
+        });
+        assert!(matches!(
+            round_trip::<base_network_socket::Connect, _>(v6, decode),
+            Ok(BaseNetworkSocketRequest::Connect { addr }) if addr == v6
+        ));
+        assert!(matches!(
+            round_trip::<base_network_socket::Shutdown, _>(ShutdownMode::READ | ShutdownMode::WRITE, decode),
+            Ok(BaseNetworkSocketRequest::Shutdown { mode }) if mode == ShutdownMode::ALL
+        ));
+        assert!(matches!(
+            round_trip::<base_network_socket::SetIpTtl, _>(OptionalUint8::Unset(Empty {}), decode),
+            Ok(BaseNetworkSocketRequest::SetIpTtl { value: OptionalUint8::Unset(Empty {}) })
+        ));
+        let membership = IpMulticastMembership {
+            iface: 2,
+            local_addr: Ipv4Address { addr: [192, 0, 2, 1] },
+            mcast_addr: Ipv4Address { addr: [224, 0, 0, 251] },
+        };
+        assert!(matches!(
+            round_trip::<base_network_socket::AddIpMembership, _>(membership, decode),
+            Ok(BaseNetworkSocketRequest::AddIpMembership { membership: m }) if m == membership
+        ));
+        assert!(matches!(
+            round_trip::<base_network_socket::SetIpMulticastInterface, _>(
+                (4, Ipv4Address::default()),
+                decode
+            ),
+            Ok(BaseNetworkSocketRequest::SetIpMulticastInterface { iface: 4, .. })
+        ));
+        // Composed: BaseSocket requests arrive wrapped.
+        assert!(matches!(
+            round_trip::<base_socket::SetKeepAlive, _>(true, decode),
+            Ok(BaseNetworkSocketRequest::Base(BaseSocketRequest::SetKeepAlive { value: true }))
+        ));
+    }
+
+    #[test]
+    fn stream_socket_requests_round_trip() {
+        let decode: RequestDecoder<StreamSocketRequest> = StreamSocketRequest::decode;
+        assert!(matches!(
+            round_trip::<stream_socket::Listen, _>(128, decode),
+            Ok(StreamSocketRequest::Listen { backlog: 128 })
+        ));
+        assert!(matches!(
+            round_trip::<stream_socket::Accept, _>(true, decode),
+            Ok(StreamSocketRequest::Accept { want_addr: true })
+        ));
+        assert!(matches!(
+            round_trip::<stream_socket::Describe, _>((), decode),
+            Ok(StreamSocketRequest::Describe {})
+        ));
+        assert!(matches!(
+            round_trip::<stream_socket::SetTcpCongestion, _>(TcpCongestionControl::Cubic, decode),
+            Ok(StreamSocketRequest::SetTcpCongestion { value: TcpCongestionControl::Cubic })
+        ));
+        assert!(matches!(
+            round_trip::<base_network_socket::GetSockName, _>((), decode),
+            Ok(StreamSocketRequest::Network(BaseNetworkSocketRequest::GetSockName {}))
+        ));
+        assert!(matches!(
+            round_trip::<base_socket::GetError, _>((), decode),
+            Ok(StreamSocketRequest::Network(BaseNetworkSocketRequest::Base(BaseSocketRequest::GetError {})))
+        ));
+        assert_eq!(
+            round_trip::<datagram_socket::Describe, _>((), decode).err(),
+            Some(DecodeError::UnknownOrdinal(<datagram_socket::Describe as Method>::ORDINAL))
+        );
+    }
+
+    #[test]
+    fn datagram_socket_requests_round_trip() {
+        let decode: RequestDecoder<DatagramSocketRequest> = DatagramSocketRequest::decode;
+        assert!(matches!(
+            round_trip::<datagram_socket::Describe, _>((), decode),
+            Ok(DatagramSocketRequest::Describe {})
+        ));
+        assert!(matches!(
+            round_trip::<base_datagram_socket::GetInfo, _>((), decode),
+            Ok(DatagramSocketRequest::GetInfo {})
+        ));
+        assert!(matches!(
+            round_trip::<base_network_socket::Disconnect, _>((), decode),
+            Ok(DatagramSocketRequest::Network(BaseNetworkSocketRequest::Disconnect {}))
+        ));
+        assert!(matches!(
+            round_trip::<stream_socket::Listen, _>(1, decode),
+            Err(DecodeError::UnknownOrdinal(_))
+        ));
+    }
+
+    #[test]
+    fn provider_requests_round_trip() {
+        let decode: RequestDecoder<ProviderRequest> = ProviderRequest::decode;
+        assert!(matches!(
+            round_trip::<provider::StreamSocket, _>((Domain::Ipv6, StreamSocketProtocol::Tcp), decode),
+            Ok(ProviderRequest::StreamSocket { domain: Domain::Ipv6, proto: StreamSocketProtocol::Tcp })
+        ));
+        assert!(matches!(
+            round_trip::<provider::DatagramSocket, _>(
+                (Domain::Ipv4, DatagramSocketProtocol::IcmpEcho),
+                decode
+            ),
+            Ok(ProviderRequest::DatagramSocket {
+                domain: Domain::Ipv4,
+                proto: DatagramSocketProtocol::IcmpEcho
+            })
+        ));
+        assert!(matches!(
+            round_trip::<provider::InterfaceNameToIndex, _>("lo".into(), decode),
+            Ok(ProviderRequest::InterfaceNameToIndex { name }) if name == "lo"
+        ));
+        assert!(matches!(
+            round_trip::<provider::InterfaceIndexToName, _>(1, decode),
+            Ok(ProviderRequest::InterfaceIndexToName { index: 1 })
+        ));
+        assert!(matches!(
+            round_trip::<provider::InterfaceNameToFlags, _>("lo".into(), decode),
+            Ok(ProviderRequest::InterfaceNameToFlags { .. })
+        ));
+        assert!(matches!(
+            round_trip::<provider::GetInterfaceAddresses, _>((), decode),
+            Ok(ProviderRequest::GetInterfaceAddresses {})
+        ));
+    }
+
+    #[test]
+    fn requests_check_their_transaction_ids() {
+        let mut buf = MessageBuf::new();
+        encode_message(TransactionHeader::for_method::<base_socket::GetError>(0), (), &mut buf)
+            .expect("encodes");
+        let (header, body) = decode_header(&buf.bytes).expect("header");
+        assert!(matches!(
+            BaseSocketRequest::decode(&header, body, &mut Vec::new()),
+            Err(DecodeError::InvalidTxid { txid: 0, .. })
+        ));
+        let (request, _) = Channel::pair().expect("pair");
+        encode_message(TransactionHeader::for_method::<unknown::Clone2>(5), request, &mut buf)
+            .expect("encodes");
+        let MessageBuf { bytes, handles } = &mut buf;
+        let (header, body) = decode_header(bytes).expect("header");
+        assert!(matches!(
+            BaseSocketRequest::decode(&header, body, handles),
+            Err(DecodeError::InvalidTxid { .. })
+        ));
+    }
+
+    #[test]
+    fn requests_reject_stray_handles_and_bad_payloads() {
+        let mut buf = MessageBuf::new();
+        encode_message(TransactionHeader::for_method::<base_socket::SetReuseAddress>(3), true, &mut buf)
+            .expect("encodes");
+        buf.handles.push(fd());
+        let MessageBuf { bytes, handles } = &mut buf;
+        let (header, body) = decode_header(bytes).expect("header");
+        assert_eq!(
+            BaseSocketRequest::decode(&header, body, handles).err(),
+            Some(DecodeError::ExtraHandles(1))
+        );
+
+        encode_message(TransactionHeader::for_method::<base_socket::SetReuseAddress>(3), true, &mut buf)
+            .expect("encodes");
+        buf.bytes[16] = 2;
+        let (header, body) = decode_header(&buf.bytes).expect("header");
+        assert_eq!(
+            BaseSocketRequest::decode(&header, body, &mut Vec::new()).err(),
+            Some(DecodeError::InvalidBool(2))
+        );
+    }
+
+    #[test]
+    fn method_names_name_the_declaring_protocol() {
+        let request = round_trip::<base_network_socket::Bind, _>(v4([0; 4], 0), StreamSocketRequest::decode)
+            .expect("decodes");
+        assert_eq!(request.method_name(), "fuchsia.posix.socket/BaseNetworkSocket.Bind");
+        let request = round_trip::<unknown::Close, _>((), DatagramSocketRequest::decode).expect("decodes");
+        assert_eq!(request.method_name(), "fuchsia.unknown/Closeable.Close");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decoding_arbitrary_requests_never_panics(
+            method in 0..stream_socket::METHODS.len() + base_network_socket::METHODS.len(),
+            txid in proptest::prelude::any::<u32>(),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96),
+        ) {
+            let all = [stream_socket::METHODS, base_network_socket::METHODS].concat();
+            let header = TransactionHeader::new(txid, all[method].ordinal);
+            let _ = StreamSocketRequest::decode(&header, &body, &mut vec![fd()]);
+            let _ = DatagramSocketRequest::decode(&header, &body, &mut Vec::new());
+        }
+    }
+
+    #[test]
+    fn responses_round_trip() {
+        let accepted = reply_round_trip::<stream_socket::Accept>(Ok((
+            Some(v4([198, 51, 100, 7], 4242)),
+            Channel::pair().expect("pair").0,
+        )));
+        assert!(matches!(accepted, Ok((Some(addr), _)) if addr == v4([198, 51, 100, 7], 4242)));
+        let described =
+            reply_round_trip::<stream_socket::Describe>(StreamSocketDescribeResponse { socket: Some(fd()) });
+        assert!(described.socket.is_some());
+        let described = reply_round_trip::<datagram_socket::Describe>(DatagramSocketDescribeResponse {
+            socket: Some(fd()),
+            tx_meta_buf_size: Some(32),
+            rx_meta_buf_size: Some(32),
+        });
+        assert_eq!((described.tx_meta_buf_size, described.rx_meta_buf_size), (Some(32), Some(32)));
+        let created = reply_round_trip::<provider::DatagramSocket>(Ok(
+            ProviderDatagramSocketResponse::DatagramSocket(Channel::pair().expect("pair").0),
+        ));
+        assert!(matches!(created, Ok(ProviderDatagramSocketResponse::DatagramSocket(_))));
+        let info = TcpInfo {
+            state: Some(TcpState::Established),
+            rtt_usec: Some(1500),
+            reorder_seen: Some(false),
+            ..TcpInfo::default()
+        };
+        assert_eq!(reply_round_trip::<stream_socket::GetTcpInfo>(Ok(info.clone())), Ok(info));
+        let interfaces = vec![InterfaceAddresses {
+            id: Some(1),
+            name: Some("lo".into()),
+            addresses: Some(vec![Subnet {
+                addr: IpAddress::Ipv4(Ipv4Address { addr: [127, 0, 0, 1] }),
+                prefix_len: 8,
+            }]),
+            interface_flags: Some(InterfaceFlags::UP | InterfaceFlags::LOOPBACK),
+        }];
+        assert_eq!(reply_round_trip::<provider::GetInterfaceAddresses>(interfaces.clone()), interfaces);
+        assert_eq!(reply_round_trip::<base_socket::GetLinger>(Ok((true, 5))), Ok((true, 5)));
+        assert_eq!(
+            reply_round_trip::<base_socket::GetError>(Err(Errno::ECONNREFUSED)),
+            Err(Errno::ECONNREFUSED)
+        );
+        assert_eq!(
+            reply_round_trip::<unknown::Query>(b"fuchsia.posix.socket/StreamSocket".to_vec()).len(),
+            33
+        );
+        assert_eq!(reply_round_trip::<unknown::Close>(Ok(())), Ok(()));
+        assert_eq!(reply_round_trip::<provider::InterfaceIndexToName>(Err(-25)), Err(-25));
+    }
+}

@@ -100,3 +100,101 @@ fidl_protocol! {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::MessageBuf;
+    use crate::fuchsia_posix_socket::{base_network_socket, BaseSocketRequest};
+    use crate::message::{decode_body, decode_header, encode_message, RequestDecoder, TransactionHeader};
+    use crate::wire::DecodeError;
+    use crate::Method;
+
+    fn request<M: Method, R>(request: M::Request, decode: RequestDecoder<R>) -> Result<R, DecodeError> {
+        let mut buf = MessageBuf::new();
+        encode_message(TransactionHeader::for_method::<M>(1), request, &mut buf).expect("encodes");
+        let MessageBuf { bytes, handles } = &mut buf;
+        let (header, body) = decode_header(bytes).expect("header");
+        decode(&header, body, handles)
+    }
+
+    #[test]
+    fn provider_requests_round_trip() {
+        assert!(matches!(
+            request::<provider::Socket, _>(
+                (Domain::Ipv6, ProtocolAssociation::Associated(58)),
+                ProviderRequest::decode
+            ),
+            Ok(ProviderRequest::Socket { domain: Domain::Ipv6, proto: ProtocolAssociation::Associated(58) })
+        ));
+        assert!(matches!(
+            request::<provider::Socket, _>(
+                (Domain::Ipv4, ProtocolAssociation::Unassociated(Empty {})),
+                ProviderRequest::decode
+            ),
+            Ok(ProviderRequest::Socket { proto: ProtocolAssociation::Unassociated(Empty {}), .. })
+        ));
+    }
+
+    #[test]
+    fn socket_requests_round_trip() {
+        let filter = Icmpv6Filter { blocked_types: [u32::MAX, 0, 1, 2, 3, 4, 5, 6] };
+        assert!(matches!(
+            request::<socket::SetIcmpv6Filter, _>(filter, SocketRequest::decode),
+            Ok(SocketRequest::SetIcmpv6Filter { filter: f }) if f == filter
+        ));
+        assert!(matches!(
+            request::<socket::SetIpv6Checksum, _>(
+                Ipv6ChecksumConfiguration::Offset(2),
+                SocketRequest::decode
+            ),
+            Ok(SocketRequest::SetIpv6Checksum { config: Ipv6ChecksumConfiguration::Offset(2) })
+        ));
+        assert!(matches!(
+            request::<socket::SetIpHeaderIncluded, _>(true, SocketRequest::decode),
+            Ok(SocketRequest::SetIpHeaderIncluded { value: true })
+        ));
+        assert!(matches!(
+            request::<socket::Describe, _>((), SocketRequest::decode),
+            Ok(SocketRequest::Describe {})
+        ));
+        assert!(matches!(
+            request::<socket::GetInfo, _>((), SocketRequest::decode),
+            Ok(SocketRequest::GetInfo {})
+        ));
+        assert!(matches!(
+            request::<base_network_socket::GetPeerName, _>((), SocketRequest::decode),
+            Ok(SocketRequest::Network(BaseNetworkSocketRequest::GetPeerName {}))
+        ));
+        assert!(matches!(
+            request::<crate::fuchsia_posix_socket::unknown::Query, _>((), SocketRequest::decode),
+            Ok(SocketRequest::Network(BaseNetworkSocketRequest::Base(BaseSocketRequest::Query {})))
+        ));
+    }
+
+    #[test]
+    fn describe_and_info_responses_round_trip() {
+        let mut buf = MessageBuf::new();
+        let response = SocketDescribeResponse {
+            socket: Some(Channel::pair().expect("pair").0.into_fd()),
+            tx_meta_buf_size: Some(32),
+            rx_meta_buf_size: Some(32),
+        };
+        encode_message(TransactionHeader::for_method::<socket::Describe>(1), response, &mut buf)
+            .expect("encodes");
+        let MessageBuf { bytes, handles } = &mut buf;
+        let (_, body) = decode_header(bytes).expect("header");
+        let decoded = decode_body::<SocketDescribeResponse>(body, handles).expect("decodes");
+        assert!(decoded.socket.is_some());
+        assert_eq!(decoded.rx_meta_buf_size, Some(32));
+
+        let info: <socket::GetInfo as Method>::Response =
+            Ok((Domain::Ipv4, ProtocolAssociation::Associated(1)));
+        encode_message(TransactionHeader::for_method::<socket::GetInfo>(1), info, &mut buf).expect("encodes");
+        let (_, body) = decode_header(&buf.bytes).expect("header");
+        assert_eq!(
+            decode_body::<<socket::GetInfo as Method>::Response>(body, &mut Vec::new()),
+            Ok(Ok((Domain::Ipv4, ProtocolAssociation::Associated(1))))
+        );
+    }
+}

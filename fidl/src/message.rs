@@ -71,6 +71,10 @@ impl TransactionHeader {
     }
 }
 
+/// The signature of the request enums' `decode` (e.g. `StreamSocketRequest::decode`), for
+/// servers that pick a protocol's decoder at run time.
+pub type RequestDecoder<R> = fn(&TransactionHeader, &[u8], &mut Vec<OwnedFd>) -> Result<R, DecodeError>;
+
 /// The header of the reply to request `txid` of the method with `ordinal` (strict).
 pub fn header_for_reply(txid: u32, ordinal: u64) -> TransactionHeader {
     TransactionHeader::new(txid, ordinal)
@@ -141,10 +145,11 @@ pub fn decode_header(bytes: &[u8]) -> Result<(TransactionHeader, &[u8]), DecodeE
 pub fn decode_body<T: Decode>(body: &[u8], handles: &mut Vec<OwnedFd>) -> Result<T, DecodeError> {
     let mut decoder = Decoder::new(body, std::mem::take(handles));
     let value = if T::EMPTY_PAYLOAD {
+        // No payload: the body must be empty (checked by `finish`); `()` is built from the
+        // one zero byte of its in-struct encoding.
         T::decode(&mut Decoder::new(&[0], Vec::new()), 0, 0)?
     } else {
         let offset = decoder.claim(T::INLINE_SIZE, 0)?;
-        debug_assert_eq!(offset, 0);
         T::decode(&mut decoder, offset, 0)?
     };
     decoder.finish()?;

@@ -158,6 +158,36 @@ mod tests {
     }
 
     #[test]
+    fn ordinals_match_fidlc() {
+        // fidlc's own expectations (tools/fidl/fidlc/tests/ordinals_tests.cc in the Fuchsia
+        // tree: `GoodOrdinalValueIsFirst64BitsOfSha256`).
+        assert_eq!(ordinal("a.b.c/protocol.s0"), 0x3b1625372e15f1ae);
+        assert_eq!(ordinal("a.b.c/protocol.s1"), 0x4199e504fa71b5a4);
+        assert_eq!(ordinal("a.b.c/protocol.s6"), 0x09e1d4b200770def);
+        assert_eq!(ordinal("a.b.c/protocol.s31"), 0x54fd307bb5bfab2d);
+        // Ordinals of generated bindings, as the FIDL client compatibility suite pins them
+        // (src/tests/fidl/client_suite/harness/ordinals.h).
+        assert_eq!(ordinal("fidl.clientsuite/ClosedTarget.TwoWayNoPayload"), 8823160117673072416);
+        assert_eq!(ordinal("fidl.clientsuite/ClosedTarget.TwoWayStructPayload"), 4197391242806919613);
+        assert_eq!(ordinal("fidl.clientsuite/OpenTarget.StrictOneWay"), 7904024199254697828);
+        assert_eq!(ordinal("fidl.clientsuite/OpenTarget.FlexibleTwoWayFieldsErr"), 1029425766479692362);
+    }
+
+    #[test]
+    fn ordinals_of_the_connection_methods() {
+        // The values in the SDK's generated fuchsia.unknown / fuchsia.io bindings.
+        assert_eq!(ordinal("fuchsia.unknown/Cloneable.Clone"), 0x20d8a7aba2168a79);
+        assert_eq!(ordinal("fuchsia.io/Node.Close"), 0x5ac5d459ad7f657e);
+        assert_eq!(ordinal("fuchsia.unknown/Queryable.Query"), 0x2658edee9decfc06);
+    }
+
+    #[test]
+    fn ordinal_is_a_compile_time_constant() {
+        const BIND: u64 = ordinal("fuchsia.posix.socket/BaseNetworkSocket.Bind");
+        assert_eq!(BIND, ordinal(&String::from("fuchsia.posix.socket/BaseNetworkSocket.Bind")));
+    }
+
+    #[test]
     fn ordinal_clears_the_top_bit() {
         for selector in ["a/B.C", "fuchsia.posix.socket/BaseNetworkSocket.Bind", ""] {
             assert_eq!(ordinal(selector) >> 63, 0);

@@ -8,6 +8,22 @@ use crate::message::TransactionHeader;
 use crate::wire::DecodeError;
 use crate::Method;
 
+/// What the `.fidl` sources say about a method, as its binding has it.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MethodInfo {
+    pub(crate) name: &'static str,
+    pub(crate) ordinal: u64,
+    pub(crate) one_way: bool,
+}
+
+#[cfg(test)]
+impl MethodInfo {
+    pub(crate) const fn of<M: Method>() -> Self {
+        MethodInfo { name: M::NAME, ordinal: M::ORDINAL, one_way: M::ONE_WAY }
+    }
+}
+
 /// Checks a request's transaction id: 0 for a one-way method, non-zero for a two-way one.
 pub(crate) fn check_txid<M: Method>(header: &TransactionHeader) -> Result<(), DecodeError> {
     if (header.txid == 0) == M::ONE_WAY {
@@ -62,14 +78,11 @@ macro_rules! fidl_methods {
                 }
             )*
 
-            /// Every method of the protocol: (name, selector, ordinal).
-            #[allow(dead_code)]
-            pub(crate) const METHODS: &[(&str, &str, u64)] = &[
-                $((
-                    <$method as $crate::Method>::NAME,
-                    <$method as $crate::Method>::SELECTOR,
-                    <$method as $crate::Method>::ORDINAL,
-                )),*
+            /// Every method of the protocol, for the test that holds the bindings to the
+            /// `.fidl` sources.
+            #[cfg(test)]
+            pub(crate) const METHODS: &[$crate::protocol::MethodInfo] = &[
+                $($crate::protocol::MethodInfo::of::<$method>()),*
             ];
         }
     };

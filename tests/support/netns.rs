@@ -103,9 +103,17 @@ impl Netns {
 
     /// Starts `netstack ARGS` (this package's binary) inside the namespace and waits, for at
     /// most ten seconds, until it says it is ready. Returns every stdout line up to and
-    /// including that one, and the channel of the lines after it.
+    /// including that one, and the channel of the lines after it. Unless `args` name a
+    /// `--svc-dir`, the daemon publishes its protocols in a directory of this namespace's own
+    /// (the default one would be shared by the tests running in parallel).
     pub fn start_netstack(&mut self, args: &[&str]) -> (Vec<String>, mpsc::Receiver<String>) {
-        let (out, _err) = self.spawn(env!("CARGO_BIN_EXE_netstack"), args);
+        let svc_dir = std::env::temp_dir().join(format!("netstack-svc-{}", self.name));
+        let svc_dir = svc_dir.to_str().expect("a UTF-8 temporary directory");
+        let mut args = args.to_vec();
+        if !args.contains(&"--svc-dir") {
+            args.extend(["--svc-dir", svc_dir]);
+        }
+        let (out, _err) = self.spawn(env!("CARGO_BIN_EXE_netstack"), &args);
         let mut seen = Vec::new();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {

@@ -17,6 +17,9 @@
 //! addr 198.51.100.1/24
 //! forwarding
 //! svc-dir /run/netstack/svc
+//! svc-group netstack
+//! max-sockets 16384
+//! max-sockets-per-client 1024
 //! ```
 //!
 //! `addr` and `mtu` belong to the interface named last before them, whether a `tap` or a
@@ -95,8 +98,15 @@ pub struct Config {
     pub gateway6: Option<Ipv6Addr>,
     /// Forward packets between interfaces.
     pub forwarding: bool,
-    /// Where to publish the protocols the daemon serves.
+    /// Where to publish the protocols the daemon serves (`None`: the default,
+    /// [`DEFAULT_SVC_DIR`](crate::svc::DEFAULT_SVC_DIR)).
     pub svc_dir: Option<PathBuf>,
+    /// The group whose members may use the services too (its id).
+    pub svc_group: Option<u32>,
+    /// Sockets open at once, all clients together (`None`: the default).
+    pub max_sockets: Option<usize>,
+    /// Sockets one Provider connection may hold (`None`: the default).
+    pub max_sockets_per_client: Option<usize>,
     /// Ports of the test-only UDP echo service.
     pub udp_echo: Vec<u16>,
     /// Ports of the test-only TCP echo service.
@@ -144,6 +154,19 @@ pub enum ConfigError {
     /// A peer that is not `IP:PORT` (`[IPv6]:PORT`).
     #[error("bad endpoint '{0}': expected IP:PORT, e.g. 192.0.2.2:9000 or [2001:db8::2]:9000")]
     BadEndpoint(String),
+    /// A socket limit that is not a positive number.
+    #[error("bad value '{value}' for --{option}: expected a number from 1 to {max}")]
+    BadLimit {
+        /// The option.
+        option: &'static str,
+        /// What was given.
+        value: String,
+        /// The largest value taken.
+        max: usize,
+    },
+    /// A group that does not exist.
+    #[error("unknown group '{0}' for --svc-group: give a group name from /etc/group or a numeric id")]
+    UnknownGroup(String),
     /// A boolean that is not one.
     #[error("bad value '{0}' for forwarding: expected on, off, true or false (or nothing)")]
     BadBool(String),
@@ -194,7 +217,17 @@ impl Config {
                         .ok_or(ConfigError::MissingValue(arg.clone()))?;
                     config.apply_file(Path::new(&path))?;
                 }
-                "tap" | "tun" | "addr" | "mtu" | "gateway" | "svc-dir" | "udp-echo" | "tcp-echo"
+                "tap"
+                | "tun"
+                | "addr"
+                | "mtu"
+                | "gateway"
+                | "svc-dir"
+                | "svc-group"
+                | "max-sockets"
+                | "max-sockets-per-client"
+                | "udp-echo"
+                | "tcp-echo"
                 | "tcp-echo-to" => {
                     let option = format!("--{key}");
                     let value =
@@ -245,6 +278,15 @@ impl Config {
             },
             "forwarding" => self.forwarding = parse_bool(value)?,
             "svc-dir" => self.svc_dir = Some(PathBuf::from(value)),
+            "svc-group" => {
+                self.svc_group = Some(
+                    crate::svc::group_id(value).ok_or_else(|| ConfigError::UnknownGroup(value.to_owned()))?,
+                )
+            }
+            "max-sockets" => self.max_sockets = Some(parse_limit("max-sockets", value)?),
+            "max-sockets-per-client" => {
+                self.max_sockets_per_client = Some(parse_limit("max-sockets-per-client", value)?)
+            }
             "udp-echo" => self.udp_echo.push(parse_port(value)?),
             "tcp-echo" => self.tcp_echo.push(parse_port(value)?),
             "tcp-echo-to" => self.tcp_echo_to.push(parse_endpoint(value)?),
@@ -288,6 +330,18 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The most sockets a limit may allow (each holds a few of the daemon's fds).
+pub const MAX_SOCKET_LIMIT: usize = 1 << 20;
+
+/// A socket limit: 1 to [`MAX_SOCKET_LIMIT`].
+fn parse_limit(option: &'static str, value: &str) -> Result<usize, ConfigError> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_SOCKET_LIMIT).contains(n))
+        .ok_or_else(|| ConfigError::BadLimit { option, value: value.to_owned(), max: MAX_SOCKET_LIMIT })
 }
 
 /// A port for a service: 1 to 65535.
@@ -370,6 +424,11 @@ mod tests {
             "--forwarding",
             "--svc-dir",
             "/tmp/svc",
+            "--svc-group",
+            "0",
+            "--max-sockets",
+            "100",
+            "--max-sockets-per-client=10",
             "--udp-echo",
             "7",
             "--tcp-echo",
@@ -394,6 +453,10 @@ mod tests {
         assert_eq!(config.gateway6, Some("2001:db8::fe".parse().unwrap()));
         assert!(config.forwarding);
         assert_eq!(config.svc_dir.as_deref(), Some(Path::new("/tmp/svc")));
+        assert_eq!(
+            (config.svc_group, config.max_sockets, config.max_sockets_per_client),
+            (Some(0), Some(100), Some(10))
+        );
         assert_eq!(config.udp_echo, [7]);
         assert_eq!(config.tcp_echo, [7]);
         assert_eq!(config.tcp_echo_to, [("2001:db8::fe".parse().unwrap(), 9000)]);
@@ -433,6 +496,13 @@ mod tests {
         assert!(matches!(err(&["--tcp-echo-to", "2001:db8::2:9000"]), ConfigError::BadEndpoint(_)));
         assert!(matches!(err(&["--tcp-echo-to", "192.0.2.2:0"]), ConfigError::BadEndpoint(_)));
         assert!(matches!(err(&["--forwarding=maybe"]), ConfigError::BadBool(_)));
+        assert!(matches!(err(&["--max-sockets", "0"]), ConfigError::BadLimit { option: "max-sockets", .. }));
+        assert!(matches!(err(&["--max-sockets-per-client", "lots"]), ConfigError::BadLimit { .. }));
+        assert!(matches!(err(&["--svc-group", "no-such-group-here"]), ConfigError::UnknownGroup(_)));
+        assert_eq!(
+            err(&["--max-sockets", "-1"]).to_string(),
+            "bad value '-1' for --max-sockets: expected a number from 1 to 1048576"
+        );
         for bad in
             ["192.0.2.1", "192.0.2.1/33", "192.0.2.1/x", "300.0.2.1/24", "2001:db8::1/129", "224.0.0.1/4"]
         {
@@ -504,7 +574,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("netstack-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("ok.conf");
-        std::fs::write(&file, "# test\n\ntap ns0\naddr 192.0.2.1/24\n  mtu 1400\nforwarding\nudp-echo 7\n")
+        std::fs::write(
+            &file,
+            "# test\n\ntap ns0\naddr 192.0.2.1/24\n  mtu 1400\nforwarding\nudp-echo 7\nmax-sockets 64\nsvc-group root\n",
+        )
             .unwrap();
         let path = file.to_str().unwrap();
         let config = Config::from_args(&args(&["--config", path, "--addr", "192.0.2.9/24"])).unwrap();
@@ -512,6 +585,7 @@ mod tests {
         assert_eq!(config.interfaces[0].mtu, Some(1400));
         assert!(config.forwarding);
         assert_eq!(config.udp_echo, [7]);
+        assert_eq!((config.max_sockets, config.svc_group), (Some(64), Some(0)));
 
         let tun = dir.join("tun.conf");
         std::fs::write(&tun, "tap a0\ntun tun0\naddr 2001:db8::1/64\nmtu 1280\n").unwrap();

@@ -2,12 +2,15 @@
 //! the TAP and TUN interfaces, turns IPv6 on for each (on a TAP as Linux does for a new
 //! Ethernet interface: a link-local address, DAD, router solicitation; a TUN has no link-layer
 //! address, so no link-local address and no DAD), assigns addresses and routes, starts the
-//! services, prints what it made and how to reach it, and runs until SIGINT or SIGTERM. The
-//! interfaces close with their fds on the way out, so nothing is left behind.
+//! services, publishes the socket API in the services directory (`--svc-dir`, default
+//! `/run/netstack/svc`), prints what it made and how to reach it, and runs until SIGINT or
+//! SIGTERM. The interfaces close with their fds on the way out and the services directory's
+//! sockets are removed, so nothing is left behind.
 
 pub mod config;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use netstack_core::addr::{
@@ -25,6 +28,10 @@ use crate::device::tuntap::{TunTap, TunTapError, TunTapMode};
 use crate::device::{Pool, PoolConfig, SessionConfig};
 use crate::eventloop::{EventLoop, LoopConfig, NetStack};
 use crate::rng::SmallRng;
+use crate::socket::{
+    Protocol, ServerConfig, SocketServer, DEFAULT_MAX_SOCKETS, DEFAULT_MAX_SOCKETS_PER_CLIENT,
+};
+use crate::svc::{SvcAccess, SvcDir, DEFAULT_SVC_DIR, RAW_SOCKET_PROVIDER, SOCKET_PROVIDER};
 
 /// The interface made when `netstack run` is given no interface of its own.
 pub const DEFAULT_TAP: &str = "ns0";
@@ -66,15 +73,9 @@ pub enum DaemonError {
     /// A TAP or TUN interface could not be made.
     #[error(transparent)]
     Interface(#[from] TunTapError),
-    /// The services directory could not be made.
-    #[error("cannot create the services directory '{}': {source}; pick a writable --svc-dir", .path.display())]
-    SvcDir {
-        /// The directory.
-        path: std::path::PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The services directory could not be set up.
+    #[error(transparent)]
+    Svc(#[from] crate::svc::SvcError),
     /// The stack refused an address (e.g. given twice).
     #[error("cannot assign {addr} to {interface}: {reason}")]
     Address {
@@ -272,6 +273,19 @@ async fn shutdown_signal() -> Result<impl std::future::Future<Output = &'static 
     }))
 }
 
+/// Raises the soft limit on open files to the hard one: each socket holds a few of the
+/// daemon's fds (its data plane, a duplicate of the client end, its channels).
+fn raise_fd_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit { current: limit.maximum, maximum: limit.maximum };
+        if let Err(error) = setrlimit(Resource::Nofile, raised) {
+            tracing::warn!(%error, "cannot raise the open-file limit");
+        }
+    }
+}
+
 /// Runs the daemon with `config` until a signal stops it.
 pub fn run(config: Config) -> Result<(), DaemonError> {
     let defaults = config.interfaces.is_empty();
@@ -289,9 +303,10 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         config
     };
     let Plan { interfaces, gateway4, gateway6 } = plan(&config)?;
-    if let Some(dir) = &config.svc_dir {
-        std::fs::create_dir_all(dir).map_err(|source| DaemonError::SvcDir { path: dir.clone(), source })?;
-    }
+    let svc_path = config.svc_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_SVC_DIR));
+    let access = SvcAccess { group: config.svc_group };
+    let mut svc = SvcDir::publish(&svc_path, access, &[SOCKET_PROVIDER, RAW_SOCKET_PROVIDER])?;
+    raise_fd_limit();
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(DaemonError::Runtime)?;
     runtime.block_on(async {
@@ -438,9 +453,23 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
             event_loop.start_tcp_echo_to(addr, port).map_err(echo)?;
             say(format_args!("TCP echo service connecting to {addr} port {port}"));
         }
-        if let Some(dir) = &config.svc_dir {
-            say(format_args!("services directory {} (no protocols published yet)", dir.display()));
+        let limits = ServerConfig {
+            max_sockets: config.max_sockets.unwrap_or(DEFAULT_MAX_SOCKETS),
+            max_sockets_per_client: config.max_sockets_per_client.unwrap_or(DEFAULT_MAX_SOCKETS_PER_CLIENT),
+        };
+        let mut server = SocketServer::new(limits).map_err(DaemonError::Runtime)?;
+        for (protocol, kind) in [(SOCKET_PROVIDER, Protocol::Socket), (RAW_SOCKET_PROVIDER, Protocol::Raw)] {
+            if let Some(listener) = svc.take_listener(protocol) {
+                server.serve(listener, kind).map_err(DaemonError::Runtime)?;
+            }
         }
+        event_loop.serve_sockets(server);
+        say(format_args!(
+            "serving {SOCKET_PROVIDER} and {RAW_SOCKET_PROVIDER} in {} (at most {} sockets, {} per client)",
+            svc.path().display(),
+            limits.max_sockets,
+            limits.max_sockets_per_client
+        ));
         if devices.iter().all(Option::is_none) {
             say(format_args!("running with no interfaces"));
         }
@@ -452,7 +481,12 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
             })
             .await;
         tracing::info!(signal = stopped_by.get(), counters = ?event_loop.parts().1.counters(), "stopping");
+        if let Some(server) = event_loop.socket_server() {
+            tracing::info!(counters = ?server.counters(), "socket server stopping");
+        }
+        // Every channel and data plane closes with the loop, so clients fail instead of hanging.
         drop(event_loop);
+        drop(svc);
         say(format_args!("stopped by {}; interfaces removed", stopped_by.get()));
         Ok(())
     })

@@ -3,6 +3,8 @@
 //! * [`socket_map`]: the binding table shared by UDP and ping sockets (and later TCP): bind
 //!   conflicts with Linux's SO_REUSEADDR / SO_REUSEPORT / SO_BINDTODEVICE semantics, and
 //!   demultiplexing of incoming packets to sockets, allocation-free.
+//! * [`dual_stack`]: IPv6 sockets that also carry IPv4 (RFC 3493 §3.7), shared by UDP and
+//!   TCP: IPv4-mapped addresses and the binding-table entries of dual-stack sockets.
 //! * [`ports`]: ephemeral port selection by RFC 6056 §3.3.4's double-hash algorithm.
 //! * [`udp`]: UDP sockets (RFC 768, RFC 1122 §4.1) over IPv4 and IPv6, dual-stack (RFC 4291
 //!   §2.5.5.2, RFC 3493 §5.3), with bounded receive queues and ICMP error reporting
@@ -17,6 +19,7 @@
 use crate::wire::icmp::v4::Icmpv4DestUnreachableCode;
 use crate::wire::icmp::v6::Icmpv6DestUnreachableCode;
 
+pub mod dual_stack;
 pub mod ping;
 pub mod ports;
 pub mod socket_map;

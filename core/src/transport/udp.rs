@@ -53,10 +53,9 @@ use alloc::vec::Vec;
 use core::marker::PhantomData;
 use core::num::NonZeroU16;
 
+use super::dual_stack::{DualStackIpExt, Placement};
 use super::ports::{random_key, EphemeralPorts, PortRange};
-use super::socket_map::{
-    ConflictScope, EntryKind, Flow, LocalEndpoint, MatchCursor, RemoteEndpoint, Sharing, SocketMap,
-};
+use super::socket_map::{ConflictScope, EntryKind, Flow, MatchCursor, Sharing, SocketMap};
 use super::{IcmpErrorReport, IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, MulticastAddr, SpecifiedAddr};
 use crate::buf::{Buf, ParsablePacket, Serializer};
@@ -272,7 +271,7 @@ pub trait UdpContext: UdpIpContext<Ipv4> + UdpIpContext<Ipv6> {}
 impl<C: UdpIpContext<Ipv4> + UdpIpContext<Ipv6>> UdpContext for C {}
 
 /// What differs between UDP over IPv4 and over IPv6; implemented by [`Ipv4`] and [`Ipv6`].
-pub trait UdpIpExt: Ip {
+pub trait UdpIpExt: DualStackIpExt {
     /// The smallest IP_TTL / IPV6_UNICAST_HOPS accepted (1 and 0, as Linux).
     const MIN_HOP_LIMIT: u8;
 
@@ -287,12 +286,6 @@ pub trait UdpIpExt: Ip {
 
     /// The id as one of either version.
     fn any_id(id: UdpSocketId<Self>) -> AnyUdpSocketId;
-
-    /// The IPv4 address `addr` stands for if it is IPv4-mapped (never for IPv4 itself).
-    fn mapped_v4(addr: Self::Addr) -> Option<Ipv4Addr>;
-
-    /// An IPv4 address as this version's sockets see it (IPv4-mapped for IPv6).
-    fn from_v4(addr: Ipv4Addr) -> Self::Addr;
 
     /// Whether `addr` is the limited broadcast address (IPv4 only).
     fn is_limited_broadcast(addr: Self::Addr) -> bool;
@@ -316,14 +309,6 @@ impl UdpIpExt for Ipv4 {
         AnyUdpSocketId::V4(id)
     }
 
-    fn mapped_v4(_: Ipv4Addr) -> Option<Ipv4Addr> {
-        None
-    }
-
-    fn from_v4(addr: Ipv4Addr) -> Ipv4Addr {
-        addr
-    }
-
     fn is_limited_broadcast(addr: Ipv4Addr) -> bool {
         addr.is_limited_broadcast()
     }
@@ -345,14 +330,6 @@ impl UdpIpExt for Ipv6 {
 
     fn any_id(id: UdpSocketId<Ipv6>) -> AnyUdpSocketId {
         AnyUdpSocketId::V6(id)
-    }
-
-    fn mapped_v4(addr: Ipv6Addr) -> Option<Ipv4Addr> {
-        addr.to_ipv4_mapped()
-    }
-
-    fn from_v4(addr: Ipv4Addr) -> Ipv6Addr {
-        addr.to_ipv6_mapped()
     }
 
     fn is_limited_broadcast(_: Ipv6Addr) -> bool {
@@ -390,15 +367,7 @@ struct UdpSocket<I: Ip, B> {
     error: Option<SocketError>,
 }
 
-/// One map entry's binding: local side and remote, if connected.
-type MapBinding<I> = (LocalEndpoint<I, NonZeroU16>, Option<RemoteEndpoint<I, NonZeroU16>>);
-
-/// Where a socket's binding lives in the maps: its native entry, and for a dual-stack IPv6
-/// socket the entry in the IPv4 map.
-struct Placement<I: Ip> {
-    native: Option<MapBinding<I>>,
-    v4: Option<MapBinding<Ipv4>>,
-}
+type UdpPlacement<I> = Placement<I, NonZeroU16>;
 
 impl<I: UdpIpExt, B> UdpSocket<I, B> {
     /// The map entries for a binding at `local_addr`:`port` connected to `remote`.
@@ -407,32 +376,9 @@ impl<I: UdpIpExt, B> UdpSocket<I, B> {
         local_addr: Option<SpecifiedAddr<I::Addr>>,
         port: NonZeroU16,
         remote: Option<(SpecifiedAddr<I::Addr>, NonZeroU16)>,
-    ) -> Placement<I> {
-        let device = self.options.device;
-        let remote_v4 = remote.and_then(|(a, p)| I::mapped_v4(*a).map(|v4| (v4, p)));
-        let v4_remote = remote_v4
-            .and_then(|(a, p)| SpecifiedAddr::new(a).map(|addr| RemoteEndpoint { addr, port: Some(p) }));
-        let native_remote =
-            remote.filter(|_| remote_v4.is_none()).map(|(addr, p)| RemoteEndpoint { addr, port: Some(p) });
-        match local_addr.map(|a| (a, I::mapped_v4(*a))) {
-            Some((_, Some(v4))) => Placement {
-                native: None,
-                v4: Some((LocalEndpoint { addr: SpecifiedAddr::new(v4), port, device }, v4_remote)),
-            },
-            Some((addr, None)) => Placement {
-                native: Some((LocalEndpoint { addr: Some(addr), port, device }, native_remote)),
-                v4: None,
-            },
-            None => {
-                let dual = I::VERSION == Ipv6::VERSION && !self.options.v6only;
-                Placement {
-                    native: (remote_v4.is_none())
-                        .then_some((LocalEndpoint { addr: None, port, device }, native_remote)),
-                    v4: (dual && (remote.is_none() || remote_v4.is_some()))
-                        .then_some((LocalEndpoint { addr: None, port, device }, v4_remote)),
-                }
-            }
-        }
+    ) -> UdpPlacement<I> {
+        let remote = remote.map(|(addr, port)| (addr, Some(port)));
+        Placement::new(local_addr, port, self.options.device, remote, self.options.v6only)
     }
 }
 
@@ -560,7 +506,7 @@ impl<B> Udp<B> {
     fn placement_free<I: UdpIpExt>(
         &self,
         id: UdpSocketId<I>,
-        placement: &Placement<I>,
+        placement: &UdpPlacement<I>,
         sharing: &Sharing,
     ) -> bool {
         Self::placement_free_in(&self.v4, &self.v6, I::any_id(id), placement, sharing)
@@ -570,7 +516,7 @@ impl<B> Udp<B> {
         v4: &UdpSockets<Ipv4, B>,
         v6: &UdpSockets<Ipv6, B>,
         any: AnyUdpSocketId,
-        placement: &Placement<I>,
+        placement: &UdpPlacement<I>,
         sharing: &Sharing,
     ) -> bool {
         let native_ok = placement
@@ -603,8 +549,7 @@ impl<B> Udp<B> {
             map.insert_unchecked(any, local, remote, sharing, EntryKind::Native);
         }
         if let Some((local, remote)) = placement.v4 {
-            let kind = if I::VERSION == Ipv4::VERSION { EntryKind::Native } else { EntryKind::DualStack };
-            self.v4.map.insert_unchecked(any, local, remote, sharing, kind);
+            self.v4.map.insert_unchecked(any, local, remote, sharing, UdpPlacement::<I>::v4_kind());
         }
         Ok(())
     }
@@ -1184,8 +1129,10 @@ impl<B: AsRef<[u8]> + Clone> Udp<B> {
         let peer_port = flow.remote_port.map_or(0, NonZeroU16::get);
         let accepted = match target {
             AnyUdpSocketId::V4(id) => {
-                let (Some(peer), Some(local)) = (to_v4::<I>(flow.remote_addr), to_v4::<I>(flow.local_addr))
-                else {
+                let (Some(peer), Some(local)) = (
+                    Ipv4::from_ip(flow.remote_addr.to_ip_addr()),
+                    Ipv4::from_ip(flow.local_addr.to_ip_addr()),
+                ) else {
                     return DeliverOutcome::Dropped(payload);
                 };
                 let datagram = UdpDatagram {
@@ -1198,10 +1145,16 @@ impl<B: AsRef<[u8]> + Clone> Udp<B> {
                 queue_datagram(&mut self.v4, ctx, id, datagram)
             }
             AnyUdpSocketId::V6(id) => {
+                let (Some(peer), Some(local)) = (
+                    Ipv6::from_ip(flow.remote_addr.to_ip_addr()),
+                    Ipv6::from_ip(flow.local_addr.to_ip_addr()),
+                ) else {
+                    return DeliverOutcome::Dropped(payload);
+                };
                 let datagram = UdpDatagram {
-                    peer_addr: to_v6::<I>(flow.remote_addr),
+                    peer_addr: peer,
                     peer_port,
-                    local_addr: to_v6::<I>(flow.local_addr),
+                    local_addr: local,
                     device: flow.device,
                     payload,
                 };
@@ -1243,26 +1196,6 @@ impl<B> Udp<B> {
         match target {
             AnyUdpSocketId::V4(id) => set_error(&mut self.v4, ctx, id, report),
             AnyUdpSocketId::V6(id) => set_error(&mut self.v6, ctx, id, report),
-        }
-    }
-}
-
-fn to_v4<I: UdpIpExt>(addr: I::Addr) -> Option<Ipv4Addr> {
-    let mut bytes = [0; 4];
-    let raw = addr.as_bytes();
-    (raw.len() == 4).then(|| {
-        bytes.copy_from_slice(raw);
-        Ipv4Addr::new(bytes)
-    })
-}
-
-fn to_v6<I: UdpIpExt>(addr: I::Addr) -> Ipv6Addr {
-    match to_v4::<I>(addr) {
-        Some(v4) => v4.to_ipv6_mapped(),
-        None => {
-            let mut bytes = [0; 16];
-            bytes.copy_from_slice(addr.as_bytes());
-            Ipv6Addr::new(bytes)
         }
     }
 }

@@ -333,6 +333,8 @@ macro_rules! fidl_bits {
             }
 
             /// The value from `bits`, if it has only declared bits.
+            // When every bit is declared the mask is zero, which is fine.
+            #[allow(clippy::bad_bit_mask)]
             pub const fn from_bits(bits: $repr) -> ::std::option::Option<Self> {
                 if bits & !Self::ALL.0 == 0 { Some($name(bits)) } else { None }
             }

@@ -10,7 +10,7 @@ use crate::wire::icmp::ndp::{
 use crate::wire::icmp::Icmpv6PseudoHeader;
 use crate::wire::ipv6::Ipv6Builder;
 
-fn v6(s: &str) -> Ipv6Addr {
+pub(super) fn v6(s: &str) -> Ipv6Addr {
     s.parse().unwrap()
 }
 
@@ -59,7 +59,7 @@ fn ping6(net: &mut FakeNetwork<Host>, from: NodeIndex, dst: Ipv6Addr, seq: u16, 
 }
 
 /// Two hosts with IPv6 on, 2001:db8::1/64 and 2001:db8::2/64.
-fn lan6() -> (FakeNetwork<Host>, NodeIndex, NodeIndex) {
+pub(super) fn lan6() -> (FakeNetwork<Host>, NodeIndex, NodeIndex) {
     let (mut net, hosts) = lan(Impairments::default(), 2);
     enable_ipv6(&mut net, &hosts);
     assign(&mut net, hosts[0], DEV, "2001:db8::1/64");

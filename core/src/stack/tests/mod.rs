@@ -23,6 +23,7 @@ use crate::wire::udp::UdpBuilder;
 
 mod ipv6;
 mod tcp;
+mod tcp_dual_stack;
 
 const DEV: DeviceId = DeviceId::new(1);
 

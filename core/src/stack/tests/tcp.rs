@@ -2,20 +2,21 @@
 //! for closed ports, loss, path MTU, loopback and the bind rules.
 
 use super::*;
-use crate::transport::tcp::{Event, Shutdown, State, TcpSocketId};
+use crate::transport::tcp::buffer::copy_to_runs;
+use crate::transport::tcp::{AnyTcpSocketId, Event, Shutdown, State, Tcp, TcpSocketId};
 
 type Id4 = TcpSocketId<Ipv4>;
 
-fn addr(s: &str) -> SpecifiedAddr<Ipv4Addr> {
+pub(super) fn addr(s: &str) -> SpecifiedAddr<Ipv4Addr> {
     SpecifiedAddr::new(v4(s)).unwrap()
 }
 
-fn port(p: u16) -> NonZeroU16 {
+pub(super) fn port(p: u16) -> NonZeroU16 {
     NonZeroU16::new(p).unwrap()
 }
 
 /// A listener on `host`'s wildcard address at `p`.
-fn listen4(net: &mut FakeNetwork<Host>, host: NodeIndex, p: u16) -> Id4 {
+pub(super) fn listen4(net: &mut FakeNetwork<Host>, host: NodeIndex, p: u16) -> Id4 {
     call(net, host, |stack, ctx| {
         stack.tcp_call(ctx, |tcp, tctx| {
             let s = tcp.create::<Ipv4>(0).unwrap();
@@ -26,7 +27,7 @@ fn listen4(net: &mut FakeNetwork<Host>, host: NodeIndex, p: u16) -> Id4 {
     })
 }
 
-fn connect4(net: &mut FakeNetwork<Host>, host: NodeIndex, dst: &str, p: u16) -> Id4 {
+pub(super) fn connect4(net: &mut FakeNetwork<Host>, host: NodeIndex, dst: &str, p: u16) -> Id4 {
     call(net, host, |stack, ctx| {
         stack.tcp_call(ctx, |tcp, tctx| {
             let s = tcp.create::<Ipv4>(0).unwrap();
@@ -36,7 +37,11 @@ fn connect4(net: &mut FakeNetwork<Host>, host: NodeIndex, dst: &str, p: u16) -> 
     })
 }
 
-fn accept4(net: &mut FakeNetwork<Host>, host: NodeIndex, listener: Id4) -> Result<Id4, SocketError> {
+pub(super) fn accept4(
+    net: &mut FakeNetwork<Host>,
+    host: NodeIndex,
+    listener: Id4,
+) -> Result<Id4, SocketError> {
     call(net, host, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.accept(tctx, listener).map(|(s, _)| s)))
 }
 
@@ -55,31 +60,55 @@ fn tcp_events(host: &Host, socket: Id4) -> Vec<Event> {
 }
 
 /// A byte pattern that catches misordered or misplaced data.
-fn pattern(len: usize) -> Vec<u8> {
+pub(super) fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+/// send(2) on a socket of either version; 0 when nothing fits.
+fn send_any(net: &mut FakeNetwork<Host>, host: NodeIndex, socket: AnyTcpSocketId, data: &[u8]) -> usize {
+    call(net, host, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| match socket {
+            AnyTcpSocketId::V4(s) => tcp.send(tctx, s, data),
+            AnyTcpSocketId::V6(s) => tcp.send(tctx, s, data),
+        })
+    })
+    .unwrap_or(0)
+}
+
+/// recv(2) on a socket of either version.
+fn recv_any(
+    net: &mut FakeNetwork<Host>,
+    host: NodeIndex,
+    socket: AnyTcpSocketId,
+    buf: &mut [u8],
+) -> Result<usize, SocketError> {
+    call(net, host, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| match socket {
+            AnyTcpSocketId::V4(s) => tcp.recv(tctx, s, buf),
+            AnyTcpSocketId::V6(s) => tcp.recv(tctx, s, buf),
+        })
+    })
 }
 
 /// Moves `data` from `from`'s socket to `to`'s, the applications writing and reading as
 /// fast as the connection takes it, in 1 ms steps of network time; returns what arrived.
-fn transfer(
+pub(super) fn transfer(
     net: &mut FakeNetwork<Host>,
-    (from, tx): (NodeIndex, Id4),
-    (to, rx): (NodeIndex, Id4),
+    (from, tx): (NodeIndex, impl Into<AnyTcpSocketId>),
+    (to, rx): (NodeIndex, impl Into<AnyTcpSocketId>),
     data: &[u8],
     limit: Duration,
 ) -> Vec<u8> {
+    let (tx, rx) = (tx.into(), rx.into());
     let deadline = net.now() + limit;
     let (mut sent, mut received) = (0, Vec::with_capacity(data.len()));
     let mut buf = vec![0; 65536];
     while received.len() < data.len() && net.now() < deadline {
         if sent < data.len() {
-            sent += call(net, from, |stack, ctx| {
-                stack.tcp_call(ctx, |tcp, tctx| tcp.send(tctx, tx, &data[sent..]).unwrap_or(0))
-            });
+            sent += send_any(net, from, tx, &data[sent..]);
         }
         loop {
-            let n = call(net, to, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.recv(tctx, rx, &mut buf)));
-            match n {
+            match recv_any(net, to, rx, &mut buf) {
                 Ok(0) | Err(SocketError::WouldBlock) => break,
                 Ok(n) => received.extend_from_slice(&buf[..n]),
                 Err(e) => panic!("recv failed: {e:?}"),
@@ -408,4 +437,98 @@ fn request_response_traffic_keeps_its_acks_on_the_responses() {
     // last ACK may still be delayed.
     let used = segments(&net) - before;
     assert!((20..=21).contains(&used), "{used} segments for 10 round trips");
+}
+
+/// A socket with 4 KiB send and receive rings, so that a transfer wraps them often.
+fn small_ring_socket(tcp: &mut Tcp) -> Id4 {
+    let s = tcp.create::<Ipv4>(0).unwrap();
+    tcp.set_send_buffer(s, 4096).unwrap();
+    tcp.set_recv_buffer(s, 4096).unwrap();
+    s
+}
+
+#[test]
+fn send_with_and_recv_with_move_the_same_bytes_as_send_and_recv_across_the_ring_wrap() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let listener = call(&mut net, b, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            let s = small_ring_socket(tcp);
+            tcp.bind(tctx, s, None, Some(port(80))).unwrap();
+            tcp.listen(tctx, s, 4).map(|()| s)
+        })
+    })
+    .unwrap();
+    let connect = |net: &mut FakeNetwork<Host>| {
+        call(net, a, |stack, ctx| {
+            stack.tcp_call(ctx, |tcp, tctx| {
+                let s = small_ring_socket(tcp);
+                tcp.connect(tctx, s, addr("192.0.2.2"), port(80)).map(|()| s)
+            })
+        })
+        .unwrap()
+    };
+    let (copying_tx, lending_tx) = (connect(&mut net), connect(&mut net));
+    net.run_for(Duration::from_millis(50));
+    let copying_rx = accept4(&mut net, b, listener).unwrap();
+    let lending_rx = accept4(&mut net, b, listener).unwrap();
+
+    let data = pattern(200_000);
+    let chunks = [1usize, 1000, 4096, 333, 7777, 2048];
+    let (mut sent, mut got) = ([0usize; 2], [Vec::new(), Vec::new()]);
+    let (mut send_wrapped, mut recv_wrapped) = (false, false);
+    let deadline = net.now() + Duration::from_secs(20);
+    let mut step = 0;
+    while got.iter().any(|g| g.len() < data.len()) && net.now() < deadline {
+        let chunk = chunks[step % chunks.len()];
+        step += 1;
+        let end = |sent: usize| (sent + chunk).min(data.len());
+        let copied = call(&mut net, a, |stack, ctx| {
+            stack.tcp_call(ctx, |tcp, tctx| tcp.send(tctx, copying_tx, &data[sent[0]..end(sent[0])]))
+        });
+        sent[0] += copied.unwrap_or(0);
+        let from = sent[1];
+        let lent = call(&mut net, a, |stack, ctx| {
+            stack.tcp_call(ctx, |tcp, tctx| {
+                let space = tcp.send_space(lending_tx).unwrap();
+                tcp.send_with(tctx, lending_tx, |first, second| {
+                    assert_eq!(first.len() + second.len(), space, "the whole free space is lent");
+                    send_wrapped |= !second.is_empty();
+                    copy_to_runs(&data[from..(from + chunk).min(data.len())], first, second)
+                })
+            })
+        });
+        sent[1] += lent.unwrap_or(0);
+        let mut buf = vec![0; chunk];
+        if let Ok(n) = call(&mut net, b, |stack, ctx| {
+            stack.tcp_call(ctx, |tcp, tctx| tcp.recv(tctx, copying_rx, &mut buf))
+        }) {
+            got[0].extend_from_slice(&buf[..n]);
+        }
+        let taken = call(&mut net, b, |stack, ctx| {
+            stack.tcp_call(ctx, |tcp, tctx| {
+                tcp.recv_with(tctx, lending_rx, |first, second| {
+                    recv_wrapped |= !second.is_empty();
+                    let before = got[1].len();
+                    got[1].extend(first.iter().chain(second).take(chunk));
+                    got[1].len() - before
+                })
+            })
+        });
+        assert!(matches!(taken, Ok(_) | Err(SocketError::WouldBlock)), "{taken:?}");
+        net.run_for(Duration::from_millis(1));
+    }
+    assert!(got[0] == data && got[1] == data, "both streams arrive whole and in order");
+    assert!(send_wrapped && recv_wrapped, "the rings wrapped ({send_wrapped}, {recv_wrapped})");
+    assert_eq!(net.node(a).stack.tcp().counters().retrans_segs, 0);
+    // A full send ring is EAGAIN, as for send, and lends nothing.
+    let full = call(&mut net, a, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            while tcp.send_space(lending_tx).unwrap() > 0 {
+                tcp.send_with(tctx, lending_tx, |first, second| first.len() + second.len()).unwrap();
+            }
+            tcp.send_with(tctx, lending_tx, |_, _| unreachable!("nothing to lend"))
+        })
+    });
+    assert_eq!(full, Err(SocketError::WouldBlock));
 }

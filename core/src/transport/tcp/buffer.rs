@@ -10,6 +10,25 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
+use core::ops::Range;
+
+/// Copies as much of `src` as fits into `first`, then `second`; returns how much.
+pub fn copy_to_runs(src: &[u8], first: &mut [u8], second: &mut [u8]) -> usize {
+    let a = src.len().min(first.len());
+    first[..a].copy_from_slice(&src[..a]);
+    let b = (src.len() - a).min(second.len());
+    second[..b].copy_from_slice(&src[a..a + b]);
+    a + b
+}
+
+/// Copies as much of `first` then `second` as fits into `dst`; returns how much.
+pub fn copy_from_runs(first: &[u8], second: &[u8], dst: &mut [u8]) -> usize {
+    let a = dst.len().min(first.len());
+    dst[..a].copy_from_slice(&first[..a]);
+    let b = (dst.len() - a).min(second.len());
+    dst[a..a + b].copy_from_slice(&second[..b]);
+    a + b
+}
 
 /// A ring of `capacity` bytes, allocated on first write, holding `len` bytes from `head`:
 /// the storage and arithmetic both buffers share.
@@ -30,34 +49,51 @@ impl Ring {
         self.capacity - self.len
     }
 
-    /// Copies `src` to `offset` bytes past the held data (wrapping), allocating the ring on
-    /// first use; `len` is left to the caller.
-    fn write_beyond(&mut self, offset: usize, src: &[u8]) {
+    /// Allocates the ring at its capacity if it is not yet.
+    fn allocate(&mut self) {
         if self.bytes.len() != self.capacity {
             self.bytes = vec![0; self.capacity];
         }
-        let cap = self.capacity;
-        if cap == 0 || src.is_empty() {
-            return;
+    }
+
+    /// Where the `n` bytes starting `offset` bytes past the head lie: the run up to the
+    /// ring's end, then the run wrapped to its start (empty unless they wrap). `offset + n`
+    /// must not exceed the capacity.
+    fn runs(&self, offset: usize, n: usize) -> (Range<usize>, Range<usize>) {
+        let cap = self.bytes.len();
+        if cap == 0 || n == 0 {
+            return (0..0, 0..0);
         }
-        let at = (self.head + self.len + offset) % cap;
-        let first = src.len().min(cap - at);
-        self.bytes[at..at + first].copy_from_slice(&src[..first]);
-        let rest = src.len() - first;
-        self.bytes[..rest].copy_from_slice(&src[first..]);
+        let at = (self.head + offset) % cap;
+        let first = n.min(cap - at);
+        (at..at + first, 0..n - first)
+    }
+
+    /// The `n` bytes starting `offset` bytes past the head, as two mutable runs.
+    fn runs_mut(&mut self, offset: usize, n: usize) -> (&mut [u8], &mut [u8]) {
+        let (first, second) = self.runs(offset, n);
+        let (low, high) = self.bytes.split_at_mut(first.start);
+        (&mut high[..first.len()], &mut low[second])
+    }
+
+    /// The `n` bytes starting `offset` bytes past the head, as two runs.
+    fn runs_ref(&self, offset: usize, n: usize) -> (&[u8], &[u8]) {
+        let (first, second) = self.runs(offset, n);
+        (&self.bytes[first], &self.bytes[second])
+    }
+
+    /// Copies `src` to `offset` bytes past the held data (wrapping), allocating the ring on
+    /// first use; `len` is left to the caller. `src` must fit the free space past `offset`.
+    fn write_beyond(&mut self, offset: usize, src: &[u8]) {
+        self.allocate();
+        let (first, second) = self.runs_mut(self.len + offset, src.len());
+        copy_to_runs(src, first, second);
     }
 
     /// Copies the ring's bytes from `offset` past the head (wrapping) into `dst`.
     fn read_at(&self, offset: usize, dst: &mut [u8]) {
-        let cap = self.bytes.len();
-        if cap == 0 || dst.is_empty() {
-            return;
-        }
-        let at = (self.head + offset) % cap;
-        let first = dst.len().min(cap - at);
-        dst[..first].copy_from_slice(&self.bytes[at..at + first]);
-        let rest = dst.len() - first;
-        dst[first..].copy_from_slice(&self.bytes[..rest]);
+        let (first, second) = self.runs_ref(offset, dst.len());
+        copy_from_runs(first, second, dst);
     }
 
     /// Drops the `n` oldest bytes (at most `len`).
@@ -119,11 +155,18 @@ impl SendBuffer {
 
     /// Appends as much of `data` as fits; returns how much.
     pub fn write(&mut self, data: &[u8]) -> usize {
-        let n = data.len().min(self.free());
-        if n == 0 {
-            return 0;
-        }
-        self.ring.write_beyond(0, &data[..n]);
+        self.write_with(|first, second| copy_to_runs(data, first, second))
+    }
+
+    /// Appends what `fill` writes into the free space, lent as two runs (the second empty
+    /// unless the space wraps around the ring's end), the first filled before the second;
+    /// `fill` returns how many bytes it wrote, at most the two runs' length (more is
+    /// clamped). Returns how many were appended.
+    pub fn write_with(&mut self, fill: impl FnOnce(&mut [u8], &mut [u8]) -> usize) -> usize {
+        self.ring.allocate();
+        let free = self.free();
+        let (first, second) = self.ring.runs_mut(self.ring.len, free);
+        let n = fill(first, second).min(free);
         self.ring.len += n;
         n
     }
@@ -341,7 +384,16 @@ impl RecvBuffer {
 
     /// Moves in-order bytes into `dst`; returns how many.
     pub fn read(&mut self, dst: &mut [u8]) -> usize {
-        let n = self.peek(dst);
+        self.read_with(|first, second| copy_from_runs(first, second, dst))
+    }
+
+    /// Lends the in-order bytes to `drain` as two runs (the second empty unless they wrap
+    /// around the ring's end; the first holds the older bytes) and consumes as many as it
+    /// says it took (at most their length: more is clamped). Returns how many.
+    pub fn read_with(&mut self, drain: impl FnOnce(&[u8], &[u8]) -> usize) -> usize {
+        let len = self.ring.len;
+        let (first, second) = self.ring.runs_ref(0, len);
+        let n = drain(first, second).min(len);
         self.ring.consume(n);
         n
     }
@@ -471,5 +523,111 @@ mod tests {
         assert_eq!(out[0], StreamRange { start: 20, end: 22 });
         assert_eq!(out[1], StreamRange { start: 30, end: 32 });
         assert_eq!(out[2], StreamRange { start: 10, end: 12 });
+    }
+
+    /// A step of the zero-copy property tests.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Offer `len` bytes; the zero-copy side takes only `take` of what it is lent.
+        Write { len: usize, take: usize },
+        /// Read up to `len` bytes.
+        Read { len: usize },
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0usize..40, 0usize..40).prop_map(|(len, take)| Op::Write { len, take: take.min(len) }),
+            (0usize..40).prop_map(|len| Op::Read { len }),
+        ]
+    }
+
+    proptest::proptest! {
+        /// `write_with` appends exactly what `write` would for the same bytes, however the
+        /// free space wraps, and lends exactly the free space.
+        #[test]
+        fn write_with_matches_write_across_the_wrap(cap in 1usize..48, ops in proptest::collection::vec(op(), 1..80)) {
+            let (mut copying, mut lending) = (SendBuffer::new(cap), SendBuffer::new(cap));
+            let mut next = 0u8;
+            for op in ops {
+                match op {
+                    Op::Write { len, take } => {
+                        let data: Vec<u8> = (0..len).map(|i| next.wrapping_add(i as u8)).collect();
+                        let free = lending.free();
+                        let mut lent = 0;
+                        let n = lending.write_with(|first, second| {
+                            lent = first.len() + second.len();
+                            copy_to_runs(&data[..take], first, second)
+                        });
+                        proptest::prop_assert_eq!(lent, free);
+                        proptest::prop_assert_eq!(copying.write(&data[..take]), n);
+                        next = next.wrapping_add(n as u8);
+                    }
+                    Op::Read { len } => {
+                        let n = len.min(copying.len());
+                        copying.consume(n);
+                        lending.consume(n);
+                    }
+                }
+                let (mut a, mut b) = (vec![0; cap], vec![0; cap]);
+                proptest::prop_assert_eq!(copying.read_at(0, &mut a), lending.read_at(0, &mut b));
+                proptest::prop_assert_eq!(a, b);
+            }
+        }
+
+        /// `read_with` lends the in-order bytes oldest first and consumes what the caller
+        /// took, exactly as `read` of that many bytes would.
+        #[test]
+        fn read_with_matches_read_across_the_wrap(cap in 1usize..48, ops in proptest::collection::vec(op(), 1..80)) {
+            let (mut copying, mut lending) = (RecvBuffer::new(cap), RecvBuffer::new(cap));
+            let mut next = 0u8;
+            for op in ops {
+                match op {
+                    Op::Write { len, .. } => {
+                        let data: Vec<u8> = (0..len).map(|i| next.wrapping_add(i as u8)).collect();
+                        let a = copying.write_at(0, &data).advanced;
+                        proptest::prop_assert_eq!(lending.write_at(0, &data).advanced, a);
+                        next = next.wrapping_add(a as u8);
+                    }
+                    Op::Read { len } => {
+                        let mut seen = Vec::new();
+                        let held = lending.len();
+                        let n = lending.read_with(|first, second| {
+                            seen.extend_from_slice(first);
+                            seen.extend_from_slice(second);
+                            len
+                        });
+                        proptest::prop_assert_eq!(seen.len(), held);
+                        let mut out = vec![0; len];
+                        proptest::prop_assert_eq!(copying.read(&mut out), n);
+                        proptest::prop_assert_eq!(&out[..n], &seen[..n]);
+                    }
+                }
+                proptest::prop_assert_eq!(copying.len(), lending.len());
+                proptest::prop_assert_eq!(copying.free(), lending.free());
+            }
+        }
+    }
+
+    #[test]
+    fn the_lent_runs_wrap_around_the_ring_end() {
+        let mut b = SendBuffer::new(8);
+        assert_eq!(b.write(b"abcdef"), 6);
+        b.consume(4);
+        let n = b.write_with(|first, second| {
+            assert_eq!((first.len(), second.len()), (2, 4));
+            copy_to_runs(b"ghijkl", first, second)
+        });
+        assert_eq!(n, 6);
+        let mut r = RecvBuffer::new(8);
+        r.write_at(0, b"abcdef");
+        assert_eq!(r.read(&mut [0; 5]), 5);
+        r.write_at(0, b"ghijk");
+        let took = r.read_with(|first, second| {
+            assert_eq!((first, second), (&b"fgh"[..], &b"ijk"[..]));
+            99
+        });
+        assert_eq!(took, 6, "a claim beyond what was lent is clamped");
+        assert!(r.is_empty());
     }
 }

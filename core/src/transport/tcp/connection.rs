@@ -19,12 +19,12 @@
 use alloc::boxed::Box;
 use core::time::Duration;
 
-use crate::addr::{Ip, IpAddress, IpVersion};
+use crate::addr::{IpAddr, IpAddress, IpVersion};
 use crate::time::Instant;
 use crate::transport::{IcmpErrorReport, SocketError};
 use crate::wire::tcp::{SackBlock, SackBlocks, TcpFlags, TcpOptions, TcpTimestamp, HEADER_LEN};
 
-use super::buffer::{RecvBuffer, SendBuffer, StreamRange};
+use super::buffer::{copy_from_runs, copy_to_runs, RecvBuffer, SendBuffer, StreamRange};
 use super::congestion::{CongestionAlgorithm, CongestionControl};
 use super::counters::TcpCounters;
 use super::info::TcpInfo;
@@ -35,18 +35,27 @@ use super::segment::{write_segment, SegmentInfo, Transmit};
 use super::seqnum::SeqNum;
 use super::state::State;
 
+/// The IP version a connection's segments travel over: its addresses', except that a
+/// dual-stack IPv6 socket's IPv4-mapped addresses (RFC 4291 §2.5.5.2) travel over IPv4.
+fn wire_version<A: IpAddress>(addr: A) -> IpVersion {
+    match addr.to_ip_addr() {
+        IpAddr::V6(a) if a.to_ipv4_mapped().is_none() => IpVersion::V6,
+        _ => IpVersion::V4,
+    }
+}
+
 /// The MSS assumed when the peer sends none: RFC 9293 §3.7.1 (IPv4) and RFC 8200 §5's
 /// minimum MTU less headers (IPv6).
-fn default_mss<A: IpAddress>() -> u32 {
-    match <A::Version as Ip>::VERSION {
+fn default_mss(version: IpVersion) -> u32 {
+    match version {
         IpVersion::V4 => 536,
         IpVersion::V6 => 1220,
     }
 }
 
 /// The IP header length without options or extension headers.
-fn ip_header_len<A: IpAddress>() -> u32 {
-    match <A::Version as Ip>::VERSION {
+fn ip_header_len(version: IpVersion) -> u32 {
+    match version {
         IpVersion::V4 => 20,
         IpVersion::V6 => 40,
     }
@@ -54,8 +63,8 @@ fn ip_header_len<A: IpAddress>() -> u32 {
 
 /// The smallest path MTU accepted from ICMP (Linux's `min_pmtu` for IPv4; IPv6's minimum
 /// link MTU, RFC 8201 §4).
-fn min_pmtu<A: IpAddress>() -> u32 {
-    match <A::Version as Ip>::VERSION {
+fn min_pmtu(version: IpVersion) -> u32 {
+    match version {
         IpVersion::V4 => 552,
         IpVersion::V6 => 1280,
     }
@@ -416,9 +425,9 @@ impl<A: IpAddress> Connection<A> {
             ts_offset,
             sack_ok: false,
             window_scaling_ok: false,
-            peer_mss: default_mss::<A>(),
+            peer_mss: default_mss(wire_version(local.addr)),
             pmtu: mtu,
-            mss_base: default_mss::<A>(),
+            mss_base: default_mss(wire_version(local.addr)),
             rtt: RttEstimator::new(cfg.min_rto, cfg.max_rto),
             rto_at: None,
             retries: 0,
@@ -448,7 +457,7 @@ impl<A: IpAddress> Connection<A> {
             last_send_at: now,
             challenge_tokens: cfg.challenge_ack_limit,
             challenge_window_start: now,
-            cc: cfg.congestion.build(default_mss::<A>()),
+            cc: cfg.congestion.build(default_mss(wire_version(local.addr))),
             recovery: Recovery::None,
             recover: None,
             dupacks: 0,
@@ -764,8 +773,22 @@ impl<A: IpAddress> Connection<A> {
 
     // ---------------------------------------------------------------- socket calls
 
-    /// Queues data for sending; returns how much was taken (RFC 9293 §3.10.2).
+    /// Queues data for sending; returns how much was taken (RFC 9293 §3.10.2): EAGAIN when
+    /// none fits, 0 for no data.
     pub fn send(&mut self, data: &[u8]) -> Result<usize, SocketError> {
+        match self.send_with(|first, second| copy_to_runs(data, first, second)) {
+            Err(SocketError::WouldBlock) if data.is_empty() => Ok(0),
+            result => result,
+        }
+    }
+
+    /// Queues what `fill` writes straight into the send ring's free space, lent as two runs
+    /// ([`SendBuffer::write_with`]); returns how much it wrote. EAGAIN, without calling
+    /// `fill`, when the ring is full; the errors of [`send`](Self::send) otherwise.
+    pub fn send_with(
+        &mut self,
+        fill: impl FnOnce(&mut [u8], &mut [u8]) -> usize,
+    ) -> Result<usize, SocketError> {
         if let Some(err) = self.error.take() {
             return Err(err);
         }
@@ -775,27 +798,40 @@ impl<A: IpAddress> Connection<A> {
                 _ => SocketError::BrokenPipe,
             });
         }
-        let n = self.send_buf.write(data);
-        if n == 0 && !data.is_empty() {
+        if self.send_buf.free() == 0 {
             return Err(SocketError::WouldBlock);
         }
-        Ok(n)
+        Ok(self.send_buf.write_with(fill))
     }
 
-    /// Reads in-order data (RFC 9293 §3.10.3); `Ok(0)` is the end of the stream.
+    /// Reads in-order data (RFC 9293 §3.10.3); `Ok(0)` is the end of the stream (or a
+    /// zero-length read).
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, SocketError> {
-        let n = self.recv_buf.read(buf);
-        self.rcv_space_bytes += n as u64;
-        if matches!(self.state, State::TimeWait | State::Closed) {
-            self.recv_buf.release_if_empty();
-        }
-        if n > 0 {
-            self.maybe_window_update();
-            self.ack_on_drain();
-            return Ok(n);
-        }
         if buf.is_empty() {
             return Ok(0);
+        }
+        self.recv_with(|first, second| copy_from_runs(first, second, buf))
+    }
+
+    /// Lends the in-order data to `drain` as two runs ([`RecvBuffer::read_with`]) and
+    /// consumes what it took, opening the window as [`recv`](Self::recv) does. `drain` is
+    /// called only when data is waiting: `Ok(0)` without a call is the end of the stream;
+    /// with nothing waiting the errors are [`recv`](Self::recv)'s.
+    pub fn recv_with(&mut self, drain: impl FnOnce(&[u8], &[u8]) -> usize) -> Result<usize, SocketError> {
+        if !self.recv_buf.is_empty() {
+            let n = self.recv_buf.read_with(drain);
+            self.rcv_space_bytes += n as u64;
+            if matches!(self.state, State::TimeWait | State::Closed) {
+                self.recv_buf.release_if_empty();
+            }
+            if n > 0 {
+                self.maybe_window_update();
+                self.ack_on_drain();
+            }
+            return Ok(n);
+        }
+        if matches!(self.state, State::TimeWait | State::Closed) {
+            self.recv_buf.release_if_empty();
         }
         if self.fin_received || self.read_shutdown {
             return Ok(0);
@@ -971,7 +1007,7 @@ impl<A: IpAddress> Connection<A> {
     }
 
     fn cfg_mtu_mss(&self, mtu: u32) -> u32 {
-        mtu.saturating_sub(ip_header_len::<A>() + HEADER_LEN as u32).clamp(64, 65_495)
+        mtu.saturating_sub(ip_header_len(wire_version(self.local.addr)) + HEADER_LEN as u32).clamp(64, 65_495)
     }
 
     fn update_mss(&mut self) {
@@ -1461,7 +1497,8 @@ impl<A: IpAddress> Connection<A> {
             (true, Some(ts)) => Some(Timestamps { recent: ts.value, recent_at: now }),
             _ => None,
         };
-        self.peer_mss = options.mss.map_or(default_mss::<A>(), |m| u32::from(m).max(64));
+        self.peer_mss =
+            options.mss.map_or(default_mss(wire_version(self.local.addr)), |m| u32::from(m).max(64));
         self.update_mss();
         self.cc.reset(self.smss());
     }
@@ -2192,7 +2229,7 @@ impl<A: IpAddress> Connection<A> {
     /// follows, and a drop resends the outstanding data in smaller segments without
     /// counting it as congestion.
     pub fn set_path_mtu(&mut self, _now: Instant, mtu: u32) {
-        let mtu = mtu.max(min_pmtu::<A>());
+        let mtu = mtu.max(min_pmtu(wire_version(self.local.addr)));
         if mtu == self.pmtu {
             return;
         }

@@ -17,19 +17,24 @@
 //!
 //! * [`sockets`]: the socket table of a stack and the socket API: bind, listen, connect,
 //!   accept, send, receive, options, demultiplexing, RSTs for segments nobody takes, ICMP
-//!   errors, one timer per socket, and segments written straight into transmit buffers.
+//!   errors, one timer per socket, and segments written straight into transmit buffers;
+//!   dual-stack IPv6 sockets (RFC 3493 §3.7) whose IPv4 connections keep their IPv6 ids.
+//! * [`tables`]: the per-version binding and connection tables and the bind rules.
+//! * [`context`]: what TCP needs from the stack, and how an IPv6 socket's IPv4-mapped peers
+//!   are reached over IPv4.
 //!
 //! # Wiring into the stack
 //!
 //! The state machines keep no address table and no clock; [`sockets::Tcp`] holds both
 //! sides of that: it owns one [`IsnGenerator`] and one [`SynCookies`] keyed from the host's
 //! randomness, the per-version tables, and reaches the IP layer through the
-//! [`TcpIpContext`] the stack implements (`core/src/stack/tcp_ctx.rs`). Applications reach
-//! it through `Stack::tcp_call`; events come back as `StackEvent::TcpV4`/`TcpV6`.
+//! [`TcpContext`] (a [`TcpIpContext`] for each IP version) the stack implements
+//! (`core/src/stack/tcp_ctx.rs`). Applications reach it through `Stack::tcp_call`; events come back as `StackEvent::TcpV4`/`TcpV6`.
 
 pub mod buffer;
 pub mod congestion;
 pub mod connection;
+pub mod context;
 pub mod counters;
 pub mod info;
 pub mod isn;
@@ -40,6 +45,7 @@ pub mod segment;
 pub mod seqnum;
 pub mod sockets;
 pub mod state;
+pub mod tables;
 
 #[cfg(test)]
 mod harness;
@@ -47,9 +53,10 @@ mod harness;
 mod tests;
 
 pub use connection::{Connection, Event, Shutdown, TcpConfig};
+pub use context::{TcpContext, TcpIpContext, TcpRoute};
 pub use isn::{Endpoint, IsnGenerator, SynCookies};
 pub use listener::{Listener, ListenerConfig, SynCookieMode};
 pub use segment::{write_reset_for, SegmentInfo, Transmit};
 pub use seqnum::SeqNum;
-pub use sockets::{Tcp, TcpIpContext, TcpIpExt, TcpRoute, TcpSocketId, TcpStackConfig, TcpTimerId};
+pub use sockets::{AnyTcpSocketId, Tcp, TcpIpExt, TcpSocketId, TcpStackConfig, TcpTimerId};
 pub use state::State;

@@ -4,18 +4,10 @@
 //! [`Tcp`] is a plain data structure like [`Udp`](crate::transport::udp::Udp): the socket
 //! API calls it, the IP layer hands it each received segment ([`Tcp::deliver`]) and each ICMP
 //! error quoting one of ours ([`Tcp::deliver_icmp_error`]), the stack's timer fires
-//! [`Tcp::handle_timer`], and everything going out leaves through the [`TcpIpContext`] the
+//! [`Tcp::handle_timer`], and everything going out leaves through the [`TcpContext`] the
 //! stack implements. After every input a socket is *flushed*: its segments are written
-//! straight into transmit buffers, its readiness changes reported, its one timer moved.
-//!
-//! Tables, per IP version:
-//!
-//! * `bound`: sockets that called `bind` or `listen`, for bind conflicts;
-//! * `listening`: listeners only, for demultiplexing SYNs (a socket that is bound but not
-//!   listening must not take them), with SO_REUSEPORT balancing by a keyed hash of the
-//!   4-tuple, as [`socket_map`](crate::transport::socket_map) describes;
-//! * `conns`: connections by 4-tuple, ordered by local port so bind conflicts can scan a
-//!   port's connections in place.
+//! straight into transmit buffers, its readiness changes reported, its one timer moved. The
+//! tables it keeps per IP version, and the bind rules, are [`tables`](super::tables)'.
 //!
 //! Rules, with their sources:
 //!
@@ -23,12 +15,19 @@
 //!   listener of its local address and port, else it is answered with a RST. A SYN that
 //!   finds a TIME-WAIT connection willing to be recycled (RFC 6191, Linux's
 //!   `tcp_timewait_state_process`) goes on to the listener. Segments to broadcast or
-//!   multicast addresses are dropped (RFC 1122 §4.2.3.10).
-//! * Bind (Linux `inet_csk_get_port`): two sockets may share an address and port when both
-//!   set SO_REUSEADDR and neither listens, or both set SO_REUSEPORT with the same owner;
-//!   connections (TIME-WAIT ones included) hold their port against sockets without
-//!   SO_REUSEADDR, which is what makes SO_REUSEADDR necessary to restart a server. A second
-//!   listener needs SO_REUSEPORT.
+//!   multicast addresses are dropped (RFC 1122 §4.2.3.10), and so are segments carrying an
+//!   IPv4-mapped address over IPv6 (RFC 4291 §2.5.5.2: those addresses stand for IPv4 nodes,
+//!   which IPv6 packets do not come from; Linux's `tcp_v6_conn_request`).
+//! * Bind: conflicts as [`tables`](super::tables) describes; port 0 takes an ephemeral
+//!   port; a specific address must be one of this host's (EADDRNOTAVAIL).
+//! * Dual stack (RFC 3493 §3.7, §5.3): an IPv6 socket without IPV6_V6ONLY (the default,
+//!   settable only before bind: EINVAL after, as Linux) bound to `::` also listens on IPv4;
+//!   one bound to an IPv4-mapped address listens on IPv4 only. The IPv4 connections it
+//!   accepts, and those it opens by connecting to an IPv4-mapped address (ENETUNREACH with
+//!   IPV6_V6ONLY), are IPv6 sockets like any other: same [`TcpSocketId<Ipv6>`], same events
+//!   (`StackEvent::TcpV6`), addresses reported IPv4-mapped (`::ffff:a.b.c.d`); only their
+//!   packets travel over IPv4 (see [`super::context`]). So the socket API never
+//!   sees a socket change version.
 //! * Connect: the route gives the source address; an unbound socket gets an ephemeral port
 //!   by RFC 6056 §3.3.4, shared between connections to different peers as long as the
 //!   4-tuple is unique (Linux's `__inet_hash_connect`).
@@ -44,7 +43,6 @@
 //! its own, and [`Tcp::counters`] adds the live ones to those of the sockets already gone.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
@@ -53,22 +51,27 @@ use core::time::Duration;
 
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv6, SpecifiedAddr};
 use crate::buf::ParsablePacket;
-use crate::context::{InstantContext, RngContext};
+use crate::context::RngContext;
 use crate::device::DeviceId;
-use crate::hash::SipKey;
 use crate::time::Instant;
+use crate::transport::dual_stack::{DualStackIpExt, Placement};
 use crate::transport::ports::{random_key, EphemeralPorts, PortRange, DEFAULT_TABLE_LEN};
-use crate::transport::socket_map::{ConflictScope, EntryKind, Flow, LocalEndpoint, Sharing, SocketMap};
-use crate::transport::{IcmpErrorReport, Slots, SocketError};
+use crate::transport::socket_map::{EntryKind, Flow, LocalEndpoint, Sharing};
+use crate::transport::{IcmpErrorReport, SocketError};
 use crate::wire::tcp::{TcpFlags, TcpSegment};
 
+use super::buffer::{copy_from_runs, copy_to_runs};
 use super::congestion::CongestionAlgorithm;
+use super::context::{self, TcpContext};
 use super::counters::TcpCounters;
 use super::info::TcpInfo;
+use super::tables::{conn_key, MapKind, Socket, SocketState, Tables, TcpPlacement, TcpSockets, WireKey};
 use super::{
     write_reset_for, Connection, Endpoint, Event, IsnGenerator, Listener, ListenerConfig, SegmentInfo,
     Shutdown, State, SynCookieMode, SynCookies, TcpConfig,
 };
+
+pub use super::context::{SegmentSendError, TcpIpContext, TcpRoute};
 
 /// How long a socket waits before trying again to send when the transmit pool was empty.
 const NO_BUFFER_RETRY: Duration = Duration::from_millis(1);
@@ -77,77 +80,39 @@ const NO_BUFFER_RETRY: Duration = Duration::from_millis(1);
 const LOST_SEGMENT_SCRATCH: usize = 2048;
 
 /// A TCP socket of IP version `I`. A closed socket's id is refused (EBADF) rather than
-/// reaching a newer socket.
+/// reaching a newer socket. An IPv6 socket may carry IPv4 underneath (see the [module
+/// documentation](self)): it keeps its IPv6 id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TcpSocketId<I: Ip> {
-    index: u32,
-    generation: u32,
+    pub(super) index: u32,
+    pub(super) generation: u32,
     _ip: PhantomData<I>,
 }
 
-/// The stack timer of one TCP socket.
+/// A TCP socket of either IP version: what the tables hold, the key of the socket's stack
+/// timer, and a key the bindings can keep sockets of both versions under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TcpTimerId {
-    /// An IPv4 socket's timer.
+pub enum AnyTcpSocketId {
+    /// An IPv4 socket.
     V4(TcpSocketId<Ipv4>),
-    /// An IPv6 socket's timer.
+    /// An IPv6 socket (dual-stack ones included).
     V6(TcpSocketId<Ipv6>),
 }
 
-/// The route a connection's segments take.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TcpRoute<I: Ip> {
-    /// The source address.
-    pub src: SpecifiedAddr<I::Addr>,
-    /// The outgoing device.
-    pub device: DeviceId,
-    /// The path MTU: the device's, or less if path MTU discovery learned so.
-    pub mtu: u32,
+impl From<TcpSocketId<Ipv4>> for AnyTcpSocketId {
+    fn from(id: TcpSocketId<Ipv4>) -> Self {
+        AnyTcpSocketId::V4(id)
+    }
 }
 
-/// Why sending a segment failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SegmentSendError {
-    /// The transmit pool is empty: the segment was not written.
-    NoBuffer,
-    /// The destination cannot be reached (no route, no source address).
-    Unroutable,
+impl From<TcpSocketId<Ipv6>> for AnyTcpSocketId {
+    fn from(id: TcpSocketId<Ipv6>) -> Self {
+        AnyTcpSocketId::V6(id)
+    }
 }
 
-/// What the TCP layer needs from the stack around it.
-pub trait TcpIpContext<I: Ip>: InstantContext {
-    /// The route to `dst`: the source (`src` if it is assigned to this host), the device
-    /// (`device` if the socket is bound to one) and the path MTU.
-    fn route(
-        &mut self,
-        dst: SpecifiedAddr<I::Addr>,
-        src: Option<SpecifiedAddr<I::Addr>>,
-        device: Option<DeviceId>,
-    ) -> Result<TcpRoute<I>, SocketError>;
-
-    /// Whether `addr` is a unicast address of this host (on `device` if given).
-    fn is_local_addr(&self, addr: SpecifiedAddr<I::Addr>, device: Option<DeviceId>) -> bool;
-
-    /// The MTU of `device`, for segments that arrived on it.
-    fn device_mtu(&self, device: DeviceId) -> u32;
-
-    /// Sends one segment from `src` to `dst`: `write` is given the buffer the segment goes
-    /// into (at most the path MTU less the IP header) and returns the length it wrote, or
-    /// `None` when it has nothing to send. Returns whether a segment went out.
-    fn send_segment(
-        &mut self,
-        src: I::Addr,
-        dst: I::Addr,
-        device: Option<DeviceId>,
-        write: impl FnOnce(&mut [u8]) -> Option<usize>,
-    ) -> Result<bool, SegmentSendError>;
-
-    /// Arms the socket's timer for `at`, replacing any earlier setting.
-    fn schedule_timer(&mut self, timer: TcpTimerId, at: Instant);
-
-    /// Reports a readiness change of a socket the application holds.
-    fn socket_event(&mut self, socket: TcpSocketId<I>, event: Event);
-}
+/// The stack timer of one TCP socket: the socket's id.
+pub type TcpTimerId = AnyTcpSocketId;
 
 /// A stack's TCP settings: Linux's sysctls.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,110 +145,27 @@ impl Default for TcpStackConfig {
     }
 }
 
-/// A socket's place in its lifecycle.
-#[derive(Debug)]
-enum SocketState<I: Ip> {
-    /// Created, not bound.
-    Unbound,
-    /// Bound by `bind`, neither listening nor connected.
-    Bound(LocalEndpoint<I, NonZeroU16>),
-    /// Listening.
-    Listening { local: LocalEndpoint<I, NonZeroU16>, listener: Box<Listener<I::Addr>> },
-    /// Connecting, connected or done; `hashed` while the connection is in `conns`.
-    Connected { conn: Box<Connection<I::Addr>>, hashed: bool, explicit_bind: bool },
-}
-
-#[derive(Debug)]
-struct Socket<I: Ip> {
-    state: SocketState<I>,
-    sharing: Sharing,
-    device: Option<DeviceId>,
-    cfg: TcpConfig,
-    /// When the stack timer is armed for, if it is.
-    timer_at: Option<Instant>,
-    /// The application closed the socket: the slot goes once the connection is done.
-    orphaned: bool,
-}
-
-/// A connection's key: local port first, so a port's connections are one range.
-type ConnKey<A> = (u16, A, A, u16);
-
-fn conn_key<A: IpAddress>(local: Endpoint<A>, remote: Endpoint<A>) -> ConnKey<A> {
-    (local.port, local.addr, remote.addr, remote.port)
-}
-
-/// The TCP sockets of one IP version.
-#[derive(Debug)]
-pub struct TcpSockets<I: Ip> {
-    slots: Slots<Socket<I>>,
-    bound: SocketMap<I, NonZeroU16, TcpSocketId<I>>,
-    listening: SocketMap<I, NonZeroU16, TcpSocketId<I>>,
-    conns: BTreeMap<ConnKey<I::Addr>, TcpSocketId<I>>,
-}
-
-impl<I: Ip> TcpSockets<I> {
-    fn new(key: SipKey) -> Self {
-        Self {
-            slots: Slots::new(),
-            bound: SocketMap::new(ConflictScope::Address, key),
-            listening: SocketMap::new(ConflictScope::Address, key),
-            conns: BTreeMap::new(),
-        }
-    }
-
-    fn get(&self, id: TcpSocketId<I>) -> Result<&Socket<I>, SocketError> {
-        self.slots.get(id.index, id.generation).filter(|s| !s.orphaned).ok_or(SocketError::BadSocket)
-    }
-
-    fn get_mut(&mut self, id: TcpSocketId<I>) -> Result<&mut Socket<I>, SocketError> {
-        self.slots.get_mut(id.index, id.generation).filter(|s| !s.orphaned).ok_or(SocketError::BadSocket)
-    }
-
-    fn conn_mut(&mut self, id: TcpSocketId<I>) -> Result<&mut Connection<I::Addr>, SocketError> {
-        match &mut self.get_mut(id)?.state {
-            SocketState::Connected { conn, .. } => Ok(conn),
-            _ => Err(SocketError::NotConnected),
-        }
-    }
-
-    /// Whether a connection on `local`'s port whose address overlaps holds the port against
-    /// a socket with `sharing`.
-    fn conn_conflict(&self, local: &LocalEndpoint<I, NonZeroU16>, sharing: &Sharing) -> bool {
-        let port = local.port.get();
-        let min = (port, I::Addr::default(), I::Addr::default(), 0);
-        self.conns.range(min..).take_while(|(k, _)| k.0 == port).any(|(k, id)| {
-            let overlaps = local.addr.is_none_or(|a| *a == k.1);
-            let shared = sharing.reuse_addr
-                && self.slots.get(id.index, id.generation).is_some_and(|s| s.sharing.reuse_addr);
-            overlaps && !shared
-        })
-    }
-
-    /// The socket a bind of `local` with `sharing` conflicts with (Linux's
-    /// `inet_csk_bind_conflict`): see the module documentation.
-    fn bind_conflict(
-        &self,
-        local: &LocalEndpoint<I, NonZeroU16>,
-        sharing: &Sharing,
-        except: Option<TcpSocketId<I>>,
-    ) -> bool {
-        let without_reuse_addr = Sharing { reuse_addr: false, ..*sharing };
-        self.bound.conflict(local, sharing, except).is_some()
-            || self.listening.conflict(local, &without_reuse_addr, except).is_some()
-            || self.conn_conflict(local, sharing)
-    }
-}
-
-/// What one IP version's sockets differ in.
-pub trait TcpIpExt: Ip {
+/// What one IP version's sockets differ in; implemented by [`Ipv4`] and [`Ipv6`].
+pub trait TcpIpExt: DualStackIpExt {
     /// This version's sockets and what both versions share.
     fn split(tcp: &mut Tcp) -> (&mut TcpSockets<Self>, &mut Shared);
 
     /// This version's sockets.
     fn sockets(tcp: &Tcp) -> &TcpSockets<Self>;
 
+    /// This version's sockets, given both.
+    fn own<'a>(v4: &'a TcpSockets<Ipv4>, v6: &'a TcpSockets<Ipv6>) -> &'a TcpSockets<Self>;
+
+    /// This version's sockets, mutably, given both.
+    fn own_mut<'a>(v4: &'a mut TcpSockets<Ipv4>, v6: &'a mut TcpSockets<Ipv6>) -> &'a mut TcpSockets<Self>;
+
+    /// The id as one of either version.
+    fn any_id(socket: TcpSocketId<Self>) -> AnyTcpSocketId;
+
     /// The stack timer of `socket`.
-    fn timer_id(socket: TcpSocketId<Self>) -> TcpTimerId;
+    fn timer_id(socket: TcpSocketId<Self>) -> TcpTimerId {
+        Self::any_id(socket)
+    }
 }
 
 impl TcpIpExt for Ipv4 {
@@ -295,8 +177,16 @@ impl TcpIpExt for Ipv4 {
         &tcp.v4
     }
 
-    fn timer_id(socket: TcpSocketId<Self>) -> TcpTimerId {
-        TcpTimerId::V4(socket)
+    fn own<'a>(v4: &'a TcpSockets<Ipv4>, _: &'a TcpSockets<Ipv6>) -> &'a TcpSockets<Self> {
+        v4
+    }
+
+    fn own_mut<'a>(v4: &'a mut TcpSockets<Ipv4>, _: &'a mut TcpSockets<Ipv6>) -> &'a mut TcpSockets<Self> {
+        v4
+    }
+
+    fn any_id(socket: TcpSocketId<Self>) -> AnyTcpSocketId {
+        AnyTcpSocketId::V4(socket)
     }
 }
 
@@ -309,8 +199,16 @@ impl TcpIpExt for Ipv6 {
         &tcp.v6
     }
 
-    fn timer_id(socket: TcpSocketId<Self>) -> TcpTimerId {
-        TcpTimerId::V6(socket)
+    fn own<'a>(_: &'a TcpSockets<Ipv4>, v6: &'a TcpSockets<Ipv6>) -> &'a TcpSockets<Self> {
+        v6
+    }
+
+    fn own_mut<'a>(_: &'a mut TcpSockets<Ipv4>, v6: &'a mut TcpSockets<Ipv6>) -> &'a mut TcpSockets<Self> {
+        v6
+    }
+
+    fn any_id(socket: TcpSocketId<Self>) -> AnyTcpSocketId {
+        AnyTcpSocketId::V6(socket)
     }
 }
 
@@ -339,6 +237,11 @@ pub struct Tcp {
 /// The address a socket bound to the wildcard is reported with.
 fn local_endpoint<I: Ip>(local: &LocalEndpoint<I, NonZeroU16>) -> Endpoint<I::Addr> {
     Endpoint { addr: local.addr.map_or(I::Addr::default(), |a| *a), port: local.port.get() }
+}
+
+/// `endpoint`, an endpoint of a packet, as a socket of version `J` names it.
+fn endpoint_as<J: DualStackIpExt, A: IpAddress>(endpoint: Endpoint<A>) -> Option<Endpoint<J::Addr>> {
+    J::from_ip(endpoint.addr.to_ip_addr()).map(|addr| Endpoint { addr, port: endpoint.port })
 }
 
 impl Tcp {
@@ -408,7 +311,7 @@ impl Tcp {
     }
 
     /// Opens a socket (socket(2)); `owner` scopes SO_REUSEPORT groups (the user id on
-    /// Linux).
+    /// Linux). An IPv6 socket starts dual-stack (IPV6_V6ONLY off, Linux's `bindv6only` 0).
     pub fn create<I: TcpIpExt>(&mut self, owner: u32) -> Result<TcpSocketId<I>, SocketError> {
         let (sockets, shared) = I::split(self);
         if shared.open >= shared.config.max_sockets {
@@ -418,6 +321,7 @@ impl Tcp {
             state: SocketState::Unbound,
             sharing: Sharing { owner, ..Sharing::default() },
             device: None,
+            v6only: false,
             cfg: shared.config.tcp.clone(),
             timer_at: None,
             orphaned: false,
@@ -427,53 +331,100 @@ impl Tcp {
         Ok(TcpSocketId { index, generation, _ip: PhantomData })
     }
 
-    /// bind(2): `addr` `None` is the wildcard, `port` `None` an ephemeral port.
-    pub fn bind<I: TcpIpExt, C: TcpIpContext<I>>(
+    /// Both versions' tables, for checks that cross versions.
+    fn tables(&self) -> Tables<'_> {
+        Tables { v4: &self.v4, v6: &self.v6 }
+    }
+
+    /// Adds the entries of socket `id` at `placement` to the `kind` tables.
+    fn hash_local<I: TcpIpExt>(
+        &mut self,
+        kind: MapKind,
+        id: TcpSocketId<I>,
+        placement: &TcpPlacement<I>,
+        sharing: Sharing,
+    ) {
+        let any = I::any_id(id);
+        if let Some((local, _)) = placement.native {
+            let own = I::own_mut(&mut self.v4, &mut self.v6);
+            own.map_mut(kind).insert_unchecked(any, local, None, sharing, EntryKind::Native);
+        }
+        if let Some((local, _)) = placement.v4 {
+            let kind_v4 = TcpPlacement::<I>::v4_kind();
+            self.v4.map_mut(kind).insert_unchecked(any, local, None, sharing, kind_v4);
+        }
+    }
+
+    /// Removes the entries of socket `id` on `port` from the `kind` tables of both versions.
+    fn unhash_local<I: TcpIpExt>(&mut self, kind: MapKind, id: TcpSocketId<I>, port: NonZeroU16) {
+        let any = I::any_id(id);
+        self.v4.map_mut(kind).remove(any, port);
+        self.v6.map_mut(kind).remove(any, port);
+    }
+
+    /// Adds a connection to the `conns` table of the version its packets travel over.
+    fn hash_conn(&mut self, key: WireKey, id: AnyTcpSocketId) {
+        match key {
+            WireKey::V4(k) => self.v4.conns.insert(k, id),
+            WireKey::V6(k) => self.v6.conns.insert(k, id),
+        };
+    }
+
+    /// bind(2): `addr` `None` is the wildcard, `port` `None` an ephemeral port. On an IPv6
+    /// socket an IPv4-mapped address binds the IPv4 address (EINVAL with IPV6_V6ONLY), and
+    /// `::` without IPV6_V6ONLY the IPv4 wildcard too.
+    pub fn bind<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
         addr: Option<SpecifiedAddr<I::Addr>>,
         port: Option<NonZeroU16>,
     ) -> Result<(), SocketError> {
-        let (sockets, shared) = I::split(self);
-        let socket = sockets.get(id)?;
+        let socket = I::sockets(self).get(id)?;
         if !matches!(socket.state, SocketState::Unbound) {
             return Err(SocketError::InvalidArgument);
         }
-        let (sharing, device) = (socket.sharing, socket.device);
+        let (sharing, device, v6only) = (socket.sharing, socket.device, socket.v6only);
         if let Some(addr) = addr {
-            if !ctx.is_local_addr(addr, device) {
+            if v6only && I::mapped_v4(*addr).is_some() {
+                return Err(SocketError::InvalidArgument);
+            }
+            // `::ffff:0.0.0.0` is the IPv4 wildcard (Linux's `inet6_bind`).
+            let v4_wildcard = I::mapped_v4(*addr).is_some_and(|a| a.is_unspecified());
+            if !v4_wildcard && !context::is_local_addr::<I, C>(ctx, addr, device) {
                 return Err(SocketError::AddrNotAvailable);
             }
         }
+        let any = I::any_id(id);
+        let at = |port| Placement::new(addr, port, device, None, v6only);
         let port = match port {
             Some(port) => {
-                let local = LocalEndpoint { addr, port, device };
-                if sockets.bind_conflict(&local, &sharing, Some(id)) {
+                if self.tables().bind_conflict::<I>(&at(port), &sharing, any) {
                     return Err(SocketError::AddrInUse);
                 }
                 port
             }
             None => {
+                let Tcp { v4, v6, shared } = self;
+                let tables = Tables { v4, v6 };
                 let wildcard = I::Addr::default();
-                let local = |port| LocalEndpoint { addr, port, device };
                 shared
                     .ports
                     .select(addr.map_or(wildcard, |a| *a), wildcard, 0, |port| {
-                        !sockets.bind_conflict(&local(port), &sharing, Some(id))
+                        !tables.bind_conflict::<I>(&at(port), &sharing, any)
                     })
                     .ok_or(SocketError::AddrInUse)?
             }
         };
-        let local = LocalEndpoint { addr, port, device };
-        sockets.bound.insert_unchecked(id, local, None, sharing, EntryKind::Native);
-        sockets.get_mut(id)?.state = SocketState::Bound(local);
+        self.hash_local(MapKind::Bound, id, &at(port), sharing);
+        I::split(self).0.get_mut(id)?.state = SocketState::Bound(LocalEndpoint { addr, port, device });
         Ok(())
     }
 
     /// listen(2): an unbound socket gets an ephemeral port on the wildcard first, as on
-    /// Linux; listening again changes the backlog.
-    pub fn listen<I: TcpIpExt, C: TcpIpContext<I>>(
+    /// Linux; listening again changes the backlog. A dual-stack IPv6 listener takes IPv4
+    /// connections too (see the [module documentation](self)).
+    pub fn listen<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
@@ -482,9 +433,9 @@ impl Tcp {
         if matches!(I::sockets(self).get(id)?.state, SocketState::Unbound) {
             self.bind(ctx, id, None, None)?;
         }
-        let (sockets, shared) = I::split(self);
-        let backlog = backlog.clamp(1, shared.config.max_backlog);
-        let socket = sockets.get_mut(id)?;
+        let max_backlog = self.shared.config.max_backlog;
+        let backlog = backlog.clamp(1, max_backlog);
+        let socket = I::split(self).0.get_mut(id)?;
         let local = match &mut socket.state {
             SocketState::Bound(local) => *local,
             SocketState::Listening { listener, .. } => {
@@ -493,11 +444,11 @@ impl Tcp {
             }
             _ => return Err(SocketError::InvalidArgument),
         };
-        let (sharing, tcp) = (socket.sharing, socket.cfg.clone());
-        let without_reuse_addr = Sharing { reuse_addr: false, ..sharing };
-        if sockets.listening.conflict(&local, &without_reuse_addr, Some(id)).is_some() {
+        let (sharing, tcp, placement) = (socket.sharing, socket.cfg.clone(), socket.placement(&local));
+        if self.tables().listen_conflict::<I>(&placement, &sharing, I::any_id(id)) {
             return Err(SocketError::AddrInUse);
         }
+        let shared = &self.shared;
         let cfg = ListenerConfig {
             backlog,
             syn_queue: shared.config.syn_queue,
@@ -505,23 +456,26 @@ impl Tcp {
             tcp,
             ..ListenerConfig::default()
         };
-        let mtu = local.device.map_or(1500, |d| ctx.device_mtu(d));
+        let mtu = local.device.map_or(1500, |d| TcpIpContext::<I>::device_mtu(ctx, d));
         let listener = Listener::new(cfg, shared.isn.clone(), shared.cookies.clone(), mtu);
-        sockets.listening.insert_unchecked(id, local, None, sharing, EntryKind::Native);
-        sockets.get_mut(id)?.state = SocketState::Listening { local, listener: Box::new(listener) };
+        self.hash_local(MapKind::Listening, id, &placement, sharing);
+        I::split(self).0.get_mut(id)?.state = SocketState::Listening { local, listener: Box::new(listener) };
         Ok(())
     }
 
     /// connect(2): starts the handshake; [`Event::Connected`] or [`Event::Error`] follows.
-    pub fn connect<I: TcpIpExt, C: TcpIpContext<I>>(
+    /// A dual-stack IPv6 socket connects to an IPv4-mapped address over IPv4 (ENETUNREACH
+    /// with IPV6_V6ONLY, as Linux's `tcp_v6_connect`); a source and destination of
+    /// different versions (a socket bound to an IPv4-mapped address connecting to an IPv6
+    /// one, or the reverse) are EINVAL.
+    pub fn connect<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
         remote: SpecifiedAddr<I::Addr>,
         remote_port: NonZeroU16,
     ) -> Result<(), SocketError> {
-        let (sockets, shared) = I::split(self);
-        let socket = sockets.get(id)?;
+        let socket = I::sockets(self).get(id)?;
         let (bound, explicit_bind) = match &socket.state {
             SocketState::Unbound => (None, false),
             SocketState::Bound(local) => (Some(*local), true),
@@ -532,31 +486,38 @@ impl Tcp {
                 _ => return Err(SocketError::IsConnected),
             },
         };
+        if socket.v6only && I::mapped_v4(*remote).is_some() {
+            return Err(SocketError::NetworkUnreachable);
+        }
         let device = bound.and_then(|b| b.device).or(socket.device);
-        let route = ctx.route(remote, bound.and_then(|b| b.addr), device)?;
+        let route = context::route::<I, C>(ctx, remote, bound.and_then(|b| b.addr), device)?;
         let src = route.src;
         let remote_end = Endpoint { addr: *remote, port: remote_port.get() };
+        let key_at =
+            |port: NonZeroU16| WireKey::new::<I>(Endpoint { addr: *src, port: port.get() }, remote_end);
         let port = match bound {
             Some(local) => {
-                let key = conn_key(Endpoint { addr: *src, port: local.port.get() }, remote_end);
-                if sockets.conns.contains_key(&key) {
+                let key = key_at(local.port).ok_or(SocketError::InvalidArgument)?;
+                if self.tables().conn(&key).is_some() {
                     return Err(SocketError::AddrInUse);
                 }
                 local.port
             }
             None => {
-                let sharing = Sharing::default();
+                let Tcp { v4, v6, shared } = self;
+                let tables = Tables { v4, v6 };
                 let free = |port: NonZeroU16| {
-                    let local = LocalEndpoint { addr: Some(src), port, device };
-                    let key = conn_key(Endpoint { addr: *src, port: port.get() }, remote_end);
-                    !sockets.conns.contains_key(&key)
-                        && sockets.bound.conflict(&local, &sharing, None).is_none()
+                    let placement = Placement::new(Some(src), port, device, None, false);
+                    key_at(port).is_some_and(|key| tables.conn(&key).is_none())
+                        && !tables.port_bound::<I>(&placement)
                 };
                 shared.ports.select(*src, *remote, remote_port.get(), free).ok_or(SocketError::WouldBlock)?
             }
         };
+        let key = key_at(port).ok_or(SocketError::InvalidArgument)?;
         let local_end = Endpoint { addr: *src, port: port.get() };
         let now = ctx.now();
+        let (sockets, shared) = I::split(self);
         let isn = shared.isn.isn(now, local_end, remote_end);
         let ts_offset = shared.isn.timestamp_offset(local_end, remote_end);
         let socket = sockets.get_mut(id)?;
@@ -567,16 +528,17 @@ impl Tcp {
         }
         socket.state = SocketState::Connected { conn: Box::new(conn), hashed: true, explicit_bind };
         if let Some(local) = bound {
-            sockets.bound.remove(id, local.port);
+            self.unhash_local(MapKind::Bound, id, local.port);
         }
-        sockets.conns.insert(conn_key(local_end, remote_end), id);
+        self.hash_conn(key, I::any_id(id));
         self.flush(ctx, id);
         Ok(())
     }
 
     /// accept(2): the next established connection, as a new socket with the listener's
-    /// options, and its peer; EAGAIN when none waits.
-    pub fn accept<I: TcpIpExt, C: TcpIpContext<I>>(
+    /// options, and its peer; EAGAIN when none waits. A dual-stack IPv6 listener's IPv4
+    /// connections come out as IPv6 sockets with IPv4-mapped addresses.
+    pub fn accept<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
@@ -590,25 +552,36 @@ impl Tcp {
             return Err(SocketError::InvalidArgument);
         };
         let mut conn = listener.accept().ok_or(SocketError::WouldBlock)?;
-        let (sharing, device, cfg) = (socket.sharing, socket.device, socket.cfg.clone());
+        let (sharing, device, v6only, cfg) =
+            (socket.sharing, socket.device, socket.v6only, socket.cfg.clone());
         let (local, remote) = (conn.local(), conn.remote());
         if let (Some(l), Some(r)) = (SpecifiedAddr::new(local.addr), SpecifiedAddr::new(remote.addr)) {
-            if let Ok(route) = ctx.route(r, Some(l), device) {
+            if let Ok(route) = context::route::<I, C>(ctx, r, Some(l), device) {
                 conn.set_path_mtu(ctx.now(), route.mtu);
             }
         }
+        // The listener only makes connections from packets, whose addresses agree.
+        let key = WireKey::new::<I>(local, remote);
         let accepted = Socket {
-            state: SocketState::Connected { conn: Box::new(conn), hashed: true, explicit_bind: false },
+            state: SocketState::Connected {
+                conn: Box::new(conn),
+                hashed: key.is_some(),
+                explicit_bind: false,
+            },
             sharing,
             device,
+            v6only,
             cfg,
             timer_at: None,
             orphaned: false,
         };
+        let (sockets, shared) = I::split(self);
         let (index, generation) = sockets.slots.insert(accepted).ok_or(SocketError::TooManySockets)?;
         shared.open += 1;
         let new_id = TcpSocketId { index, generation, _ip: PhantomData };
-        sockets.conns.insert(conn_key(local, remote), new_id);
+        if let Some(key) = key {
+            self.hash_conn(key, I::any_id(new_id));
+        }
         // What happened before accept (data arriving, the peer's FIN) is still pending on
         // the connection: the flush reports it to the new socket.
         self.flush(ctx, new_id);
@@ -616,29 +589,70 @@ impl Tcp {
         Ok((new_id, remote))
     }
 
-    /// send(2): queues what fits in the send buffer; EAGAIN when none does.
-    pub fn send<I: TcpIpExt, C: TcpIpContext<I>>(
+    /// send(2): queues what fits in the send buffer; EAGAIN when none does. The copying
+    /// form of [`send_with`](Self::send_with).
+    pub fn send<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
         data: &[u8],
     ) -> Result<usize, SocketError> {
-        let n = I::split(self).0.conn_mut(id)?.send(data)?;
-        if n == 0 && !data.is_empty() {
-            return Err(SocketError::WouldBlock);
+        match self.send_with(ctx, id, |first, second| copy_to_runs(data, first, second)) {
+            Err(SocketError::WouldBlock) if data.is_empty() => Ok(0),
+            result => result,
         }
+    }
+
+    /// send(2) without a copy through the caller's buffer, for the bindings' data plane:
+    /// `fill` gets the send ring's free space as two slices (the second empty unless the
+    /// space wraps around the ring's end; one `readv` into both fills it in order) and
+    /// returns how many bytes it wrote at their start, the first slice before the second
+    /// (more than it was given is clamped). The connection then sends as after
+    /// [`send`](Self::send). Returns the bytes taken; EAGAIN, without calling `fill`, when
+    /// the send buffer is full; the pending error, EPIPE after shutdown(SHUT_WR), ENOTCONN
+    /// before connect, as `send`.
+    pub fn send_with<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+        fill: impl FnOnce(&mut [u8], &mut [u8]) -> usize,
+    ) -> Result<usize, SocketError> {
+        let n = I::split(self).0.conn_mut(id)?.send_with(fill)?;
         self.flush(ctx, id);
         Ok(n)
     }
 
-    /// recv(2): 0 at end of stream, EAGAIN when nothing is there yet.
-    pub fn recv<I: TcpIpExt, C: TcpIpContext<I>>(
+    /// recv(2): 0 at end of stream, EAGAIN when nothing is there yet. The copying form of
+    /// [`recv_with`](Self::recv_with).
+    pub fn recv<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
         buf: &mut [u8],
     ) -> Result<usize, SocketError> {
-        let result = I::split(self).0.conn_mut(id)?.recv(buf);
+        if buf.is_empty() {
+            // A zero-length read returns 0 whatever the state, as on Linux.
+            I::split(self).0.conn_mut(id)?;
+            return Ok(0);
+        }
+        self.recv_with(ctx, id, |first, second| copy_from_runs(first, second, buf))
+    }
+
+    /// recv(2) without a copy through the caller's buffer, for the bindings' data plane:
+    /// `drain` gets the in-order received bytes as two slices (the older first; the second
+    /// empty unless they wrap around the ring's end; one `writev` of both takes them in
+    /// order) and returns how many it took from their start (more than it was given is
+    /// clamped); only those are consumed, and the window opens as after
+    /// [`recv`](Self::recv). `drain` is called only when data is waiting: `Ok(0)` without a
+    /// call is the end of the stream (the peer's FIN, or shutdown(SHUT_RD)); with nothing
+    /// waiting it is EAGAIN, or the pending error, as `recv`.
+    pub fn recv_with<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+        drain: impl FnOnce(&[u8], &[u8]) -> usize,
+    ) -> Result<usize, SocketError> {
+        let result = I::split(self).0.conn_mut(id)?.recv_with(drain);
         // Reading may open the window: a window update may be due.
         self.flush(ctx, id);
         result
@@ -650,7 +664,7 @@ impl Tcp {
     }
 
     /// shutdown(2).
-    pub fn shutdown<I: TcpIpExt, C: TcpIpContext<I>>(
+    pub fn shutdown<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
@@ -673,7 +687,7 @@ impl Tcp {
 
     /// close(2): a listener resets the connections it holds; a connection closes in the
     /// background (orderly, or with RST as [`Connection::close`] decides).
-    pub fn close<I: TcpIpExt, C: TcpIpContext<I>>(
+    pub fn close<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
@@ -689,12 +703,12 @@ impl Tcp {
             SocketState::Listening { local, .. } => {
                 let port = local.port;
                 self.stop_listening(ctx, id);
-                I::split(self).0.bound.remove(id, port);
+                self.unhash_local(MapKind::Bound, id, port);
                 self.remove(id);
             }
             SocketState::Bound(local) => {
                 let port = local.port;
-                sockets.bound.remove(id, port);
+                self.unhash_local(MapKind::Bound, id, port);
                 self.remove(id);
             }
             SocketState::Unbound => self.remove(id),
@@ -704,7 +718,11 @@ impl Tcp {
 
     /// Stops a listener: the connections it holds are reset, its port released; the socket
     /// goes back to bound.
-    fn stop_listening<I: TcpIpExt, C: TcpIpContext<I>>(&mut self, ctx: &mut C, id: TcpSocketId<I>) {
+    fn stop_listening<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+    ) {
         let (sockets, shared) = I::split(self);
         let Some(socket) = sockets.slots.get_mut(id.index, id.generation) else { return };
         let SocketState::Listening { local, listener } = &mut socket.state else { return };
@@ -712,12 +730,12 @@ impl Tcp {
         let now = ctx.now();
         while let Some(mut conn) = listener.accept() {
             conn.abort();
-            drain_transmit(ctx, &mut conn, now, None, &mut shared.scratch);
+            drain_transmit::<I, C>(ctx, &mut conn, now, None, &mut shared.scratch);
             shared.totals.add(&conn.take_counters());
         }
         shared.totals.add(&listener.take_counters());
         socket.state = SocketState::Bound(local);
-        sockets.listening.remove(id, local.port);
+        self.unhash_local(MapKind::Listening, id, local.port);
     }
 
     /// Frees a socket's slot; its table entries must be gone.
@@ -830,21 +848,17 @@ impl Tcp {
         id: TcpSocketId<I>,
         f: impl FnOnce(&mut Sharing),
     ) -> Result<(), SocketError> {
-        let (sockets, _) = I::split(self);
-        let socket = sockets.get_mut(id)?;
+        let socket = I::split(self).0.get_mut(id)?;
         f(&mut socket.sharing);
         let sharing = socket.sharing;
-        match &socket.state {
-            SocketState::Bound(local) => {
-                let port = local.port;
-                sockets.bound.set_sharing(id, port, sharing);
-            }
-            SocketState::Listening { local, .. } => {
-                let port = local.port;
-                sockets.bound.set_sharing(id, port, sharing);
-                sockets.listening.set_sharing(id, port, sharing);
-            }
-            _ => {}
+        let port = match &socket.state {
+            SocketState::Bound(local) | SocketState::Listening { local, .. } => local.port,
+            _ => return Ok(()),
+        };
+        let any = I::any_id(id);
+        for kind in [MapKind::Bound, MapKind::Listening] {
+            self.v4.map_mut(kind).set_sharing(any, port, sharing);
+            self.v6.map_mut(kind).set_sharing(any, port, sharing);
         }
         Ok(())
     }
@@ -863,8 +877,25 @@ impl Tcp {
         Ok(())
     }
 
+    /// IPV6_V6ONLY: whether an IPv6 socket keeps to IPv6 (off by default). Only before bind,
+    /// listen or connect: EINVAL after, as Linux (`do_ipv6_setsockopt` refuses once the
+    /// socket has a port).
+    pub fn set_v6only(&mut self, id: TcpSocketId<Ipv6>, on: bool) -> Result<(), SocketError> {
+        let socket = self.v6.get_mut(id)?;
+        if !matches!(socket.state, SocketState::Unbound) {
+            return Err(SocketError::InvalidArgument);
+        }
+        socket.v6only = on;
+        Ok(())
+    }
+
+    /// IPV6_V6ONLY as set (getsockopt); accepted sockets inherit their listener's.
+    pub fn v6only(&self, id: TcpSocketId<Ipv6>) -> Result<bool, SocketError> {
+        Ok(self.v6.get(id)?.v6only)
+    }
+
     /// TCP_NODELAY.
-    pub fn set_nodelay<I: TcpIpExt, C: TcpIpContext<I>>(
+    pub fn set_nodelay<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
@@ -884,7 +915,7 @@ impl Tcp {
     }
 
     /// SO_KEEPALIVE with TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT.
-    pub fn set_keepalive<I: TcpIpExt, C: TcpIpContext<I>>(
+    pub fn set_keepalive<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         id: TcpSocketId<I>,
@@ -1003,9 +1034,12 @@ impl Tcp {
 
     // ------------------------------------------------------------------ from the IP layer
 
-    /// A TCP segment arrived for this host from `src` to `dst` on `device`; `unicast` says
-    /// whether `dst` is one of our unicast addresses.
-    pub fn deliver<I: TcpIpExt, C: TcpIpContext<I>>(
+    /// A TCP segment arrived for this host from `src` to `dst` on `device`, over IP version
+    /// `I`; `unicast` says whether `dst` is one of our unicast addresses. An IPv4 segment
+    /// may be for an IPv6 socket: a dual-stack listener, or a connection with IPv4-mapped
+    /// addresses.
+    #[allow(clippy::too_many_arguments)]
+    pub fn deliver<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         device: DeviceId,
@@ -1014,12 +1048,12 @@ impl Tcp {
         unicast: bool,
         bytes: &[u8],
     ) {
-        let (sockets, shared) = I::split(self);
+        let totals = &mut self.shared.totals;
         let segment = match TcpSegment::<&[u8], I::Addr>::parse_bytes(bytes, (src, dst)) {
             Ok(segment) => segment,
             Err(error) => {
-                shared.totals.in_segs += 1;
-                shared.totals.count_parse_error(&error);
+                totals.in_segs += 1;
+                totals.count_parse_error(&error);
                 return;
             }
         };
@@ -1027,31 +1061,22 @@ impl Tcp {
         let payload = segment.body();
         let local = Endpoint { addr: dst, port: segment.dst_port() };
         let remote = Endpoint { addr: src, port: segment.src_port() };
-        if !unicast || local.port == 0 || remote.port == 0 {
-            shared.totals.in_segs += 1;
-            shared.totals.in_errs += 1;
-            shared.totals.drop_not_unicast += 1;
+        let mapped = I::mapped_v4(src).is_some() || I::mapped_v4(dst).is_some();
+        if !unicast || local.port == 0 || remote.port == 0 || mapped {
+            totals.in_segs += 1;
+            totals.in_errs += 1;
+            totals.drop_not_unicast += 1;
             return;
         }
-        let now = ctx.now();
-        if let Some(&id) = sockets.conns.get(&conn_key(local, remote)) {
-            let Some(socket) = sockets.slots.get_mut(id.index, id.generation) else { return };
-            let SocketState::Connected { conn, .. } = &mut socket.state else { return };
-            let recycle = info.flags.contains(TcpFlags::SYN)
-                && conn.state() == State::TimeWait
-                && conn.time_wait_accepts_syn(&info);
-            if !recycle {
-                conn.handle_segment(now, &info, payload);
-                self.flush(ctx, id);
+        if let Some(&id) = I::sockets(self).conns.get(&conn_key(local, remote)) {
+            let taken = match id {
+                AnyTcpSocketId::V4(id) => self.segment_to_conn::<Ipv4, C>(ctx, id, &info, payload),
+                AnyTcpSocketId::V6(id) => self.segment_to_conn::<Ipv6, C>(ctx, id, &info, payload),
+            };
+            if taken {
                 return;
             }
-            shared.totals.time_wait_recycled += 1;
-            self.unhash(id);
-            if I::sockets(self).slots.get(id.index, id.generation).is_some_and(|s| s.orphaned) {
-                self.remove(id);
-            }
         }
-        let (sockets, shared) = I::split(self);
         let flow = Flow {
             local_addr: dst,
             local_port: NonZeroU16::new(local.port).expect("checked above"),
@@ -1059,34 +1084,94 @@ impl Tcp {
             remote_port: NonZeroU16::new(remote.port),
             device,
         };
-        if let Some(id) = sockets.listening.lookup_unicast(&flow) {
-            let mtu = ctx.device_mtu(device);
-            if let Some(Socket { state: SocketState::Listening { listener, .. }, .. }) =
-                sockets.slots.get_mut(id.index, id.generation)
-            {
-                drive_listener(ctx, id, listener, |l| {
-                    l.set_mtu(mtu);
-                    l.handle_segment(now, local, remote, &info, payload);
-                });
-                self.flush(ctx, id);
+        if let Some(id) = I::sockets(self).listening.lookup_unicast(&flow) {
+            let mtu = TcpIpContext::<I>::device_mtu(ctx, device);
+            let arrival = Arrival { mtu, info: &info, payload };
+            let taken = match id {
+                AnyTcpSocketId::V4(id) => {
+                    self.segment_to_listener::<Ipv4, C, _>(ctx, id, local, remote, arrival)
+                }
+                AnyTcpSocketId::V6(id) => {
+                    self.segment_to_listener::<Ipv6, C, _>(ctx, id, local, remote, arrival)
+                }
+            };
+            if taken {
                 return;
             }
         }
         // RFC 9293 §3.10.7.1: no connection and no listener, a RST answers (never a RST).
-        shared.totals.in_segs += 1;
-        shared.totals.drop_no_socket += 1;
-        let sent = ctx.send_segment(dst, src, Some(device), |out| {
+        let totals = &mut self.shared.totals;
+        totals.in_segs += 1;
+        totals.drop_no_socket += 1;
+        let sent = TcpIpContext::<I>::send_segment(ctx, dst, src, Some(device), |out| {
             write_reset_for(out, local, remote, &info, payload.len())
         });
         if sent == Ok(true) {
-            shared.totals.out_rsts += 1;
-            shared.totals.out_segs += 1;
+            totals.out_rsts += 1;
+            totals.out_segs += 1;
         }
     }
 
-    /// An ICMP error quoting a segment from `local` to `remote` whose sequence number was
-    /// `seq`.
-    pub fn deliver_icmp_error<I: TcpIpExt, C: TcpIpContext<I>>(
+    /// Hands a segment to socket `id`'s connection; `false` when it is a SYN recycling the
+    /// connection's TIME-WAIT (RFC 6191, RFC 9293 §3.6.1), which goes on to the listener.
+    fn segment_to_conn<J: TcpIpExt, C: TcpContext + TcpIpContext<J>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<J>,
+        info: &SegmentInfo,
+        payload: &[u8],
+    ) -> bool {
+        let now = ctx.now();
+        let (sockets, shared) = J::split(self);
+        let Some(socket) = sockets.slots.get_mut(id.index, id.generation) else { return true };
+        let SocketState::Connected { conn, .. } = &mut socket.state else { return true };
+        let recycle = info.flags.contains(TcpFlags::SYN)
+            && conn.state() == State::TimeWait
+            && conn.time_wait_accepts_syn(info);
+        if !recycle {
+            conn.handle_segment(now, info, payload);
+            self.flush(ctx, id);
+            return true;
+        }
+        shared.totals.time_wait_recycled += 1;
+        let orphaned = socket.orphaned;
+        self.unhash(id);
+        if orphaned {
+            self.remove(id);
+        }
+        false
+    }
+
+    /// Hands a segment from `remote` to `local` (as it arrived, over IP version `I`) to
+    /// listener `id`; `false` if `id` is not a listener.
+    fn segment_to_listener<J: TcpIpExt, C: TcpContext + TcpIpContext<J>, A: IpAddress>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<J>,
+        local: Endpoint<A>,
+        remote: Endpoint<A>,
+        arrival: Arrival<'_>,
+    ) -> bool {
+        let (Some(local), Some(remote)) = (endpoint_as::<J, A>(local), endpoint_as::<J, A>(remote)) else {
+            return false;
+        };
+        let now = ctx.now();
+        let Some(Socket { state: SocketState::Listening { listener, .. }, .. }) =
+            J::split(self).0.slots.get_mut(id.index, id.generation)
+        else {
+            return false;
+        };
+        drive_listener::<J, C>(ctx, id, listener, |l| {
+            l.set_mtu(arrival.mtu);
+            l.handle_segment(now, local, remote, arrival.info, arrival.payload);
+        });
+        self.flush(ctx, id);
+        true
+    }
+
+    /// An ICMP error quoting a segment from `local` to `remote` (over IP version `I`) whose
+    /// sequence number was `seq`.
+    pub fn deliver_icmp_error<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
         &mut self,
         ctx: &mut C,
         local: Endpoint<I::Addr>,
@@ -1094,11 +1179,23 @@ impl Tcp {
         seq: u32,
         report: &IcmpErrorReport,
     ) {
-        let (sockets, _) = I::split(self);
-        let Some(&id) = sockets.conns.get(&conn_key(local, remote)) else { return };
+        match I::sockets(self).conns.get(&conn_key(local, remote)) {
+            Some(&AnyTcpSocketId::V4(id)) => self.icmp_error_to_conn::<Ipv4, C>(ctx, id, seq, report),
+            Some(&AnyTcpSocketId::V6(id)) => self.icmp_error_to_conn::<Ipv6, C>(ctx, id, seq, report),
+            None => {}
+        }
+    }
+
+    fn icmp_error_to_conn<J: TcpIpExt, C: TcpContext + TcpIpContext<J>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<J>,
+        seq: u32,
+        report: &IcmpErrorReport,
+    ) {
         // Connections the application closed still take them.
         if let Some(Socket { state: SocketState::Connected { conn, .. }, .. }) =
-            sockets.slots.get_mut(id.index, id.generation)
+            J::split(self).0.slots.get_mut(id.index, id.generation)
         {
             conn.handle_icmp_error(ctx.now(), report, seq);
         }
@@ -1106,7 +1203,11 @@ impl Tcp {
     }
 
     /// A socket's timer fired.
-    pub fn handle_timer<I: TcpIpExt, C: TcpIpContext<I>>(&mut self, ctx: &mut C, id: TcpSocketId<I>) {
+    pub fn handle_timer<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+    ) {
         let (sockets, _) = I::split(self);
         let Some(socket) = sockets.slots.get_mut(id.index, id.generation) else { return };
         socket.timer_at = None;
@@ -1118,7 +1219,7 @@ impl Tcp {
                 }
             }
             SocketState::Listening { listener, .. } => {
-                drive_listener(ctx, id, listener, |l| l.handle_timeout(now));
+                drive_listener::<I, C>(ctx, id, listener, |l| l.handle_timeout(now));
             }
             _ => return,
         }
@@ -1129,17 +1230,17 @@ impl Tcp {
 
     /// Sends what the socket has due, reports its events, re-arms its timer and retires it
     /// once the connection is done.
-    fn flush<I: TcpIpExt, C: TcpIpContext<I>>(&mut self, ctx: &mut C, id: TcpSocketId<I>) {
+    fn flush<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(&mut self, ctx: &mut C, id: TcpSocketId<I>) {
         let (sockets, shared) = I::split(self);
         let Some(socket) = sockets.slots.get_mut(id.index, id.generation) else { return };
         let now = ctx.now();
         let device = socket.device;
         let (next, done) = match &mut socket.state {
             SocketState::Connected { conn, hashed, .. } => {
-                let retry = drain_transmit(ctx, conn, now, device, &mut shared.scratch);
+                let retry = drain_transmit::<I, C>(ctx, conn, now, device, &mut shared.scratch);
                 while let Some(event) = conn.poll_event() {
                     if !socket.orphaned {
-                        ctx.socket_event(id, event);
+                        TcpIpContext::<I>::socket_event(ctx, id, event);
                     }
                 }
                 let next = match (conn.poll_timeout(), retry) {
@@ -1154,7 +1255,7 @@ impl Tcp {
                 // for want of a buffer is resent by the handshake's own timer.
                 while let Some((local, remote, t)) = listener.poll_transmit(now, &mut shared.scratch) {
                     let segment = &shared.scratch[..t.len];
-                    let _ = ctx.send_segment(local.addr, remote.addr, device, |out| {
+                    let _ = context::send_segment::<I, C>(ctx, local.addr, remote.addr, device, |out| {
                         out.get_mut(..segment.len())?.copy_from_slice(segment);
                         Some(segment.len())
                     });
@@ -1167,7 +1268,7 @@ impl Tcp {
         if let Some(at) = next {
             if socket.timer_at.is_none_or(|t| at < t) {
                 socket.timer_at = Some(at);
-                ctx.schedule_timer(I::timer_id(id), at);
+                TcpIpContext::<I>::schedule_timer(ctx, I::timer_id(id), at);
             }
         }
         if done {
@@ -1181,15 +1282,30 @@ impl Tcp {
 
     /// Takes a finished connection out of `conns` and releases its port.
     fn unhash<I: TcpIpExt>(&mut self, id: TcpSocketId<I>) {
-        let (sockets, _) = I::split(self);
-        let Some(socket) = sockets.slots.get_mut(id.index, id.generation) else { return };
-        if let SocketState::Connected { conn, hashed, .. } = &mut socket.state {
-            if *hashed {
-                *hashed = false;
-                sockets.conns.remove(&conn_key(conn.local(), conn.remote()));
+        let Some(socket) = I::split(self).0.slots.get_mut(id.index, id.generation) else { return };
+        let SocketState::Connected { conn, hashed, .. } = &mut socket.state else { return };
+        if !core::mem::take(hashed) {
+            return;
+        }
+        match WireKey::new::<I>(conn.local(), conn.remote()) {
+            Some(WireKey::V4(k)) => {
+                self.v4.conns.remove(&k);
             }
+            Some(WireKey::V6(k)) => {
+                self.v6.conns.remove(&k);
+            }
+            None => {}
         }
     }
+}
+
+/// What a listener needs of a segment besides its endpoints.
+#[derive(Clone, Copy)]
+struct Arrival<'a> {
+    /// The MTU of the device it arrived on.
+    mtu: u32,
+    info: &'a SegmentInfo,
+    payload: &'a [u8],
 }
 
 /// Runs `f`, an input to a listener, and tells the application when a connection starts
@@ -1209,7 +1325,7 @@ fn drive_listener<I: Ip, C: TcpIpContext<I>>(
 
 /// Writes every segment `conn` has due straight into transmit buffers; returns whether the
 /// transmit pool ran dry (the rest is retried shortly).
-fn drain_transmit<I: Ip, C: TcpIpContext<I>>(
+fn drain_transmit<I: DualStackIpExt, C: TcpContext>(
     ctx: &mut C,
     conn: &mut Connection<I::Addr>,
     now: Instant,
@@ -1218,7 +1334,10 @@ fn drain_transmit<I: Ip, C: TcpIpContext<I>>(
 ) -> bool {
     let (src, dst) = (conn.local().addr, conn.remote().addr);
     loop {
-        match ctx.send_segment(src, dst, device, |out| conn.poll_transmit(now, out).map(|t| t.len)) {
+        let sent = context::send_segment::<I, C>(ctx, src, dst, device, |out| {
+            conn.poll_transmit(now, out).map(|t| t.len)
+        });
+        match sent {
             Ok(true) => {}
             Ok(false) => return false,
             Err(SegmentSendError::NoBuffer) => return true,

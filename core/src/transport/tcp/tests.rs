@@ -415,6 +415,33 @@ fn rfc9293_3_8_6_1_zero_window_is_probed_until_it_opens() {
 }
 
 #[test]
+fn rfc9293_3_8_6_2_2_recv_with_sends_the_window_update_recv_would() {
+    // A server whose 16 KiB window the client closed, then drained by 8 KiB: by copying, or
+    // by lending the ring and taking 8 KiB of it. The same segment must follow.
+    let reopen = |lend: bool| {
+        let server_tcp = TcpConfig { recv_buffer: 16 * 1024, ..TcpConfig::default() };
+        let listener = ListenerConfig { tcp: server_tcp, ..ListenerConfig::default() };
+        let mut sim = Sim::new(TcpConfig::default(), listener, LinkParams::default(), 6);
+        sim.establish();
+        assert_eq!(sim.client.send(&[7u8; 64 * 1024]), Ok(64 * 1024));
+        sim.run_for(Duration::from_secs(1));
+        assert_eq!(sim.client.peer_window(), 0);
+        let now = sim.now;
+        let server = sim.server();
+        let taken = if lend {
+            server.recv_with(|first, second| (first.len() + second.len()).min(8192))
+        } else {
+            server.recv(&mut [0u8; 8192])
+        };
+        (taken, drain(server, now))
+    };
+    let (copied, lent) = (reopen(false), reopen(true));
+    assert_eq!(copied.0, Ok(8192));
+    assert!(copied.1.iter().any(|(s, _)| s.window > 0), "a window update went out");
+    assert_eq!(copied, lent);
+}
+
+#[test]
 fn rfc1122_4_2_3_6_keepalive_times_out_a_dead_peer() {
     let mut sim = Sim::default_pair();
     sim.establish();

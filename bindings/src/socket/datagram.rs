@@ -1,0 +1,327 @@
+//! Datagram sockets: core UDP sockets (dual-stack on IPv6, as on Linux) and ICMP echo
+//! ("ping") sockets, and their data plane (`fidl/README.md`, "The datagram data plane").
+//!
+//! Application to network: each packet from the socketpair is a 32-byte header naming the
+//! destination (or none, for the connected peer) and the payload: a UDP payload, or for an
+//! echo socket the whole ICMP Echo Request, header included, as Linux's ping sockets take it.
+//! The send happens at once; an error the send call returns on Linux (`EHOSTUNREACH`,
+//! `EACCES` for a broadcast without `SO_BROADCAST`, `EMSGSIZE`, ...) comes back as an error
+//! record, which the shim returns from the next receive call. A full transmit path
+//! (`ENOBUFS`) drops the datagram silently, as a full qdisc does under UDP on Linux.
+//!
+//! Network to application: each datagram the core queued goes out as one packet, header
+//! (source address and port) then payload; asynchronous errors (ICMP errors on a connected
+//! socket) as error records. A packet that finds the socketpair full is dropped and counted,
+//! as a full `SO_RCVBUF` drops on Linux.
+
+use netstack_core::addr::{Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
+use netstack_core::device::DeviceId;
+use netstack_core::transport::ping::PingSocketId;
+use netstack_core::transport::udp::UdpSocketId;
+use netstack_core::transport::SocketError;
+
+use super::dataplane::{DatagramPlane, Packet, MAX_DATAGRAM};
+use super::header::DatagramHeader;
+use super::stream::Progress;
+use crate::eventloop::{BindingsCtx, NetStack};
+
+/// Packets moved per direction per call, so one busy socket cannot hold the loop.
+const PACKET_BUDGET: usize = 64;
+
+/// `EAFNOSUPPORT`: a destination of the other IP version on an IPv4 socket.
+const EAFNOSUPPORT: i32 = 97;
+/// `EINVAL`: an unusable destination (the unspecified address).
+const EINVAL: i32 = 22;
+/// `EMSGSIZE`: a packet longer than any datagram.
+const EMSGSIZE: i32 = 90;
+
+/// A core datagram socket of one of the kinds served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum DatagramId {
+    /// UDP over IPv4.
+    UdpV4(UdpSocketId<Ipv4>),
+    /// UDP over IPv6 (and IPv4-mapped addresses unless IPV6_V6ONLY).
+    UdpV6(UdpSocketId<Ipv6>),
+    /// ICMP echo over IPv4.
+    PingV4(PingSocketId<Ipv4>),
+    /// ICMPv6 echo.
+    PingV6(PingSocketId<Ipv6>),
+}
+
+/// What the datagram pumps counted, for the server's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DatagramCounters {
+    /// Datagrams the applications sent.
+    pub(crate) sent: u64,
+    /// Datagrams delivered to applications.
+    pub(crate) delivered: u64,
+    /// Datagrams dropped because the application's socketpair was full.
+    pub(crate) dropped_full: u64,
+    /// Sends that failed and came back as an error record.
+    pub(crate) send_errors: u64,
+    /// Packets from applications without a valid header (answered with an error record).
+    pub(crate) malformed: u64,
+    /// Error records sent to applications.
+    pub(crate) error_records: u64,
+}
+
+/// A datagram socket; see the module documentation.
+#[derive(Debug)]
+pub(crate) struct DatagramSocket {
+    pub(crate) id: DatagramId,
+    pub(crate) plane: DatagramPlane,
+}
+
+/// A destination in the core's terms for IP version `I`: `None` for the connected peer.
+type Destination<A> = Option<(SpecifiedAddr<A>, u16)>;
+
+/// The destination a header names for an IPv4 socket.
+fn destination_v4(header: DatagramHeader) -> Result<Destination<Ipv4Addr>, i32> {
+    match header {
+        DatagramHeader::Unspecified => Ok(None),
+        DatagramHeader::V4 { addr, port } => {
+            Ok(Some((SpecifiedAddr::new(Ipv4Addr::new(addr)).ok_or(EINVAL)?, port)))
+        }
+        DatagramHeader::V6 { .. } | DatagramHeader::Error(_) => Err(EAFNOSUPPORT),
+    }
+}
+
+/// The destination a header names for an IPv6 socket: an IPv4 one is IPv4-mapped, as
+/// Linux's `udpv6_sendmsg` takes an `AF_INET` address on an `AF_INET6` socket.
+fn destination_v6(header: DatagramHeader) -> Result<Destination<Ipv6Addr>, i32> {
+    match header {
+        DatagramHeader::Unspecified => Ok(None),
+        DatagramHeader::V4 { addr, port } => {
+            Ok(Some((SpecifiedAddr::new(Ipv4Addr::new(addr).to_ipv6_mapped()).ok_or(EINVAL)?, port)))
+        }
+        DatagramHeader::V6 { addr, port, .. } => {
+            Ok(Some((SpecifiedAddr::new(Ipv6Addr::new(addr)).ok_or(EINVAL)?, port)))
+        }
+        DatagramHeader::Error(_) => Err(EAFNOSUPPORT),
+    }
+}
+
+/// The header naming an IPv4 source.
+fn source_v4(addr: Ipv4Addr, port: u16) -> DatagramHeader {
+    DatagramHeader::V4 { addr: addr.bytes(), port }
+}
+
+/// The header naming an IPv6 source; a link-local one carries the interface it came in on.
+fn source_v6(addr: Ipv6Addr, port: u16, device: DeviceId) -> DatagramHeader {
+    let scope_id = if addr.is_unicast_link_local() { device.get() } else { 0 };
+    DatagramHeader::V6 { addr: addr.bytes(), port, flowinfo: 0, scope_id }
+}
+
+impl DatagramSocket {
+    /// Sends what the application queued, up to the budget.
+    pub(crate) fn pump_out(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        scratch: &mut [u8],
+        counters: &mut DatagramCounters,
+    ) -> Progress {
+        let room = MAX_DATAGRAM.min(scratch.len());
+        let scratch = &mut scratch[..room];
+        for _ in 0..PACKET_BUDGET {
+            if !self.plane.flags.readable {
+                return Progress::Idle;
+            }
+            let len = match self.plane.recv(scratch) {
+                Ok(Packet::Bytes { truncated: true, .. }) => {
+                    counters.malformed += 1;
+                    self.error_record(EMSGSIZE, counters);
+                    continue;
+                }
+                Ok(Packet::Bytes { len, .. }) => len,
+                Ok(Packet::WouldBlock | Packet::Closed) => return Progress::Idle,
+                Err(error) => {
+                    tracing::warn!(%error, "reading a datagram data plane failed");
+                    return Progress::Idle;
+                }
+            };
+            let (header, payload) = match DatagramHeader::parse(&scratch[..len]) {
+                Ok(parsed) => parsed,
+                Err(errno) => {
+                    counters.malformed += 1;
+                    self.error_record(errno, counters);
+                    continue;
+                }
+            };
+            match self.send(stack, ctx, header, payload) {
+                Ok(()) => counters.sent += 1,
+                // A full transmit path drops the datagram, as a full qdisc does.
+                Err(SendFailure::Stack(SocketError::NoBufferSpace)) => {}
+                Err(SendFailure::Stack(error)) => {
+                    counters.send_errors += 1;
+                    self.error_record(error.errno(), counters);
+                }
+                Err(SendFailure::Header(errno)) => {
+                    counters.send_errors += 1;
+                    self.error_record(errno, counters);
+                }
+            }
+        }
+        Progress::More
+    }
+
+    fn send(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        header: DatagramHeader,
+        payload: &[u8],
+    ) -> Result<(), SendFailure> {
+        match self.id {
+            DatagramId::UdpV4(id) => {
+                let dst = destination_v4(header).map_err(SendFailure::Header)?;
+                Ok(stack.udp_call(ctx, |udp, uctx| udp.send_to(uctx, id, dst, payload))?)
+            }
+            DatagramId::UdpV6(id) => {
+                let dst = destination_v6(header).map_err(SendFailure::Header)?;
+                Ok(stack.udp_call(ctx, |udp, uctx| udp.send_to(uctx, id, dst, payload))?)
+            }
+            DatagramId::PingV4(id) => {
+                let dst = destination_v4(header).map_err(SendFailure::Header)?.map(|(a, _)| a);
+                Ok(stack.ping_call(ctx, |ping, pctx| ping.send_to(pctx, id, dst, payload))?)
+            }
+            DatagramId::PingV6(id) => {
+                let dst = destination_v6(header).map_err(SendFailure::Header)?.map(|(a, _)| a);
+                Ok(stack.ping6_call(ctx, |ping, pctx| ping.send_to(pctx, id, dst, payload))?)
+            }
+        }
+    }
+
+    /// Moves what the core queued for this socket into the socketpair, up to the budget.
+    pub(crate) fn deliver(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        counters: &mut DatagramCounters,
+    ) -> Progress {
+        for _ in 0..PACKET_BUDGET {
+            let sent = match self.id {
+                DatagramId::UdpV4(id) => match stack.udp_call(ctx, |udp, _| udp.recv_from(id)) {
+                    Ok(d) => self.plane.send(source_v4(d.peer_addr, d.peer_port), d.payload.body()),
+                    Err(e) => return self.delivery_stopped(e, counters),
+                },
+                DatagramId::UdpV6(id) => match stack.udp_call(ctx, |udp, _| udp.recv_from(id)) {
+                    Ok(d) => self.plane.send(source_v6(d.peer_addr, d.peer_port, d.device), d.payload.body()),
+                    Err(e) => return self.delivery_stopped(e, counters),
+                },
+                DatagramId::PingV4(id) => match stack.ping_call(ctx, |ping, _| ping.recv_from(id)) {
+                    Ok(d) => self.plane.send(source_v4(d.peer_addr, 0), d.message.body()),
+                    Err(e) => return self.delivery_stopped(e, counters),
+                },
+                DatagramId::PingV6(id) => match stack.ping6_call(ctx, |ping, _| ping.recv_from(id)) {
+                    Ok(d) => self.plane.send(source_v6(d.peer_addr, 0, d.device), d.message.body()),
+                    Err(e) => return self.delivery_stopped(e, counters),
+                },
+            };
+            match sent {
+                Ok(true) => counters.delivered += 1,
+                Ok(false) => counters.dropped_full += 1,
+                Err(error) => {
+                    tracing::warn!(%error, "writing a datagram data plane failed");
+                    counters.dropped_full += 1;
+                }
+            }
+        }
+        Progress::More
+    }
+
+    /// The core's receive queue is empty, or held an error first.
+    fn delivery_stopped(&mut self, error: SocketError, counters: &mut DatagramCounters) -> Progress {
+        match error {
+            SocketError::WouldBlock | SocketError::BadSocket => Progress::Idle,
+            error => {
+                self.error_record(error.errno(), counters);
+                Progress::More
+            }
+        }
+    }
+
+    /// Tells the application about `errno` through an error record.
+    fn error_record(&mut self, errno: i32, counters: &mut DatagramCounters) {
+        match self.plane.send(DatagramHeader::Error(errno), &[]) {
+            Ok(true) => counters.error_records += 1,
+            Ok(false) | Err(_) => counters.dropped_full += 1,
+        }
+    }
+
+    /// Takes the pending error (SO_ERROR) from the core.
+    pub(crate) fn take_error(&self, stack: &mut NetStack, ctx: &mut BindingsCtx) -> Option<SocketError> {
+        let taken = match self.id {
+            DatagramId::UdpV4(id) => stack.udp_call(ctx, |udp, _| udp.take_error(id)),
+            DatagramId::UdpV6(id) => stack.udp_call(ctx, |udp, _| udp.take_error(id)),
+            DatagramId::PingV4(id) => stack.ping_call(ctx, |ping, _| ping.take_error(id)),
+            DatagramId::PingV6(id) => stack.ping6_call(ctx, |ping, _| ping.take_error(id)),
+        };
+        taken.ok().flatten()
+    }
+
+    /// Closes the core socket.
+    pub(crate) fn close(&self, stack: &mut NetStack, ctx: &mut BindingsCtx) {
+        Self::close_id(stack, ctx, self.id);
+    }
+
+    /// Closes core socket `id`.
+    pub(crate) fn close_id(stack: &mut NetStack, ctx: &mut BindingsCtx, id: DatagramId) {
+        let _ = match id {
+            DatagramId::UdpV4(id) => stack.udp_call(ctx, |udp, uctx| udp.close(uctx, id)),
+            DatagramId::UdpV6(id) => stack.udp_call(ctx, |udp, uctx| udp.close(uctx, id)),
+            DatagramId::PingV4(id) => stack.ping_call(ctx, |ping, _| ping.close(id)),
+            DatagramId::PingV6(id) => stack.ping6_call(ctx, |ping, _| ping.close(id)),
+        };
+    }
+}
+
+/// Why a datagram from the application was not sent.
+enum SendFailure {
+    /// The header was unusable (an errno).
+    Header(i32),
+    /// The core refused it.
+    Stack(SocketError),
+}
+
+impl From<SocketError> for SendFailure {
+    fn from(error: SocketError) -> Self {
+        SendFailure::Stack(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_follow_the_socket_version() {
+        let v4 = DatagramHeader::V4 { addr: [192, 0, 2, 9], port: 53 };
+        assert_eq!(
+            destination_v4(v4).unwrap().map(|(a, p)| (*a, p)),
+            Some((Ipv4Addr::new([192, 0, 2, 9]), 53))
+        );
+        assert_eq!(destination_v4(DatagramHeader::Unspecified), Ok(None));
+        let v6 = DatagramHeader::V6 {
+            addr: [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            port: 9,
+            flowinfo: 0,
+            scope_id: 0,
+        };
+        assert_eq!(destination_v4(v6), Err(EAFNOSUPPORT));
+        // An IPv6 socket takes an IPv4 destination as IPv4-mapped.
+        let mapped = destination_v6(v4).unwrap().unwrap();
+        assert_eq!((mapped.0.to_ipv4_mapped(), mapped.1), (Some(Ipv4Addr::new([192, 0, 2, 9])), 53));
+        assert_eq!(destination_v4(DatagramHeader::V4 { addr: [0; 4], port: 1 }), Err(EINVAL));
+    }
+
+    #[test]
+    fn link_local_sources_carry_their_interface() {
+        let ll = Ipv6Addr::from_segments([0xfe80, 0, 0, 0, 0, 0, 0, 1]);
+        let DatagramHeader::V6 { scope_id, .. } = source_v6(ll, 7, DeviceId::new(3)) else { panic!() };
+        assert_eq!(scope_id, 3);
+        let global = Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]);
+        let DatagramHeader::V6 { scope_id, .. } = source_v6(global, 7, DeviceId::new(3)) else { panic!() };
+        assert_eq!(scope_id, 0);
+    }
+}

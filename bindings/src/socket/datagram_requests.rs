@@ -1,0 +1,205 @@
+//! `fuchsia.posix.socket/DatagramSocket` requests: the data plane (`Describe`), `bind`,
+//! `connect` and `disconnect` (`AF_UNSPEC`), names and `shutdown` for UDP and ICMP echo
+//! sockets. On an echo socket the "port" is the echo identifier, as Linux's ping sockets
+//! show it.
+
+use std::num::NonZeroU16;
+
+use netstack_core::addr::{Ip, Ipv4, Ipv6, SpecifiedAddr};
+use netstack_fidl::fuchsia_net::SocketAddress;
+use netstack_fidl::fuchsia_posix::Errno;
+use netstack_fidl::fuchsia_posix_socket::{
+    datagram_socket as m, DatagramSocketDescribeResponse, DatagramSocketProtocol, DatagramSocketRequest,
+    ShutdownMode,
+};
+
+use super::addr::{mapped_v6, FidlIp, SockAddr};
+use super::datagram::DatagramId;
+use super::errno::from_socket_error;
+use super::header::HEADER_LEN;
+use super::slab::Key;
+use super::{Kind, SocketServer, ZX_ERR_NO_RESOURCES};
+use crate::eventloop::{BindingsCtx, NetStack};
+
+impl SocketServer {
+    pub(super) fn datagram_request(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        key: Key,
+        socket: Key,
+        txid: u32,
+        request: DatagramSocketRequest,
+    ) {
+        let Some(entry) = self.sockets.get(socket) else { return };
+        let domain = entry.domain;
+        let Kind::Datagram(datagram) = &entry.kind else { return };
+        match request {
+            DatagramSocketRequest::Network(request) => {
+                self.network_request(stack, ctx, key, socket, txid, request)
+            }
+            DatagramSocketRequest::Describe {} => match datagram.plane.client_end() {
+                Ok(fd) => {
+                    let response = DatagramSocketDescribeResponse {
+                        socket: Some(fd),
+                        tx_meta_buf_size: Some(HEADER_LEN as u64),
+                        rx_meta_buf_size: Some(HEADER_LEN as u64),
+                    };
+                    self.reply::<m::Describe>(key, txid, response);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot duplicate a datagram data plane");
+                    self.epitaph(stack, ctx, key, ZX_ERR_NO_RESOURCES);
+                }
+            },
+            DatagramSocketRequest::GetInfo {} => {
+                let proto = match datagram.id {
+                    DatagramId::UdpV4(_) | DatagramId::UdpV6(_) => DatagramSocketProtocol::Udp,
+                    DatagramId::PingV4(_) | DatagramId::PingV6(_) => DatagramSocketProtocol::IcmpEcho,
+                };
+                self.reply::<netstack_fidl::fuchsia_posix_socket::base_datagram_socket::GetInfo>(
+                    key,
+                    txid,
+                    Ok((domain, proto)),
+                );
+            }
+        }
+    }
+
+    /// `shutdown` on a datagram socket: reading shut down makes the application read end of
+    /// file, writing shut down makes its sends fail with `EPIPE`. Linux requires a connected
+    /// socket (`ENOTCONN`).
+    pub(super) fn datagram_shutdown(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        socket: Key,
+        mode: ShutdownMode,
+    ) -> Result<(), Errno> {
+        if mode.is_empty() {
+            return Err(Errno::EINVAL);
+        }
+        let Some(Kind::Datagram(datagram)) = self.sockets.get(socket).map(|s| &s.kind) else {
+            return Err(Errno::EBADF);
+        };
+        if peer_name(stack, ctx, datagram.id).is_err() {
+            return Err(Errno::ENOTCONN);
+        }
+        datagram.plane.shutdown(mode.contains(ShutdownMode::READ), mode.contains(ShutdownMode::WRITE));
+        Ok(())
+    }
+}
+
+/// `bind`: an echo socket binds its identifier.
+pub(super) fn bind(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    id: DatagramId,
+    addr: &SocketAddress,
+) -> Result<(), Errno> {
+    match id {
+        DatagramId::UdpV4(id) => {
+            let a = Ipv4::from_fidl(addr)?;
+            stack.udp_call(ctx, |u, c| u.bind(c, id, SpecifiedAddr::new(a.addr), NonZeroU16::new(a.port)))
+        }
+        DatagramId::UdpV6(id) => {
+            let a = Ipv6::from_fidl(addr)?;
+            stack.udp_call(ctx, |u, c| u.bind(c, id, SpecifiedAddr::new(a.addr), NonZeroU16::new(a.port)))
+        }
+        DatagramId::PingV4(id) => {
+            let a = Ipv4::from_fidl(addr)?;
+            stack.ping_call(ctx, |p, c| p.bind(c, id, SpecifiedAddr::new(a.addr), NonZeroU16::new(a.port)))
+        }
+        DatagramId::PingV6(id) => {
+            let a = Ipv6::from_fidl(addr)?;
+            stack.ping6_call(ctx, |p, c| p.bind(c, id, SpecifiedAddr::new(a.addr), NonZeroU16::new(a.port)))
+        }
+    }
+    .map_err(from_socket_error)
+}
+
+/// `connect`: an IPv6 UDP socket takes an IPv4 address as IPv4-mapped.
+pub(super) fn connect(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    id: DatagramId,
+    addr: &SocketAddress,
+) -> Result<(), Errno> {
+    match id {
+        DatagramId::UdpV4(id) => {
+            let a = Ipv4::from_fidl(addr)?;
+            let remote = SpecifiedAddr::new(a.addr).unwrap_or(Ipv4::LOOPBACK_ADDRESS);
+            stack.udp_call(ctx, |u, c| u.connect(c, id, remote, a.port))
+        }
+        DatagramId::UdpV6(id) => {
+            let a = mapped_v6(addr)?;
+            let remote = SpecifiedAddr::new(a.addr).unwrap_or(Ipv6::LOOPBACK_ADDRESS);
+            stack.udp_call(ctx, |u, c| u.connect(c, id, remote, a.port))
+        }
+        DatagramId::PingV4(id) => {
+            let a = Ipv4::from_fidl(addr)?;
+            let remote = SpecifiedAddr::new(a.addr).unwrap_or(Ipv4::LOOPBACK_ADDRESS);
+            stack.ping_call(ctx, |p, c| p.connect(c, id, remote))
+        }
+        DatagramId::PingV6(id) => {
+            let a = Ipv6::from_fidl(addr)?;
+            let remote = SpecifiedAddr::new(a.addr).unwrap_or(Ipv6::LOOPBACK_ADDRESS);
+            stack.ping6_call(ctx, |p, c| p.connect(c, id, remote))
+        }
+    }
+    .map_err(from_socket_error)
+}
+
+/// `connect(AF_UNSPEC)`.
+pub(super) fn disconnect(stack: &mut NetStack, ctx: &mut BindingsCtx, id: DatagramId) -> Result<(), Errno> {
+    match id {
+        DatagramId::UdpV4(id) => stack.udp_call(ctx, |u, _| u.disconnect(id)),
+        DatagramId::UdpV6(id) => stack.udp_call(ctx, |u, _| u.disconnect(id)),
+        DatagramId::PingV4(id) => stack.ping_call(ctx, |p, _| p.disconnect(id)),
+        DatagramId::PingV6(id) => stack.ping6_call(ctx, |p, _| p.disconnect(id)),
+    }
+    .map_err(from_socket_error)
+}
+
+/// `getsockname`: the wildcard and port 0 before `bind`.
+pub(super) fn local_name(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    id: DatagramId,
+) -> Result<SocketAddress, Errno> {
+    fn name<I: FidlIp>(local: (Option<SpecifiedAddr<I::Addr>>, Option<NonZeroU16>)) -> SocketAddress {
+        let (addr, port) = local;
+        I::to_fidl(SockAddr {
+            addr: addr.map_or(I::UNSPECIFIED_ADDRESS, |a| *a),
+            port: port.map_or(0, NonZeroU16::get),
+            zone: 0,
+        })
+    }
+    match id {
+        DatagramId::UdpV4(id) => stack.udp_call(ctx, |u, _| u.local_addr(id)).map(name::<Ipv4>),
+        DatagramId::UdpV6(id) => stack.udp_call(ctx, |u, _| u.local_addr(id)).map(name::<Ipv6>),
+        DatagramId::PingV4(id) => stack.ping_call(ctx, |p, _| p.local_addr(id)).map(name::<Ipv4>),
+        DatagramId::PingV6(id) => stack.ping6_call(ctx, |p, _| p.local_addr(id)).map(name::<Ipv6>),
+    }
+    .map_err(from_socket_error)
+}
+
+/// `getpeername`: `ENOTCONN` unless connected. The core does not tell an echo socket's
+/// peer, so echo sockets always answer `ENOTCONN`.
+pub(super) fn peer_name(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    id: DatagramId,
+) -> Result<SocketAddress, Errno> {
+    match id {
+        DatagramId::UdpV4(id) => stack
+            .udp_call(ctx, |u, _| u.peer_addr(id))
+            .map(|(a, p)| Ipv4::to_fidl(SockAddr { addr: *a, port: p.get(), zone: 0 }))
+            .map_err(from_socket_error),
+        DatagramId::UdpV6(id) => stack
+            .udp_call(ctx, |u, _| u.peer_addr(id))
+            .map(|(a, p)| Ipv6::to_fidl(SockAddr { addr: *a, port: p.get(), zone: 0 }))
+            .map_err(from_socket_error),
+        DatagramId::PingV4(_) | DatagramId::PingV6(_) => Err(Errno::ENOTCONN),
+    }
+}

@@ -1,0 +1,204 @@
+//! `fuchsia.posix.socket/Provider` and `fuchsia.posix.socket.raw/Provider`: creating
+//! sockets (within the client's and the server's limits) and the interface queries
+//! `if_nametoindex`, `if_indextoname`, `SIOCGIFFLAGS` and `getifaddrs` rest on.
+
+use netstack_core::addr::{Ipv4, Ipv6};
+use netstack_fidl::channel::Channel;
+use netstack_fidl::fuchsia_net::{IpAddress, Ipv6Address, Subnet};
+use netstack_fidl::fuchsia_posix::Errno;
+use netstack_fidl::fuchsia_posix_socket::{
+    provider, DatagramSocketProtocol, Domain, InterfaceAddresses, InterfaceFlags,
+    ProviderDatagramSocketResponse, ProviderRequest,
+};
+use netstack_fidl::fuchsia_posix_socket_raw as raw;
+
+use super::datagram::{DatagramId, DatagramSocket};
+use super::dataplane::{DatagramPlane, StreamPlane};
+use super::errno::{from_io_error, from_socket_error};
+use super::slab::Key;
+use super::stream::{with_tcp, StreamSocket, TcpId};
+use super::{Kind, SocketServer};
+use crate::eventloop::{BindingsCtx, NetStack};
+
+/// `ZX_ERR_NOT_FOUND`: the interface queries' error.
+const ZX_ERR_NOT_FOUND: i32 = -25;
+
+impl SocketServer {
+    pub(super) fn provider_request(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        key: Key,
+        client: Key,
+        txid: u32,
+        request: ProviderRequest,
+    ) {
+        match request {
+            ProviderRequest::StreamSocket { domain, proto: _ } => {
+                let result = self.create_stream(stack, ctx, client, domain);
+                self.reply::<provider::StreamSocket>(key, txid, result);
+            }
+            ProviderRequest::DatagramSocket { domain, proto } => {
+                let result = self
+                    .create_datagram(stack, ctx, client, domain, proto)
+                    .map(ProviderDatagramSocketResponse::DatagramSocket);
+                self.reply::<provider::DatagramSocket>(key, txid, result);
+            }
+            ProviderRequest::InterfaceIndexToName { index } => {
+                let name = ctx
+                    .sessions()
+                    .iter()
+                    .find(|s| u64::from(s.id.get()) == index)
+                    .map(|s| s.backend.name().to_owned())
+                    .ok_or(ZX_ERR_NOT_FOUND);
+                self.reply::<provider::InterfaceIndexToName>(key, txid, name);
+            }
+            ProviderRequest::InterfaceNameToIndex { name } => {
+                let index = interface_index(ctx, &name).ok_or(ZX_ERR_NOT_FOUND);
+                self.reply::<provider::InterfaceNameToIndex>(key, txid, index);
+            }
+            ProviderRequest::InterfaceNameToFlags { name } => {
+                let flags = interface_index(ctx, &name)
+                    .map(|_| {
+                        InterfaceFlags::UP
+                            | InterfaceFlags::RUNNING
+                            | InterfaceFlags::BROADCAST
+                            | InterfaceFlags::MULTICAST
+                    })
+                    .ok_or(ZX_ERR_NOT_FOUND);
+                self.reply::<provider::InterfaceNameToFlags>(key, txid, flags);
+            }
+            ProviderRequest::GetInterfaceAddresses {} => {
+                let interfaces = interface_addresses(stack, ctx);
+                self.reply::<provider::GetInterfaceAddresses>(key, txid, interfaces);
+            }
+        }
+    }
+
+    pub(super) fn raw_provider_request(
+        &mut self,
+        key: Key,
+        _client: Key,
+        txid: u32,
+        request: raw::ProviderRequest,
+    ) {
+        match request {
+            // Raw IP sockets wait for the core's raw socket layer.
+            raw::ProviderRequest::Socket { .. } => {
+                self.reply::<raw::provider::Socket>(key, txid, Err(Errno::EPROTONOSUPPORT));
+            }
+        }
+    }
+
+    /// `socket(AF_INET[6], SOCK_STREAM, 0)`.
+    fn create_stream(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        client: Key,
+        domain: Domain,
+    ) -> Result<Channel, Errno> {
+        self.check_limits(client)?;
+        let tcp = stack
+            .tcp_call(ctx, |tcp, _| match domain {
+                Domain::Ipv4 => tcp.create::<Ipv4>(0).map(TcpId::V4),
+                Domain::Ipv6 => tcp.create::<Ipv6>(0).map(TcpId::V6),
+            })
+            .map_err(from_socket_error)?;
+        let plane = match StreamPlane::new_plugged() {
+            Ok(plane) => plane,
+            Err(error) => {
+                close_tcp(stack, ctx, tcp);
+                return Err(from_io_error(&error));
+            }
+        };
+        match self.add_socket(client, domain, Kind::Stream(StreamSocket::new(tcp, plane))) {
+            Ok(channel) => Ok(channel),
+            Err((errno, _)) => {
+                close_tcp(stack, ctx, tcp);
+                Err(errno)
+            }
+        }
+    }
+
+    /// `socket(AF_INET[6], SOCK_DGRAM, 0 | IPPROTO_ICMP[V6])`.
+    fn create_datagram(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        client: Key,
+        domain: Domain,
+        proto: DatagramSocketProtocol,
+    ) -> Result<Channel, Errno> {
+        self.check_limits(client)?;
+        let id = match (domain, proto) {
+            (Domain::Ipv4, DatagramSocketProtocol::Udp) => {
+                stack.udp_call(ctx, |udp, _| udp.create::<Ipv4>(0)).map(DatagramId::UdpV4)
+            }
+            (Domain::Ipv6, DatagramSocketProtocol::Udp) => {
+                stack.udp_call(ctx, |udp, _| udp.create::<Ipv6>(0)).map(DatagramId::UdpV6)
+            }
+            (Domain::Ipv4, DatagramSocketProtocol::IcmpEcho) => {
+                stack.ping_call(ctx, |ping, _| ping.create()).map(DatagramId::PingV4)
+            }
+            (Domain::Ipv6, DatagramSocketProtocol::IcmpEcho) => {
+                stack.ping6_call(ctx, |ping, _| ping.create()).map(DatagramId::PingV6)
+            }
+        }
+        .map_err(from_socket_error)?;
+        let plane = match DatagramPlane::new() {
+            Ok(plane) => plane,
+            Err(error) => {
+                DatagramSocket::close_id(stack, ctx, id);
+                return Err(from_io_error(&error));
+            }
+        };
+        match self.add_socket(client, domain, Kind::Datagram(DatagramSocket { id, plane })) {
+            Ok(channel) => Ok(channel),
+            Err((errno, _)) => {
+                DatagramSocket::close_id(stack, ctx, id);
+                Err(errno)
+            }
+        }
+    }
+}
+
+fn close_tcp(stack: &mut NetStack, ctx: &mut BindingsCtx, tcp: TcpId) {
+    with_tcp!(stack, ctx, tcp, |tcp, tctx, id| {
+        let _ = tcp.close(tctx, id);
+    });
+}
+
+/// The index of the interface called `name`.
+pub(super) fn interface_index(ctx: &BindingsCtx, name: &str) -> Option<u64> {
+    ctx.sessions().iter().find(|s| s.backend.name() == name).map(|s| u64::from(s.id.get()))
+}
+
+/// Every interface the loop drives, with its IPv6 addresses.
+fn interface_addresses(stack: &NetStack, ctx: &BindingsCtx) -> Vec<InterfaceAddresses> {
+    ctx.sessions()
+        .iter()
+        .map(|session| {
+            let addresses = stack
+                .ipv6_addresses()
+                .iter()
+                .filter(|c| c.device == session.id)
+                .map(|c| Subnet {
+                    addr: IpAddress::Ipv6(Ipv6Address { addr: c.addr.addr().bytes() }),
+                    prefix_len: c.addr.subnet().prefix_len(),
+                })
+                .collect();
+            InterfaceAddresses {
+                id: Some(u64::from(session.id.get())),
+                name: Some(session.backend.name().to_owned()),
+                addresses: Some(addresses),
+                interface_flags: Some(
+                    InterfaceFlags::UP
+                        | InterfaceFlags::RUNNING
+                        | InterfaceFlags::BROADCAST
+                        | InterfaceFlags::MULTICAST,
+                ),
+            }
+        })
+        .collect()
+}
