@@ -10,7 +10,7 @@
 //! Skips loudly without root (failing instead under `CI=true`), and whenever the daemon
 //! has no socket API yet (no `--svc-dir` in `netstack run --help`).
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -19,12 +19,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// The daemon's side of the TAP.
-pub const NETSTACK_V4: &str = "192.0.2.1";
-pub const NETSTACK_V6: &str = "2001:db8::1";
-/// The kernel's side.
-pub const KERNEL_V4: &str = "192.0.2.2";
-pub const KERNEL_V6: &str = "2001:db8::2";
+/// The daemon's IPv6 address on the TAP.
+const NETSTACK_V6: &str = "2001:db8::1";
 
 /// `target/<profile>/`, where cargo put this test, `libfdio.so` and `netstack`.
 fn profile_dir() -> PathBuf {
@@ -68,7 +64,9 @@ fn may_run(test: &str, netstack: &Path) -> bool {
     }
     let help = Command::new(netstack).args(["run", "--help"]).output().expect("netstack run --help");
     if !String::from_utf8_lossy(&help.stdout).contains("--svc-dir") {
-        eprintln!("\n*** SKIPPED {test}: this netstack daemon does not serve the socket API (no --svc-dir) ***\n");
+        eprintln!(
+            "\n*** SKIPPED {test}: this netstack daemon does not serve the socket API (no --svc-dir) ***\n"
+        );
         return false;
     }
     true
