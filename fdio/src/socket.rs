@@ -45,8 +45,16 @@ pub fn transport_for(domain: Domain, base_type: c_int, protocol: c_int) -> Resul
 /// Which flags of a `socket`/`accept4` type argument the shim honours.
 const TYPE_FLAGS: c_int = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
 
-/// `socket(2)` for `AF_INET`/`AF_INET6`.
+/// `socket(2)` for `AF_INET`/`AF_INET6`. A netstack that cannot be reached, or goes away
+/// while the socket is being made, is `EAFNOSUPPORT`.
 pub fn create(domain: Domain, ty: c_int, protocol: c_int) -> Result<c_int, Errno> {
+    create_socket(domain, ty, protocol).map_err(|e| match e {
+        Errno::ECONNRESET => Errno::EAFNOSUPPORT,
+        e => e,
+    })
+}
+
+fn create_socket(domain: Domain, ty: c_int, protocol: c_int) -> Result<c_int, Errno> {
     let flags = ty & TYPE_FLAGS;
     let transport = transport_for(domain, ty & !TYPE_FLAGS, protocol)?;
     let kind = match transport {
@@ -69,7 +77,6 @@ pub fn create(domain: Domain, ty: c_int, protocol: c_int) -> Result<c_int, Errno
                     registry::forget_provider(kind, &provider);
                     tries += 1;
                 }
-                Err(Errno::ECONNRESET) => return Err(Errno::EAFNOSUPPORT),
                 other => break other?,
             }
         }
@@ -212,7 +219,14 @@ pub unsafe fn connect(
             // The plug comes out of the data plane when the attempt ends either way.
             match wait_for(fd, libc::POLLOUT, timeout_ms(fd, libc::SO_SNDTIMEO))? {
                 Wait::TimedOut => Err(Errno::EINPROGRESS),
-                Wait::Ready => control.take_error().map(|()| 0),
+                Wait::Ready => match control.take_error() {
+                    Ok(()) => Ok(0),
+                    Err(e) => {
+                        // Back to a socket that never connected: reads say ENOTCONN.
+                        socket.set_phase(Phase::Idle);
+                        Err(e)
+                    }
+                },
             }
         }
         Err(e) => Err(e),
