@@ -360,7 +360,7 @@ impl SocketServer {
                 if mode.contains(ShutdownMode::READ) {
                     stream.shutdown_read(stack, ctx);
                 }
-                let progress = stream.pump(stack, ctx, &mut self.scratch, &mut self.pumps);
+                let progress = stream.pump(stack, ctx, &mut self.pumps);
                 self.after(stack, ctx, socket, progress);
                 Ok(())
             }
