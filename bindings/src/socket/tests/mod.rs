@@ -2,6 +2,8 @@
 //! over the memory device pair; clients speak FIDL through `SyncClient` from other threads
 //! and use the data-plane fds as the shim hands them to applications.
 
+mod dual_stack;
+
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
@@ -96,10 +98,15 @@ fn v4(last: u8, port: u16) -> SocketAddress {
     SocketAddress::Ipv4(Ipv4SocketAddress { address: Ipv4Address { addr: [192, 0, 2, last] }, port })
 }
 
-/// A stream socket: its control client and its data-plane fd.
+/// An IPv4 stream socket: its control client and its data-plane fd.
 fn stream(provider: &SyncClient) -> (SyncClient, OwnedFd) {
+    stream_in(provider, Domain::Ipv4)
+}
+
+/// A stream socket of `domain`: its control client and its data-plane fd.
+fn stream_in(provider: &SyncClient, domain: Domain) -> (SyncClient, OwnedFd) {
     let channel = provider
-        .call::<provider::StreamSocket>((Domain::Ipv4, StreamSocketProtocol::Tcp))
+        .call::<provider::StreamSocket>((domain, StreamSocketProtocol::Tcp))
         .expect("call")
         .expect("stream socket");
     let client = SyncClient::new(channel);
@@ -107,10 +114,15 @@ fn stream(provider: &SyncClient) -> (SyncClient, OwnedFd) {
     (client, fd)
 }
 
-/// A UDP socket: its control client and its data-plane fd.
+/// An IPv4 UDP socket: its control client and its data-plane fd.
 fn udp(provider: &SyncClient) -> (SyncClient, OwnedFd) {
+    udp_in(provider, Domain::Ipv4)
+}
+
+/// A UDP socket of `domain`: its control client and its data-plane fd.
+fn udp_in(provider: &SyncClient, domain: Domain) -> (SyncClient, OwnedFd) {
     let response = provider
-        .call::<provider::DatagramSocket>((Domain::Ipv4, DatagramSocketProtocol::Udp))
+        .call::<provider::DatagramSocket>((domain, DatagramSocketProtocol::Udp))
         .expect("call")
         .expect("datagram socket");
     let ProviderDatagramSocketResponse::DatagramSocket(channel) = response else {
@@ -120,6 +132,18 @@ fn udp(provider: &SyncClient) -> (SyncClient, OwnedFd) {
     let described = client.call::<datagram_socket::Describe>(()).expect("describe");
     assert_eq!((described.tx_meta_buf_size, described.rx_meta_buf_size), (Some(32), Some(32)));
     (client, described.socket.expect("data plane"))
+}
+
+/// The next connection `listener` accepts (waiting up to a second for one), with its peer.
+fn accept(listener: &SyncClient) -> (Option<SocketAddress>, SyncClient) {
+    for _ in 0..100 {
+        match listener.call::<stream_socket::Accept>(true).expect("call") {
+            Ok((peer, channel)) => return (peer, SyncClient::new(channel)),
+            Err(Errno::EAGAIN) => std::thread::sleep(Duration::from_millis(10)),
+            Err(errno) => panic!("accept: {errno:?}"),
+        }
+    }
+    panic!("no connection to accept")
 }
 
 fn poll(fd: BorrowedFd<'_>, flags: PollFlags, wait: Duration) -> PollFlags {
@@ -312,15 +336,7 @@ fn a_megabyte_each_way_at_once_moves_by_vectored_calls_straight_through_the_ring
         let r = conn.call::<base_network_socket::Connect>(v4(1, 8081)).expect("call");
         assert_eq!(r, Err(Errno::EINPROGRESS));
         assert!(writable(conn_fd.as_fd(), 5 * SECOND), "connected");
-        let mut accepted = Err(Errno::EAGAIN);
-        for _ in 0..100 {
-            accepted = listener.call::<stream_socket::Accept>(false).expect("call");
-            if accepted.is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let server = SyncClient::new(accepted.expect("accept").1);
+        let (_, server) = accept(&listener);
         let server_fd = server.call::<stream_socket::Describe>(()).expect("describe").socket.expect("fd");
 
         // Both directions at once: each side writes a megabyte and shuts down writing (the
