@@ -552,3 +552,21 @@ fn clients_reach_the_server_through_the_svc_dir() {
     assert_eq!(info, Ok((Domain::Ipv4, DatagramSocketProtocol::Udp)));
     assert!(!dir.exists(), "the svc dir is removed with the daemon");
 }
+
+#[test]
+fn interface_addresses_list_ipv4_with_prefixes() {
+    let (interfaces, _, _) = with_two_hosts(ServerConfig::default(), |Clients { a, .. }| {
+        let listed = a.call::<provider::GetInterfaceAddresses>(()).expect("call");
+        let index = a.call::<provider::InterfaceNameToIndex>("a".to_owned()).expect("call");
+        (listed, index)
+    });
+    let (listed, index) = interfaces;
+    let [interface] = &listed[..] else { panic!("{listed:?}") };
+    assert_eq!(interface.name.as_deref(), Some("a"));
+    assert_eq!(interface.id, index.ok());
+    let ipv4 = netstack_fidl::fuchsia_net::Subnet {
+        addr: netstack_fidl::fuchsia_net::IpAddress::Ipv4(Ipv4Address { addr: [192, 0, 2, 1] }),
+        prefix_len: 24,
+    };
+    assert_eq!(interface.addresses.as_deref(), Some(&[ipv4][..]));
+}
