@@ -4,7 +4,7 @@
 //! # Shape
 //!
 //! Everything runs on the loop's thread, inside the loop's turn, next to the stack it calls.
-//! Three tables hold the server's state, each under generational keys ([`slab`]):
+//! Three tables hold the server's state, each under generational keys (`slab`):
 //!
 //! * *endpoints*: every fd the server waits on, its key the reactor token: the listening
 //!   sockets of the svc dir, channels (a Provider connection, or one of a socket's
@@ -17,11 +17,11 @@
 //!
 //! # A turn
 //!
-//! The [`reactor`] reports the fds that changed since the last turn; their endpoints are
+//! The `reactor` reports the fds that changed since the last turn; their endpoints are
 //! queued, each at most once, and served: a svc socket accepts clients, a channel reads and
-//! answers requests (at most [`MESSAGE_BUDGET`] per turn; while a reply waits for room, the
+//! answers requests (at most `MESSAGE_BUDGET` per turn; while a reply waits for room, the
 //! channel's requests wait too), a data plane runs its socket's pumps. Sockets whose pump ran
-//! out of budget are queued to run again next turn. Stack events ([`SocketServer::on_tcp_event`]
+//! out of budget are queued to run again next turn. Stack events (`SocketServer::on_tcp_event`
 //! and friends) run the pumps of the socket they name. Work per turn is proportional to what
 //! changed, never to the number of sockets.
 //!
