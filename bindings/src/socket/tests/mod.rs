@@ -4,6 +4,7 @@
 
 mod dual_stack;
 mod raw;
+mod scope;
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
