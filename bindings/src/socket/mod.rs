@@ -10,7 +10,9 @@
 //!   sockets of the svc dir, channels (a Provider connection, or one of a socket's
 //!   connections), and data planes (the server's end of a socket's socketpair);
 //! * *sockets*: a core socket, its data plane and its channels (`Clone2` adds channels; the
-//!   socket lives until the last one closes or `Close` is called);
+//!   socket lives until the last one closes or `Close` is called). A stream socket is TCP
+//!   (`stream`); a datagram socket is UDP, ICMP echo or raw IP (`datagram`), the last
+//!   speaking `fuchsia.posix.socket.raw/Socket` (`raw_requests`) over the same data plane;
 //! * *clients*: one per Provider connection, which the sockets it creates (and the
 //!   connections they accept) are charged to, for `--max-sockets-per-client` (`EMFILE`);
 //!   `--max-sockets` bounds all of them together (`ENOBUFS`).
@@ -39,6 +41,7 @@ mod errno;
 mod header;
 mod options;
 mod provider;
+mod raw_requests;
 mod reactor;
 mod slab;
 mod stream;
@@ -117,6 +120,8 @@ pub struct ServerCounters {
     pub udp_sockets: u64,
     /// Gauge: ICMP echo sockets open.
     pub icmp_sockets: u64,
+    /// Gauge: raw IP sockets open.
+    pub raw_sockets: u64,
     /// Gauge: stream sockets closed by the application whose written bytes are still being
     /// moved into TCP.
     pub closing_sockets: u64,
@@ -157,6 +162,17 @@ pub struct ServerCounters {
     pub datagram_malformed: u64,
     /// Error records sent to applications.
     pub datagram_error_records: u64,
+}
+
+impl ServerCounters {
+    /// The gauge that counts sockets like `id`.
+    fn datagram_gauge(&mut self, id: DatagramId) -> &mut u64 {
+        match id {
+            DatagramId::UdpV4(_) | DatagramId::UdpV6(_) => &mut self.udp_sockets,
+            DatagramId::PingV4(_) | DatagramId::PingV6(_) => &mut self.icmp_sockets,
+            DatagramId::RawV4(_) | DatagramId::RawV6(_) => &mut self.raw_sockets,
+        }
+    }
 }
 
 /// Which protocol a Provider connection speaks.
@@ -582,29 +598,41 @@ impl SocketServer {
             Role::Provider { client, protocol: Protocol::Raw } => {
                 match netstack_fidl::fuchsia_posix_socket_raw::ProviderRequest::decode(&header, body, handles)
                 {
-                    Ok(request) => self.raw_provider_request(key, client, txid, request),
+                    Ok(request) => self.raw_provider_request(stack, ctx, key, client, txid, request),
                     Err(error) => self.bad_message(stack, ctx, key, &error),
                 }
             }
             Role::Socket { socket } => {
-                let stream = match self.sockets.get(socket).map(|s| &s.kind) {
-                    Some(Kind::Stream(_)) => true,
-                    Some(Kind::Datagram(_)) => false,
+                let kind = match self.sockets.get(socket).map(|s| &s.kind) {
+                    Some(Kind::Stream(_)) => SocketKind::Stream,
+                    Some(Kind::Datagram(d)) if d.id.is_raw() => SocketKind::Raw,
+                    Some(Kind::Datagram(_)) => SocketKind::Datagram,
                     None => return,
                 };
-                if stream {
-                    match netstack_fidl::fuchsia_posix_socket::StreamSocketRequest::decode(
-                        &header, body, handles,
-                    ) {
-                        Ok(request) => self.stream_request(stack, ctx, key, socket, txid, request),
-                        Err(error) => self.bad_message(stack, ctx, key, &error),
+                match kind {
+                    SocketKind::Stream => {
+                        match netstack_fidl::fuchsia_posix_socket::StreamSocketRequest::decode(
+                            &header, body, handles,
+                        ) {
+                            Ok(request) => self.stream_request(stack, ctx, key, socket, txid, request),
+                            Err(error) => self.bad_message(stack, ctx, key, &error),
+                        }
                     }
-                } else {
-                    match netstack_fidl::fuchsia_posix_socket::DatagramSocketRequest::decode(
-                        &header, body, handles,
-                    ) {
-                        Ok(request) => self.datagram_request(stack, ctx, key, socket, txid, request),
-                        Err(error) => self.bad_message(stack, ctx, key, &error),
+                    SocketKind::Datagram => {
+                        match netstack_fidl::fuchsia_posix_socket::DatagramSocketRequest::decode(
+                            &header, body, handles,
+                        ) {
+                            Ok(request) => self.datagram_request(stack, ctx, key, socket, txid, request),
+                            Err(error) => self.bad_message(stack, ctx, key, &error),
+                        }
+                    }
+                    SocketKind::Raw => {
+                        match netstack_fidl::fuchsia_posix_socket_raw::SocketRequest::decode(
+                            &header, body, handles,
+                        ) {
+                            Ok(request) => self.raw_request(stack, ctx, key, socket, txid, request),
+                            Err(error) => self.bad_message(stack, ctx, key, &error),
+                        }
                     }
                 }
             }
@@ -771,10 +799,7 @@ impl SocketServer {
             }
             Kind::Datagram(d) => {
                 self.datagram_ids.insert(d.id, key);
-                match d.id {
-                    DatagramId::UdpV4(_) | DatagramId::UdpV6(_) => self.counters.udp_sockets += 1,
-                    DatagramId::PingV4(_) | DatagramId::PingV6(_) => self.counters.icmp_sockets += 1,
-                }
+                *self.counters.datagram_gauge(d.id) += 1;
             }
         }
         if let Some(account) = self.clients.get_mut(client) {
@@ -867,10 +892,7 @@ impl SocketServer {
             Kind::Datagram(datagram) => {
                 self.reactor.deregister(datagram.plane.ours());
                 self.datagram_ids.remove(&datagram.id);
-                match datagram.id {
-                    DatagramId::UdpV4(_) | DatagramId::UdpV6(_) => self.counters.udp_sockets -= 1,
-                    DatagramId::PingV4(_) | DatagramId::PingV6(_) => self.counters.icmp_sockets -= 1,
-                }
+                *self.counters.datagram_gauge(datagram.id) -= 1;
             }
         }
         if !socket.closed {
@@ -910,6 +932,16 @@ impl SocketServer {
             Progress::Finished => self.remove_socket(key),
         }
     }
+}
+
+/// Which protocol a socket's channels speak.
+enum SocketKind {
+    /// `fuchsia.posix.socket/StreamSocket`.
+    Stream,
+    /// `fuchsia.posix.socket/DatagramSocket`.
+    Datagram,
+    /// `fuchsia.posix.socket.raw/Socket`.
+    Raw,
 }
 
 /// What an endpoint is, copied out of the table.

@@ -192,3 +192,26 @@ fn dual_stack_udp_names_ipv4_sources_mapped_in_the_header() {
     assert_eq!(connect_mapped, Err(Errno::ENETUNREACH));
     assert_eq!(record, (0xff, 0xff, 101), "ENETUNREACH as an error record");
 }
+
+#[test]
+fn a_dual_stack_socket_bound_to_a_mapped_address_listens_on_ipv4() {
+    let (results, _, _) = with_two_hosts(ServerConfig::default(), |Clients { a, b, .. }| {
+        let (listener, _) = stream_in(&a, Domain::Ipv6);
+        let bound = listener.call::<base_network_socket::Bind>(mapped(1, 8094)).expect("call");
+        let name = listener.call::<base_network_socket::GetSockName>(()).expect("call");
+        listener.call::<stream_socket::Listen>(4).expect("call").expect("listen");
+        let (conn, conn_fd) = stream(&b);
+        let r = conn.call::<base_network_socket::Connect>(v4(1, 8094)).expect("call");
+        assert_eq!(r, Err(Errno::EINPROGRESS));
+        assert!(writable(conn_fd.as_fd(), 5 * SECOND), "connected");
+        let connected = conn.call::<base_socket::GetError>(()).expect("call");
+        let (peer, _) = accept(&listener);
+        (bound, name, connected, peer)
+    });
+    let (bound, name, connected, peer) = results;
+    assert_eq!(bound, Ok(()));
+    assert_eq!(name, Ok(mapped(1, 8094)));
+    assert_eq!(connected, Ok(()));
+    let Some(SocketAddress::Ipv6(peer)) = peer else { panic!("{peer:?}") };
+    assert_eq!(peer.address.addr, mapped_addr(2));
+}

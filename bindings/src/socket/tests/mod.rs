@@ -3,6 +3,8 @@
 //! and use the data-plane fds as the shim hands them to applications.
 
 mod dual_stack;
+mod raw;
+mod scope;
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
@@ -27,7 +29,10 @@ use crate::device::{Pool, PoolConfig, SessionConfig};
 use crate::eventloop::{EventLoop, LoopConfig};
 use crate::rng::SmallRng;
 
-fn host(n: u8, port: MemoryPort, config: ServerConfig) -> (EventLoop, Channel, Channel) {
+/// Host 192.0.2.`n`/24 (and 2001:db8::`n`/64 with `ipv6`, tentative until DAD passes) on
+/// `port`, with a socket server and Provider connections to it: two of
+/// `fuchsia.posix.socket`, one of `fuchsia.posix.socket.raw`.
+fn host(n: u8, port: MemoryPort, config: ServerConfig, ipv6: bool) -> (EventLoop, [Channel; 3]) {
     let mut event_loop = EventLoop::new(
         LoopConfig::default(),
         Pool::new(PoolConfig::default()),
@@ -40,22 +45,30 @@ fn host(n: u8, port: MemoryPort, config: ServerConfig) -> (EventLoop, Channel, C
     let (stack, ctx) = event_loop.parts();
     let addr = AddrSubnet::new(format!("192.0.2.{n}").parse().expect("addr"), 24).expect("subnet");
     stack.add_ipv4_address(ctx, id, addr).expect("address");
+    if ipv6 {
+        stack.enable_ipv6(ctx, id).expect("IPv6 on");
+        let addr = AddrSubnet::new(format!("2001:db8::{n}").parse().expect("addr"), 64).expect("subnet");
+        stack.add_ipv6_address(ctx, id, addr).expect("address");
+    }
     let mut server = SocketServer::new(config).expect("server");
-    let mut provider = || {
+    let mut provider = |protocol| {
         let (client, ours) = Channel::pair().expect("channel pair");
-        server.serve_channel(ours, Protocol::Socket).expect("serve");
+        server.serve_channel(ours, protocol).expect("serve");
         client
     };
-    let (first, second) = (provider(), provider());
+    let providers = [provider(Protocol::Socket), provider(Protocol::Socket), provider(Protocol::Raw)];
     event_loop.serve_sockets(server);
-    (event_loop, first, second)
+    (event_loop, providers)
 }
 
-/// Provider connections: two clients of host A's server, one of host B's.
+/// Provider connections: two clients of host A's server, one of host B's, and a raw
+/// Provider connection to each.
 struct Clients {
     a: SyncClient,
     a2: SyncClient,
     b: SyncClient,
+    a_raw: SyncClient,
+    b_raw: SyncClient,
 }
 
 /// Runs `test` on a blocking thread with Provider connections to hosts 192.0.2.1 and
@@ -64,14 +77,37 @@ fn with_two_hosts<R: Send + 'static>(
     config: ServerConfig,
     test: impl FnOnce(Clients) -> R + Send + 'static,
 ) -> (R, EventLoop, EventLoop) {
+    with_hosts(config, false, test)
+}
+
+/// [`with_two_hosts`], the hosts also 2001:db8::1 and 2001:db8::2 (tentative until DAD
+/// passes, a second or two in).
+fn with_two_dual_stack_hosts<R: Send + 'static>(
+    config: ServerConfig,
+    test: impl FnOnce(Clients) -> R + Send + 'static,
+) -> (R, EventLoop, EventLoop) {
+    with_hosts(config, true, test)
+}
+
+fn with_hosts<R: Send + 'static>(
+    config: ServerConfig,
+    ipv6: bool,
+    test: impl FnOnce(Clients) -> R + Send + 'static,
+) -> (R, EventLoop, EventLoop) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         let (a_port, b_port) = memory_pair("a", "b", MemoryConfig::default());
-        let (mut a, a1, a2) = host(1, a_port, config);
-        let (mut b, b1, _) = host(2, b_port, config);
+        let (mut a, [a1, a2, a_raw]) = host(1, a_port, config, ipv6);
+        let (mut b, [b1, _, b_raw]) = host(2, b_port, config, ipv6);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let stop = stop_rx.shared();
-        let clients = Clients { a: SyncClient::new(a1), a2: SyncClient::new(a2), b: SyncClient::new(b1) };
+        let clients = Clients {
+            a: SyncClient::new(a1),
+            a2: SyncClient::new(a2),
+            b: SyncClient::new(b1),
+            a_raw: SyncClient::new(a_raw),
+            b_raw: SyncClient::new(b_raw),
+        };
         let test = tokio::task::spawn_blocking(move || test(clients));
         let run_test = async move {
             let result = test.await;
