@@ -13,6 +13,7 @@
 use std::ffi::c_int;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::control::Control;
@@ -348,6 +349,18 @@ fn is_native(level: c_int, name: c_int) -> bool {
         )
 }
 
+/// `IP_RECVERR` (any IP socket) or `IPV6_RECVERR` (IPv6 sockets): accepted and remembered,
+/// with no error queue behind them. Programs such as ping insist on setting them; the errors
+/// they would queue reach the program through `SO_ERROR` and its next call instead, and
+/// `MSG_ERRQUEUE` finds the queue empty (`EAGAIN`).
+fn is_recv_err(socket: &Socket, level: c_int, name: c_int) -> bool {
+    match (level, name) {
+        (libc::IPPROTO_IP, libc::IP_RECVERR) => true,
+        (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) => socket.domain == Domain::V6,
+        _ => false,
+    }
+}
+
 const SO_RCVTIMEO_NEW: c_int = 66;
 const SO_SNDTIMEO_NEW: c_int = 67;
 
@@ -367,10 +380,6 @@ pub unsafe fn setsockopt(
         // SAFETY: forwarded from the caller.
         return check_int(unsafe { real::setsockopt(fd, level, name, val, len) });
     }
-    let opt = Opt::from_c(level, name).ok_or(Errno::ENOPROTOOPT)?;
-    if !opt.applies_to(socket.transport.is_stream(), socket.domain == Domain::V6) {
-        return Err(Errno::ENOPROTOOPT);
-    }
     let len = usize::try_from(len).map_err(|_| Errno::EINVAL)?;
     if val.is_null() && len > 0 {
         return Err(Errno::EFAULT);
@@ -381,6 +390,15 @@ pub unsafe fn setsockopt(
         // SAFETY: the caller guarantees `len` readable bytes at `val`.
         unsafe { std::slice::from_raw_parts(val.cast::<u8>(), len) }
     };
+    if is_recv_err(socket, level, name) {
+        let on = sockopt::parse_recv_err(level, bytes)?;
+        socket.recv_err.store(on, Ordering::Relaxed);
+        return Ok(0);
+    }
+    let opt = Opt::from_c(level, name).ok_or(Errno::ENOPROTOOPT)?;
+    if !opt.applies_to(socket.transport.is_stream(), socket.domain == Domain::V6) {
+        return Err(Errno::ENOPROTOOPT);
+    }
     let value = sockopt::parse_set(opt, bytes)?;
     socket.control()?.set_option(opt, value)?;
     Ok(0)
@@ -412,6 +430,7 @@ pub unsafe fn getsockopt(
         (libc::SOL_SOCKET, libc::SO_TYPE) => Some(socket.transport.so_type()),
         (libc::SOL_SOCKET, libc::SO_DOMAIN) => Some(socket.domain.family()),
         (libc::SOL_SOCKET, libc::SO_PROTOCOL) => Some(socket.transport.so_protocol(socket.domain)),
+        _ if is_recv_err(socket, level, name) => Some(c_int::from(socket.recv_err.load(Ordering::Relaxed))),
         _ => None,
     };
     let bytes = match local {

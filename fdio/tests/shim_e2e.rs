@@ -230,6 +230,14 @@ u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 9)
 assert u.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS) == 9
 assert errname(lambda: u.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)) == "ENOPROTOOPT"
 assert u.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_DGRAM
+# Accepted, as ping needs them (no error queue, no ancillary data behind them yet).
+IPV6_RECVERR, IP_RECVERR = 25, 11  # Linux's numbers; Python names neither
+u.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+assert u.getsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR) == 1
+u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+assert u.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT) == 1
+u.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+assert errname(lambda: u.recv(1, socket.MSG_ERRQUEUE)) == "EAGAIN"
 "#,
     );
 }
