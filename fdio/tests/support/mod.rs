@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The daemon's IPv6 address on the TAP.
@@ -28,8 +28,14 @@ fn profile_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
 }
 
-/// The daemon binary: `$NETSTACK_BIN`, or the workspace's `netstack` built by cargo.
+/// The daemon binary: `$NETSTACK_BIN`, or the workspace's `netstack` built by cargo (once
+/// per test process).
 fn netstack_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(build_netstack).clone()
+}
+
+fn build_netstack() -> PathBuf {
     if let Some(bin) = std::env::var_os("NETSTACK_BIN") {
         return PathBuf::from(bin);
     }
