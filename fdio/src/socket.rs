@@ -284,7 +284,7 @@ pub unsafe fn accept(
     let new_fd = hand_out(data, flags, accepted)?;
     if let Some(peer) = peer.filter(|_| want_addr) {
         // SAFETY: forwarded from the caller.
-        if let Err(e) = unsafe { sockaddr::write_to_app(&peer, addr, len) } {
+        if let Err(e) = unsafe { sockaddr::write_to_app(&peer, socket.domain, addr, len) } {
             crate::fdops::close_socket(new_fd);
             return Err(e);
         }
@@ -308,7 +308,7 @@ pub unsafe fn name(
     let control = socket.control()?;
     let name = if peer { control.peer_name()? } else { control.sock_name()? };
     // SAFETY: forwarded from the caller.
-    unsafe { sockaddr::write_to_app(&name, addr, len) }?;
+    unsafe { sockaddr::write_to_app(&name, socket.domain, addr, len) }?;
     Ok(0)
 }
 

@@ -146,6 +146,18 @@ c3.setblocking(False)
 assert os.get_blocking(c3.fileno()) is False
 assert errname(lambda: c3.recv(1)) == "EAGAIN"
 c3.close(); c2.close(); l.close()
+
+# A dual-stack listener reports IPv4 peers as IPv4-mapped IPv6 addresses, as Linux does.
+l6 = socket.socket(socket.AF_INET6)
+l6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+l6.bind(("::", 6002)); l6.listen(4)
+c4 = socket.create_connection(("192.0.2.1", 6002))
+c5, peer = l6.accept()
+assert peer[0] == "::ffff:192.0.2.1", peer
+assert c5.getsockname()[:2] == ("::ffff:192.0.2.1", 6002), c5.getsockname()
+s6 = socket.socket(socket.AF_INET6)
+s6.connect(("::ffff:192.0.2.2", 5000))
+assert s6.getpeername()[:2] == ("::ffff:192.0.2.2", 5000), s6.getpeername()
 "#,
     );
 }
@@ -263,6 +275,11 @@ n = struct.unpack("i", __import__("fcntl").ioctl(u.fileno(), __import__("termios
 assert n == 10, n
 data, anc, flags, addr = u.recvmsg(4)
 assert data == b"0123" and flags & socket.MSG_TRUNC and addr == ("192.0.2.2", 7001), (data, flags, addr)
+
+u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u6.settimeout(5)
+u6.sendto(b"mapped", ("::ffff:192.0.2.2", 7001))
+assert u6.recvfrom(100) == (b"MAPPED", ("::ffff:192.0.2.2", 7001, 0, 0))
 
 u.connect(("192.0.2.2", 7001))
 assert u.getpeername() == ("192.0.2.2", 7001)
