@@ -56,8 +56,14 @@ pub fn create(domain: Domain, ty: c_int, protocol: c_int) -> Result<c_int, Errno
 }
 
 fn create_socket(domain: Domain, ty: c_int, protocol: c_int) -> Result<c_int, Errno> {
-    let flags = ty & TYPE_FLAGS;
-    let transport = transport_for(domain, ty & !TYPE_FLAGS, protocol)?;
+    // __sys_socket: flags beyond SOCK_NONBLOCK/SOCK_CLOEXEC, and inet_create: a negative
+    // protocol, are EINVAL.
+    const SOCK_TYPE_MASK: c_int = 0xf;
+    let flags = ty & !SOCK_TYPE_MASK;
+    if flags & !TYPE_FLAGS != 0 || protocol < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let transport = transport_for(domain, ty & SOCK_TYPE_MASK, protocol)?;
     let kind = match transport {
         Transport::Raw(_) => ProviderKind::Raw,
         _ => ProviderKind::Socket,

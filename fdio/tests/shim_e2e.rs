@@ -197,6 +197,8 @@ assert errname(lambda: t.bind(("0.0.0.0", 6100))) == "EADDRINUSE"
 assert errname(lambda: t.bind(("198.51.100.1", 0))) == "EADDRNOTAVAIL"
 assert errname(lambda: t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)) == "ENOPROTOOPT"
 assert errname(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_UDP)) == "EPROTONOSUPPORT"
+assert errname(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM | 0x100000)) == "EINVAL"
+assert errname(lambda: socket.socket(socket.AF_INET, socket.SOCK_SEQPACKET)) == "ESOCKTNOSUPPORT"
 # Other families never reach the netstack.
 a, b = socket.socketpair()
 a.send(b"unix"); assert b.recv(4) == b"unix"
