@@ -118,16 +118,16 @@ impl DatagramSocket {
         &mut self,
         stack: &mut NetStack,
         ctx: &mut BindingsCtx,
-        scratch: &mut [u8],
+        buf: &mut [u8],
         counters: &mut DatagramCounters,
     ) -> Progress {
-        let room = MAX_DATAGRAM.min(scratch.len());
-        let scratch = &mut scratch[..room];
+        let room = MAX_DATAGRAM.min(buf.len());
+        let buf = &mut buf[..room];
         for _ in 0..PACKET_BUDGET {
             if !self.plane.flags.readable {
                 return Progress::Idle;
             }
-            let len = match self.plane.recv(scratch) {
+            let len = match self.plane.recv(buf) {
                 Ok(Packet::Bytes { truncated: true, .. }) => {
                     counters.malformed += 1;
                     self.error_record(EMSGSIZE, counters);
@@ -140,7 +140,7 @@ impl DatagramSocket {
                     return Progress::Idle;
                 }
             };
-            let (header, payload) = match DatagramHeader::parse(&scratch[..len]) {
+            let (header, payload) = match DatagramHeader::parse(&buf[..len]) {
                 Ok(parsed) => parsed,
                 Err(errno) => {
                     counters.malformed += 1;

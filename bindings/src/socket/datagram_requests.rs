@@ -118,7 +118,7 @@ pub(super) fn bind(
     .map_err(from_socket_error)
 }
 
-/// `connect`: an IPv6 UDP socket takes an IPv4 address as IPv4-mapped.
+/// `connect`: a dual-stack IPv6 UDP socket takes an IPv4 address as IPv4-mapped.
 pub(super) fn connect(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
@@ -132,6 +132,13 @@ pub(super) fn connect(
             stack.udp_call(ctx, |u, c| u.connect(c, id, remote, a.port))
         }
         DatagramId::UdpV6(id) => {
+            // `AF_INET` on an IPv6-only socket: EAFNOSUPPORT (Linux's `__ip6_datagram_connect`;
+            // an IPv4-mapped `AF_INET6` address is the core's ENETUNREACH).
+            if matches!(addr, SocketAddress::Ipv4(_))
+                && stack.udp_call(ctx, |u, _| u.options(id)).map_err(from_socket_error)?.v6only
+            {
+                return Err(Errno::EAFNOSUPPORT);
+            }
             let a = mapped_v6(addr)?;
             let remote = SpecifiedAddr::new(a.addr).unwrap_or(Ipv6::LOOPBACK_ADDRESS);
             stack.udp_call(ctx, |u, c| u.connect(c, id, remote, a.port))

@@ -31,7 +31,7 @@ use super::datagram::DatagramId;
 use super::errno::from_socket_error;
 use super::provider::interface_index;
 use super::slab::Key;
-use super::stream::{with_tcp, Phase};
+use super::stream::{with_tcp, Phase, TcpId};
 use super::stream_requests::keepalive_on;
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
@@ -83,7 +83,7 @@ pub(crate) struct SocketOptions {
     pub(crate) ipv6_tclass: u8,
     /// IPV6_UNICAST_HOPS of TCP and echo sockets.
     pub(crate) ipv6_hops: Option<u8>,
-    /// IPV6_V6ONLY of TCP sockets (single-stack in the core: always in effect).
+    /// IPV6_V6ONLY of ICMPv6 echo sockets (TCP's and UDP's are the core's).
     pub(crate) ipv6_only: bool,
     pub(crate) tcp_cork: bool,
     pub(crate) tcp_syn_count: Option<u32>,
@@ -121,7 +121,7 @@ impl Default for SocketOptions {
             ipv6_recvpktinfo: false,
             ipv6_tclass: 0,
             ipv6_hops: None,
-            ipv6_only: true,
+            ipv6_only: false,
             tcp_cork: false,
             tcp_syn_count: None,
             tcp_linger2: OptionalUint32::Unset(Empty {}),
@@ -431,10 +431,13 @@ impl SocketServer {
             }
             R::SetIpv6Only { value } => {
                 let r = v6_only(v6).and_then(|()| match target {
+                    Target::Tcp(TcpId::V6(id)) => {
+                        stack.tcp_call(ctx, |t, _| t.set_v6only(id, value)).map_err(from_socket_error)
+                    }
                     Target::Datagram(DatagramId::UdpV6(id)) => {
                         stack.udp_call(ctx, |u, _| u.set_v6only(id, value)).map_err(from_socket_error)
                     }
-                    // TCP sockets are single-stack in the core: IPv6-only whatever is set.
+                    // An echo socket has no IPv4 side: kept, as Linux keeps it, without effect.
                     _ => {
                         self.with_options(socket, |o| o.ipv6_only = value);
                         Ok(())
@@ -444,10 +447,13 @@ impl SocketServer {
             }
             R::GetIpv6Only {} => {
                 let r = v6_only(v6).and_then(|()| match target {
+                    Target::Tcp(TcpId::V6(id)) => {
+                        stack.tcp_call(ctx, |t, _| t.v6only(id)).map_err(from_socket_error)
+                    }
                     Target::Datagram(DatagramId::UdpV6(id)) => {
                         stack.udp_call(ctx, |u, _| u.options(id)).map(|o| o.v6only).map_err(from_socket_error)
                     }
-                    _ => Ok(self.with_options(socket, |o| o.ipv6_only).unwrap_or(true)),
+                    _ => Ok(self.with_options(socket, |o| o.ipv6_only).unwrap_or_default()),
                 });
                 self.reply::<n::GetIpv6Only>(key, txid, r);
             }

@@ -4,7 +4,7 @@
 
 use netstack_core::addr::{Ipv4, Ipv6};
 use netstack_fidl::channel::Channel;
-use netstack_fidl::fuchsia_net::{IpAddress, Ipv6Address, Subnet};
+use netstack_fidl::fuchsia_net::{IpAddress, Ipv4Address, Ipv6Address, Subnet};
 use netstack_fidl::fuchsia_posix::Errno;
 use netstack_fidl::fuchsia_posix_socket::{
     provider, DatagramSocketProtocol, Domain, InterfaceAddresses, InterfaceFlags,
@@ -174,24 +174,26 @@ pub(super) fn interface_index(ctx: &BindingsCtx, name: &str) -> Option<u64> {
     ctx.sessions().iter().find(|s| s.backend.name() == name).map(|s| u64::from(s.id.get()))
 }
 
-/// Every interface the loop drives, with its IPv6 addresses.
+/// Every interface the loop drives, with its IPv4 addresses (ARP holds each device's, with
+/// its prefix) then its IPv6 ones; tentative addresses included, as Linux's `getifaddrs`
+/// lists them.
 fn interface_addresses(stack: &NetStack, ctx: &BindingsCtx) -> Vec<InterfaceAddresses> {
     ctx.sessions()
         .iter()
         .map(|session| {
-            let addresses = stack
-                .ipv6_addresses()
-                .iter()
-                .filter(|c| c.device == session.id)
-                .map(|c| Subnet {
-                    addr: IpAddress::Ipv6(Ipv6Address { addr: c.addr.addr().bytes() }),
-                    prefix_len: c.addr.subnet().prefix_len(),
-                })
-                .collect();
+            let v4 =
+                stack.arp(session.id).into_iter().flat_map(|arp| arp.addresses()).map(|(addr, _)| Subnet {
+                    addr: IpAddress::Ipv4(Ipv4Address { addr: addr.addr().bytes() }),
+                    prefix_len: addr.subnet().prefix_len(),
+                });
+            let v6 = stack.ipv6_addresses().iter().filter(|c| c.device == session.id).map(|c| Subnet {
+                addr: IpAddress::Ipv6(Ipv6Address { addr: c.addr.addr().bytes() }),
+                prefix_len: c.addr.subnet().prefix_len(),
+            });
             InterfaceAddresses {
                 id: Some(u64::from(session.id.get())),
                 name: Some(session.backend.name().to_owned()),
-                addresses: Some(addresses),
+                addresses: Some(v4.chain(v6).collect()),
                 interface_flags: Some(
                     InterfaceFlags::UP
                         | InterfaceFlags::RUNNING

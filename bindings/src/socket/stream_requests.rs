@@ -2,6 +2,14 @@
 //! `connect` (which answers `EINPROGRESS`, as on Fuchsia; the plug tells the application
 //! when it finished), `listen`, `accept`, names, `shutdown`, and the `SOL_TCP` options
 //! mapped onto the core's TCP settings with Linux's ranges and errnos.
+//!
+//! An `AF_INET6` socket is dual-stack unless `IPV6_V6ONLY` is set before it is bound (RFC
+//! 3493 §3.7; the core's rules): bound to `::` it also listens on IPv4, and the IPv4
+//! connections it accepts are `AF_INET6` sockets whose addresses (`Accept`, `GetSockName`,
+//! `GetPeerName`) are IPv4-mapped, `::ffff:a.b.c.d`; it connects to an IPv4 peer through the
+//! peer's mapped address. `IPV6_V6ONLY` refuses mapped addresses as Linux does: `EINVAL` to
+//! bind one, `ENETUNREACH` to connect to one. An `AF_INET` address on an `AF_INET6` stream
+//! socket is `EAFNOSUPPORT` (Linux's `inet6_bind` and `tcp_v6_connect`).
 
 use std::num::NonZeroU16;
 use std::time::Duration;
@@ -360,7 +368,7 @@ impl SocketServer {
                 if mode.contains(ShutdownMode::READ) {
                     stream.shutdown_read(stack, ctx);
                 }
-                let progress = stream.pump(stack, ctx, &mut self.scratch, &mut self.pumps);
+                let progress = stream.pump(stack, ctx, &mut self.pumps);
                 self.after(stack, ctx, socket, progress);
                 Ok(())
             }
