@@ -146,6 +146,18 @@ c3.setblocking(False)
 assert os.get_blocking(c3.fileno()) is False
 assert errname(lambda: c3.recv(1)) == "EAGAIN"
 c3.close(); c2.close(); l.close()
+
+# A dual-stack listener reports IPv4 peers as IPv4-mapped IPv6 addresses, as Linux does.
+l6 = socket.socket(socket.AF_INET6)
+l6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+l6.bind(("::", 6002)); l6.listen(4)
+c4 = socket.create_connection(("192.0.2.1", 6002))
+c5, peer = l6.accept()
+assert peer[0] == "::ffff:192.0.2.1", peer
+assert c5.getsockname()[:2] == ("::ffff:192.0.2.1", 6002), c5.getsockname()
+s6 = socket.socket(socket.AF_INET6)
+s6.connect(("::ffff:192.0.2.2", 5000))
+assert s6.getpeername()[:2] == ("::ffff:192.0.2.2", 5000), s6.getpeername()
 "#,
     );
 }
@@ -185,6 +197,8 @@ assert errname(lambda: t.bind(("0.0.0.0", 6100))) == "EADDRINUSE"
 assert errname(lambda: t.bind(("198.51.100.1", 0))) == "EADDRNOTAVAIL"
 assert errname(lambda: t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)) == "ENOPROTOOPT"
 assert errname(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_UDP)) == "EPROTONOSUPPORT"
+assert errname(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM | 0x100000)) == "EINVAL"
+assert errname(lambda: socket.socket(socket.AF_INET, socket.SOCK_SEQPACKET)) == "ESOCKTNOSUPPORT"
 # Other families never reach the netstack.
 a, b = socket.socketpair()
 a.send(b"unix"); assert b.recv(4) == b"unix"
@@ -230,6 +244,14 @@ u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 9)
 assert u.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS) == 9
 assert errname(lambda: u.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)) == "ENOPROTOOPT"
 assert u.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_DGRAM
+# Accepted, as ping needs them (no error queue, no ancillary data behind them yet).
+IPV6_RECVERR, IP_RECVERR = 25, 11  # Linux's numbers; Python names neither
+u.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+assert u.getsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR) == 1
+u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+assert u.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT) == 1
+u.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+assert errname(lambda: u.recv(1, socket.MSG_ERRQUEUE)) == "EAGAIN"
 "#,
     );
 }
@@ -255,6 +277,11 @@ n = struct.unpack("i", __import__("fcntl").ioctl(u.fileno(), __import__("termios
 assert n == 10, n
 data, anc, flags, addr = u.recvmsg(4)
 assert data == b"0123" and flags & socket.MSG_TRUNC and addr == ("192.0.2.2", 7001), (data, flags, addr)
+
+u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u6.settimeout(5)
+u6.sendto(b"mapped", ("::ffff:192.0.2.2", 7001))
+assert u6.recvfrom(100) == (b"MAPPED", ("::ffff:192.0.2.2", 7001, 0, 0))
 
 u.connect(("192.0.2.2", 7001))
 assert u.getpeername() == ("192.0.2.2", 7001)

@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The daemon's IPv6 address on the TAP.
@@ -28,8 +28,14 @@ fn profile_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
 }
 
-/// The daemon binary: `$NETSTACK_BIN`, or the workspace's `netstack` built by cargo.
+/// The daemon binary: `$NETSTACK_BIN`, or the workspace's `netstack` built by cargo (once
+/// per test process).
 fn netstack_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(build_netstack).clone()
+}
+
+fn build_netstack() -> PathBuf {
     if let Some(bin) = std::env::var_os("NETSTACK_BIN") {
         return PathBuf::from(bin);
     }
@@ -47,11 +53,12 @@ fn netstack_binary() -> PathBuf {
     dir.join("netstack")
 }
 
-/// The shim.
+/// The shim: the one cargo built for this test run. `cargo test` leaves it in `deps/`
+/// (only `cargo build` copies it up to `target/<profile>/`).
 pub fn libfdio() -> PathBuf {
-    let so = profile_dir().join("libfdio.so");
-    assert!(so.exists(), "{} missing: cargo builds it with the fdio crate", so.display());
-    so
+    let dir = profile_dir();
+    let so = [dir.join("deps/libfdio.so"), dir.join("libfdio.so")].into_iter().find(|p| p.exists());
+    so.unwrap_or_else(|| panic!("no libfdio.so in {}: cargo builds it with the fdio crate", dir.display()))
 }
 
 /// Whether this test may run (see the module documentation).
