@@ -154,8 +154,10 @@ impl StreamPlane {
         if on {
             rustix::io::write(&self.ours, &[0])?;
         } else {
+            // The client end's file status flags are the application's (O_NONBLOCK may be
+            // off), so only a per-call flag keeps this read from ever blocking the loop.
             let mut byte = [0];
-            rustix::io::read(&self.client, &mut byte)?;
+            rustix::net::recv(&self.client, &mut byte, rustix::net::RecvFlags::DONTWAIT)?;
         }
         self.token = on;
         Ok(())
