@@ -40,8 +40,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test (unit, integration, property, benchmark smoke)"
 cargo test --workspace --all-targets
 
+step "cargo test: the FIDL crate's tokio client library (an optional feature)"
+cargo clippy -p netstack-fidl --all-targets --features tokio -- -D warnings
+cargo test -p netstack-fidl --all-targets --features tokio
+
 step "cargo test --doc"
 cargo test --workspace --doc
+cargo test -p netstack-fidl --doc --features tokio
 
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet

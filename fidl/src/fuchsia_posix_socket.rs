@@ -559,14 +559,12 @@ mod tests {
     use super::*;
     use crate::channel::MessageBuf;
     use crate::fuchsia_net::{IpAddress, Ipv4SocketAddress, Ipv6SocketAddress};
-    use crate::message::{decode_body, decode_header, encode_message, TransactionHeader};
+    use crate::message::{decode_body, decode_header, encode_message, RequestDecoder, TransactionHeader};
     use crate::wire::DecodeError;
     use crate::Method;
 
-    type DecodeFn<R> = fn(&TransactionHeader, &[u8], &mut Vec<OwnedFd>) -> Result<R, DecodeError>;
-
     /// Encodes a request of `M` as a client would and decodes it as a server would.
-    fn round_trip<M: Method, R>(request: M::Request, decode: DecodeFn<R>) -> Result<R, DecodeError> {
+    fn round_trip<M: Method, R>(request: M::Request, decode: RequestDecoder<R>) -> Result<R, DecodeError> {
         let txid = if M::ONE_WAY { 0 } else { 7 };
         let mut buf = MessageBuf::new();
         encode_message(TransactionHeader::for_method::<M>(txid), request, &mut buf).expect("encodes");
@@ -594,7 +592,7 @@ mod tests {
 
     #[test]
     fn base_socket_requests_round_trip() {
-        let decode: DecodeFn<BaseSocketRequest> = BaseSocketRequest::decode;
+        let decode: RequestDecoder<BaseSocketRequest> = BaseSocketRequest::decode;
         assert!(matches!(
             round_trip::<base_socket::SetReuseAddress, _>(true, decode),
             Ok(BaseSocketRequest::SetReuseAddress { value: true })
@@ -631,7 +629,7 @@ mod tests {
 
     #[test]
     fn base_network_socket_requests_round_trip() {
-        let decode: DecodeFn<BaseNetworkSocketRequest> = BaseNetworkSocketRequest::decode;
+        let decode: RequestDecoder<BaseNetworkSocketRequest> = BaseNetworkSocketRequest::decode;
         assert!(matches!(
             round_trip::<base_network_socket::Bind, _>(v4([192, 0, 2, 1], 80), decode),
             Ok(BaseNetworkSocketRequest::Bind { addr }) if addr == v4([192, 0, 2, 1], 80)
@@ -678,7 +676,7 @@ mod tests {
 
     #[test]
     fn stream_socket_requests_round_trip() {
-        let decode: DecodeFn<StreamSocketRequest> = StreamSocketRequest::decode;
+        let decode: RequestDecoder<StreamSocketRequest> = StreamSocketRequest::decode;
         assert!(matches!(
             round_trip::<stream_socket::Listen, _>(128, decode),
             Ok(StreamSocketRequest::Listen { backlog: 128 })
@@ -711,7 +709,7 @@ mod tests {
 
     #[test]
     fn datagram_socket_requests_round_trip() {
-        let decode: DecodeFn<DatagramSocketRequest> = DatagramSocketRequest::decode;
+        let decode: RequestDecoder<DatagramSocketRequest> = DatagramSocketRequest::decode;
         assert!(matches!(
             round_trip::<datagram_socket::Describe, _>((), decode),
             Ok(DatagramSocketRequest::Describe {})
@@ -732,7 +730,7 @@ mod tests {
 
     #[test]
     fn provider_requests_round_trip() {
-        let decode: DecodeFn<ProviderRequest> = ProviderRequest::decode;
+        let decode: RequestDecoder<ProviderRequest> = ProviderRequest::decode;
         assert!(matches!(
             round_trip::<provider::StreamSocket, _>((Domain::Ipv6, StreamSocketProtocol::Tcp), decode),
             Ok(ProviderRequest::StreamSocket { domain: Domain::Ipv6, proto: StreamSocketProtocol::Tcp })

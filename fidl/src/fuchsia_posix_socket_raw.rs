@@ -106,13 +106,11 @@ mod tests {
     use super::*;
     use crate::channel::MessageBuf;
     use crate::fuchsia_posix_socket::{base_network_socket, BaseSocketRequest};
-    use crate::message::{decode_body, decode_header, encode_message, TransactionHeader};
+    use crate::message::{decode_body, decode_header, encode_message, RequestDecoder, TransactionHeader};
     use crate::wire::DecodeError;
     use crate::Method;
 
-    type DecodeFn<R> = fn(&TransactionHeader, &[u8], &mut Vec<OwnedFd>) -> Result<R, DecodeError>;
-
-    fn request<M: Method, R>(request: M::Request, decode: DecodeFn<R>) -> Result<R, DecodeError> {
+    fn request<M: Method, R>(request: M::Request, decode: RequestDecoder<R>) -> Result<R, DecodeError> {
         let mut buf = MessageBuf::new();
         encode_message(TransactionHeader::for_method::<M>(1), request, &mut buf).expect("encodes");
         let MessageBuf { bytes, handles } = &mut buf;

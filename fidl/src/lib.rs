@@ -21,6 +21,9 @@ pub mod fuchsia_posix_socket;
 pub mod fuchsia_posix_socket_raw;
 pub mod fuchsia_unknown;
 
+#[cfg(feature = "tokio")]
+pub mod tokio_client;
+
 #[cfg(test)]
 mod sdk_tests;
 

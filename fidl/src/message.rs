@@ -71,6 +71,10 @@ impl TransactionHeader {
     }
 }
 
+/// The signature of the request enums' `decode` (e.g. `StreamSocketRequest::decode`), for
+/// servers that pick a protocol's decoder at run time.
+pub type RequestDecoder<R> = fn(&TransactionHeader, &[u8], &mut Vec<OwnedFd>) -> Result<R, DecodeError>;
+
 /// The header of the reply to request `txid` of the method with `ordinal` (strict).
 pub fn header_for_reply(txid: u32, ordinal: u64) -> TransactionHeader {
     TransactionHeader::new(txid, ordinal)

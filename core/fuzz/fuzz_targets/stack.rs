@@ -1,8 +1,9 @@
 //! A whole stack under hostile input: the fuzz input is a sequence of frames (each with a
 //! length byte and a "time passes" bit) fed to a host with addresses, UDP sockets, TCP
-//! listeners and a TCP connection attempt, and forwarding on; timers fire as time passes.
-//! Nothing may panic, the UDP socket's queue may never hold more than its limit, and the
-//! TCP listeners' queues stay within theirs.
+//! listeners (one dual-stack) and a TCP connection attempt, raw ICMP and ICMPv6 sockets, and
+//! forwarding on; timers fire as time passes. Nothing may panic, the UDP and raw sockets'
+//! queues may never hold more than their limits, and the TCP listeners' queues stay within
+//! theirs.
 #![no_main]
 
 use std::num::NonZeroU16;
@@ -17,6 +18,7 @@ use netstack_core::device::DeviceId;
 use netstack_core::stack::{Stack, StackContext, StackEvent, StackTimerId};
 use netstack_core::testutil::fake::FakeCtx;
 use netstack_core::time::Instant;
+use netstack_core::wire::IpProto;
 
 struct Host(FakeCtx<StackTimerId>);
 
@@ -88,14 +90,23 @@ fuzz_target!(|data: &[u8]| {
         let v4 = tcp.create::<Ipv4>(0).expect("socket");
         tcp.bind(ctx, v4, None, NonZeroU16::new(80)).expect("bind");
         tcp.listen(ctx, v4, 8).expect("listen");
+        // IPv6-only beside the IPv4 listener of the same port, as Linux requires; a dual-stack
+        // one on another port takes IPv4 too, as IPv4-mapped connections.
         let v6 = tcp.create::<Ipv6>(0).expect("socket");
+        tcp.set_v6only(v6, true).expect("socket");
         tcp.bind(ctx, v6, None, NonZeroU16::new(80)).expect("bind");
         tcp.listen(ctx, v6, 8).expect("listen");
+        let dual = tcp.create::<Ipv6>(0).expect("socket");
+        tcp.bind(ctx, dual, None, NonZeroU16::new(81)).expect("bind");
+        tcp.listen(ctx, dual, 8).expect("listen");
         let client = tcp.create::<Ipv4>(0).expect("socket");
         let peer = SpecifiedAddr::new(Ipv4Addr::new([192, 0, 2, 2])).expect("specified");
         tcp.connect(ctx, client, peer, NonZeroU16::new(8080).expect("port")).expect("connect");
-        (v4, v6)
+        (v4, v6, dual)
     });
+    // Raw sockets get a copy of every ICMP and ICMPv6 message.
+    let raw4 = stack.raw_call(&mut host, |raw, _| raw.create(IpProto::ICMP)).expect("socket");
+    let raw6 = stack.raw6_call(&mut host, |raw, _| raw.create(IpProto::ICMPV6)).expect("socket");
     let mut rest = data;
     while let Some((&header, tail)) = rest.split_first() {
         let len = usize::from(header & 0x7f) * 12;
@@ -115,4 +126,8 @@ fuzz_target!(|data: &[u8]| {
     let tcp = stack.tcp();
     assert!(tcp.queues(listeners.0).expect("listener").0 <= 8, "accept queue past its backlog");
     assert!(tcp.queues(listeners.1).expect("listener").0 <= 8, "accept queue past its backlog");
+    assert!(tcp.queues(listeners.2).expect("listener").0 <= 8, "accept queue past its backlog");
+    let raw_bytes =
+        stack.raw4().queued(raw4).expect("socket").0 + stack.raw6().queued(raw6).expect("socket").0;
+    assert!(raw_bytes <= 2 * 212_992, "{raw_bytes} bytes queued past SO_RCVBUF on raw sockets");
 });

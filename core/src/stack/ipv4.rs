@@ -77,6 +77,14 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         mut buf: Buf<F>,
     ) -> Option<Handoff<F>> {
         let Received { device, dst, .. } = received;
+        let raw = self.raw_wants(IpVersion::V4, proto);
+        if raw {
+            // Raw IPv4 sockets receive the header too (Linux raw(7)).
+            let payload = buf.body_range();
+            buf.undo_parse(received.ip_meta);
+            self.copy_for_raw(ctx, &received, proto, buf.body(), RawCopy::V4);
+            buf.reset(payload);
+        }
         match proto {
             IpProto::ICMP => self.receive_icmpv4(ctx, &received, buf),
             IpProto::UDP => Some(Handoff::Udp(TransportHandoff { received, buf })),
@@ -85,6 +93,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 self.receive_igmp(ctx, device, dst, buf.body());
                 None
             }
+            // A raw socket takes what the stack does not know (Linux's ip_local_deliver_finish).
+            _ if raw => None,
             _ => {
                 self.counters.ipv4_in_unknown_protos += 1;
                 buf.undo_parse(received.ip_meta);
@@ -273,7 +283,10 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 Icmpv4Message::EchoRequest { message: EchoRequest { id, seq }, data } => {
                     if kind == DeliveryKind::Unicast {
                         let reply = data.encapsulate(IcmpBuilder::<Ipv4, _>::new((), EchoReply { id, seq }));
-                        if self.send_ipv4(ctx, Some(dst), src, IpProto::ICMP, DEFAULT_TTL, reply).is_ok() {
+                        if self
+                            .send_ipv4(ctx, Some(dst), src, None, IpProto::ICMP, DEFAULT_TTL, reply)
+                            .is_ok()
+                        {
                             self.counters.icmp_out_echo_reps += 1;
                         }
                     }
@@ -406,11 +419,11 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let sent = match error {
             Icmpv4Error::DestUnreachable(message) => {
                 let body = quote.encapsulate(IcmpBuilder::<Ipv4, _>::new((), message));
-                self.send_ipv4(ctx, src, received.src, IpProto::ICMP, DEFAULT_TTL, body)
+                self.send_ipv4(ctx, src, received.src, None, IpProto::ICMP, DEFAULT_TTL, body)
             }
             Icmpv4Error::TimeExceeded(message) => {
                 let body = quote.encapsulate(IcmpBuilder::<Ipv4, _>::new((), message));
-                self.send_ipv4(ctx, src, received.src, IpProto::ICMP, DEFAULT_TTL, body)
+                self.send_ipv4(ctx, src, received.src, None, IpProto::ICMP, DEFAULT_TTL, body)
             }
         };
         sent.is_ok()
@@ -488,18 +501,21 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         data: &[u8],
     ) -> Result<(), SendError> {
         let request = data.encapsulate(IcmpBuilder::<Ipv4, _>::new((), EchoRequest { id, seq }));
-        self.send_ipv4(ctx, None, dst, IpProto::ICMP, DEFAULT_TTL, request)
+        self.send_ipv4(ctx, None, dst, None, IpProto::ICMP, DEFAULT_TTL, request)
     }
 
-    /// Routes a packet to `dst`: the device, the next hop (after redirects), the source
-    /// address unless `src` is given, whether `dst` is our own, and the path MTU.
+    /// Routes a packet to `dst`: the device (among the routes through `device` only, if
+    /// given: a socket's SO_BINDTODEVICE, as Linux's `flowi4_oif`), the next hop (after
+    /// redirects), the source address unless `src` is given, whether `dst` is our own, and
+    /// the path MTU.
     fn route_ipv4<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         src: Option<Ipv4Addr>,
         dst: Ipv4Addr,
+        device: Option<DeviceId>,
     ) -> Result<Ipv4Path, SendError> {
-        let Some(destination) = SpecifiedAddr::new(dst).and_then(|d| self.routes4.lookup(d, None)) else {
+        let Some(destination) = SpecifiedAddr::new(dst).and_then(|d| self.routes4.lookup(d, device)) else {
             self.counters.ipv4_out_no_routes += 1;
             return Err(SendError::NoRoute(IpAddr::V4(dst)));
         };
@@ -551,19 +567,21 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         Ok(())
     }
 
-    /// Sends `body` as the payload of an IPv4 packet to `dst`: routes it, picks the source
-    /// address unless `src` is given, and resolves the next hop. Packets to our own
-    /// addresses are delivered locally.
+    /// Sends `body` as the payload of an IPv4 packet to `dst`: routes it (out of `device`
+    /// only, if given), picks the source address unless `src` is given, and resolves the
+    /// next hop. Packets to our own addresses are delivered locally.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn send_ipv4<C: StackContext<Frame = F>, S: Serializer>(
         &mut self,
         ctx: &mut C,
         src: Option<Ipv4Addr>,
         dst: Ipv4Addr,
+        device: Option<DeviceId>,
         proto: IpProto,
         ttl: u8,
         body: S,
     ) -> Result<(), SendError> {
-        let path = self.route_ipv4(ctx, src, dst)?;
+        let path = self.route_ipv4(ctx, src, dst, device)?;
         let header = self.ipv4_header(&path, dst, proto, ttl);
         if !path.local && body.len() + header.header_len() > path.mtu as usize {
             return self.send_fragmented(ctx, path.index, path.next_hop, header, body, path.mtu);
@@ -574,18 +592,19 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     }
 
     /// Sends a transport segment that `write` puts straight into a transmit buffer (the
-    /// zero-copy path of TCP): `write` gets room for the path MTU less the IP header and
-    /// returns the length it wrote, or `None` if it has nothing to send. Returns whether a
-    /// packet went out.
+    /// zero-copy path of TCP), routed out of `device` only if given: `write` gets room for
+    /// the path MTU less the IP header and returns the length it wrote, or `None` if it has
+    /// nothing to send. Returns whether a packet went out.
     pub(super) fn send_ipv4_written<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
         src: Ipv4Addr,
         dst: Ipv4Addr,
+        device: Option<DeviceId>,
         proto: IpProto,
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<bool, SendError> {
-        let path = self.route_ipv4(ctx, Some(src), dst)?;
+        let path = self.route_ipv4(ctx, Some(src), dst, device)?;
         let header = self.ipv4_header(&path, dst, proto, DEFAULT_TTL);
         let header = Ipv4Builder { dont_fragment: path.dont_fragment, ..header };
         let Some(mut buf) = self.write_in_frame(ctx, header.header_len(), path.mtu, write)? else {

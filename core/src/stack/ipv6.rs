@@ -313,12 +313,19 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         proto: IpProto,
         mut buf: Buf<F>,
     ) -> Option<Handoff<F>> {
+        let raw = self.raw_wants(IpVersion::V6, proto);
+        if raw {
+            // Raw IPv6 sockets receive the payload only (RFC 3542 §3).
+            self.copy_for_raw(ctx, &received, proto, buf.body(), RawCopy::V6);
+        }
         match proto {
             IpProto::ICMPV6 => self.receive_icmpv6(ctx, &received, buf),
             IpProto::UDP => Some(Handoff::Udp6(TransportHandoff { received, buf })),
             IpProto::TCP => Some(Handoff::Tcp6(TransportHandoff { received, buf })),
             // RFC 8200 §4.7: nothing follows; the packet is done.
             IpProto::NO_NEXT_HEADER => None,
+            // A raw socket takes what the stack does not know (Linux's ip6_protocol_deliver_rcu).
+            _ if raw => None,
             _ => {
                 // RFC 8200 §4: an unrecognised Next Header is answered with Parameter
                 // Problem code 1 pointing at the field that named it.

@@ -8,7 +8,9 @@
 //! (`ipv6.rs`, `icmpv6.rs`, `ndp_ctx.rs`): NDP address resolution and unreachability detection,
 //! link-local addresses with DAD, SLAAC and router discovery, MLD, ICMPv6 echo and errors,
 //! fragmentation, reassembly, path MTU and forwarding. Packets to our own addresses go
-//! through a loopback backlog; UDP and ping sockets sit on both versions.
+//! through a loopback backlog; UDP, ping, raw and TCP sockets sit on both versions. Raw
+//! sockets get a copy of every packet of their protocol the IP layer accepts, made before
+//! the stack's own processing and delivered right after it ([`Stack::raw_call`]).
 
 mod arp_ctx;
 mod gmp_ctx;
@@ -58,6 +60,7 @@ use crate::ip::slaac::{
 };
 use crate::ip::source::{select_ipv4_source, AddressState, SourceCandidate};
 use crate::transport::ping::{PingConfig, PingSocketId, PingSockets, ReceivedEchoReply};
+use crate::transport::raw::{RawConfig, RawPacket, RawSocketId, RawSockets};
 use crate::transport::tcp::{Endpoint, Event as TcpEvent, Tcp, TcpSocketId, TcpStackConfig, TcpTimerId};
 use crate::transport::udp::{
     DeliverOutcome, Destination, QuotedDatagram, Udp, UdpConfig, UdpIpContext, UdpIpExt, UdpSocketId,
@@ -236,6 +239,20 @@ pub enum StackEvent {
         /// What changed.
         event: SocketEvent,
     },
+    /// An IPv4 raw socket's readiness changed.
+    RawV4 {
+        /// The socket.
+        socket: RawSocketId<Ipv4>,
+        /// What changed.
+        event: SocketEvent,
+    },
+    /// An IPv6 raw socket's readiness changed.
+    RawV6 {
+        /// The socket.
+        socket: RawSocketId<Ipv6>,
+        /// What changed.
+        event: SocketEvent,
+    },
     /// Something happened on an IPv4 TCP socket (for a listener, [`TcpEvent::Readable`]: a
     /// connection waits for accept).
     TcpV4 {
@@ -377,6 +394,9 @@ pub struct StackCounters {
     pub tx_resolution_drops: u64,
     /// Packets to ourselves dropped: the loopback backlog was full.
     pub loopback_drops: u64,
+    /// Packets not copied to the raw sockets of their protocol: no frame buffer for the
+    /// copy, or the raw backlog was full.
+    pub raw_copy_drops: u64,
 }
 
 /// What the IP layer learned about a packet it delivers.
@@ -577,6 +597,8 @@ pub struct Stack<F> {
     ping4: PingSockets<Ipv4, F>,
     ping6: PingSockets<Ipv6, F>,
     tcp: Tcp,
+    raw4: RawSockets<Ipv4, F>,
+    raw6: RawSockets<Ipv6, F>,
 }
 
 /// Devices and the IPv4 and IPv6 layers: everything but the transport layer, which calls back into it.
@@ -600,7 +622,51 @@ struct IpLayer<F> {
     counters: StackCounters,
     /// A transmit buffer a writer left unused, kept for the next one.
     spare_frame: Option<F>,
+    /// The protocols raw sockets of each version were opened for: packets of these are
+    /// copied for them.
+    raw_protocols: RawProtocols,
+    /// Copies of received packets for the raw sockets, delivered by
+    /// [`Stack::deliver_raw`] once the IP layer is done with the packet.
+    raw_backlog: VecDeque<RawCopy<F>>,
 }
+
+/// The protocols raw sockets of each IP version were opened for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct RawProtocols {
+    v4: ProtocolSet,
+    v6: ProtocolSet,
+}
+
+/// A set of IP protocol numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ProtocolSet([u64; 4]);
+
+impl ProtocolSet {
+    /// The protocols `wanted` says yes to.
+    fn from_fn(wanted: impl Fn(IpProto) -> bool) -> Self {
+        let mut set = Self::default();
+        for p in 0..=u8::MAX {
+            if wanted(IpProto(p)) {
+                set.0[usize::from(p >> 6)] |= 1 << (p & 63);
+            }
+        }
+        set
+    }
+
+    fn contains(&self, proto: IpProto) -> bool {
+        self.0[usize::from(proto.0 >> 6)] & (1 << (proto.0 & 63)) != 0
+    }
+}
+
+/// A received packet copied for the raw sockets of one version.
+enum RawCopy<F> {
+    V4(RawPacket<Ipv4, F>),
+    V6(RawPacket<Ipv6, F>),
+}
+
+/// Copies waiting for the raw sockets, at most: the stack delivers them after each packet,
+/// so a few suffice.
+const RAW_BACKLOG: usize = 16;
 
 impl<F> core::fmt::Debug for Stack<F> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -629,6 +695,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             v6: Ipv6Layer::new(rng, slaac)?,
             counters: StackCounters::default(),
             spare_frame: None,
+            raw_protocols: RawProtocols::default(),
+            raw_backlog: VecDeque::new(),
         })
     }
 
@@ -839,6 +907,36 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         Ok(())
     }
 
+    /// Whether raw sockets of IP version `version` want packets of `proto`.
+    fn raw_wants(&self, version: IpVersion, proto: IpProto) -> bool {
+        match version {
+            IpVersion::V4 => self.raw_protocols.v4.contains(proto),
+            IpVersion::V6 => self.raw_protocols.v6.contains(proto),
+        }
+    }
+
+    /// Copies `bytes`, a packet received as `received` says, for the raw sockets of its
+    /// protocol (Linux's `raw_local_deliver`: in addition to the stack's own processing).
+    fn copy_for_raw<C: StackContext<Frame = F>, A: crate::addr::IpAddress>(
+        &mut self,
+        ctx: &mut C,
+        received: &Received<A>,
+        proto: IpProto,
+        bytes: &[u8],
+        wrap: fn(RawPacket<A::Version, F>) -> RawCopy<F>,
+    ) {
+        if self.raw_backlog.len() >= RAW_BACKLOG {
+            self.counters.raw_copy_drops += 1;
+            return;
+        }
+        let Some(packet) = copy_to_frame(ctx, bytes) else {
+            self.counters.raw_copy_drops += 1;
+            return;
+        };
+        let Received { device, src, dst, hop_limit, .. } = *received;
+        self.raw_backlog.push_back(wrap(RawPacket { device, src, dst, proto, hop_limit, packet }));
+    }
+
     /// A transmit buffer of at least `len` bytes; an empty pool is counted.
     fn tx_buffer<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, len: usize) -> Result<F, SendError> {
         ctx.alloc_frame(len).ok_or_else(|| {
@@ -979,6 +1077,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
             ping4: PingSockets::new(rng, PingConfig::default()),
             ping6: PingSockets::new(rng, PingConfig::default()),
             tcp: Tcp::new(rng, config.tcp),
+            raw4: RawSockets::new(RawConfig::default()),
+            raw6: RawSockets::new(RawConfig::default()),
         })
     }
 
@@ -1183,7 +1283,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
 
     /// A frame arrived on `device`; `buf`'s body is the whole frame.
     pub fn receive_frame<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, device: DeviceId, buf: Buf<F>) {
-        if let Some(handoff) = self.ip.receive_frame(ctx, device, buf) {
+        let handoff = self.ip.receive_frame(ctx, device, buf);
+        self.deliver_raw(ctx);
+        if let Some(handoff) = handoff {
             self.handoff(ctx, handoff);
         }
         self.drain_loopback(ctx);
@@ -1313,7 +1415,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         proto: IpProto,
         body: S,
     ) -> Result<(), SendError> {
-        let result = self.ip.send_ipv4(ctx, src, dst, proto, DEFAULT_TTL, body);
+        let result = self.ip.send_ipv4(ctx, src, dst, None, proto, DEFAULT_TTL, body);
         self.drain_loopback(ctx);
         result
     }
@@ -1352,6 +1454,54 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         let result = f(&mut self.ping6, &mut TransportCtx::new(ctx, &mut self.ip));
         self.drain_loopback(ctx);
         result
+    }
+
+    /// Runs `f`, a call into the IPv4 raw socket layer (`SOCK_RAW`: create, bind, connect,
+    /// send, receive, options, close), with the context it needs to reach the IP layer.
+    pub fn raw_call<C: StackContext<Frame = F>, R>(
+        &mut self,
+        ctx: &mut C,
+        f: impl FnOnce(&mut RawSockets<Ipv4, F>, &mut TransportCtx<'_, C, F>) -> R,
+    ) -> R {
+        let result = f(&mut self.raw4, &mut TransportCtx::new(ctx, &mut self.ip));
+        let raw = &self.raw4;
+        self.ip.raw_protocols.v4 = ProtocolSet::from_fn(|p| raw.wants(p));
+        self.drain_loopback(ctx);
+        result
+    }
+
+    /// Runs `f`, a call into the IPv6 raw socket layer.
+    pub fn raw6_call<C: StackContext<Frame = F>, R>(
+        &mut self,
+        ctx: &mut C,
+        f: impl FnOnce(&mut RawSockets<Ipv6, F>, &mut TransportCtx<'_, C, F>) -> R,
+    ) -> R {
+        let result = f(&mut self.raw6, &mut TransportCtx::new(ctx, &mut self.ip));
+        let raw = &self.raw6;
+        self.ip.raw_protocols.v6 = ProtocolSet::from_fn(|p| raw.wants(p));
+        self.drain_loopback(ctx);
+        result
+    }
+
+    /// The IPv4 raw sockets, for their state and counters.
+    pub fn raw4(&self) -> &RawSockets<Ipv4, F> {
+        &self.raw4
+    }
+
+    /// The IPv6 raw sockets, for their state and counters.
+    pub fn raw6(&self) -> &RawSockets<Ipv6, F> {
+        &self.raw6
+    }
+
+    /// Delivers the copies the IP layer made for the raw sockets.
+    fn deliver_raw<C: StackContext<Frame = F>>(&mut self, ctx: &mut C) {
+        while let Some(copy) = self.ip.raw_backlog.pop_front() {
+            let mut raw_ctx = TransportCtx::new(ctx, &mut self.ip);
+            match copy {
+                RawCopy::V4(packet) => self.raw4.deliver(&mut raw_ctx, packet),
+                RawCopy::V6(packet) => self.raw6.deliver(&mut raw_ctx, packet),
+            };
+        }
     }
 
     /// Hands a received datagram to the sockets; answers a closed port with ICMP port
@@ -1393,6 +1543,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
                 Some(6) => self.ip.receive_ipv6(ctx, device, link, buf),
                 _ => self.ip.receive_ipv4(ctx, device, link, buf),
             };
+            self.deliver_raw(ctx);
             if let Some(handoff) = handoff {
                 self.handoff(ctx, handoff);
             }

@@ -49,10 +49,10 @@ impl SendSegment<Ipv4Addr> for Ipv4 {
         ctx: &mut C,
         src: Ipv4Addr,
         dst: Ipv4Addr,
-        _device: Option<DeviceId>,
+        device: Option<DeviceId>,
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<bool, SendError> {
-        ip.send_ipv4_written(ctx, src, dst, IpProto::TCP, write)
+        ip.send_ipv4_written(ctx, src, dst, device, IpProto::TCP, write)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The context the transport layer (UDP and ping sockets) runs in inside the stack: routes,
+//! The context the transport layer (UDP, ping and raw sockets) runs in inside the stack: routes,
 //! source addresses, local addresses and sending through the IP layer, multicast filters, and
 //! readiness events.
 
@@ -10,6 +10,7 @@ use crate::device::DeviceId;
 use crate::ip::receive::{AddressMatch, ReceiveQueries};
 use crate::ip::source::select_ipv4_source;
 use crate::transport::ping::{PingContext, PingSocketId};
+use crate::transport::raw::{RawContext, RawSocketId};
 use crate::transport::udp::{UdpIpContext, UdpSocketId};
 use crate::transport::{IpSendMeta, Route, SocketError, SocketEvent};
 use crate::wire::IpProto;
@@ -48,6 +49,9 @@ trait SocketSend<I: Ip> {
 
     /// The event reporting a ping socket's readiness.
     fn ping_event(socket: PingSocketId<I>, event: SocketEvent) -> StackEvent;
+
+    /// The event reporting a raw socket's readiness.
+    fn raw_event(socket: RawSocketId<I>, event: SocketEvent) -> StackEvent;
 }
 
 impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> SocketSend<Ipv4> for TransportCtx<'_, C, F> {
@@ -60,12 +64,18 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> SocketSend<Ipv4> 
         body: S,
     ) -> Result<(), SocketError> {
         let ttl = meta.hop_limit.unwrap_or(DEFAULT_TTL);
-        self.ip.send_ipv4(self.ctx, Some(*meta.src), *meta.dst, proto, ttl, body)?;
+        // Out of the device the route chose, which SO_BINDTODEVICE restricted.
+        let (src, dst, device) = (*meta.src, *meta.dst, Some(meta.device));
+        self.ip.send_ipv4(self.ctx, Some(src), dst, device, proto, ttl, body)?;
         Ok(())
     }
 
     fn ping_event(socket: PingSocketId<Ipv4>, event: SocketEvent) -> StackEvent {
         StackEvent::PingV4 { socket, event }
+    }
+
+    fn raw_event(socket: RawSocketId<Ipv4>, event: SocketEvent) -> StackEvent {
+        StackEvent::RawV4 { socket, event }
     }
 }
 
@@ -85,6 +95,10 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> SocketSend<Ipv6> 
 
     fn ping_event(socket: PingSocketId<Ipv6>, event: SocketEvent) -> StackEvent {
         StackEvent::PingV6 { socket, event }
+    }
+
+    fn raw_event(socket: RawSocketId<Ipv6>, event: SocketEvent) -> StackEvent {
+        StackEvent::RawV6 { socket, event }
     }
 }
 
@@ -233,5 +247,38 @@ where
 
     fn socket_event(&mut self, socket: PingSocketId<I>, event: SocketEvent) {
         self.ctx.on_event(<Self as SocketSend<I>>::ping_event(socket, event));
+    }
+}
+
+/// Raw sockets route, check local addresses and send as UDP sockets do, with their own
+/// protocol.
+impl<I: Ip, C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> RawContext<I> for TransportCtx<'_, C, F>
+where
+    Self: UdpIpContext<I> + SocketSend<I>,
+{
+    fn route(
+        &mut self,
+        dst: SpecifiedAddr<I::Addr>,
+        src: Option<SpecifiedAddr<I::Addr>>,
+        device: Option<DeviceId>,
+    ) -> Result<Route<I>, SocketError> {
+        UdpIpContext::<I>::route(self, dst, src, device)
+    }
+
+    fn is_local_addr(&self, addr: SpecifiedAddr<I::Addr>, device: Option<DeviceId>) -> bool {
+        UdpIpContext::<I>::is_local_addr(self, addr, device)
+    }
+
+    fn send_packet<S: Serializer>(
+        &mut self,
+        meta: &IpSendMeta<I>,
+        proto: IpProto,
+        body: S,
+    ) -> Result<(), SocketError> {
+        self.send_socket(meta, proto, body)
+    }
+
+    fn socket_event(&mut self, socket: RawSocketId<I>, event: SocketEvent) {
+        self.ctx.on_event(<Self as SocketSend<I>>::raw_event(socket, event));
     }
 }

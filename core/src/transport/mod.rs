@@ -10,6 +10,7 @@
 //!   §2.5.5.2, RFC 3493 §5.3), with bounded receive queues and ICMP error reporting
 //!   (RFC 1122 §4.1.3.3).
 //! * [`ping`]: Linux's ICMP echo sockets (`SOCK_DGRAM`, `IPPROTO_ICMP` / `IPPROTO_ICMPV6`).
+//! * [`raw`]: raw IP sockets (Linux raw(7), RFC 3542 §3), ICMP and ICMPv6 foremost.
 //! * [`tcp`]: TCP connections and listeners as sans-I/O state machines (RFC 9293 and the
 //!   extensions production stacks ship).
 //!
@@ -22,6 +23,7 @@ use crate::wire::icmp::v6::Icmpv6DestUnreachableCode;
 pub mod dual_stack;
 pub mod ping;
 pub mod ports;
+pub mod raw;
 pub mod socket_map;
 pub mod tcp;
 pub mod udp;
@@ -110,6 +112,13 @@ impl<T> Slots<T> {
     /// Every value held.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.entries.iter().filter_map(|e| e.1.as_ref())
+    }
+
+    /// Every value held, mutably, with its slot and generation.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (u32, u32, &mut T)> {
+        self.entries.iter_mut().zip(0u32..).filter_map(|((generation, value), index)| {
+            value.as_mut().map(|value| (index, *generation, value))
+        })
     }
 
     pub(crate) fn remove(&mut self, index: u32, generation: u32) -> Option<T> {
@@ -247,6 +256,9 @@ pub enum SocketError {
     /// `EALREADY`: connecting a socket whose connection attempt is still in progress.
     #[error("operation already in progress")]
     AlreadyInProgress,
+    /// `EPROTONOSUPPORT`: a socket of that protocol cannot be made.
+    #[error("protocol not supported")]
+    ProtocolNotSupported,
 }
 
 impl SocketError {
@@ -278,6 +290,7 @@ impl SocketError {
             SocketError::BrokenPipe => 32,
             SocketError::IsConnected => 106,
             SocketError::AlreadyInProgress => 114,
+            SocketError::ProtocolNotSupported => 93,
         }
     }
 }
@@ -438,5 +451,6 @@ mod tests {
         assert_eq!(SocketError::WouldBlock.errno(), 11);
         assert_eq!(SocketError::ConnectionRefused.errno(), 111);
         assert_eq!(SocketError::MessageTooLong.errno(), 90);
+        assert_eq!(SocketError::ProtocolNotSupported.errno(), 93);
     }
 }

@@ -21,7 +21,9 @@ use crate::wire::arp::ArpBuilder;
 use crate::wire::ethernet::EthernetBuilder;
 use crate::wire::udp::UdpBuilder;
 
+mod device_binding;
 mod ipv6;
+mod raw;
 mod tcp;
 mod tcp_dual_stack;
 

@@ -532,3 +532,32 @@ fn send_with_and_recv_with_move_the_same_bytes_as_send_and_recv_across_the_ring_
     });
     assert_eq!(full, Err(SocketError::WouldBlock));
 }
+
+#[test]
+fn tcp_info_and_so_acceptconn_answer_for_listeners_and_unconnected_sockets_as_linux() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let listener = listen4(&mut net, b, 80);
+    let idle = call(&mut net, b, |stack, _| stack.tcp.create::<Ipv4>(0)).unwrap();
+    let tcp = net.node(b).stack.tcp();
+    let info = tcp.info(idle).unwrap();
+    assert_eq!((info.state.linux_number(), info.rto, info.congestion), (7, Duration::from_secs(1), "cubic"));
+    assert_eq!((tcp.accept_conn(idle), tcp.accept_conn(listener)), (Ok(false), Ok(true)));
+    assert_eq!(tcp.listener_queues(idle), Err(SocketError::InvalidArgument));
+    for _ in 0..3 {
+        connect4(&mut net, a, "192.0.2.2", 80);
+    }
+    net.run_for(Duration::from_millis(1500));
+    let tcp = net.node(b).stack.tcp();
+    let info = tcp.info(listener).unwrap();
+    assert_eq!((info.state, info.state.linux_number()), (State::Listen, 10));
+    assert_eq!((info.accept_queue, info.backlog), (3, 16));
+    let queues = tcp.listener_queues(listener).unwrap();
+    assert_eq!((queues.accept_queue, queues.syn_queue, queues.backlog), (3, 0, 16));
+    let server = accept4(&mut net, b, listener).unwrap();
+    let tcp = net.node(b).stack.tcp();
+    assert_eq!(tcp.listener_queues(listener).unwrap().accept_queue, 2);
+    assert_eq!(tcp.accept_conn(server), Ok(false));
+    let info = tcp.info(server).unwrap();
+    assert_eq!((info.state.linux_number(), info.accept_queue, info.backlog), (1, 0, 0));
+}

@@ -20,6 +20,7 @@ use alloc::boxed::Box;
 use core::time::Duration;
 
 use crate::addr::{IpAddr, IpAddress, IpVersion};
+use crate::device::DeviceId;
 use crate::time::Instant;
 use crate::transport::{IcmpErrorReport, SocketError};
 use crate::wire::tcp::{SackBlock, SackBlocks, TcpFlags, TcpOptions, TcpTimestamp, HEADER_LEN};
@@ -244,6 +245,8 @@ struct PendingReset {
 pub struct Connection<A: IpAddress> {
     local: Endpoint<A>,
     remote: Endpoint<A>,
+    /// The zone of a link-local peer (RFC 4007 §6): the device its SYN arrived on.
+    scope: Option<DeviceId>,
     cfg: TcpConfig,
     state: State,
     passive: bool,
@@ -394,6 +397,7 @@ impl<A: IpAddress> Connection<A> {
         let mut conn = Self {
             local,
             remote,
+            scope: None,
             state,
             passive: false,
             orphaned: false,
@@ -580,6 +584,17 @@ impl<A: IpAddress> Connection<A> {
         self.remote
     }
 
+    /// The zone of a link-local peer (RFC 4007 §6): the device a listener saw its SYN
+    /// arrive on, which the connection's segments must leave by. `None` for other peers.
+    pub fn scope(&self) -> Option<DeviceId> {
+        self.scope
+    }
+
+    /// Ties the connection to the zone of its link-local peer (see [`scope`](Self::scope)).
+    pub fn set_scope(&mut self, scope: Option<DeviceId>) {
+        self.scope = scope;
+    }
+
     /// The state.
     pub fn state(&self) -> State {
         self.state
@@ -710,6 +725,8 @@ impl<A: IpAddress> Connection<A> {
             sacked: self.scoreboard.sacked_bytes(),
             recoveries: self.recoveries,
             congestion: self.cc.name(),
+            accept_queue: 0,
+            backlog: 0,
         }
     }
 

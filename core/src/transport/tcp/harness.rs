@@ -228,7 +228,9 @@ impl Sim {
                     sent = true;
                 }
             }
-            if let Some((_, remote, t)) = self.listener.poll_transmit(self.now, &mut buf[..room]) {
+            if let Some(super::listener::ListenerTransmit { remote, transmit: t, .. }) =
+                self.listener.poll_transmit(self.now, &mut buf[..room])
+            {
                 let bytes = buf[..t.len].to_vec();
                 if remote == CLIENT {
                     self.inject(false, bytes);

@@ -1,8 +1,12 @@
-//! A TCP_INFO-like snapshot of one connection (Linux's `struct tcp_info`, the fields that
-//! mean something here).
+//! A TCP_INFO-like snapshot of one socket (Linux's `struct tcp_info`, the fields that mean
+//! something here). Linux answers TCP_INFO in every state: a socket without a connection
+//! reports its state (CLOSED, or LISTEN with the listener's queues) and the values a new
+//! connection would start from.
 
 use core::time::Duration;
 
+use super::connection::TcpConfig;
+use super::rtt::INITIAL_RTO;
 use super::state::State;
 
 /// What `getsockopt(TCP_INFO)` reports.
@@ -64,4 +68,54 @@ pub struct TcpInfo {
     pub recoveries: u32,
     /// The congestion control algorithm.
     pub congestion: &'static str,
+    /// Connections waiting for accept, for a listener (0 otherwise): what Linux reports in
+    /// a listener's `tcpi_unacked`.
+    pub accept_queue: u32,
+    /// The listen backlog, for a listener (0 otherwise): what Linux reports in a listener's
+    /// `tcpi_sacked`.
+    pub backlog: u32,
+}
+
+/// The MSS a socket reports before it has a connection (Linux's `TCP_MSS_DEFAULT`, RFC 9293
+/// §3.7.1's IPv4 default).
+const DEFAULT_MSS: u32 = 536;
+
+impl TcpInfo {
+    /// What a socket without a connection reports: `state` (CLOSED or LISTEN), the initial
+    /// RTO (RFC 6298 §2.1), the default MSS, no slow-start threshold yet, `cfg`'s receive
+    /// buffer and congestion control, and nothing counted.
+    pub fn without_connection(state: State, cfg: &TcpConfig) -> Self {
+        TcpInfo {
+            state,
+            rtt: Duration::ZERO,
+            rttvar: Duration::ZERO,
+            min_rtt: Duration::ZERO,
+            rto: INITIAL_RTO,
+            cwnd: 0,
+            ssthresh: u32::MAX,
+            snd_mss: DEFAULT_MSS,
+            rcv_mss: DEFAULT_MSS,
+            pmtu: 0,
+            snd_wnd: 0,
+            rcv_wnd: 0,
+            rcv_space: u32::try_from(cfg.recv_buffer).unwrap_or(u32::MAX),
+            wscale: None,
+            timestamps: false,
+            sack: false,
+            backoff: 0,
+            total_retrans: 0,
+            bytes_sent: 0,
+            bytes_retrans: 0,
+            bytes_acked: 0,
+            bytes_received: 0,
+            segs_out: 0,
+            segs_in: 0,
+            lost: 0,
+            sacked: 0,
+            recoveries: 0,
+            congestion: cfg.congestion.name(),
+            accept_queue: 0,
+            backlog: 0,
+        }
+    }
 }

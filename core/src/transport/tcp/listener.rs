@@ -11,6 +11,7 @@
 use alloc::collections::{BTreeMap, VecDeque};
 
 use crate::addr::IpAddress;
+use crate::device::DeviceId;
 use crate::time::Instant;
 use crate::wire::tcp::{SackBlocks, TcpFlags, TcpOptions, TcpTimestamp};
 
@@ -69,6 +70,15 @@ enum Reply {
     Reset { segment: SegmentInfo, payload_len: usize },
 }
 
+/// A stateless reply waiting to be written, with where it goes.
+#[derive(Clone, Copy, Debug)]
+struct PendingReply<A> {
+    local: Endpoint<A>,
+    remote: Endpoint<A>,
+    scope: Option<DeviceId>,
+    reply: Reply,
+}
+
 /// Half-open connections, keyed by (remote, local).
 type SynQueue<A> = BTreeMap<(Endpoint<A>, Endpoint<A>), Connection<A>>;
 
@@ -81,7 +91,9 @@ pub struct Listener<A: IpAddress> {
     mtu: u32,
     syn_queue: SynQueue<A>,
     accept_queue: VecDeque<Connection<A>>,
-    replies: VecDeque<(Endpoint<A>, Endpoint<A>, Reply)>,
+    replies: VecDeque<PendingReply<A>>,
+    /// The zone of the peer of the segments being handled (see [`Listener::set_scope`]).
+    scope: Option<DeviceId>,
     counters: TcpCounters,
 }
 
@@ -97,6 +109,7 @@ impl<A: IpAddress> Listener<A> {
             syn_queue: BTreeMap::new(),
             accept_queue: VecDeque::new(),
             replies: VecDeque::new(),
+            scope: None,
             counters: TcpCounters::default(),
         }
     }
@@ -115,6 +128,13 @@ impl<A: IpAddress> Listener<A> {
     /// they arrive on).
     pub fn set_mtu(&mut self, mtu: u32) {
         self.mtu = mtu;
+    }
+
+    /// The zone of the peer of the segments that follow (RFC 4007 §6): for a link-local
+    /// peer, the device its segments arrive on. The connections they start and the replies
+    /// to them are tied to it ([`Connection::scope`], [`ListenerTransmit::scope`]).
+    pub fn set_scope(&mut self, scope: Option<DeviceId>) {
+        self.scope = scope;
     }
 
     /// Half-open connections held.
@@ -154,7 +174,7 @@ impl<A: IpAddress> Listener<A> {
         if self.replies.len() >= self.cfg.max_pending_replies {
             return false;
         }
-        self.replies.push_back((local, remote, reply));
+        self.replies.push_back(PendingReply { local, remote, scope: self.scope, reply });
         true
     }
 
@@ -229,8 +249,9 @@ impl<A: IpAddress> Listener<A> {
         }
         let isn = self.isn.isn(now, local, remote);
         let ts_offset = self.isn.timestamp_offset(local, remote);
-        let conn =
+        let mut conn =
             Connection::accept_syn(now, self.cfg.tcp.clone(), local, remote, seg, isn, ts_offset, self.mtu);
+        conn.set_scope(self.scope);
         self.syn_queue.insert(key, conn);
     }
 
@@ -292,7 +313,7 @@ impl<A: IpAddress> Listener<A> {
                 None => (None, false, false),
             };
         let options = CookieOptions { mss, window_scale, sack_permitted, timestamps };
-        let conn = Connection::from_syn_cookie(
+        let mut conn = Connection::from_syn_cookie(
             now,
             self.cfg.tcp.clone(),
             local,
@@ -303,6 +324,7 @@ impl<A: IpAddress> Listener<A> {
             ts_offset,
             self.mtu,
         );
+        conn.set_scope(self.scope);
         self.counters.syncookies_recv += 1;
         self.accept_queue.push_back(conn);
         true
@@ -353,13 +375,9 @@ impl<A: IpAddress> Listener<A> {
         self.syn_queue.values().chain(self.accept_queue.iter()).filter_map(Connection::poll_timeout).min()
     }
 
-    /// The next segment to send, with its (local, remote) endpoints.
-    pub fn poll_transmit(
-        &mut self,
-        now: Instant,
-        out: &mut [u8],
-    ) -> Option<(Endpoint<A>, Endpoint<A>, Transmit)> {
-        while let Some((local, remote, reply)) = self.replies.pop_front() {
+    /// The next segment to send, with where it goes.
+    pub fn poll_transmit(&mut self, now: Instant, out: &mut [u8]) -> Option<ListenerTransmit<A>> {
+        while let Some(PendingReply { local, remote, scope, reply }) = self.replies.pop_front() {
             let t = match reply {
                 Reply::CookieSynAck { seq, ack, options, window } => {
                     let flags = TcpFlags::SYN | TcpFlags::ACK;
@@ -379,16 +397,25 @@ impl<A: IpAddress> Listener<A> {
                     })
                 }
             };
-            if let Some(t) = t {
+            if let Some(transmit) = t {
                 self.counters.out_segs += 1;
-                return Some((local, remote, t));
+                return Some(ListenerTransmit { local, remote, scope, transmit });
             }
         }
+        let written = |conn: &mut Connection<A>, out: &mut [u8]| {
+            let transmit = conn.poll_transmit(now, out)?;
+            Some(ListenerTransmit {
+                local: conn.local(),
+                remote: conn.remote(),
+                scope: conn.scope(),
+                transmit,
+            })
+        };
         let mut closed = None;
         let mut result = None;
         for (key, conn) in self.syn_queue.iter_mut() {
-            if let Some(t) = conn.poll_transmit(now, out) {
-                result = Some((conn.local(), conn.remote(), t));
+            if let Some(t) = written(conn, out) {
+                result = Some(t);
                 break;
             }
             if conn.is_closed() {
@@ -400,11 +427,24 @@ impl<A: IpAddress> Listener<A> {
         }
         if result.is_none() {
             for conn in self.accept_queue.iter_mut() {
-                if let Some(t) = conn.poll_transmit(now, out) {
-                    return Some((conn.local(), conn.remote(), t));
+                if let Some(t) = written(conn, out) {
+                    return Some(t);
                 }
             }
         }
         result
     }
+}
+
+/// A segment a listener wrote ([`Listener::poll_transmit`]), and where it goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListenerTransmit<A> {
+    /// The listener's end.
+    pub local: Endpoint<A>,
+    /// The peer.
+    pub remote: Endpoint<A>,
+    /// The device it must leave by, for a link-local peer (see [`Listener::set_scope`]).
+    pub scope: Option<DeviceId>,
+    /// What was written.
+    pub transmit: Transmit,
 }

@@ -111,6 +111,28 @@ impl From<TcpSocketId<Ipv6>> for AnyTcpSocketId {
     }
 }
 
+/// A listener's queues ([`Tcp::listener_queues`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListenerQueues {
+    /// Established connections waiting for accept (Linux's `sk_ack_backlog`).
+    pub accept_queue: usize,
+    /// Half-open connections (SYN received, SYN-ACK sent).
+    pub syn_queue: usize,
+    /// The most connections the accept queue holds: the `listen` backlog, capped at
+    /// [`TcpStackConfig::max_backlog`] (Linux's `sk_max_ack_backlog`).
+    pub backlog: usize,
+}
+
+impl ListenerQueues {
+    fn of<A: IpAddress>(listener: &Listener<A>) -> Self {
+        Self {
+            accept_queue: listener.accept_queue_len(),
+            syn_queue: listener.syn_queue_len(),
+            backlog: listener.config().backlog,
+        }
+    }
+}
+
 /// The stack timer of one TCP socket: the socket's id.
 pub type TcpTimerId = AnyTcpSocketId;
 
@@ -475,6 +497,31 @@ impl Tcp {
         remote: SpecifiedAddr<I::Addr>,
         remote_port: NonZeroU16,
     ) -> Result<(), SocketError> {
+        self.connect_scoped(ctx, id, remote, remote_port, None)
+    }
+
+    /// connect(2) with a `sin6_scope_id`: to a link-local `remote` (RFC 4007 §6), `scope`
+    /// names the device it is reached through, and the socket is bound to that device (EINVAL
+    /// if it is bound to another: Linux's `tcp_v6_connect`). A link-local `remote` without a
+    /// scope needs a socket bound to a device (EINVAL otherwise). For other destinations
+    /// `scope` is ignored; otherwise as [`connect`](Self::connect).
+    pub fn connect_scoped<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+        remote: SpecifiedAddr<I::Addr>,
+        remote_port: NonZeroU16,
+        scope: Option<DeviceId>,
+    ) -> Result<(), SocketError> {
+        if remote.is_link_local_unicast() {
+            let socket = I::split(self).0.get_mut(id)?;
+            match (socket.device, scope) {
+                (Some(bound), Some(scope)) if bound != scope => return Err(SocketError::InvalidArgument),
+                (None, None) => return Err(SocketError::InvalidArgument),
+                (_, Some(scope)) => socket.device = Some(scope),
+                (Some(_), None) => {}
+            }
+        }
         let socket = I::sockets(self).get(id)?;
         let (bound, explicit_bind) = match &socket.state {
             SocketState::Unbound => (None, false),
@@ -552,8 +599,10 @@ impl Tcp {
             return Err(SocketError::InvalidArgument);
         };
         let mut conn = listener.accept().ok_or(SocketError::WouldBlock)?;
-        let (sharing, device, v6only, cfg) =
-            (socket.sharing, socket.device, socket.v6only, socket.cfg.clone());
+        // A link-local peer ties the connection to the device its SYN came by (Linux's
+        // `ir_iif` becoming the child's `sk_bound_dev_if`).
+        let device = socket.device.or(conn.scope());
+        let (sharing, v6only, cfg) = (socket.sharing, socket.v6only, socket.cfg.clone());
         let (local, remote) = (conn.local(), conn.remote());
         if let (Some(l), Some(r)) = (SpecifiedAddr::new(local.addr), SpecifiedAddr::new(remote.addr)) {
             if let Ok(route) = context::route::<I, C>(ctx, r, Some(l), device) {
@@ -730,7 +779,8 @@ impl Tcp {
         let now = ctx.now();
         while let Some(mut conn) = listener.accept() {
             conn.abort();
-            drain_transmit::<I, C>(ctx, &mut conn, now, None, &mut shared.scratch);
+            let scope = conn.scope();
+            drain_transmit::<I, C>(ctx, &mut conn, now, scope, &mut shared.scratch);
             shared.totals.add(&conn.take_counters());
         }
         shared.totals.add(&listener.take_counters());
@@ -768,6 +818,25 @@ impl Tcp {
         }
     }
 
+    /// The zone (`sin6_scope_id`) of the socket's link-local addresses (RFC 4007 §6): the
+    /// device it is tied to when the address [`local_addr`](Self::local_addr) or
+    /// [`peer_addr`](Self::peer_addr) reports is link-local, as Linux reports
+    /// `sk_bound_dev_if`; `None` otherwise. An accepted connection from a link-local peer is
+    /// tied to the device its SYN arrived on.
+    pub fn scope<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<Option<DeviceId>, SocketError> {
+        let socket = I::sockets(self).get(id)?;
+        let link_local = match &socket.state {
+            SocketState::Unbound => false,
+            SocketState::Bound(local) | SocketState::Listening { local, .. } => {
+                local.addr.is_some_and(|a| a.is_link_local_unicast())
+            }
+            SocketState::Connected { conn, .. } => {
+                conn.local().addr.is_link_local_unicast() || conn.remote().addr.is_link_local_unicast()
+            }
+        };
+        Ok(socket.device.filter(|_| link_local))
+    }
+
     /// The connection's state; LISTEN for a listener, CLOSED before connect.
     pub fn state<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<State, SocketError> {
         Ok(match &I::sockets(self).get(id)?.state {
@@ -788,11 +857,39 @@ impl Tcp {
         }
     }
 
-    /// TCP_INFO.
+    /// TCP_INFO, in every state as on Linux: a connection's snapshot; for a listener its
+    /// state (LISTEN, [`State::linux_number`] 10) with its accept queue and backlog in
+    /// [`TcpInfo::accept_queue`] and [`TcpInfo::backlog`]; for a socket without a
+    /// connection CLOSED (7) and starting values ([`TcpInfo::without_connection`]).
     pub fn info<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<TcpInfo, SocketError> {
+        let socket = I::sockets(self).get(id)?;
+        Ok(match &socket.state {
+            SocketState::Connected { conn, .. } => conn.info(),
+            SocketState::Listening { listener, .. } => {
+                let queues = ListenerQueues::of(listener);
+                TcpInfo {
+                    accept_queue: u32::try_from(queues.accept_queue).unwrap_or(u32::MAX),
+                    backlog: u32::try_from(queues.backlog).unwrap_or(u32::MAX),
+                    ..TcpInfo::without_connection(State::Listen, &socket.cfg)
+                }
+            }
+            SocketState::Unbound | SocketState::Bound(_) => {
+                TcpInfo::without_connection(State::Closed, &socket.cfg)
+            }
+        })
+    }
+
+    /// SO_ACCEPTCONN: whether the socket listens.
+    pub fn accept_conn<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<bool, SocketError> {
+        Ok(matches!(I::sockets(self).get(id)?.state, SocketState::Listening { .. }))
+    }
+
+    /// A listener's queues (`ss -l`'s Recv-Q and Send-Q, and the half-open connections);
+    /// EINVAL for a socket that does not listen.
+    pub fn listener_queues<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<ListenerQueues, SocketError> {
         match &I::sockets(self).get(id)?.state {
-            SocketState::Connected { conn, .. } => Ok(conn.info()),
-            _ => Err(SocketError::NotConnected),
+            SocketState::Listening { listener, .. } => Ok(ListenerQueues::of(listener)),
+            _ => Err(SocketError::InvalidArgument),
         }
     }
 
@@ -1086,7 +1183,7 @@ impl Tcp {
         };
         if let Some(id) = I::sockets(self).listening.lookup_unicast(&flow) {
             let mtu = TcpIpContext::<I>::device_mtu(ctx, device);
-            let arrival = Arrival { mtu, info: &info, payload };
+            let arrival = Arrival { device, mtu, info: &info, payload };
             let taken = match id {
                 AnyTcpSocketId::V4(id) => {
                     self.segment_to_listener::<Ipv4, C, _>(ctx, id, local, remote, arrival)
@@ -1103,7 +1200,10 @@ impl Tcp {
         let totals = &mut self.shared.totals;
         totals.in_segs += 1;
         totals.drop_no_socket += 1;
-        let sent = TcpIpContext::<I>::send_segment(ctx, dst, src, Some(device), |out| {
+        // Back out of the arrival device only when the peer's address is link-scoped: it
+        // names no other way back (RFC 4007 §6); otherwise the routes decide.
+        let scope = src.is_link_local_unicast().then_some(device);
+        let sent = TcpIpContext::<I>::send_segment(ctx, dst, src, scope, |out| {
             write_reset_for(out, local, remote, &info, payload.len())
         });
         if sent == Ok(true) {
@@ -1161,8 +1261,11 @@ impl Tcp {
         else {
             return false;
         };
+        // RFC 4007 §6: a link-local peer is reached through the device it came from.
+        let scope = remote.addr.is_link_local_unicast().then_some(arrival.device);
         drive_listener::<J, C>(ctx, id, listener, |l| {
             l.set_mtu(arrival.mtu);
+            l.set_scope(scope);
             l.handle_segment(now, local, remote, arrival.info, arrival.payload);
         });
         self.flush(ctx, id);
@@ -1253,9 +1356,10 @@ impl Tcp {
                 // Handshake replies are small and not on the data path: each is written to
                 // the scratch buffer, which names its endpoints, then copied out. One lost
                 // for want of a buffer is resent by the handshake's own timer.
-                while let Some((local, remote, t)) = listener.poll_transmit(now, &mut shared.scratch) {
-                    let segment = &shared.scratch[..t.len];
-                    let _ = context::send_segment::<I, C>(ctx, local.addr, remote.addr, device, |out| {
+                while let Some(t) = listener.poll_transmit(now, &mut shared.scratch) {
+                    let segment = &shared.scratch[..t.transmit.len];
+                    let out_of = t.scope.or(device);
+                    let _ = context::send_segment::<I, C>(ctx, t.local.addr, t.remote.addr, out_of, |out| {
                         out.get_mut(..segment.len())?.copy_from_slice(segment);
                         Some(segment.len())
                     });
@@ -1302,7 +1406,9 @@ impl Tcp {
 /// What a listener needs of a segment besides its endpoints.
 #[derive(Clone, Copy)]
 struct Arrival<'a> {
-    /// The MTU of the device it arrived on.
+    /// The device it arrived on.
+    device: DeviceId,
+    /// That device's MTU.
     mtu: u32,
     info: &'a SegmentInfo,
     payload: &'a [u8],

@@ -442,6 +442,44 @@ fn rfc9293_3_8_6_2_2_recv_with_sends_the_window_update_recv_would() {
 }
 
 #[test]
+fn rfc4007_6_a_listener_ties_replies_and_connections_to_the_peer_zone() {
+    use crate::device::DeviceId;
+    // With SYN cookies and without, the SYN-ACK leaves by the zone the SYN came from, and the
+    // connection accept() returns keeps it.
+    for syncookies in [SynCookieMode::Off, SynCookieMode::Always] {
+        let cfg = ListenerConfig { syncookies, ..ListenerConfig::default() };
+        let mut listener = super::harness::server_listener(cfg, 1500);
+        let now = Instant::from_nanos(1_000_000_000);
+        let gen = IsnGenerator::new(SipKey([9; 16]));
+        let mut client = Connection::connect(
+            now,
+            TcpConfig::default(),
+            CLIENT,
+            SERVER,
+            gen.isn(now, CLIENT, SERVER),
+            0,
+            1500,
+        );
+        let zone = Some(DeviceId::new(3));
+        let mut buf = vec![0u8; 1500];
+        for _ in 0..3 {
+            for (s, len) in drain(&mut client, now) {
+                listener.set_scope(zone);
+                listener.handle_segment(now, SERVER, CLIENT, &s, &vec![0; len]);
+            }
+            while let Some(t) = listener.poll_transmit(now, &mut buf) {
+                assert_eq!(t.scope, zone, "{syncookies:?}");
+                let parsed =
+                    TcpSegment::parse_bytes(&buf[..t.transmit.len], (SERVER.addr, CLIENT.addr)).unwrap();
+                client.handle_segment(now, &SegmentInfo::from_segment(&parsed), &[]);
+            }
+        }
+        assert_eq!(client.state(), State::Established, "{syncookies:?}");
+        assert_eq!(listener.accept().map(|c| c.scope()), Some(zone), "{syncookies:?}");
+    }
+}
+
+#[test]
 fn rfc1122_4_2_3_6_keepalive_times_out_a_dead_peer() {
     let mut sim = Sim::default_pair();
     sim.establish();
@@ -518,7 +556,9 @@ fn rfc9293_3_10_7_2_accept_queue_overflow_is_counted() {
             for (s, len) in drain(client, now) {
                 listener.handle_segment(now, SERVER, client.local(), &s, &vec![0; len]);
             }
-            while let Some((_, remote, t)) = listener.poll_transmit(now, &mut buf) {
+            while let Some(super::listener::ListenerTransmit { remote, transmit: t, .. }) =
+                listener.poll_transmit(now, &mut buf)
+            {
                 let parsed = TcpSegment::parse_bytes(&buf[..t.len], (SERVER.addr, remote.addr)).unwrap();
                 assert_eq!(remote, client.local());
                 client.handle_segment(now, &SegmentInfo::from_segment(&parsed), &[]);
@@ -559,8 +599,8 @@ fn connections_waiting_for_accept_receive_and_acknowledge_data() {
             listener.handle_segment(now, SERVER, CLIENT, &s, payload);
         }
         listener.handle_timeout(now + Duration::from_millis(50));
-        while let Some((_, _, t)) = listener.poll_transmit(now, &mut buf) {
-            let parsed = TcpSegment::parse_bytes(&buf[..t.len], (SERVER.addr, CLIENT.addr)).unwrap();
+        while let Some(t) = listener.poll_transmit(now, &mut buf) {
+            let parsed = TcpSegment::parse_bytes(&buf[..t.transmit.len], (SERVER.addr, CLIENT.addr)).unwrap();
             let info = SegmentInfo::from_segment(&parsed);
             acked_data |= info.ack == SeqNum(2 + 13);
             client.handle_segment(now, &info, &[]);

@@ -42,6 +42,14 @@ pub enum CongestionAlgorithm {
 }
 
 impl CongestionAlgorithm {
+    /// The algorithm's name as Linux spells it (TCP_CONGESTION), as its instances report it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CongestionAlgorithm::NewReno => "reno",
+            CongestionAlgorithm::Cubic => "cubic",
+        }
+    }
+
     /// A fresh instance for a connection whose sender MSS is `mss`.
     pub fn build(self, mss: u32) -> Box<dyn CongestionControl> {
         match self {
@@ -99,5 +107,12 @@ mod tests {
         assert_eq!(initial_window(1000), 10_000);
         assert_eq!(initial_window(9000), 18_000);
         assert_eq!(CongestionAlgorithm::default().build(1460).name(), "cubic");
+    }
+
+    #[test]
+    fn an_algorithm_is_named_as_its_instances() {
+        for algorithm in [CongestionAlgorithm::NewReno, CongestionAlgorithm::Cubic] {
+            assert_eq!(algorithm.name(), algorithm.build(1460).name());
+        }
     }
 }
