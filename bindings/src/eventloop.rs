@@ -467,6 +467,26 @@ impl EventLoop {
                         );
                     }
                 }
+                StackEvent::RawV4 { socket, event } => {
+                    if let Some(server) = &mut self.sockets {
+                        server.on_datagram_event(
+                            &mut self.stack,
+                            &mut self.ctx,
+                            DatagramId::RawV4(socket),
+                            event,
+                        );
+                    }
+                }
+                StackEvent::RawV6 { socket, event } => {
+                    if let Some(server) = &mut self.sockets {
+                        server.on_datagram_event(
+                            &mut self.stack,
+                            &mut self.ctx,
+                            DatagramId::RawV6(socket),
+                            event,
+                        );
+                    }
+                }
                 StackEvent::TcpV4 { socket, event } => {
                     for echo in &mut self.tcp_echo {
                         echo.on_event_v4(&mut self.stack, &mut self.ctx, socket, event);

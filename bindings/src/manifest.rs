@@ -3,8 +3,7 @@
 
 /// The protocols the daemon publishes in its outgoing directory (`--svc-dir`), each as a
 /// listening socket of that name (see `fidl/README.md`).
-pub const EXPOSED_PROTOCOLS: &[&str] =
-    &["fuchsia.posix.socket.Provider", "fuchsia.posix.socket.raw.Provider"];
+pub const EXPOSED_PROTOCOLS: &[&str] = &[crate::svc::SOCKET_PROVIDER, crate::svc::RAW_SOCKET_PROVIDER];
 
 /// A capability the daemon uses from its environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -20,14 +20,13 @@ use std::path::{Path, PathBuf};
 
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 
-/// Where the daemon publishes its protocols unless told otherwise.
-pub const DEFAULT_SVC_DIR: &str = "/run/netstack/svc";
-
+/// Where the daemon publishes its protocols unless told otherwise: the directory clients
+/// look in when `NETSTACK_SVC_DIR` is not set.
+pub use netstack_fidl::client::DEFAULT_SVC_DIR;
 /// The protocol name of the socket provider.
-pub const SOCKET_PROVIDER: &str = "fuchsia.posix.socket.Provider";
-
+pub use netstack_fidl::fuchsia_posix_socket::PROVIDER_PROTOCOL_NAME as SOCKET_PROVIDER;
 /// The protocol name of the raw socket provider.
-pub const RAW_SOCKET_PROVIDER: &str = "fuchsia.posix.socket.raw.Provider";
+pub use netstack_fidl::fuchsia_posix_socket_raw::PROVIDER_PROTOCOL_NAME as RAW_SOCKET_PROVIDER;
 
 /// Connections waiting to be accepted on one protocol's socket (the listen(2) backlog).
 const BACKLOG: i32 = 128;

@@ -367,6 +367,10 @@ impl Control {
                 self.call::<bns::SetIpMulticastInterface, _>((iface, Ipv4Address::from(addr)))
             }
             (IpMulticastLoop, V::Bool(v)) => self.call::<bns::SetIpMulticastLoopback, _>(v),
+            (IpRecvTtl, V::Bool(v)) => self.call::<bns::SetIpReceiveTtl, _>(v),
+            (IpRecvTos, V::Bool(v)) => self.call::<bns::SetIpReceiveTypeOfService, _>(v),
+            (Ipv6RecvHopLimit, V::Bool(v)) => self.call::<bns::SetIpv6ReceiveHopLimit, _>(v),
+            (Ipv6RecvTClass, V::Bool(v)) => self.call::<bns::SetIpv6ReceiveTrafficClass, _>(v),
             (IpAddMembership | IpDropMembership, V::Membership4 { iface, local, group }) => {
                 let m = IpMulticastMembership { iface, local_addr: local.into(), mcast_addr: group.into() };
                 if opt == IpAddMembership {
@@ -457,6 +461,10 @@ impl Control {
             IpMulticastTtl => n(self.call::<bns::GetIpMulticastTtl, _>(())?.into()),
             IpMulticastIf => GetValue::InAddr(self.call::<bns::GetIpMulticastInterface, _>(())?.into()),
             IpMulticastLoop => b(self.call::<bns::GetIpMulticastLoopback, _>(())?),
+            IpRecvTtl => b(self.call::<bns::GetIpReceiveTtl, _>(())?),
+            IpRecvTos => b(self.call::<bns::GetIpReceiveTypeOfService, _>(())?),
+            Ipv6RecvHopLimit => b(self.call::<bns::GetIpv6ReceiveHopLimit, _>(())?),
+            Ipv6RecvTClass => b(self.call::<bns::GetIpv6ReceiveTrafficClass, _>(())?),
             Ipv6Only => b(self.call::<bns::GetIpv6Only, _>(())?),
             Ipv6UnicastHops => n(self.call::<bns::GetIpv6UnicastHops, _>(())?.into()),
             Ipv6MulticastHops => n(self.call::<bns::GetIpv6MulticastHops, _>(())?.into()),

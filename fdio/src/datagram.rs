@@ -122,7 +122,7 @@ pub unsafe fn recv(
     if let Some(name) = name.filter(|n| !n.len.is_null()) {
         match source {
             // SAFETY: forwarded from the caller.
-            Some(addr) => unsafe { sockaddr::write_to_app(&addr, name.addr, name.len) }?,
+            Some(addr) => unsafe { sockaddr::write_to_app(&addr, socket.domain, name.addr, name.len) }?,
             // SAFETY: as above; `len` is non-null.
             None => unsafe { *name.len = 0 },
         }

@@ -7,8 +7,10 @@
 //! `fdops.rs`.
 //!
 //! In a child that shares the parent's memory (`vfork`, `posix_spawn`, `clone(CLONE_VM)`:
-//! no `fork` handlers run there) every call passes straight to the C library, so that the
-//! child's `close`/`dup2` before `exec` cannot change the parent's socket table.
+//! no `fork` handlers run there) the calls that change the descriptor table (`socket`,
+//! `accept`, `close`, `dup*`, `fcntl(F_DUPFD*)`, `close_range`, `closefrom`) pass straight
+//! to the C library, so that the child's `close`/`dup2` before `exec` cannot change the
+//! parent's socket table; the check costs a `getpid`, so the data path does without it.
 //!
 //! `fcntl` and `ioctl` are variadic in C; they are defined here with one extra machine-word
 //! argument, which is where the x86-64 and AArch64 Linux calling conventions put the first
@@ -51,12 +53,22 @@ fn in_shared_child() -> bool {
     owner != 0 && pid != owner
 }
 
-/// The socket behind `fd` if it is one of ours and this process may act on it.
+/// The socket behind `fd` if it is one of ours.
 fn ours(fd: c_int) -> Option<Arc<Socket>> {
-    if !class_of(fd).is_socket() || in_shared_child() {
+    if !class_of(fd).is_socket() {
         return None;
     }
     registry::lookup(fd)
+}
+
+/// [`ours`] for the calls that change which descriptors refer to which socket (`accept`
+/// makes one): never in a child sharing the parent's memory, whose descriptor table is its
+/// own.
+fn ours_to_change(fd: c_int) -> Option<Arc<Socket>> {
+    if in_shared_child() {
+        return None;
+    }
+    ours(fd)
 }
 
 /// The application's iovec array.
@@ -128,7 +140,7 @@ pub unsafe extern "C" fn listen(fd: c_int, backlog: c_int) -> c_int {
 /// `accept(2)`.
 #[cfg_attr(not(test), no_mangle)]
 pub unsafe extern "C" fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
-    match ours(fd) {
+    match ours_to_change(fd) {
         // SAFETY: the caller's pointer contract is forwarded.
         Some(s) => ret_int(unsafe { socket::accept(&s, fd, addr, len, 0) }),
         // SAFETY: pass-through.
@@ -188,7 +200,7 @@ pub unsafe extern "C" fn setsockopt(
     val: *const c_void,
     len: socklen_t,
 ) -> c_int {
-    match ours(fd) {
+    match ours_to_change(fd) {
         // SAFETY: the caller's pointer contract is forwarded.
         Some(s) => ret_int(unsafe { socket::setsockopt(&s, fd, level, name, val, len) }),
         // SAFETY: pass-through.
@@ -420,7 +432,7 @@ unsafe fn recvmsg_ours(fd: c_int, msg: &mut msghdr, flags: c_int) -> Result<usiz
 /// `recvmsg(2)`.
 #[cfg_attr(not(test), no_mangle)]
 pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> ssize_t {
-    if class_of(fd).is_socket() && !in_shared_child() {
+    if class_of(fd).is_socket() {
         // SAFETY: the caller passes a valid msghdr.
         return match unsafe { msg.as_mut() } {
             // SAFETY: as above.
@@ -442,7 +454,7 @@ pub unsafe extern "C" fn recvmmsg(
     flags: c_int,
     timeout: *mut timespec,
 ) -> c_int {
-    if !class_of(fd).is_socket() || in_shared_child() {
+    if !class_of(fd).is_socket() {
         // SAFETY: pass-through.
         return unsafe { real::recvmmsg(fd, msgs, n, flags, timeout) };
     }
@@ -477,7 +489,7 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, count: size_t) -> 
         FdClass::Foreign | FdClass::Hidden => {}
         FdClass::StreamActive | FdClass::StreamIdle => {
             // SAFETY: pass-through of the caller's buffer, with MSG_NOSIGNAL.
-            return ret_ssize(stream::send(fd, false, || unsafe {
+            return ret_ssize(stream::send(fd, 0, || unsafe {
                 real::send(fd, buf, count, libc::MSG_NOSIGNAL)
             }));
         }
@@ -507,9 +519,7 @@ pub unsafe extern "C" fn writev(fd: c_int, iov: *const iovec, n: c_int) -> ssize
             msg.msg_iov = iov.cast_mut();
             msg.msg_iovlen = count;
             // SAFETY: pass-through of the caller's iovecs, with MSG_NOSIGNAL.
-            return ret_ssize(stream::send(fd, false, || unsafe {
-                real::sendmsg(fd, &msg, libc::MSG_NOSIGNAL)
-            }));
+            return ret_ssize(stream::send(fd, 0, || unsafe { real::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) }));
         }
         FdClass::Datagram => {
             if let Some(s) = ours(fd) {
@@ -550,10 +560,9 @@ pub unsafe extern "C" fn sendto(
     match class_of(fd) {
         FdClass::Foreign | FdClass::Hidden => {}
         FdClass::StreamActive | FdClass::StreamIdle => {
-            let nosignal = flags & libc::MSG_NOSIGNAL != 0;
             // The address is ignored on a connection, as Linux's TCP does.
             // SAFETY: pass-through of the caller's buffer, with MSG_NOSIGNAL.
-            return ret_ssize(stream::send(fd, nosignal, || unsafe {
+            return ret_ssize(stream::send(fd, flags, || unsafe {
                 real::send(fd, buf, len, flags | libc::MSG_NOSIGNAL)
             }));
         }
@@ -577,9 +586,8 @@ unsafe fn sendmsg_ours(fd: c_int, msg: &msghdr, flags: c_int) -> Result<usize, E
     match class_of(fd) {
         FdClass::StreamActive | FdClass::StreamIdle => {
             let copy = stream::data_only(msg);
-            let nosignal = flags & libc::MSG_NOSIGNAL != 0;
             // SAFETY: pass-through of the caller's iovecs, with MSG_NOSIGNAL.
-            stream::send(fd, nosignal, || unsafe { real::sendmsg(fd, &copy, flags | libc::MSG_NOSIGNAL) })
+            stream::send(fd, flags, || unsafe { real::sendmsg(fd, &copy, flags | libc::MSG_NOSIGNAL) })
         }
         _ => {
             let Some(s) = ours(fd) else {
@@ -597,7 +605,7 @@ unsafe fn sendmsg_ours(fd: c_int, msg: &msghdr, flags: c_int) -> Result<usize, E
 /// `sendmsg(2)`. Ancillary data is not passed on.
 #[cfg_attr(not(test), no_mangle)]
 pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> ssize_t {
-    if class_of(fd).is_socket() && !in_shared_child() {
+    if class_of(fd).is_socket() {
         // SAFETY: the caller passes a valid msghdr.
         return match unsafe { msg.as_ref() } {
             // SAFETY: as above.
@@ -612,7 +620,7 @@ pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) ->
 /// `sendmmsg(2)`: `sendmsg` per message, stopping at the first failure after the first.
 #[cfg_attr(not(test), no_mangle)]
 pub unsafe extern "C" fn sendmmsg(fd: c_int, msgs: *mut mmsghdr, n: c_uint, flags: c_int) -> c_int {
-    if !class_of(fd).is_socket() || in_shared_child() {
+    if !class_of(fd).is_socket() {
         // SAFETY: pass-through.
         return unsafe { real::sendmmsg(fd, msgs, n, flags) };
     }
@@ -701,7 +709,7 @@ pub unsafe extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
 /// `ioctl(2)`.
 #[cfg_attr(not(test), no_mangle)]
 pub unsafe extern "C" fn ioctl(fd: c_int, request: c_ulong, arg: c_ulong) -> c_int {
-    if class_of(fd) == FdClass::Datagram && !in_shared_child() {
+    if class_of(fd) == FdClass::Datagram {
         // SAFETY: the caller's argument contract is forwarded.
         return ret_int(unsafe { fdops::ioctl(fd, request, arg) });
     }

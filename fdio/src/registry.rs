@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::ffi::c_int;
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::control::Control;
@@ -93,6 +93,9 @@ struct State {
 pub struct Socket {
     pub domain: Domain,
     pub transport: Transport,
+    /// `IP_RECVERR` / `IPV6_RECVERR` as the application set them: accepted, with no error
+    /// queue behind them (errors arrive through `SO_ERROR` and the next call instead).
+    pub recv_err: AtomicBool,
     /// Locked only under the registry lock (see the module documentation).
     state: Mutex<State>,
 }
@@ -180,6 +183,7 @@ impl Socket {
         Socket {
             domain,
             transport,
+            recv_err: AtomicBool::new(false),
             state: Mutex::new(State {
                 control: Arc::new(control),
                 phase,

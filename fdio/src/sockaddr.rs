@@ -135,16 +135,29 @@ pub unsafe fn read_from_app(
     parse(bytes, domain)
 }
 
-/// Writes `addr` for the application the way `getsockname(2)` does: at most `*len` bytes,
-/// then `*len` set to the address's full length.
+/// `addr` as a socket of `domain` reports it: an IPv4 address on an IPv6 socket becomes
+/// IPv4-mapped (`::ffff:a.b.c.d`), as Linux reports the IPv4 peers of dual-stack sockets.
+pub fn for_domain(addr: SocketAddr, domain: Domain) -> SocketAddr {
+    match (addr, domain) {
+        (SocketAddr::V4(a), Domain::V6) => {
+            SocketAddr::V6(SocketAddrV6::new(a.ip().to_ipv6_mapped(), a.port(), 0, 0))
+        }
+        (addr, _) => addr,
+    }
+}
+
+/// Writes `addr` for an application socket of `domain` the way `getsockname(2)` does: at
+/// most `*len` bytes, then `*len` set to the address's full length.
 ///
 /// # Safety
 /// `out` must be null or point to `*len` writable bytes; `len` must be null or valid.
 pub unsafe fn write_to_app(
     addr: &SocketAddr,
+    domain: Domain,
     out: *mut libc::sockaddr,
     len: *mut libc::socklen_t,
 ) -> Result<(), Errno> {
+    let addr = &for_domain(*addr, domain);
     if len.is_null() {
         return Err(Errno::EFAULT);
     }
@@ -254,7 +267,7 @@ mod tests {
         let mut buf = [0xaau8; 40];
         let mut len: libc::socklen_t = 8;
         // SAFETY: buf has 40 writable bytes, more than len.
-        unsafe { write_to_app(&addr, buf.as_mut_ptr().cast(), &mut len) }.unwrap();
+        unsafe { write_to_app(&addr, Domain::V6, buf.as_mut_ptr().cast(), &mut len) }.unwrap();
         assert_eq!(len as usize, SOCKADDR_IN6_LEN);
         assert_eq!(&buf[..2], &(libc::AF_INET6 as u16).to_ne_bytes());
         assert_eq!(&buf[2..4], &53u16.to_be_bytes());
@@ -262,16 +275,31 @@ mod tests {
 
         let mut len: libc::socklen_t = 40;
         // SAFETY: as above.
-        unsafe { write_to_app(&addr, buf.as_mut_ptr().cast(), &mut len) }.unwrap();
+        unsafe { write_to_app(&addr, Domain::V6, buf.as_mut_ptr().cast(), &mut len) }.unwrap();
         assert_eq!(len as usize, SOCKADDR_IN6_LEN);
         assert_eq!(parse(&buf[..28], Domain::V6), Ok(AppAddr::Inet(addr)));
+    }
+
+    #[test]
+    fn ipv6_sockets_report_ipv4_peers_as_mapped_addresses() {
+        let v4: SocketAddr = "192.0.2.9:80".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:192.0.2.9]:80".parse().unwrap();
+        assert_eq!(for_domain(v4, Domain::V6), mapped);
+        assert_eq!(for_domain(v4, Domain::V4), v4);
+        assert_eq!(for_domain(mapped, Domain::V6), mapped);
+        let mut buf = [0u8; 28];
+        let mut len: libc::socklen_t = 28;
+        // SAFETY: buf has 28 writable bytes.
+        unsafe { write_to_app(&v4, Domain::V6, buf.as_mut_ptr().cast(), &mut len) }.unwrap();
+        assert_eq!(len as usize, SOCKADDR_IN6_LEN);
+        assert_eq!(parse(&buf, Domain::V6), Ok(AppAddr::Inet(mapped)));
     }
 
     #[test]
     fn null_pointers_are_efault() {
         let addr: SocketAddr = "192.0.2.1:1".parse().unwrap();
         // SAFETY: null pointers are handled before any access.
-        let r = unsafe { write_to_app(&addr, std::ptr::null_mut(), std::ptr::null_mut()) };
+        let r = unsafe { write_to_app(&addr, Domain::V4, std::ptr::null_mut(), std::ptr::null_mut()) };
         assert_eq!(r, Err(Errno::EFAULT));
         // SAFETY: as above.
         let r = unsafe { read_from_app(std::ptr::null(), 16, Domain::V4) };

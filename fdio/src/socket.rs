@@ -13,6 +13,7 @@
 use std::ffi::c_int;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::control::Control;
@@ -45,10 +46,24 @@ pub fn transport_for(domain: Domain, base_type: c_int, protocol: c_int) -> Resul
 /// Which flags of a `socket`/`accept4` type argument the shim honours.
 const TYPE_FLAGS: c_int = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
 
-/// `socket(2)` for `AF_INET`/`AF_INET6`.
+/// `socket(2)` for `AF_INET`/`AF_INET6`. A netstack that cannot be reached, or goes away
+/// while the socket is being made, is `EAFNOSUPPORT`.
 pub fn create(domain: Domain, ty: c_int, protocol: c_int) -> Result<c_int, Errno> {
-    let flags = ty & TYPE_FLAGS;
-    let transport = transport_for(domain, ty & !TYPE_FLAGS, protocol)?;
+    create_socket(domain, ty, protocol).map_err(|e| match e {
+        Errno::ECONNRESET => Errno::EAFNOSUPPORT,
+        e => e,
+    })
+}
+
+fn create_socket(domain: Domain, ty: c_int, protocol: c_int) -> Result<c_int, Errno> {
+    // __sys_socket: flags beyond SOCK_NONBLOCK/SOCK_CLOEXEC, and inet_create: a negative
+    // protocol, are EINVAL.
+    const SOCK_TYPE_MASK: c_int = 0xf;
+    let flags = ty & !SOCK_TYPE_MASK;
+    if flags & !TYPE_FLAGS != 0 || protocol < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let transport = transport_for(domain, ty & SOCK_TYPE_MASK, protocol)?;
     let kind = match transport {
         Transport::Raw(_) => ProviderKind::Raw,
         _ => ProviderKind::Socket,
@@ -69,7 +84,6 @@ pub fn create(domain: Domain, ty: c_int, protocol: c_int) -> Result<c_int, Errno
                     registry::forget_provider(kind, &provider);
                     tries += 1;
                 }
-                Err(Errno::ECONNRESET) => return Err(Errno::EAFNOSUPPORT),
                 other => break other?,
             }
         }
@@ -212,7 +226,14 @@ pub unsafe fn connect(
             // The plug comes out of the data plane when the attempt ends either way.
             match wait_for(fd, libc::POLLOUT, timeout_ms(fd, libc::SO_SNDTIMEO))? {
                 Wait::TimedOut => Err(Errno::EINPROGRESS),
-                Wait::Ready => control.take_error().map(|()| 0),
+                Wait::Ready => match control.take_error() {
+                    Ok(()) => Ok(0),
+                    Err(e) => {
+                        // Back to a socket that never connected: reads say ENOTCONN.
+                        socket.set_phase(Phase::Idle);
+                        Err(e)
+                    }
+                },
             }
         }
         Err(e) => Err(e),
@@ -269,7 +290,7 @@ pub unsafe fn accept(
     let new_fd = hand_out(data, flags, accepted)?;
     if let Some(peer) = peer.filter(|_| want_addr) {
         // SAFETY: forwarded from the caller.
-        if let Err(e) = unsafe { sockaddr::write_to_app(&peer, addr, len) } {
+        if let Err(e) = unsafe { sockaddr::write_to_app(&peer, socket.domain, addr, len) } {
             crate::fdops::close_socket(new_fd);
             return Err(e);
         }
@@ -293,7 +314,7 @@ pub unsafe fn name(
     let control = socket.control()?;
     let name = if peer { control.peer_name()? } else { control.sock_name()? };
     // SAFETY: forwarded from the caller.
-    unsafe { sockaddr::write_to_app(&name, addr, len) }?;
+    unsafe { sockaddr::write_to_app(&name, socket.domain, addr, len) }?;
     Ok(0)
 }
 
@@ -334,6 +355,18 @@ fn is_native(level: c_int, name: c_int) -> bool {
         )
 }
 
+/// `IP_RECVERR` (any IP socket) or `IPV6_RECVERR` (IPv6 sockets): accepted and remembered,
+/// with no error queue behind them. Programs such as ping insist on setting them; the errors
+/// they would queue reach the program through `SO_ERROR` and its next call instead, and
+/// `MSG_ERRQUEUE` finds the queue empty (`EAGAIN`).
+fn is_recv_err(socket: &Socket, level: c_int, name: c_int) -> bool {
+    match (level, name) {
+        (libc::IPPROTO_IP, libc::IP_RECVERR) => true,
+        (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) => socket.domain == Domain::V6,
+        _ => false,
+    }
+}
+
 const SO_RCVTIMEO_NEW: c_int = 66;
 const SO_SNDTIMEO_NEW: c_int = 67;
 
@@ -353,10 +386,6 @@ pub unsafe fn setsockopt(
         // SAFETY: forwarded from the caller.
         return check_int(unsafe { real::setsockopt(fd, level, name, val, len) });
     }
-    let opt = Opt::from_c(level, name).ok_or(Errno::ENOPROTOOPT)?;
-    if !opt.applies_to(socket.transport.is_stream(), socket.domain == Domain::V6) {
-        return Err(Errno::ENOPROTOOPT);
-    }
     let len = usize::try_from(len).map_err(|_| Errno::EINVAL)?;
     if val.is_null() && len > 0 {
         return Err(Errno::EFAULT);
@@ -367,6 +396,15 @@ pub unsafe fn setsockopt(
         // SAFETY: the caller guarantees `len` readable bytes at `val`.
         unsafe { std::slice::from_raw_parts(val.cast::<u8>(), len) }
     };
+    if is_recv_err(socket, level, name) {
+        let on = sockopt::parse_recv_err(level, bytes)?;
+        socket.recv_err.store(on, Ordering::Relaxed);
+        return Ok(0);
+    }
+    let opt = Opt::from_c(level, name).ok_or(Errno::ENOPROTOOPT)?;
+    if !opt.applies_to(socket.transport.is_stream(), socket.domain == Domain::V6) {
+        return Err(Errno::ENOPROTOOPT);
+    }
     let value = sockopt::parse_set(opt, bytes)?;
     socket.control()?.set_option(opt, value)?;
     Ok(0)
@@ -398,6 +436,7 @@ pub unsafe fn getsockopt(
         (libc::SOL_SOCKET, libc::SO_TYPE) => Some(socket.transport.so_type()),
         (libc::SOL_SOCKET, libc::SO_DOMAIN) => Some(socket.domain.family()),
         (libc::SOL_SOCKET, libc::SO_PROTOCOL) => Some(socket.transport.so_protocol(socket.domain)),
+        _ if is_recv_err(socket, level, name) => Some(c_int::from(socket.recv_err.load(Ordering::Relaxed))),
         _ => None,
     };
     let bytes = match local {

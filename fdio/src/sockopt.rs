@@ -52,6 +52,8 @@ pub enum Opt {
     IpMulticastLoop,
     IpAddMembership,
     IpDropMembership,
+    IpRecvTtl,
+    IpRecvTos,
     Ipv6Only,
     Ipv6UnicastHops,
     Ipv6MulticastHops,
@@ -60,6 +62,8 @@ pub enum Opt {
     Ipv6JoinGroup,
     Ipv6LeaveGroup,
     Ipv6TClass,
+    Ipv6RecvHopLimit,
+    Ipv6RecvTClass,
 }
 
 /// How an option's value looks in C.
@@ -126,6 +130,8 @@ impl Opt {
             (libc::IPPROTO_IP, libc::IP_MULTICAST_LOOP) => Opt::IpMulticastLoop,
             (libc::IPPROTO_IP, libc::IP_ADD_MEMBERSHIP) => Opt::IpAddMembership,
             (libc::IPPROTO_IP, libc::IP_DROP_MEMBERSHIP) => Opt::IpDropMembership,
+            (libc::IPPROTO_IP, libc::IP_RECVTTL) => Opt::IpRecvTtl,
+            (libc::IPPROTO_IP, libc::IP_RECVTOS) => Opt::IpRecvTos,
             (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) => Opt::Ipv6Only,
             (libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS) => Opt::Ipv6UnicastHops,
             (libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_HOPS) => Opt::Ipv6MulticastHops,
@@ -134,6 +140,8 @@ impl Opt {
             (libc::IPPROTO_IPV6, libc::IPV6_ADD_MEMBERSHIP) => Opt::Ipv6JoinGroup,
             (libc::IPPROTO_IPV6, libc::IPV6_DROP_MEMBERSHIP) => Opt::Ipv6LeaveGroup,
             (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) => Opt::Ipv6TClass,
+            (libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT) => Opt::Ipv6RecvHopLimit,
+            (libc::IPPROTO_IPV6, libc::IPV6_RECVTCLASS) => Opt::Ipv6RecvTClass,
             _ => return None,
         };
         Some(opt)
@@ -149,9 +157,11 @@ impl Opt {
                 libc::IPPROTO_TCP
             }
             IpTtl | IpTos | IpMulticastTtl | IpMulticastIf | IpMulticastLoop | IpAddMembership
-            | IpDropMembership => libc::IPPROTO_IP,
+            | IpDropMembership | IpRecvTtl | IpRecvTos => libc::IPPROTO_IP,
             Ipv6Only | Ipv6UnicastHops | Ipv6MulticastHops | Ipv6MulticastIf | Ipv6MulticastLoop
-            | Ipv6JoinGroup | Ipv6LeaveGroup | Ipv6TClass => libc::IPPROTO_IPV6,
+            | Ipv6JoinGroup | Ipv6LeaveGroup | Ipv6TClass | Ipv6RecvHopLimit | Ipv6RecvTClass => {
+                libc::IPPROTO_IPV6
+            }
         }
     }
 
@@ -159,7 +169,8 @@ impl Opt {
         use Opt::*;
         match self {
             ReuseAddr | ReusePort | KeepAlive | Broadcast | OobInline | NoCheck | TcpNoDelay | TcpCork
-            | TcpQuickAck | IpMulticastLoop | Ipv6Only => Shape::Bool,
+            | TcpQuickAck | IpMulticastLoop | IpRecvTtl | IpRecvTos | Ipv6Only | Ipv6RecvHopLimit
+            | Ipv6RecvTClass => Shape::Bool,
             Ipv6MulticastLoop => Shape::StrictBool,
             SndBuf | RcvBuf | BindToIfindex | TcpMaxSeg | TcpKeepIdle | TcpKeepIntvl | TcpKeepCnt
             | TcpSynCnt | TcpDeferAccept | TcpWindowClamp | TcpUserTimeout | IpTos | Ipv6MulticastIf => {
@@ -356,6 +367,11 @@ pub fn parse_set(opt: Opt, bytes: &[u8]) -> Result<SetValue, Errno> {
     }
 }
 
+/// The value of `IP_RECVERR` (an `int` or a byte) or `IPV6_RECVERR` (an `int`).
+pub fn parse_recv_err(level: libc::c_int, bytes: &[u8]) -> Result<bool, Errno> {
+    read_level_int(level, bytes).map(|v| v != 0)
+}
+
 /// The bytes of `bytes` up to the first NUL, at most `max` of them.
 fn c_string(bytes: &[u8], max: usize) -> &[u8] {
     let bytes = &bytes[..bytes.len().min(max)];
@@ -528,6 +544,14 @@ mod tests {
         let out = render_get(Opt::TcpCongestion, &GetValue::Congestion(Congestion::Cubic), 100).unwrap();
         assert_eq!(out.len(), 16);
         assert_eq!(&out[..6], b"cubic\0");
+    }
+
+    #[test]
+    fn recv_err_takes_a_byte_only_at_ip_level() {
+        assert_eq!(parse_recv_err(libc::IPPROTO_IP, &[1]), Ok(true));
+        assert_eq!(parse_recv_err(libc::IPPROTO_IPV6, &int(1)), Ok(true));
+        assert_eq!(parse_recv_err(libc::IPPROTO_IPV6, &[1]), Err(Errno::EINVAL));
+        assert_eq!(parse_recv_err(libc::IPPROTO_IP, &int(0)), Ok(false));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! - before `connect` (and while listening) the data plane is plugged: reads fail with
 //!   `ENOTCONN` and writes with `EPIPE`, as on Linux, rather than blocking forever;
 //! - addresses and ancillary data never reach the socketpair (`sendto` on a connected TCP
-//!   socket ignores the address, as Linux does).
+//!   socket ignores the address, as Linux does); `MSG_OOB` is refused (`EOPNOTSUPP`).
 
 use std::ffi::c_int;
 use std::os::fd::RawFd;
@@ -59,9 +59,15 @@ pub fn recv(fd: RawFd, requested: usize, flags: c_int, op: impl FnOnce() -> isiz
     }
 }
 
-/// A write-like call (`write`, `send`, `sendto`, `sendmsg`, `writev`) made natively by `op`,
-/// which must pass `MSG_NOSIGNAL`; `app_nosignal` says whether the application asked for it.
-pub fn send(fd: RawFd, app_nosignal: bool, op: impl FnOnce() -> isize) -> Result<usize, Errno> {
+/// A write-like call (`write`, `send`, `sendto`, `sendmsg`, `writev`) with the application's
+/// `flags`, made natively by `op`, which must add `MSG_NOSIGNAL`.
+pub fn send(fd: RawFd, flags: c_int, op: impl FnOnce() -> isize) -> Result<usize, Errno> {
+    if flags & libc::MSG_OOB != 0 {
+        // Urgent data would travel as a socketpair's out-of-band byte, which the netstack
+        // does not read.
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let app_nosignal = flags & libc::MSG_NOSIGNAL != 0;
     if let Err(e) = check_active(fd, Errno::EPIPE) {
         return broken_pipe(app_nosignal, e);
     }

@@ -303,9 +303,6 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         config
     };
     let Plan { interfaces, gateway4, gateway6 } = plan(&config)?;
-    let svc_path = config.svc_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_SVC_DIR));
-    let access = SvcAccess { group: config.svc_group };
-    let mut svc = SvcDir::publish(&svc_path, access, &[SOCKET_PROVIDER, RAW_SOCKET_PROVIDER])?;
     raise_fd_limit();
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(DaemonError::Runtime)?;
@@ -453,6 +450,11 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
             event_loop.start_tcp_echo_to(addr, port).map_err(echo)?;
             say(format_args!("TCP echo service connecting to {addr} port {port}"));
         }
+        // Published last, once everything else worked: a daemon that fails to start never
+        // takes the svc dir from another one.
+        let svc_path = config.svc_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_SVC_DIR));
+        let access = SvcAccess { group: config.svc_group };
+        let mut svc = SvcDir::publish(&svc_path, access, &[SOCKET_PROVIDER, RAW_SOCKET_PROVIDER])?;
         let limits = ServerConfig {
             max_sockets: config.max_sockets.unwrap_or(DEFAULT_MAX_SOCKETS),
             max_sockets_per_client: config.max_sockets_per_client.unwrap_or(DEFAULT_MAX_SOCKETS_PER_CLIENT),

@@ -1,22 +1,28 @@
-//! Datagram sockets: core UDP sockets (dual-stack on IPv6, as on Linux) and ICMP echo
-//! ("ping") sockets, and their data plane (`fidl/README.md`, "The datagram data plane").
+//! Datagram sockets: core UDP sockets (dual-stack on IPv6, as on Linux), ICMP echo ("ping")
+//! sockets and raw IP sockets, and their data plane (`fidl/README.md`, "The datagram data
+//! plane").
 //!
 //! Application to network: each packet from the socketpair is a 32-byte header naming the
-//! destination (or none, for the connected peer) and the payload: a UDP payload, or for an
-//! echo socket the whole ICMP Echo Request, header included, as Linux's ping sockets take it.
+//! destination (or none, for the connected peer) and the payload: a UDP payload; for an echo
+//! socket the whole ICMP Echo Request, header included, as Linux's ping sockets take it; for a
+//! raw socket the IP payload (the stack writes the IP header, and an ICMPv6 checksum). A raw
+//! socket ignores the port of an IPv4 destination; in an IPv6 one the port is the protocol,
+//! 0 or the socket's own (`EINVAL` otherwise), as in Linux's `rawv6_sendmsg`.
 //! The send happens at once; an error the send call returns on Linux (`EHOSTUNREACH`,
 //! `EACCES` for a broadcast without `SO_BROADCAST`, `EMSGSIZE`, ...) comes back as an error
 //! record, which the shim returns from the next receive call. A full transmit path
 //! (`ENOBUFS`) drops the datagram silently, as a full qdisc does under UDP on Linux.
 //!
 //! Network to application: each datagram the core queued goes out as one packet, header
-//! (source address and port) then payload; asynchronous errors (ICMP errors on a connected
-//! socket) as error records. A packet that finds the socketpair full is dropped and counted,
+//! (source address and port; port 0 for a raw socket) then payload: a raw IPv4 socket's
+//! begins with the IPv4 header, a raw IPv6 socket's after the IPv6 header and its extensions
+//! (RFC 3542 §3); asynchronous errors (ICMP errors on a connected socket) as error records. A packet that finds the socketpair full is dropped and counted,
 //! as a full `SO_RCVBUF` drops on Linux.
 
 use netstack_core::addr::{Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
 use netstack_core::device::DeviceId;
 use netstack_core::transport::ping::PingSocketId;
+use netstack_core::transport::raw::RawSocketId;
 use netstack_core::transport::udp::UdpSocketId;
 use netstack_core::transport::SocketError;
 
@@ -46,6 +52,17 @@ pub(crate) enum DatagramId {
     PingV4(PingSocketId<Ipv4>),
     /// ICMPv6 echo.
     PingV6(PingSocketId<Ipv6>),
+    /// Raw IPv4, of one IP protocol.
+    RawV4(RawSocketId<Ipv4>),
+    /// Raw IPv6, of one IP protocol.
+    RawV6(RawSocketId<Ipv6>),
+}
+
+impl DatagramId {
+    /// Whether this is a raw socket (served as `fuchsia.posix.socket.raw/Socket`).
+    pub(crate) fn is_raw(self) -> bool {
+        matches!(self, DatagramId::RawV4(_) | DatagramId::RawV6(_))
+    }
 }
 
 /// What the datagram pumps counted, for the server's counters.
@@ -101,6 +118,17 @@ fn destination_v6(header: DatagramHeader) -> Result<Destination<Ipv6Addr>, i32> 
     }
 }
 
+/// The destination a header names for a raw IPv6 socket of protocol `proto`: no IPv4
+/// (`EAFNOSUPPORT`), and a port, if any, that names the socket's protocol (`EINVAL`), as
+/// Linux's `rawv6_sendmsg` checks them.
+fn raw_destination_v6(header: DatagramHeader, proto: u8) -> Result<Option<SpecifiedAddr<Ipv6Addr>>, i32> {
+    match header {
+        DatagramHeader::V4 { .. } => Err(EAFNOSUPPORT),
+        DatagramHeader::V6 { port, .. } if port != 0 && port != u16::from(proto) => Err(EINVAL),
+        header => destination_v6(header).map(|dst| dst.map(|(addr, _)| addr)),
+    }
+}
+
 /// The header naming an IPv4 source.
 fn source_v4(addr: Ipv4Addr, port: u16) -> DatagramHeader {
     DatagramHeader::V4 { addr: addr.bytes(), port }
@@ -118,16 +146,16 @@ impl DatagramSocket {
         &mut self,
         stack: &mut NetStack,
         ctx: &mut BindingsCtx,
-        scratch: &mut [u8],
+        buf: &mut [u8],
         counters: &mut DatagramCounters,
     ) -> Progress {
-        let room = MAX_DATAGRAM.min(scratch.len());
-        let scratch = &mut scratch[..room];
+        let room = MAX_DATAGRAM.min(buf.len());
+        let buf = &mut buf[..room];
         for _ in 0..PACKET_BUDGET {
             if !self.plane.flags.readable {
                 return Progress::Idle;
             }
-            let len = match self.plane.recv(scratch) {
+            let len = match self.plane.recv(buf) {
                 Ok(Packet::Bytes { truncated: true, .. }) => {
                     counters.malformed += 1;
                     self.error_record(EMSGSIZE, counters);
@@ -140,7 +168,7 @@ impl DatagramSocket {
                     return Progress::Idle;
                 }
             };
-            let (header, payload) = match DatagramHeader::parse(&scratch[..len]) {
+            let (header, payload) = match DatagramHeader::parse(&buf[..len]) {
                 Ok(parsed) => parsed,
                 Err(errno) => {
                     counters.malformed += 1;
@@ -189,6 +217,15 @@ impl DatagramSocket {
                 let dst = destination_v6(header).map_err(SendFailure::Header)?.map(|(a, _)| a);
                 Ok(stack.ping6_call(ctx, |ping, pctx| ping.send_to(pctx, id, dst, payload))?)
             }
+            DatagramId::RawV4(id) => {
+                let dst = destination_v4(header).map_err(SendFailure::Header)?.map(|(a, _)| a);
+                Ok(stack.raw_call(ctx, |raw, rctx| raw.send_to(rctx, id, dst, payload))?)
+            }
+            DatagramId::RawV6(id) => {
+                let proto = stack.raw6().options(id)?.protocol;
+                let dst = raw_destination_v6(header, proto.0).map_err(SendFailure::Header)?;
+                Ok(stack.raw6_call(ctx, |raw, rctx| raw.send_to(rctx, id, dst, payload))?)
+            }
         }
     }
 
@@ -215,6 +252,14 @@ impl DatagramSocket {
                 },
                 DatagramId::PingV6(id) => match stack.ping6_call(ctx, |ping, _| ping.recv_from(id)) {
                     Ok(d) => self.plane.send(source_v6(d.peer_addr, 0, d.device), d.message.body()),
+                    Err(e) => return self.delivery_stopped(e, counters),
+                },
+                DatagramId::RawV4(id) => match stack.raw_call(ctx, |raw, _| raw.recv_from(id)) {
+                    Ok(d) => self.plane.send(source_v4(d.peer_addr, 0), d.packet.body()),
+                    Err(e) => return self.delivery_stopped(e, counters),
+                },
+                DatagramId::RawV6(id) => match stack.raw6_call(ctx, |raw, _| raw.recv_from(id)) {
+                    Ok(d) => self.plane.send(source_v6(d.peer_addr, 0, d.device), d.packet.body()),
                     Err(e) => return self.delivery_stopped(e, counters),
                 },
             };
@@ -256,6 +301,8 @@ impl DatagramSocket {
             DatagramId::UdpV6(id) => stack.udp_call(ctx, |udp, _| udp.take_error(id)),
             DatagramId::PingV4(id) => stack.ping_call(ctx, |ping, _| ping.take_error(id)),
             DatagramId::PingV6(id) => stack.ping6_call(ctx, |ping, _| ping.take_error(id)),
+            // ICMP errors reach a raw ICMP socket as messages, never as SO_ERROR.
+            DatagramId::RawV4(_) | DatagramId::RawV6(_) => Ok(None),
         };
         taken.ok().flatten()
     }
@@ -272,6 +319,8 @@ impl DatagramSocket {
             DatagramId::UdpV6(id) => stack.udp_call(ctx, |udp, uctx| udp.close(uctx, id)),
             DatagramId::PingV4(id) => stack.ping_call(ctx, |ping, _| ping.close(id)),
             DatagramId::PingV6(id) => stack.ping6_call(ctx, |ping, _| ping.close(id)),
+            DatagramId::RawV4(id) => stack.raw_call(ctx, |raw, _| raw.close(id)),
+            DatagramId::RawV6(id) => stack.raw6_call(ctx, |raw, _| raw.close(id)),
         };
     }
 }
@@ -313,6 +362,22 @@ mod tests {
         let mapped = destination_v6(v4).unwrap().unwrap();
         assert_eq!((mapped.0.to_ipv4_mapped(), mapped.1), (Some(Ipv4Addr::new([192, 0, 2, 9])), 53));
         assert_eq!(destination_v4(DatagramHeader::V4 { addr: [0; 4], port: 1 }), Err(EINVAL));
+    }
+
+    #[test]
+    fn raw_ipv6_destinations_take_no_ipv4_and_only_their_protocol_as_port() {
+        let v6 = |port| DatagramHeader::V6 {
+            addr: [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            port,
+            flowinfo: 0,
+            scope_id: 0,
+        };
+        assert!(raw_destination_v6(v6(0), 58).unwrap().is_some());
+        assert!(raw_destination_v6(v6(58), 58).unwrap().is_some());
+        assert_eq!(raw_destination_v6(v6(17), 58), Err(EINVAL));
+        let v4 = DatagramHeader::V4 { addr: [192, 0, 2, 9], port: 0 };
+        assert_eq!(raw_destination_v6(v4, 58), Err(EAFNOSUPPORT));
+        assert_eq!(raw_destination_v6(DatagramHeader::Unspecified, 58), Ok(None));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `fuchsia.posix.socket/DatagramSocket` requests: the data plane (`Describe`), `bind`,
 //! `connect` and `disconnect` (`AF_UNSPEC`), names and `shutdown` for UDP and ICMP echo
-//! sockets. On an echo socket the "port" is the echo identifier, as Linux's ping sockets
+//! sockets, and for raw sockets, whose `BaseNetworkSocket` requests are the same. On an echo socket the "port" is the echo identifier, as Linux's ping sockets
 //! show it.
 
 use std::num::NonZeroU16;
@@ -54,13 +54,15 @@ impl SocketServer {
             },
             DatagramSocketRequest::GetInfo {} => {
                 let proto = match datagram.id {
-                    DatagramId::UdpV4(_) | DatagramId::UdpV6(_) => DatagramSocketProtocol::Udp,
-                    DatagramId::PingV4(_) | DatagramId::PingV6(_) => DatagramSocketProtocol::IcmpEcho,
+                    DatagramId::UdpV4(_) | DatagramId::UdpV6(_) => Ok(DatagramSocketProtocol::Udp),
+                    DatagramId::PingV4(_) | DatagramId::PingV6(_) => Ok(DatagramSocketProtocol::IcmpEcho),
+                    // Raw sockets speak `fuchsia.posix.socket.raw/Socket`: never here.
+                    DatagramId::RawV4(_) | DatagramId::RawV6(_) => Err(Errno::EOPNOTSUPP),
                 };
                 self.reply::<netstack_fidl::fuchsia_posix_socket::base_datagram_socket::GetInfo>(
                     key,
                     txid,
-                    Ok((domain, proto)),
+                    proto.map(|proto| (domain, proto)),
                 );
             }
         }
@@ -90,7 +92,8 @@ impl SocketServer {
     }
 }
 
-/// `bind`: an echo socket binds its identifier.
+/// `bind`: an echo socket binds its identifier; a raw socket only an address (the port is
+/// ignored, as Linux's `raw_bind` ignores it).
 pub(super) fn bind(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
@@ -114,11 +117,20 @@ pub(super) fn bind(
             let a = Ipv6::from_fidl(addr)?;
             stack.ping6_call(ctx, |p, c| p.bind(c, id, SpecifiedAddr::new(a.addr), NonZeroU16::new(a.port)))
         }
+        DatagramId::RawV4(id) => {
+            let a = Ipv4::from_fidl(addr)?;
+            stack.raw_call(ctx, |r, c| r.bind(c, id, SpecifiedAddr::new(a.addr)))
+        }
+        DatagramId::RawV6(id) => {
+            // Linux's `rawv6_bind` answers EINVAL for another family.
+            let a = Ipv6::from_fidl(addr).map_err(|_| Errno::EINVAL)?;
+            stack.raw6_call(ctx, |r, c| r.bind(c, id, SpecifiedAddr::new(a.addr)))
+        }
     }
     .map_err(from_socket_error)
 }
 
-/// `connect`: an IPv6 UDP socket takes an IPv4 address as IPv4-mapped.
+/// `connect`: a dual-stack IPv6 UDP socket takes an IPv4 address as IPv4-mapped.
 pub(super) fn connect(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
@@ -132,6 +144,13 @@ pub(super) fn connect(
             stack.udp_call(ctx, |u, c| u.connect(c, id, remote, a.port))
         }
         DatagramId::UdpV6(id) => {
+            // `AF_INET` on an IPv6-only socket: EAFNOSUPPORT (Linux's `__ip6_datagram_connect`;
+            // an IPv4-mapped `AF_INET6` address is the core's ENETUNREACH).
+            if matches!(addr, SocketAddress::Ipv4(_))
+                && stack.udp_call(ctx, |u, _| u.options(id)).map_err(from_socket_error)?.v6only
+            {
+                return Err(Errno::EAFNOSUPPORT);
+            }
             let a = mapped_v6(addr)?;
             let remote = SpecifiedAddr::new(a.addr).unwrap_or(Ipv6::LOOPBACK_ADDRESS);
             stack.udp_call(ctx, |u, c| u.connect(c, id, remote, a.port))
@@ -146,6 +165,16 @@ pub(super) fn connect(
             let remote = SpecifiedAddr::new(a.addr).unwrap_or(Ipv6::LOOPBACK_ADDRESS);
             stack.ping6_call(ctx, |p, c| p.connect(c, id, remote))
         }
+        DatagramId::RawV4(id) => {
+            let a = Ipv4::from_fidl(addr)?;
+            let remote = SpecifiedAddr::new(a.addr).unwrap_or(Ipv4::LOOPBACK_ADDRESS);
+            stack.raw_call(ctx, |r, c| r.connect(c, id, remote))
+        }
+        DatagramId::RawV6(id) => {
+            let a = Ipv6::from_fidl(addr)?;
+            let remote = SpecifiedAddr::new(a.addr).unwrap_or(Ipv6::LOOPBACK_ADDRESS);
+            stack.raw6_call(ctx, |r, c| r.connect(c, id, remote))
+        }
     }
     .map_err(from_socket_error)
 }
@@ -157,6 +186,8 @@ pub(super) fn disconnect(stack: &mut NetStack, ctx: &mut BindingsCtx, id: Datagr
         DatagramId::UdpV6(id) => stack.udp_call(ctx, |u, _| u.disconnect(id)),
         DatagramId::PingV4(id) => stack.ping_call(ctx, |p, _| p.disconnect(id)),
         DatagramId::PingV6(id) => stack.ping6_call(ctx, |p, _| p.disconnect(id)),
+        DatagramId::RawV4(id) => stack.raw_call(ctx, |r, _| r.disconnect(id)),
+        DatagramId::RawV6(id) => stack.raw6_call(ctx, |r, _| r.disconnect(id)),
     }
     .map_err(from_socket_error)
 }
@@ -180,12 +211,23 @@ pub(super) fn local_name(
         DatagramId::UdpV6(id) => stack.udp_call(ctx, |u, _| u.local_addr(id)).map(name::<Ipv6>),
         DatagramId::PingV4(id) => stack.ping_call(ctx, |p, _| p.local_addr(id)).map(name::<Ipv4>),
         DatagramId::PingV6(id) => stack.ping6_call(ctx, |p, _| p.local_addr(id)).map(name::<Ipv6>),
+        // Linux names a raw socket's port after its protocol (`inet_sport` is the protocol).
+        DatagramId::RawV4(id) => {
+            let raw = stack.raw4();
+            raw.local_addr(id)
+                .and_then(|a| Ok(name::<Ipv4>((a, NonZeroU16::new(raw.options(id)?.protocol.0.into())))))
+        }
+        DatagramId::RawV6(id) => {
+            let raw = stack.raw6();
+            raw.local_addr(id)
+                .and_then(|a| Ok(name::<Ipv6>((a, NonZeroU16::new(raw.options(id)?.protocol.0.into())))))
+        }
     }
     .map_err(from_socket_error)
 }
 
-/// `getpeername`: `ENOTCONN` unless connected. The core does not tell an echo socket's
-/// peer, so echo sockets always answer `ENOTCONN`.
+/// `getpeername`: `ENOTCONN` unless connected. A raw socket's peer has port 0. The core
+/// does not tell an echo socket's peer, so echo sockets always answer `ENOTCONN`.
 pub(super) fn peer_name(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
@@ -199,6 +241,16 @@ pub(super) fn peer_name(
         DatagramId::UdpV6(id) => stack
             .udp_call(ctx, |u, _| u.peer_addr(id))
             .map(|(a, p)| Ipv6::to_fidl(SockAddr { addr: *a, port: p.get(), zone: 0 }))
+            .map_err(from_socket_error),
+        DatagramId::RawV4(id) => stack
+            .raw4()
+            .peer_addr(id)
+            .map(|a| Ipv4::to_fidl(SockAddr { addr: *a, port: 0, zone: 0 }))
+            .map_err(from_socket_error),
+        DatagramId::RawV6(id) => stack
+            .raw6()
+            .peer_addr(id)
+            .map(|a| Ipv6::to_fidl(SockAddr { addr: *a, port: 0, zone: 0 }))
             .map_err(from_socket_error),
         DatagramId::PingV4(_) | DatagramId::PingV6(_) => Err(Errno::ENOTCONN),
     }

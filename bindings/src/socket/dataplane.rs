@@ -23,7 +23,7 @@
 //! Linux's default `SO_RCVBUF` for UDP, so about as many datagrams wait for the application as
 //! would on Linux before the next one is dropped.
 
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::io::Errno;
@@ -129,11 +129,12 @@ impl StreamPlane {
     }
 
     /// Pulls the plug: reads and discards the plug bytes, so the client end turns writable,
-    /// and gives the client end its connected send buffer. `scratch` holds what is read.
-    pub(crate) fn unplug(&mut self, scratch: &mut [u8]) -> io::Result<()> {
+    /// and gives the client end its connected send buffer.
+    pub(crate) fn unplug(&mut self) -> io::Result<()> {
+        let mut discard = [0; PLUG_CHUNK.len()];
         while self.plug > 0 {
-            let want = self.plug.min(scratch.len());
-            match rustix::io::read(&self.ours, &mut scratch[..want]) {
+            let want = self.plug.min(discard.len());
+            match rustix::io::read(&self.ours, &mut discard[..want]) {
                 Ok(0) => break,
                 Ok(n) => self.plug -= n,
                 Err(e) if would_block(e) => break,
@@ -153,17 +154,19 @@ impl StreamPlane {
         if on {
             rustix::io::write(&self.ours, &[0])?;
         } else {
+            // The client end's file status flags are the application's (O_NONBLOCK may be
+            // off), so only a per-call flag keeps this read from ever blocking the loop.
             let mut byte = [0];
-            rustix::io::read(&self.client, &mut byte)?;
+            rustix::net::recv(&self.client, &mut byte, rustix::net::RecvFlags::DONTWAIT)?;
         }
         self.token = on;
         Ok(())
     }
 
-    /// Reads application bytes into `buf` (at most its length).
-    pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<Read> {
-        let want = buf.len();
-        match rustix::io::read(&self.ours, buf) {
+    /// Reads application bytes into `bufs`, in order, with one `readv`.
+    pub(crate) fn read(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<Read> {
+        let want: usize = bufs.iter().map(|b| b.len()).sum();
+        match rustix::io::readv(&self.ours, bufs) {
             Ok(0) if want > 0 => Ok(Read::Eof),
             Ok(n) => Ok(Read::Bytes(n)),
             Err(e) if would_block(e) => {
@@ -174,7 +177,8 @@ impl StreamPlane {
         }
     }
 
-    /// Writes bytes towards the application; `Ok(0)` when the pair is full.
+    /// Writes bytes towards the application with one `writev`; `Ok(0)` when the pair is
+    /// full.
     pub(crate) fn write(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match rustix::io::writev(&self.ours, bufs) {
             Ok(n) => Ok(n),
@@ -315,15 +319,30 @@ mod tests {
         assert!(plane.plugged());
         assert!(!writable(app.as_fd()), "plugged: not writable");
         assert_eq!(rustix::io::write(&app, b"x"), Err(Errno::AGAIN));
-        let mut scratch = [0; 65536];
-        plane.unplug(&mut scratch).unwrap();
+        plane.unplug().unwrap();
         assert!(!plane.plugged());
         assert!(writable(app.as_fd()), "unplugged: writable");
         // What the application writes now is all that arrives: no plug byte is left.
         rustix::io::write(&app, b"hello").unwrap();
-        assert_eq!(plane.read(&mut scratch).unwrap(), Read::Bytes(5));
-        assert_eq!(&scratch[..5], b"hello");
-        assert_eq!(plane.read(&mut scratch).unwrap(), Read::WouldBlock);
+        let mut buf = [0; 64];
+        assert_eq!(plane.read(&mut [IoSliceMut::new(&mut buf)]).unwrap(), Read::Bytes(5));
+        assert_eq!(&buf[..5], b"hello");
+        assert_eq!(plane.read(&mut [IoSliceMut::new(&mut buf)]).unwrap(), Read::WouldBlock);
+    }
+
+    #[test]
+    fn one_readv_fills_two_slices_in_order_and_one_writev_drains_two() {
+        let mut plane = StreamPlane::new().unwrap();
+        let app = plane.client_end().unwrap();
+        rustix::io::write(&app, b"wrapped around").unwrap();
+        let (mut tail, mut head) = ([0; 4], [0; 32]);
+        let read = plane.read(&mut [IoSliceMut::new(&mut tail), IoSliceMut::new(&mut head)]).unwrap();
+        assert_eq!(read, Read::Bytes(14));
+        assert_eq!((&tail, &head[..10]), (b"wrap", &b"ped around"[..]));
+        assert_eq!(plane.write(&[IoSlice::new(b"older "), IoSlice::new(b"newer")]).unwrap(), 11);
+        let mut buf = [0; 32];
+        assert_eq!(rustix::io::read(&app, &mut buf), Ok(11));
+        assert_eq!(&buf[..11], b"older newer");
     }
 
     #[test]
@@ -358,8 +377,8 @@ mod tests {
         rustix::io::write(&app, b"queued").unwrap();
         plane.stop_input();
         let mut buf = [0; 16];
-        assert_eq!(plane.read(&mut buf).unwrap(), Read::Bytes(6));
-        assert_eq!(plane.read(&mut buf).unwrap(), Read::Eof);
+        assert_eq!(plane.read(&mut [IoSliceMut::new(&mut buf)]).unwrap(), Read::Bytes(6));
+        assert_eq!(plane.read(&mut [IoSliceMut::new(&mut buf)]).unwrap(), Read::Eof);
     }
 
     #[test]

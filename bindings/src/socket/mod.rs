@@ -4,24 +4,26 @@
 //! # Shape
 //!
 //! Everything runs on the loop's thread, inside the loop's turn, next to the stack it calls.
-//! Three tables hold the server's state, each under generational keys ([`slab`]):
+//! Three tables hold the server's state, each under generational keys (`slab`):
 //!
 //! * *endpoints*: every fd the server waits on, its key the reactor token: the listening
 //!   sockets of the svc dir, channels (a Provider connection, or one of a socket's
 //!   connections), and data planes (the server's end of a socket's socketpair);
 //! * *sockets*: a core socket, its data plane and its channels (`Clone2` adds channels; the
-//!   socket lives until the last one closes or `Close` is called);
+//!   socket lives until the last one closes or `Close` is called). A stream socket is TCP
+//!   (`stream`); a datagram socket is UDP, ICMP echo or raw IP (`datagram`), the last
+//!   speaking `fuchsia.posix.socket.raw/Socket` (`raw_requests`) over the same data plane;
 //! * *clients*: one per Provider connection, which the sockets it creates (and the
 //!   connections they accept) are charged to, for `--max-sockets-per-client` (`EMFILE`);
 //!   `--max-sockets` bounds all of them together (`ENOBUFS`).
 //!
 //! # A turn
 //!
-//! The [`reactor`] reports the fds that changed since the last turn; their endpoints are
+//! The `reactor` reports the fds that changed since the last turn; their endpoints are
 //! queued, each at most once, and served: a svc socket accepts clients, a channel reads and
-//! answers requests (at most [`MESSAGE_BUDGET`] per turn; while a reply waits for room, the
+//! answers requests (at most `MESSAGE_BUDGET` per turn; while a reply waits for room, the
 //! channel's requests wait too), a data plane runs its socket's pumps. Sockets whose pump ran
-//! out of budget are queued to run again next turn. Stack events ([`SocketServer::on_tcp_event`]
+//! out of budget are queued to run again next turn. Stack events (`SocketServer::on_tcp_event`
 //! and friends) run the pumps of the socket they name. Work per turn is proportional to what
 //! changed, never to the number of sockets.
 //!
@@ -39,6 +41,7 @@ mod errno;
 mod header;
 mod options;
 mod provider;
+mod raw_requests;
 mod reactor;
 mod slab;
 mod stream;
@@ -81,8 +84,6 @@ pub const DEFAULT_MAX_SOCKETS_PER_CLIENT: usize = 1024;
 const MESSAGE_BUDGET: usize = 32;
 /// Clients accepted from one svc socket per turn.
 const ACCEPT_BUDGET: usize = 64;
-/// The server's scratch buffer: a data-plane chunk, and room for the largest datagram.
-const SCRATCH_LEN: usize = 96 * 1024;
 
 /// `ZX_ERR_INVALID_ARGS`: the epitaph of a malformed message.
 const ZX_ERR_INVALID_ARGS: i32 = -10;
@@ -119,6 +120,8 @@ pub struct ServerCounters {
     pub udp_sockets: u64,
     /// Gauge: ICMP echo sockets open.
     pub icmp_sockets: u64,
+    /// Gauge: raw IP sockets open.
+    pub raw_sockets: u64,
     /// Gauge: stream sockets closed by the application whose written bytes are still being
     /// moved into TCP.
     pub closing_sockets: u64,
@@ -138,8 +141,15 @@ pub struct ServerCounters {
     pub stream_bytes_out: u64,
     /// Bytes moved from TCP to applications.
     pub stream_bytes_in: u64,
-    /// Bytes TCP refused after reporting room for them (a core defect; they are lost).
-    pub stream_short_sends: u64,
+    /// `readv` calls that moved application bytes straight into TCP's send rings.
+    pub stream_readv_calls: u64,
+    /// `writev` calls that moved bytes straight from TCP's receive rings to applications.
+    pub stream_writev_calls: u64,
+    /// `readv` calls that filled both slices of a send ring (its free space wrapped around
+    /// the ring's end): where a linear buffer would have needed a copy.
+    pub stream_readv_wrapped: u64,
+    /// `writev` calls that took bytes from both slices of a receive ring.
+    pub stream_writev_wrapped: u64,
     /// Datagrams sent for applications.
     pub datagrams_sent: u64,
     /// Datagrams delivered to applications.
@@ -152,6 +162,17 @@ pub struct ServerCounters {
     pub datagram_malformed: u64,
     /// Error records sent to applications.
     pub datagram_error_records: u64,
+}
+
+impl ServerCounters {
+    /// The gauge that counts sockets like `id`.
+    fn datagram_gauge(&mut self, id: DatagramId) -> &mut u64 {
+        match id {
+            DatagramId::UdpV4(_) | DatagramId::UdpV6(_) => &mut self.udp_sockets,
+            DatagramId::PingV4(_) | DatagramId::PingV6(_) => &mut self.icmp_sockets,
+            DatagramId::RawV4(_) | DatagramId::RawV6(_) => &mut self.raw_sockets,
+        }
+    }
 }
 
 /// Which protocol a Provider connection speaks.
@@ -253,7 +274,9 @@ pub struct SocketServer {
     pending: VecDeque<Key>,
     /// Sockets open and not closed by their application (what the limits count).
     open: usize,
-    scratch: Box<[u8]>,
+    /// Where a datagram from an application is received before the core sends it (the
+    /// stream pumps need no buffer: see [`stream`]).
+    datagram_buf: Box<[u8]>,
     inbox: MessageBuf,
     outbox: MessageBuf,
 }
@@ -275,7 +298,7 @@ impl SocketServer {
             ready: VecDeque::new(),
             pending: VecDeque::new(),
             open: 0,
-            scratch: vec![0; SCRATCH_LEN].into_boxed_slice(),
+            datagram_buf: vec![0; dataplane::MAX_DATAGRAM].into_boxed_slice(),
             inbox: MessageBuf::new(),
             outbox: MessageBuf::new(),
         })
@@ -316,7 +339,10 @@ impl SocketServer {
         ServerCounters {
             stream_bytes_out: self.pumps.bytes_out,
             stream_bytes_in: self.pumps.bytes_in,
-            stream_short_sends: self.pumps.short_sends,
+            stream_readv_calls: self.pumps.reads,
+            stream_writev_calls: self.pumps.writes,
+            stream_readv_wrapped: self.pumps.reads_wrapped,
+            stream_writev_wrapped: self.pumps.writes_wrapped,
             datagrams_sent: self.datagrams.sent,
             datagrams_delivered: self.datagrams.delivered,
             datagrams_dropped_full: self.datagrams.dropped_full,
@@ -380,7 +406,7 @@ impl SocketServer {
         let Some(&key) = self.tcp_ids.get(&id) else { return };
         let Some(socket) = self.sockets.get_mut(key) else { return };
         let Kind::Stream(stream) = &mut socket.kind else { return };
-        let progress = stream.on_event(stack, ctx, event, &mut self.scratch, &mut self.pumps);
+        let progress = stream.on_event(stack, ctx, event, &mut self.pumps);
         self.after(stack, ctx, key, progress);
     }
 
@@ -572,29 +598,41 @@ impl SocketServer {
             Role::Provider { client, protocol: Protocol::Raw } => {
                 match netstack_fidl::fuchsia_posix_socket_raw::ProviderRequest::decode(&header, body, handles)
                 {
-                    Ok(request) => self.raw_provider_request(key, client, txid, request),
+                    Ok(request) => self.raw_provider_request(stack, ctx, key, client, txid, request),
                     Err(error) => self.bad_message(stack, ctx, key, &error),
                 }
             }
             Role::Socket { socket } => {
-                let stream = match self.sockets.get(socket).map(|s| &s.kind) {
-                    Some(Kind::Stream(_)) => true,
-                    Some(Kind::Datagram(_)) => false,
+                let kind = match self.sockets.get(socket).map(|s| &s.kind) {
+                    Some(Kind::Stream(_)) => SocketKind::Stream,
+                    Some(Kind::Datagram(d)) if d.id.is_raw() => SocketKind::Raw,
+                    Some(Kind::Datagram(_)) => SocketKind::Datagram,
                     None => return,
                 };
-                if stream {
-                    match netstack_fidl::fuchsia_posix_socket::StreamSocketRequest::decode(
-                        &header, body, handles,
-                    ) {
-                        Ok(request) => self.stream_request(stack, ctx, key, socket, txid, request),
-                        Err(error) => self.bad_message(stack, ctx, key, &error),
+                match kind {
+                    SocketKind::Stream => {
+                        match netstack_fidl::fuchsia_posix_socket::StreamSocketRequest::decode(
+                            &header, body, handles,
+                        ) {
+                            Ok(request) => self.stream_request(stack, ctx, key, socket, txid, request),
+                            Err(error) => self.bad_message(stack, ctx, key, &error),
+                        }
                     }
-                } else {
-                    match netstack_fidl::fuchsia_posix_socket::DatagramSocketRequest::decode(
-                        &header, body, handles,
-                    ) {
-                        Ok(request) => self.datagram_request(stack, ctx, key, socket, txid, request),
-                        Err(error) => self.bad_message(stack, ctx, key, &error),
+                    SocketKind::Datagram => {
+                        match netstack_fidl::fuchsia_posix_socket::DatagramSocketRequest::decode(
+                            &header, body, handles,
+                        ) {
+                            Ok(request) => self.datagram_request(stack, ctx, key, socket, txid, request),
+                            Err(error) => self.bad_message(stack, ctx, key, &error),
+                        }
+                    }
+                    SocketKind::Raw => {
+                        match netstack_fidl::fuchsia_posix_socket_raw::SocketRequest::decode(
+                            &header, body, handles,
+                        ) {
+                            Ok(request) => self.raw_request(stack, ctx, key, socket, txid, request),
+                            Err(error) => self.bad_message(stack, ctx, key, &error),
+                        }
                     }
                 }
             }
@@ -761,10 +799,7 @@ impl SocketServer {
             }
             Kind::Datagram(d) => {
                 self.datagram_ids.insert(d.id, key);
-                match d.id {
-                    DatagramId::UdpV4(_) | DatagramId::UdpV6(_) => self.counters.udp_sockets += 1,
-                    DatagramId::PingV4(_) | DatagramId::PingV6(_) => self.counters.icmp_sockets += 1,
-                }
+                *self.counters.datagram_gauge(d.id) += 1;
             }
         }
         if let Some(account) = self.clients.get_mut(client) {
@@ -825,7 +860,7 @@ impl SocketServer {
         let Some(socket) = self.sockets.get_mut(key) else { return };
         let progress = match &mut socket.kind {
             Kind::Stream(stream) => {
-                let progress = stream.close(stack, ctx, &mut self.scratch, &mut self.pumps);
+                let progress = stream.close(stack, ctx, &mut self.pumps);
                 if stream.phase == stream::Phase::Closing {
                     self.counters.closing_sockets += 1;
                 }
@@ -857,10 +892,7 @@ impl SocketServer {
             Kind::Datagram(datagram) => {
                 self.reactor.deregister(datagram.plane.ours());
                 self.datagram_ids.remove(&datagram.id);
-                match datagram.id {
-                    DatagramId::UdpV4(_) | DatagramId::UdpV6(_) => self.counters.udp_sockets -= 1,
-                    DatagramId::PingV4(_) | DatagramId::PingV6(_) => self.counters.icmp_sockets -= 1,
-                }
+                *self.counters.datagram_gauge(datagram.id) -= 1;
             }
         }
         if !socket.closed {
@@ -875,9 +907,9 @@ impl SocketServer {
     fn resume(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, key: Key) {
         let Some(socket) = self.sockets.get_mut(key) else { return };
         let progress = match &mut socket.kind {
-            Kind::Stream(stream) => stream.pump(stack, ctx, &mut self.scratch, &mut self.pumps),
+            Kind::Stream(stream) => stream.pump(stack, ctx, &mut self.pumps),
             Kind::Datagram(datagram) => {
-                let out = datagram.pump_out(stack, ctx, &mut self.scratch, &mut self.datagrams);
+                let out = datagram.pump_out(stack, ctx, &mut self.datagram_buf, &mut self.datagrams);
                 let delivered = datagram.deliver(stack, ctx, &mut self.datagrams);
                 out.and(delivered)
             }
@@ -900,6 +932,16 @@ impl SocketServer {
             Progress::Finished => self.remove_socket(key),
         }
     }
+}
+
+/// Which protocol a socket's channels speak.
+enum SocketKind {
+    /// `fuchsia.posix.socket/StreamSocket`.
+    Stream,
+    /// `fuchsia.posix.socket/DatagramSocket`.
+    Datagram,
+    /// `fuchsia.posix.socket.raw/Socket`.
+    Raw,
 }
 
 /// What an endpoint is, copied out of the table.

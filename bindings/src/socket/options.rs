@@ -31,7 +31,7 @@ use super::datagram::DatagramId;
 use super::errno::from_socket_error;
 use super::provider::interface_index;
 use super::slab::Key;
-use super::stream::{with_tcp, Phase};
+use super::stream::{with_tcp, Phase, TcpId};
 use super::stream_requests::keepalive_on;
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
@@ -69,7 +69,8 @@ pub(crate) struct SocketOptions {
     /// SO_BINDTODEVICE of echo sockets.
     pub(crate) device: Option<DeviceId>,
     pub(crate) ip_tos: u8,
-    /// IP_TTL of TCP and IPv6 sockets (IPv4 UDP and echo sockets use the core's).
+    /// IP_TTL as set: what TCP, IPv6 and echo sockets read back (IPv4 UDP and raw sockets
+    /// read the core's).
     pub(crate) ip_ttl: Option<u8>,
     pub(crate) ip_pktinfo: bool,
     pub(crate) ip_recvtos: bool,
@@ -81,9 +82,10 @@ pub(crate) struct SocketOptions {
     pub(crate) ipv6_recvtclass: bool,
     pub(crate) ipv6_recvpktinfo: bool,
     pub(crate) ipv6_tclass: u8,
-    /// IPV6_UNICAST_HOPS of TCP and echo sockets.
+    /// IPV6_UNICAST_HOPS as set: what TCP and echo sockets read back (UDP and raw sockets
+    /// read the core's).
     pub(crate) ipv6_hops: Option<u8>,
-    /// IPV6_V6ONLY of TCP sockets (single-stack in the core: always in effect).
+    /// IPV6_V6ONLY of ICMPv6 echo sockets (TCP's and UDP's are the core's).
     pub(crate) ipv6_only: bool,
     pub(crate) tcp_cork: bool,
     pub(crate) tcp_syn_count: Option<u32>,
@@ -121,7 +123,7 @@ impl Default for SocketOptions {
             ipv6_recvpktinfo: false,
             ipv6_tclass: 0,
             ipv6_hops: None,
-            ipv6_only: true,
+            ipv6_only: false,
             tcp_cork: false,
             tcp_syn_count: None,
             tcp_linger2: OptionalUint32::Unset(Empty {}),
@@ -240,19 +242,26 @@ impl SocketServer {
                     Target::Datagram(DatagramId::PingV4(id)) => {
                         stack.ping_call(ctx, |p, _| p.set_hop_limit(id, hops)).map_err(from_socket_error)
                     }
-                    _ => {
-                        self.with_options(socket, |o| o.ip_ttl = hops);
-                        Ok(())
+                    Target::Datagram(DatagramId::RawV4(id)) => {
+                        stack.raw_call(ctx, |r, _| r.set_hop_limit(id, hops)).map_err(from_socket_error)
                     }
+                    _ => Ok(()),
                 });
+                if r.is_ok() {
+                    // What the core cannot tell back (echo sockets') reads back from here.
+                    let hops = match value {
+                        OptionalUint8::Value(v) => Some(v),
+                        OptionalUint8::Unset(_) => None,
+                    };
+                    self.with_options(socket, |o| o.ip_ttl = hops);
+                }
                 self.reply::<n::SetIpTtl>(key, txid, r);
             }
             R::GetIpTtl {} => {
                 let r = match target {
-                    Target::Datagram(DatagramId::UdpV4(id)) => stack
-                        .udp_call(ctx, |u, _| u.options(id))
-                        .map(|o| o.hop_limit.unwrap_or(DEFAULT_TTL))
-                        .map_err(from_socket_error),
+                    Target::Datagram(DatagramId::UdpV4(_) | DatagramId::RawV4(_)) => {
+                        ip_options(stack, ctx, target).map(|o| o.hop_limit.unwrap_or(DEFAULT_TTL))
+                    }
                     _ => Ok(self.with_options(socket, |o| o.ip_ttl).flatten().unwrap_or(DEFAULT_TTL)),
                 };
                 self.reply::<n::GetIpTtl>(key, txid, r);
@@ -301,12 +310,18 @@ impl SocketServer {
                     Target::Datagram(DatagramId::UdpV6(id)) => stack
                         .udp_call(ctx, |u, _| u.set_multicast_hop_limit(id, hops))
                         .map_err(from_socket_error),
+                    Target::Datagram(DatagramId::RawV4(id)) => stack
+                        .raw_call(ctx, |r, _| r.set_multicast_hop_limit(id, hops))
+                        .map_err(from_socket_error),
+                    Target::Datagram(DatagramId::RawV6(id)) => stack
+                        .raw6_call(ctx, |r, _| r.set_multicast_hop_limit(id, hops))
+                        .map_err(from_socket_error),
                     _ => Err(Errno::ENOPROTOOPT),
                 };
                 self.reply::<n::SetIpMulticastTtl>(key, txid, r);
             }
             R::GetIpMulticastTtl {} => {
-                let r = udp_options(stack, ctx, target, |o| o.multicast_hop_limit);
+                let r = ip_options(stack, ctx, target).map(|o| o.multicast_hop_limit);
                 self.reply::<n::GetIpMulticastTtl>(key, txid, r);
             }
             R::SetIpMulticastLoopback { value } => {
@@ -314,7 +329,7 @@ impl SocketServer {
                 self.reply::<n::SetIpMulticastLoopback>(key, txid, r);
             }
             R::GetIpMulticastLoopback {} => {
-                let r = udp_options(stack, ctx, target, |o| o.multicast_loop);
+                let r = ip_options(stack, ctx, target).map(|o| o.multicast_loop);
                 self.reply::<n::GetIpMulticastLoopback>(key, txid, r);
             }
             R::AddIpMembership { membership } => {
@@ -376,19 +391,21 @@ impl SocketServer {
                     Target::Datagram(DatagramId::PingV6(id)) => {
                         stack.ping6_call(ctx, |p, _| p.set_hop_limit(id, hops)).map_err(from_socket_error)
                     }
-                    _ => {
-                        self.with_options(socket, |o| o.ipv6_hops = hops);
-                        Ok(())
+                    Target::Datagram(DatagramId::RawV6(id)) => {
+                        stack.raw6_call(ctx, |r, _| r.set_hop_limit(id, hops)).map_err(from_socket_error)
                     }
+                    _ => Ok(()),
                 });
+                if r.is_ok() {
+                    self.with_options(socket, |o| o.ipv6_hops = hops);
+                }
                 self.reply::<n::SetIpv6UnicastHops>(key, txid, r);
             }
             R::GetIpv6UnicastHops {} => {
                 let r = v6_only(v6).and_then(|()| match target {
-                    Target::Datagram(DatagramId::UdpV6(id)) => stack
-                        .udp_call(ctx, |u, _| u.options(id))
-                        .map(|o| o.hop_limit.unwrap_or(DEFAULT_TTL))
-                        .map_err(from_socket_error),
+                    Target::Datagram(DatagramId::UdpV6(_) | DatagramId::RawV6(_)) => {
+                        ip_options(stack, ctx, target).map(|o| o.hop_limit.unwrap_or(DEFAULT_TTL))
+                    }
                     _ => Ok(self.with_options(socket, |o| o.ipv6_hops).flatten().unwrap_or(DEFAULT_TTL)),
                 });
                 self.reply::<n::GetIpv6UnicastHops>(key, txid, r);
@@ -413,12 +430,16 @@ impl SocketServer {
                     Target::Datagram(DatagramId::UdpV6(id)) => stack
                         .udp_call(ctx, |u, _| u.set_multicast_hop_limit(id, hops))
                         .map_err(from_socket_error),
+                    Target::Datagram(DatagramId::RawV6(id)) => stack
+                        .raw6_call(ctx, |r, _| r.set_multicast_hop_limit(id, hops))
+                        .map_err(from_socket_error),
                     _ => Err(Errno::ENOPROTOOPT),
                 });
                 self.reply::<n::SetIpv6MulticastHops>(key, txid, r);
             }
             R::GetIpv6MulticastHops {} => {
-                let r = v6_only(v6).and_then(|()| udp_options(stack, ctx, target, |o| o.multicast_hop_limit));
+                let r =
+                    v6_only(v6).and_then(|()| ip_options(stack, ctx, target).map(|o| o.multicast_hop_limit));
                 self.reply::<n::GetIpv6MulticastHops>(key, txid, r);
             }
             R::SetIpv6MulticastLoopback { value } => {
@@ -426,15 +447,21 @@ impl SocketServer {
                 self.reply::<n::SetIpv6MulticastLoopback>(key, txid, r);
             }
             R::GetIpv6MulticastLoopback {} => {
-                let r = v6_only(v6).and_then(|()| udp_options(stack, ctx, target, |o| o.multicast_loop));
+                let r = v6_only(v6).and_then(|()| ip_options(stack, ctx, target).map(|o| o.multicast_loop));
                 self.reply::<n::GetIpv6MulticastLoopback>(key, txid, r);
             }
             R::SetIpv6Only { value } => {
                 let r = v6_only(v6).and_then(|()| match target {
+                    Target::Tcp(TcpId::V6(id)) => {
+                        stack.tcp_call(ctx, |t, _| t.set_v6only(id, value)).map_err(from_socket_error)
+                    }
                     Target::Datagram(DatagramId::UdpV6(id)) => {
                         stack.udp_call(ctx, |u, _| u.set_v6only(id, value)).map_err(from_socket_error)
                     }
-                    // TCP sockets are single-stack in the core: IPv6-only whatever is set.
+                    // A raw socket has its port (the protocol) from the start: Linux's
+                    // `do_ipv6_setsockopt` refuses IPV6_V6ONLY then.
+                    Target::Datagram(DatagramId::RawV6(_)) => Err(Errno::EINVAL),
+                    // An echo socket has no IPv4 side: kept, as Linux keeps it, without effect.
                     _ => {
                         self.with_options(socket, |o| o.ipv6_only = value);
                         Ok(())
@@ -444,10 +471,13 @@ impl SocketServer {
             }
             R::GetIpv6Only {} => {
                 let r = v6_only(v6).and_then(|()| match target {
+                    Target::Tcp(TcpId::V6(id)) => {
+                        stack.tcp_call(ctx, |t, _| t.v6only(id)).map_err(from_socket_error)
+                    }
                     Target::Datagram(DatagramId::UdpV6(id)) => {
                         stack.udp_call(ctx, |u, _| u.options(id)).map(|o| o.v6only).map_err(from_socket_error)
                     }
-                    _ => Ok(self.with_options(socket, |o| o.ipv6_only).unwrap_or(true)),
+                    _ => Ok(self.with_options(socket, |o| o.ipv6_only).unwrap_or_default()),
                 });
                 self.reply::<n::GetIpv6Only>(key, txid, r);
             }
@@ -515,6 +545,9 @@ impl SocketServer {
             R::Query {} => {
                 let name: &[u8] = match target {
                     Target::Tcp(_) => b"fuchsia.posix.socket/StreamSocket",
+                    Target::Datagram(DatagramId::RawV4(_) | DatagramId::RawV6(_)) => {
+                        b"fuchsia.posix.socket.raw/Socket"
+                    }
                     Target::Datagram(_) => b"fuchsia.posix.socket/DatagramSocket",
                 };
                 self.reply::<unknown::Query>(key, txid, name.to_vec());
@@ -538,6 +571,8 @@ impl SocketServer {
                     Target::Datagram(DatagramId::PingV6(id)) => {
                         stack.ping6_call(ctx, |p, _| p.set_reuse_addr(id, value))
                     }
+                    // Raw sockets have no port to share: kept, without effect, as on Linux.
+                    Target::Datagram(DatagramId::RawV4(_) | DatagramId::RawV6(_)) => Ok(()),
                 };
                 if r.is_ok() {
                     self.with_options(socket, |o| o.reuse_addr = value);
@@ -605,6 +640,12 @@ impl SocketServer {
                     Target::Datagram(DatagramId::PingV6(id)) => {
                         stack.ping6_call(ctx, |p, _| p.set_broadcast(id, value))
                     }
+                    Target::Datagram(DatagramId::RawV4(id)) => {
+                        stack.raw_call(ctx, |r, _| r.set_broadcast(id, value))
+                    }
+                    Target::Datagram(DatagramId::RawV6(id)) => {
+                        stack.raw6_call(ctx, |r, _| r.set_broadcast(id, value))
+                    }
                     Target::Tcp(_) => Ok(()),
                 };
                 if r.is_ok() {
@@ -665,6 +706,12 @@ impl SocketServer {
                     Target::Datagram(DatagramId::PingV6(id)) => {
                         stack.ping6_call(ctx, |p, _| p.set_rcvbuf(id, clamp(value_bytes)))
                     }
+                    Target::Datagram(DatagramId::RawV4(id)) => {
+                        stack.raw_call(ctx, |r, _| r.set_rcvbuf(id, clamp(value_bytes)))
+                    }
+                    Target::Datagram(DatagramId::RawV6(id)) => {
+                        stack.raw6_call(ctx, |r, _| r.set_rcvbuf(id, clamp(value_bytes)))
+                    }
                 };
                 if r.is_ok() {
                     self.with_options(socket, |o| o.receive_buffer = Some(bytes));
@@ -681,9 +728,12 @@ impl SocketServer {
                         with_tcp!(stack, ctx, tcp, |t, _c, id| t.options(id).map(|o| o.0.recv_buffer))
                             .map_err(from_socket_error)
                     }
-                    Target::Datagram(DatagramId::UdpV4(_) | DatagramId::UdpV6(_)) => {
-                        udp_options(stack, ctx, target, |o| o.rcvbuf)
-                    }
+                    Target::Datagram(
+                        DatagramId::UdpV4(_)
+                        | DatagramId::UdpV6(_)
+                        | DatagramId::RawV4(_)
+                        | DatagramId::RawV6(_),
+                    ) => ip_options(stack, ctx, target).map(|o| o.rcvbuf),
                     Target::Datagram(_) => {
                         Ok(self.with_options(socket, |o| o.receive_buffer).flatten().unwrap_or(BUFFER_MAX))
                     }
@@ -844,6 +894,8 @@ impl SocketServer {
             Target::Datagram(DatagramId::PingV6(id)) => {
                 stack.ping6_call(ctx, |p, _| p.set_device(id, device))
             }
+            Target::Datagram(DatagramId::RawV4(id)) => stack.raw_call(ctx, |r, _| r.set_device(id, device)),
+            Target::Datagram(DatagramId::RawV6(id)) => stack.raw6_call(ctx, |r, _| r.set_device(id, device)),
         };
         if r.is_ok() {
             self.with_options(socket, |o| o.device = device);
@@ -906,6 +958,38 @@ fn udp_options<R>(
     options.map(|o| get(&o)).map_err(from_socket_error)
 }
 
+/// The IP-level options the core keeps for UDP and raw sockets alike.
+struct IpOptions {
+    hop_limit: Option<u8>,
+    multicast_hop_limit: u8,
+    multicast_loop: bool,
+    rcvbuf: usize,
+}
+
+/// A UDP or raw socket's IP-level options; `ENOPROTOOPT` on other sockets.
+fn ip_options(stack: &mut NetStack, ctx: &mut BindingsCtx, target: Target) -> Result<IpOptions, Errno> {
+    let udp = |o: netstack_core::transport::udp::UdpSocketOptions| IpOptions {
+        hop_limit: o.hop_limit,
+        multicast_hop_limit: o.multicast_hop_limit,
+        multicast_loop: o.multicast_loop,
+        rcvbuf: o.rcvbuf,
+    };
+    let raw = |o: netstack_core::transport::raw::RawSocketOptions| IpOptions {
+        hop_limit: o.hop_limit,
+        multicast_hop_limit: o.multicast_hop_limit,
+        multicast_loop: o.multicast_loop,
+        rcvbuf: o.rcvbuf,
+    };
+    match target {
+        Target::Datagram(DatagramId::UdpV4(id)) => stack.udp_call(ctx, |u, _| u.options(id)).map(udp),
+        Target::Datagram(DatagramId::UdpV6(id)) => stack.udp_call(ctx, |u, _| u.options(id)).map(udp),
+        Target::Datagram(DatagramId::RawV4(id)) => stack.raw4().options(id).map(raw),
+        Target::Datagram(DatagramId::RawV6(id)) => stack.raw6().options(id).map(raw),
+        _ => return Err(Errno::ENOPROTOOPT),
+    }
+    .map_err(from_socket_error)
+}
+
 fn set_multicast_loop(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
@@ -915,6 +999,8 @@ fn set_multicast_loop(
     match target {
         Target::Datagram(DatagramId::UdpV4(id)) => stack.udp_call(ctx, |u, _| u.set_multicast_loop(id, on)),
         Target::Datagram(DatagramId::UdpV6(id)) => stack.udp_call(ctx, |u, _| u.set_multicast_loop(id, on)),
+        Target::Datagram(DatagramId::RawV4(id)) => stack.raw_call(ctx, |r, _| r.set_multicast_loop(id, on)),
+        Target::Datagram(DatagramId::RawV6(id)) => stack.raw6_call(ctx, |r, _| r.set_multicast_loop(id, on)),
         _ => return Err(Errno::ENOPROTOOPT),
     }
     .map_err(from_socket_error)

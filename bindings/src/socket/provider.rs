@@ -1,10 +1,12 @@
 //! `fuchsia.posix.socket/Provider` and `fuchsia.posix.socket.raw/Provider`: creating
-//! sockets (within the client's and the server's limits) and the interface queries
+//! sockets (within the client's and the server's limits; raw ones of any IP protocol the
+//! core takes, `ProtocolAssociation::Associated`) and the interface queries
 //! `if_nametoindex`, `if_indextoname`, `SIOCGIFFLAGS` and `getifaddrs` rest on.
 
 use netstack_core::addr::{Ipv4, Ipv6};
+use netstack_core::wire::IpProto;
 use netstack_fidl::channel::Channel;
-use netstack_fidl::fuchsia_net::{IpAddress, Ipv6Address, Subnet};
+use netstack_fidl::fuchsia_net::{IpAddress, Ipv4Address, Ipv6Address, Subnet};
 use netstack_fidl::fuchsia_posix::Errno;
 use netstack_fidl::fuchsia_posix_socket::{
     provider, DatagramSocketProtocol, Domain, InterfaceAddresses, InterfaceFlags,
@@ -77,17 +79,46 @@ impl SocketServer {
 
     pub(super) fn raw_provider_request(
         &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
         key: Key,
-        _client: Key,
+        client: Key,
         txid: u32,
         request: raw::ProviderRequest,
     ) {
         match request {
-            // Raw IP sockets wait for the core's raw socket layer.
-            raw::ProviderRequest::Socket { .. } => {
-                self.reply::<raw::provider::Socket>(key, txid, Err(Errno::EPROTONOSUPPORT));
+            raw::ProviderRequest::Socket { domain, proto } => {
+                let result = match proto {
+                    raw::ProtocolAssociation::Associated(proto) => {
+                        self.create_raw(stack, ctx, client, domain, IpProto(proto))
+                    }
+                    // A socket that receives nothing and sends whole IP packets: that is
+                    // IP_HDRINCL, which the core does not offer.
+                    raw::ProtocolAssociation::Unassociated(_) => Err(Errno::EPROTONOSUPPORT),
+                };
+                self.reply::<raw::provider::Socket>(key, txid, result);
             }
         }
+    }
+
+    /// `socket(AF_INET[6], SOCK_RAW, proto)`: any protocol but 0 and 255 (`IPPROTO_RAW`),
+    /// `EPROTONOSUPPORT` for those, as the core decides. Who may open one is who may
+    /// connect to the raw Provider in the svc dir (its file mode), not `CAP_NET_RAW`.
+    fn create_raw(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        client: Key,
+        domain: Domain,
+        proto: IpProto,
+    ) -> Result<Channel, Errno> {
+        self.check_limits(client)?;
+        let id = match domain {
+            Domain::Ipv4 => stack.raw_call(ctx, |raw, _| raw.create(proto)).map(DatagramId::RawV4),
+            Domain::Ipv6 => stack.raw6_call(ctx, |raw, _| raw.create(proto)).map(DatagramId::RawV6),
+        }
+        .map_err(from_socket_error)?;
+        self.add_datagram(stack, ctx, client, domain, id)
     }
 
     /// `socket(AF_INET[6], SOCK_STREAM, 0)`.
@@ -146,6 +177,18 @@ impl SocketServer {
             }
         }
         .map_err(from_socket_error)?;
+        self.add_datagram(stack, ctx, client, domain, id)
+    }
+
+    /// Serves core datagram socket `id` with a new data plane; closes it on failure.
+    fn add_datagram(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        client: Key,
+        domain: Domain,
+        id: DatagramId,
+    ) -> Result<Channel, Errno> {
         let plane = match DatagramPlane::new() {
             Ok(plane) => plane,
             Err(error) => {
@@ -174,24 +217,26 @@ pub(super) fn interface_index(ctx: &BindingsCtx, name: &str) -> Option<u64> {
     ctx.sessions().iter().find(|s| s.backend.name() == name).map(|s| u64::from(s.id.get()))
 }
 
-/// Every interface the loop drives, with its IPv6 addresses.
+/// Every interface the loop drives, with its IPv4 addresses (ARP holds each device's, with
+/// its prefix) then its IPv6 ones; tentative addresses included, as Linux's `getifaddrs`
+/// lists them.
 fn interface_addresses(stack: &NetStack, ctx: &BindingsCtx) -> Vec<InterfaceAddresses> {
     ctx.sessions()
         .iter()
         .map(|session| {
-            let addresses = stack
-                .ipv6_addresses()
-                .iter()
-                .filter(|c| c.device == session.id)
-                .map(|c| Subnet {
-                    addr: IpAddress::Ipv6(Ipv6Address { addr: c.addr.addr().bytes() }),
-                    prefix_len: c.addr.subnet().prefix_len(),
-                })
-                .collect();
+            let v4 =
+                stack.arp(session.id).into_iter().flat_map(|arp| arp.addresses()).map(|(addr, _)| Subnet {
+                    addr: IpAddress::Ipv4(Ipv4Address { addr: addr.addr().bytes() }),
+                    prefix_len: addr.subnet().prefix_len(),
+                });
+            let v6 = stack.ipv6_addresses().iter().filter(|c| c.device == session.id).map(|c| Subnet {
+                addr: IpAddress::Ipv6(Ipv6Address { addr: c.addr.addr().bytes() }),
+                prefix_len: c.addr.subnet().prefix_len(),
+            });
             InterfaceAddresses {
                 id: Some(u64::from(session.id.get())),
                 name: Some(session.backend.name().to_owned()),
-                addresses: Some(addresses),
+                addresses: Some(v4.chain(v6).collect()),
                 interface_flags: Some(
                     InterfaceFlags::UP
                         | InterfaceFlags::RUNNING

@@ -21,16 +21,22 @@
 //! the writer; the core's `Writable` event resumes it. End of file on our end becomes TCP's
 //! FIN (after every byte before it).
 //!
-//! TCP to the application: bytes are peeked from the receive buffer, written to our end, and
+//! TCP to the application: bytes are written to our end straight from TCP's receive ring and
 //! consumed only as far as the socketpair took them, so an application that does not read
 //! leaves them in TCP's receive buffer and the advertised window closes; `EPOLLOUT` on our
-//! end resumes it. The peer's FIN, once the receive buffer is drained, shuts down our end for
-//! writing, so the application reads 0 after the last byte.
+//! end resumes it. The end of the stream (the peer's FIN, once the receive buffer is
+//! drained) shuts down our end for writing, so the application reads 0 after the last byte.
 //!
-//! Both pumps copy through the server's one scratch buffer; each call moves at most
-//! [`PUMP_BUDGET`] bytes per direction so one busy socket cannot hold the loop.
+//! # Zero copy
+//!
+//! Neither pump has a buffer of its own: the core lends its rings ([`Tcp::send_with`],
+//! [`Tcp::recv_with`]) as two slices each (two when the bytes wrap around the ring's end),
+//! and one `readv` fills the send ring's free space, one `writev` drains the receive ring.
+//! So each byte is copied once per direction, by the kernel, between the socketpair and the
+//! ring. Each call moves at most [`PUMP_BUDGET`] bytes per direction so one busy socket
+//! cannot hold the loop.
 
-use std::io::IoSlice;
+use std::io::{IoSlice, IoSliceMut};
 
 use netstack_core::addr::{Ipv4, Ipv6};
 use netstack_core::stack::TransportCtx;
@@ -111,8 +117,15 @@ pub(crate) struct PumpCounters {
     pub(crate) bytes_out: u64,
     /// Bytes moved from TCP to applications.
     pub(crate) bytes_in: u64,
-    /// Bytes TCP refused after reporting the space for them (a core defect; they are lost).
-    pub(crate) short_sends: u64,
+    /// `readv` calls that moved application bytes into TCP's send ring.
+    pub(crate) reads: u64,
+    /// `writev` calls that moved bytes from TCP's receive ring to the application.
+    pub(crate) writes: u64,
+    /// `readv` calls whose bytes went to both slices of the send ring: the ring's free space
+    /// wrapped around its end, and one call filled it in order.
+    pub(crate) reads_wrapped: u64,
+    /// `writev` calls that took bytes from both slices of the receive ring.
+    pub(crate) writes_wrapped: u64,
 }
 
 /// A stream socket; see the module documentation.
@@ -121,8 +134,6 @@ pub(crate) struct StreamSocket {
     pub(crate) tcp: TcpId,
     pub(crate) plane: StreamPlane,
     pub(crate) phase: Phase,
-    /// The peer's FIN arrived.
-    peer_fin: bool,
     /// Our end is shut down for writing (the application reads end of file).
     eof_sent: bool,
     /// The application's end of file became TCP's FIN.
@@ -134,15 +145,7 @@ pub(crate) struct StreamSocket {
 impl StreamSocket {
     /// A new, unconnected socket (plugged).
     pub(crate) fn new(tcp: TcpId, plane: StreamPlane) -> Self {
-        Self {
-            tcp,
-            plane,
-            phase: Phase::Unconnected,
-            peer_fin: false,
-            eof_sent: false,
-            fin_queued: false,
-            error: None,
-        }
+        Self { tcp, plane, phase: Phase::Unconnected, eof_sent: false, fin_queued: false, error: None }
     }
 
     /// An accepted connection (unplugged).
@@ -156,7 +159,6 @@ impl StreamSocket {
         stack: &mut NetStack,
         ctx: &mut BindingsCtx,
         event: Event,
-        scratch: &mut [u8],
         counters: &mut PumpCounters,
     ) -> Progress {
         match (self.phase, event) {
@@ -167,34 +169,30 @@ impl StreamSocket {
             (_, Event::Error) => {
                 let error = with_tcp!(stack, ctx, self.tcp, |tcp, _tctx, id| tcp.take_error(id));
                 if let Ok(Some(error)) = error {
-                    self.fail(error, scratch);
+                    self.fail(error);
                 }
-                self.pump(stack, ctx, scratch, counters)
+                self.pump(stack, ctx, counters)
             }
             (Phase::Connecting, Event::Connected) => {
                 self.phase = Phase::Connected;
-                if let Err(error) = self.plane.unplug(scratch) {
+                if let Err(error) = self.plane.unplug() {
                     tracing::warn!(%error, "cannot pull a stream socket's plug");
                 }
-                self.pump(stack, ctx, scratch, counters)
-            }
-            (_, Event::ReadClosed) => {
-                self.peer_fin = true;
-                self.pump(stack, ctx, scratch, counters)
+                self.pump(stack, ctx, counters)
             }
             (Phase::Closing, Event::Closed) => Progress::Finished,
-            _ => self.pump(stack, ctx, scratch, counters),
+            _ => self.pump(stack, ctx, counters),
         }
     }
 
     /// Records `error` and shows the application the socket failed.
-    fn fail(&mut self, error: SocketError, scratch: &mut [u8]) {
+    fn fail(&mut self, error: SocketError) {
         self.error = Some(error);
         if self.phase == Phase::Closing {
             return;
         }
         if self.plane.plugged() {
-            let _ = self.plane.unplug(scratch);
+            let _ = self.plane.unplug();
         }
         let _ = self.plane.set_token(false);
         self.plane.shutdown(true);
@@ -214,16 +212,15 @@ impl StreamSocket {
         &mut self,
         stack: &mut NetStack,
         ctx: &mut BindingsCtx,
-        scratch: &mut [u8],
         counters: &mut PumpCounters,
     ) -> Progress {
         match self.phase {
             Phase::Connected => {
-                let out = self.pump_out(stack, ctx, scratch, counters);
-                let into = self.pump_in(stack, ctx, scratch, counters);
+                let out = self.pump_out(stack, ctx, counters);
+                let into = self.pump_in(stack, ctx, counters);
                 out.and(into)
             }
-            Phase::Closing => self.pump_out(stack, ctx, scratch, counters),
+            Phase::Closing => self.pump_out(stack, ctx, counters),
             _ => Progress::Idle,
         }
     }
@@ -233,16 +230,14 @@ impl StreamSocket {
         &mut self,
         stack: &mut NetStack,
         ctx: &mut BindingsCtx,
-        scratch: &mut [u8],
         counters: &mut PumpCounters,
     ) -> Progress {
         if self.fin_queued {
             return Progress::Idle;
         }
         let plane = &mut self.plane;
-        let outcome = with_tcp!(stack, ctx, self.tcp, |tcp, tctx, id| pump_out(
-            tcp, tctx, id, plane, scratch, counters
-        ));
+        let outcome =
+            with_tcp!(stack, ctx, self.tcp, |tcp, tctx, id| pump_out(tcp, tctx, id, plane, counters));
         match outcome {
             Ok(Out::Blocked) => Progress::Idle,
             Ok(Out::Budget) => Progress::More,
@@ -265,7 +260,7 @@ impl StreamSocket {
                 // The connection cannot take data any more (shut down, reset): what the
                 // application writes can go nowhere.
                 if error != SocketError::BrokenPipe {
-                    self.fail(error, scratch);
+                    self.fail(error);
                 }
                 Progress::Idle
             }
@@ -277,7 +272,6 @@ impl StreamSocket {
         &mut self,
         stack: &mut NetStack,
         ctx: &mut BindingsCtx,
-        scratch: &mut [u8],
         counters: &mut PumpCounters,
     ) -> Progress {
         if self.eof_sent {
@@ -285,15 +279,17 @@ impl StreamSocket {
         }
         let plane = &mut self.plane;
         let outcome =
-            with_tcp!(stack, ctx, self.tcp, |tcp, tctx, id| pump_in(tcp, tctx, id, plane, scratch, counters));
+            with_tcp!(stack, ctx, self.tcp, |tcp, tctx, id| pump_in(tcp, tctx, id, plane, counters));
         match outcome {
             In::Budget => Progress::More,
-            In::Blocked => Progress::Idle,
-            In::Drained => {
-                if self.peer_fin {
-                    self.plane.shutdown(false);
-                    self.eof_sent = true;
-                }
+            In::Blocked | In::Drained => Progress::Idle,
+            In::Eof => {
+                self.plane.shutdown(false);
+                self.eof_sent = true;
+                Progress::Idle
+            }
+            In::Failed(error) => {
+                self.fail(error);
                 Progress::Idle
             }
         }
@@ -305,7 +301,6 @@ impl StreamSocket {
         &mut self,
         stack: &mut NetStack,
         ctx: &mut BindingsCtx,
-        scratch: &mut [u8],
         counters: &mut PumpCounters,
     ) -> Progress {
         if self.phase != Phase::Connected || self.fin_queued {
@@ -316,7 +311,7 @@ impl StreamSocket {
         // What the application wrote stays readable; nothing more can be written.
         self.plane.stop_input();
         self.plane.flags.readable = true;
-        self.pump(stack, ctx, scratch, counters)
+        self.pump(stack, ctx, counters)
     }
 
     /// Closes the TCP socket; the core finishes the connection (FIN or RST) on its own.
@@ -349,12 +344,21 @@ enum Out {
     Eof,
 }
 
+/// How much of a ring's two slices one call may use: at most `limit` bytes in all, the
+/// first slice first.
+fn limit_lens(first: usize, second: usize, limit: usize) -> (usize, usize) {
+    let first = first.min(limit);
+    (first, second.min(limit - first))
+}
+
+/// Moves application bytes into TCP: each `readv` on our end fills the free space of TCP's
+/// send ring in place (its two slices, when the space wraps around the ring's end), so the
+/// bytes are copied once, by the kernel, from the socketpair into the ring.
 fn pump_out<I: TcpIpExt>(
     tcp: &mut Tcp,
     ctx: &mut Ctx<'_>,
     id: TcpSocketId<I>,
     plane: &mut StreamPlane,
-    scratch: &mut [u8],
     counters: &mut PumpCounters,
 ) -> Result<Out, SocketError>
 where
@@ -365,20 +369,30 @@ where
         if moved >= PUMP_BUDGET {
             return Ok(Out::Budget);
         }
-        let space = tcp.send_space(id)?;
-        if space == 0 {
-            return Ok(Out::Blocked);
-        }
-        let want = space.min(scratch.len()).min(PUMP_BUDGET - moved);
-        match plane.read(&mut scratch[..want]) {
-            Ok(Read::Bytes(n)) => {
-                let sent = tcp.send(ctx, id, &scratch[..n])?;
-                if sent < n {
-                    counters.short_sends += (n - sent) as u64;
-                    tracing::error!(lost = n - sent, "TCP took less than the space it reported");
-                }
-                counters.bytes_out += sent as u64;
-                moved += n;
+        let budget = PUMP_BUDGET - moved;
+        let mut read = Ok(Read::WouldBlock);
+        let mut first_len = 0;
+        let taken = tcp.send_with(ctx, id, |first, second| {
+            let (a, b) = limit_lens(first.len(), second.len(), budget);
+            first_len = a;
+            read = plane.read(&mut [IoSliceMut::new(&mut first[..a]), IoSliceMut::new(&mut second[..b])]);
+            match read {
+                Ok(Read::Bytes(n)) => n,
+                _ => 0,
+            }
+        });
+        let taken = match taken {
+            Ok(taken) => taken,
+            // TCP's send buffer is full; `Writable` resumes the pump.
+            Err(SocketError::WouldBlock) => return Ok(Out::Blocked),
+            Err(error) => return Err(error),
+        };
+        match read {
+            Ok(Read::Bytes(_)) => {
+                counters.reads += 1;
+                counters.reads_wrapped += u64::from(taken > first_len);
+                counters.bytes_out += taken as u64;
+                moved += taken;
             }
             Ok(Read::Eof) => return Ok(Out::Eof),
             Ok(Read::WouldBlock) => break,
@@ -399,14 +413,21 @@ enum In {
     Budget,
     /// TCP's receive buffer is empty.
     Drained,
+    /// The stream ended (the peer's FIN, after every byte before it).
+    Eof,
+    /// The connection failed with this error.
+    Failed(SocketError),
 }
 
+/// Moves received bytes to the application: each `writev` on our end takes them straight
+/// from TCP's receive ring (its two slices, when they wrap around the ring's end), and only
+/// what the socketpair took is consumed, so the window closes while the application does
+/// not read.
 fn pump_in<I: TcpIpExt>(
     tcp: &mut Tcp,
     ctx: &mut Ctx<'_>,
     id: TcpSocketId<I>,
     plane: &mut StreamPlane,
-    scratch: &mut [u8],
     counters: &mut PumpCounters,
 ) -> In
 where
@@ -417,21 +438,32 @@ where
         if moved >= PUMP_BUDGET {
             return In::Budget;
         }
-        let want = scratch.len().min(PUMP_BUDGET - moved);
-        let n = match tcp.peek(id, &mut scratch[..want]) {
-            Ok(0) | Err(_) => return In::Drained,
-            Ok(n) => n,
-        };
-        let written = match plane.write(&[IoSlice::new(&scratch[..n])]) {
+        let budget = PUMP_BUDGET - moved;
+        let mut called = false;
+        let mut first_len = 0;
+        let taken = tcp.recv_with(ctx, id, |first, second| {
+            called = true;
+            let (a, b) = limit_lens(first.len(), second.len(), budget);
+            first_len = a;
+            let bufs = [IoSlice::new(&first[..a]), IoSlice::new(&second[..b])];
+            // A failed write (the application's end is gone) takes nothing; the socket's
+            // close follows.
+            plane.write(&bufs).unwrap_or(0)
+        });
+        match taken {
+            Ok(0) if !called => return In::Eof,
             Ok(0) => return In::Blocked,
-            Ok(written) => written,
-            // The application's end is gone; the socket's close will follow.
-            Err(_) => return In::Blocked,
-        };
-        // Consume exactly what the socketpair took (the same bytes, copied again).
-        let _ = tcp.recv(ctx, id, &mut scratch[..written]);
-        counters.bytes_in += written as u64;
-        moved += written;
+            Ok(n) => {
+                counters.writes += 1;
+                counters.writes_wrapped += u64::from(n > first_len);
+                counters.bytes_in += n as u64;
+                moved += n;
+            }
+            Err(SocketError::WouldBlock | SocketError::NotConnected | SocketError::BadSocket) => {
+                return In::Drained
+            }
+            Err(error) => return In::Failed(error),
+        }
     }
     In::Blocked
 }

@@ -2,11 +2,26 @@
 //! `connect` (which answers `EINPROGRESS`, as on Fuchsia; the plug tells the application
 //! when it finished), `listen`, `accept`, names, `shutdown`, and the `SOL_TCP` options
 //! mapped onto the core's TCP settings with Linux's ranges and errnos.
+//!
+//! An `AF_INET6` socket is dual-stack unless `IPV6_V6ONLY` is set before it is bound (RFC
+//! 3493 §3.7; the core's rules): bound to `::` it also listens on IPv4, and the IPv4
+//! connections it accepts are `AF_INET6` sockets whose addresses (`Accept`, `GetSockName`,
+//! `GetPeerName`) are IPv4-mapped, `::ffff:a.b.c.d`; it connects to an IPv4 peer through the
+//! peer's mapped address. `IPV6_V6ONLY` refuses mapped addresses as Linux does: `EINVAL` to
+//! bind one, `ENETUNREACH` to connect to one. An `AF_INET` address on an `AF_INET6` stream
+//! socket is `EAFNOSUPPORT` (Linux's `inet6_bind` and `tcp_v6_connect`).
+//!
+//! Link-local IPv6 addresses have zones (RFC 4007 §6): binding or connecting to one ties the
+//! socket to the interface its `zone_index` names (`EINVAL` without one on a socket bound to
+//! no interface, `ENODEV` for an interface that does not exist), and the names reported for
+//! link-local addresses carry the interface the socket is tied to; a connection accepted
+//! from a link-local peer is tied to the interface its SYN came in on.
 
 use std::num::NonZeroU16;
 use std::time::Duration;
 
-use netstack_core::addr::{Ipv4, Ipv6, SpecifiedAddr};
+use netstack_core::addr::{Ip, IpAddress, Ipv4, Ipv6, SpecifiedAddr};
+use netstack_core::device::DeviceId;
 use netstack_core::transport::tcp::congestion::CongestionAlgorithm;
 use netstack_core::transport::tcp::{Endpoint, Shutdown, Tcp, TcpIpContext, TcpIpExt, TcpSocketId};
 use netstack_core::transport::SocketError;
@@ -287,6 +302,12 @@ impl SocketServer {
         tcp: TcpId,
         addr: &SocketAddress,
     ) -> Result<(), Errno> {
+        // A zone must name an interface (ENODEV, as `__inet6_bind`).
+        if let Some(device) = Ipv6::from_fidl(addr).ok().as_ref().and_then(zone_device) {
+            if !ctx.sessions().iter().any(|s| s.id == device) {
+                return Err(Errno::ENODEV);
+            }
+        }
         with_tcp!(stack, ctx, tcp, |t, tctx, id| bind(t, tctx, id, addr))
     }
 
@@ -360,7 +381,7 @@ impl SocketServer {
                 if mode.contains(ShutdownMode::READ) {
                     stream.shutdown_read(stack, ctx);
                 }
-                let progress = stream.pump(stack, ctx, &mut self.scratch, &mut self.pumps);
+                let progress = stream.pump(stack, ctx, &mut self.pumps);
                 self.after(stack, ctx, socket, progress);
                 Ok(())
             }
@@ -394,8 +415,12 @@ impl StreamIp for Ipv6 {
     }
 }
 
-fn to_fidl<I: StreamIp>(endpoint: Endpoint<I::Addr>) -> SocketAddress {
-    I::to_fidl(SockAddr { addr: endpoint.addr, port: endpoint.port, zone: 0 })
+/// `endpoint` as a socket address; a link-local one carries the zone (`sin6_scope_id`) of
+/// the device the socket is tied to (`scope`, from [`Tcp::scope`]), as Linux's
+/// `inet6_getname` reports `sk_bound_dev_if`.
+fn to_fidl<I: StreamIp>(endpoint: Endpoint<I::Addr>, scope: Option<DeviceId>) -> SocketAddress {
+    let zone = scope.filter(|_| endpoint.addr.is_link_local_unicast()).map_or(0, |d| u64::from(d.get()));
+    I::to_fidl(SockAddr { addr: endpoint.addr, port: endpoint.port, zone })
 }
 
 fn accept_one<I: StreamIp>(
@@ -406,14 +431,25 @@ fn accept_one<I: StreamIp>(
 where
     for<'a> Ctx<'a>: TcpIpContext<I>,
 {
-    tcp.accept(ctx, id).map(|(new, peer)| (I::wrap(new), to_fidl::<I>(peer)))
+    let (new, peer) = tcp.accept(ctx, id)?;
+    let scope = tcp.scope(new)?;
+    Ok((I::wrap(new), to_fidl::<I>(peer, scope)))
 }
 
 fn name<I: StreamIp>(tcp: &Tcp, id: TcpSocketId<I>, peer: bool) -> Result<SocketAddress, SocketError> {
-    let endpoint = if peer { tcp.peer_addr(id) } else { tcp.local_addr(id) };
-    endpoint.map(to_fidl::<I>)
+    let endpoint = if peer { tcp.peer_addr(id) } else { tcp.local_addr(id) }?;
+    Ok(to_fidl::<I>(endpoint, tcp.scope(id)?))
 }
 
+/// The device a socket address's zone names (RFC 4007 §6), for a link-local address; `None`
+/// for zone 0 and for other addresses, whose zone Linux ignores.
+fn zone_device<A: IpAddress>(addr: &SockAddr<A>) -> Option<DeviceId> {
+    let zone = u32::try_from(addr.zone).unwrap_or(u32::MAX);
+    (zone != 0 && addr.addr.is_link_local_unicast()).then(|| DeviceId::new(zone))
+}
+
+/// `bind`: a link-local address ties the socket to the device its zone names, and needs one
+/// (EINVAL without a zone on a socket bound to no device), as Linux's `__inet6_bind`.
 fn bind<I: TcpIpExt + FidlIp>(
     tcp: &mut Tcp,
     ctx: &mut Ctx<'_>,
@@ -424,9 +460,18 @@ where
     for<'a> Ctx<'a>: TcpIpContext<I>,
 {
     let addr = I::from_fidl(addr)?;
+    if I::VERSION == Ipv6::VERSION && addr.addr.is_link_local_unicast() {
+        match zone_device(&addr) {
+            Some(device) => tcp.set_device(id, Some(device)).map_err(from_socket_error)?,
+            None if tcp.options(id).map_err(from_socket_error)?.2.is_none() => return Err(Errno::EINVAL),
+            None => {}
+        }
+    }
     tcp.bind(ctx, id, SpecifiedAddr::new(addr.addr), NonZeroU16::new(addr.port)).map_err(from_socket_error)
 }
 
+/// `connect`: to a link-local address through the device its zone names (the core answers
+/// EINVAL as Linux's `tcp_v6_connect` does without one on a socket bound to no device).
 fn connect<I: TcpIpExt + FidlIp>(
     tcp: &mut Tcp,
     ctx: &mut Ctx<'_>,
@@ -440,7 +485,7 @@ where
     // Linux connects to the unspecified address as to loopback.
     let remote = SpecifiedAddr::new(addr.addr).unwrap_or(I::LOOPBACK_ADDRESS);
     let port = NonZeroU16::new(addr.port).ok_or(Errno::ECONNREFUSED)?;
-    tcp.connect(ctx, id, remote, port).map_err(from_socket_error)
+    tcp.connect_scoped(ctx, id, remote, port, zone_device(&addr)).map_err(from_socket_error)
 }
 
 /// One of the socket's TCP settings.
