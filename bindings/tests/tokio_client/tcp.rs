@@ -92,7 +92,7 @@ async fn megabyte_each_way(test: &str, versions: Versions, server: SocketAddr, c
     for counters in [a, b] {
         assert!(counters.stream_bytes_in >= MEGABYTE as u64, "{counters:?}");
         assert!(counters.stream_bytes_out >= MEGABYTE as u64, "{counters:?}");
-        assert_eq!((counters.stream_short_sends, counters.malformed_messages), (0, 0), "{counters:?}");
+        assert_eq!(counters.malformed_messages, 0, "{counters:?}");
     }
 }
 
