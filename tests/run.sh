@@ -53,7 +53,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "fuzz targets build"
 core/fuzz/run.sh --build-only
+fidl/fuzz/run.sh --build-only
 if [ -n "${FUZZ_SECONDS:-}" ]; then
   step "fuzz each target for ${FUZZ_SECONDS}s"
   core/fuzz/run.sh "${FUZZ_SECONDS}"
+  fidl/fuzz/run.sh "${FUZZ_SECONDS}"
 fi

@@ -225,6 +225,10 @@ impl TcpListener {
     }
 
     /// Waits for a connection and accepts it.
+    ///
+    /// Not fully cancel-safe, unlike tokio's: dropped while waiting for a connection it loses
+    /// nothing, but dropped in the short time between sending `Accept` and reading its reply
+    /// it discards the accepted connection, which the netstack then closes.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         loop {
             // The data plane is readable while connections wait (the netstack's token byte).
