@@ -10,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests need, as "command:package".
-needed=("tshark:tshark" "ip:iproute2" "socat:socat" "tcpdump:tcpdump" "ping:iputils-ping" "setpriv:util-linux")
+needed=("tshark:tshark" "ip:iproute2" "socat:socat" "tcpdump:tcpdump" "ping:iputils-ping" "setpriv:util-linux"
+  # The unmodified programs tests/fdio_*.rs run over the shim, and their kernel-side peers.
+  "curl:curl" "/usr/bin/python3:python3" "nc.openbsd:netcat-openbsd" "iperf3:iperf3" "nginx:nginx" "wrk:wrk")
 
 missing=()
 for entry in "${needed[@]}"; do

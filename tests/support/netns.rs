@@ -49,6 +49,13 @@ impl Netns {
             .unwrap_or_else(|e| panic!("run {cmd}: {e}"))
     }
 
+    /// `cmd args` inside the namespace, to be configured and started by the caller.
+    pub fn command<S: AsRef<std::ffi::OsStr>>(&self, cmd: &str, args: &[S]) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.name, cmd]).args(args);
+        command
+    }
+
     /// `cmd args` inside the namespace with `input` on stdin, waited for.
     pub fn exec_with_input(&self, cmd: &str, args: &[&str], input: &[u8]) -> Output {
         use std::io::Write;
