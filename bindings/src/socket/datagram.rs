@@ -141,6 +141,21 @@ fn source_v6(addr: Ipv6Addr, port: u16, device: DeviceId) -> DatagramHeader {
 }
 
 impl DatagramSocket {
+    /// Sends everything the application queued, however much: called when it closes the
+    /// socket, since each of those sends already returned success to it (as `sendto` does on
+    /// Linux once the datagram is on its way). Bounded by the socketpair's buffer.
+    pub(crate) fn flush(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        buf: &mut [u8],
+        counters: &mut DatagramCounters,
+    ) {
+        // The reactor may not have reported the last packets' edge yet.
+        self.plane.flags.readable = true;
+        while self.pump_out(stack, ctx, buf, counters) == Progress::More {}
+    }
+
     /// Sends what the application queued, up to the budget.
     pub(crate) fn pump_out(
         &mut self,

@@ -867,6 +867,7 @@ impl SocketServer {
                 progress
             }
             Kind::Datagram(datagram) => {
+                datagram.flush(stack, ctx, &mut self.datagram_buf, &mut self.datagrams);
                 datagram.close(stack, ctx);
                 Progress::Finished
             }
