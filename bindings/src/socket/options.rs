@@ -26,6 +26,7 @@ use netstack_fidl::fuchsia_posix_socket::{
     base_network_socket as n, base_socket as b, unknown, BaseNetworkSocketRequest, BaseSocketRequest, Domain,
     Empty, OptionalUint32, OptionalUint8, TimestampOption,
 };
+use netstack_fidl::Method;
 
 use super::datagram::DatagramId;
 use super::errno::from_socket_error;
@@ -156,6 +157,60 @@ impl SocketServer {
         self.sockets.get_mut(socket).map(|s| f(&mut s.options))
     }
 
+    /// Answers `M`, the setter of a server-kept option: `set` stores the value.
+    pub(super) fn set_kept<M: Method<Response = Result<(), Errno>>>(
+        &mut self,
+        key: Key,
+        txid: u32,
+        socket: Key,
+        set: impl FnOnce(&mut SocketOptions),
+    ) {
+        self.set_kept_if::<M>(key, txid, socket, Ok(()), set);
+    }
+
+    /// [`Self::set_kept`] where `allowed` may refuse the option (`SOL_IPV6` on IPv4).
+    fn set_kept_if<M: Method<Response = Result<(), Errno>>>(
+        &mut self,
+        key: Key,
+        txid: u32,
+        socket: Key,
+        allowed: Result<(), Errno>,
+        set: impl FnOnce(&mut SocketOptions),
+    ) {
+        let r = allowed.map(|()| {
+            self.with_options(socket, set);
+        });
+        self.reply::<M>(key, txid, r);
+    }
+
+    /// Answers `M`, the getter of a server-kept option, with what `get` reads (a new
+    /// socket's value should the socket be gone).
+    pub(super) fn get_kept<T, M: Method<Response = Result<T, Errno>>>(
+        &mut self,
+        key: Key,
+        txid: u32,
+        socket: Key,
+        get: impl FnOnce(&SocketOptions) -> T,
+    ) {
+        self.get_kept_if::<T, M>(key, txid, socket, Ok(()), get);
+    }
+
+    /// [`Self::get_kept`] where `allowed` may refuse the option (`SOL_IPV6` on IPv4).
+    fn get_kept_if<T, M: Method<Response = Result<T, Errno>>>(
+        &mut self,
+        key: Key,
+        txid: u32,
+        socket: Key,
+        allowed: Result<(), Errno>,
+        get: impl FnOnce(&SocketOptions) -> T,
+    ) {
+        let r = allowed.map(|()| match self.sockets.get(socket) {
+            Some(entry) => get(&entry.options),
+            None => get(&SocketOptions::default()),
+        });
+        self.reply::<M>(key, txid, r);
+    }
+
     fn target(&self, socket: Key) -> Option<(Target, Domain)> {
         let entry = self.sockets.get(socket)?;
         let target = match &entry.kind {
@@ -222,12 +277,10 @@ impl SocketServer {
                 self.reply::<n::Shutdown>(key, txid, r);
             }
             R::SetIpTypeOfService { value } => {
-                self.with_options(socket, |o| o.ip_tos = value);
-                self.reply::<n::SetIpTypeOfService>(key, txid, Ok(()));
+                self.set_kept::<n::SetIpTypeOfService>(key, txid, socket, |o| o.ip_tos = value)
             }
             R::GetIpTypeOfService {} => {
-                let v = self.with_options(socket, |o| o.ip_tos).unwrap_or_default();
-                self.reply::<n::GetIpTypeOfService>(key, txid, Ok(v));
+                self.get_kept::<_, n::GetIpTypeOfService>(key, txid, socket, |o| o.ip_tos)
             }
             R::SetIpTtl { value } => {
                 let hops = match value {
@@ -267,36 +320,30 @@ impl SocketServer {
                 self.reply::<n::GetIpTtl>(key, txid, r);
             }
             R::SetIpPacketInfo { value } => {
-                self.with_options(socket, |o| o.ip_pktinfo = value);
-                self.reply::<n::SetIpPacketInfo>(key, txid, Ok(()));
+                self.set_kept::<n::SetIpPacketInfo>(key, txid, socket, |o| o.ip_pktinfo = value)
             }
             R::GetIpPacketInfo {} => {
-                let v = self.with_options(socket, |o| o.ip_pktinfo).unwrap_or_default();
-                self.reply::<n::GetIpPacketInfo>(key, txid, Ok(v));
+                self.get_kept::<_, n::GetIpPacketInfo>(key, txid, socket, |o| o.ip_pktinfo)
             }
             R::SetIpReceiveTypeOfService { value } => {
-                self.with_options(socket, |o| o.ip_recvtos = value);
-                self.reply::<n::SetIpReceiveTypeOfService>(key, txid, Ok(()));
+                self.set_kept::<n::SetIpReceiveTypeOfService>(key, txid, socket, |o| o.ip_recvtos = value)
             }
             R::GetIpReceiveTypeOfService {} => {
-                let v = self.with_options(socket, |o| o.ip_recvtos).unwrap_or_default();
-                self.reply::<n::GetIpReceiveTypeOfService>(key, txid, Ok(v));
+                self.get_kept::<_, n::GetIpReceiveTypeOfService>(key, txid, socket, |o| o.ip_recvtos)
             }
             R::SetIpReceiveTtl { value } => {
-                self.with_options(socket, |o| o.ip_recvttl = value);
-                self.reply::<n::SetIpReceiveTtl>(key, txid, Ok(()));
+                self.set_kept::<n::SetIpReceiveTtl>(key, txid, socket, |o| o.ip_recvttl = value)
             }
             R::GetIpReceiveTtl {} => {
-                let v = self.with_options(socket, |o| o.ip_recvttl).unwrap_or_default();
-                self.reply::<n::GetIpReceiveTtl>(key, txid, Ok(v));
+                self.get_kept::<_, n::GetIpReceiveTtl>(key, txid, socket, |o| o.ip_recvttl)
             }
             R::SetIpMulticastInterface { iface, address } => {
-                self.with_options(socket, |o| o.ip_multicast_if = (iface, address));
-                self.reply::<n::SetIpMulticastInterface>(key, txid, Ok(()));
+                self.set_kept::<n::SetIpMulticastInterface>(key, txid, socket, |o| {
+                    o.ip_multicast_if = (iface, address)
+                })
             }
             R::GetIpMulticastInterface {} => {
-                let v = self.with_options(socket, |o| o.ip_multicast_if.1).unwrap_or_default();
-                self.reply::<n::GetIpMulticastInterface>(key, txid, Ok(v));
+                self.get_kept::<_, n::GetIpMulticastInterface>(key, txid, socket, |o| o.ip_multicast_if.1)
             }
             R::SetIpMulticastTtl { value } => {
                 let hops = match value {
@@ -345,13 +392,14 @@ impl SocketServer {
             }
             R::GetIpTransparent {} => self.reply::<n::GetIpTransparent>(key, txid, Ok(false)),
             R::SetIpReceiveOriginalDestinationAddress { value } => {
-                self.with_options(socket, |o| o.ip_recvorigdstaddr = value);
-                self.reply::<n::SetIpReceiveOriginalDestinationAddress>(key, txid, Ok(()));
+                self.set_kept::<n::SetIpReceiveOriginalDestinationAddress>(key, txid, socket, |o| {
+                    o.ip_recvorigdstaddr = value
+                })
             }
-            R::GetIpReceiveOriginalDestinationAddress {} => {
-                let v = self.with_options(socket, |o| o.ip_recvorigdstaddr).unwrap_or_default();
-                self.reply::<n::GetIpReceiveOriginalDestinationAddress>(key, txid, Ok(v));
-            }
+            R::GetIpReceiveOriginalDestinationAddress {} => self
+                .get_kept::<_, n::GetIpReceiveOriginalDestinationAddress>(key, txid, socket, |o| {
+                    o.ip_recvorigdstaddr
+                }),
             R::AddIpv6Membership { membership } => {
                 let r = if v6 {
                     membership_v6(stack, ctx, target, membership.mcast_addr.addr, membership.iface, true)
@@ -369,15 +417,14 @@ impl SocketServer {
                 self.reply::<n::DropIpv6Membership>(key, txid, r);
             }
             R::SetIpv6MulticastInterface { value } => {
-                let r = v6_only(v6).map(|()| {
-                    self.with_options(socket, |o| o.ipv6_multicast_if = value);
-                });
-                self.reply::<n::SetIpv6MulticastInterface>(key, txid, r);
+                self.set_kept_if::<n::SetIpv6MulticastInterface>(key, txid, socket, v6_only(v6), |o| {
+                    o.ipv6_multicast_if = value
+                })
             }
             R::GetIpv6MulticastInterface {} => {
-                let r = v6_only(v6)
-                    .map(|()| self.with_options(socket, |o| o.ipv6_multicast_if).unwrap_or_default());
-                self.reply::<n::GetIpv6MulticastInterface>(key, txid, r);
+                self.get_kept_if::<_, n::GetIpv6MulticastInterface>(key, txid, socket, v6_only(v6), |o| {
+                    o.ipv6_multicast_if
+                })
             }
             R::SetIpv6UnicastHops { value } => {
                 let hops = match value {
@@ -411,15 +458,14 @@ impl SocketServer {
                 self.reply::<n::GetIpv6UnicastHops>(key, txid, r);
             }
             R::SetIpv6ReceiveHopLimit { value } => {
-                let r = v6_only(v6).map(|()| {
-                    self.with_options(socket, |o| o.ipv6_recvhoplimit = value);
-                });
-                self.reply::<n::SetIpv6ReceiveHopLimit>(key, txid, r);
+                self.set_kept_if::<n::SetIpv6ReceiveHopLimit>(key, txid, socket, v6_only(v6), |o| {
+                    o.ipv6_recvhoplimit = value
+                })
             }
             R::GetIpv6ReceiveHopLimit {} => {
-                let r = v6_only(v6)
-                    .map(|()| self.with_options(socket, |o| o.ipv6_recvhoplimit).unwrap_or_default());
-                self.reply::<n::GetIpv6ReceiveHopLimit>(key, txid, r);
+                self.get_kept_if::<_, n::GetIpv6ReceiveHopLimit>(key, txid, socket, v6_only(v6), |o| {
+                    o.ipv6_recvhoplimit
+                })
             }
             R::SetIpv6MulticastHops { value } => {
                 let hops = match value {
@@ -482,41 +528,38 @@ impl SocketServer {
                 self.reply::<n::GetIpv6Only>(key, txid, r);
             }
             R::SetIpv6ReceiveTrafficClass { value } => {
-                let r = v6_only(v6).map(|()| {
-                    self.with_options(socket, |o| o.ipv6_recvtclass = value);
-                });
-                self.reply::<n::SetIpv6ReceiveTrafficClass>(key, txid, r);
+                self.set_kept_if::<n::SetIpv6ReceiveTrafficClass>(key, txid, socket, v6_only(v6), |o| {
+                    o.ipv6_recvtclass = value
+                })
             }
             R::GetIpv6ReceiveTrafficClass {} => {
-                let r = v6_only(v6)
-                    .map(|()| self.with_options(socket, |o| o.ipv6_recvtclass).unwrap_or_default());
-                self.reply::<n::GetIpv6ReceiveTrafficClass>(key, txid, r);
+                self.get_kept_if::<_, n::GetIpv6ReceiveTrafficClass>(key, txid, socket, v6_only(v6), |o| {
+                    o.ipv6_recvtclass
+                })
             }
             R::SetIpv6TrafficClass { value } => {
                 let class = match value {
                     OptionalUint8::Value(v) => v,
                     OptionalUint8::Unset(_) => 0,
                 };
-                let r = v6_only(v6).map(|()| {
-                    self.with_options(socket, |o| o.ipv6_tclass = class);
-                });
-                self.reply::<n::SetIpv6TrafficClass>(key, txid, r);
+                self.set_kept_if::<n::SetIpv6TrafficClass>(key, txid, socket, v6_only(v6), |o| {
+                    o.ipv6_tclass = class
+                })
             }
             R::GetIpv6TrafficClass {} => {
-                let r =
-                    v6_only(v6).map(|()| self.with_options(socket, |o| o.ipv6_tclass).unwrap_or_default());
-                self.reply::<n::GetIpv6TrafficClass>(key, txid, r);
+                self.get_kept_if::<_, n::GetIpv6TrafficClass>(key, txid, socket, v6_only(v6), |o| {
+                    o.ipv6_tclass
+                })
             }
             R::SetIpv6ReceivePacketInfo { value } => {
-                let r = v6_only(v6).map(|()| {
-                    self.with_options(socket, |o| o.ipv6_recvpktinfo = value);
-                });
-                self.reply::<n::SetIpv6ReceivePacketInfo>(key, txid, r);
+                self.set_kept_if::<n::SetIpv6ReceivePacketInfo>(key, txid, socket, v6_only(v6), |o| {
+                    o.ipv6_recvpktinfo = value
+                })
             }
             R::GetIpv6ReceivePacketInfo {} => {
-                let r = v6_only(v6)
-                    .map(|()| self.with_options(socket, |o| o.ipv6_recvpktinfo).unwrap_or_default());
-                self.reply::<n::GetIpv6ReceivePacketInfo>(key, txid, r);
+                self.get_kept_if::<_, n::GetIpv6ReceivePacketInfo>(key, txid, socket, v6_only(v6), |o| {
+                    o.ipv6_recvpktinfo
+                })
             }
             // No NAT here: nothing was rewritten (Linux's answer without conntrack).
             R::GetOriginalDestination {} => {
@@ -653,10 +696,7 @@ impl SocketServer {
                 }
                 self.reply::<b::SetBroadcast>(key, txid, r.map_err(from_socket_error));
             }
-            R::GetBroadcast {} => {
-                let v = self.with_options(socket, |o| o.broadcast).unwrap_or_default();
-                self.reply::<b::GetBroadcast>(key, txid, Ok(v));
-            }
+            R::GetBroadcast {} => self.get_kept::<_, b::GetBroadcast>(key, txid, socket, |o| o.broadcast),
             R::SetSendBuffer { value_bytes } => {
                 let bytes = doubled(value_bytes, MIN_SNDBUF);
                 let r = match target {
@@ -761,21 +801,15 @@ impl SocketServer {
                 self.reply::<b::GetKeepAlive>(key, txid, r);
             }
             R::SetOutOfBandInline { value } => {
-                self.with_options(socket, |o| o.oob_inline = value);
-                self.reply::<b::SetOutOfBandInline>(key, txid, Ok(()));
+                self.set_kept::<b::SetOutOfBandInline>(key, txid, socket, |o| o.oob_inline = value)
             }
             R::GetOutOfBandInline {} => {
-                let v = self.with_options(socket, |o| o.oob_inline).unwrap_or_default();
-                self.reply::<b::GetOutOfBandInline>(key, txid, Ok(v));
+                self.get_kept::<_, b::GetOutOfBandInline>(key, txid, socket, |o| o.oob_inline)
             }
             R::SetNoCheck { value } => {
-                self.with_options(socket, |o| o.no_check = value);
-                self.reply::<b::SetNoCheck>(key, txid, Ok(()));
+                self.set_kept::<b::SetNoCheck>(key, txid, socket, |o| o.no_check = value)
             }
-            R::GetNoCheck {} => {
-                let v = self.with_options(socket, |o| o.no_check).unwrap_or_default();
-                self.reply::<b::GetNoCheck>(key, txid, Ok(v));
-            }
+            R::GetNoCheck {} => self.get_kept::<_, b::GetNoCheck>(key, txid, socket, |o| o.no_check),
             R::SetLinger { linger, length_secs } => {
                 let r = match target {
                     Target::Tcp(tcp) => {
@@ -842,22 +876,14 @@ impl SocketServer {
                 self.reply::<b::GetBindToInterfaceIndex>(key, txid, Ok(index));
             }
             R::SetTimestamp { value } => {
-                self.with_options(socket, |o| o.timestamp = value);
-                self.reply::<b::SetTimestamp>(key, txid, Ok(()));
+                self.set_kept::<b::SetTimestamp>(key, txid, socket, |o| o.timestamp = value)
             }
-            R::GetTimestamp {} => {
-                let v = self.with_options(socket, |o| o.timestamp).unwrap_or(TimestampOption::Disabled);
-                self.reply::<b::GetTimestamp>(key, txid, Ok(v));
-            }
+            R::GetTimestamp {} => self.get_kept::<_, b::GetTimestamp>(key, txid, socket, |o| o.timestamp),
             R::SetMark { domain, mark } => {
-                self.with_options(socket, |o| o.marks[mark_index(domain)] = mark);
-                self.reply::<b::SetMark>(key, txid, Ok(()));
+                self.set_kept::<b::SetMark>(key, txid, socket, |o| o.marks[mark_index(domain)] = mark)
             }
             R::GetMark { domain } => {
-                let mark = self
-                    .with_options(socket, |o| o.marks[mark_index(domain)])
-                    .unwrap_or(OptionalUint32::Unset(Empty {}));
-                self.reply::<b::GetMark>(key, txid, Ok(mark));
+                self.get_kept::<_, b::GetMark>(key, txid, socket, |o| o.marks[mark_index(domain)])
             }
         }
     }

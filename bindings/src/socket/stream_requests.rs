@@ -127,12 +127,10 @@ impl SocketServer {
                 self.reply::<m::GetTcpMaxSegment>(key, txid, r);
             }
             StreamSocketRequest::SetTcpCork { value } => {
-                self.with_options(socket, |o| o.tcp_cork = value);
-                self.reply::<m::SetTcpCork>(key, txid, Ok(()));
+                self.set_kept::<m::SetTcpCork>(key, txid, socket, |o| o.tcp_cork = value)
             }
             StreamSocketRequest::GetTcpCork {} => {
-                let value = self.with_options(socket, |o| o.tcp_cork).unwrap_or_default();
-                self.reply::<m::GetTcpCork>(key, txid, Ok(value));
+                self.get_kept::<_, m::GetTcpCork>(key, txid, socket, |o| o.tcp_cork)
             }
             StreamSocketRequest::SetTcpKeepAliveIdle { value_secs } => {
                 let r = keepalive(stack, ctx, tcp, |k| {
@@ -187,8 +185,7 @@ impl SocketServer {
                 self.reply::<m::GetTcpSynCount>(key, txid, r);
             }
             StreamSocketRequest::SetTcpLinger { value_secs } => {
-                self.with_options(socket, |o| o.tcp_linger2 = value_secs);
-                self.reply::<m::SetTcpLinger>(key, txid, Ok(()));
+                self.set_kept::<m::SetTcpLinger>(key, txid, socket, |o| o.tcp_linger2 = value_secs)
             }
             StreamSocketRequest::GetTcpLinger {} => {
                 let stored =
@@ -202,20 +199,16 @@ impl SocketServer {
                 self.reply::<m::GetTcpLinger>(key, txid, r);
             }
             StreamSocketRequest::SetTcpDeferAccept { value_secs } => {
-                self.with_options(socket, |o| o.tcp_defer_accept = value_secs);
-                self.reply::<m::SetTcpDeferAccept>(key, txid, Ok(()));
+                self.set_kept::<m::SetTcpDeferAccept>(key, txid, socket, |o| o.tcp_defer_accept = value_secs)
             }
             StreamSocketRequest::GetTcpDeferAccept {} => {
-                let value = self.with_options(socket, |o| o.tcp_defer_accept).unwrap_or_default();
-                self.reply::<m::GetTcpDeferAccept>(key, txid, Ok(value));
+                self.get_kept::<_, m::GetTcpDeferAccept>(key, txid, socket, |o| o.tcp_defer_accept)
             }
             StreamSocketRequest::SetTcpWindowClamp { value } => {
-                self.with_options(socket, |o| o.tcp_window_clamp = value);
-                self.reply::<m::SetTcpWindowClamp>(key, txid, Ok(()));
+                self.set_kept::<m::SetTcpWindowClamp>(key, txid, socket, |o| o.tcp_window_clamp = value)
             }
             StreamSocketRequest::GetTcpWindowClamp {} => {
-                let value = self.with_options(socket, |o| o.tcp_window_clamp).unwrap_or_default();
-                self.reply::<m::GetTcpWindowClamp>(key, txid, Ok(value));
+                self.get_kept::<_, m::GetTcpWindowClamp>(key, txid, socket, |o| o.tcp_window_clamp)
             }
             StreamSocketRequest::GetTcpInfo {} => {
                 let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.info(id))
@@ -224,12 +217,10 @@ impl SocketServer {
                 self.reply::<m::GetTcpInfo>(key, txid, r);
             }
             StreamSocketRequest::SetTcpQuickAck { value } => {
-                self.with_options(socket, |o| o.tcp_quick_ack = value);
-                self.reply::<m::SetTcpQuickAck>(key, txid, Ok(()));
+                self.set_kept::<m::SetTcpQuickAck>(key, txid, socket, |o| o.tcp_quick_ack = value)
             }
             StreamSocketRequest::GetTcpQuickAck {} => {
-                let value = self.with_options(socket, |o| o.tcp_quick_ack).unwrap_or_default();
-                self.reply::<m::GetTcpQuickAck>(key, txid, Ok(value));
+                self.get_kept::<_, m::GetTcpQuickAck>(key, txid, socket, |o| o.tcp_quick_ack)
             }
             StreamSocketRequest::SetTcpCongestion { value } => {
                 let algorithm = match value {
