@@ -157,19 +157,11 @@ impl SocketServer {
         self.sockets.get_mut(socket).map(|s| f(&mut s.options))
     }
 
-    /// Answers `M`, the setter of a server-kept option: `set` stores the value.
+    /// Answers `M`, the setter of a server-kept option: `set` stores the value unless
+    /// `allowed` refuses the option (`SOL_IPV6` on an IPv4 socket). Request handlers call it
+    /// (and [`Self::get_kept`]) through local macros, `set!(Method, field = value)` and
+    /// `get!(Method, field)`, one line per option.
     pub(super) fn set_kept<M: Method<Response = Result<(), Errno>>>(
-        &mut self,
-        key: Key,
-        txid: u32,
-        socket: Key,
-        set: impl FnOnce(&mut SocketOptions),
-    ) {
-        self.set_kept_if::<M>(key, txid, socket, Ok(()), set);
-    }
-
-    /// [`Self::set_kept`] where `allowed` may refuse the option (`SOL_IPV6` on IPv4).
-    fn set_kept_if<M: Method<Response = Result<(), Errno>>>(
         &mut self,
         key: Key,
         txid: u32,
@@ -184,19 +176,8 @@ impl SocketServer {
     }
 
     /// Answers `M`, the getter of a server-kept option, with what `get` reads (a new
-    /// socket's value should the socket be gone).
+    /// socket's value should the socket be gone) unless `allowed` refuses the option.
     pub(super) fn get_kept<T, M: Method<Response = Result<T, Errno>>>(
-        &mut self,
-        key: Key,
-        txid: u32,
-        socket: Key,
-        get: impl FnOnce(&SocketOptions) -> T,
-    ) {
-        self.get_kept_if::<T, M>(key, txid, socket, Ok(()), get);
-    }
-
-    /// [`Self::get_kept`] where `allowed` may refuse the option (`SOL_IPV6` on IPv4).
-    fn get_kept_if<T, M: Method<Response = Result<T, Errno>>>(
         &mut self,
         key: Key,
         txid: u32,
@@ -231,6 +212,15 @@ impl SocketServer {
     ) {
         let Some((target, domain)) = self.target(socket) else { return };
         let v6 = domain == Domain::Ipv6;
+        // Options the server keeps, one line each (`v6`: `SOL_IPV6`, for IPv6 sockets only).
+        macro_rules! set {
+            (v6 $m:ty, $($f:tt)+) => { self.set_kept::<$m>(key, txid, socket, v6_only(v6), |o| o.$($f)+) };
+            ($m:ty, $($f:tt)+) => { self.set_kept::<$m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
+        macro_rules! get {
+            (v6 $m:ty, $($f:tt)+) => { self.get_kept::<_, $m>(key, txid, socket, v6_only(v6), |o| o.$($f)+) };
+            ($m:ty, $($f:tt)+) => { self.get_kept::<_, $m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
         use BaseNetworkSocketRequest as R;
         match request {
             R::Base(request) => self.base_request(stack, ctx, key, socket, txid, request),
@@ -276,12 +266,8 @@ impl SocketServer {
                 };
                 self.reply::<n::Shutdown>(key, txid, r);
             }
-            R::SetIpTypeOfService { value } => {
-                self.set_kept::<n::SetIpTypeOfService>(key, txid, socket, |o| o.ip_tos = value)
-            }
-            R::GetIpTypeOfService {} => {
-                self.get_kept::<_, n::GetIpTypeOfService>(key, txid, socket, |o| o.ip_tos)
-            }
+            R::SetIpTypeOfService { value } => set!(n::SetIpTypeOfService, ip_tos = value),
+            R::GetIpTypeOfService {} => get!(n::GetIpTypeOfService, ip_tos),
             R::SetIpTtl { value } => {
                 let hops = match value {
                     OptionalUint8::Value(0) => Err(Errno::EINVAL),
@@ -319,32 +305,16 @@ impl SocketServer {
                 };
                 self.reply::<n::GetIpTtl>(key, txid, r);
             }
-            R::SetIpPacketInfo { value } => {
-                self.set_kept::<n::SetIpPacketInfo>(key, txid, socket, |o| o.ip_pktinfo = value)
-            }
-            R::GetIpPacketInfo {} => {
-                self.get_kept::<_, n::GetIpPacketInfo>(key, txid, socket, |o| o.ip_pktinfo)
-            }
-            R::SetIpReceiveTypeOfService { value } => {
-                self.set_kept::<n::SetIpReceiveTypeOfService>(key, txid, socket, |o| o.ip_recvtos = value)
-            }
-            R::GetIpReceiveTypeOfService {} => {
-                self.get_kept::<_, n::GetIpReceiveTypeOfService>(key, txid, socket, |o| o.ip_recvtos)
-            }
-            R::SetIpReceiveTtl { value } => {
-                self.set_kept::<n::SetIpReceiveTtl>(key, txid, socket, |o| o.ip_recvttl = value)
-            }
-            R::GetIpReceiveTtl {} => {
-                self.get_kept::<_, n::GetIpReceiveTtl>(key, txid, socket, |o| o.ip_recvttl)
-            }
+            R::SetIpPacketInfo { value } => set!(n::SetIpPacketInfo, ip_pktinfo = value),
+            R::GetIpPacketInfo {} => get!(n::GetIpPacketInfo, ip_pktinfo),
+            R::SetIpReceiveTypeOfService { value } => set!(n::SetIpReceiveTypeOfService, ip_recvtos = value),
+            R::GetIpReceiveTypeOfService {} => get!(n::GetIpReceiveTypeOfService, ip_recvtos),
+            R::SetIpReceiveTtl { value } => set!(n::SetIpReceiveTtl, ip_recvttl = value),
+            R::GetIpReceiveTtl {} => get!(n::GetIpReceiveTtl, ip_recvttl),
             R::SetIpMulticastInterface { iface, address } => {
-                self.set_kept::<n::SetIpMulticastInterface>(key, txid, socket, |o| {
-                    o.ip_multicast_if = (iface, address)
-                })
+                set!(n::SetIpMulticastInterface, ip_multicast_if = (iface, address))
             }
-            R::GetIpMulticastInterface {} => {
-                self.get_kept::<_, n::GetIpMulticastInterface>(key, txid, socket, |o| o.ip_multicast_if.1)
-            }
+            R::GetIpMulticastInterface {} => get!(n::GetIpMulticastInterface, ip_multicast_if.1),
             R::SetIpMulticastTtl { value } => {
                 let hops = match value {
                     OptionalUint8::Value(v) => Some(v),
@@ -392,14 +362,11 @@ impl SocketServer {
             }
             R::GetIpTransparent {} => self.reply::<n::GetIpTransparent>(key, txid, Ok(false)),
             R::SetIpReceiveOriginalDestinationAddress { value } => {
-                self.set_kept::<n::SetIpReceiveOriginalDestinationAddress>(key, txid, socket, |o| {
-                    o.ip_recvorigdstaddr = value
-                })
+                set!(n::SetIpReceiveOriginalDestinationAddress, ip_recvorigdstaddr = value)
             }
-            R::GetIpReceiveOriginalDestinationAddress {} => self
-                .get_kept::<_, n::GetIpReceiveOriginalDestinationAddress>(key, txid, socket, |o| {
-                    o.ip_recvorigdstaddr
-                }),
+            R::GetIpReceiveOriginalDestinationAddress {} => {
+                get!(n::GetIpReceiveOriginalDestinationAddress, ip_recvorigdstaddr)
+            }
             R::AddIpv6Membership { membership } => {
                 let r = if v6 {
                     membership_v6(stack, ctx, target, membership.mcast_addr.addr, membership.iface, true)
@@ -417,15 +384,9 @@ impl SocketServer {
                 self.reply::<n::DropIpv6Membership>(key, txid, r);
             }
             R::SetIpv6MulticastInterface { value } => {
-                self.set_kept_if::<n::SetIpv6MulticastInterface>(key, txid, socket, v6_only(v6), |o| {
-                    o.ipv6_multicast_if = value
-                })
+                set!(v6 n::SetIpv6MulticastInterface, ipv6_multicast_if = value)
             }
-            R::GetIpv6MulticastInterface {} => {
-                self.get_kept_if::<_, n::GetIpv6MulticastInterface>(key, txid, socket, v6_only(v6), |o| {
-                    o.ipv6_multicast_if
-                })
-            }
+            R::GetIpv6MulticastInterface {} => get!(v6 n::GetIpv6MulticastInterface, ipv6_multicast_if),
             R::SetIpv6UnicastHops { value } => {
                 let hops = match value {
                     OptionalUint8::Value(v) => Some(v),
@@ -458,15 +419,9 @@ impl SocketServer {
                 self.reply::<n::GetIpv6UnicastHops>(key, txid, r);
             }
             R::SetIpv6ReceiveHopLimit { value } => {
-                self.set_kept_if::<n::SetIpv6ReceiveHopLimit>(key, txid, socket, v6_only(v6), |o| {
-                    o.ipv6_recvhoplimit = value
-                })
+                set!(v6 n::SetIpv6ReceiveHopLimit, ipv6_recvhoplimit = value)
             }
-            R::GetIpv6ReceiveHopLimit {} => {
-                self.get_kept_if::<_, n::GetIpv6ReceiveHopLimit>(key, txid, socket, v6_only(v6), |o| {
-                    o.ipv6_recvhoplimit
-                })
-            }
+            R::GetIpv6ReceiveHopLimit {} => get!(v6 n::GetIpv6ReceiveHopLimit, ipv6_recvhoplimit),
             R::SetIpv6MulticastHops { value } => {
                 let hops = match value {
                     OptionalUint8::Value(v) => Some(v),
@@ -528,39 +483,21 @@ impl SocketServer {
                 self.reply::<n::GetIpv6Only>(key, txid, r);
             }
             R::SetIpv6ReceiveTrafficClass { value } => {
-                self.set_kept_if::<n::SetIpv6ReceiveTrafficClass>(key, txid, socket, v6_only(v6), |o| {
-                    o.ipv6_recvtclass = value
-                })
+                set!(v6 n::SetIpv6ReceiveTrafficClass, ipv6_recvtclass = value)
             }
-            R::GetIpv6ReceiveTrafficClass {} => {
-                self.get_kept_if::<_, n::GetIpv6ReceiveTrafficClass>(key, txid, socket, v6_only(v6), |o| {
-                    o.ipv6_recvtclass
-                })
-            }
+            R::GetIpv6ReceiveTrafficClass {} => get!(v6 n::GetIpv6ReceiveTrafficClass, ipv6_recvtclass),
             R::SetIpv6TrafficClass { value } => {
                 let class = match value {
                     OptionalUint8::Value(v) => v,
                     OptionalUint8::Unset(_) => 0,
                 };
-                self.set_kept_if::<n::SetIpv6TrafficClass>(key, txid, socket, v6_only(v6), |o| {
-                    o.ipv6_tclass = class
-                })
+                set!(v6 n::SetIpv6TrafficClass, ipv6_tclass = class)
             }
-            R::GetIpv6TrafficClass {} => {
-                self.get_kept_if::<_, n::GetIpv6TrafficClass>(key, txid, socket, v6_only(v6), |o| {
-                    o.ipv6_tclass
-                })
-            }
+            R::GetIpv6TrafficClass {} => get!(v6 n::GetIpv6TrafficClass, ipv6_tclass),
             R::SetIpv6ReceivePacketInfo { value } => {
-                self.set_kept_if::<n::SetIpv6ReceivePacketInfo>(key, txid, socket, v6_only(v6), |o| {
-                    o.ipv6_recvpktinfo = value
-                })
+                set!(v6 n::SetIpv6ReceivePacketInfo, ipv6_recvpktinfo = value)
             }
-            R::GetIpv6ReceivePacketInfo {} => {
-                self.get_kept_if::<_, n::GetIpv6ReceivePacketInfo>(key, txid, socket, v6_only(v6), |o| {
-                    o.ipv6_recvpktinfo
-                })
-            }
+            R::GetIpv6ReceivePacketInfo {} => get!(v6 n::GetIpv6ReceivePacketInfo, ipv6_recvpktinfo),
             // No NAT here: nothing was rewritten (Linux's answer without conntrack).
             R::GetOriginalDestination {} => {
                 self.reply::<n::GetOriginalDestination>(key, txid, Err(Errno::ENOENT))
@@ -578,6 +515,13 @@ impl SocketServer {
         request: BaseSocketRequest,
     ) {
         let Some((target, _)) = self.target(socket) else { return };
+        // Options the server keeps, one line each.
+        macro_rules! set {
+            ($m:ty, $($f:tt)+) => { self.set_kept::<$m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
+        macro_rules! get {
+            ($m:ty, $($f:tt)+) => { self.get_kept::<_, $m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
         use BaseSocketRequest as R;
         match request {
             R::Clone2 { request } => self.add_socket_channel(socket, request),
@@ -696,7 +640,7 @@ impl SocketServer {
                 }
                 self.reply::<b::SetBroadcast>(key, txid, r.map_err(from_socket_error));
             }
-            R::GetBroadcast {} => self.get_kept::<_, b::GetBroadcast>(key, txid, socket, |o| o.broadcast),
+            R::GetBroadcast {} => get!(b::GetBroadcast, broadcast),
             R::SetSendBuffer { value_bytes } => {
                 let bytes = doubled(value_bytes, MIN_SNDBUF);
                 let r = match target {
@@ -800,16 +744,10 @@ impl SocketServer {
                 };
                 self.reply::<b::GetKeepAlive>(key, txid, r);
             }
-            R::SetOutOfBandInline { value } => {
-                self.set_kept::<b::SetOutOfBandInline>(key, txid, socket, |o| o.oob_inline = value)
-            }
-            R::GetOutOfBandInline {} => {
-                self.get_kept::<_, b::GetOutOfBandInline>(key, txid, socket, |o| o.oob_inline)
-            }
-            R::SetNoCheck { value } => {
-                self.set_kept::<b::SetNoCheck>(key, txid, socket, |o| o.no_check = value)
-            }
-            R::GetNoCheck {} => self.get_kept::<_, b::GetNoCheck>(key, txid, socket, |o| o.no_check),
+            R::SetOutOfBandInline { value } => set!(b::SetOutOfBandInline, oob_inline = value),
+            R::GetOutOfBandInline {} => get!(b::GetOutOfBandInline, oob_inline),
+            R::SetNoCheck { value } => set!(b::SetNoCheck, no_check = value),
+            R::GetNoCheck {} => get!(b::GetNoCheck, no_check),
             R::SetLinger { linger, length_secs } => {
                 let r = match target {
                     Target::Tcp(tcp) => {
@@ -875,16 +813,10 @@ impl SocketServer {
                 let index = self.bound_device(stack, ctx, socket, target).map_or(0, |d| u64::from(d.get()));
                 self.reply::<b::GetBindToInterfaceIndex>(key, txid, Ok(index));
             }
-            R::SetTimestamp { value } => {
-                self.set_kept::<b::SetTimestamp>(key, txid, socket, |o| o.timestamp = value)
-            }
-            R::GetTimestamp {} => self.get_kept::<_, b::GetTimestamp>(key, txid, socket, |o| o.timestamp),
-            R::SetMark { domain, mark } => {
-                self.set_kept::<b::SetMark>(key, txid, socket, |o| o.marks[mark_index(domain)] = mark)
-            }
-            R::GetMark { domain } => {
-                self.get_kept::<_, b::GetMark>(key, txid, socket, |o| o.marks[mark_index(domain)])
-            }
+            R::SetTimestamp { value } => set!(b::SetTimestamp, timestamp = value),
+            R::GetTimestamp {} => get!(b::GetTimestamp, timestamp),
+            R::SetMark { domain, mark } => set!(b::SetMark, marks[mark_index(domain)] = mark),
+            R::GetMark { domain } => get!(b::GetMark, marks[mark_index(domain)]),
         }
     }
 

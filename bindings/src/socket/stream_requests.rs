@@ -66,6 +66,13 @@ impl SocketServer {
         let domain = entry.domain;
         let Kind::Stream(stream) = &mut entry.kind else { return };
         let tcp = stream.tcp;
+        // Options the server keeps, one line each.
+        macro_rules! set {
+            ($m:ty, $($f:tt)+) => { self.set_kept::<$m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
+        macro_rules! get {
+            ($m:ty, $($f:tt)+) => { self.get_kept::<_, $m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
         match request {
             StreamSocketRequest::Network(request) => {
                 self.network_request(stack, ctx, key, socket, txid, request)
@@ -126,12 +133,8 @@ impl SocketServer {
                 });
                 self.reply::<m::GetTcpMaxSegment>(key, txid, r);
             }
-            StreamSocketRequest::SetTcpCork { value } => {
-                self.set_kept::<m::SetTcpCork>(key, txid, socket, |o| o.tcp_cork = value)
-            }
-            StreamSocketRequest::GetTcpCork {} => {
-                self.get_kept::<_, m::GetTcpCork>(key, txid, socket, |o| o.tcp_cork)
-            }
+            StreamSocketRequest::SetTcpCork { value } => set!(m::SetTcpCork, tcp_cork = value),
+            StreamSocketRequest::GetTcpCork {} => get!(m::GetTcpCork, tcp_cork),
             StreamSocketRequest::SetTcpKeepAliveIdle { value_secs } => {
                 let r = keepalive(stack, ctx, tcp, |k| {
                     check_range(value_secs, 1, MAX_KEEP_SECS)?;
@@ -185,7 +188,7 @@ impl SocketServer {
                 self.reply::<m::GetTcpSynCount>(key, txid, r);
             }
             StreamSocketRequest::SetTcpLinger { value_secs } => {
-                self.set_kept::<m::SetTcpLinger>(key, txid, socket, |o| o.tcp_linger2 = value_secs)
+                set!(m::SetTcpLinger, tcp_linger2 = value_secs)
             }
             StreamSocketRequest::GetTcpLinger {} => {
                 let stored =
@@ -199,29 +202,21 @@ impl SocketServer {
                 self.reply::<m::GetTcpLinger>(key, txid, r);
             }
             StreamSocketRequest::SetTcpDeferAccept { value_secs } => {
-                self.set_kept::<m::SetTcpDeferAccept>(key, txid, socket, |o| o.tcp_defer_accept = value_secs)
+                set!(m::SetTcpDeferAccept, tcp_defer_accept = value_secs)
             }
-            StreamSocketRequest::GetTcpDeferAccept {} => {
-                self.get_kept::<_, m::GetTcpDeferAccept>(key, txid, socket, |o| o.tcp_defer_accept)
-            }
+            StreamSocketRequest::GetTcpDeferAccept {} => get!(m::GetTcpDeferAccept, tcp_defer_accept),
             StreamSocketRequest::SetTcpWindowClamp { value } => {
-                self.set_kept::<m::SetTcpWindowClamp>(key, txid, socket, |o| o.tcp_window_clamp = value)
+                set!(m::SetTcpWindowClamp, tcp_window_clamp = value)
             }
-            StreamSocketRequest::GetTcpWindowClamp {} => {
-                self.get_kept::<_, m::GetTcpWindowClamp>(key, txid, socket, |o| o.tcp_window_clamp)
-            }
+            StreamSocketRequest::GetTcpWindowClamp {} => get!(m::GetTcpWindowClamp, tcp_window_clamp),
             StreamSocketRequest::GetTcpInfo {} => {
                 let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.info(id))
                     .map(tcp_info)
                     .map_err(from_socket_error);
                 self.reply::<m::GetTcpInfo>(key, txid, r);
             }
-            StreamSocketRequest::SetTcpQuickAck { value } => {
-                self.set_kept::<m::SetTcpQuickAck>(key, txid, socket, |o| o.tcp_quick_ack = value)
-            }
-            StreamSocketRequest::GetTcpQuickAck {} => {
-                self.get_kept::<_, m::GetTcpQuickAck>(key, txid, socket, |o| o.tcp_quick_ack)
-            }
+            StreamSocketRequest::SetTcpQuickAck { value } => set!(m::SetTcpQuickAck, tcp_quick_ack = value),
+            StreamSocketRequest::GetTcpQuickAck {} => get!(m::GetTcpQuickAck, tcp_quick_ack),
             StreamSocketRequest::SetTcpCongestion { value } => {
                 let algorithm = match value {
                     TcpCongestionControl::Reno => CongestionAlgorithm::NewReno,
