@@ -39,7 +39,7 @@ use super::dataplane::StreamPlane;
 use super::errno::{from_io_error, from_socket_error};
 use super::slab::Key;
 use super::stream::{with_tcp, Ctx, Phase, StreamSocket, TcpId};
-use super::{Kind, SocketServer, ZX_ERR_NO_RESOURCES};
+use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
 
 /// The backlog of `listen` with a negative one (Linux's `somaxconn`).
@@ -77,15 +77,12 @@ impl SocketServer {
             StreamSocketRequest::Network(request) => {
                 self.network_request(stack, ctx, key, socket, txid, request)
             }
-            StreamSocketRequest::Describe {} => match stream.plane.client_end() {
-                Ok(fd) => {
-                    self.reply::<m::Describe>(key, txid, StreamSocketDescribeResponse { socket: Some(fd) })
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot duplicate a stream data plane");
-                    self.epitaph(stack, ctx, key, ZX_ERR_NO_RESOURCES);
-                }
-            },
+            StreamSocketRequest::Describe {} => {
+                let plane = stream.plane.client_end();
+                self.describe::<m::Describe>(stack, ctx, key, txid, plane, |fd| {
+                    StreamSocketDescribeResponse { socket: Some(fd) }
+                });
+            }
             StreamSocketRequest::Listen { backlog } => {
                 let backlog = usize::try_from(backlog).unwrap_or(SOMAXCONN);
                 let result = match stream.phase {
