@@ -48,7 +48,7 @@ mod stream;
 mod stream_requests;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
