@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use futures::future::{join3, FutureExt};
-use netstack_core::addr::{AddrSubnet, Ip, Ipv4, Ipv6, Ipv6Addr, Mac, SpecifiedAddr, UnicastAddr};
-use netstack_core::device::ethernet::EthernetConfig;
+use netstack_core::addr::{Ip, Ipv4, Ipv6, Ipv6Addr, Mac, SpecifiedAddr};
 use netstack_core::ip::source::AddressState as SourceState;
 use netstack_core::stack::TransportCtx;
 use netstack_core::transport::udp::{UdpIpContext, UdpIpExt};
@@ -15,33 +14,7 @@ use netstack_core::transport::SocketError;
 use super::*;
 use crate::device::memory::{memory_pair, Impairments, MemoryConfig};
 use crate::device::PoolConfig;
-
-fn host(n: u8, port: crate::device::memory::MemoryPort) -> EventLoop {
-    let mut event_loop = EventLoop::new(
-        LoopConfig::default(),
-        Pool::new(PoolConfig::default()),
-        SmallRng::from_seed(n.into()),
-    );
-    let mac = UnicastAddr::new(Mac::new([2, 0, 0, 0, 0, n])).expect("unicast");
-    let id = event_loop.attach(Box::new(port), SessionConfig::default(), |stack, ctx| {
-        stack.add_ethernet_device(ctx, mac, EthernetConfig::default())
-    });
-    let (stack, ctx) = event_loop.parts();
-    let addr = AddrSubnet::new(format!("192.0.2.{n}").parse().expect("addr"), 24).expect("subnet");
-    stack.add_ipv4_address(ctx, id, addr).expect("address");
-    event_loop
-}
-
-/// `host(n, ..)` with IPv6 on too and 2001:db8::n/64 (tentative until DAD passes).
-fn dual_stack_host(n: u8, port: crate::device::memory::MemoryPort) -> EventLoop {
-    let mut event_loop = host(n, port);
-    let (stack, ctx) = event_loop.parts();
-    let id = ctx.sessions()[0].id;
-    stack.enable_ipv6(ctx, id).expect("IPv6 on");
-    let addr = AddrSubnet::new(format!("2001:db8::{n}").parse().expect("addr"), 64).expect("subnet");
-    stack.add_ipv6_address(ctx, id, addr).expect("address");
-    event_loop
-}
+use crate::socket::tests::host_loop;
 
 /// Waits until `addr` on the stack behind `handle` has passed DAD.
 async fn until_preferred(handle: &LoopHandle, addr: Ipv6Addr, wait: Duration) -> bool {
@@ -112,7 +85,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn two_loops_resolve_each_other_and_echo_udp() {
     runtime().block_on(async {
         let (a_port, b_port) = memory_pair("a", "b", MemoryConfig::default());
-        let (mut a, mut b) = (host(1, a_port), host(2, b_port));
+        let (mut a, mut b) = (host_loop(1, a_port, false), host_loop(2, b_port, false));
         a.start_udp_echo(7).expect("echo");
         let client = b.handle();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -141,7 +114,7 @@ fn two_loops_resolve_each_other_and_echo_udp() {
 fn dual_stack_loops_pass_dad_resolve_over_ndp_and_echo_udp_over_both_versions() {
     runtime().block_on(async {
         let (a_port, b_port) = memory_pair("a", "b", MemoryConfig::default());
-        let (mut a, mut b) = (dual_stack_host(1, a_port), dual_stack_host(2, b_port));
+        let (mut a, mut b) = (host_loop(1, a_port, true), host_loop(2, b_port, true));
         a.start_udp_echo(7).expect("echo");
         let (server, client) = (a.handle(), b.handle());
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -180,7 +153,7 @@ fn a_lossy_delayed_wire_still_resolves_through_arp_retransmission_timers() {
         let impairments =
             Impairments { loss: 0.3, delay: Duration::from_millis(2), seed: 11, ..Default::default() };
         let (a_port, b_port) = memory_pair("a", "b", MemoryConfig { impairments, ..Default::default() });
-        let (mut a, mut b) = (host(1, a_port), host(2, b_port));
+        let (mut a, mut b) = (host_loop(1, a_port, false), host_loop(2, b_port, false));
         a.start_udp_echo(7).expect("echo");
         let client = b.handle();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -209,7 +182,7 @@ fn a_lossy_delayed_wire_still_resolves_through_arp_retransmission_timers() {
 #[test]
 fn requests_from_another_thread_run_on_the_loop() {
     let (a_port, _b_port) = memory_pair("a", "b", MemoryConfig::default());
-    let mut a = host(1, a_port);
+    let mut a = host_loop(1, a_port, false);
     let handle = a.handle();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let other = std::thread::spawn(move || {
@@ -228,7 +201,7 @@ fn requests_from_another_thread_run_on_the_loop() {
 fn echo_refuses_port_zero_and_a_port_in_use() {
     let (a_port, _b_port) = memory_pair("a", "b", MemoryConfig::default());
     let _runtime = runtime();
-    let mut a = host(1, a_port);
+    let mut a = host_loop(1, a_port, false);
     assert_eq!(a.start_udp_echo(0), Err(SocketError::InvalidArgument));
     a.start_udp_echo(7).expect("first");
     assert_eq!(a.start_udp_echo(7), Err(SocketError::AddrInUse));
@@ -281,7 +254,7 @@ async fn tcp_echo_through(client: &LoopHandle, len: usize, wait: Duration) -> Ve
 fn tcp_echo_returns_a_megabyte_over_the_memory_pair() {
     runtime().block_on(async {
         let (a_port, b_port) = memory_pair("a", "b", MemoryConfig::default());
-        let (mut a, mut b) = (host(1, a_port), host(2, b_port));
+        let (mut a, mut b) = (host_loop(1, a_port, false), host_loop(2, b_port, false));
         a.start_tcp_echo(7).expect("echo");
         let client = b.handle();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

@@ -18,7 +18,7 @@ use super::datagram::DatagramId;
 use super::errno::from_socket_error;
 use super::header::HEADER_LEN;
 use super::slab::Key;
-use super::{Kind, SocketServer, ZX_ERR_NO_RESOURCES};
+use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
 
 impl SocketServer {
@@ -38,20 +38,16 @@ impl SocketServer {
             DatagramSocketRequest::Network(request) => {
                 self.network_request(stack, ctx, key, socket, txid, request)
             }
-            DatagramSocketRequest::Describe {} => match datagram.plane.client_end() {
-                Ok(fd) => {
-                    let response = DatagramSocketDescribeResponse {
+            DatagramSocketRequest::Describe {} => {
+                let plane = datagram.plane.client_end();
+                self.describe::<m::Describe>(stack, ctx, key, txid, plane, |fd| {
+                    DatagramSocketDescribeResponse {
                         socket: Some(fd),
                         tx_meta_buf_size: Some(HEADER_LEN as u64),
                         rx_meta_buf_size: Some(HEADER_LEN as u64),
-                    };
-                    self.reply::<m::Describe>(key, txid, response);
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot duplicate a datagram data plane");
-                    self.epitaph(stack, ctx, key, ZX_ERR_NO_RESOURCES);
-                }
-            },
+                    }
+                });
+            }
             DatagramSocketRequest::GetInfo {} => {
                 let proto = match datagram.id {
                     DatagramId::UdpV4(_) | DatagramId::UdpV6(_) => Ok(DatagramSocketProtocol::Udp),
@@ -100,34 +96,39 @@ pub(super) fn bind(
     id: DatagramId,
     addr: &SocketAddress,
 ) -> Result<(), Errno> {
-    match id {
+    // Every arm first takes the address (its errno as is), then calls the core.
+    let bound = match id {
         DatagramId::UdpV4(id) => {
-            let a = Ipv4::from_fidl(addr)?;
-            stack.udp_call(ctx, |u, c| u.bind(c, id, SpecifiedAddr::new(a.addr), NonZeroU16::new(a.port)))
+            local::<Ipv4>(addr).map(|(a, p)| stack.udp_call(ctx, |u, c| u.bind(c, id, a, p)))
         }
         DatagramId::UdpV6(id) => {
-            let a = Ipv6::from_fidl(addr)?;
-            stack.udp_call(ctx, |u, c| u.bind(c, id, SpecifiedAddr::new(a.addr), NonZeroU16::new(a.port)))
+            local::<Ipv6>(addr).map(|(a, p)| stack.udp_call(ctx, |u, c| u.bind(c, id, a, p)))
         }
         DatagramId::PingV4(id) => {
-            let a = Ipv4::from_fidl(addr)?;
-            stack.ping_call(ctx, |p, c| p.bind(c, id, SpecifiedAddr::new(a.addr), NonZeroU16::new(a.port)))
+            local::<Ipv4>(addr).map(|(a, p)| stack.ping_call(ctx, |e, c| e.bind(c, id, a, p)))
         }
         DatagramId::PingV6(id) => {
-            let a = Ipv6::from_fidl(addr)?;
-            stack.ping6_call(ctx, |p, c| p.bind(c, id, SpecifiedAddr::new(a.addr), NonZeroU16::new(a.port)))
+            local::<Ipv6>(addr).map(|(a, p)| stack.ping6_call(ctx, |e, c| e.bind(c, id, a, p)))
         }
         DatagramId::RawV4(id) => {
-            let a = Ipv4::from_fidl(addr)?;
-            stack.raw_call(ctx, |r, c| r.bind(c, id, SpecifiedAddr::new(a.addr)))
+            local::<Ipv4>(addr).map(|(a, _)| stack.raw_call(ctx, |r, c| r.bind(c, id, a)))
         }
-        DatagramId::RawV6(id) => {
-            // Linux's `rawv6_bind` answers EINVAL for another family.
-            let a = Ipv6::from_fidl(addr).map_err(|_| Errno::EINVAL)?;
-            stack.raw6_call(ctx, |r, c| r.bind(c, id, SpecifiedAddr::new(a.addr)))
-        }
-    }
-    .map_err(from_socket_error)
+        // Linux's `rawv6_bind` answers EINVAL for another family.
+        DatagramId::RawV6(id) => local::<Ipv6>(addr)
+            .map_err(|_| Errno::EINVAL)
+            .map(|(a, _)| stack.raw6_call(ctx, |r, c| r.bind(c, id, a))),
+    };
+    bound?.map_err(from_socket_error)
+}
+
+/// A socket's local address and port as the core keeps them: `None` for the wildcard and
+/// for port 0.
+type Local<A> = (Option<SpecifiedAddr<A>>, Option<NonZeroU16>);
+
+/// The local address to bind to.
+fn local<I: FidlIp>(addr: &SocketAddress) -> Result<Local<I::Addr>, Errno> {
+    let a = I::from_fidl(addr)?;
+    Ok((SpecifiedAddr::new(a.addr), NonZeroU16::new(a.port)))
 }
 
 /// `connect`: a dual-stack IPv6 UDP socket takes an IPv4 address as IPv4-mapped.
@@ -198,7 +199,7 @@ pub(super) fn local_name(
     ctx: &mut BindingsCtx,
     id: DatagramId,
 ) -> Result<SocketAddress, Errno> {
-    fn name<I: FidlIp>(local: (Option<SpecifiedAddr<I::Addr>>, Option<NonZeroU16>)) -> SocketAddress {
+    fn name<I: FidlIp>(local: Local<I::Addr>) -> SocketAddress {
         let (addr, port) = local;
         I::to_fidl(SockAddr {
             addr: addr.map_or(I::UNSPECIFIED_ADDRESS, |a| *a),

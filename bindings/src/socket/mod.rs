@@ -48,7 +48,7 @@ mod stream;
 mod stream_requests;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -662,6 +662,27 @@ impl SocketServer {
         message.clear();
         self.outbox = message;
         self.close_channel(stack, ctx, key);
+    }
+
+    /// Answers `Describe` (method `M`) with `response` made of `plane`, a new duplicate of
+    /// the data plane's application end; if it could not be made, the channel closes with
+    /// `ZX_ERR_NO_RESOURCES`.
+    fn describe<M: Method>(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        key: Key,
+        txid: u32,
+        plane: io::Result<OwnedFd>,
+        response: impl FnOnce(OwnedFd) -> M::Response,
+    ) {
+        match plane {
+            Ok(fd) => self.reply::<M>(key, txid, response(fd)),
+            Err(error) => {
+                tracing::warn!(%error, method = M::NAME, "cannot duplicate a data plane");
+                self.epitaph(stack, ctx, key, ZX_ERR_NO_RESOURCES);
+            }
+        }
     }
 
     /// Sends the reply of method `M` to request `txid` on channel `key`.

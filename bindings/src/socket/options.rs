@@ -26,6 +26,7 @@ use netstack_fidl::fuchsia_posix_socket::{
     base_network_socket as n, base_socket as b, unknown, BaseNetworkSocketRequest, BaseSocketRequest, Domain,
     Empty, OptionalUint32, OptionalUint8, TimestampOption,
 };
+use netstack_fidl::Method;
 
 use super::datagram::DatagramId;
 use super::errno::from_socket_error;
@@ -156,6 +157,41 @@ impl SocketServer {
         self.sockets.get_mut(socket).map(|s| f(&mut s.options))
     }
 
+    /// Answers `M`, the setter of a server-kept option: `set` stores the value unless
+    /// `allowed` refuses the option (`SOL_IPV6` on an IPv4 socket). Request handlers call it
+    /// (and [`Self::get_kept`]) through local macros, `set!(Method, field = value)` and
+    /// `get!(Method, field)`, one line per option.
+    pub(super) fn set_kept<M: Method<Response = Result<(), Errno>>>(
+        &mut self,
+        key: Key,
+        txid: u32,
+        socket: Key,
+        allowed: Result<(), Errno>,
+        set: impl FnOnce(&mut SocketOptions),
+    ) {
+        let r = allowed.map(|()| {
+            self.with_options(socket, set);
+        });
+        self.reply::<M>(key, txid, r);
+    }
+
+    /// Answers `M`, the getter of a server-kept option, with what `get` reads (a new
+    /// socket's value should the socket be gone) unless `allowed` refuses the option.
+    pub(super) fn get_kept<T, M: Method<Response = Result<T, Errno>>>(
+        &mut self,
+        key: Key,
+        txid: u32,
+        socket: Key,
+        allowed: Result<(), Errno>,
+        get: impl FnOnce(&SocketOptions) -> T,
+    ) {
+        let r = allowed.map(|()| match self.sockets.get(socket) {
+            Some(entry) => get(&entry.options),
+            None => get(&SocketOptions::default()),
+        });
+        self.reply::<M>(key, txid, r);
+    }
+
     fn target(&self, socket: Key) -> Option<(Target, Domain)> {
         let entry = self.sockets.get(socket)?;
         let target = match &entry.kind {
@@ -176,6 +212,15 @@ impl SocketServer {
     ) {
         let Some((target, domain)) = self.target(socket) else { return };
         let v6 = domain == Domain::Ipv6;
+        // Options the server keeps, one line each (`v6`: `SOL_IPV6`, for IPv6 sockets only).
+        macro_rules! set {
+            (v6 $m:ty, $($f:tt)+) => { self.set_kept::<$m>(key, txid, socket, v6_only(v6), |o| o.$($f)+) };
+            ($m:ty, $($f:tt)+) => { self.set_kept::<$m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
+        macro_rules! get {
+            (v6 $m:ty, $($f:tt)+) => { self.get_kept::<_, $m>(key, txid, socket, v6_only(v6), |o| o.$($f)+) };
+            ($m:ty, $($f:tt)+) => { self.get_kept::<_, $m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
         use BaseNetworkSocketRequest as R;
         match request {
             R::Base(request) => self.base_request(stack, ctx, key, socket, txid, request),
@@ -221,14 +266,8 @@ impl SocketServer {
                 };
                 self.reply::<n::Shutdown>(key, txid, r);
             }
-            R::SetIpTypeOfService { value } => {
-                self.with_options(socket, |o| o.ip_tos = value);
-                self.reply::<n::SetIpTypeOfService>(key, txid, Ok(()));
-            }
-            R::GetIpTypeOfService {} => {
-                let v = self.with_options(socket, |o| o.ip_tos).unwrap_or_default();
-                self.reply::<n::GetIpTypeOfService>(key, txid, Ok(v));
-            }
+            R::SetIpTypeOfService { value } => set!(n::SetIpTypeOfService, ip_tos = value),
+            R::GetIpTypeOfService {} => get!(n::GetIpTypeOfService, ip_tos),
             R::SetIpTtl { value } => {
                 let hops = match value {
                     OptionalUint8::Value(0) => Err(Errno::EINVAL),
@@ -266,38 +305,16 @@ impl SocketServer {
                 };
                 self.reply::<n::GetIpTtl>(key, txid, r);
             }
-            R::SetIpPacketInfo { value } => {
-                self.with_options(socket, |o| o.ip_pktinfo = value);
-                self.reply::<n::SetIpPacketInfo>(key, txid, Ok(()));
-            }
-            R::GetIpPacketInfo {} => {
-                let v = self.with_options(socket, |o| o.ip_pktinfo).unwrap_or_default();
-                self.reply::<n::GetIpPacketInfo>(key, txid, Ok(v));
-            }
-            R::SetIpReceiveTypeOfService { value } => {
-                self.with_options(socket, |o| o.ip_recvtos = value);
-                self.reply::<n::SetIpReceiveTypeOfService>(key, txid, Ok(()));
-            }
-            R::GetIpReceiveTypeOfService {} => {
-                let v = self.with_options(socket, |o| o.ip_recvtos).unwrap_or_default();
-                self.reply::<n::GetIpReceiveTypeOfService>(key, txid, Ok(v));
-            }
-            R::SetIpReceiveTtl { value } => {
-                self.with_options(socket, |o| o.ip_recvttl = value);
-                self.reply::<n::SetIpReceiveTtl>(key, txid, Ok(()));
-            }
-            R::GetIpReceiveTtl {} => {
-                let v = self.with_options(socket, |o| o.ip_recvttl).unwrap_or_default();
-                self.reply::<n::GetIpReceiveTtl>(key, txid, Ok(v));
-            }
+            R::SetIpPacketInfo { value } => set!(n::SetIpPacketInfo, ip_pktinfo = value),
+            R::GetIpPacketInfo {} => get!(n::GetIpPacketInfo, ip_pktinfo),
+            R::SetIpReceiveTypeOfService { value } => set!(n::SetIpReceiveTypeOfService, ip_recvtos = value),
+            R::GetIpReceiveTypeOfService {} => get!(n::GetIpReceiveTypeOfService, ip_recvtos),
+            R::SetIpReceiveTtl { value } => set!(n::SetIpReceiveTtl, ip_recvttl = value),
+            R::GetIpReceiveTtl {} => get!(n::GetIpReceiveTtl, ip_recvttl),
             R::SetIpMulticastInterface { iface, address } => {
-                self.with_options(socket, |o| o.ip_multicast_if = (iface, address));
-                self.reply::<n::SetIpMulticastInterface>(key, txid, Ok(()));
+                set!(n::SetIpMulticastInterface, ip_multicast_if = (iface, address))
             }
-            R::GetIpMulticastInterface {} => {
-                let v = self.with_options(socket, |o| o.ip_multicast_if.1).unwrap_or_default();
-                self.reply::<n::GetIpMulticastInterface>(key, txid, Ok(v));
-            }
+            R::GetIpMulticastInterface {} => get!(n::GetIpMulticastInterface, ip_multicast_if.1),
             R::SetIpMulticastTtl { value } => {
                 let hops = match value {
                     OptionalUint8::Value(v) => Some(v),
@@ -345,12 +362,10 @@ impl SocketServer {
             }
             R::GetIpTransparent {} => self.reply::<n::GetIpTransparent>(key, txid, Ok(false)),
             R::SetIpReceiveOriginalDestinationAddress { value } => {
-                self.with_options(socket, |o| o.ip_recvorigdstaddr = value);
-                self.reply::<n::SetIpReceiveOriginalDestinationAddress>(key, txid, Ok(()));
+                set!(n::SetIpReceiveOriginalDestinationAddress, ip_recvorigdstaddr = value)
             }
             R::GetIpReceiveOriginalDestinationAddress {} => {
-                let v = self.with_options(socket, |o| o.ip_recvorigdstaddr).unwrap_or_default();
-                self.reply::<n::GetIpReceiveOriginalDestinationAddress>(key, txid, Ok(v));
+                get!(n::GetIpReceiveOriginalDestinationAddress, ip_recvorigdstaddr)
             }
             R::AddIpv6Membership { membership } => {
                 let r = if v6 {
@@ -369,16 +384,9 @@ impl SocketServer {
                 self.reply::<n::DropIpv6Membership>(key, txid, r);
             }
             R::SetIpv6MulticastInterface { value } => {
-                let r = v6_only(v6).map(|()| {
-                    self.with_options(socket, |o| o.ipv6_multicast_if = value);
-                });
-                self.reply::<n::SetIpv6MulticastInterface>(key, txid, r);
+                set!(v6 n::SetIpv6MulticastInterface, ipv6_multicast_if = value)
             }
-            R::GetIpv6MulticastInterface {} => {
-                let r = v6_only(v6)
-                    .map(|()| self.with_options(socket, |o| o.ipv6_multicast_if).unwrap_or_default());
-                self.reply::<n::GetIpv6MulticastInterface>(key, txid, r);
-            }
+            R::GetIpv6MulticastInterface {} => get!(v6 n::GetIpv6MulticastInterface, ipv6_multicast_if),
             R::SetIpv6UnicastHops { value } => {
                 let hops = match value {
                     OptionalUint8::Value(v) => Some(v),
@@ -411,16 +419,9 @@ impl SocketServer {
                 self.reply::<n::GetIpv6UnicastHops>(key, txid, r);
             }
             R::SetIpv6ReceiveHopLimit { value } => {
-                let r = v6_only(v6).map(|()| {
-                    self.with_options(socket, |o| o.ipv6_recvhoplimit = value);
-                });
-                self.reply::<n::SetIpv6ReceiveHopLimit>(key, txid, r);
+                set!(v6 n::SetIpv6ReceiveHopLimit, ipv6_recvhoplimit = value)
             }
-            R::GetIpv6ReceiveHopLimit {} => {
-                let r = v6_only(v6)
-                    .map(|()| self.with_options(socket, |o| o.ipv6_recvhoplimit).unwrap_or_default());
-                self.reply::<n::GetIpv6ReceiveHopLimit>(key, txid, r);
-            }
+            R::GetIpv6ReceiveHopLimit {} => get!(v6 n::GetIpv6ReceiveHopLimit, ipv6_recvhoplimit),
             R::SetIpv6MulticastHops { value } => {
                 let hops = match value {
                     OptionalUint8::Value(v) => Some(v),
@@ -482,42 +483,21 @@ impl SocketServer {
                 self.reply::<n::GetIpv6Only>(key, txid, r);
             }
             R::SetIpv6ReceiveTrafficClass { value } => {
-                let r = v6_only(v6).map(|()| {
-                    self.with_options(socket, |o| o.ipv6_recvtclass = value);
-                });
-                self.reply::<n::SetIpv6ReceiveTrafficClass>(key, txid, r);
+                set!(v6 n::SetIpv6ReceiveTrafficClass, ipv6_recvtclass = value)
             }
-            R::GetIpv6ReceiveTrafficClass {} => {
-                let r = v6_only(v6)
-                    .map(|()| self.with_options(socket, |o| o.ipv6_recvtclass).unwrap_or_default());
-                self.reply::<n::GetIpv6ReceiveTrafficClass>(key, txid, r);
-            }
+            R::GetIpv6ReceiveTrafficClass {} => get!(v6 n::GetIpv6ReceiveTrafficClass, ipv6_recvtclass),
             R::SetIpv6TrafficClass { value } => {
                 let class = match value {
                     OptionalUint8::Value(v) => v,
                     OptionalUint8::Unset(_) => 0,
                 };
-                let r = v6_only(v6).map(|()| {
-                    self.with_options(socket, |o| o.ipv6_tclass = class);
-                });
-                self.reply::<n::SetIpv6TrafficClass>(key, txid, r);
+                set!(v6 n::SetIpv6TrafficClass, ipv6_tclass = class)
             }
-            R::GetIpv6TrafficClass {} => {
-                let r =
-                    v6_only(v6).map(|()| self.with_options(socket, |o| o.ipv6_tclass).unwrap_or_default());
-                self.reply::<n::GetIpv6TrafficClass>(key, txid, r);
-            }
+            R::GetIpv6TrafficClass {} => get!(v6 n::GetIpv6TrafficClass, ipv6_tclass),
             R::SetIpv6ReceivePacketInfo { value } => {
-                let r = v6_only(v6).map(|()| {
-                    self.with_options(socket, |o| o.ipv6_recvpktinfo = value);
-                });
-                self.reply::<n::SetIpv6ReceivePacketInfo>(key, txid, r);
+                set!(v6 n::SetIpv6ReceivePacketInfo, ipv6_recvpktinfo = value)
             }
-            R::GetIpv6ReceivePacketInfo {} => {
-                let r = v6_only(v6)
-                    .map(|()| self.with_options(socket, |o| o.ipv6_recvpktinfo).unwrap_or_default());
-                self.reply::<n::GetIpv6ReceivePacketInfo>(key, txid, r);
-            }
+            R::GetIpv6ReceivePacketInfo {} => get!(v6 n::GetIpv6ReceivePacketInfo, ipv6_recvpktinfo),
             // No NAT here: nothing was rewritten (Linux's answer without conntrack).
             R::GetOriginalDestination {} => {
                 self.reply::<n::GetOriginalDestination>(key, txid, Err(Errno::ENOENT))
@@ -535,6 +515,13 @@ impl SocketServer {
         request: BaseSocketRequest,
     ) {
         let Some((target, _)) = self.target(socket) else { return };
+        // Options the server keeps, one line each.
+        macro_rules! set {
+            ($m:ty, $($f:tt)+) => { self.set_kept::<$m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
+        macro_rules! get {
+            ($m:ty, $($f:tt)+) => { self.get_kept::<_, $m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
         use BaseSocketRequest as R;
         match request {
             R::Clone2 { request } => self.add_socket_channel(socket, request),
@@ -653,10 +640,7 @@ impl SocketServer {
                 }
                 self.reply::<b::SetBroadcast>(key, txid, r.map_err(from_socket_error));
             }
-            R::GetBroadcast {} => {
-                let v = self.with_options(socket, |o| o.broadcast).unwrap_or_default();
-                self.reply::<b::GetBroadcast>(key, txid, Ok(v));
-            }
+            R::GetBroadcast {} => get!(b::GetBroadcast, broadcast),
             R::SetSendBuffer { value_bytes } => {
                 let bytes = doubled(value_bytes, MIN_SNDBUF);
                 let r = match target {
@@ -760,22 +744,10 @@ impl SocketServer {
                 };
                 self.reply::<b::GetKeepAlive>(key, txid, r);
             }
-            R::SetOutOfBandInline { value } => {
-                self.with_options(socket, |o| o.oob_inline = value);
-                self.reply::<b::SetOutOfBandInline>(key, txid, Ok(()));
-            }
-            R::GetOutOfBandInline {} => {
-                let v = self.with_options(socket, |o| o.oob_inline).unwrap_or_default();
-                self.reply::<b::GetOutOfBandInline>(key, txid, Ok(v));
-            }
-            R::SetNoCheck { value } => {
-                self.with_options(socket, |o| o.no_check = value);
-                self.reply::<b::SetNoCheck>(key, txid, Ok(()));
-            }
-            R::GetNoCheck {} => {
-                let v = self.with_options(socket, |o| o.no_check).unwrap_or_default();
-                self.reply::<b::GetNoCheck>(key, txid, Ok(v));
-            }
+            R::SetOutOfBandInline { value } => set!(b::SetOutOfBandInline, oob_inline = value),
+            R::GetOutOfBandInline {} => get!(b::GetOutOfBandInline, oob_inline),
+            R::SetNoCheck { value } => set!(b::SetNoCheck, no_check = value),
+            R::GetNoCheck {} => get!(b::GetNoCheck, no_check),
             R::SetLinger { linger, length_secs } => {
                 let r = match target {
                     Target::Tcp(tcp) => {
@@ -841,24 +813,10 @@ impl SocketServer {
                 let index = self.bound_device(stack, ctx, socket, target).map_or(0, |d| u64::from(d.get()));
                 self.reply::<b::GetBindToInterfaceIndex>(key, txid, Ok(index));
             }
-            R::SetTimestamp { value } => {
-                self.with_options(socket, |o| o.timestamp = value);
-                self.reply::<b::SetTimestamp>(key, txid, Ok(()));
-            }
-            R::GetTimestamp {} => {
-                let v = self.with_options(socket, |o| o.timestamp).unwrap_or(TimestampOption::Disabled);
-                self.reply::<b::GetTimestamp>(key, txid, Ok(v));
-            }
-            R::SetMark { domain, mark } => {
-                self.with_options(socket, |o| o.marks[mark_index(domain)] = mark);
-                self.reply::<b::SetMark>(key, txid, Ok(()));
-            }
-            R::GetMark { domain } => {
-                let mark = self
-                    .with_options(socket, |o| o.marks[mark_index(domain)])
-                    .unwrap_or(OptionalUint32::Unset(Empty {}));
-                self.reply::<b::GetMark>(key, txid, Ok(mark));
-            }
+            R::SetTimestamp { value } => set!(b::SetTimestamp, timestamp = value),
+            R::GetTimestamp {} => get!(b::GetTimestamp, timestamp),
+            R::SetMark { domain, mark } => set!(b::SetMark, marks[mark_index(domain)] = mark),
+            R::GetMark { domain } => get!(b::GetMark, marks[mark_index(domain)]),
         }
     }
 

@@ -28,7 +28,7 @@ use super::datagram::DatagramId;
 use super::errno::from_socket_error;
 use super::header::HEADER_LEN;
 use super::slab::Key;
-use super::{Kind, SocketServer, ZX_ERR_NO_RESOURCES};
+use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
 
 /// Where the stack writes an ICMPv6 message's checksum (RFC 4443 §2.1).
@@ -50,20 +50,14 @@ impl SocketServer {
         let id = datagram.id;
         match request {
             SocketRequest::Network(request) => self.network_request(stack, ctx, key, socket, txid, request),
-            SocketRequest::Describe {} => match datagram.plane.client_end() {
-                Ok(fd) => {
-                    let response = SocketDescribeResponse {
-                        socket: Some(fd),
-                        tx_meta_buf_size: Some(HEADER_LEN as u64),
-                        rx_meta_buf_size: Some(HEADER_LEN as u64),
-                    };
-                    self.reply::<m::Describe>(key, txid, response);
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot duplicate a raw data plane");
-                    self.epitaph(stack, ctx, key, ZX_ERR_NO_RESOURCES);
-                }
-            },
+            SocketRequest::Describe {} => {
+                let plane = datagram.plane.client_end();
+                self.describe::<m::Describe>(stack, ctx, key, txid, plane, |fd| SocketDescribeResponse {
+                    socket: Some(fd),
+                    tx_meta_buf_size: Some(HEADER_LEN as u64),
+                    rx_meta_buf_size: Some(HEADER_LEN as u64),
+                });
+            }
             SocketRequest::GetInfo {} => {
                 let r = protocol(stack, id).map(|p| (domain, ProtocolAssociation::Associated(p.0)));
                 self.reply::<m::GetInfo>(key, txid, r);

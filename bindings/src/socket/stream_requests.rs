@@ -39,7 +39,7 @@ use super::dataplane::StreamPlane;
 use super::errno::{from_io_error, from_socket_error};
 use super::slab::Key;
 use super::stream::{with_tcp, Ctx, Phase, StreamSocket, TcpId};
-use super::{Kind, SocketServer, ZX_ERR_NO_RESOURCES};
+use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
 
 /// The backlog of `listen` with a negative one (Linux's `somaxconn`).
@@ -66,19 +66,23 @@ impl SocketServer {
         let domain = entry.domain;
         let Kind::Stream(stream) = &mut entry.kind else { return };
         let tcp = stream.tcp;
+        // Options the server keeps, one line each.
+        macro_rules! set {
+            ($m:ty, $($f:tt)+) => { self.set_kept::<$m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
+        macro_rules! get {
+            ($m:ty, $($f:tt)+) => { self.get_kept::<_, $m>(key, txid, socket, Ok(()), |o| o.$($f)+) };
+        }
         match request {
             StreamSocketRequest::Network(request) => {
                 self.network_request(stack, ctx, key, socket, txid, request)
             }
-            StreamSocketRequest::Describe {} => match stream.plane.client_end() {
-                Ok(fd) => {
-                    self.reply::<m::Describe>(key, txid, StreamSocketDescribeResponse { socket: Some(fd) })
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot duplicate a stream data plane");
-                    self.epitaph(stack, ctx, key, ZX_ERR_NO_RESOURCES);
-                }
-            },
+            StreamSocketRequest::Describe {} => {
+                let plane = stream.plane.client_end();
+                self.describe::<m::Describe>(stack, ctx, key, txid, plane, |fd| {
+                    StreamSocketDescribeResponse { socket: Some(fd) }
+                });
+            }
             StreamSocketRequest::Listen { backlog } => {
                 let backlog = usize::try_from(backlog).unwrap_or(SOMAXCONN);
                 let result = match stream.phase {
@@ -126,14 +130,8 @@ impl SocketServer {
                 });
                 self.reply::<m::GetTcpMaxSegment>(key, txid, r);
             }
-            StreamSocketRequest::SetTcpCork { value } => {
-                self.with_options(socket, |o| o.tcp_cork = value);
-                self.reply::<m::SetTcpCork>(key, txid, Ok(()));
-            }
-            StreamSocketRequest::GetTcpCork {} => {
-                let value = self.with_options(socket, |o| o.tcp_cork).unwrap_or_default();
-                self.reply::<m::GetTcpCork>(key, txid, Ok(value));
-            }
+            StreamSocketRequest::SetTcpCork { value } => set!(m::SetTcpCork, tcp_cork = value),
+            StreamSocketRequest::GetTcpCork {} => get!(m::GetTcpCork, tcp_cork),
             StreamSocketRequest::SetTcpKeepAliveIdle { value_secs } => {
                 let r = keepalive(stack, ctx, tcp, |k| {
                     check_range(value_secs, 1, MAX_KEEP_SECS)?;
@@ -187,8 +185,7 @@ impl SocketServer {
                 self.reply::<m::GetTcpSynCount>(key, txid, r);
             }
             StreamSocketRequest::SetTcpLinger { value_secs } => {
-                self.with_options(socket, |o| o.tcp_linger2 = value_secs);
-                self.reply::<m::SetTcpLinger>(key, txid, Ok(()));
+                set!(m::SetTcpLinger, tcp_linger2 = value_secs)
             }
             StreamSocketRequest::GetTcpLinger {} => {
                 let stored =
@@ -202,35 +199,21 @@ impl SocketServer {
                 self.reply::<m::GetTcpLinger>(key, txid, r);
             }
             StreamSocketRequest::SetTcpDeferAccept { value_secs } => {
-                self.with_options(socket, |o| o.tcp_defer_accept = value_secs);
-                self.reply::<m::SetTcpDeferAccept>(key, txid, Ok(()));
+                set!(m::SetTcpDeferAccept, tcp_defer_accept = value_secs)
             }
-            StreamSocketRequest::GetTcpDeferAccept {} => {
-                let value = self.with_options(socket, |o| o.tcp_defer_accept).unwrap_or_default();
-                self.reply::<m::GetTcpDeferAccept>(key, txid, Ok(value));
-            }
+            StreamSocketRequest::GetTcpDeferAccept {} => get!(m::GetTcpDeferAccept, tcp_defer_accept),
             StreamSocketRequest::SetTcpWindowClamp { value } => {
-                self.with_options(socket, |o| o.tcp_window_clamp = value);
-                self.reply::<m::SetTcpWindowClamp>(key, txid, Ok(()));
+                set!(m::SetTcpWindowClamp, tcp_window_clamp = value)
             }
-            StreamSocketRequest::GetTcpWindowClamp {} => {
-                let value = self.with_options(socket, |o| o.tcp_window_clamp).unwrap_or_default();
-                self.reply::<m::GetTcpWindowClamp>(key, txid, Ok(value));
-            }
+            StreamSocketRequest::GetTcpWindowClamp {} => get!(m::GetTcpWindowClamp, tcp_window_clamp),
             StreamSocketRequest::GetTcpInfo {} => {
                 let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.info(id))
                     .map(tcp_info)
                     .map_err(from_socket_error);
                 self.reply::<m::GetTcpInfo>(key, txid, r);
             }
-            StreamSocketRequest::SetTcpQuickAck { value } => {
-                self.with_options(socket, |o| o.tcp_quick_ack = value);
-                self.reply::<m::SetTcpQuickAck>(key, txid, Ok(()));
-            }
-            StreamSocketRequest::GetTcpQuickAck {} => {
-                let value = self.with_options(socket, |o| o.tcp_quick_ack).unwrap_or_default();
-                self.reply::<m::GetTcpQuickAck>(key, txid, Ok(value));
-            }
+            StreamSocketRequest::SetTcpQuickAck { value } => set!(m::SetTcpQuickAck, tcp_quick_ack = value),
+            StreamSocketRequest::GetTcpQuickAck {} => get!(m::GetTcpQuickAck, tcp_quick_ack),
             StreamSocketRequest::SetTcpCongestion { value } => {
                 let algorithm = match value {
                     TcpCongestionControl::Reno => CongestionAlgorithm::NewReno,

@@ -30,9 +30,8 @@ use crate::eventloop::{EventLoop, LoopConfig};
 use crate::rng::SmallRng;
 
 /// Host 192.0.2.`n`/24 (and 2001:db8::`n`/64 with `ipv6`, tentative until DAD passes) on
-/// `port`, with a socket server and Provider connections to it: two of
-/// `fuchsia.posix.socket`, one of `fuchsia.posix.socket.raw`.
-fn host(n: u8, port: MemoryPort, config: ServerConfig, ipv6: bool) -> (EventLoop, [Channel; 3]) {
+/// `port`: an event loop with one Ethernet device (also the event loop's own tests' host).
+pub(crate) fn host_loop(n: u8, port: MemoryPort, ipv6: bool) -> EventLoop {
     let mut event_loop = EventLoop::new(
         LoopConfig::default(),
         Pool::new(PoolConfig::default()),
@@ -50,6 +49,13 @@ fn host(n: u8, port: MemoryPort, config: ServerConfig, ipv6: bool) -> (EventLoop
         let addr = AddrSubnet::new(format!("2001:db8::{n}").parse().expect("addr"), 64).expect("subnet");
         stack.add_ipv6_address(ctx, id, addr).expect("address");
     }
+    event_loop
+}
+
+/// [`host_loop`] with a socket server and Provider connections to it: two of
+/// `fuchsia.posix.socket`, one of `fuchsia.posix.socket.raw`.
+fn host(n: u8, port: MemoryPort, config: ServerConfig, ipv6: bool) -> (EventLoop, [Channel; 3]) {
+    let mut event_loop = host_loop(n, port, ipv6);
     let mut server = SocketServer::new(config).expect("server");
     let mut provider = |protocol| {
         let (client, ours) = Channel::pair().expect("channel pair");
