@@ -23,6 +23,7 @@ use crate::wire::udp::UdpBuilder;
 
 mod device_binding;
 mod ipv6;
+mod link_failure;
 mod raw;
 mod tcp;
 mod tcp_dual_stack;

@@ -2219,8 +2219,10 @@ impl<A: IpAddress> Connection<A> {
     /// Applies an ICMP error about a segment this connection sent whose sequence number was
     /// `quoted_seq` (RFC 5927): ignored unless that number is outstanding (RFC 5927 §4.1);
     /// a smaller path MTU shrinks the MSS and resends at once (RFC 1191 §6, RFC 8201 §4);
-    /// hard errors abort a connection still opening; the rest become the soft error
-    /// reported if the connection later times out (RFC 1122 §4.2.3.9).
+    /// any other error aborts a connection still opening, soft ones too, as Linux's
+    /// `tcp_v4_err`/`tcp_v6_err` do (so a connect to an unreachable host fails at once with
+    /// EHOSTUNREACH); on a synchronized connection errors are soft, reported if the
+    /// connection later times out (RFC 1122 §4.2.3.9).
     pub fn handle_icmp_error(&mut self, now: Instant, report: &IcmpErrorReport, quoted_seq: u32) {
         let seq = SeqNum(quoted_seq);
         let outstanding =
@@ -2234,7 +2236,7 @@ impl<A: IpAddress> Connection<A> {
             return;
         }
         match self.state {
-            State::SynSent | State::SynReceived if report.hard => {
+            State::SynSent | State::SynReceived => {
                 self.counters.attempt_fails += 1;
                 self.fail(report.error);
             }
