@@ -26,6 +26,7 @@ mod ipv6;
 mod link_failure;
 mod raw;
 mod tcp;
+mod tcp_abort;
 mod tcp_dual_stack;
 
 const DEV: DeviceId = DeviceId::new(1);
