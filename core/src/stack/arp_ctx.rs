@@ -19,8 +19,8 @@ use crate::wire::EtherType;
 
 /// What ARP reported that the stack handles after ARP returns.
 pub(super) struct Deferred<F> {
-    /// Packets whose next hop did not resolve, with the neighbour.
-    pub(super) failed: Vec<(Ipv4Addr, Buf<F>)>,
+    /// Packets whose next hop did not resolve, with the device they were to leave by.
+    pub(super) failed: Vec<(DeviceId, Buf<F>)>,
     /// Conflict detection news.
     pub(super) acd: Vec<AcdEvent>,
 }
@@ -101,8 +101,8 @@ impl<C: StackContext> ArpContext<Buf<C::Frame>> for ArpCtx<'_, C> {
         }
     }
 
-    fn resolution_failed(&mut self, _device: DeviceId, neighbor: Ipv4Addr, packet: Buf<C::Frame>) {
-        self.deferred.failed.push((neighbor, packet));
+    fn resolution_failed(&mut self, device: DeviceId, _neighbor: Ipv4Addr, packet: Buf<C::Frame>) {
+        self.deferred.failed.push((device, packet));
     }
 
     fn on_neighbor_event(&mut self, event: NeighborEvent<Ipv4>) {

@@ -318,15 +318,19 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     }
 }
 
-/// The socket error for the UDP datagram or TCP segment an ICMPv6 error quotes, if it quotes
-/// one.
-fn quoted_transport_error<F>(
+/// The socket error for the UDP datagram, TCP segment or Echo Request an ICMPv6 error
+/// quotes, if it quotes one (a later fragment quotes none of them).
+pub(super) fn quoted_transport_error<F>(
     device: DeviceId,
     invoking: &[u8],
     report: IcmpErrorReport,
 ) -> Option<Handoff<F>> {
-    let quoted = QuotedIpv6Header::parse(invoking).ok()?;
+    let quoted = QuotedIpv6Header::parse(invoking).ok().filter(|q| !q.is_non_initial_fragment())?;
     let (proto, upper) = quoted.upper_layer()?;
+    if proto == IpProto::ICMPV6 {
+        let quoted = quoted_echo_request(quoted.src_ip(), quoted.dst_ip(), upper)?;
+        return Some(Handoff::PingError6 { device, quoted, report });
+    }
     if proto == IpProto::TCP {
         return QuotedSegment::parse(quoted.src_ip(), quoted.dst_ip(), upper, report).map(Handoff::TcpError6);
     }

@@ -4,6 +4,8 @@
 
 use alloc::vec::Vec;
 
+use crate::wire::ipv4::FragmentOffset;
+
 use super::*;
 
 /// The ICMPv4 errors the IP layer sends.
@@ -26,6 +28,29 @@ pub(super) fn quoted_udp_datagram(invoking: &[u8]) -> Option<QuotedDatagram<Ipv4
         src_port: u16::from_be_bytes([ports[0], ports[1]]),
         dst_port: u16::from_be_bytes([ports[2], ports[3]]),
     })
+}
+
+/// The socket error for the TCP segment, UDP datagram or Echo Request an ICMP error quotes
+/// (`invoking`: its IPv4 header and at least 8 bytes of what it carried), if it quotes one.
+pub(super) fn quoted_transport_error<F>(
+    device: DeviceId,
+    invoking: &[u8],
+    report: IcmpErrorReport,
+) -> Option<Handoff<F>> {
+    let quoted = QuotedIpv4Header::parse(invoking).ok()?;
+    let (src, dst) = (quoted.src_ip(), quoted.dst_ip());
+    match quoted.proto() {
+        IpProto::TCP => QuotedSegment::parse(src, dst, quoted.payload(), report).map(Handoff::TcpError),
+        IpProto::UDP => {
+            quoted_udp_datagram(invoking).map(|quoted| Handoff::UdpError { device, quoted, report })
+        }
+        IpProto::ICMP => quoted_echo_request(src, dst, quoted.payload()).map(|quoted| Handoff::PingError {
+            device,
+            quoted,
+            report,
+        }),
+        _ => None,
+    }
 }
 
 impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
@@ -300,14 +325,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                     }
                     let mtu = fragmentation_needed.then_some(message.next_hop_mtu);
                     let report = IcmpErrorReport::v4_dest_unreachable(message.code, mtu);
-                    let quoted = QuotedIpv4Header::parse(invoking_packet).ok()?;
-                    if quoted.proto() == IpProto::TCP {
-                        let (src, dst) = (quoted.src_ip(), quoted.dst_ip());
-                        return QuotedSegment::parse(src, dst, quoted.payload(), report)
-                            .map(Handoff::TcpError);
-                    }
-                    let quoted = quoted_udp_datagram(invoking_packet)?;
-                    return Some(Handoff::UdpError { device, quoted, report });
+                    return quoted_transport_error(device, invoking_packet, report);
                 }
                 Icmpv4Message::TimeExceeded { message, .. } => {
                     ctx.on_event(StackEvent::TimeExceeded { from: src, code: message.code });
@@ -695,8 +713,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         ctx: &mut C,
         deferred: arp_ctx::Deferred<F>,
     ) {
-        for (dst, packet) in deferred.failed {
-            self.resolution_failed(ctx, dst, packet);
+        for (device, packet) in deferred.failed {
+            self.resolution_failed(ctx, device, packet);
         }
         for event in deferred.acd {
             if let AcdEvent::Conflict { device, addr, other, .. } = event {
@@ -722,17 +740,25 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         }
     }
 
-    /// Resolving a next hop failed for `packet`: a packet we originated is reported to the
-    /// bindings; one we were asked to pass on would get an ICMP host unreachable (RFC 1812
-    /// §4.3.3.1), which waits for forwarding.
+    /// Resolving a next hop on `device` failed for `packet`: a packet we originated is
+    /// reported to the bindings, and to its socket as the ICMP host unreachable Linux raises
+    /// locally (`ipv4_link_failure`), quoting it; one we were asked to pass on would get an
+    /// ICMP host unreachable (RFC 1812 §4.3.3.1), which waits for forwarding.
     pub(super) fn resolution_failed<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
-        _neighbor: Ipv4Addr,
+        device: DeviceId,
         packet: Buf<F>,
     ) {
-        if let Ok(ip) = Ipv4Packet::parse_bytes(packet.body(), ()) {
-            ctx.on_event(StackEvent::HostUnreachable { dst: IpAddr::V4(ip.dst_ip()) });
+        let Ok(ip) = Ipv4Packet::parse_bytes(packet.body(), ()) else { return };
+        ctx.on_event(StackEvent::HostUnreachable { dst: IpAddr::V4(ip.dst_ip()) });
+        // Only a first fragment carries the transport header to quote (RFC 792 p. 5).
+        if ip.fragment_offset() != FragmentOffset::ZERO {
+            return;
+        }
+        let report = IcmpErrorReport::v4_dest_unreachable(Icmpv4DestUnreachableCode::HostUnreachable, None);
+        if let Some(error) = quoted_transport_error(device, packet.body(), report) {
+            self.local_errors.push_back(error);
         }
     }
 }

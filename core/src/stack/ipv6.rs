@@ -602,8 +602,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     }
 
     /// Resolving `neighbor` failed for `packet` (RFC 4861 §7.2.2): a packet this host sent is
-    /// reported to the bindings; one it forwarded gets Destination Unreachable, address
-    /// unreachable, back to its source.
+    /// reported to the bindings, and to its socket as the Destination Unreachable (address
+    /// unreachable) Linux raises locally (`ip6_link_failure`), quoting it; one it forwarded
+    /// gets that error back to its source.
     pub(super) fn ipv6_resolution_failed<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
@@ -614,6 +615,10 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let (src, dst, hop_limit) = (ip.src_ip(), ip.dst_ip(), ip.hop_limit());
         if self.v6.address_match(src) == AddressMatch::Assigned {
             ctx.on_event(StackEvent::HostUnreachable { dst: IpAddr::V6(dst) });
+            let report = IcmpErrorReport::v6_dest_unreachable(Icmpv6DestUnreachableCode::AddressUnreachable);
+            if let Some(error) = icmpv6::quoted_transport_error(device, packet.body(), report) {
+                self.local_errors.push_back(error);
+            }
             return;
         }
         let received = Received {

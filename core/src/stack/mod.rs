@@ -59,7 +59,7 @@ use crate::ip::slaac::{
     AddressEvent, Lifetime, Lifetimes, SlaacConfig, SlaacConfigError, SlaacError, SlaacTimerId,
 };
 use crate::ip::source::{select_ipv4_source, AddressState, SourceCandidate};
-use crate::transport::ping::{PingConfig, PingSocketId, PingSockets, ReceivedEchoReply};
+use crate::transport::ping::{PingConfig, PingSocketId, PingSockets, QuotedEchoRequest, ReceivedEchoReply};
 use crate::transport::raw::{RawConfig, RawPacket, RawSocketId, RawSockets};
 use crate::transport::tcp::{Endpoint, Event as TcpEvent, Tcp, TcpSocketId, TcpStackConfig, TcpTimerId};
 use crate::transport::udp::{
@@ -73,7 +73,7 @@ use crate::wire::icmp::v4::{
     Icmpv4TimeExceededCode, Icmpv4Type,
 };
 use crate::wire::icmp::v6::{Icmpv6DestUnreachableCode, Icmpv6TimeExceededCode, Icmpv6Type};
-use crate::wire::icmp::{EchoReply, EchoRequest, IcmpBuilder, Icmpv4Packet};
+use crate::wire::icmp::{EchoReply, EchoRequest, IcmpBuilder, IcmpIpExt, Icmpv4Packet};
 use crate::wire::igmp::IgmpPacket;
 use crate::wire::ipv4::Ipv4Options;
 use crate::wire::ipv4::{Ipv4Builder, Ipv4Packet, QuotedIpv4Header};
@@ -443,6 +443,22 @@ enum Handoff<F> {
     UdpError { device: DeviceId, quoted: QuotedDatagram<Ipv4>, report: IcmpErrorReport },
     /// An ICMPv6 error about one of our UDP datagrams.
     UdpError6 { device: DeviceId, quoted: QuotedDatagram<Ipv6>, report: IcmpErrorReport },
+    /// An ICMP error about an Echo Request one of our ping sockets sent.
+    PingError { device: DeviceId, quoted: QuotedEchoRequest<Ipv4>, report: IcmpErrorReport },
+    /// An ICMPv6 error about one of our Echo Requests.
+    PingError6 { device: DeviceId, quoted: QuotedEchoRequest<Ipv6>, report: IcmpErrorReport },
+}
+
+/// The Echo Request from `src` to `dst` whose ICMP message starts `message`, if it is one
+/// (type `I::ECHO_REQUEST`; RFC 792 and RFC 4443 §3 quote at least its first 8 bytes, which
+/// hold the identifier).
+fn quoted_echo_request<I: IcmpIpExt>(
+    src: I::Addr,
+    dst: I::Addr,
+    message: &[u8],
+) -> Option<QuotedEchoRequest<I>> {
+    let header = message.get(..8).filter(|h| h[0] == I::ECHO_REQUEST)?;
+    Some(QuotedEchoRequest { src, dst, id: u16::from_be_bytes([header[4], header[5]]) })
 }
 
 /// The TCP segment an ICMP error quotes: its endpoints, its sequence number (RFC 5927 §4.1
@@ -610,6 +626,11 @@ struct IpLayer<F> {
     next_ip_id: u16,
     /// Packets to our own addresses, delivered by [`Stack::drain_loopback`].
     loopback: VecDeque<(DeviceId, Buf<F>)>,
+    /// Errors for the transport layer about packets of ours dropped because resolving their
+    /// next hop failed, as Linux's `ipv4_link_failure`/`ip6_link_failure` raise a local ICMP
+    /// error for each; delivered by [`Stack::drain_loopback`]. Bounded by the neighbour
+    /// tables' pending queues, which these come from.
+    local_errors: VecDeque<Handoff<F>>,
     reassembly4: Reassembly<Ipv4>,
     fragmentation4: FragmentationCounters,
     pmtu4: PmtuCache<Ipv4>,
@@ -685,6 +706,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             sources4: Vec::new(),
             next_ip_id: 0,
             loopback: VecDeque::new(),
+            local_errors: VecDeque::new(),
             reassembly4: Reassembly::default(),
             fragmentation4: FragmentationCounters::default(),
             pmtu4: PmtuCache::default(),
@@ -1341,6 +1363,22 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
                 let mut tcp_ctx = TransportCtx::new(ctx, &mut self.ip);
                 self.tcp.deliver_icmp_error::<Ipv6, _>(&mut tcp_ctx, q.local, q.remote, q.seq, &q.report);
             }
+            Handoff::PingError { device, quoted, report } => {
+                let mut ping_ctx = TransportCtx::new(ctx, &mut self.ip);
+                self.ping4.deliver_icmp_error(&mut ping_ctx, device, quoted, report);
+            }
+            Handoff::PingError6 { device, quoted, report } => {
+                let mut ping_ctx = TransportCtx::new(ctx, &mut self.ip);
+                self.ping6.deliver_icmp_error(&mut ping_ctx, device, quoted, report);
+            }
+        }
+    }
+
+    /// Delivers the errors the IP layer raised itself about packets of ours it could not
+    /// send (failed neighbour resolution), as the ICMP errors they stand for.
+    fn deliver_local_errors<C: StackContext<Frame = F>>(&mut self, ctx: &mut C) {
+        while let Some(handoff) = self.ip.local_errors.pop_front() {
+            self.handoff(ctx, handoff);
         }
     }
 
@@ -1535,7 +1573,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     }
 
     /// Delivers the packets this host sent itself, including any their delivery sends back.
+    /// Delivers the errors about packets that could not be sent, too.
     fn drain_loopback<C: StackContext<Frame = F>>(&mut self, ctx: &mut C) {
+        self.deliver_local_errors(ctx);
         for _ in 0..LOOPBACK_BACKLOG {
             let Some((device, buf)) = self.ip.loopback.pop_front() else { return };
             let link = FrameDestination::Individual;
@@ -1547,6 +1587,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
             if let Some(handoff) = handoff {
                 self.handoff(ctx, handoff);
             }
+            self.deliver_local_errors(ctx);
         }
     }
 }

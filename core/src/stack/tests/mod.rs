@@ -23,8 +23,10 @@ use crate::wire::udp::UdpBuilder;
 
 mod device_binding;
 mod ipv6;
+mod link_failure;
 mod raw;
 mod tcp;
+mod tcp_abort;
 mod tcp_dual_stack;
 
 const DEV: DeviceId = DeviceId::new(1);

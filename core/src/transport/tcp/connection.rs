@@ -850,11 +850,16 @@ impl<A: IpAddress> Connection<A> {
         if matches!(self.state, State::TimeWait | State::Closed) {
             self.recv_buf.release_if_empty();
         }
-        if self.fin_received || self.read_shutdown {
+        // Linux's tcp_recvmsg order: end of stream after the peer's FIN, then a pending
+        // error, then a read side shut down.
+        if self.fin_received {
             return Ok(0);
         }
         if let Some(err) = self.error.take() {
             return Err(err);
+        }
+        if self.read_shutdown {
+            return Ok(0);
         }
         match self.state {
             State::Closed => Err(SocketError::NotConnected),
@@ -896,8 +901,7 @@ impl<A: IpAddress> Connection<A> {
             return;
         }
         if !self.recv_buf.is_empty() {
-            self.counters.abort_on_close += 1;
-            self.abort();
+            self.close_unread();
             return;
         }
         match self.state {
@@ -907,6 +911,15 @@ impl<A: IpAddress> Connection<A> {
         if self.state == State::FinWait2 {
             self.fin_wait2_at = Some(self.last_send_at + self.cfg.fin_timeout);
         }
+    }
+
+    /// close(2) with received data the application never read, wherever it waits (here, or
+    /// in a buffer of the bindings past this connection): an abort with RST, counted as
+    /// TCPAbortOnClose (RFC 2525 §2.17, RFC 1122 §4.2.2.13, Linux's `tcp_close`).
+    pub fn close_unread(&mut self) {
+        self.orphaned = true;
+        self.counters.abort_on_close += 1;
+        self.abort();
     }
 
     /// ABORT (RFC 9293 §3.10.5): a RST in a synchronized state, then CLOSED.
@@ -1894,11 +1907,20 @@ impl<A: IpAddress> Connection<A> {
                 return;
             }
             let new_data = (seg.seq + payload.len() as u32).gt(self.rcv_nxt);
-            if self.orphaned && new_data {
+            // Nobody will read it: the socket was closed, or shut down in both directions
+            // (Linux's tcp_rcv_state_process checks RCV_SHUTDOWN in FIN-WAIT-1/2).
+            let unreadable = self.orphaned
+                || (self.read_shutdown && matches!(self.state, State::FinWait1 | State::FinWait2));
+            if unreadable && new_data {
                 // New data nobody will read: reset, as Linux does (TCPAbortOnData). A
-                // retransmission of data already received is only acknowledged.
+                // retransmission of data already received is only acknowledged. A socket
+                // still open learns ECONNRESET, as Linux's tcp_reset reports it.
                 self.counters.abort_on_data += 1;
                 self.abort();
+                if !self.orphaned {
+                    self.error = Some(SocketError::ConnectionReset);
+                    self.push_event(Event::Error);
+                }
                 return;
             }
             let skip = self.rcv_nxt.since(seg.seq) as usize;
@@ -2219,8 +2241,10 @@ impl<A: IpAddress> Connection<A> {
     /// Applies an ICMP error about a segment this connection sent whose sequence number was
     /// `quoted_seq` (RFC 5927): ignored unless that number is outstanding (RFC 5927 §4.1);
     /// a smaller path MTU shrinks the MSS and resends at once (RFC 1191 §6, RFC 8201 §4);
-    /// hard errors abort a connection still opening; the rest become the soft error
-    /// reported if the connection later times out (RFC 1122 §4.2.3.9).
+    /// any other error aborts a connection still opening, soft ones too, as Linux's
+    /// `tcp_v4_err`/`tcp_v6_err` do (so a connect to an unreachable host fails at once with
+    /// EHOSTUNREACH); on a synchronized connection errors are soft, reported if the
+    /// connection later times out (RFC 1122 §4.2.3.9).
     pub fn handle_icmp_error(&mut self, now: Instant, report: &IcmpErrorReport, quoted_seq: u32) {
         let seq = SeqNum(quoted_seq);
         let outstanding =
@@ -2234,7 +2258,7 @@ impl<A: IpAddress> Connection<A> {
             return;
         }
         match self.state {
-            State::SynSent | State::SynReceived if report.hard => {
+            State::SynSent | State::SynReceived => {
                 self.counters.attempt_fails += 1;
                 self.fail(report.error);
             }

@@ -78,7 +78,8 @@ counters! {
     loss_probes => "TcpExtTCPLossProbes",
     /// Connections aborted because retransmissions or keepalives went unanswered.
     abort_on_timeout => "TcpExtTCPAbortOnTimeout",
-    /// Connections reset because data arrived after close.
+    /// Connections reset because new data arrived after close, or in FIN-WAIT-1/2 after
+    /// shutdown of both directions.
     abort_on_data => "TcpExtTCPAbortOnData",
     /// Connections reset on close with unread data.
     abort_on_close => "TcpExtTCPAbortOnClose",

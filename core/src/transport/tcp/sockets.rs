@@ -765,6 +765,24 @@ impl Tcp {
         Ok(())
     }
 
+    /// close(2) of a connected socket whose application left received bytes unread in a
+    /// buffer past the core (the bindings' data plane): the connection is reset instead of
+    /// closed in order, as [`close`](Self::close) does for bytes still in the core's receive
+    /// buffer (RFC 2525 §2.17; Linux's TCPAbortOnClose). Other sockets close as with `close`.
+    pub fn close_unread<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+    ) -> Result<(), SocketError> {
+        let (sockets, _) = I::split(self);
+        let socket = sockets.get_mut(id)?;
+        let SocketState::Connected { conn, .. } = &mut socket.state else { return self.close(ctx, id) };
+        conn.close_unread();
+        socket.orphaned = true;
+        self.flush(ctx, id);
+        Ok(())
+    }
+
     /// Stops a listener: the connections it holds are reset, its port released; the socket
     /// goes back to bound.
     fn stop_listening<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(

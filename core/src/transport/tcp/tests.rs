@@ -811,18 +811,22 @@ fn rfc1191_6_pmtu_drop_shrinks_segments_and_resends_without_congestion_response(
 }
 
 #[test]
-fn rfc5927_hard_error_aborts_an_opening_connection_soft_errors_do_not() {
-    let mut sim = Sim::default_pair();
-    sim.cut_to_server = true;
-    sim.flush();
-    let iss = sim.trace[0].seq;
+fn linux_any_icmp_error_aborts_an_opening_connection_but_only_times_out_an_open_one() {
+    // Linux's tcp_v4_err fails a connect on soft errors too (host unreachable included).
     let unreachable = IcmpErrorReport::v4_dest_unreachable(Icmpv4DestUnreachableCode::HostUnreachable, None);
-    sim.client.handle_icmp_error(sim.now, &unreachable, iss.0);
-    assert_eq!(sim.client.state(), State::SynSent, "soft error");
     let refused = IcmpErrorReport::v4_dest_unreachable(Icmpv4DestUnreachableCode::PortUnreachable, None);
-    sim.client.handle_icmp_error(sim.now, &refused, iss.0);
-    assert_eq!(sim.client.state(), State::Closed);
-    assert_eq!(sim.client.take_error(), Some(SocketError::ConnectionRefused));
+    for (report, error) in
+        [(unreachable, SocketError::HostUnreachable), (refused, SocketError::ConnectionRefused)]
+    {
+        let mut sim = Sim::default_pair();
+        sim.cut_to_server = true;
+        sim.flush();
+        let iss = sim.trace[0].seq;
+        sim.client.handle_icmp_error(sim.now, &report, iss.0);
+        assert_eq!(sim.client.state(), State::Closed);
+        assert_eq!(sim.client.take_error(), Some(error));
+        assert_eq!(sim.client.counters().attempt_fails, 1);
+    }
 
     // Established: errors are soft (RFC 5927 §4.1), reported if the connection times out.
     let cfg = TcpConfig { retries: 1, ..TcpConfig::default() };
