@@ -197,6 +197,12 @@ impl StreamPlane {
         let _ = rustix::net::shutdown(&self.ours, how);
     }
 
+    /// Bytes moved towards the application that it never read: the client end's receive
+    /// queue, seen through the duplicate the server keeps (a listener's token counts too).
+    pub(crate) fn unread_by_app(&self) -> u64 {
+        rustix::io::ioctl_fionread(&self.client).unwrap_or(0)
+    }
+
     /// Refuses further application writes but keeps what it wrote readable: the next reads
     /// return what is queued, then end of file (close(2)'s drain).
     pub(crate) fn stop_input(&self) {

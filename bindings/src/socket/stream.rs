@@ -314,10 +314,15 @@ impl StreamSocket {
         self.pump(stack, ctx, counters)
     }
 
-    /// Closes the TCP socket; the core finishes the connection (FIN or RST) on its own.
+    /// Closes the TCP socket; the core finishes the connection (FIN or RST) on its own. A
+    /// connection whose application left received bytes unread is reset, as Linux's
+    /// `tcp_close` does (RFC 2525 §2.17): the bytes already left TCP for the data plane, so
+    /// only the data plane knows.
     fn finish_close(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx) {
+        let listening = self.phase == Phase::Listening;
+        let unread = !listening && self.plane.unread_by_app() > 0;
         with_tcp!(stack, ctx, self.tcp, |tcp, tctx, id| {
-            let _ = tcp.close(tctx, id);
+            let _ = if unread { tcp.close_unread(tctx, id) } else { tcp.close(tctx, id) };
         });
     }
 

@@ -426,6 +426,44 @@ fn a_megabyte_each_way_at_once_moves_by_vectored_calls_straight_through_the_ring
 }
 
 #[test]
+fn closing_with_unread_bytes_in_the_data_plane_resets_the_peer() {
+    // RFC 2525 §2.17, as Linux: the bytes left TCP for A's data plane, but A never read
+    // them, so its close is a RST and B's next call says ECONNRESET, not end of file.
+    let (outcome, _, _) = with_two_hosts(ServerConfig::default(), |Clients { a, b, .. }| {
+        let (listener, _listener_fd) = stream(&a);
+        listener.call::<base_network_socket::Bind>(any(8081)).expect("call").expect("bind");
+        listener.call::<stream_socket::Listen>(4).expect("call").expect("listen");
+        let (conn, conn_fd) = stream(&b);
+        let r = conn.call::<base_network_socket::Connect>(v4(1, 8081)).expect("call");
+        assert_eq!(r, Err(Errno::EINPROGRESS));
+        assert!(writable(conn_fd.as_fd(), 5 * SECOND), "connected");
+        let (_, accepted) = {
+            let mut accepted = listener.call::<stream_socket::Accept>(false).expect("call");
+            let deadline = std::time::Instant::now() + 5 * SECOND;
+            while accepted.is_err() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+                accepted = listener.call::<stream_socket::Accept>(false).expect("call");
+            }
+            accepted.expect("accept")
+        };
+        let server = SyncClient::new(accepted);
+        let server_fd = server.call::<stream_socket::Describe>(()).expect("describe").socket.expect("fd");
+        rustix::io::write(&conn_fd, b"never read").expect("write");
+        assert!(readable(server_fd.as_fd(), 5 * SECOND), "the bytes reached A's data plane");
+        drop(server_fd);
+        drop(server);
+        // B sees the reset: its data plane shuts down and GetError says why.
+        let mut buf = [0; 8];
+        let deadline = std::time::Instant::now() + 5 * SECOND;
+        while rustix::io::read(&conn_fd, &mut buf) != Ok(0) && std::time::Instant::now() < deadline {
+            readable(conn_fd.as_fd(), SECOND);
+        }
+        conn.call::<base_socket::GetError>(()).expect("call")
+    });
+    assert_eq!(outcome, Err(Errno::ECONNRESET));
+}
+
+#[test]
 fn a_refused_connect_is_econnrefused_and_shuts_the_data_plane() {
     let (errors, _, _) = with_two_hosts(ServerConfig::default(), |Clients { b, .. }| {
         let (conn, fd) = stream(&b);
