@@ -8,6 +8,9 @@
 //!   stored (`sock_setsockopt`).
 //! * `IP_TTL` and `IPV6_UNICAST_HOPS` unset (-1) restore the default; `IP_TTL` 0 is `EINVAL`;
 //!   getting them unset reports the default (64).
+//! * On TCP sockets `IP_TTL`, `IPV6_UNICAST_HOPS`, `IP_TOS` and `IPV6_TCLASS` are the
+//!   core's, on every segment; the TOS / Traffic Class's ECN bits stay the stack's and read
+//!   back cleared (Linux's `__ip_sock_set_tos`), `IPV6_UNICAST_HOPS` 0 is allowed.
 //! * `SOL_IPV6` options on an IPv4 socket are `ENOPROTOOPT`, as `ipv6_setsockopt` is not
 //!   reached for `AF_INET` sockets.
 //!
@@ -17,8 +20,9 @@
 
 use std::time::Duration;
 
-use netstack_core::addr::{Ipv4Addr, Ipv6Addr, MulticastAddr};
+use netstack_core::addr::{IpVersion, Ipv4Addr, Ipv6Addr, MulticastAddr};
 use netstack_core::device::DeviceId;
+use netstack_core::transport::tcp::IpHeaderOptions;
 use netstack_core::transport::SocketError;
 use netstack_fidl::fuchsia_net::{Ipv4Address, MarkDomain};
 use netstack_fidl::fuchsia_posix::Errno;
@@ -70,8 +74,8 @@ pub(crate) struct SocketOptions {
     /// SO_BINDTODEVICE of echo sockets.
     pub(crate) device: Option<DeviceId>,
     pub(crate) ip_tos: u8,
-    /// IP_TTL as set: what TCP, IPv6 and echo sockets read back (IPv4 UDP and raw sockets
-    /// read the core's).
+    /// IP_TTL as set: what IPv6 datagram and echo sockets read back (TCP, IPv4 UDP and raw
+    /// sockets read the core's).
     pub(crate) ip_ttl: Option<u8>,
     pub(crate) ip_pktinfo: bool,
     pub(crate) ip_recvtos: bool,
@@ -83,8 +87,8 @@ pub(crate) struct SocketOptions {
     pub(crate) ipv6_recvtclass: bool,
     pub(crate) ipv6_recvpktinfo: bool,
     pub(crate) ipv6_tclass: u8,
-    /// IPV6_UNICAST_HOPS as set: what TCP and echo sockets read back (UDP and raw sockets
-    /// read the core's).
+    /// IPV6_UNICAST_HOPS as set: what echo sockets read back (TCP, UDP and raw sockets read
+    /// the core's).
     pub(crate) ipv6_hops: Option<u8>,
     /// IPV6_V6ONLY of ICMPv6 echo sockets (TCP's and UDP's are the core's).
     pub(crate) ipv6_only: bool,
@@ -266,8 +270,20 @@ impl SocketServer {
                 };
                 self.reply::<n::Shutdown>(key, txid, r);
             }
-            R::SetIpTypeOfService { value } => set!(n::SetIpTypeOfService, ip_tos = value),
-            R::GetIpTypeOfService {} => get!(n::GetIpTypeOfService, ip_tos),
+            R::SetIpTypeOfService { value } => match target {
+                Target::Tcp(tcp) => {
+                    let r = tcp_set_tos(stack, ctx, tcp, IpVersion::V4, value);
+                    self.reply::<n::SetIpTypeOfService>(key, txid, r);
+                }
+                Target::Datagram(_) => set!(n::SetIpTypeOfService, ip_tos = value),
+            },
+            R::GetIpTypeOfService {} => match target {
+                Target::Tcp(tcp) => {
+                    let r = tcp_ip_header(stack, ctx, tcp).map(|h| h.v4.tos);
+                    self.reply::<n::GetIpTypeOfService>(key, txid, r);
+                }
+                Target::Datagram(_) => get!(n::GetIpTypeOfService, ip_tos),
+            },
             R::SetIpTtl { value } => {
                 let hops = match value {
                     OptionalUint8::Value(0) => Err(Errno::EINVAL),
@@ -275,6 +291,7 @@ impl SocketServer {
                     OptionalUint8::Unset(_) => Ok(None),
                 };
                 let r = hops.and_then(|hops| match target {
+                    Target::Tcp(tcp) => tcp_set_hop_limit(stack, ctx, tcp, IpVersion::V4, hops),
                     Target::Datagram(DatagramId::UdpV4(id)) => {
                         stack.udp_call(ctx, |u, _| u.set_hop_limit(id, hops)).map_err(from_socket_error)
                     }
@@ -298,6 +315,9 @@ impl SocketServer {
             }
             R::GetIpTtl {} => {
                 let r = match target {
+                    Target::Tcp(tcp) => {
+                        tcp_ip_header(stack, ctx, tcp).map(|h| h.v4.hop_limit.unwrap_or(DEFAULT_TTL))
+                    }
                     Target::Datagram(DatagramId::UdpV4(_) | DatagramId::RawV4(_)) => {
                         ip_options(stack, ctx, target).map(|o| o.hop_limit.unwrap_or(DEFAULT_TTL))
                     }
@@ -393,6 +413,7 @@ impl SocketServer {
                     OptionalUint8::Unset(_) => None,
                 };
                 let r = v6_only(v6).and_then(|()| match target {
+                    Target::Tcp(tcp) => tcp_set_hop_limit(stack, ctx, tcp, IpVersion::V6, hops),
                     Target::Datagram(DatagramId::UdpV6(id)) => {
                         stack.udp_call(ctx, |u, _| u.set_hop_limit(id, hops)).map_err(from_socket_error)
                     }
@@ -411,6 +432,9 @@ impl SocketServer {
             }
             R::GetIpv6UnicastHops {} => {
                 let r = v6_only(v6).and_then(|()| match target {
+                    Target::Tcp(tcp) => {
+                        tcp_ip_header(stack, ctx, tcp).map(|h| h.v6.hop_limit.unwrap_or(DEFAULT_TTL))
+                    }
                     Target::Datagram(DatagramId::UdpV6(_) | DatagramId::RawV6(_)) => {
                         ip_options(stack, ctx, target).map(|o| o.hop_limit.unwrap_or(DEFAULT_TTL))
                     }
@@ -491,9 +515,21 @@ impl SocketServer {
                     OptionalUint8::Value(v) => v,
                     OptionalUint8::Unset(_) => 0,
                 };
-                set!(v6 n::SetIpv6TrafficClass, ipv6_tclass = class)
+                match target {
+                    Target::Tcp(tcp) => {
+                        let r = v6_only(v6).and_then(|()| tcp_set_tos(stack, ctx, tcp, IpVersion::V6, class));
+                        self.reply::<n::SetIpv6TrafficClass>(key, txid, r);
+                    }
+                    Target::Datagram(_) => set!(v6 n::SetIpv6TrafficClass, ipv6_tclass = class),
+                }
             }
-            R::GetIpv6TrafficClass {} => get!(v6 n::GetIpv6TrafficClass, ipv6_tclass),
+            R::GetIpv6TrafficClass {} => match target {
+                Target::Tcp(tcp) => {
+                    let r = v6_only(v6).and_then(|()| tcp_ip_header(stack, ctx, tcp).map(|h| h.v6.tos));
+                    self.reply::<n::GetIpv6TrafficClass>(key, txid, r);
+                }
+                Target::Datagram(_) => get!(v6 n::GetIpv6TrafficClass, ipv6_tclass),
+            },
             R::SetIpv6ReceivePacketInfo { value } => {
                 set!(v6 n::SetIpv6ReceivePacketInfo, ipv6_recvpktinfo = value)
             }
@@ -893,6 +929,34 @@ fn mark_index(domain: MarkDomain) -> usize {
 }
 
 /// `SOL_IPV6` options exist on IPv6 sockets only.
+/// IP_TTL (`version` V4) or IPV6_UNICAST_HOPS (V6) of a TCP socket: the core's, on the wire.
+fn tcp_set_hop_limit(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    tcp: TcpId,
+    version: IpVersion,
+    hops: Option<u8>,
+) -> Result<(), Errno> {
+    with_tcp!(stack, ctx, tcp, |t, _c, id| t.set_hop_limit(id, version, hops)).map_err(from_socket_error)
+}
+
+/// IP_TOS (`version` V4) or IPV6_TCLASS (V6) of a TCP socket; the core keeps the ECN bits,
+/// as Linux does for stream sockets.
+fn tcp_set_tos(
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    tcp: TcpId,
+    version: IpVersion,
+    tos: u8,
+) -> Result<(), Errno> {
+    with_tcp!(stack, ctx, tcp, |t, _c, id| t.set_tos(id, version, tos)).map_err(from_socket_error)
+}
+
+/// A TCP socket's IP header choices, as the core keeps them.
+fn tcp_ip_header(stack: &mut NetStack, ctx: &mut BindingsCtx, tcp: TcpId) -> Result<IpHeaderOptions, Errno> {
+    with_tcp!(stack, ctx, tcp, |t, _c, id| t.ip_header(id)).map_err(from_socket_error)
+}
+
 fn v6_only(v6: bool) -> Result<(), Errno> {
     if v6 {
         Ok(())

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use crate::wire::ipv4::FragmentOffset;
+use crate::wire::ipv4::{Dscp, Ecn, FragmentOffset};
 
 use super::*;
 
@@ -617,7 +617,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     /// Sends a transport segment that `write` puts straight into a transmit buffer (the
     /// zero-copy path of TCP), routed out of `device` only if given: `write` gets room for
     /// the path MTU less the IP header and returns the length it wrote, or `None` if it has
-    /// nothing to send. Returns whether a packet went out.
+    /// nothing to send. `(ttl, tos)` are the header's TTL and Type of Service byte. Returns
+    /// whether a packet went out.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn send_ipv4_written<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
@@ -625,11 +627,17 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         dst: Ipv4Addr,
         device: Option<DeviceId>,
         proto: IpProto,
+        (ttl, tos): (u8, u8),
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<bool, SendError> {
         let path = self.route_ipv4(ctx, Some(src), dst, device)?;
-        let header = self.ipv4_header(&path, dst, proto, DEFAULT_TTL);
-        let header = Ipv4Builder { dont_fragment: path.dont_fragment, ..header };
+        let header = self.ipv4_header(&path, dst, proto, ttl);
+        let header = Ipv4Builder {
+            dont_fragment: path.dont_fragment,
+            dscp: Dscp::new(tos >> 2).unwrap_or_default(),
+            ecn: Ecn::from_bits(tos),
+            ..header
+        };
         let Some(mut buf) = self.write_in_frame(ctx, header.header_len(), path.mtu, write)? else {
             return Ok(false);
         };

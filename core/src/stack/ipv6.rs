@@ -19,6 +19,7 @@ use crate::ip::slaac::{Slaac, SlaacConfig, SlaacConfigError};
 use crate::ip::source::{select_ipv6_source, SourcePreferences};
 use crate::wire::icmp::v6::{Icmpv6DestUnreachable, Icmpv6DestUnreachableCode, Icmpv6PacketTooBig};
 use crate::wire::icmp::v6::{Icmpv6TimeExceeded, Icmpv6TimeExceededCode};
+use crate::wire::ipv4::{Dscp, Ecn};
 use crate::wire::ipv6::{Ipv6Builder, Ipv6Packet, QuotedIpv6Header};
 use crate::wire::{ParameterProblemCode, ProblemAction};
 
@@ -509,7 +510,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     }
 
     /// Sends a transport segment that `write` puts straight into a transmit buffer, as
-    /// [`send_ipv4_written`](Self::send_ipv4_written) does for IPv4.
+    /// [`send_ipv4_written`](Self::send_ipv4_written) does for IPv4; `(hop_limit, class)`
+    /// are the Hop Limit (the device's CurHopLimit if `None`) and the Traffic Class.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn send_ipv6_written<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
@@ -517,10 +520,15 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         dst: Ipv6Addr,
         device: Option<DeviceId>,
         proto: IpProto,
+        (hop_limit, class): (Option<u8>, u8),
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<bool, SendError> {
         let path = self.route_ipv6(ctx, Some(src), dst, device)?;
-        let header = Ipv6Builder::new(src, dst, path.hop_limit, proto);
+        let header = Ipv6Builder {
+            dscp: Dscp::new(class >> 2).unwrap_or_default(),
+            ecn: Ecn::from_bits(class),
+            ..Ipv6Builder::new(src, dst, hop_limit.unwrap_or(path.hop_limit), proto)
+        };
         let Some(mut buf) = self.write_in_frame(ctx, header.header_len(), path.mtu, write)? else {
             return Ok(false);
         };

@@ -1,15 +1,15 @@
 //! The context TCP runs in inside the stack: routes with their path MTU, segments written
-//! straight into transmit buffers and sent over IPv4 or IPv6, the sockets' timers and
-//! events.
+//! straight into transmit buffers and sent over IPv4 or IPv6 with the socket's TTL / Hop
+//! Limit and TOS / Traffic Class, the sockets' timers and events.
 
 use super::transport_ctx::TransportCtx;
-use super::{IpLayer, IpMtu, SendError, StackContext, StackEvent, StackTimerId};
+use super::{IpLayer, IpMtu, SendError, StackContext, StackEvent, StackTimerId, DEFAULT_TTL};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
 use crate::context::InstantContext;
 use crate::device::DeviceId;
 use crate::time::Instant;
 use crate::transport::tcp::sockets::SegmentSendError;
-use crate::transport::tcp::{Event, TcpIpContext, TcpRoute, TcpSocketId, TcpTimerId};
+use crate::transport::tcp::{Event, IpHeaderFields, TcpIpContext, TcpRoute, TcpSocketId, TcpTimerId};
 use crate::transport::udp::UdpIpContext;
 use crate::transport::SocketError;
 use crate::wire::IpProto;
@@ -31,14 +31,17 @@ impl From<SendError> for SegmentSendError {
     }
 }
 
-/// Sends one TCP segment over the IP version of `A`.
+/// Sends one TCP segment over the IP version of `A`, with the socket's hop limit (else the
+/// version's default) and TOS / Traffic Class.
 trait SendSegment<A> {
+    #[allow(clippy::too_many_arguments)]
     fn send_written<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>>(
         ip: &mut IpLayer<F>,
         ctx: &mut C,
         src: A,
         dst: A,
         device: Option<DeviceId>,
+        header: IpHeaderFields,
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<bool, SendError>;
 }
@@ -50,9 +53,11 @@ impl SendSegment<Ipv4Addr> for Ipv4 {
         src: Ipv4Addr,
         dst: Ipv4Addr,
         device: Option<DeviceId>,
+        header: IpHeaderFields,
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<bool, SendError> {
-        ip.send_ipv4_written(ctx, src, dst, device, IpProto::TCP, write)
+        let ttl = header.hop_limit.unwrap_or(DEFAULT_TTL);
+        ip.send_ipv4_written(ctx, src, dst, device, IpProto::TCP, (ttl, header.tos), write)
     }
 }
 
@@ -63,9 +68,10 @@ impl SendSegment<Ipv6Addr> for Ipv6 {
         src: Ipv6Addr,
         dst: Ipv6Addr,
         device: Option<DeviceId>,
+        header: IpHeaderFields,
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<bool, SendError> {
-        ip.send_ipv6_written(ctx, src, dst, device, IpProto::TCP, write)
+        ip.send_ipv6_written(ctx, src, dst, device, IpProto::TCP, (header.hop_limit, header.tos), write)
     }
 }
 
@@ -140,9 +146,10 @@ where
         src: I::Addr,
         dst: I::Addr,
         device: Option<DeviceId>,
+        header: IpHeaderFields,
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<bool, SegmentSendError> {
-        Ok(I::send_written(self.ip, self.ctx, src, dst, device, write)?)
+        Ok(I::send_written(self.ip, self.ctx, src, dst, device, header, write)?)
     }
 
     fn schedule_timer(&mut self, timer: TcpTimerId, at: Instant) {

@@ -5,6 +5,7 @@
 mod dual_stack;
 mod raw;
 mod scope;
+mod tcp_options;
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;

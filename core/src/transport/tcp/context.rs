@@ -3,13 +3,17 @@
 //! IPv4-mapped peers (RFC 4291 §2.5.5.2, RFC 3493 §3.7) are routed, reached and answered over
 //! IPv4.
 //!
+//! The socket's IP header choices travel with each segment ([`IpHeaderOptions`]): a
+//! dual-stack socket keeps one set per version, as Linux keeps `IP_TTL`/`IP_TOS` apart from
+//! `IPV6_UNICAST_HOPS`/`IPV6_TCLASS`, and the version the segment travels over picks.
+//!
 //! Segments a connection with IPv4-mapped addresses writes carry the right IPv4 checksum
 //! without being touched: the IPv6 pseudo-header (RFC 8200 §8.1) of `::ffff:a.b.c.d` addresses
 //! differs from the IPv4 one (RFC 9293 §3.1) by two `0xffff` words and zeros, and the
 //! one's-complement sum (RFC 1071) of a sum that is not zero does not change when `0xffff`,
 //! its negative zero, is added.
 
-use crate::addr::{Ip, IpAddr, Ipv4, Ipv6, SpecifiedAddr};
+use crate::addr::{Ip, IpAddr, IpVersion, Ipv4, Ipv6, SpecifiedAddr};
 use crate::context::InstantContext;
 use crate::device::DeviceId;
 use crate::time::Instant;
@@ -28,6 +32,44 @@ pub struct TcpRoute<I: Ip> {
     pub device: DeviceId,
     /// The path MTU: the device's, or less if path MTU discovery learned so.
     pub mtu: u32,
+}
+
+/// The IP header fields a socket chooses for the segments it sends over one IP version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpHeaderFields {
+    /// The TTL (IPv4) or Hop Limit (IPv6); `None` for the stack's default (IPv4's
+    /// `ip_default_ttl`, the device's CurHopLimit for IPv6).
+    pub hop_limit: Option<u8>,
+    /// The IPv4 Type of Service or IPv6 Traffic Class byte: DSCP in the upper six bits, ECN
+    /// in the lower two (RFC 2474 §3, RFC 3168 §5).
+    pub tos: u8,
+}
+
+/// A socket's [`IpHeaderFields`] for each IP version its segments may travel over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpHeaderOptions {
+    /// Over IPv4: `IP_TTL` and `IP_TOS`.
+    pub v4: IpHeaderFields,
+    /// Over IPv6: `IPV6_UNICAST_HOPS` and `IPV6_TCLASS`.
+    pub v6: IpHeaderFields,
+}
+
+impl IpHeaderOptions {
+    /// The fields for segments over `version`.
+    pub fn get(&self, version: IpVersion) -> IpHeaderFields {
+        match version {
+            IpVersion::V4 => self.v4,
+            IpVersion::V6 => self.v6,
+        }
+    }
+
+    /// The fields for segments over `version`, mutably.
+    pub fn get_mut(&mut self, version: IpVersion) -> &mut IpHeaderFields {
+        match version {
+            IpVersion::V4 => &mut self.v4,
+            IpVersion::V6 => &mut self.v6,
+        }
+    }
 }
 
 /// Why sending a segment failed.
@@ -59,12 +101,14 @@ pub trait TcpIpContext<I: Ip>: InstantContext {
     /// Sends one segment from `src` to `dst`, out of `device` if given (a socket bound to a
     /// device, a link-local peer): `write` is given the buffer the segment goes into (at most
     /// the path MTU less the IP header) and returns the length it wrote, or `None` when it
-    /// has nothing to send. Returns whether a segment went out.
+    /// has nothing to send. `header` gives the packet's hop limit and TOS / Traffic Class.
+    /// Returns whether a segment went out.
     fn send_segment(
         &mut self,
         src: I::Addr,
         dst: I::Addr,
         device: Option<DeviceId>,
+        header: IpHeaderFields,
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<bool, SegmentSendError>;
 
@@ -139,17 +183,23 @@ pub(super) fn is_local_addr<J: DualStackIpExt, C: TcpContext>(
     }
 }
 
-/// Sends a segment of a socket of version `J` over the version its addresses travel over.
+/// Sends a segment of a socket of version `J` over the version its addresses travel over,
+/// with the socket's `header` choices for that version.
 pub(super) fn send_segment<J: DualStackIpExt, C: TcpContext>(
     ctx: &mut C,
     src: J::Addr,
     dst: J::Addr,
     device: Option<DeviceId>,
+    header: &IpHeaderOptions,
     write: impl FnOnce(&mut [u8]) -> Option<usize>,
 ) -> Result<bool, SegmentSendError> {
     match (J::wire(src), J::wire(dst)) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => TcpIpContext::<Ipv4>::send_segment(ctx, s, d, device, write),
-        (IpAddr::V6(s), IpAddr::V6(d)) => TcpIpContext::<Ipv6>::send_segment(ctx, s, d, device, write),
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            TcpIpContext::<Ipv4>::send_segment(ctx, s, d, device, header.v4, write)
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            TcpIpContext::<Ipv6>::send_segment(ctx, s, d, device, header.v6, write)
+        }
         _ => Err(SegmentSendError::Unroutable),
     }
 }

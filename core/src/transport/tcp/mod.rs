@@ -53,7 +53,7 @@ mod harness;
 mod tests;
 
 pub use connection::{Connection, Event, Shutdown, TcpConfig};
-pub use context::{TcpContext, TcpIpContext, TcpRoute};
+pub use context::{IpHeaderFields, IpHeaderOptions, TcpContext, TcpIpContext, TcpRoute};
 pub use isn::{Endpoint, IsnGenerator, SynCookies};
 pub use listener::{Listener, ListenerConfig, ListenerTransmit, SynCookieMode};
 pub use segment::{write_reset_for, SegmentInfo, Transmit};

@@ -35,6 +35,11 @@
 //!   a listener resets the connections nobody accepted (Linux's `inet_csk_listen_stop`).
 //! * Close: the connection lives on, orphaned, until it is done (FIN handshake, TIME-WAIT);
 //!   then its slot is freed.
+//! * IP header (Linux's `uc_ttl`, `tos`, `hop_limit`, `tclass`): each socket chooses the
+//!   TTL / Hop Limit and TOS / Traffic Class of everything it sends, handshake and RSTs
+//!   included, per IP version (a dual-stack socket's IPv4 traffic takes the IPv4 ones);
+//!   accepted connections inherit their listener's; RSTs for segments no socket takes carry
+//!   the defaults. The ECN bits stay the stack's (RFC 3168 §6.1).
 //! * A segment the IP layer cannot route is treated as lost on the way: the connection's
 //!   retransmission timer then takes its course, as in Linux, rather than stalling. A segment
 //!   that finds the transmit pool empty is not written at all and is retried shortly.
@@ -49,7 +54,7 @@ use core::marker::PhantomData;
 use core::num::NonZeroU16;
 use core::time::Duration;
 
-use crate::addr::{Ip, IpAddress, Ipv4, Ipv6, SpecifiedAddr};
+use crate::addr::{Ip, IpAddress, IpVersion, Ipv4, Ipv6, SpecifiedAddr};
 use crate::buf::ParsablePacket;
 use crate::context::RngContext;
 use crate::device::DeviceId;
@@ -62,7 +67,7 @@ use crate::wire::tcp::{TcpFlags, TcpSegment};
 
 use super::buffer::{copy_from_runs, copy_to_runs};
 use super::congestion::CongestionAlgorithm;
-use super::context::{self, TcpContext};
+use super::context::{self, IpHeaderOptions, TcpContext};
 use super::counters::TcpCounters;
 use super::info::TcpInfo;
 use super::tables::{conn_key, MapKind, Socket, SocketState, Tables, TcpPlacement, TcpSockets, WireKey};
@@ -71,10 +76,13 @@ use super::{
     Shutdown, State, SynCookieMode, SynCookies, TcpConfig,
 };
 
-pub use super::context::{SegmentSendError, TcpIpContext, TcpRoute};
+pub use super::context::{IpHeaderFields, SegmentSendError, TcpIpContext, TcpRoute};
 
 /// How long a socket waits before trying again to send when the transmit pool was empty.
 const NO_BUFFER_RETRY: Duration = Duration::from_millis(1);
+
+/// The ECN field of the TOS / Traffic Class byte (RFC 3168 §5).
+const ECN_MASK: u8 = 0b11;
 
 /// The size of the buffer segments that cannot be routed are written into and dropped.
 const LOST_SEGMENT_SCRATCH: usize = 2048;
@@ -345,6 +353,7 @@ impl Tcp {
             device: None,
             v6only: false,
             cfg: shared.config.tcp.clone(),
+            ip_header: IpHeaderOptions::default(),
             timer_at: None,
             orphaned: false,
         };
@@ -602,7 +611,10 @@ impl Tcp {
         // A link-local peer ties the connection to the device its SYN came by (Linux's
         // `ir_iif` becoming the child's `sk_bound_dev_if`).
         let device = socket.device.or(conn.scope());
-        let (sharing, v6only, cfg) = (socket.sharing, socket.v6only, socket.cfg.clone());
+        // The IP header choices are inherited too, as Linux's child sockets copy the
+        // listener's `inet_sock` and `ipv6_pinfo`.
+        let (sharing, v6only, cfg, ip_header) =
+            (socket.sharing, socket.v6only, socket.cfg.clone(), socket.ip_header);
         let (local, remote) = (conn.local(), conn.remote());
         if let (Some(l), Some(r)) = (SpecifiedAddr::new(local.addr), SpecifiedAddr::new(remote.addr)) {
             if let Ok(route) = context::route::<I, C>(ctx, r, Some(l), device) {
@@ -621,6 +633,7 @@ impl Tcp {
             device,
             v6only,
             cfg,
+            ip_header,
             timer_at: None,
             orphaned: false,
         };
@@ -793,12 +806,12 @@ impl Tcp {
         let (sockets, shared) = I::split(self);
         let Some(socket) = sockets.slots.get_mut(id.index, id.generation) else { return };
         let SocketState::Listening { local, listener } = &mut socket.state else { return };
-        let local = *local;
+        let (local, header) = (*local, socket.ip_header);
         let now = ctx.now();
         while let Some(mut conn) = listener.accept() {
             conn.abort();
             let scope = conn.scope();
-            drain_transmit::<I, C>(ctx, &mut conn, now, scope, &mut shared.scratch);
+            drain_transmit::<I, C>(ctx, &mut conn, now, scope, &header, &mut shared.scratch);
             shared.totals.add(&conn.take_counters());
         }
         shared.totals.add(&listener.take_counters());
@@ -1007,6 +1020,59 @@ impl Tcp {
     /// IPV6_V6ONLY as set (getsockopt); accepted sockets inherit their listener's.
     pub fn v6only(&self, id: TcpSocketId<Ipv6>) -> Result<bool, SocketError> {
         Ok(self.v6.get(id)?.v6only)
+    }
+
+    /// IP_TTL (`version` V4) or IPV6_UNICAST_HOPS (V6): the hop limit of the socket's
+    /// segments over that version from now on (SYN, SYN-ACK and RST included; connections a
+    /// listener accepts inherit it), `None` for the default, as Linux's -1. A dual-stack
+    /// IPv6 socket keeps both: IP_TTL applies to its IPv4 traffic. EINVAL for a TTL of 0
+    /// (Linux's `do_ip_setsockopt`; a Hop Limit of 0 is allowed, as `do_ipv6_setsockopt`
+    /// allows it) and for V6 on an IPv4 socket.
+    pub fn set_hop_limit<I: TcpIpExt>(
+        &mut self,
+        id: TcpSocketId<I>,
+        version: IpVersion,
+        hops: Option<u8>,
+    ) -> Result<(), SocketError> {
+        if version == IpVersion::V4 && hops == Some(0) {
+            return Err(SocketError::InvalidArgument);
+        }
+        self.ip_header_mut(id, version)?.hop_limit = hops;
+        Ok(())
+    }
+
+    /// IP_TOS (`version` V4) or IPV6_TCLASS (V6): the DSCP of the socket's segments over
+    /// that version from now on, inherited like [`set_hop_limit`](Self::set_hop_limit)'s
+    /// setting. The ECN bits of `tos` are ignored: the stack owns ECN on TCP (RFC 3168 §6.1),
+    /// as Linux's `__ip_sock_set_tos` and `do_ipv6_setsockopt` keep them for stream
+    /// sockets. EINVAL for V6 on an IPv4 socket.
+    pub fn set_tos<I: TcpIpExt>(
+        &mut self,
+        id: TcpSocketId<I>,
+        version: IpVersion,
+        tos: u8,
+    ) -> Result<(), SocketError> {
+        let fields = self.ip_header_mut(id, version)?;
+        fields.tos = (tos & !ECN_MASK) | (fields.tos & ECN_MASK);
+        Ok(())
+    }
+
+    /// The socket's IP header choices (getsockopt of IP_TTL, IP_TOS, IPV6_UNICAST_HOPS,
+    /// IPV6_TCLASS); the TOS bytes as stored, ECN bits cleared.
+    pub fn ip_header<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<IpHeaderOptions, SocketError> {
+        Ok(I::sockets(self).get(id)?.ip_header)
+    }
+
+    fn ip_header_mut<I: TcpIpExt>(
+        &mut self,
+        id: TcpSocketId<I>,
+        version: IpVersion,
+    ) -> Result<&mut IpHeaderFields, SocketError> {
+        let socket = I::split(self).0.get_mut(id)?;
+        if I::VERSION == IpVersion::V4 && version == IpVersion::V6 {
+            return Err(SocketError::InvalidArgument);
+        }
+        Ok(socket.ip_header.get_mut(version))
     }
 
     /// TCP_NODELAY.
@@ -1221,7 +1287,7 @@ impl Tcp {
         // Back out of the arrival device only when the peer's address is link-scoped: it
         // names no other way back (RFC 4007 §6); otherwise the routes decide.
         let scope = src.is_link_local_unicast().then_some(device);
-        let sent = TcpIpContext::<I>::send_segment(ctx, dst, src, scope, |out| {
+        let sent = TcpIpContext::<I>::send_segment(ctx, dst, src, scope, IpHeaderFields::default(), |out| {
             write_reset_for(out, local, remote, &info, payload.len())
         });
         if sent == Ok(true) {
@@ -1355,10 +1421,10 @@ impl Tcp {
         let (sockets, shared) = I::split(self);
         let Some(socket) = sockets.slots.get_mut(id.index, id.generation) else { return };
         let now = ctx.now();
-        let device = socket.device;
+        let (device, header) = (socket.device, socket.ip_header);
         let (next, done) = match &mut socket.state {
             SocketState::Connected { conn, hashed, .. } => {
-                let retry = drain_transmit::<I, C>(ctx, conn, now, device, &mut shared.scratch);
+                let retry = drain_transmit::<I, C>(ctx, conn, now, device, &header, &mut shared.scratch);
                 while let Some(event) = conn.poll_event() {
                     if !socket.orphaned {
                         TcpIpContext::<I>::socket_event(ctx, id, event);
@@ -1377,7 +1443,8 @@ impl Tcp {
                 while let Some(t) = listener.poll_transmit(now, &mut shared.scratch) {
                     let segment = &shared.scratch[..t.transmit.len];
                     let out_of = t.scope.or(device);
-                    let _ = context::send_segment::<I, C>(ctx, t.local.addr, t.remote.addr, out_of, |out| {
+                    let (local, remote) = (t.local.addr, t.remote.addr);
+                    let _ = context::send_segment::<I, C>(ctx, local, remote, out_of, &header, |out| {
                         out.get_mut(..segment.len())?.copy_from_slice(segment);
                         Some(segment.len())
                     });
@@ -1447,18 +1514,19 @@ fn drive_listener<I: Ip, C: TcpIpContext<I>>(
     }
 }
 
-/// Writes every segment `conn` has due straight into transmit buffers; returns whether the
-/// transmit pool ran dry (the rest is retried shortly).
+/// Writes every segment `conn` has due straight into transmit buffers, with the socket's
+/// `header` choices; returns whether the transmit pool ran dry (the rest is retried shortly).
 fn drain_transmit<I: DualStackIpExt, C: TcpContext>(
     ctx: &mut C,
     conn: &mut Connection<I::Addr>,
     now: Instant,
     device: Option<DeviceId>,
+    header: &IpHeaderOptions,
     scratch: &mut [u8],
 ) -> bool {
     let (src, dst) = (conn.local().addr, conn.remote().addr);
     loop {
-        let sent = context::send_segment::<I, C>(ctx, src, dst, device, |out| {
+        let sent = context::send_segment::<I, C>(ctx, src, dst, device, header, |out| {
             conn.poll_transmit(now, out).map(|t| t.len)
         });
         match sent {

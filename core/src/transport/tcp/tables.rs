@@ -33,7 +33,7 @@ use crate::transport::socket_map::{ConflictScope, LocalEndpoint, Sharing, Socket
 use crate::transport::{Slots, SocketError};
 
 use super::sockets::{AnyTcpSocketId, TcpIpExt, TcpSocketId};
-use super::{Connection, Endpoint, Listener, TcpConfig};
+use super::{Connection, Endpoint, IpHeaderOptions, Listener, TcpConfig};
 
 /// A socket's place in its lifecycle.
 #[derive(Debug)]
@@ -59,6 +59,8 @@ pub(super) struct Socket<I: Ip> {
     /// IPV6_V6ONLY (always false for IPv4 sockets).
     pub(super) v6only: bool,
     pub(super) cfg: TcpConfig,
+    /// IP_TTL, IPV6_UNICAST_HOPS, IP_TOS and IPV6_TCLASS: what its segments carry.
+    pub(super) ip_header: IpHeaderOptions,
     /// When the stack timer is armed for, if it is.
     pub(super) timer_at: Option<Instant>,
     /// The application closed the socket: the slot goes once the connection is done.
