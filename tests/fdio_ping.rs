@@ -48,7 +48,6 @@ fn ping_on_the_shim_reaches_the_kernel_over_ipv6() {
 }
 
 #[test]
-#[ignore = "known gap: IP_RECVTTL/IPV6_RECVHOPLIMIT need the TTL in the datagram header, which core does not report yet"]
 fn ping_on_the_shim_shows_each_replys_ttl() {
     if !can_run("ping_on_the_shim_shows_each_replys_ttl", &["ping"]) {
         return;

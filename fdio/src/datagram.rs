@@ -11,6 +11,8 @@
 //!   record is a cache: when it is empty the netstack is asked, as it is the source of truth);
 //! - `MSG_TRUNC` (returned in `msg_flags`, and as a flag: the datagram's real length),
 //!   `MSG_PEEK`, `MSG_DONTWAIT`; `msg_name` filled with the source;
+//! - `msg_control` filled with the `IP_TTL`/`IP_TOS`/`IPV6_HOPLIMIT`/`IPV6_TCLASS` messages
+//!   the application asked for, from the header's bytes 28..31 ([`crate::cmsg`]);
 //! - an error record from the netstack (an ICMP error on a connected socket) fails the next
 //!   receive with its errno, and is consumed even by `MSG_PEEK`;
 //! - `FIONREAD` is the size of the next payload.
@@ -21,6 +23,7 @@
 use std::ffi::c_int;
 use std::os::fd::RawFd;
 
+use crate::cmsg::{self, RecvMeta};
 use crate::errno::{check_ssize, Errno};
 use crate::framing::{self, RxHeader, HEADER_LEN};
 use crate::real;
@@ -71,8 +74,17 @@ pub struct NameOut {
     pub len: *mut libc::socklen_t,
 }
 
+/// Where a receive puts control messages: `msg_control`, `msg_controllen` bytes long.
+#[derive(Debug)]
+pub struct ControlOut<'a> {
+    pub buf: &'a mut [u8],
+    /// Set to the bytes used.
+    pub used: usize,
+}
+
 /// Receives one datagram into `iov`; returns the payload length (the full length with
-/// `MSG_TRUNC`) and the `msg_flags` to report.
+/// `MSG_TRUNC`) and the `msg_flags` to report (with `MSG_CTRUNC` if `control` was too
+/// small for the control messages).
 ///
 /// # Safety
 /// `iov` must describe writable buffers; `name`'s pointers must be valid as for `recvmsg`.
@@ -82,6 +94,7 @@ pub unsafe fn recv(
     iov: &[libc::iovec],
     flags: c_int,
     name: Option<NameOut>,
+    control: Option<&mut ControlOut<'_>>,
 ) -> Result<(usize, c_int), Errno> {
     if flags & libc::MSG_ERRQUEUE != 0 {
         return Err(Errno::EAGAIN);
@@ -127,7 +140,21 @@ pub unsafe fn recv(
             None => unsafe { *name.len = 0 },
         }
     }
-    Ok((n - HEADER_LEN, msg_flags & !libc::MSG_EOR))
+    let mut msg_flags = msg_flags & !libc::MSG_EOR;
+    if let Some(control) = control {
+        let messages = match source {
+            Some(addr) if socket.recv_flags.any() => {
+                cmsg::messages(&socket.recv_flags, &addr, RecvMeta::decode(&header))
+            }
+            _ => Vec::new(),
+        };
+        let (used, truncated) = cmsg::write(&messages, control.buf);
+        control.used = used;
+        if truncated {
+            msg_flags |= libc::MSG_CTRUNC;
+        }
+    }
+    Ok((n - HEADER_LEN, msg_flags))
 }
 
 /// Sends one datagram of `iov` to `dest` (the application's `msg_name`), or to the
@@ -324,11 +351,47 @@ mod tests {
         let mut name_len: libc::socklen_t = 32;
         let out = NameOut { addr: name.as_mut_ptr().cast(), len: &mut name_len };
         // SAFETY: valid buffers.
-        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, Some(out)) };
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, Some(out), None) };
         assert_eq!(r, Ok((7, 0)));
         assert_eq!(&buf[..7], b"payload");
         assert_eq!(name_len, 16);
         assert_eq!(sockaddr::parse(&name[..16], Domain::V4), Ok(AppAddr::Inet(src)));
+    }
+
+    #[test]
+    fn recv_returns_the_control_messages_the_application_asked_for() {
+        let (socket, app, net, _ctl) = datagram_socket();
+        let src: SocketAddr = "198.51.100.3:4000".parse().unwrap();
+        let mut packet = framing::encode(Some(&src)).to_vec();
+        packet[28..31].copy_from_slice(&[0b11, 61, 0x20]);
+        packet.extend_from_slice(b"x");
+        net_send(&net, &packet);
+        net_send(&net, &packet);
+        net_send(&net, &packet);
+        let mut buf = [0u8; 8];
+        let mut room = [0u8; 64];
+        // Nothing asked: no messages, msg_controllen 0.
+        let mut control = ControlOut { buf: &mut room, used: 99 };
+        // SAFETY: valid buffers.
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None, Some(&mut control)) };
+        assert_eq!((r, control.used), (Ok((1, 0)), 0));
+        // IP_RECVTTL: one IP_TTL message holding 61 as an int.
+        socket.recv_flags.remember(crate::sockopt::Opt::IpRecvTtl, true);
+        let mut control = ControlOut { buf: &mut room, used: 0 };
+        // SAFETY: valid buffers.
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None, Some(&mut control)) };
+        // SAFETY: CMSG_SPACE and CMSG_LEN are arithmetic.
+        let (space, len) = unsafe { (libc::CMSG_SPACE(4) as usize, libc::CMSG_LEN(4) as usize) };
+        assert_eq!((r, control.used), (Ok((1, 0)), space));
+        let level = i32::from_ne_bytes(room[8..12].try_into().unwrap());
+        let kind = i32::from_ne_bytes(room[12..16].try_into().unwrap());
+        assert_eq!((level, kind), (libc::IPPROTO_IP, libc::IP_TTL));
+        assert_eq!(&room[len - 4..len], &61i32.to_ne_bytes());
+        // No room: MSG_CTRUNC.
+        let mut control = ControlOut { buf: &mut [], used: 0 };
+        // SAFETY: valid buffers.
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None, Some(&mut control)) };
+        assert_eq!((r, control.used), (Ok((1, libc::MSG_CTRUNC)), 0));
     }
 
     #[test]
@@ -341,22 +404,22 @@ mod tests {
         net_send(&net, &packet);
         let mut buf = [0u8; 4];
         // SAFETY: valid buffers.
-        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], libc::MSG_PEEK, None) };
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], libc::MSG_PEEK, None, None) };
         assert_eq!(r, Ok((4, libc::MSG_TRUNC)));
         // SAFETY: valid buffers.
-        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None) };
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None, None) };
         assert_eq!(r, Ok((4, libc::MSG_TRUNC)), "the peek left the datagram queued");
         assert_eq!(&buf, b"0123");
         // SAFETY: valid buffers.
-        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], libc::MSG_TRUNC, None) };
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], libc::MSG_TRUNC, None, None) };
         assert_eq!(r, Ok((10, libc::MSG_TRUNC)));
         assert_eq!(next_payload_len(app.as_raw_fd()), Ok(10));
         // SAFETY: valid buffers.
-        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None) };
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None, None) };
         assert_eq!(r.map(|r| r.0), Ok(4));
         assert_eq!(next_payload_len(app.as_raw_fd()), Ok(0));
         // SAFETY: valid buffers.
-        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], libc::MSG_DONTWAIT, None) };
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], libc::MSG_DONTWAIT, None, None) };
         assert_eq!(r, Err(Errno::EAGAIN));
     }
 
@@ -372,10 +435,10 @@ mod tests {
         net_send(&net, &packet);
         let mut buf = [0u8; 8];
         // SAFETY: valid buffers.
-        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], libc::MSG_PEEK, None) };
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], libc::MSG_PEEK, None, None) };
         assert_eq!(r, Err(Errno(libc::ECONNREFUSED)));
         // SAFETY: valid buffers.
-        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None) };
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None, None) };
         assert_eq!(r, Ok((2, 0)));
     }
 
@@ -385,11 +448,11 @@ mod tests {
         drop(net);
         let mut buf = [0u8; 8];
         // SAFETY: valid buffers.
-        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None) };
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None, None) };
         assert_eq!(r, Err(Errno::ECONNRESET));
         socket.set_read_shut();
         // SAFETY: valid buffers.
-        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None) };
+        let r = unsafe { recv(&socket, app.as_raw_fd(), &[iov(&mut buf)], 0, None, None) };
         assert_eq!(r, Ok((0, 0)));
     }
 

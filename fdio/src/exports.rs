@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use libc::{iovec, mmsghdr, msghdr, size_t, sockaddr, socklen_t, ssize_t, timespec};
 
-use crate::datagram::{self, NameOut};
+use crate::datagram::{self, ControlOut, NameOut};
 use crate::errno::{ret_int, ret_ssize, Errno};
 use crate::fdtable::{class_of, FdClass};
 use crate::registry::{self, Socket};
@@ -241,7 +241,7 @@ unsafe fn datagram_recv(
 ) -> ssize_t {
     let name = (!addr.is_null() || !len.is_null()).then_some(NameOut { addr, len });
     // SAFETY: forwarded from the caller.
-    ret_ssize(unsafe { datagram::recv(s, fd, iov, flags, name) }.map(|(n, _)| n))
+    ret_ssize(unsafe { datagram::recv(s, fd, iov, flags, name, None) }.map(|(n, _)| n))
 }
 
 /// `read(2)`.
@@ -420,10 +420,23 @@ unsafe fn recvmsg_ours(fd: c_int, msg: &mut msghdr, flags: c_int) -> Result<usiz
             let iov = unsafe { iov_slice(msg.msg_iov, msg.msg_iovlen) }?;
             let name = (!msg.msg_name.is_null())
                 .then_some(NameOut { addr: msg.msg_name.cast(), len: &mut msg.msg_namelen });
+            // Above INT_MAX is EINVAL, as in Linux's `copy_msghdr_from_user`.
+            let room: usize = msg.msg_controllen;
+            if room > i32::MAX as usize {
+                return Err(Errno::EINVAL);
+            }
+            let buf = if msg.msg_control.is_null() || room == 0 {
+                &mut [][..]
+            } else {
+                // SAFETY: the caller's msghdr gives `msg_controllen` writable bytes at
+                // `msg_control`.
+                unsafe { std::slice::from_raw_parts_mut(msg.msg_control.cast::<u8>(), room) }
+            };
+            let mut control = ControlOut { buf, used: 0 };
             // SAFETY: forwarded from the caller.
-            let (n, out_flags) = unsafe { datagram::recv(&s, fd, iov, flags, name) }?;
+            let (n, out_flags) = unsafe { datagram::recv(&s, fd, iov, flags, name, Some(&mut control)) }?;
             msg.msg_flags = out_flags;
-            msg.msg_controllen = 0;
+            msg.msg_controllen = control.used;
             Ok(n)
         }
     }

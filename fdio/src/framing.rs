@@ -8,7 +8,12 @@
 //! | 4 | 4 | IPv6 flow information, network byte order |
 //! | 8 | 16 | address (IPv4 in the first 4 bytes) |
 //! | 24 | 4 | little-endian: IPv6 scope id, or the errno of an error record |
-//! | 28 | 4 | reserved, 0 |
+//! | 28 | 1 | from the netstack: flags, bit 0 TTL/Hop Limit present, bit 1 TOS/Traffic Class present; 0 to it |
+//! | 29 | 1 | from the netstack: the TTL or Hop Limit; 0 to it |
+//! | 30 | 1 | from the netstack: the TOS or Traffic Class; 0 to it |
+//! | 31 | 1 | reserved, 0 |
+//!
+//! Bytes 28..31 of a received header are read by [`crate::cmsg::RecvMeta::decode`].
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 

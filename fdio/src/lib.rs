@@ -10,9 +10,11 @@
 //! Layout: [`exports`] holds the interposed symbols and their fast path; [`socket`] the
 //! control-plane calls; [`stream`] and [`datagram`] the two data planes; [`fdops`] the
 //! descriptor calls; [`registry`] the socket table, its locking and `fork`; [`control`] every
-//! FIDL call; [`sockaddr`], [`framing`], [`sockopt`] and [`tcp_info`] the byte layouts;
+//! FIDL call; [`sockaddr`], [`framing`], [`cmsg`], [`sockopt`] and [`tcp_info`] the byte
+//! layouts;
 //! [`fdtable`] the lock-free per-descriptor class table; [`real`] the C library's functions.
 
+pub mod cmsg;
 pub mod control;
 pub mod datagram;
 pub mod debug;

@@ -21,6 +21,7 @@ use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::cmsg::RecvFlags;
 use crate::control::Control;
 use crate::errno::Errno;
 use crate::fdtable::{FdClass, FdTable, FDS};
@@ -96,6 +97,9 @@ pub struct Socket {
     /// `IP_RECVERR` / `IPV6_RECVERR` as the application set them: accepted, with no error
     /// queue behind them (errors arrive through `SO_ERROR` and the next call instead).
     pub recv_err: AtomicBool,
+    /// `IP_RECVTTL`, `IP_RECVTOS`, `IPV6_RECVHOPLIMIT` and `IPV6_RECVTCLASS` as the
+    /// application set them, for the control messages of `recvmsg`.
+    pub recv_flags: RecvFlags,
     /// Locked only under the registry lock (see the module documentation).
     state: Mutex<State>,
 }
@@ -184,6 +188,7 @@ impl Socket {
             domain,
             transport,
             recv_err: AtomicBool::new(false),
+            recv_flags: RecvFlags::default(),
             state: Mutex::new(State {
                 control: Arc::new(control),
                 phase,

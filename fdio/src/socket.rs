@@ -406,7 +406,9 @@ pub unsafe fn setsockopt(
         return Err(Errno::ENOPROTOOPT);
     }
     let value = sockopt::parse_set(opt, bytes)?;
+    let on = matches!(value, sockopt::SetValue::Bool(true));
     socket.control()?.set_option(opt, value)?;
+    socket.recv_flags.remember(opt, on);
     Ok(0)
 }
 

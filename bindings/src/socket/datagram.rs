@@ -14,7 +14,8 @@
 //! (`ENOBUFS`) drops the datagram silently, as a full qdisc does under UDP on Linux.
 //!
 //! Network to application: each datagram the core queued goes out as one packet, header
-//! (source address and port; port 0 for a raw socket) then payload: a raw IPv4 socket's
+//! (source address and port, port 0 for a raw socket; the TTL/Hop Limit and TOS/Traffic
+//! Class of its IP header, always, for the shim's IP_RECVTTL and kin) then payload: a raw IPv4 socket's
 //! begins with the IPv4 header, a raw IPv6 socket's after the IPv6 header and its extensions
 //! (RFC 3542 §3); asynchronous errors (ICMP errors on a connected socket) as error records. A packet that finds the socketpair full is dropped and counted,
 //! as a full `SO_RCVBUF` drops on Linux.
@@ -27,7 +28,7 @@ use netstack_core::transport::udp::UdpSocketId;
 use netstack_core::transport::SocketError;
 
 use super::dataplane::{DatagramPlane, Packet, MAX_DATAGRAM};
-use super::header::DatagramHeader;
+use super::header::{DatagramHeader, RecvMeta, Source};
 use super::stream::Progress;
 use crate::eventloop::{BindingsCtx, NetStack};
 
@@ -99,7 +100,9 @@ fn destination_v4(header: DatagramHeader) -> Result<Destination<Ipv4Addr>, i32> 
         DatagramHeader::V4 { addr, port } => {
             Ok(Some((SpecifiedAddr::new(Ipv4Addr::new(addr)).ok_or(EINVAL)?, port)))
         }
-        DatagramHeader::V6 { .. } | DatagramHeader::Error(_) => Err(EAFNOSUPPORT),
+        DatagramHeader::V6 { .. } | DatagramHeader::Error(_) | DatagramHeader::Received { .. } => {
+            Err(EAFNOSUPPORT)
+        }
     }
 }
 
@@ -114,7 +117,7 @@ fn destination_v6(header: DatagramHeader) -> Result<Destination<Ipv6Addr>, i32> 
         DatagramHeader::V6 { addr, port, .. } => {
             Ok(Some((SpecifiedAddr::new(Ipv6Addr::new(addr)).ok_or(EINVAL)?, port)))
         }
-        DatagramHeader::Error(_) => Err(EAFNOSUPPORT),
+        DatagramHeader::Error(_) | DatagramHeader::Received { .. } => Err(EAFNOSUPPORT),
     }
 }
 
@@ -129,15 +132,16 @@ fn raw_destination_v6(header: DatagramHeader, proto: u8) -> Result<Option<Specif
     }
 }
 
-/// The header naming an IPv4 source.
-fn source_v4(addr: Ipv4Addr, port: u16) -> DatagramHeader {
-    DatagramHeader::V4 { addr: addr.bytes(), port }
+/// The header of a datagram received from an IPv4 source with the TTL and TOS `meta`.
+fn source_v4(addr: Ipv4Addr, port: u16, meta: RecvMeta) -> DatagramHeader {
+    DatagramHeader::Received { from: Source::V4 { addr: addr.bytes(), port }, meta }
 }
 
-/// The header naming an IPv6 source; a link-local one carries the interface it came in on.
-fn source_v6(addr: Ipv6Addr, port: u16, device: DeviceId) -> DatagramHeader {
+/// The header of a datagram received from an IPv6 source with the Hop Limit and Traffic
+/// Class `meta`; a link-local source carries the interface it came in on.
+fn source_v6(addr: Ipv6Addr, port: u16, device: DeviceId, meta: RecvMeta) -> DatagramHeader {
     let scope_id = if addr.is_unicast_link_local() { device.get() } else { 0 };
-    DatagramHeader::V6 { addr: addr.bytes(), port, flowinfo: 0, scope_id }
+    DatagramHeader::Received { from: Source::V6 { addr: addr.bytes(), port, scope_id }, meta }
 }
 
 impl DatagramSocket {
@@ -254,27 +258,43 @@ impl DatagramSocket {
         for _ in 0..PACKET_BUDGET {
             let sent = match self.id {
                 DatagramId::UdpV4(id) => match stack.udp_call(ctx, |udp, _| udp.recv_from(id)) {
-                    Ok(d) => self.plane.send(source_v4(d.peer_addr, d.peer_port), d.payload.body()),
+                    Ok(d) => self.plane.send(
+                        source_v4(d.peer_addr, d.peer_port, RecvMeta::new(d.hop_limit, d.tos)),
+                        d.payload.body(),
+                    ),
                     Err(e) => return self.delivery_stopped(e, counters),
                 },
                 DatagramId::UdpV6(id) => match stack.udp_call(ctx, |udp, _| udp.recv_from(id)) {
-                    Ok(d) => self.plane.send(source_v6(d.peer_addr, d.peer_port, d.device), d.payload.body()),
+                    Ok(d) => self.plane.send(
+                        source_v6(d.peer_addr, d.peer_port, d.device, RecvMeta::new(d.hop_limit, d.tos)),
+                        d.payload.body(),
+                    ),
                     Err(e) => return self.delivery_stopped(e, counters),
                 },
                 DatagramId::PingV4(id) => match stack.ping_call(ctx, |ping, _| ping.recv_from(id)) {
-                    Ok(d) => self.plane.send(source_v4(d.peer_addr, 0), d.message.body()),
+                    Ok(d) => self
+                        .plane
+                        .send(source_v4(d.peer_addr, 0, RecvMeta::new(d.hop_limit, d.tos)), d.message.body()),
                     Err(e) => return self.delivery_stopped(e, counters),
                 },
                 DatagramId::PingV6(id) => match stack.ping6_call(ctx, |ping, _| ping.recv_from(id)) {
-                    Ok(d) => self.plane.send(source_v6(d.peer_addr, 0, d.device), d.message.body()),
+                    Ok(d) => self.plane.send(
+                        source_v6(d.peer_addr, 0, d.device, RecvMeta::new(d.hop_limit, d.tos)),
+                        d.message.body(),
+                    ),
                     Err(e) => return self.delivery_stopped(e, counters),
                 },
                 DatagramId::RawV4(id) => match stack.raw_call(ctx, |raw, _| raw.recv_from(id)) {
-                    Ok(d) => self.plane.send(source_v4(d.peer_addr, 0), d.packet.body()),
+                    Ok(d) => self
+                        .plane
+                        .send(source_v4(d.peer_addr, 0, RecvMeta::new(d.hop_limit, d.tos)), d.packet.body()),
                     Err(e) => return self.delivery_stopped(e, counters),
                 },
                 DatagramId::RawV6(id) => match stack.raw6_call(ctx, |raw, _| raw.recv_from(id)) {
-                    Ok(d) => self.plane.send(source_v6(d.peer_addr, 0, d.device), d.packet.body()),
+                    Ok(d) => self.plane.send(
+                        source_v6(d.peer_addr, 0, d.device, RecvMeta::new(d.hop_limit, d.tos)),
+                        d.packet.body(),
+                    ),
                     Err(e) => return self.delivery_stopped(e, counters),
                 },
             };
@@ -397,11 +417,14 @@ mod tests {
 
     #[test]
     fn link_local_sources_carry_their_interface() {
+        let meta = RecvMeta::new(64, 0);
         let ll = Ipv6Addr::from_segments([0xfe80, 0, 0, 0, 0, 0, 0, 1]);
-        let DatagramHeader::V6 { scope_id, .. } = source_v6(ll, 7, DeviceId::new(3)) else { panic!() };
+        let header = source_v6(ll, 7, DeviceId::new(3), meta);
+        let DatagramHeader::Received { from: Source::V6 { scope_id, .. }, .. } = header else { panic!() };
         assert_eq!(scope_id, 3);
         let global = Ipv6Addr::from_segments([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]);
-        let DatagramHeader::V6 { scope_id, .. } = source_v6(global, 7, DeviceId::new(3)) else { panic!() };
+        let header = source_v6(global, 7, DeviceId::new(3), meta);
+        let DatagramHeader::Received { from: Source::V6 { scope_id, .. }, .. } = header else { panic!() };
         assert_eq!(scope_id, 0);
     }
 }

@@ -8,10 +8,15 @@
 //! | 4 | 4 | IPv6 flow information, network byte order |
 //! | 8 | 16 | address (IPv4 in the first 4 bytes) |
 //! | 24 | 4 | little-endian: IPv6 scope id, or the errno of an error record |
-//! | 28 | 4 | reserved, 0 |
+//! | 28 | 1 | towards the application: flags, bit 0 TTL/Hop Limit present, bit 1 TOS/Traffic Class present; 0 from it |
+//! | 29 | 1 | towards the application: the TTL or Hop Limit; 0 from it |
+//! | 30 | 1 | towards the application: the TOS or Traffic Class; 0 from it |
+//! | 31 | 1 | reserved, 0 |
 //!
 //! From the application it names the destination (family 0: the connected peer); towards
-//! the application the source, or (an error record, no payload) an asynchronous error.
+//! the application the source and what the datagram's IP header carried (for the shim's
+//! IP_RECVTTL, IPV6_RECVHOPLIMIT, IP_RECVTOS and IPV6_RECVTCLASS), or (an error record, no
+//! payload) an asynchronous error.
 
 /// The header's length.
 pub(crate) const HEADER_LEN: usize = 32;
@@ -25,6 +30,33 @@ const FAMILY_ERROR: u16 = 0xffff;
 const EINVAL: i32 = 22;
 /// `EAFNOSUPPORT`: a family the data plane does not know.
 const EAFNOSUPPORT: i32 = 97;
+
+/// Byte 28's bit: byte 29 holds the TTL or Hop Limit.
+const META_HOP_LIMIT: u8 = 1 << 0;
+/// Byte 28's bit: byte 30 holds the TOS or Traffic Class.
+const META_TOS: u8 = 1 << 1;
+
+/// What a received datagram's IP header carried, for the application's ancillary data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RecvMeta {
+    /// The TTL or Hop Limit.
+    pub(crate) hop_limit: Option<u8>,
+    /// The TOS or Traffic Class octet.
+    pub(crate) tos: Option<u8>,
+}
+
+impl RecvMeta {
+    /// Both fields known, as for every datagram the core queues.
+    pub(crate) fn new(hop_limit: u8, tos: u8) -> Self {
+        Self { hop_limit: Some(hop_limit), tos: Some(tos) }
+    }
+
+    /// Bytes 28..32 of the header.
+    fn to_bytes(self) -> [u8; 4] {
+        let flags = self.hop_limit.map_or(0, |_| META_HOP_LIMIT) | self.tos.map_or(0, |_| META_TOS);
+        [flags, self.hop_limit.unwrap_or(0), self.tos.unwrap_or(0), 0]
+    }
+}
 
 /// One packet's header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,12 +83,51 @@ pub(crate) enum DatagramHeader {
     },
     /// An asynchronous error with this errno (towards the application only).
     Error(i32),
+    /// A received datagram (towards the application only): its source, a `V4` or `V6`
+    /// header, and what its IP header carried.
+    Received {
+        /// The source.
+        from: Source,
+        /// The TTL and TOS.
+        meta: RecvMeta,
+    },
+}
+
+/// The source of a received datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// An IPv4 address and port.
+    V4 {
+        /// The address.
+        addr: [u8; 4],
+        /// The port (host order here).
+        port: u16,
+    },
+    /// An IPv6 address, port, and scope (an interface index, 0 for none).
+    V6 {
+        /// The address.
+        addr: [u8; 16],
+        /// The port (host order here).
+        port: u16,
+        /// The scope id.
+        scope_id: u32,
+    },
+}
+
+impl From<Source> for DatagramHeader {
+    fn from(source: Source) -> Self {
+        match source {
+            Source::V4 { addr, port } => Self::V4 { addr, port },
+            Source::V6 { addr, port, scope_id } => Self::V6 { addr, port, flowinfo: 0, scope_id },
+        }
+    }
 }
 
 impl DatagramHeader {
     /// Splits a packet from the application into its header and payload; an `Err` is the
     /// errno the packet earns (`EINVAL` if it is shorter than a header, `EAFNOSUPPORT` for an
-    /// unknown family or an error record, which only the netstack sends).
+    /// unknown family or an error record, which only the netstack sends). Bytes 28..32 are
+    /// ignored: the application's are 0, and a header it read and sent back keeps them.
     pub(crate) fn parse(packet: &[u8]) -> Result<(Self, &[u8]), i32> {
         let Some((header, payload)) = packet.split_first_chunk::<HEADER_LEN>() else {
             return Err(EINVAL);
@@ -102,6 +173,10 @@ impl DatagramHeader {
                 out[0..2].copy_from_slice(&FAMILY_ERROR.to_le_bytes());
                 out[24..28].copy_from_slice(&errno.to_le_bytes());
             }
+            Self::Received { from, meta } => {
+                out = Self::from(from).to_bytes();
+                out[28..32].copy_from_slice(&meta.to_bytes());
+            }
         }
         out
     }
@@ -145,6 +220,25 @@ mod tests {
         assert_eq!(&bytes[..2], &[0xff, 0xff]);
         assert_eq!(&bytes[24..28], &[111, 0, 0, 0]);
         assert!(bytes[2..24].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn received_datagrams_carry_ttl_and_tos_in_bytes_28_to_31() {
+        let from = Source::V4 { addr: [192, 0, 2, 7], port: 53 };
+        let bytes = DatagramHeader::Received { from, meta: RecvMeta::new(63, 0xb8) }.to_bytes();
+        assert_eq!(bytes[..28], DatagramHeader::V4 { addr: [192, 0, 2, 7], port: 53 }.to_bytes()[..28]);
+        assert_eq!(&bytes[28..], &[0b11, 63, 0xb8, 0]);
+        let only_ttl = RecvMeta { hop_limit: Some(1), tos: None };
+        assert_eq!(DatagramHeader::Received { from, meta: only_ttl }.to_bytes()[28..], [0b01, 1, 0, 0]);
+        // Sent back as a destination, the header names the source; the metadata is ignored.
+        assert_eq!(
+            DatagramHeader::parse(&bytes).unwrap().0,
+            DatagramHeader::V4 { addr: [192, 0, 2, 7], port: 53 }
+        );
+        let v6 =
+            Source::V6 { addr: [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], port: 0, scope_id: 2 };
+        let bytes = DatagramHeader::Received { from: v6, meta: RecvMeta::new(255, 0) }.to_bytes();
+        assert_eq!((&bytes[..2], &bytes[24..]), (&[10, 0][..], &[2, 0, 0, 0, 0b11, 255, 0, 0][..]));
     }
 
     #[test]

@@ -44,7 +44,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         received: &Received<Ipv6Addr>,
         buf: Buf<F>,
     ) -> Option<Handoff<F>> {
-        let Received { device, src, dst, hop_limit, .. } = *received;
+        let Received { device, src, dst, hop_limit, tos, .. } = *received;
         self.counters.ipv6.icmp_in_msgs += 1;
         let (id, seq) = {
             let pseudo = Icmpv6PseudoHeader { src, dst };
@@ -144,7 +144,10 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 }
             }
         };
-        Some(Handoff::EchoReply6 { reply: ReceivedEchoReply { device, src, dst, id, message: buf }, seq })
+        Some(Handoff::EchoReply6 {
+            reply: ReceivedEchoReply { device, src, dst, id, hop_limit, tos, message: buf },
+            seq,
+        })
     }
 
     /// RFC 4443 §4.2: an Echo Reply with the request's identifier, sequence and data, from

@@ -69,6 +69,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             return None;
         };
         let (src, dst, proto, hop_limit) = (packet.src_ip(), packet.dst_ip(), packet.proto(), packet.ttl());
+        let tos = (packet.dscp().value() << 2) | packet.ecn().bits();
         let (fragment, meta) = (packet.is_fragment(), ParsablePacket::<&[u8]>::parse_metadata(&packet));
         let queries = Ipv4Queries { devices: &self.devices, igmp: &self.igmp };
         let decision = receive::decide::<Ipv4>(&queries, &mut self.counters.ipv4, device, src, dst);
@@ -77,13 +78,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             ReceiveDecision::Forward => {
                 buf.undo_parse(meta);
                 let kind = DeliveryKind::Unicast;
-                let received = Received { device, src, dst, kind, link, ip_meta: meta, hop_limit };
+                let received = Received { device, src, dst, kind, link, ip_meta: meta, hop_limit, tos };
                 self.forward_ipv4(ctx, received, buf);
                 return None;
             }
             ReceiveDecision::Drop(_) => return None,
         };
-        let received = Received { device, src, dst, kind, link, ip_meta: meta, hop_limit };
+        let received = Received { device, src, dst, kind, link, ip_meta: meta, hop_limit, tos };
         if fragment {
             buf.undo_parse(meta);
             return self.reassemble_ipv4(ctx, received, &buf);
@@ -178,6 +179,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             // Nothing was parsed in a buffer here; the quote carries its own header.
             ip_meta: ParseMetadata::default(),
             hop_limit: 0,
+            tos: 0,
         };
         let error = Icmpv4Error::TimeExceeded(Icmpv4TimeExceeded {
             code: Icmpv4TimeExceededCode::FragmentReassembly,
@@ -289,7 +291,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         received: &Received,
         buf: Buf<F>,
     ) -> Option<Handoff<F>> {
-        let Received { device, src, dst, kind, .. } = *received;
+        let Received { device, src, dst, kind, hop_limit, tos, .. } = *received;
         self.counters.icmp_in_msgs += 1;
         let (id, seq) = {
             let Ok(icmp) = Icmpv4Packet::parse_bytes(buf.body(), ()) else {
@@ -338,7 +340,10 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 _ => return None,
             }
         };
-        Some(Handoff::EchoReply { reply: ReceivedEchoReply { device, src, dst, id, message: buf }, seq })
+        Some(Handoff::EchoReply {
+            reply: ReceivedEchoReply { device, src, dst, id, hop_limit, tos, message: buf },
+            seq,
+        })
     }
 
     /// An ICMP Redirect (RFC 792 p. 12) on a host: traffic for the quoted datagram's

@@ -233,9 +233,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let parsed = buf.parse::<Ipv6Packet<&[u8]>>(()).map(|packet| {
             let fragment = packet.fragment_header().is_some();
             let fields = (packet.src_ip(), packet.dst_ip(), packet.proto(), packet.hop_limit());
-            (fields, fragment, ParsablePacket::<&[u8]>::parse_metadata(&packet))
+            (fields, packet.traffic_class(), fragment, ParsablePacket::<&[u8]>::parse_metadata(&packet))
         });
-        let ((src, dst, proto, hop_limit), fragment, meta) = match parsed {
+        let ((src, dst, proto, hop_limit), tos, fragment, meta) = match parsed {
             Ok(parsed) => parsed,
             Err(error) => {
                 self.counters.ipv6.in_hdr_errors += 1;
@@ -245,7 +245,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         };
         let queries = Ipv6Queries { devices: &self.devices, sources: &self.v6.sources, mld: &self.v6.mld };
         let decision = receive::decide::<Ipv6>(&queries, &mut self.counters.ipv6.receive, device, src, dst);
-        let received = |kind| Received { device, src, dst, kind, link, ip_meta: meta, hop_limit };
+        let received = |kind| Received { device, src, dst, kind, link, ip_meta: meta, hop_limit, tos };
         let kind = match decision {
             ReceiveDecision::Deliver(kind) => kind,
             ReceiveDecision::Forward => {
@@ -296,6 +296,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             link,
             ip_meta: ParseMetadata::default(),
             hop_limit: header.hop_limit(),
+            // Only an ICMPv6 error answers it.
+            tos: 0,
         };
         let problem =
             crate::wire::icmp::v6::Icmpv6ParameterProblem { code: (*code).into(), pointer: *pointer };
@@ -620,7 +622,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         packet: Buf<F>,
     ) {
         let Ok(ip) = Ipv6Packet::parse_bytes(packet.body(), ()) else { return };
-        let (src, dst, hop_limit) = (ip.src_ip(), ip.dst_ip(), ip.hop_limit());
+        let (src, dst, hop_limit, tos) = (ip.src_ip(), ip.dst_ip(), ip.hop_limit(), ip.traffic_class());
         if self.v6.address_match(src) == AddressMatch::Assigned {
             ctx.on_event(StackEvent::HostUnreachable { dst: IpAddr::V6(dst) });
             let report = IcmpErrorReport::v6_dest_unreachable(Icmpv6DestUnreachableCode::AddressUnreachable);
@@ -637,6 +639,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             link: FrameDestination::Individual,
             ip_meta: ParseMetadata::default(),
             hop_limit,
+            tos,
         };
         let error = Icmpv6Error::DestUnreachable(Icmpv6DestUnreachableCode::AddressUnreachable);
         if self.send_icmpv6_error(ctx, &received, packet.body(), error, MulticastPermission::Denied) {
@@ -676,6 +679,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             // Nothing was parsed in a buffer here; the quote carries its own header.
             ip_meta: ParseMetadata::default(),
             hop_limit: 0,
+            tos: 0,
         };
         let error = Icmpv6Error::TimeExceeded(Icmpv6TimeExceededCode::FragmentReassembly);
         if self.send_icmpv6_error(ctx, &received, &request.quote, error, MulticastPermission::Denied) {

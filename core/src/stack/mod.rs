@@ -63,7 +63,8 @@ use crate::transport::ping::{PingConfig, PingSocketId, PingSockets, QuotedEchoRe
 use crate::transport::raw::{RawConfig, RawPacket, RawSocketId, RawSockets};
 use crate::transport::tcp::{Endpoint, Event as TcpEvent, Tcp, TcpSocketId, TcpStackConfig, TcpTimerId};
 use crate::transport::udp::{
-    DeliverOutcome, Destination, QuotedDatagram, Udp, UdpConfig, UdpIpContext, UdpIpExt, UdpSocketId,
+    DeliverOutcome, Destination, QuotedDatagram, Udp, UdpArrival, UdpConfig, UdpIpContext, UdpIpExt,
+    UdpSocketId,
 };
 use crate::transport::{IcmpErrorReport, SocketEvent};
 use crate::wire::arp::ArpPacket;
@@ -411,6 +412,8 @@ struct Received<A = Ipv4Addr> {
     ip_meta: ParseMetadata,
     /// The TTL or Hop Limit it arrived with.
     hop_limit: u8,
+    /// The IPv4 TOS or IPv6 Traffic Class octet it arrived with.
+    tos: u8,
 }
 
 /// A UDP datagram or TCP segment the IP layer delivers to the transport layer: the buffer's
@@ -955,8 +958,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             self.counters.raw_copy_drops += 1;
             return;
         };
-        let Received { device, src, dst, hop_limit, .. } = *received;
-        self.raw_backlog.push_back(wrap(RawPacket { device, src, dst, proto, hop_limit, packet }));
+        let Received { device, src, dst, hop_limit, tos, .. } = *received;
+        self.raw_backlog.push_back(wrap(RawPacket { device, src, dst, proto, hop_limit, tos, packet }));
     }
 
     /// A transmit buffer of at least `len` bytes; an empty pool is counted.
@@ -1558,14 +1561,14 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
             DeliveryKind::Broadcast | DeliveryKind::Multicast => Destination::MulticastOrBroadcast,
         };
         let mut udp_ctx = TransportCtx::new(ctx, &mut self.ip);
-        let outcome = self.udp.deliver::<I, _>(
-            &mut udp_ctx,
-            received.device,
-            received.src,
-            received.dst,
-            destination,
-            buf,
-        );
+        let arrival = UdpArrival {
+            device: received.device,
+            src: received.src,
+            dst: received.dst,
+            hop_limit: received.hop_limit,
+            tos: received.tos,
+        };
+        let outcome = self.udp.deliver::<I, _>(&mut udp_ctx, arrival, destination, buf);
         if let DeliverOutcome::PortUnreachable(mut datagram) = outcome {
             datagram.undo_parse(received.ip_meta);
             self.ip.port_unreachable(ctx, unreachable(received, datagram));

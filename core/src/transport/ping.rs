@@ -140,6 +140,10 @@ pub struct PingDatagram<I: Ip, B> {
     pub local_addr: I::Addr,
     /// The device it arrived on.
     pub device: DeviceId,
+    /// The TTL or Hop Limit of the reply's IP header (IP_RECVTTL, IPV6_RECVHOPLIMIT).
+    pub hop_limit: u8,
+    /// The TOS or Traffic Class octet of the reply's IP header (IP_RECVTOS, IPV6_RECVTCLASS).
+    pub tos: u8,
     /// The buffer it arrived in; its body is the whole ICMP message, header included.
     pub message: Buf<B>,
 }
@@ -155,6 +159,10 @@ pub struct ReceivedEchoReply<I: Ip, B> {
     pub dst: I::Addr,
     /// Its identifier.
     pub id: u16,
+    /// The TTL or Hop Limit of its IP header.
+    pub hop_limit: u8,
+    /// The TOS or Traffic Class octet of its IP header.
+    pub tos: u8,
     /// The buffer whose body is the whole ICMP message.
     pub message: Buf<B>,
 }
@@ -477,7 +485,7 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
     where
         B: AsRef<[u8]>,
     {
-        let ReceivedEchoReply { device, src, dst, id: echo_id, message } = reply;
+        let ReceivedEchoReply { device, src, dst, id: echo_id, hop_limit, tos, message } = reply;
         let target = NonZeroU16::new(echo_id).and_then(|local_port| {
             let flow = Flow { local_addr: dst, local_port, remote_addr: src, remote_port: None, device };
             self.map.lookup_unicast(&flow)
@@ -489,7 +497,7 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
             return Err(message);
         };
         let cost = message.capacity();
-        let datagram = PingDatagram { peer_addr: src, local_addr: dst, device, message };
+        let datagram = PingDatagram { peer_addr: src, local_addr: dst, device, hop_limit, tos, message };
         match socket.queue.push(datagram, cost, socket.rcvbuf) {
             Ok(first) => {
                 self.counters.in_echo_replies += 1;
@@ -631,7 +639,15 @@ mod tests {
     fn reply<I: Ip>(src: I::Addr, dst: I::Addr, id: u16, len: usize) -> ReceivedEchoReply<I, Vec<u8>> {
         let mut message = vec![0u8; len];
         message[4..6].copy_from_slice(&id.to_be_bytes());
-        ReceivedEchoReply { device: DEV, src, dst, id, message: Buf::from_body(message) }
+        ReceivedEchoReply {
+            device: DEV,
+            src,
+            dst,
+            id,
+            hop_limit: 57,
+            tos: 0x10,
+            message: Buf::from_body(message),
+        }
     }
 
     #[test]
@@ -729,6 +745,7 @@ mod tests {
         pings.deliver_echo_reply(&mut ctx, reply(v4(9), v4(1), 77, 16)).unwrap();
         let got = pings.recv_from(id).unwrap();
         assert_eq!((got.peer_addr, got.local_addr, got.message.len()), (v4(9), v4(1), 16));
+        assert_eq!((got.hop_limit, got.tos), (57, 0x10), "the reply's own IP header, for IP_RECVTTL");
         assert_eq!(ctx.events, vec![SocketEvent::Readable]);
         pings.connect(&mut ctx, id, s(v4(9))).unwrap();
         assert!(pings.deliver_echo_reply(&mut ctx, reply(v4(8), v4(1), 77, 16)).is_err());

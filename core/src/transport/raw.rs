@@ -273,6 +273,8 @@ pub struct RawPacket<I: Ip, B> {
     pub proto: IpProto,
     /// The TTL or Hop Limit it arrived with.
     pub hop_limit: u8,
+    /// The TOS or Traffic Class octet it arrived with.
+    pub tos: u8,
     /// What sockets receive: for IPv4 the datagram from its header on, for IPv6 the payload
     /// after the extension headers.
     pub packet: Buf<B>,
@@ -287,8 +289,11 @@ pub struct RawDatagram<I: Ip, B> {
     pub local_addr: I::Addr,
     /// The device it arrived on.
     pub device: DeviceId,
-    /// The TTL or Hop Limit it arrived with (IPV6_HOPLIMIT; for IPv4 also in the header).
+    /// The TTL or Hop Limit it arrived with (IP_RECVTTL, IPV6_RECVHOPLIMIT; for IPv4 also in
+    /// the header).
     pub hop_limit: u8,
+    /// The TOS or Traffic Class octet it arrived with (IP_RECVTOS, IPV6_RECVTCLASS).
+    pub tos: u8,
     /// The buffer whose body is what the socket receives (see [`RawPacket::packet`]).
     pub packet: Buf<B>,
 }
@@ -621,7 +626,7 @@ impl<I: RawIpExt, B: AsRef<[u8]> + Clone> RawSockets<I, B> {
     /// Offers `packet` to every matching socket (see the [module documentation](self)):
     /// each gets its own clone of the buffer. Returns how many queued it.
     pub fn deliver<C: RawContext<I>>(&mut self, ctx: &mut C, packet: RawPacket<I, B>) -> usize {
-        let RawPacket { device, src, dst, proto, hop_limit, packet } = packet;
+        let RawPacket { device, src, dst, proto, hop_limit, tos, packet } = packet;
         if !self.wants(proto) {
             return 0;
         }
@@ -640,8 +645,14 @@ impl<I: RawIpExt, B: AsRef<[u8]> + Clone> RawSockets<I, B> {
                 continue;
             }
             let cost = packet.capacity();
-            let datagram =
-                RawDatagram { peer_addr: src, local_addr: dst, device, hop_limit, packet: packet.clone() };
+            let datagram = RawDatagram {
+                peer_addr: src,
+                local_addr: dst,
+                device,
+                hop_limit,
+                tos,
+                packet: packet.clone(),
+            };
             match socket.queue.push(datagram, cost, socket.options.rcvbuf) {
                 Ok(first) => {
                     queued += 1;
@@ -756,7 +767,7 @@ mod tests {
     }
 
     fn packet<I: Ip>(src: I::Addr, dst: I::Addr, proto: IpProto, bytes: Vec<u8>) -> RawPacket<I, Vec<u8>> {
-        RawPacket { device: DEV, src, dst, proto, hop_limit: 64, packet: Buf::from_body(bytes) }
+        RawPacket { device: DEV, src, dst, proto, hop_limit: 64, tos: 0x2e, packet: Buf::from_body(bytes) }
     }
 
     #[test]
@@ -775,7 +786,7 @@ mod tests {
         let bytes = datagram4(IpProto::ICMP, &[0, 0, 0xff, 0xff, 0, 7, 0, 1]);
         assert_eq!(raw.deliver(&mut ctx, packet::<Ipv4>(v4(9), v4(1), IpProto::ICMP, bytes.clone())), 2);
         let got = raw.recv_from(all).unwrap();
-        assert_eq!((got.peer_addr, got.local_addr, got.hop_limit), (v4(9), v4(1), 64));
+        assert_eq!((got.peer_addr, got.local_addr, got.hop_limit, got.tos), (v4(9), v4(1), 64, 0x2e));
         assert_eq!(got.packet.body(), &bytes[..], "the IPv4 header comes first, as on Linux");
         assert_eq!(raw.recv_from(bound).unwrap().packet.body(), &bytes[..]);
         for id in [connected, other_device, udp] {

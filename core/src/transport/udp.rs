@@ -195,8 +195,27 @@ pub struct UdpDatagram<I: Ip, B> {
     pub local_addr: I::Addr,
     /// The device it arrived on.
     pub device: DeviceId,
+    /// The TTL or Hop Limit it arrived with (IP_RECVTTL, IPV6_RECVHOPLIMIT).
+    pub hop_limit: u8,
+    /// The TOS or Traffic Class octet it arrived with (IP_RECVTOS, IPV6_RECVTCLASS).
+    pub tos: u8,
     /// The buffer the stack received it in; its body is the payload.
     pub payload: Buf<B>,
+}
+
+/// What the IP layer tells [`Udp::deliver`] about a received datagram's IP header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UdpArrival<A> {
+    /// The device it arrived on.
+    pub device: DeviceId,
+    /// Its source address.
+    pub src: A,
+    /// Its destination address.
+    pub dst: A,
+    /// Its TTL or Hop Limit.
+    pub hop_limit: u8,
+    /// Its TOS or Traffic Class octet.
+    pub tos: u8,
 }
 
 /// A socket's local name (getsockname): address (`None` for the wildcard) and port (`None`
@@ -1053,18 +1072,17 @@ pub(super) fn count_send(
 
 impl<B: AsRef<[u8]> + Clone> Udp<B> {
     /// Delivers a received UDP datagram: `buf`'s body is the whole datagram (header
-    /// included), which arrived on `device` from `src` to `dst`, classified by the IP layer as
+    /// included), which arrived as `arrival` says, classified by the IP layer as
     /// `destination`. Parses and checks it (RFC 768, RFC 1122 §4.1.3.4), then queues it on the
-    /// socket or sockets it is for.
+    /// socket or sockets it is for, with the TTL and TOS of its IP header.
     pub fn deliver<I: UdpIpExt, C: UdpContext + UdpIpContext<I>>(
         &mut self,
         ctx: &mut C,
-        device: DeviceId,
-        src: I::Addr,
-        dst: I::Addr,
+        arrival: UdpArrival<I::Addr>,
         destination: Destination,
         mut buf: Buf<B>,
     ) -> DeliverOutcome<B> {
+        let UdpArrival { device, src, dst, .. } = arrival;
         let parsed = buf
             .parse::<UdpPacket<&[u8], I::Addr>>((src, dst))
             .map(|p| (p.src_port(), p.dst_port(), p.parse_metadata()));
@@ -1088,7 +1106,7 @@ impl<B: AsRef<[u8]> + Clone> Udp<B> {
         };
         match destination {
             Destination::Unicast => match I::sockets(&self.v4, &self.v6).map.lookup_unicast(&flow) {
-                Some(target) => self.enqueue::<I, C>(ctx, target, &flow, buf),
+                Some(target) => self.enqueue::<I, C>(ctx, target, &flow, &arrival, buf),
                 None => {
                     I::sockets_mut(&mut self.v4, &mut self.v6).counters.no_ports += 1;
                     buf.undo_parse(meta);
@@ -1105,11 +1123,13 @@ impl<B: AsRef<[u8]> + Clone> Udp<B> {
                 let mut queued = false;
                 while let Some(next) = I::sockets(&self.v4, &self.v6).map.next_match(&flow, &mut cursor) {
                     let copy = buf.clone();
-                    queued |=
-                        matches!(self.enqueue::<I, C>(ctx, target, &flow, copy), DeliverOutcome::Queued);
+                    queued |= matches!(
+                        self.enqueue::<I, C>(ctx, target, &flow, &arrival, copy),
+                        DeliverOutcome::Queued
+                    );
                     target = next;
                 }
-                match self.enqueue::<I, C>(ctx, target, &flow, buf) {
+                match self.enqueue::<I, C>(ctx, target, &flow, &arrival, buf) {
                     DeliverOutcome::Queued => DeliverOutcome::Queued,
                     _ if queued => DeliverOutcome::Queued,
                     other => other,
@@ -1124,8 +1144,10 @@ impl<B: AsRef<[u8]> + Clone> Udp<B> {
         ctx: &mut C,
         target: AnyUdpSocketId,
         flow: &Flow<I, NonZeroU16>,
+        arrival: &UdpArrival<I::Addr>,
         payload: Buf<B>,
     ) -> DeliverOutcome<B> {
+        let (hop_limit, tos) = (arrival.hop_limit, arrival.tos);
         let peer_port = flow.remote_port.map_or(0, NonZeroU16::get);
         let accepted = match target {
             AnyUdpSocketId::V4(id) => {
@@ -1140,6 +1162,8 @@ impl<B: AsRef<[u8]> + Clone> Udp<B> {
                     peer_port,
                     local_addr: local,
                     device: flow.device,
+                    hop_limit,
+                    tos,
                     payload,
                 };
                 queue_datagram(&mut self.v4, ctx, id, datagram)
@@ -1156,6 +1180,8 @@ impl<B: AsRef<[u8]> + Clone> Udp<B> {
                     peer_port,
                     local_addr: local,
                     device: flow.device,
+                    hop_limit,
+                    tos,
                     payload,
                 };
                 queue_datagram(&mut self.v6, ctx, id, datagram)
@@ -1334,6 +1360,11 @@ mod tests {
     }
 
     /// A datagram from `src`:`sport` to `dst`:`dport` as the IP layer hands it in.
+    /// A datagram's arrival on `device` from `src` to `dst`, with TTL 64 and TOS 0.
+    fn arrive<A>(device: DeviceId, src: A, dst: A) -> UdpArrival<A> {
+        UdpArrival { device, src, dst, hop_limit: 64, tos: 0 }
+    }
+
     fn datagram<A: IpAddress>(src: A, sport: u16, dst: A, dport: u16, payload: &[u8]) -> Buf<Vec<u8>> {
         let buf = payload.encapsulate(UdpBuilder::new(src, dst, sport, NonZeroU16::new(dport).unwrap()));
         let buf = buf.serialize_vec().unwrap();
@@ -1446,7 +1477,7 @@ mod tests {
         assert_eq!(bound::<Ipv4>(&mut udp, &mut ctx, None, 67).err(), Some(SocketError::AddrInUse));
         let d = datagram(v4(9), 68, v4(1), 67, b"x");
         assert!(matches!(
-            udp.deliver::<Ipv4, _>(&mut ctx, DeviceId::new(2), v4(9), v4(1), Destination::Unicast, d),
+            udp.deliver::<Ipv4, _>(&mut ctx, arrive(DeviceId::new(2), v4(9), v4(1)), Destination::Unicast, d),
             DeliverOutcome::Queued
         ));
         assert_eq!(udp.queued(b).unwrap().1, 1);
@@ -1473,13 +1504,15 @@ mod tests {
         let (mut udp, mut ctx) = (udp(), Ctx::default());
         let id = bound::<Ipv4>(&mut udp, &mut ctx, None, 53).unwrap();
         let d = datagram(v4(9), 1234, v4(1), 53, b"query");
+        let arrival = UdpArrival { hop_limit: 17, tos: 0xb9, ..arrive(DEV, v4(9), v4(1)) };
         assert!(matches!(
-            udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(9), v4(1), Destination::Unicast, d),
+            udp.deliver::<Ipv4, _>(&mut ctx, arrival, Destination::Unicast, d),
             DeliverOutcome::Queued
         ));
         assert_eq!(ctx.events4, vec![(id, SocketEvent::Readable)]);
         let got = udp.recv_from(id).unwrap();
         assert_eq!((got.peer_addr, got.peer_port, got.local_addr, got.device), (v4(9), 1234, v4(1), DEV));
+        assert_eq!((got.hop_limit, got.tos), (17, 0xb9), "IP_RECVTTL and IP_RECVTOS report the header's");
         assert_eq!(got.payload.body(), b"query");
         assert_eq!(udp.recv_from(id).err(), Some(SocketError::WouldBlock));
         assert_eq!(udp.counters::<Ipv4>().in_datagrams, 1);
@@ -1490,14 +1523,19 @@ mod tests {
         let (mut udp, mut ctx) = (udp(), Ctx::default());
         let d = datagram(v4(9), 1234, v4(1), 53, b"query");
         let whole = d.body().to_vec();
-        match udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(9), v4(1), Destination::Unicast, d) {
+        match udp.deliver::<Ipv4, _>(&mut ctx, arrive(DEV, v4(9), v4(1)), Destination::Unicast, d) {
             DeliverOutcome::PortUnreachable(buf) => assert_eq!(buf.body(), &whole[..]),
             other => panic!("{other:?}"),
         }
         assert_eq!(udp.counters::<Ipv4>().no_ports, 1);
         let b = datagram(v4(9), 1234, v4(255), 53, b"x");
         assert!(matches!(
-            udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(9), v4(255), Destination::MulticastOrBroadcast, b),
+            udp.deliver::<Ipv4, _>(
+                &mut ctx,
+                arrive(DEV, v4(9), v4(255)),
+                Destination::MulticastOrBroadcast,
+                b
+            ),
             DeliverOutcome::Dropped(_)
         ));
         assert_eq!(udp.counters::<Ipv4>().ignored_multi, 1);
@@ -1510,7 +1548,7 @@ mod tests {
         let mut d = datagram(v4(9), 1234, v4(1), 53, b"query");
         d.body_mut()[9] ^= 1;
         assert!(matches!(
-            udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(9), v4(1), Destination::Unicast, d),
+            udp.deliver::<Ipv4, _>(&mut ctx, arrive(DEV, v4(9), v4(1)), Destination::Unicast, d),
             DeliverOutcome::Dropped(_)
         ));
         let c = udp.counters::<Ipv4>();
@@ -1523,7 +1561,7 @@ mod tests {
         let dual = bound::<Ipv6>(&mut udp, &mut ctx, None, 53).unwrap();
         let d = datagram(v4(9), 1234, v4(1), 53, b"v4");
         assert!(matches!(
-            udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(9), v4(1), Destination::Unicast, d),
+            udp.deliver::<Ipv4, _>(&mut ctx, arrive(DEV, v4(9), v4(1)), Destination::Unicast, d),
             DeliverOutcome::Queued
         ));
         let got = udp.recv_from(dual).unwrap();
@@ -1537,7 +1575,7 @@ mod tests {
         udp.bind(&mut ctx, only, None, port(53)).unwrap();
         let d = datagram(v4(9), 1234, v4(1), 53, b"v4");
         assert!(matches!(
-            udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(9), v4(1), Destination::Unicast, d),
+            udp.deliver::<Ipv4, _>(&mut ctx, arrive(DEV, v4(9), v4(1)), Destination::Unicast, d),
             DeliverOutcome::PortUnreachable(_)
         ));
     }
@@ -1552,7 +1590,7 @@ mod tests {
         udp.set_reuse_addr(native, true).unwrap();
         udp.bind(&mut ctx, native, None, port(53)).unwrap();
         let d = datagram(v4(9), 1234, v4(1), 53, b"v4");
-        udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(9), v4(1), Destination::Unicast, d);
+        udp.deliver::<Ipv4, _>(&mut ctx, arrive(DEV, v4(9), v4(1)), Destination::Unicast, d);
         assert_eq!(udp.queued(native).unwrap().1, 1);
         assert_eq!(udp.queued(dual).unwrap().1, 0);
     }
@@ -1652,7 +1690,7 @@ mod tests {
         // Only the connected peer reaches it.
         let from_other = datagram(v4(8), 53, v4(1), p.unwrap().get(), b"x");
         assert!(matches!(
-            udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(8), v4(1), Destination::Unicast, from_other),
+            udp.deliver::<Ipv4, _>(&mut ctx, arrive(DEV, v4(8), v4(1)), Destination::Unicast, from_other),
             DeliverOutcome::PortUnreachable(_)
         ));
         udp.disconnect(id).unwrap();
@@ -1713,7 +1751,12 @@ mod tests {
         assert_eq!(udp.join_group(&mut ctx, ids[0], group, None), Err(SocketError::AddrInUse));
         let d = datagram(v4(9), 5353, *group, 5353, b"mdns");
         assert!(matches!(
-            udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(9), *group, Destination::MulticastOrBroadcast, d),
+            udp.deliver::<Ipv4, _>(
+                &mut ctx,
+                arrive(DEV, v4(9), *group),
+                Destination::MulticastOrBroadcast,
+                d
+            ),
             DeliverOutcome::Queued
         ));
         for &id in &ids {
@@ -1744,7 +1787,7 @@ mod tests {
         for _ in 0..10 {
             let d = datagram(v4(9), 1, v4(1), 53, &[0; 492]);
             if matches!(
-                udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(9), v4(1), Destination::Unicast, d),
+                udp.deliver::<Ipv4, _>(&mut ctx, arrive(DEV, v4(9), v4(1)), Destination::Unicast, d),
                 DeliverOutcome::Queued
             ) {
                 queued += 1;
@@ -1808,7 +1851,7 @@ mod tests {
                     Some(len) => {
                         offered += 1;
                         let d = datagram(v4(9), 1, v4(1), 53, &vec![0; len]);
-                        if matches!(udp.deliver::<Ipv4, _>(&mut ctx, DEV, v4(9), v4(1), Destination::Unicast, d), DeliverOutcome::Queued) {
+                        if matches!(udp.deliver::<Ipv4, _>(&mut ctx, arrive(DEV, v4(9), v4(1)), Destination::Unicast, d), DeliverOutcome::Queued) {
                             accepted += 1;
                         }
                     }

@@ -361,6 +361,37 @@ fn rfc768_udp_sockets_exchange_datagrams() {
 }
 
 #[test]
+fn received_datagrams_keep_their_ttl_and_tos_for_ip_recvttl_and_ip_recvtos() {
+    use crate::wire::ipv4::{Dscp, Ecn};
+    let (mut net, hosts) = lan(Impairments::default(), 1);
+    let a = hosts[0];
+    let port = NonZeroU16::new(9000).unwrap();
+    let server = call(&mut net, a, |stack, ctx| {
+        stack.udp_call(ctx, |udp, uctx| {
+            let s = udp.create::<Ipv4>(0).unwrap();
+            udp.bind(uctx, s, None, Some(port)).unwrap();
+            s
+        })
+    });
+    let ip = Ipv4Builder {
+        dscp: Dscp::new(46).unwrap(),
+        ecn: Ecn::Ect0,
+        ..Ipv4Builder::new(v4("192.0.2.9"), v4("192.0.2.1"), 33, IpProto::UDP)
+    };
+    let frame = (&b"marked"[..])
+        .encapsulate(UdpBuilder::new(v4("192.0.2.9"), v4("192.0.2.1"), 5000, port))
+        .encapsulate(ip)
+        .encapsulate(EthernetBuilder::new(*mac(9), *mac(1), EtherType::IPV4))
+        .serialize_vec()
+        .unwrap()
+        .into_inner();
+    call(&mut net, a, |stack, ctx| stack.receive_frame(ctx, DEV, Buf::from_body(frame)));
+    let got = call(&mut net, a, |stack, ctx| stack.udp_call(ctx, |udp, _| udp.recv_from(server).unwrap()));
+    assert_eq!(got.payload.body(), b"marked");
+    assert_eq!((got.hop_limit, got.tos), (33, (46 << 2) | 0b10));
+}
+
+#[test]
 fn rfc1122_4_1_3_1_connected_socket_learns_port_unreachable() {
     let (mut net, hosts) = lan(Impairments::default(), 2);
     let a = hosts[0];
@@ -549,6 +580,24 @@ fn rfc1812_5_2_hosts_reach_each_other_through_a_router() {
     assert_eq!(echo_replies(net.node(a)).len(), 3);
     assert_eq!(net.node(r).stack.counters().ipv4_forw_datagrams, 6, "three requests and three replies");
     assert_eq!(net.node(b).stack.counters().icmp_out_echo_reps, 3);
+}
+
+#[test]
+fn ping_sockets_see_the_reply_ttl_one_router_hop_down() {
+    let (mut net, a, _, _) = routed(1500);
+    let mut request = vec![8, 0, 0, 0, 0, 0, 0, 1];
+    request.extend_from_slice(b"ttl");
+    let socket = call(&mut net, a, |stack, ctx| {
+        stack.ping_call(ctx, |pings, pctx| {
+            let s = pings.create().unwrap();
+            pings.send_to(pctx, s, Some(SpecifiedAddr::new(v4("198.51.100.1")).unwrap()), &request).unwrap();
+            s
+        })
+    });
+    net.run_for(Duration::from_secs(1));
+    let reply =
+        call(&mut net, a, |stack, ctx| stack.ping_call(ctx, |pings, _| pings.recv_from(socket).unwrap()));
+    assert_eq!((reply.peer_addr, reply.hop_limit, reply.tos), (v4("198.51.100.1"), 63, 0));
 }
 
 #[test]

@@ -1,0 +1,275 @@
+//! The receive-side control messages of datagram sockets (RFC 3542 §6 for IPv6, `ip(7)` for
+//! IPv4): `IP_TTL`, `IP_TOS`, `IPV6_HOPLIMIT` and `IPV6_TCLASS`, built from bytes 28..31 of
+//! the data-plane header (`fidl/README.md`, "The datagram data plane") when the application
+//! enabled `IP_RECVTTL`, `IP_RECVTOS`, `IPV6_RECVHOPLIMIT` or `IPV6_RECVTCLASS`.
+//!
+//! Linux's rules are kept: an IPv4 datagram (also one an IPv6 socket receives from an
+//! IPv4-mapped address) gets the `IPPROTO_IP` messages, an IPv6 one the `IPPROTO_IPV6`
+//! messages; the TTL and both traffic classes of IPv6 are `int`s, the IPv4 TOS one byte
+//! (`ip_cmsg_recv_tos`). Messages are laid out as `put_cmsg` lays them: a message that does
+//! not fit whole is cut to the room left and sets `MSG_CTRUNC`, and when not even a
+//! `cmsghdr` fits nothing is written but `MSG_CTRUNC`; `msg_controllen` becomes the bytes
+//! used.
+
+use std::ffi::c_int;
+use std::mem::{offset_of, size_of};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::sockopt::Opt;
+
+/// Bit of [`RecvFlags`]: `IP_RECVTTL`.
+const RECV_TTL: u8 = 1 << 0;
+/// Bit of [`RecvFlags`]: `IP_RECVTOS`.
+const RECV_TOS: u8 = 1 << 1;
+/// Bit of [`RecvFlags`]: `IPV6_RECVHOPLIMIT`.
+const RECV_HOPLIMIT: u8 = 1 << 2;
+/// Bit of [`RecvFlags`]: `IPV6_RECVTCLASS`.
+const RECV_TCLASS: u8 = 1 << 3;
+
+/// Byte 28's bit: byte 29 holds the TTL or Hop Limit.
+const META_HOP_LIMIT: u8 = 1 << 0;
+/// Byte 28's bit: byte 30 holds the TOS or Traffic Class.
+const META_TOS: u8 = 1 << 1;
+
+/// The `IP_RECV*`/`IPV6_RECV*` options a socket's application enabled, remembered by the
+/// shim as it forwards them to the netstack (which keeps them for `getsockopt`).
+#[derive(Debug, Default)]
+pub struct RecvFlags(AtomicU8);
+
+impl RecvFlags {
+    /// Remembers `opt` set to `on`, if it is one of the four receive options.
+    pub fn remember(&self, opt: Opt, on: bool) {
+        let bit = match opt {
+            Opt::IpRecvTtl => RECV_TTL,
+            Opt::IpRecvTos => RECV_TOS,
+            Opt::Ipv6RecvHopLimit => RECV_HOPLIMIT,
+            Opt::Ipv6RecvTClass => RECV_TCLASS,
+            _ => return,
+        };
+        if on {
+            self.0.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            self.0.fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether any is enabled: the receive path looks no further otherwise.
+    pub fn any(&self) -> bool {
+        self.0.load(Ordering::Relaxed) != 0
+    }
+
+    fn has(&self, bit: u8) -> bool {
+        self.0.load(Ordering::Relaxed) & bit != 0
+    }
+}
+
+/// What a received datagram's IP header carried (bytes 28..31 of its data-plane header).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecvMeta {
+    /// The TTL or Hop Limit.
+    pub hop_limit: Option<u8>,
+    /// The TOS or Traffic Class octet.
+    pub tos: Option<u8>,
+}
+
+impl RecvMeta {
+    /// Reads bytes 28..31 of a header from the netstack.
+    pub fn decode(header: &[u8; crate::framing::HEADER_LEN]) -> Self {
+        let flags = header[28];
+        Self {
+            hop_limit: (flags & META_HOP_LIMIT != 0).then_some(header[29]),
+            tos: (flags & META_TOS != 0).then_some(header[30]),
+        }
+    }
+}
+
+/// One control message: level, type and data.
+type Message = (c_int, c_int, Vec<u8>);
+
+/// The control messages a datagram from `source` with `meta` earns under `flags`, in
+/// Linux's order (TTL before TOS, Hop Limit before Traffic Class).
+pub fn messages(flags: &RecvFlags, source: &SocketAddr, meta: RecvMeta) -> Vec<Message> {
+    let ipv4 = match source {
+        SocketAddr::V4(_) => true,
+        SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
+    };
+    let int = |v: u8| c_int::from(v).to_ne_bytes().to_vec();
+    let mut out = Vec::new();
+    if ipv4 {
+        if let Some(ttl) = meta.hop_limit.filter(|_| flags.has(RECV_TTL)) {
+            out.push((libc::IPPROTO_IP, libc::IP_TTL, int(ttl)));
+        }
+        if let Some(tos) = meta.tos.filter(|_| flags.has(RECV_TOS)) {
+            out.push((libc::IPPROTO_IP, libc::IP_TOS, vec![tos]));
+        }
+    } else {
+        if let Some(hops) = meta.hop_limit.filter(|_| flags.has(RECV_HOPLIMIT)) {
+            out.push((libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT, int(hops)));
+        }
+        if let Some(class) = meta.tos.filter(|_| flags.has(RECV_TCLASS)) {
+            out.push((libc::IPPROTO_IPV6, libc::IPV6_TCLASS, int(class)));
+        }
+    }
+    out
+}
+
+/// `CMSG_ALIGN`: control messages align to `long`.
+const fn align(len: usize) -> usize {
+    let a = size_of::<libc::c_long>();
+    (len + a - 1) & !(a - 1)
+}
+
+/// `CMSG_LEN(0)`: the aligned header.
+const HDR: usize = align(size_of::<libc::cmsghdr>());
+
+/// Writes `messages` into `out` (the application's `msg_control`, `out.len()` its
+/// `msg_controllen`) as Linux's `put_cmsg` does; returns the bytes used (the new
+/// `msg_controllen`) and whether anything was cut (`MSG_CTRUNC`).
+pub fn write(messages: &[Message], out: &mut [u8]) -> (usize, bool) {
+    let mut used = 0;
+    let mut truncated = false;
+    for (level, kind, data) in messages {
+        let room = out.len() - used;
+        if room < size_of::<libc::cmsghdr>() {
+            truncated = true;
+            continue;
+        }
+        let mut len = HDR + data.len();
+        if room < len {
+            truncated = true;
+            len = room;
+        }
+        let at = &mut out[used..];
+        at[..room.min(HDR)].fill(0);
+        let put = |at: &mut [u8], offset: usize, bytes: &[u8]| {
+            at[offset..offset + bytes.len()].copy_from_slice(bytes)
+        };
+        put(at, offset_of!(libc::cmsghdr, cmsg_len), &len.to_ne_bytes()[..size_of_cmsg_len()]);
+        put(at, offset_of!(libc::cmsghdr, cmsg_level), &level.to_ne_bytes());
+        put(at, offset_of!(libc::cmsghdr, cmsg_type), &kind.to_ne_bytes());
+        let body = len - HDR.min(len);
+        at[HDR..HDR + body].copy_from_slice(&data[..body]);
+        used += (HDR + align(data.len())).min(room);
+    }
+    (used, truncated)
+}
+
+/// The width of `cmsg_len` (`size_t` with glibc, `socklen_t` with musl).
+const fn size_of_cmsg_len() -> usize {
+    size_of::<libc::cmsghdr>() - 2 * size_of::<c_int>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(opts: &[Opt]) -> RecvFlags {
+        let f = RecvFlags::default();
+        for &o in opts {
+            f.remember(o, true);
+        }
+        f
+    }
+
+    fn ttl_tos(hops: u8, tos: u8) -> RecvMeta {
+        RecvMeta { hop_limit: Some(hops), tos: Some(tos) }
+    }
+
+    /// Reads back what `write` wrote with the C library's own macros.
+    fn parse(buf: &mut [u8], used: usize) -> Vec<(c_int, c_int, Vec<u8>)> {
+        // SAFETY: msghdr is plain old data; all-zero is a valid value.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_control = buf.as_mut_ptr().cast();
+        msg.msg_controllen = used as _;
+        let mut out = Vec::new();
+        // SAFETY: msg_control points at `used` initialised bytes of `buf`.
+        let mut c = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+        while !c.is_null() {
+            // SAFETY: CMSG_FIRSTHDR/NXTHDR return headers inside the buffer.
+            let (level, kind, len) = unsafe { ((*c).cmsg_level, (*c).cmsg_type, (*c).cmsg_len as usize) };
+            // SAFETY: the data follows the header, `len - CMSG_LEN(0)` bytes, inside the buffer.
+            let data = unsafe { std::slice::from_raw_parts(libc::CMSG_DATA(c), len - HDR) }.to_vec();
+            out.push((level, kind, data));
+            // SAFETY: as above.
+            c = unsafe { libc::CMSG_NXTHDR(&msg, c) };
+        }
+        out
+    }
+
+    #[test]
+    fn ipv4_datagrams_get_ttl_as_int_and_tos_as_a_byte_when_asked() {
+        let from: SocketAddr = "192.0.2.1:0".parse().unwrap();
+        let both = messages(&flags(&[Opt::IpRecvTtl, Opt::IpRecvTos]), &from, ttl_tos(63, 0xb8));
+        assert_eq!(
+            both,
+            vec![
+                (libc::IPPROTO_IP, libc::IP_TTL, 63i32.to_ne_bytes().to_vec()),
+                (libc::IPPROTO_IP, libc::IP_TOS, vec![0xb8])
+            ]
+        );
+        assert!(messages(&flags(&[]), &from, ttl_tos(63, 0)).is_empty());
+        // The IPv6 options say nothing about IPv4 datagrams, as on Linux.
+        assert!(messages(&flags(&[Opt::Ipv6RecvHopLimit]), &from, ttl_tos(63, 0)).is_empty());
+        // Nor is anything made up when the netstack sent no value.
+        assert!(messages(&flags(&[Opt::IpRecvTtl]), &from, RecvMeta::default()).is_empty());
+    }
+
+    #[test]
+    fn ipv6_datagrams_get_hop_limit_and_tclass_as_ints_and_mapped_ones_the_ipv4_kind() {
+        let all = flags(&[Opt::IpRecvTtl, Opt::Ipv6RecvHopLimit, Opt::Ipv6RecvTClass]);
+        let from: SocketAddr = "[2001:db8::1]:0".parse().unwrap();
+        assert_eq!(
+            messages(&all, &from, ttl_tos(64, 2)),
+            vec![
+                (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT, 64i32.to_ne_bytes().to_vec()),
+                (libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 2i32.to_ne_bytes().to_vec()),
+            ]
+        );
+        let mapped: SocketAddr = "[::ffff:192.0.2.1]:53".parse().unwrap();
+        assert_eq!(
+            messages(&all, &mapped, ttl_tos(9, 2)),
+            vec![(libc::IPPROTO_IP, libc::IP_TTL, 9i32.to_ne_bytes().to_vec())]
+        );
+        all.remember(Opt::Ipv6RecvHopLimit, false);
+        all.remember(Opt::Ipv6RecvTClass, false);
+        assert!(messages(&all, &from, ttl_tos(64, 2)).is_empty());
+    }
+
+    #[test]
+    fn messages_lay_out_as_the_c_library_reads_them() {
+        let msgs = vec![
+            (libc::IPPROTO_IP, libc::IP_TTL, 63i32.to_ne_bytes().to_vec()),
+            (libc::IPPROTO_IP, libc::IP_TOS, vec![0x10]),
+        ];
+        let mut buf = [0xaau8; 128];
+        let (used, truncated) = write(&msgs, &mut buf);
+        // SAFETY: CMSG_SPACE is arithmetic.
+        let expected = unsafe { libc::CMSG_SPACE(4) + libc::CMSG_SPACE(1) } as usize;
+        assert_eq!((used, truncated), (expected, false));
+        assert_eq!(parse(&mut buf, used), msgs);
+    }
+
+    #[test]
+    fn too_little_room_truncates_like_put_cmsg() {
+        let msgs = vec![
+            (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT, 64i32.to_ne_bytes().to_vec()),
+            (libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0i32.to_ne_bytes().to_vec()),
+        ];
+        // SAFETY: CMSG_SPACE and CMSG_LEN are arithmetic.
+        let (space, len) = unsafe { (libc::CMSG_SPACE(4) as usize, libc::CMSG_LEN(4) as usize) };
+        // Room for exactly the first: the second is dropped.
+        let mut buf = vec![0u8; space];
+        assert_eq!(write(&msgs, &mut buf), (space, true));
+        assert_eq!(parse(&mut buf, space), msgs[..1].to_vec());
+        // Room for a header and part of the data: the message is cut, its length says so.
+        let mut buf = vec![0u8; len - 2];
+        assert_eq!(write(&msgs, &mut buf), (len - 2, true));
+        let cut = (msgs[0].0, msgs[0].1, msgs[0].2[..2].to_vec());
+        assert_eq!(parse(&mut buf, len - 2), vec![cut]);
+        // Less than a header, or no buffer at all: nothing written, MSG_CTRUNC.
+        assert_eq!(write(&msgs, &mut [0u8; 8]), (0, true));
+        assert_eq!(write(&msgs, &mut []), (0, true));
+        assert_eq!(write(&[], &mut []), (0, false));
+    }
+}
