@@ -49,8 +49,6 @@ const SOMAXCONN: usize = 4096;
 const MAX_KEEP_SECS: u32 = 32_767;
 /// Linux's bound of TCP_KEEPCNT (`MAX_TCP_KEEPCNT`).
 const MAX_KEEPCNT: u32 = 127;
-/// Linux's bound of TCP_SYNCNT (`MAX_TCP_SYNCNT`).
-const MAX_SYNCNT: u32 = 127;
 
 impl SocketServer {
     pub(super) fn stream_request(
@@ -169,19 +167,11 @@ impl SocketServer {
                 self.reply::<m::GetTcpKeepAliveCount>(key, txid, r);
             }
             StreamSocketRequest::SetTcpSynCount { value } => {
-                // Stored: the core takes its SYN retries from the stack-wide settings.
-                let r = check_range(value, 1, MAX_SYNCNT);
-                if r.is_ok() {
-                    self.with_options(socket, |o| o.tcp_syn_count = Some(value));
-                }
-                self.reply::<m::SetTcpSynCount>(key, txid, r);
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.set_syn_retries(id, value));
+                self.reply::<m::SetTcpSynCount>(key, txid, r.map_err(from_socket_error));
             }
             StreamSocketRequest::GetTcpSynCount {} => {
-                let stored = self.with_options(socket, |o| o.tcp_syn_count).unwrap_or_default();
-                let r = match stored {
-                    Some(value) => Ok(value),
-                    None => tcp_config(stack, ctx, tcp, |c| c.syn_retries),
-                };
+                let r = tcp_config(stack, ctx, tcp, |c| c.syn_retries);
                 self.reply::<m::GetTcpSynCount>(key, txid, r);
             }
             StreamSocketRequest::SetTcpLinger { value_secs } => {

@@ -753,6 +753,11 @@ impl<A: IpAddress> Connection<A> {
         self.arm_keepalive(now);
     }
 
+    /// TCP_SYNCNT: SYN retransmissions before the handshake gives up.
+    pub fn set_syn_retries(&mut self, count: u32) {
+        self.cfg.syn_retries = count;
+    }
+
     /// TCP_USER_TIMEOUT (`None` for the retry count alone).
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
         self.cfg.user_timeout = timeout;

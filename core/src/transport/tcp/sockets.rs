@@ -84,6 +84,9 @@ const NO_BUFFER_RETRY: Duration = Duration::from_millis(1);
 /// The ECN field of the TOS / Traffic Class byte (RFC 3168 §5).
 const ECN_MASK: u8 = 0b11;
 
+/// The most SYN retransmissions TCP_SYNCNT allows (Linux's `MAX_TCP_SYNCNT`).
+pub const MAX_SYN_RETRIES: u32 = 127;
+
 /// The size of the buffer segments that cannot be routed are written into and dropped.
 const LOST_SEGMENT_SCRATCH: usize = 2048;
 
@@ -1119,6 +1122,26 @@ impl Tcp {
         )?;
         self.flush(ctx, id);
         Ok(())
+    }
+
+    /// TCP_SYNCNT: how many times connect retransmits its SYN before it fails with
+    /// ETIMEDOUT; Linux takes 1 to 127 (`MAX_TCP_SYNCNT`) and refuses others with EINVAL.
+    pub fn set_syn_retries<I: TcpIpExt>(
+        &mut self,
+        id: TcpSocketId<I>,
+        count: u32,
+    ) -> Result<(), SocketError> {
+        if !(1..=MAX_SYN_RETRIES).contains(&count) {
+            return Err(SocketError::InvalidArgument);
+        }
+        self.set_option(
+            id,
+            |c| c.syn_retries = count,
+            |conn| {
+                conn.set_syn_retries(count);
+                true
+            },
+        )
     }
 
     /// TCP_USER_TIMEOUT (`None` for the retry count alone).
