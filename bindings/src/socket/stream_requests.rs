@@ -175,17 +175,19 @@ impl SocketServer {
                 self.reply::<m::GetTcpSynCount>(key, txid, r);
             }
             StreamSocketRequest::SetTcpLinger { value_secs } => {
-                set!(m::SetTcpLinger, tcp_linger2 = value_secs)
+                // fdio carries Linux's negative TCP_LINGER2, no FIN-WAIT-2 wait, as Unset.
+                let timeout = match value_secs {
+                    OptionalUint32::Value(secs) => Some(Duration::from_secs(secs.into())),
+                    OptionalUint32::Unset(_) => None,
+                };
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.set_fin_timeout(id, timeout));
+                self.reply::<m::SetTcpLinger>(key, txid, r.map_err(from_socket_error));
             }
             StreamSocketRequest::GetTcpLinger {} => {
-                let stored =
-                    self.with_options(socket, |o| o.tcp_linger2).unwrap_or(OptionalUint32::Unset(Empty {}));
-                let r = match stored {
-                    OptionalUint32::Value(v) => Ok(OptionalUint32::Value(v)),
-                    OptionalUint32::Unset(_) => {
-                        tcp_config(stack, ctx, tcp, |c| OptionalUint32::Value(secs(c.fin_timeout)))
-                    }
-                };
+                let r = tcp_config(stack, ctx, tcp, |c| match c.fin_timeout {
+                    Some(t) => OptionalUint32::Value(secs(t)),
+                    None => OptionalUint32::Unset(Empty {}),
+                });
                 self.reply::<m::GetTcpLinger>(key, txid, r);
             }
             StreamSocketRequest::SetTcpDeferAccept { value_secs } => {

@@ -1,10 +1,10 @@
 //! Whole-stack checks of the per-socket TCP knobs Linux offers as `SOL_TCP` options:
-//! TCP_SYNCNT (`tcp_sock_set_syncnt`), TCP_LINGER2 (`tcp_sock_set_linger2`), seen through
+//! TCP_SYNCNT (`tcp_sock_set_syncnt`), TCP_LINGER2 (`tcp_sock_set_linger2`, `tcp_close`), seen through
 //! the socket layer over the fake network.
 
 use super::tcp::{accept4, listen4, port};
 use super::*;
-use crate::transport::tcp::{State, TcpSocketId};
+use crate::transport::tcp::{Shutdown, State, TcpSocketId};
 
 type Id4 = TcpSocketId<Ipv4>;
 
@@ -55,4 +55,82 @@ fn tcp_syncnt_bounds_the_syn_retransmissions_of_connect() {
     assert_eq!(state(&net, a, client), Ok(State::Closed));
     assert_eq!(call(&mut net, a, |stack, _| stack.tcp.take_error(client)), Ok(Some(SocketError::TimedOut)));
     assert_eq!(net.node(a).stack.tcp().counters().retrans_segs - retrans_before, 2);
+}
+
+fn set_fin_timeout(net: &mut FakeNetwork<Host>, host: NodeIndex, s: Id4, timeout: Option<Duration>) {
+    call(net, host, |stack, _| stack.tcp.set_fin_timeout(s, timeout)).unwrap();
+}
+
+fn fin_timeout(net: &FakeNetwork<Host>, host: NodeIndex, s: Id4) -> Option<Duration> {
+    net.node(host).stack.tcp().options(s).unwrap().0.fin_timeout
+}
+
+/// The sockets open on `host`, orphaned connections included.
+fn open(net: &FakeNetwork<Host>, host: NodeIndex) -> usize {
+    net.node(host).stack.tcp().len()
+}
+
+fn close(net: &mut FakeNetwork<Host>, host: NodeIndex, s: Id4) {
+    call(net, host, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.close(tctx, s))).unwrap();
+}
+
+#[test]
+fn tcp_linger2_sets_how_long_an_orphan_waits_in_fin_wait_2() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let (client, server) = connected(&mut net, a, b);
+    // Zero restores the default (tcp_fin_timeout, 60 s); more than 120 s is cut to 120 s.
+    let secs = |s| Some(Duration::from_secs(s));
+    assert_eq!(fin_timeout(&net, a, client), secs(60));
+    set_fin_timeout(&mut net, a, client, secs(1000));
+    assert_eq!(fin_timeout(&net, a, client), secs(120));
+    set_fin_timeout(&mut net, a, client, secs(0));
+    assert_eq!(fin_timeout(&net, a, client), secs(60));
+    set_fin_timeout(&mut net, a, client, secs(5));
+    // The server never closes: the orphaned client leaves FIN-WAIT-2 after 5 s, not 60.
+    close(&mut net, a, client);
+    net.run_for(Duration::from_millis(4900));
+    assert_eq!(open(&net, a), 1, "the orphan still waits for the server's FIN");
+    net.run_for(Duration::from_millis(300));
+    assert_eq!(open(&net, a), 0);
+    assert_eq!(state(&net, b, server), Ok(State::CloseWait));
+}
+
+#[test]
+fn a_negative_tcp_linger2_drops_an_orphan_once_its_fin_is_acknowledged() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let (client, server) = connected(&mut net, a, b);
+    set_fin_timeout(&mut net, a, client, None);
+    assert_eq!(fin_timeout(&net, a, client), None);
+    close(&mut net, a, client);
+    net.run_for(Duration::from_millis(100));
+    // Gone without a RST: the server saw an orderly FIN.
+    assert_eq!(open(&net, a), 0);
+    assert_eq!(state(&net, b, server), Ok(State::CloseWait));
+    assert_eq!(net.node(a).stack.tcp().counters().out_rsts, 0);
+}
+
+#[test]
+fn closing_in_fin_wait_2_with_a_negative_tcp_linger2_resets_the_connection() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let (client, server) = connected(&mut net, a, b);
+    call(&mut net, a, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| tcp.shutdown(tctx, client, Shutdown::Write))
+    })
+    .unwrap();
+    net.run_for(Duration::from_millis(100));
+    assert_eq!(state(&net, a, client), Ok(State::FinWait2));
+    set_fin_timeout(&mut net, a, client, None);
+    close(&mut net, a, client);
+    net.run_for(Duration::from_millis(100));
+    assert_eq!(open(&net, a), 0);
+    let counters = net.node(a).stack.tcp().counters();
+    assert_eq!((counters.out_rsts, counters.abort_on_linger), (1, 1));
+    assert_eq!(state(&net, b, server), Ok(State::Closed));
+    assert_eq!(
+        call(&mut net, b, |stack, _| stack.tcp.take_error(server)),
+        Ok(Some(SocketError::ConnectionReset))
+    );
 }

@@ -123,8 +123,11 @@ pub struct TcpConfig {
     pub keep_count: u32,
     /// The maximum segment lifetime; TIME-WAIT lasts twice this (Linux: 60 s in all).
     pub msl: Duration,
-    /// How long an orphaned connection waits in FIN-WAIT-2 (Linux's tcp_fin_timeout).
-    pub fin_timeout: Duration,
+    /// How long an orphaned connection waits in FIN-WAIT-2 (Linux's tcp_fin_timeout, and
+    /// TCP_LINGER2 per socket). `None`, a negative TCP_LINGER2: it does not wait at all; it
+    /// is gone once its FIN is acknowledged, and closing it in FIN-WAIT-2 sends a RST (Linux's
+    /// `tcp_close` and `tcp_rcv_state_process` with `linger2 < 0`).
+    pub fin_timeout: Option<Duration>,
     /// SO_LINGER: `Some(ZERO)` makes close an abort.
     pub linger: Option<Duration>,
     /// Challenge ACKs allowed per second (RFC 5961 §7; Linux's tcp_challenge_ack_limit).
@@ -166,7 +169,7 @@ impl Default for TcpConfig {
             keep_interval: Duration::from_secs(75),
             keep_count: 9,
             msl: Duration::from_secs(30),
-            fin_timeout: Duration::from_secs(60),
+            fin_timeout: Some(Duration::from_secs(60)),
             linger: None,
             challenge_ack_limit: 1000,
         }
@@ -758,6 +761,12 @@ impl<A: IpAddress> Connection<A> {
         self.cfg.syn_retries = count;
     }
 
+    /// TCP_LINGER2: the FIN-WAIT-2 wait of an orphan (`None` for none), for a close that
+    /// comes later.
+    pub fn set_fin_timeout(&mut self, timeout: Option<Duration>) {
+        self.cfg.fin_timeout = timeout;
+    }
+
     /// TCP_USER_TIMEOUT (`None` for the retry count alone).
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
         self.cfg.user_timeout = timeout;
@@ -914,7 +923,13 @@ impl<A: IpAddress> Connection<A> {
             _ => self.queue_fin(),
         }
         if self.state == State::FinWait2 {
-            self.fin_wait2_at = Some(self.last_send_at + self.cfg.fin_timeout);
+            match self.cfg.fin_timeout {
+                Some(timeout) => self.fin_wait2_at = Some(self.last_send_at + timeout),
+                None => {
+                    self.counters.abort_on_linger += 1;
+                    self.abort();
+                }
+            }
         }
     }
 
@@ -1861,7 +1876,10 @@ impl<A: IpAddress> Connection<A> {
                 State::FinWait1 => {
                     self.state = State::FinWait2;
                     if self.orphaned {
-                        self.fin_wait2_at = Some(now + self.cfg.fin_timeout);
+                        match self.cfg.fin_timeout {
+                            Some(timeout) => self.fin_wait2_at = Some(now + timeout),
+                            None => self.enter_closed(),
+                        }
                     }
                 }
                 State::Closing => self.enter_time_wait(now),

@@ -87,6 +87,9 @@ const ECN_MASK: u8 = 0b11;
 /// The most SYN retransmissions TCP_SYNCNT allows (Linux's `MAX_TCP_SYNCNT`).
 pub const MAX_SYN_RETRIES: u32 = 127;
 
+/// The longest FIN-WAIT-2 wait TCP_LINGER2 sets (Linux's `TCP_FIN_TIMEOUT_MAX`).
+pub const MAX_FIN_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The size of the buffer segments that cannot be routed are written into and dropped.
 const LOST_SEGMENT_SCRATCH: usize = 2048;
 
@@ -1139,6 +1142,31 @@ impl Tcp {
             |c| c.syn_retries = count,
             |conn| {
                 conn.set_syn_retries(count);
+                true
+            },
+        )
+    }
+
+    /// TCP_LINGER2: how long this socket, once closed, waits in FIN-WAIT-2 for the peer's
+    /// FIN. As Linux's `tcp_sock_set_linger2`: zero restores the stack's default
+    /// (`tcp_fin_timeout`), more than [`MAX_FIN_TIMEOUT`] is cut to it, and `None` (a
+    /// negative value) means no wait: the connection is gone once its FIN is acknowledged,
+    /// or is reset if it is already in FIN-WAIT-2 when closed.
+    pub fn set_fin_timeout<I: TcpIpExt>(
+        &mut self,
+        id: TcpSocketId<I>,
+        timeout: Option<Duration>,
+    ) -> Result<(), SocketError> {
+        let timeout = match timeout {
+            Some(t) if t.is_zero() => self.config().tcp.fin_timeout,
+            Some(t) => Some(t.min(MAX_FIN_TIMEOUT)),
+            None => None,
+        };
+        self.set_option(
+            id,
+            |c| c.fin_timeout = timeout,
+            |conn| {
+                conn.set_fin_timeout(timeout);
                 true
             },
         )
