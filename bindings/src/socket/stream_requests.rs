@@ -204,8 +204,14 @@ impl SocketServer {
                     .map_err(from_socket_error);
                 self.reply::<m::GetTcpInfo>(key, txid, r);
             }
-            StreamSocketRequest::SetTcpQuickAck { value } => set!(m::SetTcpQuickAck, tcp_quick_ack = value),
-            StreamSocketRequest::GetTcpQuickAck {} => get!(m::GetTcpQuickAck, tcp_quick_ack),
+            StreamSocketRequest::SetTcpQuickAck { value } => {
+                let r = with_tcp!(stack, ctx, tcp, |t, tctx, id| t.set_quickack(tctx, id, value));
+                self.reply::<m::SetTcpQuickAck>(key, txid, r.map_err(from_socket_error));
+            }
+            StreamSocketRequest::GetTcpQuickAck {} => {
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.quickack(id));
+                self.reply::<m::GetTcpQuickAck>(key, txid, r.map_err(from_socket_error));
+            }
             StreamSocketRequest::SetTcpCongestion { value } => {
                 let algorithm = match value {
                     TcpCongestionControl::Reno => CongestionAlgorithm::NewReno,

@@ -1,5 +1,6 @@
 //! Whole-stack checks of the per-socket TCP knobs Linux offers as `SOL_TCP` options:
-//! TCP_SYNCNT (`tcp_sock_set_syncnt`), TCP_LINGER2 (`tcp_sock_set_linger2`, `tcp_close`), seen through
+//! TCP_SYNCNT (`tcp_sock_set_syncnt`), TCP_LINGER2 (`tcp_sock_set_linger2`, `tcp_close`) and
+//! TCP_QUICKACK (`__tcp_sock_set_quickack`, quickack and pingpong modes), seen through
 //! the socket layer over the fake network.
 
 use super::tcp::{accept4, listen4, port};
@@ -133,4 +134,55 @@ fn closing_in_fin_wait_2_with_a_negative_tcp_linger2_resets_the_connection() {
         call(&mut net, b, |stack, _| stack.tcp.take_error(server)),
         Ok(Some(SocketError::ConnectionReset))
     );
+}
+
+fn send(net: &mut FakeNetwork<Host>, host: NodeIndex, s: Id4, data: &[u8]) {
+    let sent = call(net, host, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.send(tctx, s, data)));
+    assert_eq!(sent, Ok(data.len()));
+}
+
+/// Bytes `s` sent that the peer has not acknowledged yet.
+fn unacked(net: &FakeNetwork<Host>, host: NodeIndex, s: Id4) -> usize {
+    net.node(host).stack.tcp().queues(s).unwrap().1
+}
+
+fn set_quickack(net: &mut FakeNetwork<Host>, host: NodeIndex, s: Id4, on: bool) {
+    call(net, host, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.set_quickack(tctx, s, on))).unwrap();
+}
+
+fn delayed_acks(net: &FakeNetwork<Host>, host: NodeIndex) -> u64 {
+    net.node(host).stack.tcp().counters().delayed_acks
+}
+
+#[test]
+fn tcp_quickack_sends_the_delayed_ack_now_and_acks_at_once_until_pingpong_returns() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let (client, server) = connected(&mut net, a, b);
+    assert_eq!(net.node(b).stack.tcp().quickack(server), Ok(true), "not in pingpong mode");
+    // A lone segment waits for the delayed-ACK timer (40 ms)...
+    send(&mut net, a, client, b"request");
+    net.run_for(Duration::from_millis(10));
+    assert_eq!(unacked(&net, a, client), 7);
+    // ...until TCP_QUICKACK sends it.
+    set_quickack(&mut net, b, server, true);
+    net.run_for(Duration::from_millis(1));
+    assert_eq!(unacked(&net, a, client), 0);
+    // The next segments are acknowledged at once, none by the timer.
+    for _ in 0..3 {
+        send(&mut net, a, client, b"more");
+        net.run_for(Duration::from_millis(1));
+        assert_eq!(unacked(&net, a, client), 0);
+    }
+    assert_eq!(delayed_acks(&net, b), 0);
+    // Off: pingpong mode, whose ACKs wait for data to ride on; the timer that fires
+    // without any ends it, as in Linux.
+    set_quickack(&mut net, b, server, false);
+    assert_eq!(net.node(b).stack.tcp().quickack(server), Ok(false));
+    send(&mut net, a, client, b"again");
+    net.run_for(Duration::from_millis(10));
+    assert_eq!(unacked(&net, a, client), 5);
+    net.run_for(Duration::from_millis(100));
+    assert_eq!((unacked(&net, a, client), delayed_acks(&net, b)), (0, 1));
+    assert_eq!(net.node(b).stack.tcp().quickack(server), Ok(true));
 }

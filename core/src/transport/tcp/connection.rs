@@ -76,6 +76,9 @@ const PAWS_IDLE: Duration = Duration::from_secs(24 * 24 * 3600);
 /// Option bytes Timestamps take in Linux's layout.
 const TIMESTAMP_OPTION_LEN: u32 = 12;
 
+/// How many data segments TCP_QUICKACK acknowledges at once (Linux's `TCP_MAX_QUICKACKS`).
+pub const MAX_QUICK_ACKS: u32 = 16;
+
 /// Per-connection settings (the socket options that shape TCP).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpConfig {
@@ -320,6 +323,9 @@ pub struct Connection<A: IpAddress> {
     /// Request/response traffic (Linux's pingpong mode): we send data soon after receiving
     /// some, so ACKs wait to ride on it.
     interactive: bool,
+    /// Data segments still acknowledged at once, however the delayed-ACK rules would wait
+    /// (Linux's quickack mode, `icsk_ack.quick`), after TCP_QUICKACK was set.
+    quick_acks: u32,
     /// When data last arrived.
     last_data_at: Option<Instant>,
     keepalive_at: Option<Instant>,
@@ -446,6 +452,7 @@ impl<A: IpAddress> Connection<A> {
             segs_unacked: 0,
             ack_pushed: false,
             interactive: false,
+            quick_acks: 0,
             last_data_at: None,
             keepalive_at: None,
             keepalive_probes: 0,
@@ -765,6 +772,28 @@ impl<A: IpAddress> Connection<A> {
     /// comes later.
     pub fn set_fin_timeout(&mut self, timeout: Option<Duration>) {
         self.cfg.fin_timeout = timeout;
+    }
+
+    /// TCP_QUICKACK (Linux's `__tcp_sock_set_quickack`): on, the connection leaves
+    /// request/response (pingpong) mode, sends an ACK it was delaying now, and acknowledges
+    /// the next [`MAX_QUICK_ACKS`] data segments at once; off, it enters pingpong mode, so
+    /// ACKs wait to ride on data.
+    pub fn set_quickack(&mut self, on: bool) {
+        if on {
+            self.interactive = false;
+            self.quick_acks = MAX_QUICK_ACKS;
+            if self.delack_at.is_some() && matches!(self.state, State::Established | State::CloseWait) {
+                self.ack_now = true;
+            }
+        } else {
+            self.interactive = true;
+            self.quick_acks = 0;
+        }
+    }
+
+    /// TCP_QUICKACK as Linux reads it back: not in pingpong mode.
+    pub fn quickack(&self) -> bool {
+        !self.interactive
     }
 
     /// TCP_USER_TIMEOUT (`None` for the retry count alone).
@@ -1989,7 +2018,11 @@ impl<A: IpAddress> Connection<A> {
                         // RFC 1122 §4.2.3.2 / RFC 5681 §4.2: at least every second full
                         // segment, otherwise within the delayed-ACK timeout.
                         self.segs_unacked += 1;
-                        if self.segs_unacked >= 2 {
+                        let quick = self.quick_acks > 0 && !self.interactive;
+                        if quick {
+                            self.quick_acks -= 1;
+                        }
+                        if self.segs_unacked >= 2 || quick {
                             self.ack_now = true;
                         } else if self.delack_at.is_none() {
                             self.delack_at = Some(now + self.cfg.delayed_ack);

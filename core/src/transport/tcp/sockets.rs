@@ -1172,6 +1172,35 @@ impl Tcp {
         )
     }
 
+    /// TCP_QUICKACK (see [`Connection::set_quickack`]); an ACK it releases goes out now.
+    /// A socket without a connection has no ACKs to hurry or delay, and takes it as a no-op.
+    pub fn set_quickack<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+        on: bool,
+    ) -> Result<(), SocketError> {
+        self.set_option(
+            id,
+            |_| {},
+            |conn| {
+                conn.set_quickack(on);
+                true
+            },
+        )?;
+        self.flush(ctx, id);
+        Ok(())
+    }
+
+    /// TCP_QUICKACK read back: whether the connection is out of pingpong mode (always for
+    /// a socket without a connection).
+    pub fn quickack<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<bool, SocketError> {
+        Ok(match &I::sockets(self).get(id)?.state {
+            SocketState::Connected { conn, .. } => conn.quickack(),
+            _ => true,
+        })
+    }
+
     /// TCP_USER_TIMEOUT (`None` for the retry count alone).
     pub fn set_user_timeout<I: TcpIpExt>(
         &mut self,
