@@ -128,8 +128,14 @@ impl SocketServer {
                 });
                 self.reply::<m::GetTcpMaxSegment>(key, txid, r);
             }
-            StreamSocketRequest::SetTcpCork { value } => set!(m::SetTcpCork, tcp_cork = value),
-            StreamSocketRequest::GetTcpCork {} => get!(m::GetTcpCork, tcp_cork),
+            StreamSocketRequest::SetTcpCork { value } => {
+                let r = with_tcp!(stack, ctx, tcp, |t, tctx, id| t.set_cork(tctx, id, value));
+                self.reply::<m::SetTcpCork>(key, txid, r.map_err(from_socket_error));
+            }
+            StreamSocketRequest::GetTcpCork {} => {
+                let r = tcp_config(stack, ctx, tcp, |c| c.cork);
+                self.reply::<m::GetTcpCork>(key, txid, r);
+            }
             StreamSocketRequest::SetTcpKeepAliveIdle { value_secs } => {
                 let r = keepalive(stack, ctx, tcp, |k| {
                     check_range(value_secs, 1, MAX_KEEP_SECS)?;

@@ -1,7 +1,8 @@
-//! Whole-stack checks of the per-socket TCP knobs Linux offers as `SOL_TCP` options:
-//! TCP_SYNCNT (`tcp_sock_set_syncnt`), TCP_LINGER2 (`tcp_sock_set_linger2`, `tcp_close`) and
-//! TCP_QUICKACK (`__tcp_sock_set_quickack`, quickack and pingpong modes), seen through
-//! the socket layer over the fake network.
+//! Whole-stack checks of the per-socket TCP knobs Linux offers as `SOL_TCP` options, seen
+//! through the socket layer over the fake network: TCP_SYNCNT (`tcp_sock_set_syncnt`),
+//! TCP_LINGER2 (`tcp_sock_set_linger2`, `tcp_close`), TCP_QUICKACK
+//! (`__tcp_sock_set_quickack`, quickack and pingpong modes) and TCP_CORK (tcp(7): full
+//! segments only, for 200 ms at most).
 
 use super::tcp::{accept4, listen4, port};
 use super::*;
@@ -185,4 +186,42 @@ fn tcp_quickack_sends_the_delayed_ack_now_and_acks_at_once_until_pingpong_return
     net.run_for(Duration::from_millis(100));
     assert_eq!((unacked(&net, a, client), delayed_acks(&net, b)), (0, 1));
     assert_eq!(net.node(b).stack.tcp().quickack(server), Ok(true));
+}
+
+fn set_cork(net: &mut FakeNetwork<Host>, host: NodeIndex, s: Id4, on: bool) {
+    call(net, host, |stack, ctx| stack.tcp_call(ctx, |tcp, tctx| tcp.set_cork(tctx, s, on))).unwrap();
+}
+
+/// Bytes that arrived at `s` and wait to be read.
+fn received(net: &FakeNetwork<Host>, host: NodeIndex, s: Id4) -> usize {
+    net.node(host).stack.tcp().queues(s).unwrap().0
+}
+
+#[test]
+fn tcp_cork_holds_partial_segments_until_uncorked_or_for_200_ms() {
+    let (mut net, hosts) = lan(Impairments::default(), 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let (client, server) = connected(&mut net, a, b);
+    set_cork(&mut net, a, client, true);
+    assert!(net.node(a).stack.tcp().options(client).unwrap().0.cork);
+    let mss = net.node(a).stack.tcp().info(client).unwrap().snd_mss as usize;
+    // Corked, a partial segment waits even with nothing in flight (Nagle would send it)...
+    send(&mut net, a, client, &[1; 100]);
+    net.run_for(Duration::from_millis(50));
+    assert_eq!(received(&net, b, server), 0);
+    // ...a full one goes, the rest waits...
+    send(&mut net, a, client, &vec![2; mss]);
+    net.run_for(Duration::from_millis(50));
+    assert_eq!(received(&net, b, server), mss);
+    // ...until the cork comes out.
+    set_cork(&mut net, a, client, false);
+    net.run_for(Duration::from_millis(1));
+    assert_eq!(received(&net, b, server), mss + 100);
+    // Corked again, a partial segment waits 200 ms at most.
+    set_cork(&mut net, a, client, true);
+    send(&mut net, a, client, &[3; 10]);
+    net.run_for(Duration::from_millis(195));
+    assert_eq!(received(&net, b, server), mss + 100);
+    net.run_for(Duration::from_millis(10));
+    assert_eq!(received(&net, b, server), mss + 110);
 }

@@ -76,6 +76,9 @@ const PAWS_IDLE: Duration = Duration::from_secs(24 * 24 * 3600);
 /// Option bytes Timestamps take in Linux's layout.
 const TIMESTAMP_OPTION_LEN: u32 = 12;
 
+/// The longest TCP_CORK holds a partial segment back (tcp(7)).
+pub const CORK_CEILING: Duration = Duration::from_millis(200);
+
 /// How many data segments TCP_QUICKACK acknowledges at once (Linux's `TCP_MAX_QUICKACKS`).
 pub const MAX_QUICK_ACKS: u32 = 16;
 
@@ -96,6 +99,9 @@ pub struct TcpConfig {
     pub mss_clamp: Option<u16>,
     /// TCP_NODELAY: disables Nagle's algorithm.
     pub nodelay: bool,
+    /// TCP_CORK: hold partial segments until there is a full one, the cork comes out, or
+    /// [`CORK_CEILING`] passes.
+    pub cork: bool,
     /// Offer window scaling (RFC 7323 §2).
     pub window_scaling: bool,
     /// Offer timestamps (RFC 7323 §3).
@@ -157,6 +163,7 @@ impl Default for TcpConfig {
             recv_buffer_max: 4 * 1024 * 1024,
             mss_clamp: None,
             nodelay: false,
+            cork: false,
             window_scaling: true,
             timestamps: true,
             sack: true,
@@ -326,6 +333,11 @@ pub struct Connection<A: IpAddress> {
     /// Data segments still acknowledged at once, however the delayed-ACK rules would wait
     /// (Linux's quickack mode, `icsk_ack.quick`), after TCP_QUICKACK was set.
     quick_acks: u32,
+    /// When TCP_CORK's ceiling sends the partial segment it holds.
+    cork_at: Option<Instant>,
+    /// The partial segment goes out whatever TCP_CORK or Nagle say: the ceiling passed or
+    /// the cork came out (Linux's `TCP_NAGLE_PUSH`).
+    push_partial: bool,
     /// When data last arrived.
     last_data_at: Option<Instant>,
     keepalive_at: Option<Instant>,
@@ -453,6 +465,8 @@ impl<A: IpAddress> Connection<A> {
             ack_pushed: false,
             interactive: false,
             quick_acks: 0,
+            cork_at: None,
+            push_partial: false,
             last_data_at: None,
             keepalive_at: None,
             keepalive_probes: 0,
@@ -774,6 +788,15 @@ impl<A: IpAddress> Connection<A> {
         self.cfg.fin_timeout = timeout;
     }
 
+    /// TCP_CORK; taking the cork out sends the partial segment it held at once.
+    pub fn set_cork(&mut self, on: bool) {
+        if self.cfg.cork && !on {
+            self.cork_at = None;
+            self.push_partial = self.send_end().gt(self.snd_nxt);
+        }
+        self.cfg.cork = on;
+    }
+
     /// TCP_QUICKACK (Linux's `__tcp_sock_set_quickack`): on, the connection leaves
     /// request/response (pingpong) mode, sends an ACK it was delaying now, and acknowledges
     /// the next [`MAX_QUICK_ACKS`] data segments at once; off, it enters pingpong mode, so
@@ -1016,6 +1039,7 @@ impl<A: IpAddress> Connection<A> {
             self.rto_at,
             self.tlp_at,
             self.delack_at,
+            self.cork_at,
             self.keepalive_at,
             self.persist_at,
             self.time_wait_at,
@@ -1369,18 +1393,26 @@ impl<A: IpAddress> Connection<A> {
         }
         self.sws_override = false;
         let all_queued = len == avail;
-        if len > 0
-            && len < max_payload
-            && all_queued
-            && !self.cfg.nodelay
-            && !self.fin_queued
-            && self.snd_max.gt(self.snd_una)
-        {
-            // Nagle: one small segment outstanding at a time.
-            return None;
+        if len > 0 && len < max_payload && all_queued && !self.fin_queued && !self.push_partial {
+            if self.cfg.cork {
+                // TCP_CORK: no partial segment until the ceiling.
+                if self.cork_at.is_none() {
+                    self.cork_at = Some(now + CORK_CEILING);
+                }
+                return None;
+            }
+            if !self.cfg.nodelay && self.snd_max.gt(self.snd_una) {
+                // Nagle: one small segment outstanding at a time.
+                return None;
+            }
         }
         let seq = self.snd_nxt;
-        self.transmit_range(now, out, &options, seq, len, false)
+        let sent = self.transmit_range(now, out, &options, seq, len, false);
+        if sent.is_some() && all_queued {
+            self.cork_at = None;
+            self.push_partial = false;
+        }
+        sent
     }
 
     /// RFC 8985 §7.3: the probe is a new segment if the peer's window takes one, otherwise
@@ -2188,6 +2220,10 @@ impl<A: IpAddress> Connection<A> {
             self.tlp_at = None;
             self.tlp_due = true;
             self.tlp_outstanding = true;
+        }
+        if self.cork_at.is_some_and(|t| t <= now) {
+            self.cork_at = None;
+            self.push_partial = true;
         }
         if self.delack_at.is_some_and(|t| t <= now) {
             self.delack_at = None;

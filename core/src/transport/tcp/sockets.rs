@@ -1172,6 +1172,27 @@ impl Tcp {
         )
     }
 
+    /// TCP_CORK: while set, data goes out in full segments only, a partial one at most
+    /// [`CORK_CEILING`](super::connection::CORK_CEILING) after it was held; clearing it sends
+    /// what it held.
+    pub fn set_cork<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+        on: bool,
+    ) -> Result<(), SocketError> {
+        self.set_option(
+            id,
+            |c| c.cork = on,
+            |conn| {
+                conn.set_cork(on);
+                true
+            },
+        )?;
+        self.flush(ctx, id);
+        Ok(())
+    }
+
     /// TCP_QUICKACK (see [`Connection::set_quickack`]); an ACK it releases goes out now.
     /// A socket without a connection has no ACKs to hurry or delay, and takes it as a no-op.
     pub fn set_quickack<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
