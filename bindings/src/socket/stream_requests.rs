@@ -201,9 +201,13 @@ impl SocketServer {
             }
             StreamSocketRequest::GetTcpDeferAccept {} => get!(m::GetTcpDeferAccept, tcp_defer_accept),
             StreamSocketRequest::SetTcpWindowClamp { value } => {
-                set!(m::SetTcpWindowClamp, tcp_window_clamp = value)
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.set_window_clamp(id, value));
+                self.reply::<m::SetTcpWindowClamp>(key, txid, r.map_err(from_socket_error));
             }
-            StreamSocketRequest::GetTcpWindowClamp {} => get!(m::GetTcpWindowClamp, tcp_window_clamp),
+            StreamSocketRequest::GetTcpWindowClamp {} => {
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.window_clamp(id));
+                self.reply::<m::GetTcpWindowClamp>(key, txid, r.map_err(from_socket_error));
+            }
             StreamSocketRequest::GetTcpInfo {} => {
                 let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.info(id))
                     .map(tcp_info)

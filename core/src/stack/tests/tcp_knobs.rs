@@ -1,8 +1,8 @@
 //! Whole-stack checks of the per-socket TCP knobs Linux offers as `SOL_TCP` options, seen
 //! through the socket layer over the fake network: TCP_SYNCNT (`tcp_sock_set_syncnt`),
 //! TCP_LINGER2 (`tcp_sock_set_linger2`, `tcp_close`), TCP_QUICKACK
-//! (`__tcp_sock_set_quickack`, quickack and pingpong modes) and TCP_CORK (tcp(7): full
-//! segments only, for 200 ms at most).
+//! (`__tcp_sock_set_quickack`, quickack and pingpong modes), TCP_CORK (tcp(7): full
+//! segments only, for 200 ms at most) and TCP_WINDOW_CLAMP (`tcp_set_window_clamp`).
 
 use super::tcp::{accept4, listen4, port};
 use super::*;
@@ -224,4 +224,50 @@ fn tcp_cork_holds_partial_segments_until_uncorked_or_for_200_ms() {
     assert_eq!(received(&net, b, server), mss + 100);
     net.run_for(Duration::from_millis(10));
     assert_eq!(received(&net, b, server), mss + 110);
+}
+
+#[test]
+fn tcp_window_clamp_bounds_the_window_offered() {
+    let impairments = Impairments { delay: Duration::from_millis(10), ..Impairments::default() };
+    let (mut net, hosts) = lan(impairments, 2);
+    let (a, b) = (hosts[0], hosts[1]);
+    let listener = call(&mut net, b, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            let s = tcp.create::<Ipv4>(0).unwrap();
+            assert_eq!(tcp.window_clamp(s), Ok(0), "unset on a closed socket");
+            // Below Linux's floor, raised to it; 0 clears it while the socket is closed.
+            tcp.set_window_clamp(s, 1).unwrap();
+            assert_eq!(tcp.window_clamp(s), Ok(2176));
+            tcp.set_window_clamp(s, 0).unwrap();
+            assert_eq!(tcp.window_clamp(s), Ok(0));
+            tcp.set_window_clamp(s, 10_000).unwrap();
+            tcp.bind(tctx, s, None, Some(port(80))).unwrap();
+            tcp.listen(tctx, s, 16).unwrap();
+            assert_eq!(tcp.set_window_clamp(s, 0), Err(SocketError::InvalidArgument));
+            s
+        })
+    });
+    let client = call(&mut net, a, |stack, ctx| {
+        stack.tcp_call(ctx, |tcp, tctx| {
+            let s = tcp.create::<Ipv4>(0).unwrap();
+            tcp.connect(tctx, s, super::tcp::addr("192.0.2.2"), port(80)).unwrap();
+            s
+        })
+    });
+    net.run_for(Duration::from_millis(100));
+    let server = accept4(&mut net, b, listener).unwrap();
+    assert_eq!(net.node(b).stack.tcp().window_clamp(server), Ok(10_000), "inherited");
+    let zero = call(&mut net, b, |stack, _| stack.tcp.set_window_clamp(server, 0));
+    assert_eq!(zero, Err(SocketError::InvalidArgument), "0 only while closed");
+    // One round trip carries at most the clamp, though the initial congestion window
+    // (ten segments) and the buffer would allow more; the window never opens wider.
+    send(&mut net, a, client, &vec![7; 100_000]);
+    net.run_for(Duration::from_millis(15));
+    let got = received(&net, b, server);
+    assert!((8_000..=10_000).contains(&got), "{got} bytes in the first round trip");
+    for _ in 0..10 {
+        net.run_for(Duration::from_millis(7));
+        assert!(net.node(a).stack.tcp().info(client).unwrap().snd_wnd <= 10_000);
+        assert!(net.node(b).stack.tcp().info(server).unwrap().rcv_wnd <= 10_000);
+    }
 }

@@ -99,6 +99,8 @@ pub struct TcpConfig {
     pub mss_clamp: Option<u16>,
     /// TCP_NODELAY: disables Nagle's algorithm.
     pub nodelay: bool,
+    /// TCP_WINDOW_CLAMP: the largest receive window offered, whatever the buffer holds.
+    pub window_clamp: Option<u32>,
     /// TCP_CORK: hold partial segments until there is a full one, the cork comes out, or
     /// [`CORK_CEILING`] passes.
     pub cork: bool,
@@ -144,6 +146,11 @@ pub struct TcpConfig {
 }
 
 impl TcpConfig {
+    /// The most window a receive ring of `capacity` bytes offers, after TCP_WINDOW_CLAMP.
+    pub fn window_room(&self, capacity: usize) -> usize {
+        self.window_clamp.map_or(capacity, |clamp| capacity.min(clamp as usize))
+    }
+
     /// The buffer size the window shift must cover: the auto-tuning ceiling when it is on.
     pub fn window_basis(&self) -> usize {
         if self.recv_autotune {
@@ -163,6 +170,7 @@ impl Default for TcpConfig {
             recv_buffer_max: 4 * 1024 * 1024,
             mss_clamp: None,
             nodelay: false,
+            window_clamp: None,
             cork: false,
             window_scaling: true,
             timestamps: true,
@@ -788,6 +796,12 @@ impl<A: IpAddress> Connection<A> {
         self.cfg.fin_timeout = timeout;
     }
 
+    /// TCP_WINDOW_CLAMP (`None` to offer what the buffer holds); an edge already offered
+    /// stays where it is.
+    pub fn set_window_clamp(&mut self, clamp: Option<u32>) {
+        self.cfg.window_clamp = clamp;
+    }
+
     /// TCP_CORK; taking the cork out sends the partial segment it held at once.
     pub fn set_cork(&mut self, on: bool) {
         if self.cfg.cork && !on {
@@ -1128,10 +1142,11 @@ impl<A: IpAddress> Connection<A> {
     /// The window to advertise, applying receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2)
     /// and never moving the right edge back (RFC 9293 §3.8.6, RFC 7323 §2.4).
     fn window_to_advertise(&mut self) -> u16 {
-        let free = self.recv_buf.free() as u32;
+        let free = self.cfg.window_room(self.recv_buf.free()) as u32;
+        let capacity = self.cfg.window_room(self.recv_buf.capacity()) as u32;
         let current = self.rcv_adv.since(self.rcv_nxt);
-        let threshold = (self.recv_buf.capacity() as u32 / 2).min(self.advertised_mss());
-        let wnd = if free >= current.saturating_add(threshold) || free == self.recv_buf.capacity() as u32 {
+        let threshold = (capacity / 2).min(self.advertised_mss());
+        let wnd = if free >= current.saturating_add(threshold) || free == capacity {
             free.max(current)
         } else {
             current

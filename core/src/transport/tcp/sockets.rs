@@ -87,6 +87,10 @@ const ECN_MASK: u8 = 0b11;
 /// The most SYN retransmissions TCP_SYNCNT allows (Linux's `MAX_TCP_SYNCNT`).
 pub const MAX_SYN_RETRIES: u32 = 127;
 
+/// The smallest TCP_WINDOW_CLAMP (Linux's `SOCK_MIN_RCVBUF / 2` on 64-bit builds); smaller
+/// values are raised to it.
+pub const MIN_WINDOW_CLAMP: u32 = 2176;
+
 /// The longest FIN-WAIT-2 wait TCP_LINGER2 sets (Linux's `TCP_FIN_TIMEOUT_MAX`).
 pub const MAX_FIN_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -1170,6 +1174,45 @@ impl Tcp {
                 true
             },
         )
+    }
+
+    /// TCP_WINDOW_CLAMP, in bytes: the receive window offered is at most this. As Linux's
+    /// `tcp_set_window_clamp`: values below [`MIN_WINDOW_CLAMP`] are raised to it, and 0,
+    /// no clamp, only on a closed socket (EINVAL otherwise).
+    pub fn set_window_clamp<I: TcpIpExt>(
+        &mut self,
+        id: TcpSocketId<I>,
+        bytes: u32,
+    ) -> Result<(), SocketError> {
+        let closed = match &I::sockets(self).get(id)?.state {
+            SocketState::Unbound | SocketState::Bound(_) => true,
+            SocketState::Listening { .. } => false,
+            SocketState::Connected { conn, .. } => conn.state() == State::Closed,
+        };
+        if bytes == 0 && !closed {
+            return Err(SocketError::InvalidArgument);
+        }
+        let clamp = (bytes != 0).then(|| bytes.max(MIN_WINDOW_CLAMP));
+        self.set_option(
+            id,
+            |c| c.window_clamp = clamp,
+            |conn| {
+                conn.set_window_clamp(clamp);
+                true
+            },
+        )
+    }
+
+    /// TCP_WINDOW_CLAMP read back as Linux does: the clamp set, else for a connection the
+    /// largest window its buffer may offer, else 0.
+    pub fn window_clamp<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<u32, SocketError> {
+        let (cfg, _, _) = self.options(id)?;
+        let connected = matches!(I::sockets(self).get(id)?.state, SocketState::Connected { .. });
+        Ok(match cfg.window_clamp {
+            Some(clamp) => clamp,
+            None if connected => u32::try_from(cfg.window_basis()).unwrap_or(u32::MAX),
+            None => 0,
+        })
     }
 
     /// TCP_CORK: while set, data goes out in full segments only, a partial one at most
