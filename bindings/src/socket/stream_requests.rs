@@ -49,8 +49,6 @@ const SOMAXCONN: usize = 4096;
 const MAX_KEEP_SECS: u32 = 32_767;
 /// Linux's bound of TCP_KEEPCNT (`MAX_TCP_KEEPCNT`).
 const MAX_KEEPCNT: u32 = 127;
-/// Linux's bound of TCP_SYNCNT (`MAX_TCP_SYNCNT`).
-const MAX_SYNCNT: u32 = 127;
 
 impl SocketServer {
     pub(super) fn stream_request(
@@ -130,8 +128,14 @@ impl SocketServer {
                 });
                 self.reply::<m::GetTcpMaxSegment>(key, txid, r);
             }
-            StreamSocketRequest::SetTcpCork { value } => set!(m::SetTcpCork, tcp_cork = value),
-            StreamSocketRequest::GetTcpCork {} => get!(m::GetTcpCork, tcp_cork),
+            StreamSocketRequest::SetTcpCork { value } => {
+                let r = with_tcp!(stack, ctx, tcp, |t, tctx, id| t.set_cork(tctx, id, value));
+                self.reply::<m::SetTcpCork>(key, txid, r.map_err(from_socket_error));
+            }
+            StreamSocketRequest::GetTcpCork {} => {
+                let r = tcp_config(stack, ctx, tcp, |c| c.cork);
+                self.reply::<m::GetTcpCork>(key, txid, r);
+            }
             StreamSocketRequest::SetTcpKeepAliveIdle { value_secs } => {
                 let r = keepalive(stack, ctx, tcp, |k| {
                     check_range(value_secs, 1, MAX_KEEP_SECS)?;
@@ -169,33 +173,27 @@ impl SocketServer {
                 self.reply::<m::GetTcpKeepAliveCount>(key, txid, r);
             }
             StreamSocketRequest::SetTcpSynCount { value } => {
-                // Stored: the core takes its SYN retries from the stack-wide settings.
-                let r = check_range(value, 1, MAX_SYNCNT);
-                if r.is_ok() {
-                    self.with_options(socket, |o| o.tcp_syn_count = Some(value));
-                }
-                self.reply::<m::SetTcpSynCount>(key, txid, r);
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.set_syn_retries(id, value));
+                self.reply::<m::SetTcpSynCount>(key, txid, r.map_err(from_socket_error));
             }
             StreamSocketRequest::GetTcpSynCount {} => {
-                let stored = self.with_options(socket, |o| o.tcp_syn_count).unwrap_or_default();
-                let r = match stored {
-                    Some(value) => Ok(value),
-                    None => tcp_config(stack, ctx, tcp, |c| c.syn_retries),
-                };
+                let r = tcp_config(stack, ctx, tcp, |c| c.syn_retries);
                 self.reply::<m::GetTcpSynCount>(key, txid, r);
             }
             StreamSocketRequest::SetTcpLinger { value_secs } => {
-                set!(m::SetTcpLinger, tcp_linger2 = value_secs)
+                // fdio carries Linux's negative TCP_LINGER2, no FIN-WAIT-2 wait, as Unset.
+                let timeout = match value_secs {
+                    OptionalUint32::Value(secs) => Some(Duration::from_secs(secs.into())),
+                    OptionalUint32::Unset(_) => None,
+                };
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.set_fin_timeout(id, timeout));
+                self.reply::<m::SetTcpLinger>(key, txid, r.map_err(from_socket_error));
             }
             StreamSocketRequest::GetTcpLinger {} => {
-                let stored =
-                    self.with_options(socket, |o| o.tcp_linger2).unwrap_or(OptionalUint32::Unset(Empty {}));
-                let r = match stored {
-                    OptionalUint32::Value(v) => Ok(OptionalUint32::Value(v)),
-                    OptionalUint32::Unset(_) => {
-                        tcp_config(stack, ctx, tcp, |c| OptionalUint32::Value(secs(c.fin_timeout)))
-                    }
-                };
+                let r = tcp_config(stack, ctx, tcp, |c| match c.fin_timeout {
+                    Some(t) => OptionalUint32::Value(secs(t)),
+                    None => OptionalUint32::Unset(Empty {}),
+                });
                 self.reply::<m::GetTcpLinger>(key, txid, r);
             }
             StreamSocketRequest::SetTcpDeferAccept { value_secs } => {
@@ -203,17 +201,27 @@ impl SocketServer {
             }
             StreamSocketRequest::GetTcpDeferAccept {} => get!(m::GetTcpDeferAccept, tcp_defer_accept),
             StreamSocketRequest::SetTcpWindowClamp { value } => {
-                set!(m::SetTcpWindowClamp, tcp_window_clamp = value)
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.set_window_clamp(id, value));
+                self.reply::<m::SetTcpWindowClamp>(key, txid, r.map_err(from_socket_error));
             }
-            StreamSocketRequest::GetTcpWindowClamp {} => get!(m::GetTcpWindowClamp, tcp_window_clamp),
+            StreamSocketRequest::GetTcpWindowClamp {} => {
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.window_clamp(id));
+                self.reply::<m::GetTcpWindowClamp>(key, txid, r.map_err(from_socket_error));
+            }
             StreamSocketRequest::GetTcpInfo {} => {
                 let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.info(id))
                     .map(tcp_info)
                     .map_err(from_socket_error);
                 self.reply::<m::GetTcpInfo>(key, txid, r);
             }
-            StreamSocketRequest::SetTcpQuickAck { value } => set!(m::SetTcpQuickAck, tcp_quick_ack = value),
-            StreamSocketRequest::GetTcpQuickAck {} => get!(m::GetTcpQuickAck, tcp_quick_ack),
+            StreamSocketRequest::SetTcpQuickAck { value } => {
+                let r = with_tcp!(stack, ctx, tcp, |t, tctx, id| t.set_quickack(tctx, id, value));
+                self.reply::<m::SetTcpQuickAck>(key, txid, r.map_err(from_socket_error));
+            }
+            StreamSocketRequest::GetTcpQuickAck {} => {
+                let r = with_tcp!(stack, ctx, tcp, |t, _tctx, id| t.quickack(id));
+                self.reply::<m::GetTcpQuickAck>(key, txid, r.map_err(from_socket_error));
+            }
             StreamSocketRequest::SetTcpCongestion { value } => {
                 let algorithm = match value {
                     TcpCongestionControl::Reno => CongestionAlgorithm::NewReno,

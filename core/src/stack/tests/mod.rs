@@ -28,6 +28,7 @@ mod raw;
 mod tcp;
 mod tcp_abort;
 mod tcp_dual_stack;
+mod tcp_knobs;
 mod tcp_options;
 
 const DEV: DeviceId = DeviceId::new(1);

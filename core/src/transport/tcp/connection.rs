@@ -76,6 +76,12 @@ const PAWS_IDLE: Duration = Duration::from_secs(24 * 24 * 3600);
 /// Option bytes Timestamps take in Linux's layout.
 const TIMESTAMP_OPTION_LEN: u32 = 12;
 
+/// The longest TCP_CORK holds a partial segment back (tcp(7)).
+pub const CORK_CEILING: Duration = Duration::from_millis(200);
+
+/// How many data segments TCP_QUICKACK acknowledges at once (Linux's `TCP_MAX_QUICKACKS`).
+pub const MAX_QUICK_ACKS: u32 = 16;
+
 /// Per-connection settings (the socket options that shape TCP).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpConfig {
@@ -93,6 +99,11 @@ pub struct TcpConfig {
     pub mss_clamp: Option<u16>,
     /// TCP_NODELAY: disables Nagle's algorithm.
     pub nodelay: bool,
+    /// TCP_WINDOW_CLAMP: the largest receive window offered, whatever the buffer holds.
+    pub window_clamp: Option<u32>,
+    /// TCP_CORK: hold partial segments until there is a full one, the cork comes out, or
+    /// [`CORK_CEILING`] passes.
+    pub cork: bool,
     /// Offer window scaling (RFC 7323 §2).
     pub window_scaling: bool,
     /// Offer timestamps (RFC 7323 §3).
@@ -123,8 +134,11 @@ pub struct TcpConfig {
     pub keep_count: u32,
     /// The maximum segment lifetime; TIME-WAIT lasts twice this (Linux: 60 s in all).
     pub msl: Duration,
-    /// How long an orphaned connection waits in FIN-WAIT-2 (Linux's tcp_fin_timeout).
-    pub fin_timeout: Duration,
+    /// How long an orphaned connection waits in FIN-WAIT-2 (Linux's tcp_fin_timeout, and
+    /// TCP_LINGER2 per socket). `None`, a negative TCP_LINGER2: it does not wait at all; it
+    /// is gone once its FIN is acknowledged, and closing it in FIN-WAIT-2 sends a RST (Linux's
+    /// `tcp_close` and `tcp_rcv_state_process` with `linger2 < 0`).
+    pub fin_timeout: Option<Duration>,
     /// SO_LINGER: `Some(ZERO)` makes close an abort.
     pub linger: Option<Duration>,
     /// Challenge ACKs allowed per second (RFC 5961 §7; Linux's tcp_challenge_ack_limit).
@@ -132,6 +146,11 @@ pub struct TcpConfig {
 }
 
 impl TcpConfig {
+    /// The most window a receive ring of `capacity` bytes offers, after TCP_WINDOW_CLAMP.
+    pub fn window_room(&self, capacity: usize) -> usize {
+        self.window_clamp.map_or(capacity, |clamp| capacity.min(clamp as usize))
+    }
+
     /// The buffer size the window shift must cover: the auto-tuning ceiling when it is on.
     pub fn window_basis(&self) -> usize {
         if self.recv_autotune {
@@ -151,6 +170,8 @@ impl Default for TcpConfig {
             recv_buffer_max: 4 * 1024 * 1024,
             mss_clamp: None,
             nodelay: false,
+            window_clamp: None,
+            cork: false,
             window_scaling: true,
             timestamps: true,
             sack: true,
@@ -166,7 +187,7 @@ impl Default for TcpConfig {
             keep_interval: Duration::from_secs(75),
             keep_count: 9,
             msl: Duration::from_secs(30),
-            fin_timeout: Duration::from_secs(60),
+            fin_timeout: Some(Duration::from_secs(60)),
             linger: None,
             challenge_ack_limit: 1000,
         }
@@ -317,6 +338,14 @@ pub struct Connection<A: IpAddress> {
     /// Request/response traffic (Linux's pingpong mode): we send data soon after receiving
     /// some, so ACKs wait to ride on it.
     interactive: bool,
+    /// Data segments still acknowledged at once, however the delayed-ACK rules would wait
+    /// (Linux's quickack mode, `icsk_ack.quick`), after TCP_QUICKACK was set.
+    quick_acks: u32,
+    /// When TCP_CORK's ceiling sends the partial segment it holds.
+    cork_at: Option<Instant>,
+    /// The partial segment goes out whatever TCP_CORK or Nagle say: the ceiling passed or
+    /// the cork came out (Linux's `TCP_NAGLE_PUSH`).
+    push_partial: bool,
     /// When data last arrived.
     last_data_at: Option<Instant>,
     keepalive_at: Option<Instant>,
@@ -443,6 +472,9 @@ impl<A: IpAddress> Connection<A> {
             segs_unacked: 0,
             ack_pushed: false,
             interactive: false,
+            quick_acks: 0,
+            cork_at: None,
+            push_partial: false,
             last_data_at: None,
             keepalive_at: None,
             keepalive_probes: 0,
@@ -753,6 +785,54 @@ impl<A: IpAddress> Connection<A> {
         self.arm_keepalive(now);
     }
 
+    /// TCP_SYNCNT: SYN retransmissions before the handshake gives up.
+    pub fn set_syn_retries(&mut self, count: u32) {
+        self.cfg.syn_retries = count;
+    }
+
+    /// TCP_LINGER2: the FIN-WAIT-2 wait of an orphan (`None` for none), for a close that
+    /// comes later.
+    pub fn set_fin_timeout(&mut self, timeout: Option<Duration>) {
+        self.cfg.fin_timeout = timeout;
+    }
+
+    /// TCP_WINDOW_CLAMP (`None` to offer what the buffer holds); an edge already offered
+    /// stays where it is.
+    pub fn set_window_clamp(&mut self, clamp: Option<u32>) {
+        self.cfg.window_clamp = clamp;
+    }
+
+    /// TCP_CORK; taking the cork out sends the partial segment it held at once.
+    pub fn set_cork(&mut self, on: bool) {
+        if self.cfg.cork && !on {
+            self.cork_at = None;
+            self.push_partial = self.send_end().gt(self.snd_nxt);
+        }
+        self.cfg.cork = on;
+    }
+
+    /// TCP_QUICKACK (Linux's `__tcp_sock_set_quickack`): on, the connection leaves
+    /// request/response (pingpong) mode, sends an ACK it was delaying now, and acknowledges
+    /// the next [`MAX_QUICK_ACKS`] data segments at once; off, it enters pingpong mode, so
+    /// ACKs wait to ride on data.
+    pub fn set_quickack(&mut self, on: bool) {
+        if on {
+            self.interactive = false;
+            self.quick_acks = MAX_QUICK_ACKS;
+            if self.delack_at.is_some() && matches!(self.state, State::Established | State::CloseWait) {
+                self.ack_now = true;
+            }
+        } else {
+            self.interactive = true;
+            self.quick_acks = 0;
+        }
+    }
+
+    /// TCP_QUICKACK as Linux reads it back: not in pingpong mode.
+    pub fn quickack(&self) -> bool {
+        !self.interactive
+    }
+
     /// TCP_USER_TIMEOUT (`None` for the retry count alone).
     pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
         self.cfg.user_timeout = timeout;
@@ -909,7 +989,13 @@ impl<A: IpAddress> Connection<A> {
             _ => self.queue_fin(),
         }
         if self.state == State::FinWait2 {
-            self.fin_wait2_at = Some(self.last_send_at + self.cfg.fin_timeout);
+            match self.cfg.fin_timeout {
+                Some(timeout) => self.fin_wait2_at = Some(self.last_send_at + timeout),
+                None => {
+                    self.counters.abort_on_linger += 1;
+                    self.abort();
+                }
+            }
         }
     }
 
@@ -967,6 +1053,7 @@ impl<A: IpAddress> Connection<A> {
             self.rto_at,
             self.tlp_at,
             self.delack_at,
+            self.cork_at,
             self.keepalive_at,
             self.persist_at,
             self.time_wait_at,
@@ -1055,10 +1142,11 @@ impl<A: IpAddress> Connection<A> {
     /// The window to advertise, applying receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2)
     /// and never moving the right edge back (RFC 9293 §3.8.6, RFC 7323 §2.4).
     fn window_to_advertise(&mut self) -> u16 {
-        let free = self.recv_buf.free() as u32;
+        let free = self.cfg.window_room(self.recv_buf.free()) as u32;
+        let capacity = self.cfg.window_room(self.recv_buf.capacity()) as u32;
         let current = self.rcv_adv.since(self.rcv_nxt);
-        let threshold = (self.recv_buf.capacity() as u32 / 2).min(self.advertised_mss());
-        let wnd = if free >= current.saturating_add(threshold) || free == self.recv_buf.capacity() as u32 {
+        let threshold = (capacity / 2).min(self.advertised_mss());
+        let wnd = if free >= current.saturating_add(threshold) || free == capacity {
             free.max(current)
         } else {
             current
@@ -1320,18 +1408,26 @@ impl<A: IpAddress> Connection<A> {
         }
         self.sws_override = false;
         let all_queued = len == avail;
-        if len > 0
-            && len < max_payload
-            && all_queued
-            && !self.cfg.nodelay
-            && !self.fin_queued
-            && self.snd_max.gt(self.snd_una)
-        {
-            // Nagle: one small segment outstanding at a time.
-            return None;
+        if len > 0 && len < max_payload && all_queued && !self.fin_queued && !self.push_partial {
+            if self.cfg.cork {
+                // TCP_CORK: no partial segment until the ceiling.
+                if self.cork_at.is_none() {
+                    self.cork_at = Some(now + CORK_CEILING);
+                }
+                return None;
+            }
+            if !self.cfg.nodelay && self.snd_max.gt(self.snd_una) {
+                // Nagle: one small segment outstanding at a time.
+                return None;
+            }
         }
         let seq = self.snd_nxt;
-        self.transmit_range(now, out, &options, seq, len, false)
+        let sent = self.transmit_range(now, out, &options, seq, len, false);
+        if sent.is_some() && all_queued {
+            self.cork_at = None;
+            self.push_partial = false;
+        }
+        sent
     }
 
     /// RFC 8985 §7.3: the probe is a new segment if the peer's window takes one, otherwise
@@ -1856,7 +1952,10 @@ impl<A: IpAddress> Connection<A> {
                 State::FinWait1 => {
                     self.state = State::FinWait2;
                     if self.orphaned {
-                        self.fin_wait2_at = Some(now + self.cfg.fin_timeout);
+                        match self.cfg.fin_timeout {
+                            Some(timeout) => self.fin_wait2_at = Some(now + timeout),
+                            None => self.enter_closed(),
+                        }
                     }
                 }
                 State::Closing => self.enter_time_wait(now),
@@ -1966,7 +2065,11 @@ impl<A: IpAddress> Connection<A> {
                         // RFC 1122 §4.2.3.2 / RFC 5681 §4.2: at least every second full
                         // segment, otherwise within the delayed-ACK timeout.
                         self.segs_unacked += 1;
-                        if self.segs_unacked >= 2 {
+                        let quick = self.quick_acks > 0 && !self.interactive;
+                        if quick {
+                            self.quick_acks -= 1;
+                        }
+                        if self.segs_unacked >= 2 || quick {
                             self.ack_now = true;
                         } else if self.delack_at.is_none() {
                             self.delack_at = Some(now + self.cfg.delayed_ack);
@@ -2132,6 +2235,10 @@ impl<A: IpAddress> Connection<A> {
             self.tlp_at = None;
             self.tlp_due = true;
             self.tlp_outstanding = true;
+        }
+        if self.cork_at.is_some_and(|t| t <= now) {
+            self.cork_at = None;
+            self.push_partial = true;
         }
         if self.delack_at.is_some_and(|t| t <= now) {
             self.delack_at = None;

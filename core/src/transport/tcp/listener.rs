@@ -277,7 +277,7 @@ impl<A: IpAddress> Listener<A> {
             }),
             sack_blocks: SackBlocks::EMPTY,
         };
-        let window = tcp.recv_buffer.min(usize::from(u16::MAX)) as u16;
+        let window = tcp.window_room(tcp.recv_buffer).min(usize::from(u16::MAX)) as u16;
         let reply = Reply::CookieSynAck { seq: cookie, ack: syn.seq + 1, options, window };
         if self.queue_reply(local, remote, reply) {
             self.counters.syncookies_sent += 1;

@@ -84,6 +84,16 @@ const NO_BUFFER_RETRY: Duration = Duration::from_millis(1);
 /// The ECN field of the TOS / Traffic Class byte (RFC 3168 §5).
 const ECN_MASK: u8 = 0b11;
 
+/// The most SYN retransmissions TCP_SYNCNT allows (Linux's `MAX_TCP_SYNCNT`).
+pub const MAX_SYN_RETRIES: u32 = 127;
+
+/// The smallest TCP_WINDOW_CLAMP (Linux's `SOCK_MIN_RCVBUF / 2` on 64-bit builds); smaller
+/// values are raised to it.
+pub const MIN_WINDOW_CLAMP: u32 = 2176;
+
+/// The longest FIN-WAIT-2 wait TCP_LINGER2 sets (Linux's `TCP_FIN_TIMEOUT_MAX`).
+pub const MAX_FIN_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The size of the buffer segments that cannot be routed are written into and dropped.
 const LOST_SEGMENT_SCRATCH: usize = 2048;
 
@@ -1119,6 +1129,140 @@ impl Tcp {
         )?;
         self.flush(ctx, id);
         Ok(())
+    }
+
+    /// TCP_SYNCNT: how many times connect retransmits its SYN before it fails with
+    /// ETIMEDOUT; Linux takes 1 to 127 (`MAX_TCP_SYNCNT`) and refuses others with EINVAL.
+    pub fn set_syn_retries<I: TcpIpExt>(
+        &mut self,
+        id: TcpSocketId<I>,
+        count: u32,
+    ) -> Result<(), SocketError> {
+        if !(1..=MAX_SYN_RETRIES).contains(&count) {
+            return Err(SocketError::InvalidArgument);
+        }
+        self.set_option(
+            id,
+            |c| c.syn_retries = count,
+            |conn| {
+                conn.set_syn_retries(count);
+                true
+            },
+        )
+    }
+
+    /// TCP_LINGER2: how long this socket, once closed, waits in FIN-WAIT-2 for the peer's
+    /// FIN. As Linux's `tcp_sock_set_linger2`: zero restores the stack's default
+    /// (`tcp_fin_timeout`), more than [`MAX_FIN_TIMEOUT`] is cut to it, and `None` (a
+    /// negative value) means no wait: the connection is gone once its FIN is acknowledged,
+    /// or is reset if it is already in FIN-WAIT-2 when closed.
+    pub fn set_fin_timeout<I: TcpIpExt>(
+        &mut self,
+        id: TcpSocketId<I>,
+        timeout: Option<Duration>,
+    ) -> Result<(), SocketError> {
+        let timeout = match timeout {
+            Some(t) if t.is_zero() => self.config().tcp.fin_timeout,
+            Some(t) => Some(t.min(MAX_FIN_TIMEOUT)),
+            None => None,
+        };
+        self.set_option(
+            id,
+            |c| c.fin_timeout = timeout,
+            |conn| {
+                conn.set_fin_timeout(timeout);
+                true
+            },
+        )
+    }
+
+    /// TCP_WINDOW_CLAMP, in bytes: the receive window offered is at most this. As Linux's
+    /// `tcp_set_window_clamp`: values below [`MIN_WINDOW_CLAMP`] are raised to it, and 0,
+    /// no clamp, only on a closed socket (EINVAL otherwise).
+    pub fn set_window_clamp<I: TcpIpExt>(
+        &mut self,
+        id: TcpSocketId<I>,
+        bytes: u32,
+    ) -> Result<(), SocketError> {
+        let closed = match &I::sockets(self).get(id)?.state {
+            SocketState::Unbound | SocketState::Bound(_) => true,
+            SocketState::Listening { .. } => false,
+            SocketState::Connected { conn, .. } => conn.state() == State::Closed,
+        };
+        if bytes == 0 && !closed {
+            return Err(SocketError::InvalidArgument);
+        }
+        let clamp = (bytes != 0).then(|| bytes.max(MIN_WINDOW_CLAMP));
+        self.set_option(
+            id,
+            |c| c.window_clamp = clamp,
+            |conn| {
+                conn.set_window_clamp(clamp);
+                true
+            },
+        )
+    }
+
+    /// TCP_WINDOW_CLAMP read back as Linux does: the clamp set, else for a connection the
+    /// largest window its buffer may offer, else 0.
+    pub fn window_clamp<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<u32, SocketError> {
+        let (cfg, _, _) = self.options(id)?;
+        let connected = matches!(I::sockets(self).get(id)?.state, SocketState::Connected { .. });
+        Ok(match cfg.window_clamp {
+            Some(clamp) => clamp,
+            None if connected => u32::try_from(cfg.window_basis()).unwrap_or(u32::MAX),
+            None => 0,
+        })
+    }
+
+    /// TCP_CORK: while set, data goes out in full segments only, a partial one at most
+    /// [`CORK_CEILING`](super::connection::CORK_CEILING) after it was held; clearing it sends
+    /// what it held.
+    pub fn set_cork<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+        on: bool,
+    ) -> Result<(), SocketError> {
+        self.set_option(
+            id,
+            |c| c.cork = on,
+            |conn| {
+                conn.set_cork(on);
+                true
+            },
+        )?;
+        self.flush(ctx, id);
+        Ok(())
+    }
+
+    /// TCP_QUICKACK (see [`Connection::set_quickack`]); an ACK it releases goes out now.
+    /// A socket without a connection has no ACKs to hurry or delay, and takes it as a no-op.
+    pub fn set_quickack<I: TcpIpExt, C: TcpContext + TcpIpContext<I>>(
+        &mut self,
+        ctx: &mut C,
+        id: TcpSocketId<I>,
+        on: bool,
+    ) -> Result<(), SocketError> {
+        self.set_option(
+            id,
+            |_| {},
+            |conn| {
+                conn.set_quickack(on);
+                true
+            },
+        )?;
+        self.flush(ctx, id);
+        Ok(())
+    }
+
+    /// TCP_QUICKACK read back: whether the connection is out of pingpong mode (always for
+    /// a socket without a connection).
+    pub fn quickack<I: TcpIpExt>(&self, id: TcpSocketId<I>) -> Result<bool, SocketError> {
+        Ok(match &I::sockets(self).get(id)?.state {
+            SocketState::Connected { conn, .. } => conn.quickack(),
+            _ => true,
+        })
     }
 
     /// TCP_USER_TIMEOUT (`None` for the retry count alone).
