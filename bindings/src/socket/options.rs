@@ -92,12 +92,7 @@ pub(crate) struct SocketOptions {
     pub(crate) ipv6_hops: Option<u8>,
     /// IPV6_V6ONLY of ICMPv6 echo sockets (TCP's and UDP's are the core's).
     pub(crate) ipv6_only: bool,
-    pub(crate) tcp_cork: bool,
-    pub(crate) tcp_syn_count: Option<u32>,
-    pub(crate) tcp_linger2: OptionalUint32,
     pub(crate) tcp_defer_accept: u32,
-    pub(crate) tcp_window_clamp: u32,
-    pub(crate) tcp_quick_ack: bool,
 }
 
 impl Default for SocketOptions {
@@ -129,12 +124,7 @@ impl Default for SocketOptions {
             ipv6_tclass: 0,
             ipv6_hops: None,
             ipv6_only: false,
-            tcp_cork: false,
-            tcp_syn_count: None,
-            tcp_linger2: OptionalUint32::Unset(Empty {}),
             tcp_defer_accept: 0,
-            tcp_window_clamp: 0,
-            tcp_quick_ack: true,
         }
     }
 }
