@@ -22,8 +22,9 @@ use netstack_fidl::fuchsia_net::{Ipv4Address, Ipv6Address, SocketAddress};
 use netstack_fidl::fuchsia_posix::Errno as FidlErrno;
 use netstack_fidl::fuchsia_posix_socket::{
     base_network_socket as bns, base_socket as bs, provider, stream_socket as ss, unknown,
-    DatagramSocketProtocol, Domain as FidlDomain, IpMulticastMembership, Ipv6MulticastMembership,
-    OptionalUint8, ProviderDatagramSocketResponse, ShutdownMode, StreamSocketProtocol, TcpCongestionControl,
+    DatagramSocketProtocol, Domain as FidlDomain, Empty, IpMulticastMembership, Ipv6MulticastMembership,
+    OptionalUint32, OptionalUint8, ProviderDatagramSocketResponse, ShutdownMode, StreamSocketProtocol,
+    TcpCongestionControl,
 };
 use netstack_fidl::fuchsia_posix_socket_raw as raw;
 use netstack_fidl::message::{encode_message, TransactionHeader};
@@ -347,6 +348,12 @@ impl Control {
             (TcpKeepIntvl, V::Int(v)) => self.call::<ss::SetTcpKeepAliveInterval, _>(uint(v)?),
             (TcpKeepCnt, V::Int(v)) => self.call::<ss::SetTcpKeepAliveCount, _>(uint(v)?),
             (TcpSynCnt, V::Int(v)) => self.call::<ss::SetTcpSynCount, _>(uint(v)?),
+            // A negative TCP_LINGER2 (no FIN-WAIT-2 wait) travels as Unset, as Fuchsia's fdio
+            // sends it; 0 restores the default.
+            (TcpLinger2, V::Int(v)) => self.call::<ss::SetTcpLinger, _>(match u32::try_from(v) {
+                Ok(secs) => OptionalUint32::Value(secs),
+                Err(_) => OptionalUint32::Unset(Empty {}),
+            }),
             (TcpDeferAccept, V::Int(v)) => {
                 // Linux treats a negative value as 0.
                 self.call::<ss::SetTcpDeferAccept, _>(u32::try_from(v).unwrap_or(0))
@@ -433,6 +440,10 @@ impl Control {
             TcpKeepIntvl => n(self.call::<ss::GetTcpKeepAliveInterval, _>(())?.into()),
             TcpKeepCnt => n(self.call::<ss::GetTcpKeepAliveCount, _>(())?.into()),
             TcpSynCnt => n(self.call::<ss::GetTcpSynCount, _>(())?.into()),
+            TcpLinger2 => match self.call::<ss::GetTcpLinger, _>(())? {
+                OptionalUint32::Value(secs) => n(secs.into()),
+                OptionalUint32::Unset(_) => GetValue::Int(-1),
+            },
             TcpDeferAccept => n(self.call::<ss::GetTcpDeferAccept, _>(())?.into()),
             TcpWindowClamp => n(self.call::<ss::GetTcpWindowClamp, _>(())?.into()),
             TcpUserTimeout => n(self.call::<ss::GetTcpUserTimeout, _>(())?.into()),

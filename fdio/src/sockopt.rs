@@ -39,6 +39,7 @@ pub enum Opt {
     TcpKeepIntvl,
     TcpKeepCnt,
     TcpSynCnt,
+    TcpLinger2,
     TcpDeferAccept,
     TcpWindowClamp,
     TcpInfo,
@@ -117,6 +118,7 @@ impl Opt {
             (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL) => Opt::TcpKeepIntvl,
             (libc::IPPROTO_TCP, libc::TCP_KEEPCNT) => Opt::TcpKeepCnt,
             (libc::IPPROTO_TCP, libc::TCP_SYNCNT) => Opt::TcpSynCnt,
+            (libc::IPPROTO_TCP, libc::TCP_LINGER2) => Opt::TcpLinger2,
             (libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT) => Opt::TcpDeferAccept,
             (libc::IPPROTO_TCP, libc::TCP_WINDOW_CLAMP) => Opt::TcpWindowClamp,
             (libc::IPPROTO_TCP, libc::TCP_INFO) => Opt::TcpInfo,
@@ -153,9 +155,8 @@ impl Opt {
             ReuseAddr | ReusePort | KeepAlive | Broadcast | SndBuf | RcvBuf | Linger | OobInline
             | NoCheck | BindToDevice | BindToIfindex | AcceptConn | Error => libc::SOL_SOCKET,
             TcpNoDelay | TcpMaxSeg | TcpCork | TcpKeepIdle | TcpKeepIntvl | TcpKeepCnt | TcpSynCnt
-            | TcpDeferAccept | TcpWindowClamp | TcpInfo | TcpQuickAck | TcpCongestion | TcpUserTimeout => {
-                libc::IPPROTO_TCP
-            }
+            | TcpLinger2 | TcpDeferAccept | TcpWindowClamp | TcpInfo | TcpQuickAck | TcpCongestion
+            | TcpUserTimeout => libc::IPPROTO_TCP,
             IpTtl | IpTos | IpMulticastTtl | IpMulticastIf | IpMulticastLoop | IpAddMembership
             | IpDropMembership | IpRecvTtl | IpRecvTos => libc::IPPROTO_IP,
             Ipv6Only | Ipv6UnicastHops | Ipv6MulticastHops | Ipv6MulticastIf | Ipv6MulticastLoop
@@ -173,9 +174,8 @@ impl Opt {
             | Ipv6RecvTClass => Shape::Bool,
             Ipv6MulticastLoop => Shape::StrictBool,
             SndBuf | RcvBuf | BindToIfindex | TcpMaxSeg | TcpKeepIdle | TcpKeepIntvl | TcpKeepCnt
-            | TcpSynCnt | TcpDeferAccept | TcpWindowClamp | TcpUserTimeout | IpTos | Ipv6MulticastIf => {
-                Shape::Int
-            }
+            | TcpSynCnt | TcpLinger2 | TcpDeferAccept | TcpWindowClamp | TcpUserTimeout | IpTos
+            | Ipv6MulticastIf => Shape::Int,
             IpTtl => Shape::Hops { min: 1 },
             IpMulticastTtl | Ipv6UnicastHops | Ipv6MulticastHops | Ipv6TClass => Shape::Hops { min: 0 },
             Linger => Shape::Linger,
@@ -435,6 +435,7 @@ mod tests {
         assert_eq!(Opt::from_c(libc::SOL_SOCKET, libc::SO_REUSEADDR), Some(Opt::ReuseAddr));
         assert_eq!(Opt::from_c(libc::IPPROTO_IPV6, libc::IPV6_ADD_MEMBERSHIP), Some(Opt::Ipv6JoinGroup));
         assert_eq!(Opt::from_c(libc::IPPROTO_TCP, libc::TCP_INFO), Some(Opt::TcpInfo));
+        assert_eq!(Opt::from_c(libc::IPPROTO_TCP, libc::TCP_LINGER2), Some(Opt::TcpLinger2));
         assert_eq!(Opt::from_c(libc::SOL_SOCKET, libc::SO_PRIORITY), None);
         assert_eq!(Opt::from_c(libc::IPPROTO_IP, libc::IPV6_TCLASS), None);
     }
@@ -459,6 +460,8 @@ mod tests {
         assert_eq!(parse_set(Opt::IpTos, &[]), Err(Errno::EINVAL));
         assert_eq!(parse_set(Opt::Ipv6Only, &[1]), Err(Errno::EINVAL));
         assert_eq!(parse_set(Opt::SndBuf, &int(65536)), Ok(SetValue::Int(65536)));
+        // A negative TCP_LINGER2 means no FIN-WAIT-2 wait: it must reach the control call.
+        assert_eq!(parse_set(Opt::TcpLinger2, &int(-1)), Ok(SetValue::Int(-1)));
     }
 
     #[test]
