@@ -187,12 +187,6 @@ impl Default for TcpStackConfig {
 
 /// What one IP version's sockets differ in; implemented by [`Ipv4`] and [`Ipv6`].
 pub trait TcpIpExt: DualStackIpExt {
-    /// This version's sockets and what both versions share.
-    fn split(tcp: &mut Tcp) -> (&mut TcpSockets<Self>, &mut Shared);
-
-    /// This version's sockets.
-    fn sockets(tcp: &Tcp) -> &TcpSockets<Self>;
-
     /// This version's sockets, given both.
     fn own<'a>(v4: &'a TcpSockets<Ipv4>, v6: &'a TcpSockets<Ipv6>) -> &'a TcpSockets<Self>;
 
@@ -202,6 +196,17 @@ pub trait TcpIpExt: DualStackIpExt {
     /// The id as one of either version.
     fn any_id(socket: TcpSocketId<Self>) -> AnyTcpSocketId;
 
+    /// This version's sockets and what both versions share.
+    fn split(tcp: &mut Tcp) -> (&mut TcpSockets<Self>, &mut Shared) {
+        let Tcp { v4, v6, shared } = tcp;
+        (Self::own_mut(v4, v6), shared)
+    }
+
+    /// This version's sockets.
+    fn sockets(tcp: &Tcp) -> &TcpSockets<Self> {
+        Self::own(&tcp.v4, &tcp.v6)
+    }
+
     /// The stack timer of `socket`.
     fn timer_id(socket: TcpSocketId<Self>) -> TcpTimerId {
         Self::any_id(socket)
@@ -209,14 +214,6 @@ pub trait TcpIpExt: DualStackIpExt {
 }
 
 impl TcpIpExt for Ipv4 {
-    fn split(tcp: &mut Tcp) -> (&mut TcpSockets<Self>, &mut Shared) {
-        (&mut tcp.v4, &mut tcp.shared)
-    }
-
-    fn sockets(tcp: &Tcp) -> &TcpSockets<Self> {
-        &tcp.v4
-    }
-
     fn own<'a>(v4: &'a TcpSockets<Ipv4>, _: &'a TcpSockets<Ipv6>) -> &'a TcpSockets<Self> {
         v4
     }
@@ -231,14 +228,6 @@ impl TcpIpExt for Ipv4 {
 }
 
 impl TcpIpExt for Ipv6 {
-    fn split(tcp: &mut Tcp) -> (&mut TcpSockets<Self>, &mut Shared) {
-        (&mut tcp.v6, &mut tcp.shared)
-    }
-
-    fn sockets(tcp: &Tcp) -> &TcpSockets<Self> {
-        &tcp.v6
-    }
-
     fn own<'a>(_: &'a TcpSockets<Ipv4>, v6: &'a TcpSockets<Ipv6>) -> &'a TcpSockets<Self> {
         v6
     }
