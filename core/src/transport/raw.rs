@@ -39,16 +39,13 @@
 use core::marker::PhantomData;
 
 use super::dual_stack::DualStackIpExt;
-use super::udp::{count_send, doubled_buffer_size, MIN_RCVBUF};
+use super::udp::{count_send, doubled_buffer_size, DEFAULT_MULTICAST_HOPS, MIN_RCVBUF};
 use super::{IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
 use crate::buf::{Buf, PacketBuilder, PacketConstraints, ParsablePacket, SerializeTarget, Serializer};
 use crate::device::DeviceId;
 use crate::wire::icmp::{IcmpIpExt, Icmpv6Packet, Icmpv6PseudoHeader};
 use crate::wire::IpProto;
-
-/// The default multicast hop limit (RFC 1112 §6.1, RFC 3493 §5.2).
-const DEFAULT_MULTICAST_HOPS: u8 = 1;
 
 /// Limits and defaults of the raw sockets of one IP version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
