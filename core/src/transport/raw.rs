@@ -39,16 +39,13 @@
 use core::marker::PhantomData;
 
 use super::dual_stack::DualStackIpExt;
-use super::udp::{count_send, doubled_buffer_size, MIN_RCVBUF};
+use super::udp::{count_send, doubled_buffer_size, DEFAULT_MULTICAST_HOPS, MIN_RCVBUF};
 use super::{IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
 use crate::buf::{Buf, PacketBuilder, PacketConstraints, ParsablePacket, SerializeTarget, Serializer};
 use crate::device::DeviceId;
 use crate::wire::icmp::{IcmpIpExt, Icmpv6Packet, Icmpv6PseudoHeader};
 use crate::wire::IpProto;
-
-/// The default multicast hop limit (RFC 1112 §6.1, RFC 3493 §5.2).
-const DEFAULT_MULTICAST_HOPS: u8 = 1;
 
 /// Limits and defaults of the raw sockets of one IP version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -624,7 +621,7 @@ impl<I: RawIpExt, B> RawSockets<I, B> {
 
 impl<I: RawIpExt, B: AsRef<[u8]> + Clone> RawSockets<I, B> {
     /// Offers `packet` to every matching socket (see the [module documentation](self)):
-    /// each gets its own clone of the buffer. Returns how many queued it.
+    /// the last one takes the buffer, each other a clone of it. Returns how many queued it.
     pub fn deliver<C: RawContext<I>>(&mut self, ctx: &mut C, packet: RawPacket<I, B>) -> usize {
         let RawPacket { device, src, dst, proto, hop_limit, tos, packet } = packet;
         if !self.wants(proto) {
@@ -638,21 +635,9 @@ impl<I: RawIpExt, B: AsRef<[u8]> + Clone> RawSockets<I, B> {
         let icmp_type = if icmp { I::icmp_type(packet.body()) } else { None };
         let mut queued = 0;
         let Self { slots, counters, .. } = self;
-        for (index, generation, socket) in slots.iter_mut() {
-            if !socket.matches(proto, src, dst, device)
-                || icmp_type.is_some_and(|t| !socket.options.icmp_filter.will_pass(t))
-            {
-                continue;
-            }
+        let mut offer = |index, generation, socket: &mut RawSocket<I, B>, packet: Buf<B>| {
             let cost = packet.capacity();
-            let datagram = RawDatagram {
-                peer_addr: src,
-                local_addr: dst,
-                device,
-                hop_limit,
-                tos,
-                packet: packet.clone(),
-            };
+            let datagram = RawDatagram { peer_addr: src, local_addr: dst, device, hop_limit, tos, packet };
             match socket.queue.push(datagram, cost, socket.options.rcvbuf) {
                 Ok(first) => {
                     queued += 1;
@@ -664,6 +649,21 @@ impl<I: RawIpExt, B: AsRef<[u8]> + Clone> RawSockets<I, B> {
                 }
                 Err(_) => counters.rcvbuf_errors += 1,
             }
+        };
+        // Each match is offered once the next is found, so the last needs no clone.
+        let mut matched = None;
+        for (index, generation, socket) in slots.iter_mut() {
+            if !socket.matches(proto, src, dst, device)
+                || icmp_type.is_some_and(|t| !socket.options.icmp_filter.will_pass(t))
+            {
+                continue;
+            }
+            if let Some((index, generation, socket)) = matched.replace((index, generation, socket)) {
+                offer(index, generation, socket, packet.clone());
+            }
+        }
+        if let Some((index, generation, socket)) = matched {
+            offer(index, generation, socket, packet);
         }
         queued
     }

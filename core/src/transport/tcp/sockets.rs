@@ -187,12 +187,6 @@ impl Default for TcpStackConfig {
 
 /// What one IP version's sockets differ in; implemented by [`Ipv4`] and [`Ipv6`].
 pub trait TcpIpExt: DualStackIpExt {
-    /// This version's sockets and what both versions share.
-    fn split(tcp: &mut Tcp) -> (&mut TcpSockets<Self>, &mut Shared);
-
-    /// This version's sockets.
-    fn sockets(tcp: &Tcp) -> &TcpSockets<Self>;
-
     /// This version's sockets, given both.
     fn own<'a>(v4: &'a TcpSockets<Ipv4>, v6: &'a TcpSockets<Ipv6>) -> &'a TcpSockets<Self>;
 
@@ -202,6 +196,17 @@ pub trait TcpIpExt: DualStackIpExt {
     /// The id as one of either version.
     fn any_id(socket: TcpSocketId<Self>) -> AnyTcpSocketId;
 
+    /// This version's sockets and what both versions share.
+    fn split(tcp: &mut Tcp) -> (&mut TcpSockets<Self>, &mut Shared) {
+        let Tcp { v4, v6, shared } = tcp;
+        (Self::own_mut(v4, v6), shared)
+    }
+
+    /// This version's sockets.
+    fn sockets(tcp: &Tcp) -> &TcpSockets<Self> {
+        Self::own(&tcp.v4, &tcp.v6)
+    }
+
     /// The stack timer of `socket`.
     fn timer_id(socket: TcpSocketId<Self>) -> TcpTimerId {
         Self::any_id(socket)
@@ -209,14 +214,6 @@ pub trait TcpIpExt: DualStackIpExt {
 }
 
 impl TcpIpExt for Ipv4 {
-    fn split(tcp: &mut Tcp) -> (&mut TcpSockets<Self>, &mut Shared) {
-        (&mut tcp.v4, &mut tcp.shared)
-    }
-
-    fn sockets(tcp: &Tcp) -> &TcpSockets<Self> {
-        &tcp.v4
-    }
-
     fn own<'a>(v4: &'a TcpSockets<Ipv4>, _: &'a TcpSockets<Ipv6>) -> &'a TcpSockets<Self> {
         v4
     }
@@ -231,14 +228,6 @@ impl TcpIpExt for Ipv4 {
 }
 
 impl TcpIpExt for Ipv6 {
-    fn split(tcp: &mut Tcp) -> (&mut TcpSockets<Self>, &mut Shared) {
-        (&mut tcp.v6, &mut tcp.shared)
-    }
-
-    fn sockets(tcp: &Tcp) -> &TcpSockets<Self> {
-        &tcp.v6
-    }
-
     fn own<'a>(_: &'a TcpSockets<Ipv4>, v6: &'a TcpSockets<Ipv6>) -> &'a TcpSockets<Self> {
         v6
     }
@@ -959,6 +948,20 @@ impl Tcp {
         &mut self,
         id: TcpSocketId<I>,
         set: impl FnOnce(&mut TcpConfig),
+        apply: impl FnOnce(&mut Connection<I::Addr>),
+    ) -> Result<(), SocketError> {
+        self.try_set_option(id, set, |conn| {
+            apply(conn);
+            true
+        })
+    }
+
+    /// [`set_option`](Self::set_option) for a setting a connection may refuse (`apply`
+    /// returns false): EINVAL then, and the socket's settings stay as they were.
+    fn try_set_option<I: TcpIpExt>(
+        &mut self,
+        id: TcpSocketId<I>,
+        set: impl FnOnce(&mut TcpConfig),
         apply: impl FnOnce(&mut Connection<I::Addr>) -> bool,
     ) -> Result<(), SocketError> {
         let socket = I::split(self).0.get_mut(id)?;
@@ -1092,14 +1095,7 @@ impl Tcp {
         id: TcpSocketId<I>,
         on: bool,
     ) -> Result<(), SocketError> {
-        self.set_option(
-            id,
-            |c| c.nodelay = on,
-            |conn| {
-                conn.set_nodelay(on);
-                true
-            },
-        )?;
+        self.set_option(id, |c| c.nodelay = on, |conn| conn.set_nodelay(on))?;
         // Turning Nagle off sends what it held back.
         self.flush(ctx, id);
         Ok(())
@@ -1122,10 +1118,7 @@ impl Tcp {
         self.set_option(
             id,
             |c| (c.keepalive, c.keep_idle, c.keep_interval, c.keep_count) = (on, idle, interval, count),
-            |conn| {
-                conn.set_keepalive(now, on, idle, interval, count);
-                true
-            },
+            |conn| conn.set_keepalive(now, on, idle, interval, count),
         )?;
         self.flush(ctx, id);
         Ok(())
@@ -1141,14 +1134,7 @@ impl Tcp {
         if !(1..=MAX_SYN_RETRIES).contains(&count) {
             return Err(SocketError::InvalidArgument);
         }
-        self.set_option(
-            id,
-            |c| c.syn_retries = count,
-            |conn| {
-                conn.set_syn_retries(count);
-                true
-            },
-        )
+        self.set_option(id, |c| c.syn_retries = count, |conn| conn.set_syn_retries(count))
     }
 
     /// TCP_LINGER2: how long this socket, once closed, waits in FIN-WAIT-2 for the peer's
@@ -1166,14 +1152,7 @@ impl Tcp {
             Some(t) => Some(t.min(MAX_FIN_TIMEOUT)),
             None => None,
         };
-        self.set_option(
-            id,
-            |c| c.fin_timeout = timeout,
-            |conn| {
-                conn.set_fin_timeout(timeout);
-                true
-            },
-        )
+        self.set_option(id, |c| c.fin_timeout = timeout, |conn| conn.set_fin_timeout(timeout))
     }
 
     /// TCP_WINDOW_CLAMP, in bytes: the receive window offered is at most this. As Linux's
@@ -1193,14 +1172,7 @@ impl Tcp {
             return Err(SocketError::InvalidArgument);
         }
         let clamp = (bytes != 0).then(|| bytes.max(MIN_WINDOW_CLAMP));
-        self.set_option(
-            id,
-            |c| c.window_clamp = clamp,
-            |conn| {
-                conn.set_window_clamp(clamp);
-                true
-            },
-        )
+        self.set_option(id, |c| c.window_clamp = clamp, |conn| conn.set_window_clamp(clamp))
     }
 
     /// TCP_WINDOW_CLAMP read back as Linux does: the clamp set, else for a connection the
@@ -1224,14 +1196,7 @@ impl Tcp {
         id: TcpSocketId<I>,
         on: bool,
     ) -> Result<(), SocketError> {
-        self.set_option(
-            id,
-            |c| c.cork = on,
-            |conn| {
-                conn.set_cork(on);
-                true
-            },
-        )?;
+        self.set_option(id, |c| c.cork = on, |conn| conn.set_cork(on))?;
         self.flush(ctx, id);
         Ok(())
     }
@@ -1244,14 +1209,7 @@ impl Tcp {
         id: TcpSocketId<I>,
         on: bool,
     ) -> Result<(), SocketError> {
-        self.set_option(
-            id,
-            |_| {},
-            |conn| {
-                conn.set_quickack(on);
-                true
-            },
-        )?;
+        self.set_option(id, |_| {}, |conn| conn.set_quickack(on))?;
         self.flush(ctx, id);
         Ok(())
     }
@@ -1271,14 +1229,7 @@ impl Tcp {
         id: TcpSocketId<I>,
         timeout: Option<Duration>,
     ) -> Result<(), SocketError> {
-        self.set_option(
-            id,
-            |c| c.user_timeout = timeout,
-            |conn| {
-                conn.set_user_timeout(timeout);
-                true
-            },
-        )
+        self.set_option(id, |c| c.user_timeout = timeout, |conn| conn.set_user_timeout(timeout))
     }
 
     /// SO_LINGER.
@@ -1287,14 +1238,7 @@ impl Tcp {
         id: TcpSocketId<I>,
         linger: Option<Duration>,
     ) -> Result<(), SocketError> {
-        self.set_option(
-            id,
-            |c| c.linger = linger,
-            |conn| {
-                conn.set_linger(linger);
-                true
-            },
-        )
+        self.set_option(id, |c| c.linger = linger, |conn| conn.set_linger(linger))
     }
 
     /// SO_SNDBUF, in bytes of buffer (the bindings double what the application asks, as
@@ -1304,7 +1248,7 @@ impl Tcp {
         id: TcpSocketId<I>,
         bytes: usize,
     ) -> Result<(), SocketError> {
-        self.set_option(id, |c| c.send_buffer = bytes, |conn| conn.set_send_buffer(bytes))
+        self.try_set_option(id, |c| c.send_buffer = bytes, |conn| conn.set_send_buffer(bytes))
     }
 
     /// SO_RCVBUF; turns receive-buffer auto-tuning off.
@@ -1313,7 +1257,7 @@ impl Tcp {
         id: TcpSocketId<I>,
         bytes: usize,
     ) -> Result<(), SocketError> {
-        self.set_option(
+        self.try_set_option(
             id,
             |c| {
                 c.recv_buffer = bytes;
@@ -1332,7 +1276,7 @@ impl Tcp {
         if mss.is_some_and(|m| !(88..=32767).contains(&m)) {
             return Err(SocketError::InvalidArgument);
         }
-        self.set_option(id, |c| c.mss_clamp = mss, |_| false)
+        self.try_set_option(id, |c| c.mss_clamp = mss, |_| false)
     }
 
     /// TCP_CONGESTION, before connect or listen.
@@ -1341,7 +1285,7 @@ impl Tcp {
         id: TcpSocketId<I>,
         algorithm: CongestionAlgorithm,
     ) -> Result<(), SocketError> {
-        self.set_option(id, |c| c.congestion = algorithm, |_| false)
+        self.try_set_option(id, |c| c.congestion = algorithm, |_| false)
     }
 
     /// The socket's settings (getsockopt).
