@@ -638,13 +638,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             ecn: Ecn::from_bits(tos),
             ..header
         };
-        let Some(mut buf) = self.write_in_frame(ctx, header.header_len(), path.mtu, write)? else {
+        let Some(buf) = self.write_in_frame(ctx, header, path.mtu, write)? else {
             return Ok(false);
         };
-        InPlace { len: buf.len() }
-            .encapsulate(header)
-            .serialize_into(&mut buf)
-            .map_err(|_| SendError::NoBuffer)?;
         self.finish_ipv4(ctx, &path, dst, buf)?;
         Ok(true)
     }

@@ -529,13 +529,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             ecn: Ecn::from_bits(class),
             ..Ipv6Builder::new(src, dst, hop_limit.unwrap_or(path.hop_limit), proto)
         };
-        let Some(mut buf) = self.write_in_frame(ctx, header.header_len(), path.mtu, write)? else {
+        let Some(buf) = self.write_in_frame(ctx, header, path.mtu, write)? else {
             return Ok(false);
         };
-        InPlace { len: buf.len() }
-            .encapsulate(header)
-            .serialize_into(&mut buf)
-            .map_err(|_| SendError::NoBuffer)?;
         self.finish_ipv6(ctx, &path, dst, buf)?;
         Ok(true)
     }

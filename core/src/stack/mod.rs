@@ -34,7 +34,7 @@ use crate::addr::{
     AddrSubnet, Ip, IpAddr, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, MulticastAddr, SpecifiedAddr, Subnet,
     UnicastAddr,
 };
-use crate::buf::{Buf, EmptyBody, InPlace, ParsablePacket, ParseMetadata, Serializer};
+use crate::buf::{Buf, EmptyBody, InPlace, PacketBuilder, ParsablePacket, ParseMetadata, Serializer};
 use crate::context::{InstantContext, RngContext, TimerContext};
 use crate::device::arp::{AcdEvent, ArpConfig, ArpState, ArpTimerId};
 use crate::device::ethernet::{EthernetConfig, EthernetDevice, FrameDestination};
@@ -970,16 +970,18 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         })
     }
 
-    /// Lends `write` the payload area of a transmit buffer, after room for the link and IP
-    /// headers and `mtu` less the IP header long; returns the buffer with the written bytes as
-    /// its body, or `None` (keeping the buffer for next time) if `write` had nothing.
+    /// Lends `write` the payload area of a transmit buffer, after room for the link header
+    /// and `header` and `mtu` less `header` long, then puts `header` in front of what it
+    /// wrote; returns the buffer with the IP packet as its body, or `None` (keeping the
+    /// buffer for next time) if `write` had nothing.
     fn write_in_frame<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
-        ip_header_len: usize,
+        header: impl PacketBuilder,
         mtu: u32,
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<Option<Buf<F>>, SendError> {
+        let ip_header_len = header.constraints().header_len;
         let start = ETHERNET_HEADER_LEN + ip_header_len;
         let end = start + (mtu as usize).saturating_sub(ip_header_len);
         let mut storage = match self.spare_frame.take() {
@@ -987,13 +989,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             _ => self.tx_buffer(ctx, end)?,
         };
         let Some(out) = storage.as_mut().get_mut(start..end) else { return Err(SendError::NoBuffer) };
-        match write(out) {
-            Some(len) => Ok(Some(Buf::new(storage, start..start + len))),
-            None => {
-                self.spare_frame = Some(storage);
-                Ok(None)
-            }
-        }
+        let Some(len) = write(out) else {
+            self.spare_frame = Some(storage);
+            return Ok(None);
+        };
+        let mut buf = Buf::new(storage, start..start + len);
+        InPlace { len }.encapsulate(header).serialize_into(&mut buf).map_err(|_| SendError::NoBuffer)?;
+        Ok(Some(buf))
     }
 
     /// Sends a packet in the fragments `plan` describes (RFC 791 §3.2, RFC 8200 §4.5): each
