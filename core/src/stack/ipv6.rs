@@ -160,6 +160,13 @@ impl Ipv6Layer {
         address_match(&self.sources, addr)
     }
 
+    /// Whether `addr` is one of our usable addresses (on `device`, if given).
+    pub(super) fn is_assigned(&self, addr: Ipv6Addr, device: Option<DeviceId>) -> bool {
+        self.sources
+            .iter()
+            .any(|c| c.is_usable() && c.address() == addr && device.is_none_or(|d| d == c.device))
+    }
+
     /// The usable source for `dst` through `device` (RFC 6724 §5).
     pub(super) fn select_source(&self, dst: Ipv6Addr, device: DeviceId) -> Option<Ipv6Addr> {
         select_ipv6_source(&self.sources, dst, device, &SourcePreferences::default()).map(|c| c.address())
