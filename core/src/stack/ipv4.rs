@@ -170,17 +170,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         ctx: &mut C,
         request: &TimedOut<Ipv4Addr>,
     ) {
-        let received = Received {
-            device: request.device,
-            src: request.src,
-            dst: request.dst,
-            kind: DeliveryKind::Unicast,
-            link: FrameDestination::Individual,
-            // Nothing was parsed in a buffer here; the quote carries its own header.
-            ip_meta: ParseMetadata::default(),
-            hop_limit: 0,
-            tos: 0,
-        };
+        let received = Received::for_error(request.device, request.src, request.dst);
         let error = Icmpv4Error::TimeExceeded(Icmpv4TimeExceeded {
             code: Icmpv4TimeExceededCode::FragmentReassembly,
         });

@@ -625,7 +625,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         packet: Buf<F>,
     ) {
         let Ok(ip) = Ipv6Packet::parse_bytes(packet.body(), ()) else { return };
-        let (src, dst, hop_limit, tos) = (ip.src_ip(), ip.dst_ip(), ip.hop_limit(), ip.traffic_class());
+        let (src, dst) = (ip.src_ip(), ip.dst_ip());
         if self.v6.address_match(src) == AddressMatch::Assigned {
             ctx.on_event(StackEvent::HostUnreachable { dst: IpAddr::V6(dst) });
             let report = IcmpErrorReport::v6_dest_unreachable(Icmpv6DestUnreachableCode::AddressUnreachable);
@@ -634,16 +634,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             }
             return;
         }
-        let received = Received {
-            device,
-            src,
-            dst,
-            kind: DeliveryKind::Unicast,
-            link: FrameDestination::Individual,
-            ip_meta: ParseMetadata::default(),
-            hop_limit,
-            tos,
-        };
+        let received = Received::for_error(device, src, dst);
         let error = Icmpv6Error::DestUnreachable(Icmpv6DestUnreachableCode::AddressUnreachable);
         if self.send_icmpv6_error(ctx, &received, packet.body(), error, MulticastPermission::Denied) {
             self.counters.ipv6.icmp_out_dest_unreachs += 1;
@@ -673,17 +664,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         ctx: &mut C,
         request: &TimedOut<Ipv6Addr>,
     ) {
-        let received = Received {
-            device: request.device,
-            src: request.src,
-            dst: request.dst,
-            kind: DeliveryKind::Unicast,
-            link: FrameDestination::Individual,
-            // Nothing was parsed in a buffer here; the quote carries its own header.
-            ip_meta: ParseMetadata::default(),
-            hop_limit: 0,
-            tos: 0,
-        };
+        let received = Received::for_error(request.device, request.src, request.dst);
         let error = Icmpv6Error::TimeExceeded(Icmpv6TimeExceededCode::FragmentReassembly);
         if self.send_icmpv6_error(ctx, &received, &request.quote, error, MulticastPermission::Denied) {
             self.counters.ipv6.icmp_out_time_excds += 1;

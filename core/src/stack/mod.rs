@@ -416,6 +416,25 @@ struct Received<A = Ipv4Addr> {
     tos: u8,
 }
 
+impl<A> Received<A> {
+    /// A unicast packet from `src` to `dst` on `device` that the IP layer holds only as
+    /// bytes (a reassembly's first fragment, a packet whose next hop did not resolve), to
+    /// answer with an ICMP error: nothing was parsed in a buffer, as the quote carries its
+    /// own header, and the error senders read neither Hop Limit nor TOS.
+    fn for_error(device: DeviceId, src: A, dst: A) -> Self {
+        Received {
+            device,
+            src,
+            dst,
+            kind: DeliveryKind::Unicast,
+            link: FrameDestination::Individual,
+            ip_meta: ParseMetadata::default(),
+            hop_limit: 0,
+            tos: 0,
+        }
+    }
+}
+
 /// A UDP datagram or TCP segment the IP layer delivers to the transport layer: the buffer's
 /// body is the datagram or segment, transport header included.
 struct TransportHandoff<F, A = Ipv4Addr> {
