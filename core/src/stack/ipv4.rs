@@ -170,17 +170,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         ctx: &mut C,
         request: &TimedOut<Ipv4Addr>,
     ) {
-        let received = Received {
-            device: request.device,
-            src: request.src,
-            dst: request.dst,
-            kind: DeliveryKind::Unicast,
-            link: FrameDestination::Individual,
-            // Nothing was parsed in a buffer here; the quote carries its own header.
-            ip_meta: ParseMetadata::default(),
-            hop_limit: 0,
-            tos: 0,
-        };
+        let received = Received::for_error(request.device, request.src, request.dst);
         let error = Icmpv4Error::TimeExceeded(Icmpv4TimeExceeded {
             code: Icmpv4TimeExceededCode::FragmentReassembly,
         });
@@ -638,13 +628,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             ecn: Ecn::from_bits(tos),
             ..header
         };
-        let Some(mut buf) = self.write_in_frame(ctx, header.header_len(), path.mtu, write)? else {
+        let Some(buf) = self.write_in_frame(ctx, header, path.mtu, write)? else {
             return Ok(false);
         };
-        InPlace { len: buf.len() }
-            .encapsulate(header)
-            .serialize_into(&mut buf)
-            .map_err(|_| SendError::NoBuffer)?;
         self.finish_ipv4(ctx, &path, dst, buf)?;
         Ok(true)
     }

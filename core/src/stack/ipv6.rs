@@ -160,6 +160,13 @@ impl Ipv6Layer {
         address_match(&self.sources, addr)
     }
 
+    /// Whether `addr` is one of our usable addresses (on `device`, if given).
+    pub(super) fn is_assigned(&self, addr: Ipv6Addr, device: Option<DeviceId>) -> bool {
+        self.sources
+            .iter()
+            .any(|c| c.is_usable() && c.address() == addr && device.is_none_or(|d| d == c.device))
+    }
+
     /// The usable source for `dst` through `device` (RFC 6724 §5).
     pub(super) fn select_source(&self, dst: Ipv6Addr, device: DeviceId) -> Option<Ipv6Addr> {
         select_ipv6_source(&self.sources, dst, device, &SourcePreferences::default()).map(|c| c.address())
@@ -529,13 +536,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             ecn: Ecn::from_bits(class),
             ..Ipv6Builder::new(src, dst, hop_limit.unwrap_or(path.hop_limit), proto)
         };
-        let Some(mut buf) = self.write_in_frame(ctx, header.header_len(), path.mtu, write)? else {
+        let Some(buf) = self.write_in_frame(ctx, header, path.mtu, write)? else {
             return Ok(false);
         };
-        InPlace { len: buf.len() }
-            .encapsulate(header)
-            .serialize_into(&mut buf)
-            .map_err(|_| SendError::NoBuffer)?;
         self.finish_ipv6(ctx, &path, dst, buf)?;
         Ok(true)
     }
@@ -622,7 +625,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         packet: Buf<F>,
     ) {
         let Ok(ip) = Ipv6Packet::parse_bytes(packet.body(), ()) else { return };
-        let (src, dst, hop_limit, tos) = (ip.src_ip(), ip.dst_ip(), ip.hop_limit(), ip.traffic_class());
+        let (src, dst) = (ip.src_ip(), ip.dst_ip());
         if self.v6.address_match(src) == AddressMatch::Assigned {
             ctx.on_event(StackEvent::HostUnreachable { dst: IpAddr::V6(dst) });
             let report = IcmpErrorReport::v6_dest_unreachable(Icmpv6DestUnreachableCode::AddressUnreachable);
@@ -631,16 +634,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             }
             return;
         }
-        let received = Received {
-            device,
-            src,
-            dst,
-            kind: DeliveryKind::Unicast,
-            link: FrameDestination::Individual,
-            ip_meta: ParseMetadata::default(),
-            hop_limit,
-            tos,
-        };
+        let received = Received::for_error(device, src, dst);
         let error = Icmpv6Error::DestUnreachable(Icmpv6DestUnreachableCode::AddressUnreachable);
         if self.send_icmpv6_error(ctx, &received, packet.body(), error, MulticastPermission::Denied) {
             self.counters.ipv6.icmp_out_dest_unreachs += 1;
@@ -670,17 +664,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         ctx: &mut C,
         request: &TimedOut<Ipv6Addr>,
     ) {
-        let received = Received {
-            device: request.device,
-            src: request.src,
-            dst: request.dst,
-            kind: DeliveryKind::Unicast,
-            link: FrameDestination::Individual,
-            // Nothing was parsed in a buffer here; the quote carries its own header.
-            ip_meta: ParseMetadata::default(),
-            hop_limit: 0,
-            tos: 0,
-        };
+        let received = Received::for_error(request.device, request.src, request.dst);
         let error = Icmpv6Error::TimeExceeded(Icmpv6TimeExceededCode::FragmentReassembly);
         if self.send_icmpv6_error(ctx, &received, &request.quote, error, MulticastPermission::Denied) {
             self.counters.ipv6.icmp_out_time_excds += 1;

@@ -34,7 +34,7 @@ use crate::addr::{
     AddrSubnet, Ip, IpAddr, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, MulticastAddr, SpecifiedAddr, Subnet,
     UnicastAddr,
 };
-use crate::buf::{Buf, EmptyBody, InPlace, ParsablePacket, ParseMetadata, Serializer};
+use crate::buf::{Buf, EmptyBody, InPlace, PacketBuilder, ParsablePacket, ParseMetadata, Serializer};
 use crate::context::{InstantContext, RngContext, TimerContext};
 use crate::device::arp::{AcdEvent, ArpConfig, ArpState, ArpTimerId};
 use crate::device::ethernet::{EthernetConfig, EthernetDevice, FrameDestination};
@@ -414,6 +414,25 @@ struct Received<A = Ipv4Addr> {
     hop_limit: u8,
     /// The IPv4 TOS or IPv6 Traffic Class octet it arrived with.
     tos: u8,
+}
+
+impl<A> Received<A> {
+    /// A unicast packet from `src` to `dst` on `device` that the IP layer holds only as
+    /// bytes (a reassembly's first fragment, a packet whose next hop did not resolve), to
+    /// answer with an ICMP error: nothing was parsed in a buffer, as the quote carries its
+    /// own header, and the error senders read neither Hop Limit nor TOS.
+    fn for_error(device: DeviceId, src: A, dst: A) -> Self {
+        Received {
+            device,
+            src,
+            dst,
+            kind: DeliveryKind::Unicast,
+            link: FrameDestination::Individual,
+            ip_meta: ParseMetadata::default(),
+            hop_limit: 0,
+            tos: 0,
+        }
+    }
 }
 
 /// A UDP datagram or TCP segment the IP layer delivers to the transport layer: the buffer's
@@ -970,16 +989,18 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         })
     }
 
-    /// Lends `write` the payload area of a transmit buffer, after room for the link and IP
-    /// headers and `mtu` less the IP header long; returns the buffer with the written bytes as
-    /// its body, or `None` (keeping the buffer for next time) if `write` had nothing.
+    /// Lends `write` the payload area of a transmit buffer, after room for the link header
+    /// and `header` and `mtu` less `header` long, then puts `header` in front of what it
+    /// wrote; returns the buffer with the IP packet as its body, or `None` (keeping the
+    /// buffer for next time) if `write` had nothing.
     fn write_in_frame<C: StackContext<Frame = F>>(
         &mut self,
         ctx: &mut C,
-        ip_header_len: usize,
+        header: impl PacketBuilder,
         mtu: u32,
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<Option<Buf<F>>, SendError> {
+        let ip_header_len = header.constraints().header_len;
         let start = ETHERNET_HEADER_LEN + ip_header_len;
         let end = start + (mtu as usize).saturating_sub(ip_header_len);
         let mut storage = match self.spare_frame.take() {
@@ -987,13 +1008,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             _ => self.tx_buffer(ctx, end)?,
         };
         let Some(out) = storage.as_mut().get_mut(start..end) else { return Err(SendError::NoBuffer) };
-        match write(out) {
-            Some(len) => Ok(Some(Buf::new(storage, start..start + len))),
-            None => {
-                self.spare_frame = Some(storage);
-                Ok(None)
-            }
-        }
+        let Some(len) = write(out) else {
+            self.spare_frame = Some(storage);
+            return Ok(None);
+        };
+        let mut buf = Buf::new(storage, start..start + len);
+        InPlace { len }.encapsulate(header).serialize_into(&mut buf).map_err(|_| SendError::NoBuffer)?;
+        Ok(Some(buf))
     }
 
     /// Sends a packet in the fragments `plan` describes (RFC 791 §3.2, RFC 8200 §4.5): each

@@ -96,10 +96,7 @@ impl TcpStackIp for Ipv4 {
 
 impl TcpStackIp for Ipv6 {
     fn is_assigned<F>(ip: &IpLayer<F>, addr: Ipv6Addr, device: Option<DeviceId>) -> bool {
-        ip.v6
-            .sources
-            .iter()
-            .any(|c| c.is_usable() && c.address() == addr && device.is_none_or(|d| d == c.device))
+        ip.v6.is_assigned(addr, device)
     }
 
     fn event(socket: TcpSocketId<Ipv6>, event: Event) -> StackEvent {

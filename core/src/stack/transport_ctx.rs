@@ -185,11 +185,7 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv6
     }
 
     fn is_local_addr(&self, addr: SpecifiedAddr<Ipv6Addr>, device: Option<DeviceId>) -> bool {
-        self.ip
-            .v6
-            .sources
-            .iter()
-            .any(|c| c.is_usable() && c.address() == *addr && device.is_none_or(|d| d == c.device))
+        self.ip.v6.is_assigned(*addr, device)
     }
 
     fn send_datagram<S: Serializer>(
