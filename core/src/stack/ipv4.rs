@@ -53,6 +53,15 @@ pub(super) fn quoted_transport_error<F>(
     }
 }
 
+impl<F> IpLayer<F> {
+    /// Whether `addr` is one of our IPv4 source addresses (on `device`, if given).
+    pub(super) fn is_assigned_v4(&self, addr: Ipv4Addr, device: Option<DeviceId>) -> bool {
+        self.sources4
+            .iter()
+            .any(|c| c.addr.addr().into_addr() == addr && device.is_none_or(|d| d == c.device))
+    }
+}
+
 impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     /// An IPv4 packet arrived on `device`, or was looped back to this host; `buf`'s body is
     /// the packet. ICMP is handled here, and what concerns the transport layer handed back:
@@ -750,6 +759,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         packet: Buf<F>,
     ) {
         let Ok(ip) = Ipv4Packet::parse_bytes(packet.body(), ()) else { return };
+        if !self.is_assigned_v4(ip.src_ip(), None) {
+            return;
+        }
         ctx.on_event(StackEvent::HostUnreachable { dst: IpAddr::V4(ip.dst_ip()) });
         // Only a first fragment carries the transport header to quote (RFC 792 p. 5).
         if ip.fragment_offset() != FragmentOffset::ZERO {

@@ -86,7 +86,7 @@ trait TcpStackIp: IpMtu + SendSegment<<Self as Ip>::Addr> {
 
 impl TcpStackIp for Ipv4 {
     fn is_assigned<F>(ip: &IpLayer<F>, addr: Ipv4Addr, device: Option<DeviceId>) -> bool {
-        ip.sources4.iter().any(|c| c.addr.addr().into_addr() == addr && device.is_none_or(|d| d == c.device))
+        ip.is_assigned_v4(addr, device)
     }
 
     fn event(socket: TcpSocketId<Ipv4>, event: Event) -> StackEvent {

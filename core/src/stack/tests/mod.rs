@@ -662,6 +662,17 @@ fn rfc1191_router_reports_fragmentation_needed_or_fragments() {
 }
 
 #[test]
+fn a_forwarded_packet_whose_next_hop_is_silent_is_not_reported_as_ours() {
+    // The router cannot resolve 198.51.100.99; that packet was A's, so the router raises no
+    // HostUnreachable of its own (only packets it originated are reported that way).
+    let (mut net, a, r, _) = routed(1500);
+    call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("198.51.100.99"), 1, 1, b"x")).unwrap();
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.node(r).stack.counters().ipv4_forw_datagrams, 1, "forwarded into ARP's queue");
+    assert!(!net.node(r).events.iter().any(|(_, e)| matches!(e, StackEvent::HostUnreachable { .. })));
+}
+
+#[test]
 fn rfc1812_5_2_7_1_no_route_at_the_router_is_net_unreachable() {
     let (mut net, a, r, _) = routed(1500);
     call(&mut net, a, |stack, ctx| stack.send_echo_request(ctx, v4("203.0.113.9"), 1, 1, b"x")).unwrap();
