@@ -10,6 +10,7 @@ mod support;
 
 use std::time::Duration;
 
+use support::apps::can_run;
 use support::netns::{have_root, wait_for_line, Netns};
 
 /// The daemon running in a namespace of its own, with the kernel side configured.
@@ -142,12 +143,7 @@ fn udp_echo_and_port_unreachable_over_ipv6() {
 
 #[test]
 fn capture_of_the_session_has_no_malformed_packets() {
-    if !have_root("capture_of_the_session_has_no_malformed_packets") {
-        return;
-    }
-    if std::process::Command::new("tshark").arg("-v").output().is_err() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "tshark missing under CI=true");
-        eprintln!("\n*** SKIPPED capture_of_the_session_has_no_malformed_packets: tshark missing ***\n");
+    if !can_run("capture_of_the_session_has_no_malformed_packets", &["tshark"]) {
         return;
     }
     let Daemon { mut ns, mac, .. } = netstack_in_namespace();

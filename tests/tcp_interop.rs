@@ -12,6 +12,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use support::apps::can_run;
 use support::netns::{have_root, wait_for_line, Netns};
 
 /// The daemon with the TCP echo service, and the kernel side of tap0 configured.
@@ -143,12 +144,7 @@ fn a_closed_port_refuses_the_kernels_connection() {
 #[test]
 fn the_session_negotiates_window_scaling_sack_and_timestamps_and_closes_without_rst() {
     let test = "the_session_negotiates_window_scaling_sack_and_timestamps_and_closes_without_rst";
-    if !have_root(test) {
-        return;
-    }
-    if std::process::Command::new("tshark").arg("-v").output().is_err() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "tshark missing under CI=true");
-        eprintln!("\n*** SKIPPED {test}: tshark missing ***\n");
+    if !can_run(test, &["tshark"]) {
         return;
     }
     let mut ns = echo_in_namespace();
