@@ -12,7 +12,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::apps::can_run;
+use support::apps::{can_run, retry, sha256};
 use support::netns::{have_root, wait_for_line, Netns};
 
 /// The daemon with the TCP echo service, and the kernel side of tap0 configured.
@@ -50,10 +50,7 @@ fn echo_through(ns: &Netns, target: &str, bytes: usize) -> (String, String, f64)
     let out = ns.exec("sh", &["-c", &script]);
     let seconds = start.elapsed().as_secs_f64();
     assert!(out.status.success(), "socat failed: {}", String::from_utf8_lossy(&out.stderr));
-    let sums = ns.exec("sha256sum", &[input.to_str().expect("utf-8"), output.to_str().expect("utf-8")]);
-    let sums = String::from_utf8_lossy(&sums.stdout).into_owned();
-    let mut hashes = sums.lines().map(|l| l.split_whitespace().next().unwrap_or_default().to_owned());
-    let (sent, echoed) = (hashes.next().unwrap_or_default(), hashes.next().unwrap_or_default());
+    let (sent, echoed) = (sha256(&input), sha256(&output));
     let _ = std::fs::remove_dir_all(&dir);
     (sent, echoed, seconds)
 }
@@ -93,28 +90,21 @@ fn the_netstack_connects_to_a_kernel_listener_and_echoes_100_mb() {
         r = rc.display(),
     );
     ns.spawn("sh", &["-c", &script]);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !String::from_utf8_lossy(&ns.exec("ss", &["-ltn"]).stdout).contains(":9000") {
-        assert!(Instant::now() < deadline, "socat never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    retry("socat never listened", Duration::from_secs(5), Duration::from_millis(20), || {
+        String::from_utf8_lossy(&ns.exec("ss", &["-ltn"]).stdout).contains(":9000").then_some(())
+    });
     ns.start_netstack(&["run", "--tap", "tap0", "--addr", "192.0.2.1/24", "--tcp-echo-to", "192.0.2.2:9000"]);
     // Our SYN went out before the kernel had its address: it is answered once the
     // address is there (resolution retries, then the SYN's own retransmission).
     ns.ip(&["addr", "add", "192.0.2.2/24", "dev", "tap0"]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !rc.exists() {
-        assert!(Instant::now() < deadline, "the transfer did not finish in 120 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    retry("the transfer did not finish", Duration::from_secs(120), Duration::from_millis(50), || {
+        rc.exists().then_some(())
+    });
     let status = std::fs::read_to_string(&rc).unwrap_or_default();
     assert_eq!(status.trim(), "0", "socat failed");
-    let sums = ns.exec("sha256sum", &[input.to_str().expect("utf-8"), output.to_str().expect("utf-8")]);
-    let sums = String::from_utf8_lossy(&sums.stdout).into_owned();
-    let hashes: Vec<&str> = sums.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let (sent, echoed) = (sha256(&input), sha256(&output));
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(hashes.len(), 2, "{sums}");
-    assert_eq!(hashes[0], hashes[1], "100 MB from the kernel's listener and back: the echo differs");
+    assert_eq!(sent, echoed, "100 MB from the kernel's listener and back: the echo differs");
 }
 
 #[test]
