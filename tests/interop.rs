@@ -8,10 +8,8 @@
 
 mod support;
 
-use std::time::Duration;
-
 use support::apps::can_run;
-use support::netns::{have_root, wait_for_line, Netns};
+use support::netns::{have_root, tshark_count, Netns};
 
 /// The daemon running in a namespace of its own, with the kernel side configured.
 struct Daemon {
@@ -149,9 +147,7 @@ fn capture_of_the_session_has_no_malformed_packets() {
     let Daemon { mut ns, mac, .. } = netstack_in_namespace();
     let pcap = std::env::temp_dir().join(format!("{}.pcap", ns.name));
     let pcap_path = pcap.to_str().expect("utf-8 path").to_owned();
-    let (_out, err) =
-        ns.spawn("tcpdump", &["-i", "tap0", "-U", "--immediate-mode", "-Z", "root", "-n", "-w", &pcap_path]);
-    wait_for_line(&err, "listening on", Duration::from_secs(10)).expect("tcpdump started");
+    ns.start_capture("tap0", &pcap_path, &[]);
     for size in [56, 1473, 8972] {
         ns.ping(size, "192.0.2.1");
     }
@@ -164,25 +160,9 @@ fn capture_of_the_session_has_no_malformed_packets() {
     }
     let _ = ns.exec_with_input("socat", &["-T", "2", "-", "UDP6:[2001:db8::1]:7"], b"captured\n");
     let _ = ns.exec_with_input("socat", &["-T", "2", "-", "UDP6:[2001:db8::1]:9"], b"closed\n");
-    // Let tcpdump write what it has seen before it is stopped.
-    std::thread::sleep(Duration::from_millis(300));
-    ns.stop_last().expect("tcpdump stopped");
+    ns.stop_capture();
     let tshark = |filter: &str| {
-        let out = std::process::Command::new("tshark")
-            .args([
-                "-r",
-                &pcap_path,
-                "-o",
-                "ip.check_checksum:TRUE",
-                "-o",
-                "udp.check_checksum:TRUE",
-                "-Y",
-                filter,
-            ])
-            .output()
-            .expect("run tshark");
-        assert!(out.status.success(), "tshark: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().count()
+        tshark_count(&pcap_path, &["ip.check_checksum:TRUE", "udp.check_checksum:TRUE"], filter)
     };
     let ours = format!("eth.src == {mac}");
     let sent = tshark(&ours);

@@ -13,7 +13,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::apps::{can_run, retry, sha256};
-use support::netns::{have_root, wait_for_line, Netns};
+use support::netns::{have_root, tshark_count, Netns};
 
 /// The daemon with the TCP echo service, and the kernel side of tap0 configured.
 fn echo_in_namespace() -> Netns {
@@ -142,21 +142,11 @@ fn the_session_negotiates_window_scaling_sack_and_timestamps_and_closes_without_
     let pcap = std::env::temp_dir().join(format!("{}-tcp.pcap", ns.name));
     let pcap_path = pcap.to_str().expect("utf-8 path").to_owned();
     // Headers only: the payload is not what is under test, and the capture stays small.
-    let args = ["-i", "tap0", "-U", "--immediate-mode", "-Z", "root", "-n", "-s", "128", "-w", &pcap_path];
-    let (_out, err) = ns.spawn("tcpdump", &args);
-    wait_for_line(&err, "listening on", Duration::from_secs(10)).expect("tcpdump started");
+    ns.start_capture("tap0", &pcap_path, &["-s", "128"]);
     let (sent, echoed, _) = echo_through(&ns, "TCP:192.0.2.1:7", 2_000_000);
     assert_eq!(sent, echoed);
-    std::thread::sleep(Duration::from_millis(300));
-    ns.stop_last().expect("tcpdump stopped");
-    let tshark = |filter: &str| {
-        let out = std::process::Command::new("tshark")
-            .args(["-r", &pcap_path, "-o", "tcp.check_checksum:TRUE", "-Y", filter])
-            .output()
-            .expect("run tshark");
-        assert!(out.status.success(), "tshark: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().count()
-    };
+    ns.stop_capture();
+    let tshark = |filter: &str| tshark_count(&pcap_path, &["tcp.check_checksum:TRUE"], filter);
     let ours = "ip.src == 192.0.2.1 && tcp";
     assert!(tshark(ours) > 100, "the capture holds our segments");
     let syn_ack = "tcp.flags.syn == 1 && tcp.flags.ack == 1 && ip.src == 192.0.2.1";
