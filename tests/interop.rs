@@ -32,9 +32,7 @@ fn netstack_in_namespace() -> Daemon {
     let ll = line("tap0: link-local address").expect("IPv6 runs on tap0");
     let link_local =
         ll.rsplit(' ').next().and_then(|a| a.split('/').next()).expect("address in the line").to_owned();
-    ns.ip(&["addr", "add", "192.0.2.2/24", "dev", "tap0"]);
-    // No DAD on the kernel's side: only ours is under test, and it saves a second.
-    ns.ip(&["-6", "addr", "add", "2001:db8::2/64", "dev", "tap0", "nodad"]);
+    ns.add_addrs("tap0", "192.0.2.2/24", "2001:db8::2/64");
     Daemon { ns, mac, link_local }
 }
 

@@ -29,8 +29,7 @@ fn echo_in_namespace() -> Netns {
         "--tcp-echo",
         "7",
     ]);
-    ns.ip(&["addr", "add", "192.0.2.2/24", "dev", "tap0"]);
-    ns.ip(&["-6", "addr", "add", "2001:db8::2/64", "dev", "tap0", "nodad"]);
+    ns.add_addrs("tap0", "192.0.2.2/24", "2001:db8::2/64");
     ns
 }
 

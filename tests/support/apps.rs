@@ -188,16 +188,13 @@ impl AppNet {
                 "netns",
                 &net.app.name,
             ]);
-            net.app.ip(&["addr", "add", &format!("{OURS_V4}/24"), "dev", "app0"]);
-            net.app.ip(&["-6", "addr", "add", &format!("{OURS_V6}/64"), "dev", "app0", "nodad"]);
+            net.app.add_addrs("app0", &format!("{OURS_V4}/24"), &format!("{OURS_V6}/64"));
             net.app.ip(&["link", "set", "app0", "up"]);
             net.peer.ip(&["link", "set", "peer0", "up"]);
         } else {
             net.start_daemon();
         }
-        net.peer.ip(&["addr", "add", &format!("{PEER_V4}/24"), "dev", net.peer_if]);
-        // No DAD on the kernel's side: only ours is under test, and it saves a second.
-        net.peer.ip(&["-6", "addr", "add", &format!("{PEER_V6}/64"), "dev", net.peer_if, "nodad"]);
+        net.peer.add_addrs(net.peer_if, &format!("{PEER_V4}/24"), &format!("{PEER_V6}/64"));
         net.peer.ping_until_answered(OURS_V4);
         net.peer.ping_until_answered(OURS_V6);
         net

@@ -138,6 +138,14 @@ impl Netns {
         }
     }
 
+    /// Gives `link` the IPv4 address `v4` and the IPv6 address `v6` (each with its prefix
+    /// length), the IPv6 one without DAD: the kernel's DAD is never what a test is about,
+    /// and it would hold the address back for a second.
+    pub fn add_addrs(&self, link: &str, v4: &str, v6: &str) {
+        self.ip(&["addr", "add", v4, "dev", link]);
+        self.ip(&["-6", "addr", "add", v6, "dev", link, "nodad"]);
+    }
+
     /// Moves network interface `link` from this namespace into `to`. A TAP or TUN keeps
     /// working across the move (its fd stays with the process that opened it), but the move
     /// takes it down: bring it up again in `to`.
