@@ -301,15 +301,11 @@ impl AppNet {
     pub fn wait_peer_listening(&self, port: u16, udp: bool) {
         let flags = if udp { "-Hlun" } else { "-Hltn" };
         let filter = format!("sport = :{port}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
+        let what = format!("nothing listens on port {port} in the peer namespace");
+        retry(&what, Duration::from_secs(10), Duration::from_millis(20), || {
             let out = self.peer.exec("ss", &[flags, &filter]);
-            if !String::from_utf8_lossy(&out.stdout).trim().is_empty() {
-                return;
-            }
-            assert!(Instant::now() < deadline, "nothing listens on port {port} in the peer namespace");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            (!String::from_utf8_lossy(&out.stdout).trim().is_empty()).then_some(())
+        });
     }
 
     /// The kernel's TCP sockets in the peer namespace (`ss -Htan`), one per line.
