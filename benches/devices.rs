@@ -17,7 +17,7 @@ use netstack_bindings::device::memory::{memory_pair, MemoryConfig};
 use netstack_bindings::device::{Pool, PoolConfig, SessionConfig};
 use netstack_bindings::eventloop::{EventLoop, LoopConfig};
 use netstack_bindings::rng::SmallRng;
-use netstack_core::addr::{AddrSubnet, Ipv4Addr, Mac, UnicastAddr};
+use netstack_core::addr::AddrSubnet;
 use netstack_core::buf::{EmptyBody, Serializer};
 use netstack_core::device::ethernet::EthernetConfig;
 use netstack_core::wire::arp::ArpBuilder;
@@ -26,16 +26,10 @@ use netstack_core::wire::ipv4::Ipv4Builder;
 use netstack_core::wire::udp::UdpBuilder;
 use netstack_core::wire::{EtherType, IpProto};
 
+use support::addr::{mac, v4};
+
 #[global_allocator]
 static ALLOC: support::CountingAlloc = support::CountingAlloc;
-
-fn v4(s: &str) -> Ipv4Addr {
-    s.parse().expect("address")
-}
-
-fn mac(n: u8) -> UnicastAddr<Mac> {
-    UnicastAddr::new(Mac::new([0x02, 0, 0, 0, 0, n])).expect("unicast")
-}
 
 /// An Ethernet/IPv4/UDP frame from the peer to the echo port with a `len`-byte payload.
 fn udp_frame(len: usize) -> netstack_core::buf::Buf<Vec<u8>> {

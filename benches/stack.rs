@@ -16,7 +16,7 @@ use std::num::NonZeroU16;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
-use netstack_core::addr::{AddrSubnet, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, Mac, UnicastAddr};
+use netstack_core::addr::{AddrSubnet, Ipv4, Ipv6, Ipv6Addr};
 use netstack_core::buf::{Buf, EmptyBody, Serializer};
 use netstack_core::context::{InstantContext, RngContext, TimerContext};
 use netstack_core::device::ethernet::EthernetConfig;
@@ -33,6 +33,8 @@ use netstack_core::wire::ipv4::Ipv4Builder;
 use netstack_core::wire::ipv6::Ipv6Builder;
 use netstack_core::wire::udp::UdpBuilder;
 use netstack_core::wire::{EtherType, IpProto};
+
+use support::addr::{mac, v4};
 
 #[global_allocator]
 static ALLOC: support::CountingAlloc = support::CountingAlloc;
@@ -82,14 +84,6 @@ impl StackContext for BenchCtx {
     }
 
     fn on_event(&mut self, _event: StackEvent) {}
-}
-
-fn v4(s: &str) -> Ipv4Addr {
-    s.parse().expect("address")
-}
-
-fn mac(n: u8) -> UnicastAddr<Mac> {
-    UnicastAddr::new(Mac::new([0x02, 0, 0, 0, 0, n])).expect("unicast")
 }
 
 /// A stack with one device per `(mac, address)`.

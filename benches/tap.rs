@@ -26,8 +26,10 @@ use netstack_bindings::device::tuntap::{TunTap, TunTapMode};
 use netstack_bindings::device::{Pool, PoolConfig, SessionConfig};
 use netstack_bindings::eventloop::{EventLoop, LoopConfig};
 use netstack_bindings::rng::SmallRng;
-use netstack_core::addr::{AddrSubnet, Ipv4Addr, Mac, UnicastAddr};
+use netstack_core::addr::{AddrSubnet, Mac, UnicastAddr};
 use netstack_core::device::ethernet::EthernetConfig;
+
+use support::addr::v4;
 
 #[global_allocator]
 static ALLOC: support::CountingAlloc = support::CountingAlloc;
@@ -68,10 +70,6 @@ impl Drop for OwnNetns {
             eprintln!("benches/tap.rs: could not return to the original network namespace: {error}");
         }
     }
-}
-
-fn v4(s: &str) -> Ipv4Addr {
-    s.parse().expect("address")
 }
 
 /// Runs `ip ARGS` in this thread's namespace; panics with its stderr on failure.

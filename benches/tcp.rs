@@ -35,7 +35,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant as WallInstant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use netstack_core::addr::{AddrSubnet, Ipv4, Ipv4Addr, Mac, SpecifiedAddr, UnicastAddr};
+use netstack_core::addr::{AddrSubnet, Ipv4, SpecifiedAddr};
 use netstack_core::buf::Buf;
 use netstack_core::context::{InstantContext, RngContext, TimerContext};
 use netstack_core::device::ethernet::EthernetConfig;
@@ -45,6 +45,8 @@ use netstack_core::testutil::fake::FakeCtx;
 use netstack_core::time::Instant;
 use netstack_core::transport::tcp::{State, Tcp, TcpSocketId};
 use netstack_core::transport::SocketError;
+
+use support::addr::{mac, v4};
 
 #[global_allocator]
 static ALLOC: support::CountingAlloc = support::CountingAlloc;
@@ -173,14 +175,6 @@ impl StackContext for Host {
     }
 
     fn on_event(&mut self, _event: StackEvent) {}
-}
-
-fn v4(s: &str) -> Ipv4Addr {
-    s.parse().expect("address")
-}
-
-fn mac(n: u8) -> UnicastAddr<Mac> {
-    UnicastAddr::new(Mac::new([0x02, 0, 0, 0, 0, n])).expect("unicast")
 }
 
 /// Which end of the link.

@@ -34,9 +34,7 @@ struct HostSide<'a> {
 impl HostSide<'_> {
     fn configure(&self, host: &Netns) {
         host.ip(&["link", "set", self.link, "up"]);
-        host.ip(&["addr", "add", self.addr4, "dev", self.link]);
-        // The hosts' DAD is not under test; it would only add a second.
-        host.ip(&["-6", "addr", "add", self.addr6, "dev", self.link, "nodad"]);
+        host.add_addrs(self.link, self.addr4, self.addr6);
         host.ip(&["route", "add", "default", "via", self.gateway4]);
         host.ip(&["-6", "route", "add", "default", "via", self.gateway6]);
     }

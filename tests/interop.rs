@@ -8,9 +8,8 @@
 
 mod support;
 
-use std::time::Duration;
-
-use support::netns::{have_root, wait_for_line, Netns};
+use support::apps::can_run;
+use support::netns::{have_root, tshark_count, Netns};
 
 /// The daemon running in a namespace of its own, with the kernel side configured.
 struct Daemon {
@@ -33,9 +32,7 @@ fn netstack_in_namespace() -> Daemon {
     let ll = line("tap0: link-local address").expect("IPv6 runs on tap0");
     let link_local =
         ll.rsplit(' ').next().and_then(|a| a.split('/').next()).expect("address in the line").to_owned();
-    ns.ip(&["addr", "add", "192.0.2.2/24", "dev", "tap0"]);
-    // No DAD on the kernel's side: only ours is under test, and it saves a second.
-    ns.ip(&["-6", "addr", "add", "2001:db8::2/64", "dev", "tap0", "nodad"]);
+    ns.add_addrs("tap0", "192.0.2.2/24", "2001:db8::2/64");
     Daemon { ns, mac, link_local }
 }
 
@@ -142,20 +139,13 @@ fn udp_echo_and_port_unreachable_over_ipv6() {
 
 #[test]
 fn capture_of_the_session_has_no_malformed_packets() {
-    if !have_root("capture_of_the_session_has_no_malformed_packets") {
-        return;
-    }
-    if std::process::Command::new("tshark").arg("-v").output().is_err() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "tshark missing under CI=true");
-        eprintln!("\n*** SKIPPED capture_of_the_session_has_no_malformed_packets: tshark missing ***\n");
+    if !can_run("capture_of_the_session_has_no_malformed_packets", &["tshark"]) {
         return;
     }
     let Daemon { mut ns, mac, .. } = netstack_in_namespace();
     let pcap = std::env::temp_dir().join(format!("{}.pcap", ns.name));
     let pcap_path = pcap.to_str().expect("utf-8 path").to_owned();
-    let (_out, err) =
-        ns.spawn("tcpdump", &["-i", "tap0", "-U", "--immediate-mode", "-Z", "root", "-n", "-w", &pcap_path]);
-    wait_for_line(&err, "listening on", Duration::from_secs(10)).expect("tcpdump started");
+    ns.start_capture("tap0", &pcap_path, &[]);
     for size in [56, 1473, 8972] {
         ns.ping(size, "192.0.2.1");
     }
@@ -168,25 +158,9 @@ fn capture_of_the_session_has_no_malformed_packets() {
     }
     let _ = ns.exec_with_input("socat", &["-T", "2", "-", "UDP6:[2001:db8::1]:7"], b"captured\n");
     let _ = ns.exec_with_input("socat", &["-T", "2", "-", "UDP6:[2001:db8::1]:9"], b"closed\n");
-    // Let tcpdump write what it has seen before it is stopped.
-    std::thread::sleep(Duration::from_millis(300));
-    ns.stop_last().expect("tcpdump stopped");
+    ns.stop_capture();
     let tshark = |filter: &str| {
-        let out = std::process::Command::new("tshark")
-            .args([
-                "-r",
-                &pcap_path,
-                "-o",
-                "ip.check_checksum:TRUE",
-                "-o",
-                "udp.check_checksum:TRUE",
-                "-Y",
-                filter,
-            ])
-            .output()
-            .expect("run tshark");
-        assert!(out.status.success(), "tshark: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().count()
+        tshark_count(&pcap_path, &["ip.check_checksum:TRUE", "udp.check_checksum:TRUE"], filter)
     };
     let ours = format!("eth.src == {mac}");
     let sent = tshark(&ours);

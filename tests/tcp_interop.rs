@@ -12,7 +12,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::netns::{have_root, wait_for_line, Netns};
+use support::apps::{can_run, retry, sha256};
+use support::netns::{have_root, tshark_count, Netns};
 
 /// The daemon with the TCP echo service, and the kernel side of tap0 configured.
 fn echo_in_namespace() -> Netns {
@@ -28,8 +29,7 @@ fn echo_in_namespace() -> Netns {
         "--tcp-echo",
         "7",
     ]);
-    ns.ip(&["addr", "add", "192.0.2.2/24", "dev", "tap0"]);
-    ns.ip(&["-6", "addr", "add", "2001:db8::2/64", "dev", "tap0", "nodad"]);
+    ns.add_addrs("tap0", "192.0.2.2/24", "2001:db8::2/64");
     ns
 }
 
@@ -49,10 +49,7 @@ fn echo_through(ns: &Netns, target: &str, bytes: usize) -> (String, String, f64)
     let out = ns.exec("sh", &["-c", &script]);
     let seconds = start.elapsed().as_secs_f64();
     assert!(out.status.success(), "socat failed: {}", String::from_utf8_lossy(&out.stderr));
-    let sums = ns.exec("sha256sum", &[input.to_str().expect("utf-8"), output.to_str().expect("utf-8")]);
-    let sums = String::from_utf8_lossy(&sums.stdout).into_owned();
-    let mut hashes = sums.lines().map(|l| l.split_whitespace().next().unwrap_or_default().to_owned());
-    let (sent, echoed) = (hashes.next().unwrap_or_default(), hashes.next().unwrap_or_default());
+    let (sent, echoed) = (sha256(&input), sha256(&output));
     let _ = std::fs::remove_dir_all(&dir);
     (sent, echoed, seconds)
 }
@@ -92,28 +89,21 @@ fn the_netstack_connects_to_a_kernel_listener_and_echoes_100_mb() {
         r = rc.display(),
     );
     ns.spawn("sh", &["-c", &script]);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !String::from_utf8_lossy(&ns.exec("ss", &["-ltn"]).stdout).contains(":9000") {
-        assert!(Instant::now() < deadline, "socat never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    retry("socat never listened", Duration::from_secs(5), Duration::from_millis(20), || {
+        String::from_utf8_lossy(&ns.exec("ss", &["-ltn"]).stdout).contains(":9000").then_some(())
+    });
     ns.start_netstack(&["run", "--tap", "tap0", "--addr", "192.0.2.1/24", "--tcp-echo-to", "192.0.2.2:9000"]);
     // Our SYN went out before the kernel had its address: it is answered once the
     // address is there (resolution retries, then the SYN's own retransmission).
     ns.ip(&["addr", "add", "192.0.2.2/24", "dev", "tap0"]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !rc.exists() {
-        assert!(Instant::now() < deadline, "the transfer did not finish in 120 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    retry("the transfer did not finish", Duration::from_secs(120), Duration::from_millis(50), || {
+        rc.exists().then_some(())
+    });
     let status = std::fs::read_to_string(&rc).unwrap_or_default();
     assert_eq!(status.trim(), "0", "socat failed");
-    let sums = ns.exec("sha256sum", &[input.to_str().expect("utf-8"), output.to_str().expect("utf-8")]);
-    let sums = String::from_utf8_lossy(&sums.stdout).into_owned();
-    let hashes: Vec<&str> = sums.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let (sent, echoed) = (sha256(&input), sha256(&output));
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(hashes.len(), 2, "{sums}");
-    assert_eq!(hashes[0], hashes[1], "100 MB from the kernel's listener and back: the echo differs");
+    assert_eq!(sent, echoed, "100 MB from the kernel's listener and back: the echo differs");
 }
 
 #[test]
@@ -143,12 +133,7 @@ fn a_closed_port_refuses_the_kernels_connection() {
 #[test]
 fn the_session_negotiates_window_scaling_sack_and_timestamps_and_closes_without_rst() {
     let test = "the_session_negotiates_window_scaling_sack_and_timestamps_and_closes_without_rst";
-    if !have_root(test) {
-        return;
-    }
-    if std::process::Command::new("tshark").arg("-v").output().is_err() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "tshark missing under CI=true");
-        eprintln!("\n*** SKIPPED {test}: tshark missing ***\n");
+    if !can_run(test, &["tshark"]) {
         return;
     }
     let mut ns = echo_in_namespace();
@@ -156,21 +141,11 @@ fn the_session_negotiates_window_scaling_sack_and_timestamps_and_closes_without_
     let pcap = std::env::temp_dir().join(format!("{}-tcp.pcap", ns.name));
     let pcap_path = pcap.to_str().expect("utf-8 path").to_owned();
     // Headers only: the payload is not what is under test, and the capture stays small.
-    let args = ["-i", "tap0", "-U", "--immediate-mode", "-Z", "root", "-n", "-s", "128", "-w", &pcap_path];
-    let (_out, err) = ns.spawn("tcpdump", &args);
-    wait_for_line(&err, "listening on", Duration::from_secs(10)).expect("tcpdump started");
+    ns.start_capture("tap0", &pcap_path, &["-s", "128"]);
     let (sent, echoed, _) = echo_through(&ns, "TCP:192.0.2.1:7", 2_000_000);
     assert_eq!(sent, echoed);
-    std::thread::sleep(Duration::from_millis(300));
-    ns.stop_last().expect("tcpdump stopped");
-    let tshark = |filter: &str| {
-        let out = std::process::Command::new("tshark")
-            .args(["-r", &pcap_path, "-o", "tcp.check_checksum:TRUE", "-Y", filter])
-            .output()
-            .expect("run tshark");
-        assert!(out.status.success(), "tshark: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().count()
-    };
+    ns.stop_capture();
+    let tshark = |filter: &str| tshark_count(&pcap_path, &["tcp.check_checksum:TRUE"], filter);
     let ours = "ip.src == 192.0.2.1 && tcp";
     assert!(tshark(ours) > 100, "the capture holds our segments");
     let syn_ack = "tcp.flags.syn == 1 && tcp.flags.ack == 1 && ip.src == 192.0.2.1";

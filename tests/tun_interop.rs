@@ -19,9 +19,8 @@ const DAEMON_ARGS: [&str; 9] =
 fn netstack_on_a_tun(args: &[&str]) -> (Netns, Vec<String>) {
     let mut ns = Netns::new();
     let (printed, _rest) = ns.start_netstack(args);
-    ns.ip(&["addr", "add", "192.0.2.2/24", "dev", "tun0"]);
-    // The kernel does no DAD on a NOARP link anyway; `nodad` says it does not matter.
-    ns.ip(&["-6", "addr", "add", "2001:db8::2/64", "dev", "tun0", "nodad"]);
+    // The kernel does no DAD on a NOARP link anyway.
+    ns.add_addrs("tun0", "192.0.2.2/24", "2001:db8::2/64");
     (ns, printed)
 }
 

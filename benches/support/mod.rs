@@ -6,6 +6,8 @@
 //! `N` allocations inside a measured region ([`count_allocations`], and so
 //! [`allocs_per_op`]) print their backtrace to stderr.
 
+pub(crate) mod addr;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::backtrace::Backtrace;
 use std::cell::Cell;

@@ -188,16 +188,13 @@ impl AppNet {
                 "netns",
                 &net.app.name,
             ]);
-            net.app.ip(&["addr", "add", &format!("{OURS_V4}/24"), "dev", "app0"]);
-            net.app.ip(&["-6", "addr", "add", &format!("{OURS_V6}/64"), "dev", "app0", "nodad"]);
+            net.app.add_addrs("app0", &format!("{OURS_V4}/24"), &format!("{OURS_V6}/64"));
             net.app.ip(&["link", "set", "app0", "up"]);
             net.peer.ip(&["link", "set", "peer0", "up"]);
         } else {
             net.start_daemon();
         }
-        net.peer.ip(&["addr", "add", &format!("{PEER_V4}/24"), "dev", net.peer_if]);
-        // No DAD on the kernel's side: only ours is under test, and it saves a second.
-        net.peer.ip(&["-6", "addr", "add", &format!("{PEER_V6}/64"), "dev", net.peer_if, "nodad"]);
+        net.peer.add_addrs(net.peer_if, &format!("{PEER_V4}/24"), &format!("{PEER_V6}/64"));
         net.peer.ping_until_answered(OURS_V4);
         net.peer.ping_until_answered(OURS_V6);
         net
@@ -304,15 +301,11 @@ impl AppNet {
     pub fn wait_peer_listening(&self, port: u16, udp: bool) {
         let flags = if udp { "-Hlun" } else { "-Hltn" };
         let filter = format!("sport = :{port}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
+        let what = format!("nothing listens on port {port} in the peer namespace");
+        retry(&what, Duration::from_secs(10), Duration::from_millis(20), || {
             let out = self.peer.exec("ss", &[flags, &filter]);
-            if !String::from_utf8_lossy(&out.stdout).trim().is_empty() {
-                return;
-            }
-            assert!(Instant::now() < deadline, "nothing listens on port {port} in the peer namespace");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            (!String::from_utf8_lossy(&out.stdout).trim().is_empty()).then_some(())
+        });
     }
 
     /// The kernel's TCP sockets in the peer namespace (`ss -Htan`), one per line.

@@ -138,6 +138,14 @@ impl Netns {
         }
     }
 
+    /// Gives `link` the IPv4 address `v4` and the IPv6 address `v6` (each with its prefix
+    /// length), the IPv6 one without DAD: the kernel's DAD is never what a test is about,
+    /// and it would hold the address back for a second.
+    pub fn add_addrs(&self, link: &str, v4: &str, v6: &str) {
+        self.ip(&["addr", "add", v4, "dev", link]);
+        self.ip(&["-6", "addr", "add", v6, "dev", link, "nodad"]);
+    }
+
     /// Moves network interface `link` from this namespace into `to`. A TAP or TUN keeps
     /// working across the move (its fd stays with the process that opened it), but the move
     /// takes it down: bring it up again in `to`.
@@ -182,6 +190,23 @@ impl Netns {
         }
     }
 
+    /// Starts `tcpdump` on `link`, writing packets to `pcap` (with `extra` options, such as a
+    /// snap length), and waits until it listens. Stop it with [`Self::stop_capture`] before
+    /// starting anything else.
+    pub fn start_capture(&mut self, link: &str, pcap: &str, extra: &[&str]) {
+        let mut args = vec!["-i", link, "-U", "--immediate-mode", "-Z", "root", "-n"];
+        args.extend_from_slice(extra);
+        args.extend(["-w", pcap]);
+        let (_out, err) = self.spawn("tcpdump", &args);
+        wait_for_line(&err, "listening on", Duration::from_secs(10)).expect("tcpdump started");
+    }
+
+    /// Lets the capture started last write what it has seen, then stops it.
+    pub fn stop_capture(&mut self) {
+        std::thread::sleep(Duration::from_millis(300));
+        self.stop_last().expect("tcpdump stopped");
+    }
+
     /// Sends SIGTERM to the last process started with `spawn` and waits for it to exit.
     pub fn stop_last(&mut self) -> Option<std::process::ExitStatus> {
         let mut child = self.children.pop()?;
@@ -200,6 +225,19 @@ pub fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, timeout: Dura
             Err(_) => return None,
         }
     }
+}
+
+/// How many packets of `pcap` match the display filter `filter`, as `tshark` reads them with
+/// `prefs` (`-o` settings, such as checksum validation).
+pub fn tshark_count(pcap: &str, prefs: &[&str], filter: &str) -> usize {
+    let mut tshark = Command::new("tshark");
+    tshark.args(["-r", pcap]);
+    for pref in prefs {
+        tshark.args(["-o", pref]);
+    }
+    let out = tshark.args(["-Y", filter]).output().expect("run tshark");
+    assert!(out.status.success(), "tshark: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
 /// SIGTERM, then SIGKILL after two seconds.
