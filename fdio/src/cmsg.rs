@@ -16,6 +16,8 @@ use std::mem::{offset_of, size_of};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use netstack_fidl::datagram_header::RecvMeta;
+
 use crate::sockopt::Opt;
 
 /// Bit of [`RecvFlags`]: `IP_RECVTTL`.
@@ -26,11 +28,6 @@ const RECV_TOS: u8 = 1 << 1;
 const RECV_HOPLIMIT: u8 = 1 << 2;
 /// Bit of [`RecvFlags`]: `IPV6_RECVTCLASS`.
 const RECV_TCLASS: u8 = 1 << 3;
-
-/// Byte 28's bit: byte 29 holds the TTL or Hop Limit.
-const META_HOP_LIMIT: u8 = 1 << 0;
-/// Byte 28's bit: byte 30 holds the TOS or Traffic Class.
-const META_TOS: u8 = 1 << 1;
 
 /// The `IP_RECV*`/`IPV6_RECV*` options a socket's application enabled, remembered by the
 /// shim as it forwards them to the netstack (which keeps them for `getsockopt`).
@@ -61,26 +58,6 @@ impl RecvFlags {
 
     fn has(&self, bit: u8) -> bool {
         self.0.load(Ordering::Relaxed) & bit != 0
-    }
-}
-
-/// What a received datagram's IP header carried (bytes 28..31 of its data-plane header).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RecvMeta {
-    /// The TTL or Hop Limit.
-    pub hop_limit: Option<u8>,
-    /// The TOS or Traffic Class octet.
-    pub tos: Option<u8>,
-}
-
-impl RecvMeta {
-    /// Reads bytes 28..31 of a header from the netstack.
-    pub fn decode(header: &[u8; crate::framing::HEADER_LEN]) -> Self {
-        let flags = header[28];
-        Self {
-            hop_limit: (flags & META_HOP_LIMIT != 0).then_some(header[29]),
-            tos: (flags & META_TOS != 0).then_some(header[30]),
-        }
     }
 }
 

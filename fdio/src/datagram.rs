@@ -1,6 +1,6 @@
 //! The datagram data plane (UDP, ICMP echo, raw IP): the application's descriptor is the
 //! client end of an `AF_UNIX` `SOCK_SEQPACKET` socketpair, and every packet on it carries the
-//! 32-byte header of `framing.rs` in front of the payload (`fidl/README.md`, "The datagram
+//! 32-byte header of [`netstack_fidl::datagram_header`] in front of the payload (`fidl/README.md`, "The datagram
 //! data plane"). Sends put the destination in the header, receives take the source out of
 //! it; both use one `sendmsg`/`recvmsg` with the header as the first iovec, so a datagram is
 //! never copied.
@@ -23,9 +23,11 @@
 use std::ffi::c_int;
 use std::os::fd::RawFd;
 
-use crate::cmsg::{self, RecvMeta};
+use netstack_fidl::datagram_header::{self, RecvMeta, HEADER_LEN};
+
+use crate::cmsg;
 use crate::errno::{check_ssize, Errno};
-use crate::framing::{self, RxHeader, HEADER_LEN};
+use crate::framing::{self, RxHeader};
 use crate::real;
 use crate::registry::{Socket, Transport};
 use crate::sockaddr::{self, AppAddr, Domain};
@@ -195,7 +197,7 @@ pub unsafe fn send(
             Err(e) => return Err(e),
         }
     }
-    let mut header = framing::encode(dest.as_ref());
+    let mut header = datagram_header::encode(dest.as_ref());
     let pass = (flags & libc::MSG_DONTWAIT) | libc::MSG_NOSIGNAL;
     let n = with_header(&mut header, iov, |iov| {
         // SAFETY: msghdr is plain old data; all-zero is a valid value.
@@ -343,7 +345,7 @@ mod tests {
     fn recv_strips_the_header_and_fills_the_name() {
         let (socket, app, net, _ctl) = datagram_socket();
         let src: SocketAddr = "198.51.100.3:4000".parse().unwrap();
-        let mut packet = framing::encode(Some(&src)).to_vec();
+        let mut packet = datagram_header::encode(Some(&src)).to_vec();
         packet.extend_from_slice(b"payload");
         net_send(&net, &packet);
         let mut buf = [0u8; 64];
@@ -362,7 +364,7 @@ mod tests {
     fn recv_returns_the_control_messages_the_application_asked_for() {
         let (socket, app, net, _ctl) = datagram_socket();
         let src: SocketAddr = "198.51.100.3:4000".parse().unwrap();
-        let mut packet = framing::encode(Some(&src)).to_vec();
+        let mut packet = datagram_header::encode(Some(&src)).to_vec();
         packet[28..31].copy_from_slice(&[0b11, 61, 0x20]);
         packet.extend_from_slice(b"x");
         net_send(&net, &packet);
@@ -397,7 +399,7 @@ mod tests {
     #[test]
     fn short_buffers_truncate_and_msg_trunc_reports_the_full_length() {
         let (socket, app, net, _ctl) = datagram_socket();
-        let mut packet = framing::encode(None).to_vec();
+        let mut packet = datagram_header::encode(None).to_vec();
         packet.extend_from_slice(b"0123456789");
         net_send(&net, &packet);
         net_send(&net, &packet);
@@ -430,7 +432,7 @@ mod tests {
         record[0..2].copy_from_slice(&0xffffu16.to_le_bytes());
         record[24..28].copy_from_slice(&(libc::ECONNREFUSED as u32).to_le_bytes());
         net_send(&net, &record);
-        let mut packet = framing::encode(None).to_vec();
+        let mut packet = datagram_header::encode(None).to_vec();
         packet.extend_from_slice(b"ok");
         net_send(&net, &packet);
         let mut buf = [0u8; 8];
