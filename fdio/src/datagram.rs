@@ -144,13 +144,10 @@ pub unsafe fn recv(
     }
     let mut msg_flags = msg_flags & !libc::MSG_EOR;
     if let Some(control) = control {
-        let messages = match source {
-            Some(addr) if socket.recv_flags.any() => {
-                cmsg::messages(&socket.recv_flags, &addr, RecvMeta::decode(&header))
-            }
-            _ => Vec::new(),
-        };
-        let (used, truncated) = cmsg::write(&messages, control.buf);
+        let messages = source
+            .filter(|_| socket.recv_flags.any())
+            .map(|addr| cmsg::messages(&socket.recv_flags, &addr, RecvMeta::decode(&header)));
+        let (used, truncated) = cmsg::write(messages.into_iter().flatten(), control.buf);
         control.used = used;
         if truncated {
             msg_flags |= libc::MSG_CTRUNC;
