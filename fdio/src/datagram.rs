@@ -187,9 +187,9 @@ pub unsafe fn send(
             AppAddr::Unspec(_) => None,
         }
     };
-    if dest.is_none() && socket.peer().is_none() {
+    if dest.is_none() && !socket.has_peer() {
         match socket.control()?.peer_name() {
-            Ok(peer) => socket.set_peer(Some(peer)),
+            Ok(_) => socket.set_has_peer(true),
             Err(Errno::ENOTCONN) => return Err(Errno::EDESTADDRREQ),
             Err(e) => return Err(e),
         }
@@ -300,7 +300,7 @@ mod tests {
     #[test]
     fn send_without_destination_uses_the_remembered_peer() {
         let (socket, app, net, _ctl) = datagram_socket();
-        socket.set_peer(Some("192.0.2.2:7".parse().unwrap()));
+        socket.set_has_peer(true);
         let mut a = *b"ab";
         let mut c = *b"cde";
         // SAFETY: valid iovecs.
