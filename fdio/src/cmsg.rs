@@ -14,7 +14,10 @@
 use std::ffi::c_int;
 use std::mem::{offset_of, size_of};
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU8, Ordering};
+
+use netstack_fidl::datagram_header::RecvMeta;
 
 use crate::sockopt::Opt;
 
@@ -26,11 +29,6 @@ const RECV_TOS: u8 = 1 << 1;
 const RECV_HOPLIMIT: u8 = 1 << 2;
 /// Bit of [`RecvFlags`]: `IPV6_RECVTCLASS`.
 const RECV_TCLASS: u8 = 1 << 3;
-
-/// Byte 28's bit: byte 29 holds the TTL or Hop Limit.
-const META_HOP_LIMIT: u8 = 1 << 0;
-/// Byte 28's bit: byte 30 holds the TOS or Traffic Class.
-const META_TOS: u8 = 1 << 1;
 
 /// The `IP_RECV*`/`IPV6_RECV*` options a socket's application enabled, remembered by the
 /// shim as it forwards them to the netstack (which keeps them for `getsockopt`).
@@ -64,54 +62,64 @@ impl RecvFlags {
     }
 }
 
-/// What a received datagram's IP header carried (bytes 28..31 of its data-plane header).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RecvMeta {
-    /// The TTL or Hop Limit.
-    pub hop_limit: Option<u8>,
-    /// The TOS or Traffic Class octet.
-    pub tos: Option<u8>,
+/// A control message's data: an `int`, or the one byte of the IPv4 `IP_TOS`. Kept inline,
+/// so building a datagram's control messages allocates nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Data {
+    bytes: [u8; size_of::<c_int>()],
+    len: usize,
 }
 
-impl RecvMeta {
-    /// Reads bytes 28..31 of a header from the netstack.
-    pub fn decode(header: &[u8; crate::framing::HEADER_LEN]) -> Self {
-        let flags = header[28];
-        Self {
-            hop_limit: (flags & META_HOP_LIMIT != 0).then_some(header[29]),
-            tos: (flags & META_TOS != 0).then_some(header[30]),
-        }
+impl Data {
+    fn int(v: u8) -> Data {
+        Data { bytes: c_int::from(v).to_ne_bytes(), len: size_of::<c_int>() }
+    }
+
+    fn byte(v: u8) -> Data {
+        let mut bytes = [0; size_of::<c_int>()];
+        bytes[0] = v;
+        Data { bytes, len: 1 }
+    }
+}
+
+impl Deref for Data {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
 /// One control message: level, type and data.
-type Message = (c_int, c_int, Vec<u8>);
+pub type Message = (c_int, c_int, Data);
 
 /// The control messages a datagram from `source` with `meta` earns under `flags`, in
 /// Linux's order (TTL before TOS, Hop Limit before Traffic Class).
-pub fn messages(flags: &RecvFlags, source: &SocketAddr, meta: RecvMeta) -> Vec<Message> {
+pub fn messages(flags: &RecvFlags, source: &SocketAddr, meta: RecvMeta) -> impl Iterator<Item = Message> {
     let ipv4 = match source {
         SocketAddr::V4(_) => true,
         SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
     };
-    let int = |v: u8| c_int::from(v).to_ne_bytes().to_vec();
-    let mut out = Vec::new();
-    if ipv4 {
-        if let Some(ttl) = meta.hop_limit.filter(|_| flags.has(RECV_TTL)) {
-            out.push((libc::IPPROTO_IP, libc::IP_TTL, int(ttl)));
-        }
-        if let Some(tos) = meta.tos.filter(|_| flags.has(RECV_TOS)) {
-            out.push((libc::IPPROTO_IP, libc::IP_TOS, vec![tos]));
-        }
+    let pair = if ipv4 {
+        [
+            meta.hop_limit
+                .filter(|_| flags.has(RECV_TTL))
+                .map(|ttl| (libc::IPPROTO_IP, libc::IP_TTL, Data::int(ttl))),
+            meta.tos
+                .filter(|_| flags.has(RECV_TOS))
+                .map(|tos| (libc::IPPROTO_IP, libc::IP_TOS, Data::byte(tos))),
+        ]
     } else {
-        if let Some(hops) = meta.hop_limit.filter(|_| flags.has(RECV_HOPLIMIT)) {
-            out.push((libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT, int(hops)));
-        }
-        if let Some(class) = meta.tos.filter(|_| flags.has(RECV_TCLASS)) {
-            out.push((libc::IPPROTO_IPV6, libc::IPV6_TCLASS, int(class)));
-        }
-    }
-    out
+        [
+            meta.hop_limit
+                .filter(|_| flags.has(RECV_HOPLIMIT))
+                .map(|hops| (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT, Data::int(hops))),
+            meta.tos
+                .filter(|_| flags.has(RECV_TCLASS))
+                .map(|class| (libc::IPPROTO_IPV6, libc::IPV6_TCLASS, Data::int(class))),
+        ]
+    };
+    pair.into_iter().flatten()
 }
 
 /// `CMSG_ALIGN`: control messages align to `long`.
@@ -126,7 +134,7 @@ const HDR: usize = align(size_of::<libc::cmsghdr>());
 /// Writes `messages` into `out` (the application's `msg_control`, `out.len()` its
 /// `msg_controllen`) as Linux's `put_cmsg` does; returns the bytes used (the new
 /// `msg_controllen`) and whether anything was cut (`MSG_CTRUNC`).
-pub fn write(messages: &[Message], out: &mut [u8]) -> (usize, bool) {
+pub fn write(messages: impl IntoIterator<Item = Message>, out: &mut [u8]) -> (usize, bool) {
     let mut used = 0;
     let mut truncated = false;
     for (level, kind, data) in messages {
@@ -176,6 +184,11 @@ mod tests {
         RecvMeta { hop_limit: Some(hops), tos: Some(tos) }
     }
 
+    /// Messages as plain tuples, to compare with the bytes expected.
+    fn plain(messages: impl IntoIterator<Item = Message>) -> Vec<(c_int, c_int, Vec<u8>)> {
+        messages.into_iter().map(|(level, kind, data)| (level, kind, data.to_vec())).collect()
+    }
+
     /// Reads back what `write` wrote with the C library's own macros.
     fn parse(buf: &mut [u8], used: usize) -> Vec<(c_int, c_int, Vec<u8>)> {
         // SAFETY: msghdr is plain old data; all-zero is a valid value.
@@ -200,7 +213,7 @@ mod tests {
     #[test]
     fn ipv4_datagrams_get_ttl_as_int_and_tos_as_a_byte_when_asked() {
         let from: SocketAddr = "192.0.2.1:0".parse().unwrap();
-        let both = messages(&flags(&[Opt::IpRecvTtl, Opt::IpRecvTos]), &from, ttl_tos(63, 0xb8));
+        let both = plain(messages(&flags(&[Opt::IpRecvTtl, Opt::IpRecvTos]), &from, ttl_tos(63, 0xb8)));
         assert_eq!(
             both,
             vec![
@@ -208,11 +221,11 @@ mod tests {
                 (libc::IPPROTO_IP, libc::IP_TOS, vec![0xb8])
             ]
         );
-        assert!(messages(&flags(&[]), &from, ttl_tos(63, 0)).is_empty());
+        assert!(messages(&flags(&[]), &from, ttl_tos(63, 0)).next().is_none());
         // The IPv6 options say nothing about IPv4 datagrams, as on Linux.
-        assert!(messages(&flags(&[Opt::Ipv6RecvHopLimit]), &from, ttl_tos(63, 0)).is_empty());
+        assert!(messages(&flags(&[Opt::Ipv6RecvHopLimit]), &from, ttl_tos(63, 0)).next().is_none());
         // Nor is anything made up when the netstack sent no value.
-        assert!(messages(&flags(&[Opt::IpRecvTtl]), &from, RecvMeta::default()).is_empty());
+        assert!(messages(&flags(&[Opt::IpRecvTtl]), &from, RecvMeta::default()).next().is_none());
     }
 
     #[test]
@@ -220,7 +233,7 @@ mod tests {
         let all = flags(&[Opt::IpRecvTtl, Opt::Ipv6RecvHopLimit, Opt::Ipv6RecvTClass]);
         let from: SocketAddr = "[2001:db8::1]:0".parse().unwrap();
         assert_eq!(
-            messages(&all, &from, ttl_tos(64, 2)),
+            plain(messages(&all, &from, ttl_tos(64, 2))),
             vec![
                 (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT, 64i32.to_ne_bytes().to_vec()),
                 (libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 2i32.to_ne_bytes().to_vec()),
@@ -228,48 +241,54 @@ mod tests {
         );
         let mapped: SocketAddr = "[::ffff:192.0.2.1]:53".parse().unwrap();
         assert_eq!(
-            messages(&all, &mapped, ttl_tos(9, 2)),
+            plain(messages(&all, &mapped, ttl_tos(9, 2))),
             vec![(libc::IPPROTO_IP, libc::IP_TTL, 9i32.to_ne_bytes().to_vec())]
         );
         all.remember(Opt::Ipv6RecvHopLimit, false);
         all.remember(Opt::Ipv6RecvTClass, false);
-        assert!(messages(&all, &from, ttl_tos(64, 2)).is_empty());
+        assert!(messages(&all, &from, ttl_tos(64, 2)).next().is_none());
     }
 
     #[test]
     fn messages_lay_out_as_the_c_library_reads_them() {
-        let msgs = vec![
-            (libc::IPPROTO_IP, libc::IP_TTL, 63i32.to_ne_bytes().to_vec()),
-            (libc::IPPROTO_IP, libc::IP_TOS, vec![0x10]),
+        let msgs = [
+            (libc::IPPROTO_IP, libc::IP_TTL, Data::int(63)),
+            (libc::IPPROTO_IP, libc::IP_TOS, Data::byte(0x10)),
         ];
         let mut buf = [0xaau8; 128];
-        let (used, truncated) = write(&msgs, &mut buf);
+        let (used, truncated) = write(msgs, &mut buf);
         // SAFETY: CMSG_SPACE is arithmetic.
         let expected = unsafe { libc::CMSG_SPACE(4) + libc::CMSG_SPACE(1) } as usize;
         assert_eq!((used, truncated), (expected, false));
-        assert_eq!(parse(&mut buf, used), msgs);
+        assert_eq!(
+            parse(&mut buf, used),
+            vec![
+                (libc::IPPROTO_IP, libc::IP_TTL, 63i32.to_ne_bytes().to_vec()),
+                (libc::IPPROTO_IP, libc::IP_TOS, vec![0x10]),
+            ]
+        );
     }
 
     #[test]
     fn too_little_room_truncates_like_put_cmsg() {
-        let msgs = vec![
-            (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT, 64i32.to_ne_bytes().to_vec()),
-            (libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0i32.to_ne_bytes().to_vec()),
+        let msgs = [
+            (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT, Data::int(64)),
+            (libc::IPPROTO_IPV6, libc::IPV6_TCLASS, Data::int(0)),
         ];
         // SAFETY: CMSG_SPACE and CMSG_LEN are arithmetic.
         let (space, len) = unsafe { (libc::CMSG_SPACE(4) as usize, libc::CMSG_LEN(4) as usize) };
         // Room for exactly the first: the second is dropped.
         let mut buf = vec![0u8; space];
-        assert_eq!(write(&msgs, &mut buf), (space, true));
-        assert_eq!(parse(&mut buf, space), msgs[..1].to_vec());
+        assert_eq!(write(msgs, &mut buf), (space, true));
+        assert_eq!(parse(&mut buf, space), plain(msgs[..1].iter().copied()));
         // Room for a header and part of the data: the message is cut, its length says so.
         let mut buf = vec![0u8; len - 2];
-        assert_eq!(write(&msgs, &mut buf), (len - 2, true));
+        assert_eq!(write(msgs, &mut buf), (len - 2, true));
         let cut = (msgs[0].0, msgs[0].1, msgs[0].2[..2].to_vec());
         assert_eq!(parse(&mut buf, len - 2), vec![cut]);
         // Less than a header, or no buffer at all: nothing written, MSG_CTRUNC.
-        assert_eq!(write(&msgs, &mut [0u8; 8]), (0, true));
-        assert_eq!(write(&msgs, &mut []), (0, true));
-        assert_eq!(write(&[], &mut []), (0, false));
+        assert_eq!(write(msgs, &mut [0u8; 8]), (0, true));
+        assert_eq!(write(msgs, &mut []), (0, true));
+        assert_eq!(write([], &mut []), (0, false));
     }
 }

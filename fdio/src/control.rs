@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use netstack_fidl::channel::{Channel, ChannelError, MessageBuf};
 use netstack_fidl::client::{ClientError, SyncClient};
+use netstack_fidl::datagram_header::HEADER_LEN;
 use netstack_fidl::fuchsia_net::{Ipv4Address, Ipv6Address, SocketAddress};
 use netstack_fidl::fuchsia_posix::Errno as FidlErrno;
 use netstack_fidl::fuchsia_posix_socket::{
@@ -32,7 +33,6 @@ use netstack_fidl::Method;
 
 use crate::errno::Errno;
 use crate::fdtable::{FdClass, FdTable, FDS};
-use crate::framing::HEADER_LEN;
 use crate::real;
 use crate::sockaddr::Domain;
 use crate::sockopt::{Congestion, GetValue, Opt, SetValue};

@@ -1,6 +1,6 @@
 //! The datagram data plane (UDP, ICMP echo, raw IP): the application's descriptor is the
 //! client end of an `AF_UNIX` `SOCK_SEQPACKET` socketpair, and every packet on it carries the
-//! 32-byte header of `framing.rs` in front of the payload (`fidl/README.md`, "The datagram
+//! 32-byte header of [`netstack_fidl::datagram_header`] in front of the payload (`fidl/README.md`, "The datagram
 //! data plane"). Sends put the destination in the header, receives take the source out of
 //! it; both use one `sendmsg`/`recvmsg` with the header as the first iovec, so a datagram is
 //! never copied.
@@ -23,9 +23,11 @@
 use std::ffi::c_int;
 use std::os::fd::RawFd;
 
-use crate::cmsg::{self, RecvMeta};
+use netstack_fidl::datagram_header::{self, RecvMeta, HEADER_LEN};
+
+use crate::cmsg;
 use crate::errno::{check_ssize, Errno};
-use crate::framing::{self, RxHeader, HEADER_LEN};
+use crate::framing::{self, RxHeader};
 use crate::real;
 use crate::registry::{Socket, Transport};
 use crate::sockaddr::{self, AppAddr, Domain};
@@ -142,13 +144,10 @@ pub unsafe fn recv(
     }
     let mut msg_flags = msg_flags & !libc::MSG_EOR;
     if let Some(control) = control {
-        let messages = match source {
-            Some(addr) if socket.recv_flags.any() => {
-                cmsg::messages(&socket.recv_flags, &addr, RecvMeta::decode(&header))
-            }
-            _ => Vec::new(),
-        };
-        let (used, truncated) = cmsg::write(&messages, control.buf);
+        let messages = source
+            .filter(|_| socket.recv_flags.any())
+            .map(|addr| cmsg::messages(&socket.recv_flags, &addr, RecvMeta::decode(&header)));
+        let (used, truncated) = cmsg::write(messages.into_iter().flatten(), control.buf);
         control.used = used;
         if truncated {
             msg_flags |= libc::MSG_CTRUNC;
@@ -188,14 +187,14 @@ pub unsafe fn send(
             AppAddr::Unspec(_) => None,
         }
     };
-    if dest.is_none() && socket.peer().is_none() {
+    if dest.is_none() && !socket.has_peer() {
         match socket.control()?.peer_name() {
-            Ok(peer) => socket.set_peer(Some(peer)),
+            Ok(_) => socket.set_has_peer(true),
             Err(Errno::ENOTCONN) => return Err(Errno::EDESTADDRREQ),
             Err(e) => return Err(e),
         }
     }
-    let mut header = framing::encode(dest.as_ref());
+    let mut header = datagram_header::encode(dest.as_ref());
     let pass = (flags & libc::MSG_DONTWAIT) | libc::MSG_NOSIGNAL;
     let n = with_header(&mut header, iov, |iov| {
         // SAFETY: msghdr is plain old data; all-zero is a valid value.
@@ -301,7 +300,7 @@ mod tests {
     #[test]
     fn send_without_destination_uses_the_remembered_peer() {
         let (socket, app, net, _ctl) = datagram_socket();
-        socket.set_peer(Some("192.0.2.2:7".parse().unwrap()));
+        socket.set_has_peer(true);
         let mut a = *b"ab";
         let mut c = *b"cde";
         // SAFETY: valid iovecs.
@@ -343,7 +342,7 @@ mod tests {
     fn recv_strips_the_header_and_fills_the_name() {
         let (socket, app, net, _ctl) = datagram_socket();
         let src: SocketAddr = "198.51.100.3:4000".parse().unwrap();
-        let mut packet = framing::encode(Some(&src)).to_vec();
+        let mut packet = datagram_header::encode(Some(&src)).to_vec();
         packet.extend_from_slice(b"payload");
         net_send(&net, &packet);
         let mut buf = [0u8; 64];
@@ -362,7 +361,7 @@ mod tests {
     fn recv_returns_the_control_messages_the_application_asked_for() {
         let (socket, app, net, _ctl) = datagram_socket();
         let src: SocketAddr = "198.51.100.3:4000".parse().unwrap();
-        let mut packet = framing::encode(Some(&src)).to_vec();
+        let mut packet = datagram_header::encode(Some(&src)).to_vec();
         packet[28..31].copy_from_slice(&[0b11, 61, 0x20]);
         packet.extend_from_slice(b"x");
         net_send(&net, &packet);
@@ -397,7 +396,7 @@ mod tests {
     #[test]
     fn short_buffers_truncate_and_msg_trunc_reports_the_full_length() {
         let (socket, app, net, _ctl) = datagram_socket();
-        let mut packet = framing::encode(None).to_vec();
+        let mut packet = datagram_header::encode(None).to_vec();
         packet.extend_from_slice(b"0123456789");
         net_send(&net, &packet);
         net_send(&net, &packet);
@@ -430,7 +429,7 @@ mod tests {
         record[0..2].copy_from_slice(&0xffffu16.to_le_bytes());
         record[24..28].copy_from_slice(&(libc::ECONNREFUSED as u32).to_le_bytes());
         net_send(&net, &record);
-        let mut packet = framing::encode(None).to_vec();
+        let mut packet = datagram_header::encode(None).to_vec();
         packet.extend_from_slice(b"ok");
         net_send(&net, &packet);
         let mut buf = [0u8; 8];

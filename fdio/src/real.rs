@@ -40,15 +40,26 @@ macro_rules! real_functions {
             $( pub(super) static $name: AtomicUsize = AtomicUsize::new(0); )*
         }
 
+        /// The symbol names, checked at compile time rather than on every call.
+        #[allow(non_upper_case_globals)]
+        mod name {
+            use std::ffi::CStr;
+            $(
+                pub(super) const $name: &CStr =
+                    match CStr::from_bytes_with_nul(concat!(stringify!($name), "\0").as_bytes()) {
+                        Ok(name) => name,
+                        Err(_) => panic!("a symbol name without interior NUL"),
+                    };
+            )*
+        }
+
         $(
             #[doc = concat!("The C library's `", stringify!($name), "`.")]
             ///
             /// # Safety
             /// As for the C function.
             pub unsafe fn $name($($arg: $ty),*) -> $ret {
-                let name = concat!(stringify!($name), "\0");
-                let name = CStr::from_bytes_with_nul(name.as_bytes()).unwrap_or_default();
-                match resolved(&slot::$name, name) {
+                match resolved(&slot::$name, name::$name) {
                     Some(sym) => {
                         type Signature = unsafe extern "C" fn($($ty),*) -> $ret;
                         // SAFETY: `sym` is the C library's function of this name, whose C
@@ -68,9 +79,7 @@ macro_rules! real_functions {
         /// Resolves every function ahead of use.
         fn resolve_table() {
             $(
-                let name = concat!(stringify!($name), "\0");
-                let name = CStr::from_bytes_with_nul(name.as_bytes()).unwrap_or_default();
-                let _ = resolved(&slot::$name, name);
+                let _ = resolved(&slot::$name, name::$name);
             )*
         }
     };

@@ -2,7 +2,8 @@
 //! control channel and local state, the providers, and what `fork` does to them.
 //!
 //! Locking: one process-wide mutex, the registry lock, guards the map and every socket's
-//! mutable state. A socket's own `state` mutex is only ever taken while the registry lock is
+//! mutable `state` (its independent flags are atomics, read on the data path without the
+//! lock). A socket's own `state` mutex is only ever taken while the registry lock is
 //! held, so whoever holds the registry lock knows no state lock is held; FIDL calls and
 //! blocking waits happen outside both, on an `Arc<Control>` cloned out under the lock.
 //!
@@ -16,7 +17,6 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ffi::c_int;
-use std::net::SocketAddr;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -80,11 +80,6 @@ pub enum Phase {
 struct State {
     control: Arc<Control>,
     phase: Phase,
-    /// The connected peer of a datagram socket, as last set through this process.
-    peer: Option<SocketAddr>,
-    /// `shutdown(SHUT_RD)` was called: a datagram receive of 0 bytes is end of data, not a
-    /// vanished netstack.
-    read_shut: bool,
     /// The application descriptors that refer to this socket.
     fds: Vec<RawFd>,
 }
@@ -100,6 +95,12 @@ pub struct Socket {
     /// `IP_RECVTTL`, `IP_RECVTOS`, `IPV6_RECVHOPLIMIT` and `IPV6_RECVTCLASS` as the
     /// application set them, for the control messages of `recvmsg`.
     pub recv_flags: RecvFlags,
+    /// A datagram socket was connected to a peer through this process (and not disconnected
+    /// since): a send without destination needs no question to the netstack.
+    has_peer: AtomicBool,
+    /// `shutdown(SHUT_RD)` was called: a datagram receive of 0 bytes is end of data, not a
+    /// vanished netstack.
+    read_shut: AtomicBool,
     /// Locked only under the registry lock (see the module documentation).
     state: Mutex<State>,
 }
@@ -189,13 +190,9 @@ impl Socket {
             transport,
             recv_err: AtomicBool::new(false),
             recv_flags: RecvFlags::default(),
-            state: Mutex::new(State {
-                control: Arc::new(control),
-                phase,
-                peer: None,
-                read_shut: false,
-                fds: Vec::new(),
-            }),
+            has_peer: AtomicBool::new(false),
+            read_shut: AtomicBool::new(false),
+            state: Mutex::new(State { control: Arc::new(control), phase, fds: Vec::new() }),
         }
     }
 
@@ -237,26 +234,20 @@ impl Socket {
         }
     }
 
-    pub fn peer(&self) -> Option<SocketAddr> {
-        let _reg = lock();
-        let peer = lock_state(self).peer;
-        peer
+    pub fn has_peer(&self) -> bool {
+        self.has_peer.load(Ordering::Relaxed)
     }
 
-    pub fn set_peer(&self, peer: Option<SocketAddr>) {
-        let _reg = lock();
-        lock_state(self).peer = peer;
+    pub fn set_has_peer(&self, connected: bool) {
+        self.has_peer.store(connected, Ordering::Relaxed);
     }
 
     pub fn read_shut(&self) -> bool {
-        let _reg = lock();
-        let shut = lock_state(self).read_shut;
-        shut
+        self.read_shut.load(Ordering::Relaxed)
     }
 
     pub fn set_read_shut(&self) {
-        let _reg = lock();
-        lock_state(self).read_shut = true;
+        self.read_shut.store(true, Ordering::Relaxed);
     }
 }
 

@@ -202,7 +202,7 @@ pub unsafe fn connect(
             if socket.transport.is_stream() {
                 socket.set_phase(Phase::Idle);
             } else {
-                socket.set_peer(None);
+                socket.set_has_peer(false);
             }
             return Ok(0);
         }
@@ -210,7 +210,7 @@ pub unsafe fn connect(
     };
     if !socket.transport.is_stream() {
         control.connect_to(addr)?;
-        socket.set_peer(Some(addr));
+        socket.set_has_peer(true);
         return Ok(0);
     }
     match control.connect_to(addr) {

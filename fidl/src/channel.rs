@@ -5,15 +5,16 @@
 //! file descriptors travel beside the bytes as `SCM_RIGHTS` ancillary data (see
 //! `fidl/README.md`, "Transport"). Limits follow Zircon: 65536 bytes and 64 handles per message.
 
-use std::io::{self, IoSlice, IoSliceMut};
-use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::ffi::c_int;
+use std::io::{self, IoSlice};
+use std::mem::{size_of, MaybeUninit};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use rustix::io::Errno;
 use rustix::net::{
-    AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags, SendAncillaryBuffer,
-    SendAncillaryMessage, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
+    AddressFamily, SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrUnix, SocketFlags,
+    SocketType,
 };
 
 /// The largest message a channel carries, in bytes (`ZX_CHANNEL_MAX_MSG_BYTES`).
@@ -151,51 +152,79 @@ impl Channel {
     /// [`ChannelError::PeerClosed`] at end of file, [`ChannelError::TooBig`] when the message
     /// or its handles did not fit (the message is discarded, as the kernel truncated it).
     pub fn read(&self, buf: &mut MessageBuf) -> Result<(), ChannelError> {
-        self.read_with(buf, RecvFlags::empty())
+        self.read_with(buf, 0)
     }
 
     /// Like [`Channel::read`], but never blocks, whatever the channel's `O_NONBLOCK` mode.
     pub fn try_read(&self, buf: &mut MessageBuf) -> Result<(), ChannelError> {
-        self.read_with(buf, RecvFlags::DONTWAIT)
+        self.read_with(buf, libc::MSG_DONTWAIT)
     }
 
-    fn read_with(&self, buf: &mut MessageBuf, flags: RecvFlags) -> Result<(), ChannelError> {
-        buf.handles.clear();
-        buf.bytes.resize(MAX_MESSAGE_BYTES, 0);
-        let mut space = [MaybeUninit::uninit(); CONTROL_SPACE];
-        let mut control = RecvAncillaryBuffer::new(&mut space);
+    /// `recvmsg` straight into the spare capacity of `buf.bytes`: the kernel initializes what
+    /// it writes, so the 64 KiB a message may take are reserved once and never zero-filled.
+    fn read_with(&self, buf: &mut MessageBuf, flags: c_int) -> Result<(), ChannelError> {
+        buf.clear();
+        buf.bytes.reserve(MAX_MESSAGE_BYTES);
+        let mut iov = libc::iovec {
+            iov_base: buf.bytes.spare_capacity_mut().as_mut_ptr().cast(),
+            iov_len: MAX_MESSAGE_BYTES,
+        };
+        let mut control = ControlSpace([MaybeUninit::uninit(); CONTROL_SPACE]);
+        // SAFETY: msghdr is plain old data; all-zero is a valid value.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.0.as_mut_ptr().cast();
+        msg.msg_controllen = CONTROL_SPACE;
         let received = loop {
-            match rustix::net::recvmsg(
-                &self.fd,
-                &mut [IoSliceMut::new(&mut buf.bytes)],
-                &mut control,
-                flags | RecvFlags::CMSG_CLOEXEC,
-            ) {
-                Ok(received) => break received,
-                Err(Errno::INTR) => continue,
-                Err(errno) => {
-                    buf.bytes.clear();
-                    return Err(errno.into());
-                }
+            // SAFETY: the iovec covers the MAX_MESSAGE_BYTES of spare capacity reserved above
+            // and the control buffer its CONTROL_SPACE bytes; the kernel writes within them.
+            let n = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, flags | libc::MSG_CMSG_CLOEXEC) };
+            if let Ok(n) = usize::try_from(n) {
+                break n.min(MAX_MESSAGE_BYTES);
+            }
+            match Errno::from_raw_os_error(io::Error::last_os_error().raw_os_error().unwrap_or_default()) {
+                Errno::INTR => continue,
+                errno => return Err(errno.into()),
             }
         };
-        for message in control.drain() {
-            if let RecvAncillaryMessage::ScmRights(fds) = message {
-                buf.handles.extend(fds);
+        // SAFETY: the kernel wrote the first `received` bytes of the spare capacity.
+        unsafe { buf.bytes.set_len(received) };
+        // SAFETY: `msg` is the header recvmsg filled in: its control messages lie within the
+        // `msg_controllen` bytes of `control`, which is aligned for `cmsghdr`.
+        let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+        while !cmsg.is_null() {
+            // SAFETY: CMSG_FIRSTHDR/CMSG_NXTHDR return only whole headers inside the buffer.
+            let header = unsafe { &*cmsg };
+            if header.cmsg_level == libc::SOL_SOCKET && header.cmsg_type == libc::SCM_RIGHTS {
+                // SAFETY: as above; the data of SCM_RIGHTS is an array of descriptors.
+                let data = unsafe { libc::CMSG_DATA(cmsg) };
+                let count =
+                    header.cmsg_len.saturating_sub(data as usize - cmsg as usize) / size_of::<c_int>();
+                for i in 0..count {
+                    // SAFETY: `i` is within the message's descriptors, which the kernel just
+                    // installed in this process for us to own.
+                    buf.handles
+                        .push(unsafe { OwnedFd::from_raw_fd(data.cast::<c_int>().add(i).read_unaligned()) });
+                }
             }
+            // SAFETY: as above.
+            cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
         }
-        if received.flags.intersects(ReturnFlags::TRUNC | ReturnFlags::CTRUNC) {
+        if msg.msg_flags & (libc::MSG_TRUNC | libc::MSG_CTRUNC) != 0 {
             buf.clear();
             return Err(ChannelError::TooBig);
         }
-        if received.bytes == 0 && buf.handles.is_empty() {
-            buf.bytes.clear();
+        if received == 0 && buf.handles.is_empty() {
             return Err(ChannelError::PeerClosed);
         }
-        buf.bytes.truncate(received.bytes);
         Ok(())
     }
 }
+
+/// Room for the control messages of [`Channel::read`], aligned for `cmsghdr`.
+#[repr(C, align(8))]
+struct ControlSpace([MaybeUninit<u8>; CONTROL_SPACE]);
 
 impl AsFd for Channel {
     fn as_fd(&self) -> BorrowedFd<'_> {

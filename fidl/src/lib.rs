@@ -2,12 +2,14 @@
 //! and the protocols the netstack serves (see `fidl/README.md`).
 //!
 //! - [`ordinal`], [`channel`], [`wire`], [`message`], [`client`]: the runtime.
+//! - [`datagram_header`]: the header in front of every packet of the datagram data plane.
 //! - [`fuchsia_posix`], [`fuchsia_net`], [`fuchsia_unknown`], [`fuchsia_posix_socket`],
 //!   [`fuchsia_posix_socket_raw`]: bindings for the `.fidl` files under `fidl/sdk/`, one
 //!   zero-sized [`Method`] type per method and one request enum per protocol.
 
 pub mod channel;
 pub mod client;
+pub mod datagram_header;
 pub mod message;
 pub mod ordinal;
 pub mod wire;

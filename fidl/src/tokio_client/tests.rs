@@ -13,9 +13,10 @@ use std::time::Duration;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::udp::{decode_header, encode_header, HEADER_SIZE};
+use super::udp::decode_header;
 use super::*;
 use crate::channel::{Channel, ChannelError, MessageBuf};
+use crate::datagram_header::{encode, HEADER_LEN};
 use crate::fuchsia_posix_socket::{
     base_network_socket, base_socket, datagram_socket, provider, stream_socket, BaseNetworkSocketRequest,
     BaseSocketRequest, DatagramSocketDescribeResponse, DatagramSocketRequest, ProviderDatagramSocketResponse,
@@ -189,8 +190,8 @@ fn spawn_datagram_socket(sockets: mpsc::Sender<MockSocket>) -> Channel {
                     txid,
                     DatagramSocketDescribeResponse {
                         socket: theirs.take(),
-                        tx_meta_buf_size: Some(HEADER_SIZE as u64),
-                        rx_meta_buf_size: Some(HEADER_SIZE as u64),
+                        tx_meta_buf_size: Some(HEADER_LEN as u64),
+                        rx_meta_buf_size: Some(HEADER_LEN as u64),
                     },
                 );
             }
@@ -299,11 +300,11 @@ fn udp_frames_datagrams_and_reports_error_records() {
         assert_eq!(socket.send_to(b"ping", peer).await.expect("send"), 4);
         let mut packet = [0u8; 64];
         let n = rustix::io::read(&far.data, &mut packet).expect("read");
-        assert_eq!(n, HEADER_SIZE + 4);
+        assert_eq!(n, HEADER_LEN + 4);
         assert_eq!(&packet[..12], [2, 0, 0, 53, 0, 0, 0, 0, 198, 51, 100, 2]);
-        assert_eq!(&packet[HEADER_SIZE..n], b"ping");
+        assert_eq!(&packet[HEADER_LEN..n], b"ping");
 
-        let mut reply = encode_header(Some(peer)).to_vec();
+        let mut reply = encode(Some(&peer)).to_vec();
         reply.extend_from_slice(b"pong");
         rustix::io::write(&far.data, &reply).expect("write");
         let mut buf = [0u8; 16];
@@ -314,9 +315,9 @@ fn udp_frames_datagrams_and_reports_error_records() {
         assert_eq!(socket.send(b"again").await.expect("send"), 5);
         let n = rustix::io::read(&far.data, &mut packet).expect("read");
         assert_eq!(&packet[..2], [0, 0], "family 0: the connected peer");
-        assert_eq!(&packet[HEADER_SIZE..n], b"again");
+        assert_eq!(&packet[HEADER_LEN..n], b"again");
 
-        let mut record = [0u8; HEADER_SIZE];
+        let mut record = [0u8; HEADER_LEN];
         record[..2].copy_from_slice(&0xffffu16.to_le_bytes());
         record[24..28].copy_from_slice(&Errno::ECONNREFUSED.into_primitive().to_le_bytes());
         rustix::io::write(&far.data, &record).expect("write");
@@ -331,7 +332,7 @@ fn datagram_headers_round_trip() {
     let v6: SocketAddr = "[2001:db8::1%7]:443".parse().expect("addr");
     let SocketAddr::V6(mut v6) = v6 else { unreachable!("parsed as IPv6") };
     v6.set_flowinfo(0x12345);
-    let header = encode_header(Some(SocketAddr::V6(v6)));
+    let header = encode(Some(&SocketAddr::V6(v6)));
     assert_eq!(&header[..4], [10, 0, 0x01, 0xbb]);
     assert_eq!(&header[4..8], [0, 1, 0x23, 0x45]);
     assert_eq!(&header[24..28], [7, 0, 0, 0]);

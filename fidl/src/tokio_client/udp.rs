@@ -2,67 +2,26 @@
 //! `fidl/README.md` ("The datagram data plane") before its payload.
 
 use std::io::{self, IoSlice, IoSliceMut};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 
 use rustix::net::{RecvAncillaryBuffer, RecvFlags, SendAncillaryBuffer, SendFlags};
 use tokio::io::unix::AsyncFd;
+
+use crate::datagram_header::{self, Received, UnknownFamily, HEADER_LEN};
 
 use super::{client_error, connect_provider, domain_of, errno_error, register, AsyncClient};
 use crate::fuchsia_posix_socket::{
     base_network_socket, datagram_socket, provider, DatagramSocketProtocol, ProviderDatagramSocketResponse,
 };
 
-/// The size of the header before each datagram.
-pub(crate) const HEADER_SIZE: usize = 32;
-const FAMILY_NONE: u16 = 0;
-const FAMILY_INET: u16 = 2;
-const FAMILY_INET6: u16 = 10;
-const FAMILY_ERROR: u16 = 0xffff;
-
-/// The header of a datagram to `to` (`None`: the connected peer).
-pub(crate) fn encode_header(to: Option<SocketAddr>) -> [u8; HEADER_SIZE] {
-    let mut header = [0u8; HEADER_SIZE];
-    match to {
-        None => header[0..2].copy_from_slice(&FAMILY_NONE.to_le_bytes()),
-        Some(SocketAddr::V4(v4)) => {
-            header[0..2].copy_from_slice(&FAMILY_INET.to_le_bytes());
-            header[2..4].copy_from_slice(&v4.port().to_be_bytes());
-            header[8..12].copy_from_slice(&v4.ip().octets());
-        }
-        Some(SocketAddr::V6(v6)) => {
-            header[0..2].copy_from_slice(&FAMILY_INET6.to_le_bytes());
-            header[2..4].copy_from_slice(&v6.port().to_be_bytes());
-            header[4..8].copy_from_slice(&v6.flowinfo().to_be_bytes());
-            header[8..24].copy_from_slice(&v6.ip().octets());
-            header[24..28].copy_from_slice(&v6.scope_id().to_le_bytes());
-        }
-    }
-    header
-}
-
 /// The source address of a received datagram, or the error an error record reports.
-pub(crate) fn decode_header(header: &[u8; HEADER_SIZE]) -> io::Result<SocketAddr> {
-    let family = u16::from_le_bytes([header[0], header[1]]);
-    let port = u16::from_be_bytes([header[2], header[3]]);
-    let word = |at: usize| [header[at], header[at + 1], header[at + 2], header[at + 3]];
-    match family {
-        FAMILY_INET => {
-            let ip = Ipv4Addr::new(header[8], header[9], header[10], header[11]);
-            Ok(SocketAddr::V4(SocketAddrV4::new(ip, port)))
-        }
-        FAMILY_INET6 => {
-            let mut octets = [0u8; 16];
-            octets.copy_from_slice(&header[8..24]);
-            Ok(SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::from(octets),
-                port,
-                u32::from_be_bytes(word(4)),
-                u32::from_le_bytes(word(24)),
-            )))
-        }
-        FAMILY_ERROR => Err(io::Error::from_raw_os_error(i32::from_le_bytes(word(24)))),
-        other => Err(io::Error::new(io::ErrorKind::InvalidData, format!("datagram header family {other}"))),
+pub(crate) fn decode_header(header: &[u8; HEADER_LEN]) -> io::Result<SocketAddr> {
+    match datagram_header::decode(header) {
+        Ok(Received::From(addr)) => Ok(addr),
+        Ok(Received::Error(errno)) => Err(io::Error::from_raw_os_error(errno)),
+        Ok(Received::Anonymous) => Err(io::Error::new(io::ErrorKind::InvalidData, UnknownFamily(0))),
+        Err(unknown) => Err(io::Error::new(io::ErrorKind::InvalidData, unknown)),
     }
 }
 
@@ -92,8 +51,8 @@ impl UdpSocket {
         };
         let control = AsyncClient::new(channel)?;
         let described = control.call::<datagram_socket::Describe>(()).await.map_err(client_error)?;
-        if described.tx_meta_buf_size != Some(HEADER_SIZE as u64)
-            || described.rx_meta_buf_size != Some(HEADER_SIZE as u64)
+        if described.tx_meta_buf_size != Some(HEADER_LEN as u64)
+            || described.rx_meta_buf_size != Some(HEADER_LEN as u64)
         {
             return Err(io::Error::other("unexpected datagram header sizes"));
         }
@@ -121,15 +80,15 @@ impl UdpSocket {
 
     /// Sends `buf` to `addr`.
     pub async fn send_to(&self, buf: &[u8], addr: SocketAddr) -> io::Result<usize> {
-        self.send_with_header(buf, encode_header(Some(addr))).await
+        self.send_with_header(buf, datagram_header::encode(Some(&addr))).await
     }
 
     /// Sends `buf` to the connected peer (`EDESTADDRREQ` when there is none).
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.send_with_header(buf, encode_header(None)).await
+        self.send_with_header(buf, datagram_header::encode(None)).await
     }
 
-    async fn send_with_header(&self, buf: &[u8], header: [u8; HEADER_SIZE]) -> io::Result<usize> {
+    async fn send_with_header(&self, buf: &[u8], header: [u8; HEADER_LEN]) -> io::Result<usize> {
         self.data
             .async_io(tokio::io::Interest::WRITABLE, |fd| {
                 let sent = rustix::net::sendmsg(
@@ -138,7 +97,7 @@ impl UdpSocket {
                     &mut SendAncillaryBuffer::default(),
                     SendFlags::DONTWAIT | SendFlags::NOSIGNAL,
                 )?;
-                Ok(sent.saturating_sub(HEADER_SIZE))
+                Ok(sent.saturating_sub(HEADER_LEN))
             })
             .await
     }
@@ -147,7 +106,7 @@ impl UdpSocket {
     /// its length in `buf` and its source. An asynchronous error the netstack reported (an
     /// ICMP port unreachable on a connected socket, say) is returned instead.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let mut header = [0u8; HEADER_SIZE];
+        let mut header = [0u8; HEADER_LEN];
         let received = self
             .data
             .async_io(tokio::io::Interest::READABLE, |fd| {
@@ -160,11 +119,11 @@ impl UdpSocket {
                 Ok(received.bytes)
             })
             .await?;
-        if received < HEADER_SIZE {
+        if received < HEADER_LEN {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "datagram shorter than its header"));
         }
         let from = decode_header(&header)?;
-        Ok((received - HEADER_SIZE, from))
+        Ok((received - HEADER_LEN, from))
     }
 
     /// Receives one datagram from the connected peer.

@@ -6,8 +6,11 @@
 //! next out-of-line object (`num_bytes: u32` counting it and everything it points to,
 //! `num_handles: u16`, `flags: u16` = 0). An absent envelope is all zero.
 
+use super::vector::{decode_vector_header, encode_vector_header};
 use super::{Decode, DecodeError, Decoder, Encode, EncodeError, Encoder, Layout};
-use super::{ALLOC_ABSENT, ALLOC_PRESENT};
+
+/// An envelope's size: a table is a vector of envelopes.
+const ENVELOPE_SIZE: usize = 8;
 
 /// Flags bit 0: the value is stored in the envelope.
 const INLINED: u16 = 1;
@@ -114,9 +117,7 @@ pub fn encode_table_header(
     depth: usize,
     max_ordinal: usize,
 ) -> Result<usize, EncodeError> {
-    encoder.write(offset, &(max_ordinal as u64).to_le_bytes());
-    encoder.write(offset + 8, &ALLOC_PRESENT.to_le_bytes());
-    encoder.alloc(max_ordinal * 8, depth + 1)
+    encode_vector_header(encoder, offset, depth, max_ordinal, ENVELOPE_SIZE)
 }
 
 /// Reads a table's vector header and claims its envelopes; returns (count, offset of the
@@ -126,19 +127,7 @@ pub fn decode_table_header(
     offset: usize,
     depth: usize,
 ) -> Result<(usize, usize), DecodeError> {
-    let count = u64::from_le_bytes(decoder.read(offset)?);
-    match u64::from_le_bytes(decoder.read(offset + 8)?) {
-        ALLOC_PRESENT => {}
-        ALLOC_ABSENT => return Err(DecodeError::UnexpectedAbsent),
-        other => return Err(DecodeError::InvalidPresence(other)),
-    }
-    let size = usize::try_from(count)
-        .ok()
-        .and_then(|count| count.checked_mul(8))
-        .filter(|&size| size <= decoder.remaining())
-        .ok_or(DecodeError::LengthOverflow(count))?;
-    let envelopes = decoder.claim(size, depth + 1)?;
-    Ok((size / 8, envelopes))
+    decode_vector_header(decoder, offset, depth, ENVELOPE_SIZE)
 }
 
 /// Writes a union: its ordinal, then the variant in an envelope.

@@ -5,7 +5,7 @@ use super::{Decode, DecodeError, Decoder, Encode, EncodeError, Encoder, Layout, 
 use super::{ALLOC_ABSENT, ALLOC_PRESENT};
 
 /// Writes a vector header and returns the offset of the (allocated) element object.
-fn encode_vector_header(
+pub(super) fn encode_vector_header(
     encoder: &mut Encoder<'_>,
     offset: usize,
     depth: usize,
@@ -19,7 +19,7 @@ fn encode_vector_header(
 }
 
 /// Reads a present vector header and claims its elements; returns (count, elements offset).
-fn decode_vector_header(
+pub(super) fn decode_vector_header(
     decoder: &mut Decoder<'_>,
     offset: usize,
     depth: usize,
