@@ -1,7 +1,9 @@
 //! iputils `ping`, unmodified, over the shim (`libfdio.so`) to the kernel (see
 //! `support::apps` for the two namespaces): three echo requests over IPv4 and three over
 //! IPv6, each answered once and intact, and ping exits 0; and each reply shows the TTL (hop
-//! limit) the kernel sent it with, 64, as ping on Linux shows it.
+//! limit) the kernel sent it with, 64, as ping on Linux shows it. Through the shim, ping gets an
+//! ICMP datagram socket, so `tests/apps/raw_ping.py` covers the SOCK_RAW path ping takes where
+//! it cannot (`fuchsia.posix.socket.raw`).
 //!
 //! Needs root and iputils-ping; skips loudly without them, except under `CI=true`.
 //! `FDIO_TESTS_ON_LINUX=1` runs the same programs on Linux alone, to check the tests.
@@ -10,7 +12,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::apps::{can_run, AppNet, Proc, PEER_V4, PEER_V6};
+use support::apps::{can_run, AppNet, Proc, APPS_DIR, PEER_V4, PEER_V6, PYTHON};
 
 /// `ping [-6] -c 3 DST` on the shim; panics unless all three are answered, once and intact.
 /// Returns ping's output.
@@ -61,4 +63,25 @@ fn ping_on_the_shim_shows_each_replys_ttl() {
             "ping {dst}: the kernel's replies left it with TTL 64, ping shows otherwise:\n{out}"
         );
     }
+}
+
+#[test]
+fn raw_icmp_sockets_on_the_shim_reach_the_kernel() {
+    if !can_run("raw_icmp_sockets_on_the_shim_reach_the_kernel", &[PYTHON]) {
+        return;
+    }
+    let net = AppNet::new();
+    let script = format!("{APPS_DIR}/raw_ping.py");
+    let done = Proc::run(
+        "raw_ping.py",
+        net.app(PYTHON, &[script.as_str(), PEER_V4, PEER_V6]),
+        Duration::from_secs(30),
+    );
+    done.assert_success("raw_ping.py");
+    assert!(
+        done.stdout.contains("v4 reply from") && done.stdout.contains("v6 reply from"),
+        "{}",
+        done.stdout
+    );
+    net.assert_app_kernel_unused();
 }
