@@ -66,6 +66,22 @@ impl DatagramId {
     }
 }
 
+/// Runs `$body` with `$api` (the core's UDP, ping or raw sockets of the right IP version) and
+/// `$id` bound for whichever kind `$socket` is: for calls every kind offers alike.
+macro_rules! with_datagram {
+    ($stack:expr, $ctx:expr, $socket:expr, |$api:ident, $id:ident| $body:expr) => {
+        match $socket {
+            $crate::socket::datagram::DatagramId::UdpV4($id) => $stack.udp_call($ctx, |$api, _| $body),
+            $crate::socket::datagram::DatagramId::UdpV6($id) => $stack.udp_call($ctx, |$api, _| $body),
+            $crate::socket::datagram::DatagramId::PingV4($id) => $stack.ping_call($ctx, |$api, _| $body),
+            $crate::socket::datagram::DatagramId::PingV6($id) => $stack.ping6_call($ctx, |$api, _| $body),
+            $crate::socket::datagram::DatagramId::RawV4($id) => $stack.raw_call($ctx, |$api, _| $body),
+            $crate::socket::datagram::DatagramId::RawV6($id) => $stack.raw6_call($ctx, |$api, _| $body),
+        }
+    };
+}
+pub(crate) use with_datagram;
+
 /// What the datagram pumps counted, for the server's counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct DatagramCounters {

@@ -32,7 +32,7 @@ use netstack_fidl::fuchsia_posix_socket::{
 };
 use netstack_fidl::Method;
 
-use super::datagram::DatagramId;
+use super::datagram::{with_datagram, DatagramId};
 use super::errno::from_socket_error;
 use super::provider::interface_index;
 use super::slab::Key;
@@ -641,23 +641,8 @@ impl SocketServer {
             }
             R::SetBroadcast { value } => {
                 let r = match target {
-                    Target::Datagram(DatagramId::UdpV4(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_broadcast(id, value))
-                    }
-                    Target::Datagram(DatagramId::UdpV6(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_broadcast(id, value))
-                    }
-                    Target::Datagram(DatagramId::PingV4(id)) => {
-                        stack.ping_call(ctx, |p, _| p.set_broadcast(id, value))
-                    }
-                    Target::Datagram(DatagramId::PingV6(id)) => {
-                        stack.ping6_call(ctx, |p, _| p.set_broadcast(id, value))
-                    }
-                    Target::Datagram(DatagramId::RawV4(id)) => {
-                        stack.raw_call(ctx, |r, _| r.set_broadcast(id, value))
-                    }
-                    Target::Datagram(DatagramId::RawV6(id)) => {
-                        stack.raw6_call(ctx, |r, _| r.set_broadcast(id, value))
+                    Target::Datagram(d) => {
+                        with_datagram!(stack, ctx, d, |api, id| api.set_broadcast(id, value))
                     }
                     Target::Tcp(_) => Ok(()),
                 };
@@ -704,23 +689,8 @@ impl SocketServer {
                 let bytes = doubled(value_bytes, MIN_RCVBUF);
                 let r = match target {
                     Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.set_recv_buffer(id, bytes)),
-                    Target::Datagram(DatagramId::UdpV4(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_rcvbuf(id, clamp(value_bytes)))
-                    }
-                    Target::Datagram(DatagramId::UdpV6(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_rcvbuf(id, clamp(value_bytes)))
-                    }
-                    Target::Datagram(DatagramId::PingV4(id)) => {
-                        stack.ping_call(ctx, |p, _| p.set_rcvbuf(id, clamp(value_bytes)))
-                    }
-                    Target::Datagram(DatagramId::PingV6(id)) => {
-                        stack.ping6_call(ctx, |p, _| p.set_rcvbuf(id, clamp(value_bytes)))
-                    }
-                    Target::Datagram(DatagramId::RawV4(id)) => {
-                        stack.raw_call(ctx, |r, _| r.set_rcvbuf(id, clamp(value_bytes)))
-                    }
-                    Target::Datagram(DatagramId::RawV6(id)) => {
-                        stack.raw6_call(ctx, |r, _| r.set_rcvbuf(id, clamp(value_bytes)))
+                    Target::Datagram(d) => {
+                        with_datagram!(stack, ctx, d, |api, id| api.set_rcvbuf(id, clamp(value_bytes)))
                     }
                 };
                 if r.is_ok() {
@@ -872,14 +842,7 @@ impl SocketServer {
     ) -> Result<(), Errno> {
         let r = match target {
             Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.set_device(id, device)),
-            Target::Datagram(DatagramId::UdpV4(id)) => stack.udp_call(ctx, |u, _| u.set_device(id, device)),
-            Target::Datagram(DatagramId::UdpV6(id)) => stack.udp_call(ctx, |u, _| u.set_device(id, device)),
-            Target::Datagram(DatagramId::PingV4(id)) => stack.ping_call(ctx, |p, _| p.set_device(id, device)),
-            Target::Datagram(DatagramId::PingV6(id)) => {
-                stack.ping6_call(ctx, |p, _| p.set_device(id, device))
-            }
-            Target::Datagram(DatagramId::RawV4(id)) => stack.raw_call(ctx, |r, _| r.set_device(id, device)),
-            Target::Datagram(DatagramId::RawV6(id)) => stack.raw6_call(ctx, |r, _| r.set_device(id, device)),
+            Target::Datagram(d) => with_datagram!(stack, ctx, d, |api, id| api.set_device(id, device)),
         };
         if r.is_ok() {
             self.with_options(socket, |o| o.device = device);
