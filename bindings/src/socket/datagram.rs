@@ -26,21 +26,18 @@ use netstack_core::transport::ping::PingSocketId;
 use netstack_core::transport::raw::RawSocketId;
 use netstack_core::transport::udp::UdpSocketId;
 use netstack_core::transport::SocketError;
+use netstack_fidl::fuchsia_posix::Errno;
 
 use super::dataplane::{DatagramPlane, Packet, MAX_DATAGRAM};
-use super::header::{DatagramHeader, RecvMeta, Source};
+use super::header::{DatagramHeader, RecvMeta, Source, EAFNOSUPPORT, EINVAL};
 use super::stream::Progress;
 use crate::eventloop::{BindingsCtx, NetStack};
 
 /// Packets moved per direction per call, so one busy socket cannot hold the loop.
 const PACKET_BUDGET: usize = 64;
 
-/// `EAFNOSUPPORT`: a destination of the other IP version on an IPv4 socket.
-const EAFNOSUPPORT: i32 = 97;
-/// `EINVAL`: an unusable destination (the unspecified address).
-const EINVAL: i32 = 22;
 /// `EMSGSIZE`: a packet longer than any datagram.
-const EMSGSIZE: i32 = 90;
+const EMSGSIZE: i32 = Errno::EMSGSIZE as i32;
 
 /// A core datagram socket of one of the kinds served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
