@@ -407,7 +407,7 @@ impl SocketServer {
         let Some(socket) = self.sockets.get_mut(key) else { return };
         let Kind::Stream(stream) = &mut socket.kind else { return };
         let progress = stream.on_event(stack, ctx, event, &mut self.pumps);
-        self.after(stack, ctx, key, progress);
+        self.after(key, progress);
     }
 
     /// A datagram socket's event from the stack.
@@ -422,7 +422,7 @@ impl SocketServer {
         let Some(socket) = self.sockets.get_mut(key) else { return };
         let Kind::Datagram(datagram) = &mut socket.kind else { return };
         let progress = datagram.deliver(stack, ctx, &mut self.datagrams);
-        self.after(stack, ctx, key, progress);
+        self.after(key, progress);
     }
 
     // ------------------------------------------------------------------ endpoints
@@ -893,7 +893,7 @@ impl SocketServer {
                 Progress::Finished
             }
         };
-        self.after(stack, ctx, key, progress);
+        self.after(key, progress);
     }
 
     /// Drops `key` from the tables (its core socket is closed already).
@@ -936,11 +936,11 @@ impl SocketServer {
                 out.and(delivered)
             }
         };
-        self.after(stack, ctx, key, progress);
+        self.after(key, progress);
     }
 
     /// Acts on what a pump or event left: queue the socket again, or drop it.
-    fn after(&mut self, _stack: &mut NetStack, _ctx: &mut BindingsCtx, key: Key, progress: Progress) {
+    fn after(&mut self, key: Key, progress: Progress) {
         match progress {
             Progress::Idle => {}
             Progress::More => {
