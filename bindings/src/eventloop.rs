@@ -482,6 +482,9 @@ impl EventLoop {
     pub async fn run_until(&mut self, shutdown: impl Future<Output = ()>) {
         let mut shutdown = pin!(shutdown);
         let mut sleep = pin!(tokio::time::sleep(Duration::from_secs(3600)));
+        // The deadline `sleep` is set to: re-arming tokio's timer costs a trip through its
+        // wheel, so it happens only when the stack's next deadline moved.
+        let mut armed = None;
         loop {
             if self.turn(false) > 0
                 || self.ctx.sessions.iter().any(|s| s.rx_ready)
@@ -525,7 +528,10 @@ impl EventLoop {
                     Poll::Ready(None) | Poll::Pending => {}
                 }
                 if let Some(deadline) = self.ctx.timers.next_deadline() {
-                    sleep.as_mut().reset(self.ctx.tokio_instant(deadline));
+                    if armed != Some(deadline) {
+                        sleep.as_mut().reset(self.ctx.tokio_instant(deadline));
+                        armed = Some(deadline);
+                    }
                     if sleep.as_mut().poll(cx).is_ready() {
                         ready = true;
                     }
