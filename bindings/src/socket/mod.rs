@@ -1011,5 +1011,5 @@ fn mark(
 }
 
 fn table_full() -> io::Error {
-    io::Error::from_raw_os_error(23)
+    rustix::io::Errno::NFILE.into()
 }
