@@ -29,6 +29,8 @@ use netstack_core::device::DeviceId;
 use netstack_core::ip::slaac::{AddressEvent, AddressState, RemovalReason};
 use netstack_core::stack::{Stack, StackContext, StackEvent, StackTimerId};
 use netstack_core::time::Instant;
+use netstack_core::transport::tcp::Event as TcpEvent;
+use netstack_core::transport::SocketEvent;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::daemon::Cidr;
@@ -425,83 +427,33 @@ impl EventLoop {
                     for echo in &mut self.echo {
                         echo.on_readable_v4(&mut self.stack, &mut self.ctx, socket);
                     }
-                    if let Some(server) = &mut self.sockets {
-                        server.on_datagram_event(
-                            &mut self.stack,
-                            &mut self.ctx,
-                            DatagramId::UdpV4(socket),
-                            event,
-                        );
-                    }
+                    self.datagram_event(DatagramId::UdpV4(socket), event);
                 }
                 StackEvent::UdpV6 { socket, event } => {
                     for echo in &mut self.echo {
                         echo.on_readable_v6(&mut self.stack, &mut self.ctx, socket);
                     }
-                    if let Some(server) = &mut self.sockets {
-                        server.on_datagram_event(
-                            &mut self.stack,
-                            &mut self.ctx,
-                            DatagramId::UdpV6(socket),
-                            event,
-                        );
-                    }
+                    self.datagram_event(DatagramId::UdpV6(socket), event);
                 }
                 StackEvent::PingV4 { socket, event } => {
-                    if let Some(server) = &mut self.sockets {
-                        server.on_datagram_event(
-                            &mut self.stack,
-                            &mut self.ctx,
-                            DatagramId::PingV4(socket),
-                            event,
-                        );
-                    }
+                    self.datagram_event(DatagramId::PingV4(socket), event)
                 }
                 StackEvent::PingV6 { socket, event } => {
-                    if let Some(server) = &mut self.sockets {
-                        server.on_datagram_event(
-                            &mut self.stack,
-                            &mut self.ctx,
-                            DatagramId::PingV6(socket),
-                            event,
-                        );
-                    }
+                    self.datagram_event(DatagramId::PingV6(socket), event)
                 }
-                StackEvent::RawV4 { socket, event } => {
-                    if let Some(server) = &mut self.sockets {
-                        server.on_datagram_event(
-                            &mut self.stack,
-                            &mut self.ctx,
-                            DatagramId::RawV4(socket),
-                            event,
-                        );
-                    }
-                }
-                StackEvent::RawV6 { socket, event } => {
-                    if let Some(server) = &mut self.sockets {
-                        server.on_datagram_event(
-                            &mut self.stack,
-                            &mut self.ctx,
-                            DatagramId::RawV6(socket),
-                            event,
-                        );
-                    }
-                }
+                StackEvent::RawV4 { socket, event } => self.datagram_event(DatagramId::RawV4(socket), event),
+                StackEvent::RawV6 { socket, event } => self.datagram_event(DatagramId::RawV6(socket), event),
                 StackEvent::TcpV4 { socket, event } => {
                     for echo in &mut self.tcp_echo {
                         echo.on_event_v4(&mut self.stack, &mut self.ctx, socket, event);
                     }
-                    if let Some(server) = &mut self.sockets {
-                        server.on_tcp_event(&mut self.stack, &mut self.ctx, TcpId::V4(socket), event);
-                    }
+                    self.tcp_event(TcpId::V4(socket), event);
                 }
                 StackEvent::TcpV6 { socket, event } => {
                     for echo in &mut self.tcp_echo {
                         echo.on_event_v6(&mut self.stack, &mut self.ctx, socket, event);
                     }
-                    if let Some(server) = &mut self.sockets {
-                        server.on_tcp_event(&mut self.stack, &mut self.ctx, TcpId::V6(socket), event);
-                    }
+                    self.tcp_event(TcpId::V6(socket), event);
                 }
                 StackEvent::Ipv6Address(event) => self.ctx.log_address_event(event),
                 StackEvent::AddressConflict { device, addr, other } => {
@@ -512,10 +464,27 @@ impl EventLoop {
         }
     }
 
+    /// Hands a datagram socket's event to the socket server, if one runs.
+    fn datagram_event(&mut self, id: DatagramId, event: SocketEvent) {
+        if let Some(server) = &mut self.sockets {
+            server.on_datagram_event(&mut self.stack, &mut self.ctx, id, event);
+        }
+    }
+
+    /// Hands a TCP socket's event to the socket server, if one runs.
+    fn tcp_event(&mut self, id: TcpId, event: TcpEvent) {
+        if let Some(server) = &mut self.sockets {
+            server.on_tcp_event(&mut self.stack, &mut self.ctx, id, event);
+        }
+    }
+
     /// Runs until `shutdown` completes.
     pub async fn run_until(&mut self, shutdown: impl Future<Output = ()>) {
         let mut shutdown = pin!(shutdown);
         let mut sleep = pin!(tokio::time::sleep(Duration::from_secs(3600)));
+        // The deadline `sleep` is set to: re-arming tokio's timer costs a trip through its
+        // wheel, so it happens only when the stack's next deadline moved.
+        let mut armed = None;
         loop {
             if self.turn(false) > 0
                 || self.ctx.sessions.iter().any(|s| s.rx_ready)
@@ -559,7 +528,10 @@ impl EventLoop {
                     Poll::Ready(None) | Poll::Pending => {}
                 }
                 if let Some(deadline) = self.ctx.timers.next_deadline() {
-                    sleep.as_mut().reset(self.ctx.tokio_instant(deadline));
+                    if armed != Some(deadline) {
+                        sleep.as_mut().reset(self.ctx.tokio_instant(deadline));
+                        armed = Some(deadline);
+                    }
                     if sleep.as_mut().poll(cx).is_ready() {
                         ready = true;
                     }

@@ -73,6 +73,19 @@ where
     None
 }
 
+/// Runs loops `a` and `b` until `test` finishes; returns what it returned.
+async fn run_both<T>(a: &mut EventLoop, b: &mut EventLoop, test: impl Future<Output = T>) -> T {
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let stop = stop_rx.shared();
+    let test = async {
+        let output = test.await;
+        drop(stop_tx);
+        output
+    };
+    let (_, _, output) = join3(a.run_until(stop.clone().map(drop)), b.run_until(stop.map(drop)), test).await;
+    output
+}
+
 fn v4(s: &str) -> <Ipv4 as Ip>::Addr {
     s.parse().expect("IPv4 address")
 }
@@ -88,17 +101,12 @@ fn two_loops_resolve_each_other_and_echo_udp() {
         let (mut a, mut b) = (host_loop(1, a_port, false), host_loop(2, b_port, false));
         a.start_udp_echo(7).expect("echo");
         let client = b.handle();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let stop = stop_rx.shared();
-        let test = async {
-            let echoed =
-                echo_through::<Ipv4>(&client, v4("192.0.2.1"), b"hello over memory", Duration::from_secs(2))
-                    .await;
-            drop(stop_tx);
-            echoed
-        };
-        let (_, _, echoed) =
-            join3(a.run_until(stop.clone().map(drop)), b.run_until(stop.map(drop)), test).await;
+        let echoed = run_both(
+            &mut a,
+            &mut b,
+            echo_through::<Ipv4>(&client, v4("192.0.2.1"), b"hello over memory", Duration::from_secs(2)),
+        )
+        .await;
         assert_eq!(echoed.as_deref(), Some(&b"hello over memory"[..]));
         assert_eq!(a.echo[0].counters().echoed, 1);
         let a_counters = a.backend_counters("a").expect("device a");
@@ -117,9 +125,7 @@ fn dual_stack_loops_pass_dad_resolve_over_ndp_and_echo_udp_over_both_versions() 
         let (mut a, mut b) = (host_loop(1, a_port, true), host_loop(2, b_port, true));
         a.start_udp_echo(7).expect("echo");
         let (server, client) = (a.handle(), b.handle());
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let stop = stop_rx.shared();
-        let test = async {
+        let (ready, echoed6, echoed4) = run_both(&mut a, &mut b, async {
             // DAD sends its probe after a random delay of up to a second, then waits a second.
             let wait = Duration::from_secs(5);
             let a_ready = until_preferred(&server, "2001:db8::1".parse().expect("addr"), wait).await;
@@ -129,11 +135,9 @@ fn dual_stack_loops_pass_dad_resolve_over_ndp_and_echo_udp_over_both_versions() 
                 echo_through::<Ipv6>(&client, server6, b"hello over IPv6", Duration::from_secs(2)).await;
             let echoed4 =
                 echo_through::<Ipv4>(&client, v4("192.0.2.1"), b"and IPv4", Duration::from_secs(2)).await;
-            drop(stop_tx);
             (a_ready && b_ready, echoed6, echoed4)
-        };
-        let (_, _, (ready, echoed6, echoed4)) =
-            join3(a.run_until(stop.clone().map(drop)), b.run_until(stop.map(drop)), test).await;
+        })
+        .await;
         assert!(ready, "both addresses passed DAD");
         assert_eq!(echoed6.as_deref(), Some(&b"hello over IPv6"[..]));
         assert_eq!(echoed4.as_deref(), Some(&b"and IPv4"[..]));
@@ -156,9 +160,7 @@ fn a_lossy_delayed_wire_still_resolves_through_arp_retransmission_timers() {
         let (mut a, mut b) = (host_loop(1, a_port, false), host_loop(2, b_port, false));
         a.start_udp_echo(7).expect("echo");
         let client = b.handle();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let stop = stop_rx.shared();
-        let test = async {
+        let echoed = run_both(&mut a, &mut b, async {
             // A lost datagram is not retried: try a few times, as a UDP client would.
             let mut echoed = None;
             for _ in 0..6 {
@@ -169,11 +171,9 @@ fn a_lossy_delayed_wire_still_resolves_through_arp_retransmission_timers() {
                     break;
                 }
             }
-            drop(stop_tx);
             echoed
-        };
-        let (_, _, echoed) =
-            join3(a.run_until(stop.clone().map(drop)), b.run_until(stop.map(drop)), test).await;
+        })
+        .await;
         assert_eq!(echoed.as_deref(), Some(&b"lossy"[..]));
         assert!(b.parts().1.counters().timers_fired > 0, "ARP's timers ran");
     });
@@ -257,15 +257,8 @@ fn tcp_echo_returns_a_megabyte_over_the_memory_pair() {
         let (mut a, mut b) = (host_loop(1, a_port, false), host_loop(2, b_port, false));
         a.start_tcp_echo(7).expect("echo");
         let client = b.handle();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let stop = stop_rx.shared();
-        let test = async {
-            let echoed = tcp_echo_through(&client, 1 << 20, Duration::from_secs(20)).await;
-            drop(stop_tx);
-            echoed
-        };
-        let (_, _, echoed) =
-            join3(a.run_until(stop.clone().map(drop)), b.run_until(stop.map(drop)), test).await;
+        let echoed =
+            run_both(&mut a, &mut b, tcp_echo_through(&client, 1 << 20, Duration::from_secs(20))).await;
         let expected: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
         assert_eq!(echoed.len(), expected.len());
         assert!(echoed == expected, "the echo is byte for byte what was sent");

@@ -26,21 +26,18 @@ use netstack_core::transport::ping::PingSocketId;
 use netstack_core::transport::raw::RawSocketId;
 use netstack_core::transport::udp::UdpSocketId;
 use netstack_core::transport::SocketError;
+use netstack_fidl::fuchsia_posix::Errno;
 
 use super::dataplane::{DatagramPlane, Packet, MAX_DATAGRAM};
-use super::header::{DatagramHeader, RecvMeta, Source};
+use super::header::{DatagramHeader, RecvMeta, Source, EAFNOSUPPORT, EINVAL};
 use super::stream::Progress;
 use crate::eventloop::{BindingsCtx, NetStack};
 
 /// Packets moved per direction per call, so one busy socket cannot hold the loop.
 const PACKET_BUDGET: usize = 64;
 
-/// `EAFNOSUPPORT`: a destination of the other IP version on an IPv4 socket.
-const EAFNOSUPPORT: i32 = 97;
-/// `EINVAL`: an unusable destination (the unspecified address).
-const EINVAL: i32 = 22;
 /// `EMSGSIZE`: a packet longer than any datagram.
-const EMSGSIZE: i32 = 90;
+const EMSGSIZE: i32 = Errno::EMSGSIZE as i32;
 
 /// A core datagram socket of one of the kinds served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,6 +62,22 @@ impl DatagramId {
         matches!(self, DatagramId::RawV4(_) | DatagramId::RawV6(_))
     }
 }
+
+/// Runs `$body` with `$api` (the core's UDP, ping or raw sockets of the right IP version) and
+/// `$id` bound for whichever kind `$socket` is: for calls every kind offers alike.
+macro_rules! with_datagram {
+    ($stack:expr, $ctx:expr, $socket:expr, |$api:ident, $id:ident| $body:expr) => {
+        match $socket {
+            $crate::socket::datagram::DatagramId::UdpV4($id) => $stack.udp_call($ctx, |$api, _| $body),
+            $crate::socket::datagram::DatagramId::UdpV6($id) => $stack.udp_call($ctx, |$api, _| $body),
+            $crate::socket::datagram::DatagramId::PingV4($id) => $stack.ping_call($ctx, |$api, _| $body),
+            $crate::socket::datagram::DatagramId::PingV6($id) => $stack.ping6_call($ctx, |$api, _| $body),
+            $crate::socket::datagram::DatagramId::RawV4($id) => $stack.raw_call($ctx, |$api, _| $body),
+            $crate::socket::datagram::DatagramId::RawV6($id) => $stack.raw6_call($ctx, |$api, _| $body),
+        }
+    };
+}
+pub(crate) use with_datagram;
 
 /// What the datagram pumps counted, for the server's counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use netstack_fidl::fuchsia_posix_socket::{
 };
 
 use super::addr::{mapped_v6, FidlIp, SockAddr};
-use super::datagram::DatagramId;
+use super::datagram::{with_datagram, DatagramId};
 use super::errno::from_socket_error;
 use super::header::HEADER_LEN;
 use super::slab::Key;
@@ -182,15 +182,7 @@ pub(super) fn connect(
 
 /// `connect(AF_UNSPEC)`.
 pub(super) fn disconnect(stack: &mut NetStack, ctx: &mut BindingsCtx, id: DatagramId) -> Result<(), Errno> {
-    match id {
-        DatagramId::UdpV4(id) => stack.udp_call(ctx, |u, _| u.disconnect(id)),
-        DatagramId::UdpV6(id) => stack.udp_call(ctx, |u, _| u.disconnect(id)),
-        DatagramId::PingV4(id) => stack.ping_call(ctx, |p, _| p.disconnect(id)),
-        DatagramId::PingV6(id) => stack.ping6_call(ctx, |p, _| p.disconnect(id)),
-        DatagramId::RawV4(id) => stack.raw_call(ctx, |r, _| r.disconnect(id)),
-        DatagramId::RawV6(id) => stack.raw6_call(ctx, |r, _| r.disconnect(id)),
-    }
-    .map_err(from_socket_error)
+    with_datagram!(stack, ctx, id, |api, id| api.disconnect(id)).map_err(from_socket_error)
 }
 
 /// `getsockname`: the wildcard and port 0 before `bind`.

@@ -13,9 +13,10 @@ pub(crate) fn from_socket_error(error: SocketError) -> Errno {
 /// Running out of descriptors is the netstack's table filling up, which an application sees
 /// as `ENFILE` (the system's limit), not as its own `EMFILE`.
 pub(crate) fn from_io_error(error: &std::io::Error) -> Errno {
-    match error.raw_os_error() {
-        Some(24 | 23) => Errno::ENFILE,
-        Some(12) => Errno::ENOBUFS,
+    use rustix::io::Errno as Os;
+    match Os::from_io_error(error) {
+        Some(Os::MFILE | Os::NFILE) => Errno::ENFILE,
+        Some(Os::NOMEM) => Errno::ENOBUFS,
         _ => Errno::EIO,
     }
 }

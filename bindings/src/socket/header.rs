@@ -18,6 +18,8 @@
 //! IP_RECVTTL, IPV6_RECVHOPLIMIT, IP_RECVTOS and IPV6_RECVTCLASS), or (an error record, no
 //! payload) an asynchronous error.
 
+use netstack_fidl::fuchsia_posix::Errno;
+
 /// The header's length.
 pub(crate) const HEADER_LEN: usize = 32;
 
@@ -26,10 +28,11 @@ const FAMILY_INET: u16 = 2;
 const FAMILY_INET6: u16 = 10;
 const FAMILY_ERROR: u16 = 0xffff;
 
-/// `EINVAL`: a packet too short to hold the header.
-const EINVAL: i32 = 22;
-/// `EAFNOSUPPORT`: a family the data plane does not know.
-const EAFNOSUPPORT: i32 = 97;
+/// `EINVAL`: a packet too short to hold the header (and, in the datagram pumps, an unusable
+/// destination).
+pub(super) const EINVAL: i32 = Errno::EINVAL as i32;
+/// `EAFNOSUPPORT`: a family the data plane does not know (or one the socket cannot use).
+pub(super) const EAFNOSUPPORT: i32 = Errno::EAFNOSUPPORT as i32;
 
 /// Byte 28's bit: byte 29 holds the TTL or Hop Limit.
 const META_HOP_LIMIT: u8 = 1 << 0;

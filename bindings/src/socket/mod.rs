@@ -407,7 +407,7 @@ impl SocketServer {
         let Some(socket) = self.sockets.get_mut(key) else { return };
         let Kind::Stream(stream) = &mut socket.kind else { return };
         let progress = stream.on_event(stack, ctx, event, &mut self.pumps);
-        self.after(stack, ctx, key, progress);
+        self.after(key, progress);
     }
 
     /// A datagram socket's event from the stack.
@@ -422,7 +422,7 @@ impl SocketServer {
         let Some(socket) = self.sockets.get_mut(key) else { return };
         let Kind::Datagram(datagram) = &mut socket.kind else { return };
         let progress = datagram.deliver(stack, ctx, &mut self.datagrams);
-        self.after(stack, ctx, key, progress);
+        self.after(key, progress);
     }
 
     // ------------------------------------------------------------------ endpoints
@@ -511,46 +511,54 @@ impl SocketServer {
         if !self.flush_outbox(stack, ctx, key) {
             return;
         }
+        // The buffer leaves `self` while a request is served, which needs `&mut self`.
+        let mut message = std::mem::take(&mut self.inbox);
+        let budget_spent = self.read_requests(stack, ctx, key, &mut message);
+        message.clear();
+        self.inbox = message;
+        if budget_spent {
+            self.requeue(key);
+        }
+    }
+
+    /// Reads and serves up to [`MESSAGE_BUDGET`] requests through `message`; `true` if the
+    /// budget ran out with the channel still readable.
+    fn read_requests(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        key: Key,
+        message: &mut MessageBuf,
+    ) -> bool {
         for _ in 0..MESSAGE_BUDGET {
-            let mut message = std::mem::take(&mut self.inbox);
             let read = match self.channel_mut(key) {
                 Some(endpoint) if endpoint.flags.readable && endpoint.outbox.is_empty() => {
-                    let read = endpoint.channel.read(&mut message);
+                    let read = endpoint.channel.read(message);
                     if matches!(read, Err(ChannelError::WouldBlock)) {
                         endpoint.flags.readable = false;
                     }
-                    Some(read)
+                    read
                 }
-                _ => None,
-            };
-            let Some(read) = read else {
-                self.inbox = message;
-                return;
+                _ => return false,
             };
             match read {
                 Ok(()) => {
-                    self.on_message(stack, ctx, key, &mut message);
+                    self.on_message(stack, ctx, key, message);
                     message.clear();
-                    self.inbox = message;
                 }
-                Err(ChannelError::WouldBlock) => {
-                    self.inbox = message;
-                    return;
-                }
+                Err(ChannelError::WouldBlock) => return false,
                 Err(ChannelError::TooBig) => {
-                    self.inbox = message;
                     self.counters.malformed_messages += 1;
                     self.epitaph(stack, ctx, key, ZX_ERR_INVALID_ARGS);
-                    return;
+                    return false;
                 }
                 Err(ChannelError::PeerClosed | ChannelError::Io(_)) => {
-                    self.inbox = message;
                     self.close_channel(stack, ctx, key);
-                    return;
+                    return false;
                 }
             }
         }
-        self.requeue(key);
+        true
     }
 
     /// Sends the replies that waited; `true` when none is left.
@@ -893,7 +901,7 @@ impl SocketServer {
                 Progress::Finished
             }
         };
-        self.after(stack, ctx, key, progress);
+        self.after(key, progress);
     }
 
     /// Drops `key` from the tables (its core socket is closed already).
@@ -936,11 +944,11 @@ impl SocketServer {
                 out.and(delivered)
             }
         };
-        self.after(stack, ctx, key, progress);
+        self.after(key, progress);
     }
 
     /// Acts on what a pump or event left: queue the socket again, or drop it.
-    fn after(&mut self, _stack: &mut NetStack, _ctx: &mut BindingsCtx, key: Key, progress: Progress) {
+    fn after(&mut self, key: Key, progress: Progress) {
         match progress {
             Progress::Idle => {}
             Progress::More => {
@@ -1003,5 +1011,5 @@ fn mark(
 }
 
 fn table_full() -> io::Error {
-    io::Error::from_raw_os_error(23)
+    rustix::io::Errno::NFILE.into()
 }

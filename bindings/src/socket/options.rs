@@ -32,7 +32,7 @@ use netstack_fidl::fuchsia_posix_socket::{
 };
 use netstack_fidl::Method;
 
-use super::datagram::DatagramId;
+use super::datagram::{with_datagram, DatagramId};
 use super::errno::from_socket_error;
 use super::provider::interface_index;
 use super::slab::Key;
@@ -275,12 +275,9 @@ impl SocketServer {
                 Target::Datagram(_) => get!(n::GetIpTypeOfService, ip_tos),
             },
             R::SetIpTtl { value } => {
-                let hops = match value {
-                    OptionalUint8::Value(0) => Err(Errno::EINVAL),
-                    OptionalUint8::Value(v) => Ok(Some(v)),
-                    OptionalUint8::Unset(_) => Ok(None),
-                };
-                let r = hops.and_then(|hops| match target {
+                let hops = optional_u8(value);
+                let r = if hops == Some(0) { Err(Errno::EINVAL) } else { Ok(()) };
+                let r = r.and_then(|()| match target {
                     Target::Tcp(tcp) => tcp_set_hop_limit(stack, ctx, tcp, IpVersion::V4, hops),
                     Target::Datagram(DatagramId::UdpV4(id)) => {
                         stack.udp_call(ctx, |u, _| u.set_hop_limit(id, hops)).map_err(from_socket_error)
@@ -295,10 +292,6 @@ impl SocketServer {
                 });
                 if r.is_ok() {
                     // What the core cannot tell back (echo sockets') reads back from here.
-                    let hops = match value {
-                        OptionalUint8::Value(v) => Some(v),
-                        OptionalUint8::Unset(_) => None,
-                    };
                     self.with_options(socket, |o| o.ip_ttl = hops);
                 }
                 self.reply::<n::SetIpTtl>(key, txid, r);
@@ -326,10 +319,7 @@ impl SocketServer {
             }
             R::GetIpMulticastInterface {} => get!(n::GetIpMulticastInterface, ip_multicast_if.1),
             R::SetIpMulticastTtl { value } => {
-                let hops = match value {
-                    OptionalUint8::Value(v) => Some(v),
-                    OptionalUint8::Unset(_) => None,
-                };
+                let hops = optional_u8(value);
                 let r = match target {
                     Target::Datagram(DatagramId::UdpV4(id)) => stack
                         .udp_call(ctx, |u, _| u.set_multicast_hop_limit(id, hops))
@@ -398,10 +388,7 @@ impl SocketServer {
             }
             R::GetIpv6MulticastInterface {} => get!(v6 n::GetIpv6MulticastInterface, ipv6_multicast_if),
             R::SetIpv6UnicastHops { value } => {
-                let hops = match value {
-                    OptionalUint8::Value(v) => Some(v),
-                    OptionalUint8::Unset(_) => None,
-                };
+                let hops = optional_u8(value);
                 let r = v6_only(v6).and_then(|()| match target {
                     Target::Tcp(tcp) => tcp_set_hop_limit(stack, ctx, tcp, IpVersion::V6, hops),
                     Target::Datagram(DatagramId::UdpV6(id)) => {
@@ -437,10 +424,7 @@ impl SocketServer {
             }
             R::GetIpv6ReceiveHopLimit {} => get!(v6 n::GetIpv6ReceiveHopLimit, ipv6_recvhoplimit),
             R::SetIpv6MulticastHops { value } => {
-                let hops = match value {
-                    OptionalUint8::Value(v) => Some(v),
-                    OptionalUint8::Unset(_) => None,
-                };
+                let hops = optional_u8(value);
                 let r = v6_only(v6).and_then(|()| match target {
                     Target::Datagram(DatagramId::UdpV6(id)) => stack
                         .udp_call(ctx, |u, _| u.set_multicast_hop_limit(id, hops))
@@ -641,23 +625,8 @@ impl SocketServer {
             }
             R::SetBroadcast { value } => {
                 let r = match target {
-                    Target::Datagram(DatagramId::UdpV4(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_broadcast(id, value))
-                    }
-                    Target::Datagram(DatagramId::UdpV6(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_broadcast(id, value))
-                    }
-                    Target::Datagram(DatagramId::PingV4(id)) => {
-                        stack.ping_call(ctx, |p, _| p.set_broadcast(id, value))
-                    }
-                    Target::Datagram(DatagramId::PingV6(id)) => {
-                        stack.ping6_call(ctx, |p, _| p.set_broadcast(id, value))
-                    }
-                    Target::Datagram(DatagramId::RawV4(id)) => {
-                        stack.raw_call(ctx, |r, _| r.set_broadcast(id, value))
-                    }
-                    Target::Datagram(DatagramId::RawV6(id)) => {
-                        stack.raw6_call(ctx, |r, _| r.set_broadcast(id, value))
+                    Target::Datagram(d) => {
+                        with_datagram!(stack, ctx, d, |api, id| api.set_broadcast(id, value))
                     }
                     Target::Tcp(_) => Ok(()),
                 };
@@ -704,23 +673,8 @@ impl SocketServer {
                 let bytes = doubled(value_bytes, MIN_RCVBUF);
                 let r = match target {
                     Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.set_recv_buffer(id, bytes)),
-                    Target::Datagram(DatagramId::UdpV4(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_rcvbuf(id, clamp(value_bytes)))
-                    }
-                    Target::Datagram(DatagramId::UdpV6(id)) => {
-                        stack.udp_call(ctx, |u, _| u.set_rcvbuf(id, clamp(value_bytes)))
-                    }
-                    Target::Datagram(DatagramId::PingV4(id)) => {
-                        stack.ping_call(ctx, |p, _| p.set_rcvbuf(id, clamp(value_bytes)))
-                    }
-                    Target::Datagram(DatagramId::PingV6(id)) => {
-                        stack.ping6_call(ctx, |p, _| p.set_rcvbuf(id, clamp(value_bytes)))
-                    }
-                    Target::Datagram(DatagramId::RawV4(id)) => {
-                        stack.raw_call(ctx, |r, _| r.set_rcvbuf(id, clamp(value_bytes)))
-                    }
-                    Target::Datagram(DatagramId::RawV6(id)) => {
-                        stack.raw6_call(ctx, |r, _| r.set_rcvbuf(id, clamp(value_bytes)))
+                    Target::Datagram(d) => {
+                        with_datagram!(stack, ctx, d, |api, id| api.set_rcvbuf(id, clamp(value_bytes)))
                     }
                 };
                 if r.is_ok() {
@@ -872,14 +826,7 @@ impl SocketServer {
     ) -> Result<(), Errno> {
         let r = match target {
             Target::Tcp(tcp) => with_tcp!(stack, ctx, tcp, |t, _c, id| t.set_device(id, device)),
-            Target::Datagram(DatagramId::UdpV4(id)) => stack.udp_call(ctx, |u, _| u.set_device(id, device)),
-            Target::Datagram(DatagramId::UdpV6(id)) => stack.udp_call(ctx, |u, _| u.set_device(id, device)),
-            Target::Datagram(DatagramId::PingV4(id)) => stack.ping_call(ctx, |p, _| p.set_device(id, device)),
-            Target::Datagram(DatagramId::PingV6(id)) => {
-                stack.ping6_call(ctx, |p, _| p.set_device(id, device))
-            }
-            Target::Datagram(DatagramId::RawV4(id)) => stack.raw_call(ctx, |r, _| r.set_device(id, device)),
-            Target::Datagram(DatagramId::RawV6(id)) => stack.raw6_call(ctx, |r, _| r.set_device(id, device)),
+            Target::Datagram(d) => with_datagram!(stack, ctx, d, |api, id| api.set_device(id, device)),
         };
         if r.is_ok() {
             self.with_options(socket, |o| o.device = device);
@@ -900,6 +847,14 @@ impl SocketServer {
             Target::Datagram(DatagramId::UdpV6(id)) => stack.udp_call(ctx, |u, _| u.options(id).ok()?.device),
             Target::Datagram(_) => self.with_options(socket, |o| o.device).flatten(),
         }
+    }
+}
+
+/// An option's value, or `None` for "unset" (a setsockopt of -1).
+fn optional_u8(value: OptionalUint8) -> Option<u8> {
+    match value {
+        OptionalUint8::Value(v) => Some(v),
+        OptionalUint8::Unset(_) => None,
     }
 }
 

@@ -373,7 +373,7 @@ impl SocketServer {
                     stream.shutdown_read(stack, ctx);
                 }
                 let progress = stream.pump(stack, ctx, &mut self.pumps);
-                self.after(stack, ctx, socket, progress);
+                self.after(socket, progress);
                 Ok(())
             }
             Phase::Listening if mode.contains(ShutdownMode::READ) => {

@@ -8,7 +8,7 @@ mod scope;
 mod tcp_options;
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::FutureExt;
 use netstack_core::addr::{AddrSubnet, Mac, UnicastAddr};
@@ -198,6 +198,27 @@ fn poll(fd: BorrowedFd<'_>, flags: PollFlags, wait: Duration) -> PollFlags {
 
 fn readable(fd: BorrowedFd<'_>, wait: Duration) -> bool {
     poll(fd, PollFlags::IN, wait).intersects(PollFlags::IN | PollFlags::HUP)
+}
+
+/// Reads packets from the datagram data plane `fd` for up to `wait`; returns the first that
+/// `wanted` maps to `Some`, skipping the others and any that do not parse.
+fn next_packet<T>(
+    fd: &OwnedFd,
+    wait: Duration,
+    mut wanted: impl FnMut(DatagramHeader, &[u8]) -> Option<T>,
+) -> Option<T> {
+    let deadline = Instant::now() + wait;
+    let mut buf = vec![0; 2048];
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        if !readable(fd.as_fd(), left) {
+            break;
+        }
+        let n = rustix::io::read(fd, &mut buf).expect("recv");
+        if let Some(found) = DatagramHeader::parse(&buf[..n]).ok().and_then(|(h, p)| wanted(h, p)) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 fn writable(fd: BorrowedFd<'_>, wait: Duration) -> bool {

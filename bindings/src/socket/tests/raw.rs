@@ -3,7 +3,7 @@
 //! stack fills in the checksum), and the raw options with Linux's answers.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netstack_fidl::client::SyncClient;
 use netstack_fidl::fuchsia_net::{Ipv4Address, Ipv4SocketAddress, SocketAddress};
@@ -15,7 +15,7 @@ use netstack_fidl::fuchsia_posix_socket_raw::{
 
 use super::super::header::DatagramHeader;
 use super::super::ServerConfig;
-use super::{readable, with_two_dual_stack_hosts, with_two_hosts, Clients, SECOND};
+use super::{next_packet, readable, with_two_dual_stack_hosts, with_two_hosts, Clients, SECOND};
 
 /// ICMP and ICMPv6.
 const ICMP: u8 = 1;
@@ -26,7 +26,7 @@ fn doc6(last: u8) -> [u8; 16] {
 }
 
 /// A raw socket of `domain` and protocol `proto`: its control client and data-plane fd.
-fn raw(provider: &SyncClient, domain: Domain, proto: u8) -> (SyncClient, OwnedFd) {
+pub(super) fn raw(provider: &SyncClient, domain: Domain, proto: u8) -> (SyncClient, OwnedFd) {
     let channel = provider
         .call::<provider::Socket>((domain, ProtocolAssociation::Associated(proto)))
         .expect("call")
@@ -74,20 +74,8 @@ fn exchange(
     let mut packet = to.to_bytes().to_vec();
     packet.extend_from_slice(message);
     rustix::io::write(fd, &packet).expect("send");
-    let deadline = Instant::now() + wait;
-    let mut buf = vec![0; 2048];
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        if !readable(fd.as_fd(), left) {
-            break;
-        }
-        let n = rustix::io::read(fd, &mut buf).expect("recv");
-        match DatagramHeader::parse(&buf[..n]) {
-            Ok((header, payload)) if wanted(payload) => return Some((header, payload.to_vec())),
-            // An error record, or a packet of no interest.
-            _ => {}
-        }
-    }
-    None
+    // Error records and packets of no interest are skipped.
+    next_packet(fd, wait, |header, payload| wanted(payload).then(|| (header, payload.to_vec())))
 }
 
 #[test]

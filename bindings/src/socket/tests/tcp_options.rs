@@ -5,50 +5,28 @@
 //! IPV6_TCLASS stay the stack's, IPV6_UNICAST_HOPS 0 is allowed).
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netstack_fidl::client::SyncClient;
 use netstack_fidl::fuchsia_posix::Errno;
 use netstack_fidl::fuchsia_posix_socket::{
     base_network_socket as n, stream_socket, Domain, Empty, OptionalUint8,
 };
-use netstack_fidl::fuchsia_posix_socket_raw::{provider, socket, ProtocolAssociation};
 
-use super::super::header::DatagramHeader;
 use super::super::ServerConfig;
-use super::{accept, any, readable, stream, stream_in, v4, with_two_hosts, writable, Clients, SECOND};
+use super::raw::raw;
+use super::{accept, any, next_packet, stream, stream_in, v4, with_two_hosts, writable, Clients, SECOND};
 
 const TCP: u8 = 6;
-
-/// A raw IPv4 socket receiving every TCP segment for its host, IPv4 header included.
-fn raw_tcp(provider: &SyncClient) -> (SyncClient, OwnedFd) {
-    let channel = provider
-        .call::<provider::Socket>((Domain::Ipv4, ProtocolAssociation::Associated(TCP)))
-        .expect("call")
-        .expect("raw socket");
-    let client = SyncClient::new(channel);
-    let fd = client.call::<socket::Describe>(()).expect("describe").socket.expect("data plane");
-    (client, fd)
-}
 
 /// The TTL and TOS of the first segment to `dst_port` `fd` sees within `wait`, with its TCP
 /// flags.
 fn first_segment_to(fd: &OwnedFd, dst_port: u16, wait: Duration) -> Option<(u8, u8, u8)> {
-    let deadline = Instant::now() + wait;
-    let mut buf = vec![0; 2048];
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        if !readable(fd.as_fd(), left) {
-            break;
-        }
-        let n = rustix::io::read(fd, &mut buf).expect("recv");
-        let Ok((_, packet)) = DatagramHeader::parse(&buf[..n]) else { continue };
+    next_packet(fd, wait, |_, packet| {
         let header_len = usize::from(packet.first().map_or(0, |b| b & 0x0f)) * 4;
-        let Some(tcp) = packet.get(header_len..header_len + 20) else { continue };
-        if u16::from_be_bytes([tcp[2], tcp[3]]) == dst_port {
-            return Some((packet[8], packet[1], tcp[13]));
-        }
-    }
-    None
+        let tcp = packet.get(header_len..header_len + 20)?;
+        (u16::from_be_bytes([tcp[2], tcp[3]]) == dst_port).then(|| (packet[8], packet[1], tcp[13]))
+    })
 }
 
 fn set_ttl(s: &SyncClient, value: OptionalUint8) -> Result<(), Errno> {
@@ -66,7 +44,7 @@ fn tos(s: &SyncClient) -> Result<u8, Errno> {
 #[test]
 fn ip_ttl_and_ip_tos_of_a_stream_socket_reach_the_wire_and_accepted_sockets_inherit_them() {
     let (results, _, _) = with_two_hosts(ServerConfig::default(), |Clients { a, b, b_raw, .. }| {
-        let (_raw, raw_fd) = raw_tcp(&b_raw);
+        let (_raw, raw_fd) = raw(&b_raw, Domain::Ipv4, TCP);
         let (listener, _) = stream(&b);
         set_ttl(&listener, OptionalUint8::Value(33)).expect("IP_TTL");
         listener.call::<n::SetIpTypeOfService>(0x2a).expect("call").expect("IP_TOS");
