@@ -364,7 +364,10 @@ impl EventLoop {
             }
             match session.backend.receive(&ctx.pool, &mut session.rx, self.config.rx_budget) {
                 // A short batch drained the device; a full one may have left frames behind.
-                Ok(n) => session.rx_ready = n >= self.config.rx_budget,
+                Ok(n) => {
+                    session.rx_ready = n >= self.config.rx_budget;
+                    session.rx_budget_exhausted += u64::from(session.rx_ready);
+                }
                 Err(error) => {
                     ctx.counters.device_errors += 1;
                     session.rx_ready = false;

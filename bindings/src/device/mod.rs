@@ -171,13 +171,44 @@ pub struct Session {
     pub tx: Fifo<Frame>,
     /// The backend said frames may be waiting: the next turn of the loop receives.
     pub(crate) rx_ready: bool,
+    /// Turns that took a full RX budget from this device and left frames behind (Linux's
+    /// `time_squeeze` column of `/proc/net/softnet_stat`).
+    pub(crate) rx_budget_exhausted: u64,
 }
 
 impl Session {
     /// A session for `backend`, known to the stack as `id`.
     pub fn new(id: DeviceId, backend: Box<dyn Backend>, config: SessionConfig) -> Self {
-        Self { id, backend, rx: Fifo::new(config.rx_depth), tx: Fifo::new(config.tx_depth), rx_ready: false }
+        Self {
+            id,
+            backend,
+            rx: Fifo::new(config.rx_depth),
+            tx: Fifo::new(config.tx_depth),
+            rx_ready: false,
+            rx_budget_exhausted: 0,
+        }
     }
+
+    /// What the session counted around its backend.
+    pub fn counters(&self) -> SessionCounters {
+        SessionCounters {
+            rx_budget_exhausted: self.rx_budget_exhausted,
+            rx_fifo_full: self.rx.dropped_full(),
+            tx_fifo_full: self.tx.dropped_full(),
+        }
+    }
+}
+
+/// What a session counted, beside its backend's [`BackendCounters`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionCounters {
+    /// Turns that took a full RX budget and left frames behind (`softnet_stat`'s
+    /// `time_squeeze`).
+    pub rx_budget_exhausted: u64,
+    /// Received frames dropped because the RX FIFO was full.
+    pub rx_fifo_full: u64,
+    /// Frames from the stack dropped because the TX FIFO was full (a qdisc drop).
+    pub tx_fifo_full: u64,
 }
 
 #[cfg(test)]
