@@ -505,7 +505,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
                     self.config.delay_first_probe_time,
                 );
                 entry.updated = now;
-        emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
+                emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
                 self.counters.hits += 1;
                 ctx.transmit(self.device, addr, mac, packet);
                 SendOutcome::Transmitted
@@ -517,7 +517,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             EntryState::Failed => {
                 entry.state = EntryState::Incomplete { probes_sent: 0, queue: PendingQueue::new() };
                 entry.updated = now;
-        emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
+                emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
                 self.start_resolution(ctx, addr, packet)
             }
         }
@@ -761,7 +761,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             self.enter(ctx, addr, EntryState::Stale { mac });
         } else if router_changed {
             entry.updated = ctx.now();
-        emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
+            emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
         }
         router_outcome(was_router, advert.router)
     }
@@ -919,7 +919,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             EntryState::Delay { mac } => {
                 entry.state = EntryState::Probe { mac, probes_sent: 0 };
                 entry.updated = now;
-        emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
+                emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
                 self.probe_unicast(ctx, addr);
             }
             EntryState::Probe { .. } => self.probe_unicast(ctx, addr),
@@ -1548,6 +1548,35 @@ mod tests {
         assert_eq!(ctx.state.out, [Out::Failed(addr(3), vec![3])]);
         assert!(ctx.timers().is_empty());
         assert_eq!(table.pending_bytes(), 0);
+    }
+
+    #[test]
+    fn flush_all_removes_static_entries_too() {
+        let (mut ctx, mut table) = setup();
+        table.add_static(&mut ctx, ua(addr(1)), MAC_A).unwrap();
+        table.send(&mut ctx, ua(addr(3)), vec![3]);
+        ctx.state.out.clear();
+        table.flush_all(&mut ctx);
+        assert!(table.is_empty());
+        assert_eq!(ctx.state.out, [Out::Failed(addr(3), vec![3])]);
+        assert!(ctx.timers().is_empty());
+    }
+
+    #[test]
+    fn entries_record_when_they_last_changed() {
+        let (mut ctx, mut table) = setup();
+        table.handle_solicitation(&mut ctx, ua(addr(2)), MAC_B);
+        let created = ctx.now();
+        assert_eq!(table.iter_with_updated().map(|(_, _, t)| t).collect::<Vec<_>>(), [created]);
+        advance(&mut ctx, &mut table, Duration::from_secs(1));
+        // A use moves STALE to DELAY (RFC 4861 §7.3.3): a change.
+        table.send(&mut ctx, ua(addr(2)), vec![1]);
+        let (_, info, updated) = table.iter_with_updated().next().unwrap();
+        assert_eq!((info.state, updated), (NeighborState::Delay, created + Duration::from_secs(1)));
+        // A second use changes nothing.
+        advance(&mut ctx, &mut table, Duration::from_secs(1));
+        table.send(&mut ctx, ua(addr(2)), vec![1]);
+        assert_eq!(table.iter_with_updated().next().unwrap().2, created + Duration::from_secs(1));
     }
 
     #[test]

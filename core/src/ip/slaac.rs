@@ -853,11 +853,8 @@ impl Slaac {
     {
         let dev = self.device(device)?;
         let skip = !dev.dad;
-        let addrs: Vec<(AddrSubnet<Ipv6Addr>, bool)> = dev
-            .addresses
-            .values()
-            .map(|e| (e.addr, matches!(e.origin, Origin::LinkLocal { .. })))
-            .collect();
+        let addrs: Vec<(AddrSubnet<Ipv6Addr>, bool)> =
+            dev.addresses.values().map(|e| (e.addr, matches!(e.origin, Origin::LinkLocal { .. }))).collect();
         let hardware_iid = self.config.addr_gen_mode == AddrGenMode::Eui64;
         for (addr, link_local) in addrs {
             let key = addr.addr().get();
@@ -2289,6 +2286,26 @@ mod tests {
             .handle_prefix_information(&mut ctx, other, &pio("2001:db8:1::/64", 3600, 1800))
             .is_ok());
         assert_eq!(slaac.addresses(other).count(), 2);
+    }
+
+    #[test]
+    fn rfc4862_s5_4_restart_dad_makes_addresses_tentative_and_probes_again() {
+        let (mut slaac, mut ctx) = setup(SlaacConfig::default());
+        let ll = slaac.add_link_local(&mut ctx, DEV).unwrap();
+        run_until(&mut slaac, &mut ctx, at(5));
+        assert_eq!(slaac.address(DEV, ll).unwrap().state, AddressState::Preferred);
+        let probes = ctx.state.probes.len();
+        slaac.restart_dad(&mut ctx, DEV).unwrap();
+        assert_eq!(slaac.address(DEV, ll).unwrap().state, AddressState::Tentative);
+        assert!(ctx.state.events.iter().any(|(_, e)| *e
+            == AddressEvent::StateChanged { device: DEV, addr: ll, state: AddressState::Tentative }));
+        run_until(&mut slaac, &mut ctx, at(10));
+        assert_eq!(slaac.address(DEV, ll).unwrap().state, AddressState::Preferred);
+        assert_eq!(ctx.state.probes.len(), probes + 1);
+        assert_eq!(
+            slaac.restart_dad(&mut ctx, DeviceId::new(9)),
+            Err(SlaacError::UnknownDevice { device: DeviceId::new(9) })
+        );
     }
 
     #[test]

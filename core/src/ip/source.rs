@@ -463,6 +463,15 @@ mod tests {
     }
 
     #[test]
+    fn rfc6724_5_rule3_deprecated_ipv4_addresses_are_a_last_resort() {
+        let deprecated = SourceCandidate { state: AddressState::Deprecated, ..cand4("192.0.2.10/24", ETH0) };
+        let cands = [deprecated, cand4("192.0.2.11/24", ETH0)];
+        assert_eq!(select4(&cands, ETH0, "192.0.2.1"), addr4("192.0.2.11"));
+        // Alone, a deprecated address still serves.
+        assert_eq!(select4(&cands[..1], ETH0, "192.0.2.1"), addr4("192.0.2.10"));
+    }
+
+    #[test]
     fn linux_inet_select_addr_falls_back_to_the_primary_address() {
         let cands =
             [cand4("192.0.2.10/24", ETH1), cand4("198.51.100.10/24", ETH0), cand4("203.0.113.9/24", ETH0)];
