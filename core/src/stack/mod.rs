@@ -286,8 +286,8 @@ pub enum StackEvent {
         /// The other host.
         other: Mac,
     },
-    /// Something [`Stack::device_info`] or [`Stack::addresses`] shows about `device` changed:
-    /// an address was added or removed, changed state (DAD, deprecation, the device going
+    /// Something [`Stack::device_info`] or [`Stack::addresses`] shows about `device` changed
+    /// (or the device was just added): an address was added or removed, changed state (DAD, deprecation, the device going
     /// down or up) or lifetimes; the device was enabled or disabled; its MTU changed.
     InterfaceChanged {
         /// The device.
@@ -854,6 +854,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let disabled_drops = admin::DisabledDrops::default();
         self.devices.push(Device { id, link, arp, forwarding: false, v6, enabled: true, disabled_drops });
         self.igmp.add_device(id);
+        ctx.on_event(StackEvent::InterfaceChanged { device: id });
         id
     }
 
