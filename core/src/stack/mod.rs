@@ -15,6 +15,7 @@
 mod arp_ctx;
 mod gmp_ctx;
 mod icmpv6;
+pub mod inspect;
 mod ipv4;
 mod ipv6;
 mod ndp_ctx;
