@@ -138,7 +138,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
             "IgmpInErrors" => c.igmp_in_errors,
             "IgmpOutMsgs" => c.igmp_out_msgs,
         });
-        gmp_counters(v, "IpExt", self.ip.igmp.counters());
+        igmp_counters(v, self.ip.igmp.counters());
 
         let ping = self.ping4.counters();
         let rate4 = self.ip.icmp_rate4.counters();
@@ -278,7 +278,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
             "MldBadHopLimit" => c.mld_bad_hop_limit,
             "MldOutMsgs" => c.mld_out_msgs,
         });
-        gmp_counters(v, "Icmp6", mld);
+        mld_counters(v, mld);
     }
 
     /// Udp and Udp6.
@@ -511,47 +511,46 @@ fn pmtu_counters(
     v(group, "PmtuExpired", c.expired);
 }
 
-/// IGMP's or MLD's group-membership counters.
-fn gmp_counters(v: &mut impl FnMut(&'static str, &'static str, u64), group: &'static str, c: &GmpCounters) {
-    let prefix_names: [(&'static str, u64); 15] = match group {
-        "IpExt" => [
-            ("IgmpV1ReportsSent", c.v1_reports_sent),
-            ("IgmpV2ReportsSent", c.v2_reports_sent),
-            ("IgmpV3ReportsSent", c.v3_reports_sent),
-            ("IgmpLeavesSent", c.leaves_sent),
-            ("IgmpQueriesReceived", c.queries_received),
-            ("IgmpQueriesInvalid", c.queries_invalid),
-            ("IgmpReportsReceived", c.reports_received),
-            ("IgmpReportsInvalid", c.reports_invalid),
-            ("IgmpReportsSuppressed", c.reports_suppressed),
-            ("IgmpJoinsRefusedGroupLimit", c.joins_refused_group_limit),
-            ("IgmpJoinsRefusedRefcount", c.joins_refused_refcount),
-            ("IgmpLeavesNotMember", c.leaves_not_member),
-            ("IgmpStateChangesNotRetransmitted", c.state_changes_not_retransmitted),
-            ("IgmpModeChanges", c.mode_changes),
-            ("IgmpUnknownDevice", c.unknown_device),
-        ],
-        _ => [
-            ("MldV1ReportsSent", c.v2_reports_sent),
-            ("MldV2ReportsSent", c.v3_reports_sent),
-            ("MldDonesSent", c.leaves_sent),
-            ("MldQueriesReceived", c.queries_received),
-            ("MldQueriesInvalid", c.queries_invalid),
-            ("MldReportsReceived", c.reports_received),
-            ("MldReportsInvalid", c.reports_invalid),
-            ("MldReportsSuppressed", c.reports_suppressed),
-            ("MldJoinsRefusedGroupLimit", c.joins_refused_group_limit),
-            ("MldJoinsRefusedRefcount", c.joins_refused_refcount),
-            ("MldLeavesNotMember", c.leaves_not_member),
-            ("MldStateChangesNotRetransmitted", c.state_changes_not_retransmitted),
-            ("MldModeChanges", c.mode_changes),
-            ("MldUnknownDevice", c.unknown_device),
-            ("MldV1CompatibilityReports", c.v1_reports_sent),
-        ],
-    };
-    for (name, value) in prefix_names {
-        v(group, name, value);
-    }
+/// IGMP's group-membership counters (under IpExt).
+fn igmp_counters(v: &mut impl FnMut(&'static str, &'static str, u64), c: &GmpCounters) {
+    group!(v, "IpExt", {
+            "IgmpV1ReportsSent" => c.v1_reports_sent,
+            "IgmpV2ReportsSent" => c.v2_reports_sent,
+            "IgmpV3ReportsSent" => c.v3_reports_sent,
+            "IgmpLeavesSent" => c.leaves_sent,
+            "IgmpQueriesReceived" => c.queries_received,
+            "IgmpQueriesInvalid" => c.queries_invalid,
+            "IgmpReportsReceived" => c.reports_received,
+            "IgmpReportsInvalid" => c.reports_invalid,
+            "IgmpReportsSuppressed" => c.reports_suppressed,
+            "IgmpJoinsRefusedGroupLimit" => c.joins_refused_group_limit,
+            "IgmpJoinsRefusedRefcount" => c.joins_refused_refcount,
+            "IgmpLeavesNotMember" => c.leaves_not_member,
+            "IgmpStateChangesNotRetransmitted" => c.state_changes_not_retransmitted,
+            "IgmpModeChanges" => c.mode_changes,
+            "IgmpUnknownDevice" => c.unknown_device,
+    });
+}
+
+/// MLD's group-membership counters (under Icmp6; MLDv1 and MLDv2 are the machinery's
+/// versions 2 and 3, IGMPv1 having no MLD counterpart).
+fn mld_counters(v: &mut impl FnMut(&'static str, &'static str, u64), c: &GmpCounters) {
+    group!(v, "Icmp6", {
+            "MldV1ReportsSent" => c.v2_reports_sent,
+            "MldV2ReportsSent" => c.v3_reports_sent,
+            "MldDonesSent" => c.leaves_sent,
+            "MldQueriesReceived" => c.queries_received,
+            "MldQueriesInvalid" => c.queries_invalid,
+            "MldReportsReceived" => c.reports_received,
+            "MldReportsInvalid" => c.reports_invalid,
+            "MldReportsSuppressed" => c.reports_suppressed,
+            "MldJoinsRefusedGroupLimit" => c.joins_refused_group_limit,
+            "MldJoinsRefusedRefcount" => c.joins_refused_refcount,
+            "MldLeavesNotMember" => c.leaves_not_member,
+            "MldStateChangesNotRetransmitted" => c.state_changes_not_retransmitted,
+            "MldModeChanges" => c.mode_changes,
+            "MldUnknownDevice" => c.unknown_device,
+    });
 }
 
 /// The neighbour caches' counters of every device, added up.
