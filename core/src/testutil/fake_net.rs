@@ -38,6 +38,11 @@ impl<Id: Clone + Ord> NodeCtx<Id> {
     pub fn send_frame(&mut self, device: DeviceId, frame: &[u8]) {
         self.outbox.push((device, frame.to_vec()));
     }
+
+    /// The timers scheduled, in deadline order.
+    pub fn timers(&self) -> Vec<(Id, Instant)> {
+        self.host.timers()
+    }
 }
 
 impl<Id> InstantContext for NodeCtx<Id> {

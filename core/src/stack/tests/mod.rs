@@ -21,6 +21,7 @@ use crate::wire::arp::ArpBuilder;
 use crate::wire::ethernet::EthernetBuilder;
 use crate::wire::udp::UdpBuilder;
 
+mod admin;
 mod device_binding;
 mod inspect;
 mod ipv6;
