@@ -126,9 +126,18 @@ fn devices(stack: &NetStack, ctx: &BindingsCtx) -> Value {
             DeviceCounters::Loopback => "loopback",
         };
         device.insert("Kind".into(), kind.into());
-        if let Some(eth) = stack.ethernet(id) {
-            device.insert("Mac".into(), eth.mac().to_string().into());
-            device.insert("Mtu".into(), eth.config().mtu.into());
+        if let Some(info) = stack.device_info(id) {
+            if let Some(mac) = info.mac {
+                device.insert("Mac".into(), mac.to_string().into());
+            }
+            device.insert("Mtu".into(), info.mtu.into());
+            device.insert("Ipv6Mtu".into(), info.ipv6_mtu.into());
+            device.insert("Enabled".into(), info.enabled.into());
+            device.insert("Ipv6Enabled".into(), info.ipv6_enabled.into());
+            device.insert("Ipv4Forwarding".into(), info.ipv4_forwarding.into());
+            device.insert("Ipv6Forwarding".into(), info.ipv6_forwarding.into());
+            rx.insert("DropDisabled".into(), info.rx_dropped_disabled.into());
+            tx.insert("DropDisabled".into(), info.tx_dropped_disabled.into());
         }
         if let Some(session) = ctx.sessions().iter().find(|s| s.id == id) {
             let backend = session.backend.counters();

@@ -53,6 +53,8 @@ fn the_tree_has_every_node_and_the_values_of_a_real_exchange() {
     assert_eq!(device["Kind"], "ethernet");
     assert_eq!(device["Mac"], "02:00:00:00:00:01");
     assert_eq!(device["Mtu"], 1500);
+    assert_eq!(device["Enabled"], true);
+    assert_eq!(device["Rx"]["DropDisabled"], 0);
     assert!(device["Rx"]["Frames"].as_u64() >= Some(3), "{device}");
     assert!(device["Tx"]["Frames"].as_u64() >= Some(2), "{device}");
     assert_eq!(device["Rx"]["BudgetExhausted"], 0);
