@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod device;
 pub mod echo;
 pub mod eventloop;
+pub mod inspect;
 pub mod manifest;
 pub mod rng;
 pub mod socket;

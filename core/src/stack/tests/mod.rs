@@ -23,6 +23,7 @@ use crate::wire::udp::UdpBuilder;
 
 mod admin;
 mod device_binding;
+mod inspect;
 mod ipv6;
 mod link_failure;
 mod raw;
