@@ -24,8 +24,6 @@ use serde_json::{json, Map, Value};
 use crate::eventloop::{BindingsCtx, LoopCounters, NetStack};
 use crate::socket::{ServerCounters, SocketServer};
 
-/// Linux's `TCP_INFINITE_SSTHRESH`: what `tcpi_snd_ssthresh` says before a loss set it.
-const INFINITE_SSTHRESH: u32 = 0x7fff_ffff;
 /// `TCPI_OPT_TIMESTAMPS`, `TCPI_OPT_SACK` and `TCPI_OPT_WSCALE` of `tcpi_options`.
 const OPT_TIMESTAMPS: u8 = 1;
 const OPT_SACK: u8 = 2;
@@ -312,8 +310,6 @@ fn micros(d: std::time::Duration) -> u64 {
 /// core's byte counts of both, the SACKed bytes, recoveries and congestion control under
 /// names of ours.
 fn tcp_info(info: &TcpInfo) -> Value {
-    let mss = info.snd_mss.max(1);
-    let ssthresh = if info.ssthresh == u32::MAX { INFINITE_SSTHRESH } else { info.ssthresh / mss };
     let mut options = 0;
     if info.timestamps {
         options |= OPT_TIMESTAMPS;
@@ -339,8 +335,8 @@ fn tcp_info(info: &TcpInfo) -> Value {
         "pmtu": info.pmtu,
         "rtt": micros(info.rtt),
         "rttvar": micros(info.rttvar),
-        "snd_ssthresh": ssthresh,
-        "snd_cwnd": info.cwnd / mss,
+        "snd_ssthresh": info.ssthresh_segments(),
+        "snd_cwnd": info.cwnd_segments(),
         "rcv_space": info.rcv_space,
         "total_retrans": info.total_retrans,
         "bytes_acked": info.bytes_acked,

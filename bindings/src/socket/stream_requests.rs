@@ -558,8 +558,8 @@ fn tcp_info(info: netstack_core::transport::tcp::info::TcpInfo) -> TcpInfo {
         rto_usec: Some(micros(info.rto)),
         rtt_usec: Some(micros(info.rtt)),
         rtt_var_usec: Some(micros(info.rttvar)),
-        snd_ssthresh: Some(info.ssthresh),
-        snd_cwnd: Some(info.cwnd),
+        snd_ssthresh: Some(info.ssthresh_segments()),
+        snd_cwnd: Some(info.cwnd_segments()),
         reorder_seen: Some(false),
     }
 }

@@ -80,7 +80,25 @@ pub struct TcpInfo {
 /// §3.7.1's IPv4 default).
 const DEFAULT_MSS: u32 = 536;
 
+/// Linux's `TCP_INFINITE_SSTHRESH`: what `tcpi_snd_ssthresh` says before a loss set one.
+pub const LINUX_INFINITE_SSTHRESH: u32 = 0x7fff_ffff;
+
 impl TcpInfo {
+    /// `tcpi_snd_cwnd`: the congestion window in segments of `snd_mss`, Linux's unit.
+    pub fn cwnd_segments(&self) -> u32 {
+        self.cwnd / self.snd_mss.max(1)
+    }
+
+    /// `tcpi_snd_ssthresh`: the slow-start threshold in segments, or
+    /// [`LINUX_INFINITE_SSTHRESH`] before anything set it.
+    pub fn ssthresh_segments(&self) -> u32 {
+        if self.ssthresh == u32::MAX {
+            LINUX_INFINITE_SSTHRESH
+        } else {
+            self.ssthresh / self.snd_mss.max(1)
+        }
+    }
+
     /// What a socket without a connection reports: `state` (CLOSED or LISTEN), the initial
     /// RTO (RFC 6298 §2.1), the default MSS, no slow-start threshold yet, `cfg`'s receive
     /// buffer and congestion control, and nothing counted.
