@@ -17,7 +17,7 @@ use super::addr::{mapped_v6, FidlIp, SockAddr};
 use super::datagram::{with_datagram, DatagramId};
 use super::errno::from_socket_error;
 use super::header::HEADER_LEN;
-use super::slab::Key;
+use crate::slab::Key;
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
 

@@ -42,8 +42,6 @@ mod header;
 mod options;
 mod provider;
 mod raw_requests;
-mod reactor;
-mod slab;
 mod stream;
 mod stream_requests;
 
@@ -68,8 +66,8 @@ pub(crate) use datagram::DatagramId;
 use datagram::{DatagramCounters, DatagramSocket};
 use dataplane::Flags;
 use options::SocketOptions;
-use reactor::{Reactor, Readiness};
-use slab::{Key, Slab};
+use crate::reactor::{Reactor, Readiness};
+use crate::slab::{Key, Slab};
 pub(crate) use stream::TcpId;
 use stream::{Progress, PumpCounters, StreamSocket};
 

@@ -35,7 +35,7 @@ use netstack_fidl::Method;
 use super::datagram::{with_datagram, DatagramId};
 use super::errno::from_socket_error;
 use super::provider::interface_index;
-use super::slab::Key;
+use crate::slab::Key;
 use super::stream::{with_tcp, Phase, TcpId};
 use super::stream_requests::keepalive_on;
 use super::{Kind, SocketServer};

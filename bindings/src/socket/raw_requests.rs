@@ -27,7 +27,7 @@ use netstack_fidl::fuchsia_posix_socket_raw::{
 use super::datagram::DatagramId;
 use super::errno::from_socket_error;
 use super::header::HEADER_LEN;
-use super::slab::Key;
+use crate::slab::Key;
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
 

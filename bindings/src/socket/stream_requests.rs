@@ -37,7 +37,7 @@ use netstack_fidl::fuchsia_posix_socket::{
 use super::addr::{FidlIp, SockAddr};
 use super::dataplane::StreamPlane;
 use super::errno::{from_io_error, from_socket_error};
-use super::slab::Key;
+use crate::slab::Key;
 use super::stream::{with_tcp, Ctx, Phase, StreamSocket, TcpId};
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
