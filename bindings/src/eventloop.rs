@@ -34,6 +34,7 @@ use netstack_core::transport::SocketEvent;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::daemon::Cidr;
+use crate::device::capture::Direction;
 use crate::device::{Backend, BackendCounters, Fifo, Pool, PoolBuffer, Session, SessionConfig};
 use crate::echo::UdpEcho;
 use crate::rng::SmallRng;
@@ -104,6 +105,30 @@ impl BindingsCtx {
     /// The attached devices.
     pub fn sessions(&self) -> &[Session] {
         &self.sessions
+    }
+
+    /// The session of `device`.
+    pub fn session(&self, device: DeviceId) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.id == device)
+    }
+
+    /// The session of `device`, mutably (to start a capture on it).
+    pub fn session_mut(&mut self, device: DeviceId) -> Option<&mut Session> {
+        self.sessions.iter_mut().find(|s| s.id == device)
+    }
+
+    /// Attaches `backend` as `device`, which the caller added to the stack: the next turn
+    /// of the loop receives from it. Works while the loop runs (the admin server's
+    /// `CreateInterface` attaches from inside a turn).
+    pub fn attach_session(&mut self, device: DeviceId, backend: Box<dyn Backend>, config: SessionConfig) {
+        self.sessions.push(Session::new(device, backend, config));
+    }
+
+    /// Detaches `device`'s session and returns it (dropping it closes the backend: a TAP or
+    /// TUN interface disappears). Frames still in its FIFOs go with it.
+    pub fn detach_session(&mut self, device: DeviceId) -> Option<Session> {
+        let index = self.sessions.iter().position(|s| s.id == device)?;
+        Some(self.sessions.remove(index))
     }
 
     /// What the loop counted.
@@ -193,8 +218,14 @@ impl StackContext for BindingsCtx {
 
     fn send_frame(&mut self, device: DeviceId, frame: Buf<PoolBuffer>) {
         match self.sessions.iter_mut().find(|s| s.id == device) {
-            // A full FIFO drops the frame (counted by the FIFO), as a full txqueue does.
-            Some(session) => drop(session.tx.push(frame)),
+            // A full FIFO drops the frame (counted by the FIFO), as a full txqueue does. A
+            // capture sees the frames that enter it (`device::capture`).
+            Some(session) => {
+                if session.captures.is_active() && !session.tx.is_full() {
+                    session.captures.record(Direction::Sent, frame.body());
+                }
+                drop(session.tx.push(frame))
+            }
             None => self.counters.tx_unknown_device += 1,
         }
     }
@@ -302,7 +333,7 @@ impl EventLoop {
         add: impl FnOnce(&mut NetStack, &mut BindingsCtx) -> DeviceId,
     ) -> DeviceId {
         let id = add(&mut self.stack, &mut self.ctx);
-        self.ctx.sessions.push(Session::new(id, backend, session));
+        self.ctx.attach_session(id, backend, session);
         id
     }
 
@@ -376,6 +407,10 @@ impl EventLoop {
             }
             let id = session.id;
             while let Some(frame) = self.ctx.sessions[i].rx.pop() {
+                let session = &mut self.ctx.sessions[i];
+                if session.captures.is_active() {
+                    session.captures.record(Direction::Received, frame.body());
+                }
                 self.stack.receive_frame(&mut self.ctx, id, frame);
                 work += 1;
             }
