@@ -11,6 +11,7 @@ use crate::buf::{Buf, EmptyBody, Serializer};
 use crate::context::{InstantContext, RngContext, TimerContext};
 use crate::device::arp::{AcdEvent, ArpContext, ArpTimerId};
 use crate::device::ethernet::EthernetDevice;
+use crate::addr::IpVersion;
 use crate::device::nud::NeighborEvent;
 use crate::device::DeviceId;
 use crate::time::Instant;
@@ -106,7 +107,9 @@ impl<C: StackContext> ArpContext<Buf<C::Frame>> for ArpCtx<'_, C> {
     }
 
     fn on_neighbor_event(&mut self, event: NeighborEvent<Ipv4>) {
+        let device = event.device;
         self.ctx.on_event(StackEvent::Neighbor(event));
+        self.ctx.on_event(StackEvent::NeighborsChanged { device, version: IpVersion::V4 });
     }
 
     fn on_acd_event(&mut self, event: AcdEvent) {
