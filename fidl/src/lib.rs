@@ -8,7 +8,8 @@
 //!   method, one [`Event`] type per event, one request enum per protocol and one event enum
 //!   per protocol with events: the socket API ([`fuchsia_posix`], [`fuchsia_net`],
 //!   [`fuchsia_unknown`], [`fuchsia_posix_socket`], [`fuchsia_posix_socket_raw`]), diagnostics
-//!   ([`fuchsia_inspect`], [`fuchsia_mem`]) and administration ([`netstack_admin`]).
+//!   ([`fuchsia_inspect`], [`fuchsia_mem`]), interfaces ([`fuchsia_net_interfaces`],
+//!   [`fuchsia_hardware_network`]) and administration ([`netstack_admin`]).
 
 #[macro_use]
 mod protocol;
@@ -22,9 +23,11 @@ pub mod wire;
 
 pub mod zx;
 
+pub mod fuchsia_hardware_network;
 pub mod fuchsia_inspect;
 pub mod fuchsia_mem;
 pub mod fuchsia_net;
+pub mod fuchsia_net_interfaces;
 pub mod fuchsia_posix;
 pub mod fuchsia_posix_socket;
 pub mod fuchsia_posix_socket_raw;

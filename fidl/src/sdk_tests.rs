@@ -124,6 +124,8 @@ fn bound_methods() -> BTreeMap<&'static str, MethodInfo> {
         raw::provider::METHODS,
         crate::fuchsia_inspect::tree::METHODS,
         crate::netstack_admin::interfaces::METHODS,
+        crate::fuchsia_net_interfaces::state::METHODS,
+        crate::fuchsia_net_interfaces::watcher::METHODS,
     ]
     .concat()
     .into_iter()
