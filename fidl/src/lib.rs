@@ -9,7 +9,8 @@
 //!   per protocol with events: the socket API ([`fuchsia_posix`], [`fuchsia_net`],
 //!   [`fuchsia_unknown`], [`fuchsia_posix_socket`], [`fuchsia_posix_socket_raw`]), diagnostics
 //!   ([`fuchsia_inspect`], [`fuchsia_mem`]), interfaces ([`fuchsia_net_interfaces`],
-//!   [`fuchsia_hardware_network`]) and administration ([`netstack_admin`]).
+//!   [`fuchsia_hardware_network`]) and administration ([`fuchsia_net_interfaces_admin`],
+//!   [`fuchsia_net_root`], [`netstack_admin`]).
 
 #[macro_use]
 mod protocol;
@@ -28,6 +29,8 @@ pub mod fuchsia_inspect;
 pub mod fuchsia_mem;
 pub mod fuchsia_net;
 pub mod fuchsia_net_interfaces;
+pub mod fuchsia_net_interfaces_admin;
+pub mod fuchsia_net_root;
 pub mod fuchsia_posix;
 pub mod fuchsia_posix_socket;
 pub mod fuchsia_posix_socket_raw;

@@ -126,6 +126,11 @@ fn bound_methods() -> BTreeMap<&'static str, MethodInfo> {
         crate::netstack_admin::interfaces::METHODS,
         crate::fuchsia_net_interfaces::state::METHODS,
         crate::fuchsia_net_interfaces::watcher::METHODS,
+        crate::fuchsia_net_interfaces_admin::control::METHODS,
+        crate::fuchsia_net_interfaces_admin::address_state_provider::METHODS,
+        crate::fuchsia_net_root::interfaces::METHODS,
+        crate::fuchsia_net_root::routes_v4::METHODS,
+        crate::fuchsia_net_root::routes_v6::METHODS,
     ]
     .concat()
     .into_iter()
