@@ -5,6 +5,7 @@
 //! buffers; one event-loop thread ([`eventloop`]) owns the stack and runs it to completion;
 //! [`daemon`] is `netstack run`.
 
+pub mod admin;
 pub mod daemon;
 pub mod device;
 pub mod echo;

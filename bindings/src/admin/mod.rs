@@ -57,7 +57,7 @@ mod routes;
 mod snapshot;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::io;
@@ -68,12 +68,16 @@ use netstack_core::addr::IpVersion;
 use netstack_core::device::DeviceId;
 use netstack_core::stack::StackEvent;
 use netstack_fidl::channel::{Channel, ChannelError, MessageBuf};
-use netstack_fidl::message::{decode_header, encode_epitaph, encode_message, encode_reply, TransactionHeader};
+use netstack_fidl::message::{
+    decode_header, encode_epitaph, encode_message, encode_reply, TransactionHeader,
+};
 use netstack_fidl::wire::DecodeError;
 use netstack_fidl::{zx, Event, Method};
 
 use hanging::{Hanging, HangingError};
-use model::{InterfaceEvent, InterfaceProps, NeighborEvent, NeighborKey, NeighborProps, RouteEntry, RouteEvent};
+use model::{
+    InterfaceEvent, InterfaceProps, NeighborEvent, NeighborKey, NeighborProps, RouteEntry, RouteEvent,
+};
 
 use crate::eventloop::{BindingsCtx, NetStack};
 use crate::reactor::{Reactor, Readiness};
@@ -136,13 +140,13 @@ impl Service {
         use netstack_fidl::*;
         match self {
             Service::InterfacesState => fuchsia_net_interfaces::STATE_PROTOCOL_NAME,
-            Service::RootInterfaces => fuchsia_net_root::INTERFACES_PROTOCOL_NAME,
-            Service::RoutesStateV4 => fuchsia_net_routes::STATE_V4_PROTOCOL_NAME,
-            Service::RoutesStateV6 => fuchsia_net_routes::STATE_V6_PROTOCOL_NAME,
-            Service::RootRoutesV4 => fuchsia_net_root::ROUTES_V4_PROTOCOL_NAME,
-            Service::RootRoutesV6 => fuchsia_net_root::ROUTES_V6_PROTOCOL_NAME,
-            Service::NeighborView => fuchsia_net_neighbor::VIEW_PROTOCOL_NAME,
-            Service::NeighborController => fuchsia_net_neighbor::CONTROLLER_PROTOCOL_NAME,
+            Service::RootInterfaces => "fuchsia.net.root.Interfaces",
+            Service::RoutesStateV4 => "fuchsia.net.routes.StateV4",
+            Service::RoutesStateV6 => "fuchsia.net.routes.StateV6",
+            Service::RootRoutesV4 => "fuchsia.net.root.RoutesV4",
+            Service::RootRoutesV6 => "fuchsia.net.root.RoutesV6",
+            Service::NeighborView => "fuchsia.net.neighbor.View",
+            Service::NeighborController => "fuchsia.net.neighbor.Controller",
             Service::InspectTree => fuchsia_inspect::TREE_PROTOCOL_NAME,
             Service::NetstackAdmin => netstack_admin::INTERFACES_PROTOCOL_NAME,
         }
@@ -219,7 +223,7 @@ enum Role {
     /// A connection to `service`, with the channels it handed out and still open.
     Service { service: Service, children: usize },
     /// `fuchsia.net.interfaces/Watcher`.
-    InterfaceWatcher { parent: Key, queue: Hanging<InterfaceEvent> },
+    InterfaceWatcher { parent: Key, queue: Hanging<InterfaceEvent>, interest: interfaces::Interest },
     /// `fuchsia.net.interfaces.admin/Control` of `device`.
     Control { parent: Key, device: DeviceId },
     /// `fuchsia.net.interfaces.admin/AddressStateProvider`.
@@ -291,8 +295,8 @@ struct Dirty {
     interfaces: BTreeSet<DeviceId>,
     /// Route tables to look at again: [IPv4, IPv6].
     routes: [bool; 2],
-    /// Neighbour tables to look at again.
-    neighbors: BTreeSet<(DeviceId, IpVersion)>,
+    /// Neighbour tables to look at again: a device, and 0 for IPv4 or 1 for IPv6.
+    neighbors: BTreeSet<(DeviceId, usize)>,
 }
 
 impl Dirty {
@@ -383,7 +387,7 @@ impl AdminServer {
 
     /// Whether work is left for the next turn (the loop must not sleep).
     pub fn has_work(&self) -> bool {
-        !self.ready.is_empty() || (self.primed && !self.dirty.is_empty())
+        !self.ready.is_empty()
     }
 
     /// Polls the reactor: `Ready` when fds changed (their endpoints are queued for
@@ -401,9 +405,23 @@ impl AdminServer {
             }
             StackEvent::RoutesChanged { version } => self.dirty.routes[version_index(version)] = true,
             StackEvent::NeighborsChanged { device, version } => {
-                self.dirty.neighbors.insert((device, version));
+                self.dirty.neighbors.insert((device, version_index(version)));
             }
             _ => {}
+        }
+    }
+
+    /// Stack events were lost (the loop's event queue was full): everything is compared
+    /// again at the end of the turn.
+    pub fn on_events_lost(&mut self, stack: &NetStack) {
+        self.dirty.routes = [true, true];
+        for device in stack
+            .devices()
+            .chain(self.observed.interfaces.keys().filter_map(|&id| netstack_admin::device(id)))
+        {
+            self.dirty.interfaces.insert(device);
+            self.dirty.neighbors.insert((device, 0));
+            self.dirty.neighbors.insert((device, 1));
         }
     }
 
@@ -415,7 +433,12 @@ impl AdminServer {
 
     /// One turn: serves the endpoints that changed, then feeds the watchers what changed in
     /// the stack. Returns the items served.
-    pub fn turn(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, sockets: Option<&SocketServer>) -> usize {
+    pub fn turn(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        sockets: Option<&SocketServer>,
+    ) -> usize {
         {
             let Self { reactor, endpoints, ready, .. } = self;
             reactor.drain(|token, readiness| mark(endpoints, ready, token, readiness));
@@ -428,7 +451,16 @@ impl AdminServer {
             self.serve_endpoint(stack, ctx, sockets, key);
             work += 1;
         }
-        work + self.publish(stack, ctx)
+        work
+    }
+
+    /// Feeds the watchers what changed in the stack since the last call (the loop calls it
+    /// after every source of stack events has run). Returns the events queued.
+    pub fn publish_changes(&mut self, stack: &NetStack, ctx: &BindingsCtx) -> usize {
+        if self.dirty.is_empty() {
+            return 0;
+        }
+        self.publish(stack, ctx)
     }
 
     // ------------------------------------------------------------------ watchers
@@ -484,10 +516,10 @@ impl AdminServer {
                 self.fan_out_interface(event);
             }
         }
-        for (device, version) in &dirty.neighbors {
-            let new = snapshot::neighbors(stack, *device, Some(*version));
+        for &(device, index) in &dirty.neighbors {
+            let version = if index == 0 { IpVersion::V4 } else { IpVersion::V6 };
+            let new = snapshot::neighbors(stack, device, Some(version));
             let id = u64::from(device.get());
-            let version = *version;
             let mut found = Vec::new();
             model::diff_neighbors(
                 &mut self.observed.neighbors,
@@ -509,12 +541,10 @@ impl AdminServer {
             return;
         }
         self.primed = true;
-        self.observed.interfaces = stack
-            .devices()
-            .filter_map(|d| snapshot::interface(stack, ctx, d))
-            .map(|p| (p.id, p))
-            .collect();
-        self.observed.routes = [snapshot::routes(stack, IpVersion::V4), snapshot::routes(stack, IpVersion::V6)];
+        self.observed.interfaces =
+            stack.devices().filter_map(|d| snapshot::interface(stack, ctx, d)).map(|p| (p.id, p)).collect();
+        self.observed.routes =
+            [snapshot::routes(stack, IpVersion::V4), snapshot::routes(stack, IpVersion::V6)];
         self.observed.neighbors = stack.devices().flat_map(|d| snapshot::neighbors(stack, d, None)).collect();
     }
 
@@ -587,11 +617,18 @@ impl AdminServer {
 
     /// Answers watcher `key`'s parked request if events wait.
     fn answer_watcher(&mut self, key: Key) {
-        let Some(endpoint) = self.channel_mut(key) else { return };
         let mut message = std::mem::take(&mut self.outbox);
+        let Some(endpoint) = self.channel_mut(key) else {
+            self.outbox = message;
+            return;
+        };
         let encoded = match &mut endpoint.role {
-            Role::InterfaceWatcher { queue, .. } => interfaces::encode_watch_reply(queue, &mut message),
-            Role::RouteWatcher { queue, version, .. } => routes::encode_watch_reply(*version, queue, &mut message),
+            Role::InterfaceWatcher { queue, interest, .. } => {
+                interfaces::encode_watch_reply(queue, *interest, &mut message)
+            }
+            Role::RouteWatcher { queue, version, .. } => {
+                routes::encode_watch_reply(*version, queue, &mut message)
+            }
             Role::EntryIterator { queue, .. } => neighbor::encode_get_next_reply(queue, &mut message),
             _ => false,
         };
@@ -707,7 +744,13 @@ impl AdminServer {
         }
     }
 
-    fn serve_endpoint(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, sockets: Option<&SocketServer>, key: Key) {
+    fn serve_endpoint(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        sockets: Option<&SocketServer>,
+        key: Key,
+    ) {
         match self.endpoints.get(key).map(|e| &e.endpoint) {
             Some(Endpoint::Svc { service, .. }) => {
                 let service = *service;
@@ -766,7 +809,13 @@ impl AdminServer {
     }
 
     /// Reads and answers up to [`MESSAGE_BUDGET`] of a channel's requests.
-    fn serve_requests(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, sockets: Option<&SocketServer>, key: Key) {
+    fn serve_requests(
+        &mut self,
+        stack: &mut NetStack,
+        ctx: &mut BindingsCtx,
+        sockets: Option<&SocketServer>,
+        key: Key,
+    ) {
         if !self.flush_outbox(key) {
             return;
         }
@@ -864,14 +913,18 @@ impl AdminServer {
             RoleKind::Control(device) => {
                 control::control_request(self, stack, ctx, request, device, &header, body, handles)
             }
-            RoleKind::AddressState => control::provider_request(self, stack, ctx, request, &header, body, handles),
+            RoleKind::AddressState => {
+                control::provider_request(self, stack, ctx, request, &header, body, handles)
+            }
             RoleKind::Service(Service::RoutesStateV4) => {
                 routes::state_request(self, stack, ctx, request, IpVersion::V4, &header, body, handles)
             }
             RoleKind::Service(Service::RoutesStateV6) => {
                 routes::state_request(self, stack, ctx, request, IpVersion::V6, &header, body, handles)
             }
-            RoleKind::RouteWatcher(version) => routes::watcher_request(self, request, version, &header, body, handles),
+            RoleKind::RouteWatcher(version) => {
+                routes::watcher_request(self, request, version, &header, body, handles)
+            }
             RoleKind::Service(Service::RootRoutesV4) => {
                 routes::root_request(self, request, IpVersion::V4, &header, body, handles)
             }
@@ -1019,7 +1072,9 @@ impl AdminServer {
         let providers = std::mem::take(&mut self.providers);
         let mut kept = Vec::with_capacity(providers.len());
         for key in providers {
-            let Some(Role::AddressState { provider, .. }) = self.channel(key).map(|c| &c.role) else { continue };
+            let Some(Role::AddressState { provider, .. }) = self.channel(key).map(|c| &c.role) else {
+                continue;
+            };
             kept.push(key);
             if provider.device != device {
                 continue;

@@ -95,13 +95,9 @@ impl Captures {
         if self.taps.len() >= MAX_CAPTURES {
             return Err(CaptureError::TooMany);
         }
-        let (ours, theirs) = rustix::net::socketpair(
-            AddressFamily::UNIX,
-            SocketType::SEQPACKET,
-            SocketFlags::CLOEXEC,
-            None,
-        )
-        .map_err(|e| CaptureError::Socket(e.into()))?;
+        let (ours, theirs) =
+            rustix::net::socketpair(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None)
+                .map_err(|e| CaptureError::Socket(e.into()))?;
         // Only our end must never block: the client reads its end as it likes.
         rustix::io::ioctl_fionbio(&ours, true).map_err(|e| CaptureError::Socket(e.into()))?;
         let _ = rustix::net::shutdown(&ours, rustix::net::Shutdown::Read);

@@ -143,6 +143,12 @@ pub trait Backend: std::fmt::Debug {
 
     /// What the backend counted.
     fn counters(&self) -> BackendCounters;
+
+    /// Sets the MTU of the device outside the stack (a TAP or TUN interface's kernel side),
+    /// when it has one; backends without one accept any value.
+    fn set_mtu(&mut self, _mtu: u32) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Sizes of a session's FIFOs.

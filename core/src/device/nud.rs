@@ -505,7 +505,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
                     self.config.delay_first_probe_time,
                 );
                 entry.updated = now;
-        emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
+                emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
                 self.counters.hits += 1;
                 ctx.transmit(self.device, addr, mac, packet);
                 SendOutcome::Transmitted
@@ -517,7 +517,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             EntryState::Failed => {
                 entry.state = EntryState::Incomplete { probes_sent: 0, queue: PendingQueue::new() };
                 entry.updated = now;
-        emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
+                emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
                 self.start_resolution(ctx, addr, packet)
             }
         }
@@ -761,7 +761,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             self.enter(ctx, addr, EntryState::Stale { mac });
         } else if router_changed {
             entry.updated = ctx.now();
-        emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
+            emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
         }
         router_outcome(was_router, advert.router)
     }
@@ -919,7 +919,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             EntryState::Delay { mac } => {
                 entry.state = EntryState::Probe { mac, probes_sent: 0 };
                 entry.updated = now;
-        emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
+                emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
                 self.probe_unicast(ctx, addr);
             }
             EntryState::Probe { .. } => self.probe_unicast(ctx, addr),

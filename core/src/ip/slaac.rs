@@ -853,11 +853,8 @@ impl Slaac {
     {
         let dev = self.device(device)?;
         let skip = !dev.dad;
-        let addrs: Vec<(AddrSubnet<Ipv6Addr>, bool)> = dev
-            .addresses
-            .values()
-            .map(|e| (e.addr, matches!(e.origin, Origin::LinkLocal { .. })))
-            .collect();
+        let addrs: Vec<(AddrSubnet<Ipv6Addr>, bool)> =
+            dev.addresses.values().map(|e| (e.addr, matches!(e.origin, Origin::LinkLocal { .. }))).collect();
         let hardware_iid = self.config.addr_gen_mode == AddrGenMode::Eui64;
         for (addr, link_local) in addrs {
             let key = addr.addr().get();

@@ -161,7 +161,14 @@ pub(super) struct Ipv4AddrRecord {
 impl Ipv4AddrRecord {
     /// An address with infinite lifetimes.
     pub(super) fn new(device: DeviceId, addr: Ipv4Addr, created_route: bool) -> Self {
-        Self { device, addr, created_route, valid: Expiry::Never, preferred: Expiry::Never, deprecated: false }
+        Self {
+            device,
+            addr,
+            created_route,
+            valid: Expiry::Never,
+            preferred: Expiry::Never,
+            deprecated: false,
+        }
     }
 
     fn is(&self, device: DeviceId, addr: Ipv4Addr) -> bool {
@@ -268,7 +275,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     /// Brings IPv4 address `addr` of `device` in line with its lifetimes at `now` (RFC 4862
     /// §5.5.4 applied to IPv4): removed once the valid lifetime is over, deprecated once the
     /// preferred one is; then schedules the next event.
-    fn apply_ipv4_lifetimes<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, device: DeviceId, addr: Ipv4Addr) {
+    fn apply_ipv4_lifetimes<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        device: DeviceId,
+        addr: Ipv4Addr,
+    ) {
         let now = ctx.now();
         let Some(record) = self.addrs4.iter_mut().find(|r| r.is(device, addr)) else { return };
         if record.valid.is_past(now) {
@@ -293,7 +305,11 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     }
 
     /// An IPv4 address's lifetime timer fired.
-    pub(super) fn ipv4_address_timer<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, id: Ipv4AddressTimerId) {
+    pub(super) fn ipv4_address_timer<C: StackContext<Frame = F>>(
+        &mut self,
+        ctx: &mut C,
+        id: Ipv4AddressTimerId,
+    ) {
         self.apply_ipv4_lifetimes(ctx, id.device, id.addr);
     }
 
@@ -594,7 +610,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
                     return self.remove_ipv6_address(ctx, device, addr);
                 }
                 self.ip
-                    .with_slaac(ctx, |slaac, slaac_ctx| slaac.set_lifetimes(slaac_ctx, device, addr, lifetimes))
+                    .with_slaac(ctx, |slaac, slaac_ctx| {
+                        slaac.set_lifetimes(slaac_ctx, device, addr, lifetimes)
+                    })
                     .map_err(|e| match e {
                         SlaacError::NotFound { .. } => DeviceError::AddressNotFound,
                         e => DeviceError::Address6(e),
@@ -715,7 +733,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         let table_full = |_| DeviceError::NeighborTableFull;
         match ip {
             IpAddr::V4(addr) => {
-                let is_ours = self.ip.devices[index].arp.addresses().any(|(a, _)| a.addr().into_addr() == addr);
+                let is_ours =
+                    self.ip.devices[index].arp.addresses().any(|(a, _)| a.addr().into_addr() == addr);
                 let neighbor = UnicastAddr::new(addr)
                     .filter(|_| !addr.is_loopback() && !addr.is_limited_broadcast() && !is_ours)
                     .ok_or(DeviceError::InvalidNeighbor)?;

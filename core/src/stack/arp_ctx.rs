@@ -6,12 +6,12 @@
 use alloc::vec::Vec;
 
 use super::{StackContext, StackEvent, StackTimerId};
+use crate::addr::IpVersion;
 use crate::addr::{Ipv4, Ipv4Addr, Mac};
 use crate::buf::{Buf, EmptyBody, Serializer};
 use crate::context::{InstantContext, RngContext, TimerContext};
 use crate::device::arp::{AcdEvent, ArpContext, ArpTimerId};
 use crate::device::ethernet::EthernetDevice;
-use crate::addr::IpVersion;
 use crate::device::nud::NeighborEvent;
 use crate::device::DeviceId;
 use crate::time::Instant;

@@ -1,0 +1,279 @@
+//! The admin server end to end: a host on the memory pair with the real event loop, socket
+//! and admin servers, its protocols published in a services directory of the test's own;
+//! clients connect through the svc dir with `SyncClient` from a blocking thread while the
+//! loop runs.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures::future::FutureExt;
+use netstack_fidl::channel::{Channel, MessageBuf};
+use netstack_fidl::client::{ClientError, SyncClient};
+use netstack_fidl::fuchsia_net::{IpAddress, Ipv4Address, Subnet};
+use netstack_fidl::fuchsia_net_interfaces::{
+    state, watcher, AddressAssignmentState, AddressPropertiesInterest, Event, Properties, WatcherOptions,
+};
+use netstack_fidl::message::{encode_message, TransactionHeader};
+use netstack_fidl::{zx, Method};
+
+use super::{AdminServer, Service};
+use crate::device::memory::{memory_pair, MemoryConfig, MemoryPort};
+use crate::eventloop::EventLoop;
+use crate::socket::tests::host_loop;
+use crate::svc::{SvcAccess, SvcDir};
+
+/// A services directory of the test's own.
+fn scratch(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("netstack-admin-{name}-{}", std::process::id()))
+}
+
+/// What a test gets: the svc dir's path and the peer end of the memory pair.
+pub(crate) struct Harness {
+    pub(crate) svc: PathBuf,
+    pub(crate) peer: MemoryPort,
+}
+
+impl Harness {
+    /// A client of `service`.
+    pub(crate) fn connect(&self, service: Service) -> SyncClient {
+        SyncClient::new(Channel::connect(&self.svc.join(service.name())).expect("connect"))
+    }
+}
+
+/// Runs `test` on a blocking thread against host 192.0.2.1 (with IPv6) on the memory pair,
+/// with the admin protocols published in a fresh svc dir, while the loop runs.
+pub(crate) fn with_admin<R: Send + 'static>(
+    name: &str,
+    test: impl FnOnce(Harness) -> R + Send + 'static,
+) -> R {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let path = scratch(name);
+    let result = runtime.block_on(async {
+        let (ours, peer) = memory_pair("mem0", "peer", MemoryConfig::default());
+        let mut event_loop: EventLoop = host_loop(1, ours, true);
+        // mem0 is interface 1, loopback interface 2.
+        let (stack, ctx) = event_loop.parts();
+        stack.add_loopback_device(ctx).expect("loopback");
+        let (svc, admin) = publish(&path);
+        event_loop.serve_admin(admin);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let harness = Harness { svc: path.clone(), peer };
+        let test = tokio::task::spawn_blocking(move || test(harness));
+        let run_test = async move {
+            let result = test.await;
+            drop(stop_tx);
+            result
+        };
+        let (_, result) = futures::future::join(event_loop.run_until(stop_rx.map(drop)), run_test).await;
+        drop(svc);
+        result
+    });
+    match result {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+fn publish(path: &Path) -> (SvcDir, AdminServer) {
+    let mut svc = SvcDir::publish(path, SvcAccess::default(), &super::SERVICE_NAMES).expect("svc dir");
+    let mut admin = AdminServer::new(1500).expect("admin server");
+    for service in Service::ALL {
+        admin.serve(svc.take_listener(service.name()).expect("listener"), service).expect("serve");
+    }
+    (svc, admin)
+}
+
+/// A watcher of `state` that sees every address with its lifetimes.
+pub(crate) fn interfaces_watcher(state: &SyncClient) -> SyncClient {
+    let (ours, theirs) = Channel::pair().expect("pair");
+    let options = WatcherOptions {
+        address_properties_interest: Some(
+            AddressPropertiesInterest::VALID_UNTIL | AddressPropertiesInterest::PREFERRED_LIFETIME_INFO,
+        ),
+        include_non_assigned_addresses: Some(true),
+    };
+    state.send::<state::GetWatcher>((options, theirs)).expect("GetWatcher");
+    SyncClient::new(ours)
+}
+
+/// The existing interfaces, up to `Idle`.
+pub(crate) fn existing(watcher: &SyncClient) -> Vec<Properties> {
+    let mut found = Vec::new();
+    loop {
+        match watcher.call::<watcher::Watch>(()).expect("Watch") {
+            Event::Existing(props) => found.push(props),
+            Event::Idle(_) => return found,
+            other => panic!("before Idle: {other:?}"),
+        }
+    }
+}
+
+/// The next event that satisfies `wanted`, skipping others (for up to 10 events).
+pub(crate) fn next_matching(watcher: &SyncClient, wanted: impl Fn(&Event) -> bool) -> Event {
+    for _ in 0..10 {
+        let event = watcher.call::<watcher::Watch>(()).expect("Watch");
+        if wanted(&event) {
+            return event;
+        }
+    }
+    panic!("no matching event in 10")
+}
+
+/// Writes request `M` with transaction id `txid` on `channel` without waiting for a reply.
+pub(crate) fn write_request<M: Method>(channel: &Channel, txid: u32, request: M::Request) {
+    let mut message = MessageBuf::new();
+    encode_message(TransactionHeader::for_method::<M>(txid), request, &mut message).expect("encode");
+    channel.write(&message).expect("write");
+}
+
+/// The epitaph `channel` ends with, waiting up to two seconds.
+pub(crate) fn epitaph_of(channel: Channel) -> Option<i32> {
+    let client = SyncClient::new(channel);
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        match client.try_next_event::<netstack_fidl::fuchsia_net_interfaces_admin::ControlEvent>() {
+            Err(ClientError::PeerClosed { epitaph }) => return epitaph,
+            Err(_) => return None,
+            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    None
+}
+
+pub(crate) fn v4_subnet(last: u8, prefix_len: u8) -> Subnet {
+    Subnet { addr: IpAddress::Ipv4(Ipv4Address { addr: [192, 0, 2, last] }), prefix_len }
+}
+
+#[test]
+fn a_watcher_sees_existing_then_idle_and_two_watchers_see_the_same_changes() {
+    with_admin("watchers", |h| {
+        let state = h.connect(Service::InterfacesState);
+        let (a, b) = (interfaces_watcher(&state), interfaces_watcher(&state));
+        let existing_a = existing(&a);
+        let existing_b = existing(&b);
+        assert_eq!(existing_a, existing_b);
+        let names: Vec<_> = existing_a.iter().map(|p| p.name.clone().unwrap()).collect();
+        assert_eq!(names, ["mem0", "lo"]);
+        let mem0 = &existing_a[0];
+        assert_eq!(mem0.online, Some(true));
+        assert_eq!(
+            mem0.port_class,
+            Some(netstack_fidl::fuchsia_net_interfaces::PortClass::Device(
+                netstack_fidl::fuchsia_hardware_network::PortClass::Ethernet
+            ))
+        );
+        let addrs = mem0.addresses.as_ref().unwrap();
+        assert!(addrs.iter().any(|a| a.addr == Some(v4_subnet(1, 24))
+            && a.assignment_state == Some(AddressAssignmentState::Assigned)
+            && a.valid_until == Some(zx::TIME_INFINITE)));
+        // The IPv6 address passes DAD: both watchers see the same Changed events, with
+        // only the addresses in them.
+        let passed = |e: &Event| {
+            matches!(e, Event::Changed(p) if p.addresses.as_ref().is_some_and(|a| a.iter().all(|a|
+                a.assignment_state == Some(AddressAssignmentState::Assigned))))
+        };
+        let from_a = next_matching(&a, passed);
+        let from_b = next_matching(&b, passed);
+        assert_eq!(from_a, from_b);
+        let Event::Changed(changed) = from_a else { unreachable!() };
+        assert_eq!(changed.id, mem0.id);
+        assert_eq!((changed.online, changed.name.as_ref()), (None, None), "only what changed");
+    });
+}
+
+#[test]
+fn a_second_concurrent_watch_closes_the_watcher_only() {
+    with_admin("conflict", |h| {
+        let state = h.connect(Service::InterfacesState);
+        let w = interfaces_watcher(&state);
+        existing(&w);
+        let channel = w.into_channel();
+        // Nothing changes on loopback-only... two Watches hang; the second breaks the rules.
+        write_request::<watcher::Watch>(&channel, 1, ());
+        write_request::<watcher::Watch>(&channel, 2, ());
+        assert_eq!(epitaph_of(channel), Some(zx::ERR_BAD_STATE));
+        // The State connection still works.
+        let again = interfaces_watcher(&state);
+        assert!(!existing(&again).is_empty());
+    });
+}
+
+#[test]
+fn a_malformed_message_closes_that_channel_only() {
+    with_admin("malformed", |h| {
+        let state = h.connect(Service::InterfacesState);
+        let other = h.connect(Service::InterfacesState);
+        let bad = state.into_channel();
+        let mut message = MessageBuf::new();
+        message.bytes.extend_from_slice(&[1, 2, 3]);
+        bad.write(&message).expect("write");
+        assert_eq!(epitaph_of(bad), Some(zx::ERR_INVALID_ARGS));
+        // An unknown ordinal on another connection: NOT_SUPPORTED.
+        let unknown = h.connect(Service::NetstackAdmin).into_channel();
+        write_request::<watcher::Watch>(&unknown, 5, ());
+        assert_eq!(epitaph_of(unknown), Some(zx::ERR_NOT_SUPPORTED));
+        let w = interfaces_watcher(&other);
+        assert_eq!(existing(&w).len(), 2);
+    });
+}
+
+#[test]
+fn inspect_get_content_returns_sealed_json() {
+    use netstack_fidl::fuchsia_inspect::tree;
+    with_admin("inspect", |h| {
+        let tree = h.connect(Service::InspectTree);
+        let content = tree.call::<tree::GetContent>(()).expect("GetContent");
+        let buffer = content.buffer.expect("buffer");
+        let mut json = vec![0u8; buffer.size as usize];
+        rustix::io::pread(&buffer.vmo, &mut json, 0).expect("read");
+        let tree: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+        assert!(tree.get("Stack").is_some(), "{tree}");
+        let seals = rustix::fs::fcntl_get_seals(&buffer.vmo).expect("seals");
+        assert!(seals.contains(rustix::fs::SealFlags::WRITE), "read-only: {seals:?}");
+        assert!(rustix::io::pwrite(&buffer.vmo, b"x", 0).is_err(), "sealed against writes");
+    });
+}
+
+#[test]
+fn a_capture_through_the_admin_protocol_sees_both_directions() {
+    use netstack_core::buf::{EmptyBody, Serializer};
+    use netstack_core::wire::arp::ArpBuilder;
+    use netstack_core::wire::ethernet::EthernetBuilder;
+    use netstack_core::wire::EtherType;
+    use netstack_fidl::netstack_admin::{interfaces, CaptureOptions, CaptureRecordHeader, LinkType};
+
+    with_admin("capture", |h| {
+        let admin = h.connect(Service::NetstackAdmin);
+        assert_eq!(admin.call::<interfaces::GetMtu>(1).expect("GetMtu"), Ok(1500));
+        assert_eq!(admin.call::<interfaces::GetMtu>(99).expect("GetMtu"), Err(zx::ERR_NOT_FOUND));
+        let loopback = admin.call::<interfaces::StartCapture>((2, CaptureOptions::default())).expect("call");
+        assert_eq!(loopback.err(), Some(zx::ERR_NOT_SUPPORTED));
+        let (records, link) = admin
+            .call::<interfaces::StartCapture>((1, CaptureOptions { snaplen: Some(64) }))
+            .expect("call")
+            .expect("StartCapture");
+        assert_eq!(link, LinkType::Ethernet);
+        let peer_mac = netstack_core::addr::Mac::new([2, 0, 0, 0, 0, 9]);
+        let v4 = |s: &str| s.parse::<netstack_core::addr::Ipv4Addr>().unwrap();
+        let request = EmptyBody
+            .encapsulate(ArpBuilder::request(peer_mac, v4("192.0.2.9"), v4("192.0.2.1")))
+            .encapsulate(EthernetBuilder::new(peer_mac, netstack_core::addr::Mac::BROADCAST, EtherType::ARP))
+            .serialize_vec()
+            .expect("arp request");
+        h.peer.inject(request.body());
+        let mut seen = [false; 2];
+        let mut buf = vec![0u8; 2048];
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while seen != [true, true] && std::time::Instant::now() < deadline {
+            match rustix::net::recv(&records, &mut buf, rustix::net::RecvFlags::DONTWAIT) {
+                Ok((n, _)) => {
+                    let (header, frame) = CaptureRecordHeader::parse(&buf[..n]).expect("record");
+                    assert!(frame.len() <= 64, "snaplen");
+                    seen[header.direction as usize] = true;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        assert_eq!(seen, [true, true], "a received and a sent frame");
+    });
+}
