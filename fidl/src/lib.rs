@@ -10,7 +10,8 @@
 //!   [`fuchsia_unknown`], [`fuchsia_posix_socket`], [`fuchsia_posix_socket_raw`]), diagnostics
 //!   ([`fuchsia_inspect`], [`fuchsia_mem`]), interfaces ([`fuchsia_net_interfaces`],
 //!   [`fuchsia_hardware_network`]) and administration ([`fuchsia_net_interfaces_admin`],
-//!   [`fuchsia_net_root`], [`netstack_admin`]).
+//!   [`fuchsia_net_root`], [`netstack_admin`]), routes ([`fuchsia_net_routes`],
+//!   [`fuchsia_net_routes_admin`]).
 
 #[macro_use]
 mod protocol;
@@ -31,6 +32,8 @@ pub mod fuchsia_net;
 pub mod fuchsia_net_interfaces;
 pub mod fuchsia_net_interfaces_admin;
 pub mod fuchsia_net_root;
+pub mod fuchsia_net_routes;
+pub mod fuchsia_net_routes_admin;
 pub mod fuchsia_posix;
 pub mod fuchsia_posix_socket;
 pub mod fuchsia_posix_socket_raw;

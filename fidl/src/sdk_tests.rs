@@ -131,6 +131,12 @@ fn bound_methods() -> BTreeMap<&'static str, MethodInfo> {
         crate::fuchsia_net_root::interfaces::METHODS,
         crate::fuchsia_net_root::routes_v4::METHODS,
         crate::fuchsia_net_root::routes_v6::METHODS,
+        crate::fuchsia_net_routes::state_v4::METHODS,
+        crate::fuchsia_net_routes::watcher_v4::METHODS,
+        crate::fuchsia_net_routes::state_v6::METHODS,
+        crate::fuchsia_net_routes::watcher_v6::METHODS,
+        crate::fuchsia_net_routes_admin::route_set_v4::METHODS,
+        crate::fuchsia_net_routes_admin::route_set_v6::METHODS,
     ]
     .concat()
     .into_iter()
