@@ -140,11 +140,11 @@ impl Service {
         use netstack_fidl::*;
         match self {
             Service::InterfacesState => fuchsia_net_interfaces::STATE_PROTOCOL_NAME,
-            Service::RootInterfaces => "fuchsia.net.root.Interfaces",
-            Service::RoutesStateV4 => "fuchsia.net.routes.StateV4",
-            Service::RoutesStateV6 => "fuchsia.net.routes.StateV6",
-            Service::RootRoutesV4 => "fuchsia.net.root.RoutesV4",
-            Service::RootRoutesV6 => "fuchsia.net.root.RoutesV6",
+            Service::RootInterfaces => fuchsia_net_root::INTERFACES_PROTOCOL_NAME,
+            Service::RoutesStateV4 => fuchsia_net_routes::STATE_V4_PROTOCOL_NAME,
+            Service::RoutesStateV6 => fuchsia_net_routes::STATE_V6_PROTOCOL_NAME,
+            Service::RootRoutesV4 => fuchsia_net_root::ROUTES_V4_PROTOCOL_NAME,
+            Service::RootRoutesV6 => fuchsia_net_root::ROUTES_V6_PROTOCOL_NAME,
             Service::NeighborView => "fuchsia.net.neighbor.View",
             Service::NeighborController => "fuchsia.net.neighbor.Controller",
             Service::InspectTree => fuchsia_inspect::TREE_PROTOCOL_NAME,
@@ -211,7 +211,6 @@ struct AddressWatch {
 struct AddressProvider {
     device: DeviceId,
     addr: netstack_core::addr::IpAddr,
-    prefix_len: u8,
     /// `Detach` was called: the address outlives the channel.
     detached: bool,
     watch: AddressWatch,
@@ -1046,6 +1045,7 @@ impl AdminServer {
         if let Some((device, addr)) = provider {
             control::remove_address(stack, ctx, device, addr);
             self.dirty.interfaces.insert(device);
+            tracing::debug!(?device, %addr, "address provider closed: address removed");
         }
     }
 

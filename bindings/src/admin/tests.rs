@@ -277,3 +277,95 @@ fn a_capture_through_the_admin_protocol_sees_both_directions() {
         assert_eq!(seen, [true, true], "a received and a sent frame");
     });
 }
+
+/// A `Control` of interface `id` through `fuchsia.net.root/Interfaces`.
+fn control_of(h: &Harness, id: u64) -> SyncClient {
+    use netstack_fidl::fuchsia_net_root::interfaces;
+    let root = h.connect(Service::RootInterfaces);
+    let (ours, theirs) = Channel::pair().expect("pair");
+    root.send::<interfaces::GetAdmin>((id, theirs)).expect("GetAdmin");
+    SyncClient::new(ours)
+}
+
+/// Whether the watcher reports `subnet` on interface 1, after the next change to its addresses.
+fn addresses_change(watcher: &SyncClient) -> Vec<Subnet> {
+    let event = next_matching(watcher, |e| matches!(e, Event::Changed(p) if p.addresses.is_some()));
+    let Event::Changed(p) = event else { unreachable!() };
+    p.addresses.unwrap().into_iter().filter_map(|a| a.addr).collect()
+}
+
+#[test]
+fn an_address_lives_as_long_as_its_provider_unless_detached() {
+    use netstack_fidl::fuchsia_net_interfaces_admin::{
+        address_state_provider, control, AddressParameters, AddressStateProviderEvent,
+    };
+    with_admin("address", |h| {
+        let state = h.connect(Service::InterfacesState);
+        let w = interfaces_watcher(&state);
+        existing(&w);
+        let control = control_of(&h, 1);
+        assert_eq!(control.call::<control::GetId>(()).expect("GetId"), 1);
+        let add = |last: u8| {
+            let (ours, theirs) = Channel::pair().expect("pair");
+            control
+                .send::<control::AddAddress>((v4_subnet(last, 24), AddressParameters::default(), theirs))
+                .expect("AddAddress");
+            let provider = SyncClient::new(ours);
+            assert!(matches!(
+                provider.next_event::<AddressStateProviderEvent>().expect("event"),
+                AddressStateProviderEvent::OnAddressAdded {}
+            ));
+            provider
+        };
+        let kept = add(10);
+        assert!(addresses_change(&w).contains(&v4_subnet(10, 24)));
+        let state_now = kept.call::<address_state_provider::WatchAddressAssignmentState>(()).expect("watch");
+        assert_eq!(state_now, AddressAssignmentState::Assigned);
+        kept.send::<address_state_provider::Detach>(()).expect("Detach");
+        let dropped = add(11);
+        assert!(addresses_change(&w).contains(&v4_subnet(11, 24)));
+        drop(dropped);
+        let after = addresses_change(&w);
+        assert!(!after.contains(&v4_subnet(11, 24)), "gone with its provider");
+        drop(kept);
+        // Detached: still there once its provider closed; RemoveAddress takes it away.
+        let removed = control.call::<control::RemoveAddress>(v4_subnet(10, 24)).expect("call");
+        assert_eq!(removed, Ok(true));
+        assert!(!addresses_change(&w).contains(&v4_subnet(10, 24)));
+        // Adding an address twice: the second provider hears why at once.
+        let _first = add(12);
+        let (ours, theirs) = Channel::pair().expect("pair");
+        control
+            .send::<control::AddAddress>((v4_subnet(12, 24), AddressParameters::default(), theirs))
+            .unwrap();
+        let second = SyncClient::new(ours);
+        assert!(matches!(
+            second.next_event::<AddressStateProviderEvent>().expect("event"),
+            AddressStateProviderEvent::OnAddressRemoved {
+                error: netstack_fidl::fuchsia_net_interfaces_admin::AddressRemovalReason::AlreadyAssigned
+            }
+        ));
+    });
+}
+
+#[test]
+fn enable_and_disable_show_in_online() {
+    use netstack_fidl::fuchsia_net_interfaces_admin::control;
+    with_admin("online", |h| {
+        let state = h.connect(Service::InterfacesState);
+        let w = interfaces_watcher(&state);
+        existing(&w);
+        let control = control_of(&h, 1);
+        assert_eq!(control.call::<control::Disable>(()).expect("call"), Ok(true));
+        assert_eq!(control.call::<control::Disable>(()).expect("call"), Ok(false), "no change");
+        let offline = next_matching(&w, |e| matches!(e, Event::Changed(p) if p.online.is_some()));
+        assert!(matches!(offline, Event::Changed(Properties { online: Some(false), .. })));
+        assert_eq!(control.call::<control::Enable>(()).expect("call"), Ok(true));
+        let online = next_matching(&w, |e| matches!(e, Event::Changed(p) if p.online.is_some()));
+        assert!(matches!(online, Event::Changed(Properties { online: Some(true), .. })));
+        // Only run-time interfaces can be removed.
+        assert!(control.call::<control::Remove>(()).expect("call").is_err());
+        // An unknown interface's Control closes at once.
+        assert_eq!(epitaph_of(control_of(&h, 77).into_channel()), Some(zx::ERR_NOT_FOUND));
+    });
+}
