@@ -227,8 +227,8 @@ enum Role {
     Control { parent: Key, device: DeviceId },
     /// `fuchsia.net.interfaces.admin/AddressStateProvider`.
     AddressState { parent: Key, provider: AddressProvider },
-    /// `fuchsia.net.routes/WatcherV4` or `V6`.
-    RouteWatcher { parent: Key, version: IpVersion, queue: Hanging<RouteEvent> },
+    /// `fuchsia.net.routes/WatcherV4` or `V6`; `main_table`: it watches the one table.
+    RouteWatcher { parent: Key, version: IpVersion, queue: Hanging<RouteEvent>, main_table: bool },
     /// `fuchsia.net.routes.admin/RouteSetV4` or `V6` (the global set).
     RouteSet { parent: Key, version: IpVersion },
     /// `fuchsia.net.neighbor/EntryIterator`.
@@ -573,7 +573,9 @@ impl AdminServer {
         let watchers = std::mem::take(&mut self.route_watchers);
         for &key in &watchers {
             let pushed = match self.channel_mut(key).map(|c| &mut c.role) {
-                Some(Role::RouteWatcher { queue, version: v, .. }) if *v == version => queue.push(event),
+                Some(Role::RouteWatcher { queue, version: v, main_table: true, .. }) if *v == version => {
+                    queue.push(event)
+                }
                 _ => continue,
             };
             self.after_push(key, pushed);

@@ -369,3 +369,86 @@ fn enable_and_disable_show_in_online() {
         assert_eq!(epitaph_of(control_of(&h, 77).into_channel()), Some(zx::ERR_NOT_FOUND));
     });
 }
+
+#[test]
+fn routes_added_through_the_global_set_are_watched_and_removable() {
+    use netstack_fidl::fuchsia_net::{Ipv4AddressWithPrefix, Ipv6Address, Ipv6AddressWithPrefix};
+    use netstack_fidl::fuchsia_net_root::{routes_v4, routes_v6};
+    use netstack_fidl::fuchsia_net_routes::*;
+    use netstack_fidl::fuchsia_net_routes_admin::{route_set_v4, route_set_v6};
+    with_admin("routes", |h| {
+        let watch_v4 = |state: &SyncClient| {
+            let (ours, theirs) = Channel::pair().unwrap();
+            state.send::<state_v4::GetWatcherV4>((theirs, WatcherOptionsV4::default())).unwrap();
+            SyncClient::new(ours)
+        };
+        let watch_v6 = |state: &SyncClient| {
+            let (ours, theirs) = Channel::pair().unwrap();
+            state.send::<state_v6::GetWatcherV6>((theirs, WatcherOptionsV6::default())).unwrap();
+            SyncClient::new(ours)
+        };
+        let w4 = watch_v4(&h.connect(Service::RoutesStateV4));
+        let w6 = watch_v6(&h.connect(Service::RoutesStateV6));
+        let existing4 = w4.call::<watcher_v4::Watch>(()).unwrap();
+        assert!(matches!(existing4.last(), Some(EventV4::Idle(_))), "{existing4:?}");
+        assert!(
+            existing4.iter().any(|e| matches!(e, EventV4::Existing(r)
+            if r.route.as_ref().unwrap().destination.prefix_len == 24)),
+            "the subnet route of 192.0.2.1/24"
+        );
+        let existing6 = w6.call::<watcher_v6::Watch>(()).unwrap();
+        assert!(matches!(existing6.last(), Some(EventV6::Idle(_))));
+
+        let (set4, theirs) = Channel::pair().unwrap();
+        h.connect(Service::RootRoutesV4).send::<routes_v4::GlobalRouteSet>(theirs).unwrap();
+        let set4 = SyncClient::new(set4);
+        let properties = || SpecifiedRouteProperties { metric: Some(SpecifiedMetric::ExplicitMetric(7)) };
+        let route4 = RouteV4 {
+            destination: Ipv4AddressWithPrefix {
+                addr: Ipv4Address { addr: [198, 51, 100, 0] },
+                prefix_len: 24,
+            },
+            action: RouteActionV4::Forward(RouteTargetV4 {
+                outbound_interface: 1,
+                next_hop: Some(Box::new(Ipv4Address { addr: [192, 0, 2, 254] })),
+            }),
+            properties: RoutePropertiesV4 { specified_properties: Some(properties()) },
+        };
+        assert_eq!(set4.call::<route_set_v4::AddRoute>(route4.clone()).unwrap(), Ok(true));
+        assert_eq!(set4.call::<route_set_v4::AddRoute>(route4.clone()).unwrap(), Ok(false), "already there");
+        let added = w4.call::<watcher_v4::Watch>(()).unwrap();
+        assert!(matches!(&added[..], [EventV4::Added(r)] if r.route.as_ref() == Some(&route4)), "{added:?}");
+
+        let (set6, theirs) = Channel::pair().unwrap();
+        h.connect(Service::RootRoutesV6).send::<routes_v6::GlobalRouteSet>(theirs).unwrap();
+        let set6 = SyncClient::new(set6);
+        let mut dest = [0u8; 16];
+        dest[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+        dest[5] = 1;
+        let route6 = RouteV6 {
+            destination: Ipv6AddressWithPrefix { addr: Ipv6Address { addr: dest }, prefix_len: 64 },
+            action: RouteActionV6::Forward(RouteTargetV6 { outbound_interface: 1, next_hop: None }),
+            properties: RoutePropertiesV6 { specified_properties: Some(properties()) },
+        };
+        assert_eq!(set6.call::<route_set_v6::AddRoute>(route6.clone()).unwrap(), Ok(true));
+        let added = w6.call::<watcher_v6::Watch>(()).unwrap();
+        assert!(matches!(&added[..], [EventV6::Added(r)] if r.route.as_ref() == Some(&route6)), "{added:?}");
+        // The route outlives its route set.
+        drop(set6);
+        let w6b = watch_v6(&h.connect(Service::RoutesStateV6));
+        let again = w6b.call::<watcher_v6::Watch>(()).unwrap();
+        assert!(again.iter().any(|e| matches!(e, EventV6::Existing(r) if r.route.as_ref() == Some(&route6))));
+
+        assert_eq!(set4.call::<route_set_v4::RemoveRoute>(route4.clone()).unwrap(), Ok(true));
+        assert_eq!(set4.call::<route_set_v4::RemoveRoute>(route4.clone()).unwrap(), Ok(false));
+        let removed = w4.call::<watcher_v4::Watch>(()).unwrap();
+        assert!(matches!(&removed[..], [EventV4::Removed(r)] if r.route.as_ref() == Some(&route4)));
+        // Bad input is an error, not a crash.
+        let mut bad = route4.clone();
+        bad.destination.addr.addr[3] = 1;
+        assert_eq!(
+            set4.call::<route_set_v4::AddRoute>(bad).unwrap(),
+            Err(netstack_fidl::fuchsia_net_routes_admin::RouteSetError::InvalidDestinationSubnet)
+        );
+    });
+}
