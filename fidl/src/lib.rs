@@ -11,7 +11,7 @@
 //!   ([`fuchsia_inspect`], [`fuchsia_mem`]), interfaces ([`fuchsia_net_interfaces`],
 //!   [`fuchsia_hardware_network`]) and administration ([`fuchsia_net_interfaces_admin`],
 //!   [`fuchsia_net_root`], [`netstack_admin`]), routes ([`fuchsia_net_routes`],
-//!   [`fuchsia_net_routes_admin`]).
+//!   [`fuchsia_net_routes_admin`]) and neighbors ([`fuchsia_net_neighbor`]).
 
 #[macro_use]
 mod protocol;
@@ -31,6 +31,7 @@ pub mod fuchsia_mem;
 pub mod fuchsia_net;
 pub mod fuchsia_net_interfaces;
 pub mod fuchsia_net_interfaces_admin;
+pub mod fuchsia_net_neighbor;
 pub mod fuchsia_net_root;
 pub mod fuchsia_net_routes;
 pub mod fuchsia_net_routes_admin;

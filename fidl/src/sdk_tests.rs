@@ -137,6 +137,9 @@ fn bound_methods() -> BTreeMap<&'static str, MethodInfo> {
         crate::fuchsia_net_routes::watcher_v6::METHODS,
         crate::fuchsia_net_routes_admin::route_set_v4::METHODS,
         crate::fuchsia_net_routes_admin::route_set_v6::METHODS,
+        crate::fuchsia_net_neighbor::entry_iterator::METHODS,
+        crate::fuchsia_net_neighbor::view::METHODS,
+        crate::fuchsia_net_neighbor::controller::METHODS,
     ]
     .concat()
     .into_iter()
