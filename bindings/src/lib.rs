@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod device;
 pub mod echo;
 pub mod eventloop;
+pub mod inspect;
 pub mod manifest;
 mod reactor;
 pub mod rng;

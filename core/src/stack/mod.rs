@@ -16,6 +16,7 @@ mod admin;
 mod arp_ctx;
 mod gmp_ctx;
 mod icmpv6;
+pub mod inspect;
 mod ipv4;
 mod ipv6;
 mod ndp_ctx;
