@@ -65,11 +65,6 @@ impl<E> Hanging<E> {
         let n = self.queue.len().min(max.max(1));
         Some((txid, self.queue.drain(..n)))
     }
-
-    /// Events waiting.
-    pub(crate) fn queued(&self) -> usize {
-        self.queue.len()
-    }
 }
 
 #[cfg(test)]
@@ -100,6 +95,6 @@ mod tests {
         h.push(1).unwrap();
         h.push(2).unwrap();
         assert_eq!(h.push(3), Err(HangingError::Overflow));
-        assert_eq!(h.queued(), 102);
+        assert_eq!(h.queue.len(), 102);
     }
 }

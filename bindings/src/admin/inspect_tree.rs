@@ -54,7 +54,7 @@ fn snapshot(stack: &NetStack, ctx: &BindingsCtx, sockets: Option<&SocketServer>)
     let mut file = std::fs::File::from(fd);
     {
         let mut out = std::io::BufWriter::new(&mut file);
-        write_tree(&mut out, stack, ctx, sockets)?;
+        crate::inspect::write_tree(&mut out, stack, ctx, sockets)?;
         out.flush()?;
     }
     let size = file.stream_position()?;
@@ -65,20 +65,4 @@ fn snapshot(stack: &NetStack, ctx: &BindingsCtx, sockets: Option<&SocketServer>)
         SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
     )?;
     Ok(Buffer { vmo: fd, size })
-}
-
-/// A stand-in for `crate::inspect::write_tree` until it lands: the loop's counters only.
-fn write_tree(
-    out: &mut impl Write,
-    _stack: &NetStack,
-    ctx: &BindingsCtx,
-    _sockets: Option<&SocketServer>,
-) -> std::io::Result<()> {
-    let c = ctx.counters();
-    let tree = serde_json::json!({ "Stack": { "Loop": {
-        "Turns": c.turns, "TimersFired": c.timers_fired, "TxUnknownDevice": c.tx_unknown_device,
-        "TxFifoFull": c.tx_fifo_full, "EventsDropped": c.events_dropped, "Requests": c.requests,
-        "DeviceErrors": c.device_errors,
-    } } });
-    serde_json::to_writer(out, &tree).map_err(std::io::Error::other)
 }

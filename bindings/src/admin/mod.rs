@@ -145,8 +145,8 @@ impl Service {
             Service::RoutesStateV6 => fuchsia_net_routes::STATE_V6_PROTOCOL_NAME,
             Service::RootRoutesV4 => fuchsia_net_root::ROUTES_V4_PROTOCOL_NAME,
             Service::RootRoutesV6 => fuchsia_net_root::ROUTES_V6_PROTOCOL_NAME,
-            Service::NeighborView => "fuchsia.net.neighbor.View",
-            Service::NeighborController => "fuchsia.net.neighbor.Controller",
+            Service::NeighborView => fuchsia_net_neighbor::VIEW_PROTOCOL_NAME,
+            Service::NeighborController => fuchsia_net_neighbor::CONTROLLER_PROTOCOL_NAME,
             Service::InspectTree => fuchsia_inspect::TREE_PROTOCOL_NAME,
             Service::NetstackAdmin => netstack_admin::INTERFACES_PROTOCOL_NAME,
         }

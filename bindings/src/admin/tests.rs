@@ -452,3 +452,42 @@ fn routes_added_through_the_global_set_are_watched_and_removable() {
         );
     });
 }
+
+#[test]
+fn a_static_neighbor_is_listed_then_removed_and_flushed() {
+    use netstack_fidl::fuchsia_net::{IpVersion, MacAddress};
+    use netstack_fidl::fuchsia_net_neighbor::*;
+    with_admin("neighbor", |h| {
+        let (ours, theirs) = Channel::pair().unwrap();
+        h.connect(Service::NeighborView)
+            .send::<view::OpenEntryIterator>((theirs, EntryIteratorOptions::default()))
+            .unwrap();
+        let it = SyncClient::new(ours);
+        let first = it.call::<entry_iterator::GetNext>(()).unwrap();
+        assert!(matches!(first.last(), Some(EntryIteratorItem::Idle(_))), "{first:?}");
+        let controller = h.connect(Service::NeighborController);
+        let ip = IpAddress::Ipv4(Ipv4Address { addr: [192, 0, 2, 7] });
+        let mac = MacAddress { octets: [2, 0, 0, 0, 0, 7] };
+        assert_eq!(controller.call::<controller::AddEntry>((1, ip, mac)).unwrap(), Ok(()));
+        let added = it.call::<entry_iterator::GetNext>(()).unwrap();
+        assert!(
+            matches!(&added[..], [EntryIteratorItem::Added(e)] if e.neighbor == Some(ip)
+                && e.state == Some(EntryState::Static) && e.mac == Some(mac) && e.interface == Some(1)),
+            "{added:?}"
+        );
+        assert_eq!(controller.call::<controller::RemoveEntry>((1, ip)).unwrap(), Ok(()));
+        let removed = it.call::<entry_iterator::GetNext>(()).unwrap();
+        assert!(matches!(&removed[..], [EntryIteratorItem::Removed(e)] if e.neighbor == Some(ip)));
+        assert_eq!(controller.call::<controller::RemoveEntry>((1, ip)).unwrap(), Err(zx::ERR_NOT_FOUND));
+        assert_eq!(controller.call::<controller::AddEntry>((1, ip, mac)).unwrap(), Ok(()));
+        it.call::<entry_iterator::GetNext>(()).unwrap();
+        assert_eq!(controller.call::<controller::ClearEntries>((1, IpVersion::V4)).unwrap(), Ok(()));
+        let flushed = it.call::<entry_iterator::GetNext>(()).unwrap();
+        assert!(flushed.iter().any(|i| matches!(i, EntryIteratorItem::Removed(e) if e.neighbor == Some(ip))));
+        assert_eq!(
+            controller.call::<controller::AddEntry>((9, ip, mac)).unwrap(),
+            Err(zx::ERR_NOT_FOUND),
+            "no interface 9"
+        );
+    });
+}
