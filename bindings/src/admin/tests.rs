@@ -491,3 +491,71 @@ fn a_static_neighbor_is_listed_then_removed_and_flushed() {
         );
     });
 }
+
+#[test]
+fn create_interface_makes_a_tap_that_watchers_see_come_and_go() {
+    use netstack_fidl::fuchsia_net_interfaces_admin::{control, ControlEvent, InterfaceRemovedReason};
+    use netstack_fidl::netstack_admin::{interfaces, InterfaceKind, InterfaceSpec};
+    if !crate::testutil::have_root("create_interface_makes_a_tap_that_watchers_see_come_and_go") {
+        return;
+    }
+    let link_exists = |name: &str| {
+        std::process::Command::new("ip").args(["link", "show", name]).output().expect("ip").status.success()
+    };
+    std::thread::spawn(move || {
+        // SAFETY: only the network namespace is unshared (not the fd table); the namespace is
+        // this thread's and goes with it.
+        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }.expect("unshare");
+        with_admin("create", move |h| {
+            let state = h.connect(Service::InterfacesState);
+            let w = interfaces_watcher(&state);
+            existing(&w);
+            let admin = h.connect(Service::NetstackAdmin);
+            let spec = InterfaceSpec {
+                name: Some("nsadm0".into()),
+                kind: Some(InterfaceKind::Tap),
+                mtu: Some(1400),
+            };
+            let id = admin.call::<interfaces::CreateInterface>(spec.clone()).expect("call").expect("created");
+            assert!(link_exists("nsadm0"), "the kernel side exists");
+            assert_eq!(
+                admin.call::<interfaces::CreateInterface>(spec).expect("call"),
+                Err(zx::ERR_ALREADY_EXISTS)
+            );
+            let added = next_matching(&w, |e| matches!(e, Event::Added(_)));
+            let Event::Added(props) = added else { unreachable!() };
+            assert_eq!(
+                (props.id, props.name.as_deref(), props.online),
+                (Some(id), Some("nsadm0"), Some(false))
+            );
+            assert_eq!(admin.call::<interfaces::GetMtu>(id).expect("call"), Ok(1400));
+            assert_eq!(admin.call::<interfaces::SetMtu>((id, 1300)).expect("call"), Ok(()));
+            assert_eq!(admin.call::<interfaces::GetMtu>(id).expect("call"), Ok(1300));
+            let link =
+                std::process::Command::new("ip").args(["-o", "link", "show", "nsadm0"]).output().expect("ip");
+            let link = String::from_utf8_lossy(&link.stdout);
+            assert!(link.contains(" mtu 1300 "), "the kernel's MTU too: {link}");
+            assert_eq!(
+                admin.call::<interfaces::SetMtu>((id, 9000)).expect("call"),
+                Err(zx::ERR_OUT_OF_RANGE)
+            );
+            let control = control_of(&h, id);
+            assert_eq!(control.call::<control::Enable>(()).expect("call"), Ok(true));
+            assert!(matches!(
+                next_matching(&w, |e| matches!(e, Event::Changed(p) if p.online.is_some())),
+                Event::Changed(Properties { online: Some(true), .. })
+            ));
+            assert_eq!(control.call::<control::Remove>(()).expect("call"), Ok(()));
+            assert!(
+                matches!(next_matching(&w, |e| matches!(e, Event::Removed(_))), Event::Removed(r) if r == id)
+            );
+            assert!(matches!(
+                control.next_event::<ControlEvent>(),
+                Ok(ControlEvent::OnInterfaceRemoved { reason: InterfaceRemovedReason::User })
+            ));
+            assert!(!link_exists("nsadm0"), "the kernel side went with it");
+        });
+    })
+    .join()
+    .expect("test thread");
+}
