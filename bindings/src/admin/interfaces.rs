@@ -187,7 +187,7 @@ fn addresses(addresses: &[AddressProps], interest: Interest) -> Vec<Address> {
         .map(|a| Address {
             addr: Some(subnet(a.addr, a.prefix_len)),
             valid_until: interest.valid_until.then_some(a.valid_until),
-            preferred_lifetime_info: interest.preferred_lifetime_info.then(|| match a.preferred_until {
+            preferred_lifetime_info: interest.preferred_lifetime_info.then_some(match a.preferred_until {
                 Some(until) => PreferredLifetimeInfo::PreferredUntil(until),
                 None => PreferredLifetimeInfo::Deprecated(Empty {}),
             }),
