@@ -424,12 +424,6 @@ impl AdminServer {
         }
     }
 
-    /// A device was attached to or detached from the loop outside the admin server (its
-    /// name and port class come from its session).
-    pub fn on_device_changed(&mut self, device: DeviceId) {
-        self.dirty.interfaces.insert(device);
-    }
-
     /// One turn: serves the endpoints that changed, then feeds the watchers what changed in
     /// the stack. Returns the items served.
     pub fn turn(
