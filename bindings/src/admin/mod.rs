@@ -840,8 +840,7 @@ impl AdminServer {
                     break;
                 }
                 Err(ChannelError::TooBig) => {
-                    self.counters.malformed_messages += 1;
-                    self.epitaph(key, zx::ERR_INVALID_ARGS);
+                    self.bad_message(stack, ctx, key, &DecodeError::Truncated);
                     budget_spent = false;
                     break;
                 }
@@ -957,7 +956,16 @@ impl AdminServer {
             zx::ERR_INVALID_ARGS
         };
         tracing::debug!(%error, "malformed request: closing the channel");
-        self.epitaph(key, status);
+        // The channel goes as if its peer had closed it (an address provider's address with
+        // it), after the epitaph says why.
+        let mut message = std::mem::take(&mut self.outbox);
+        encode_epitaph(status, &mut message);
+        if let Some(endpoint) = self.channel_mut(key) {
+            let _ = endpoint.channel.write(&message);
+            self.counters.epitaphs += 1;
+        }
+        message.clear();
+        self.outbox = message;
         self.close_channel(stack, ctx, key);
     }
 
