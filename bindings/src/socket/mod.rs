@@ -42,8 +42,6 @@ mod header;
 mod options;
 mod provider;
 mod raw_requests;
-mod reactor;
-mod slab;
 mod stream;
 mod stream_requests;
 
@@ -66,12 +64,12 @@ use netstack_fidl::message::{decode_header, encode_epitaph, encode_reply};
 use netstack_fidl::wire::DecodeError;
 use netstack_fidl::Method;
 
+use crate::reactor::{Reactor, Readiness};
+use crate::slab::{Key, Slab};
 pub(crate) use datagram::DatagramId;
 use datagram::{DatagramCounters, DatagramSocket};
 use dataplane::Flags;
 use options::SocketOptions;
-use reactor::{Reactor, Readiness};
-use slab::{Key, Slab};
 pub(crate) use stream::TcpId;
 use stream::{Progress, PumpCounters, StreamSocket};
 
