@@ -21,6 +21,8 @@ use netstack_core::transport::tcp::info::TcpInfo;
 use netstack_core::transport::tcp::State;
 use serde_json::{json, Map, Value};
 
+use crate::admin::AdminCounters;
+use crate::device::capture::CaptureCounters;
 use crate::eventloop::{BindingsCtx, LoopCounters, NetStack};
 use crate::socket::{ServerCounters, SocketServer};
 
@@ -37,8 +39,9 @@ pub fn write_tree(
     stack: &NetStack,
     ctx: &BindingsCtx,
     sockets: Option<&SocketServer>,
+    admin: Option<&AdminCounters>,
 ) -> io::Result<()> {
-    write_snapshot(out, stack, ctx, sockets.map(ServerSnapshot::of).as_ref())
+    write_snapshot(out, stack, ctx, sockets.map(ServerSnapshot::of).as_ref(), admin)
 }
 
 /// What the tree takes from the socket server.
@@ -62,14 +65,20 @@ fn write_snapshot(
     stack: &NetStack,
     ctx: &BindingsCtx,
     server: Option<&ServerSnapshot>,
+    admin: Option<&AdminCounters>,
 ) -> io::Result<()> {
-    let tree = json!({ "Stack": tree(stack, ctx, server) });
+    let tree = json!({ "Stack": tree(stack, ctx, server, admin) });
     serde_json::to_writer_pretty(&mut *out, &tree)?;
     out.write_all(b"\n")
 }
 
 /// The `Stack` node.
-fn tree(stack: &NetStack, ctx: &BindingsCtx, server: Option<&ServerSnapshot>) -> Value {
+fn tree(
+    stack: &NetStack,
+    ctx: &BindingsCtx,
+    server: Option<&ServerSnapshot>,
+    admin: Option<&AdminCounters>,
+) -> Value {
     let mut node = Map::new();
     node.insert("Devices".into(), devices(stack, ctx));
     node.insert("Mib".into(), mib(stack));
@@ -78,6 +87,9 @@ fn tree(stack: &NetStack, ctx: &BindingsCtx, server: Option<&ServerSnapshot>) ->
     node.insert("Sockets".into(), sockets(stack, server.map(|s| &s.pids)));
     if let Some(server) = server {
         node.insert("SocketServer".into(), server_counters(&server.counters));
+    }
+    if let Some(admin) = admin {
+        node.insert("AdminServer".into(), admin_counters(admin));
     }
     node.insert("Loop".into(), loop_counters(&ctx.counters()));
     Value::Object(node)
@@ -150,6 +162,7 @@ fn devices(stack: &NetStack, ctx: &BindingsCtx) -> Value {
             tx.insert("Bytes".into(), backend.tx_bytes.into());
             tx.insert("Errors".into(), backend.tx_errors.into());
             tx.insert("QueueDrops".into(), own.tx_fifo_full.into());
+            device.insert("Capture".into(), capture_counters(&session.captures.counters()));
         }
         device.insert("Rx".into(), Value::Object(rx));
         device.insert("Tx".into(), Value::Object(tx));
@@ -392,6 +405,38 @@ fn server_counters(c: &ServerCounters) -> Value {
         "DatagramSendErrors": c.datagram_send_errors,
         "DatagramMalformed": c.datagram_malformed,
         "DatagramErrorRecords": c.datagram_error_records,
+    })
+}
+
+/// `AdminServer`: the admin protocols' server.
+fn admin_counters(c: &AdminCounters) -> Value {
+    json!({
+        "ConnectionsAccepted": c.connections_accepted,
+        "ChannelsOpen": c.channels_open,
+        "WatchersOpen": c.watchers_open,
+        "AddressProviders": c.address_providers,
+        "Requests": c.requests,
+        "EventsSent": c.events_sent,
+        "MalformedMessages": c.malformed_messages,
+        "Epitaphs": c.epitaphs,
+        "WatcherOverflows": c.watcher_overflows,
+        "WatchConflicts": c.watch_conflicts,
+        "RefusedLimit": c.refused_limit,
+        "RepliesQueued": c.replies_queued,
+        "InterfacesCreated": c.interfaces_created,
+        "CapturesStarted": c.captures_started,
+        "InspectTrees": c.inspect_trees,
+    })
+}
+
+/// `Devices/<name>/Capture`: the device's packet captures.
+fn capture_counters(c: &CaptureCounters) -> Value {
+    json!({
+        "Active": c.active,
+        "Started": c.started,
+        "Ended": c.ended,
+        "Records": c.records,
+        "DroppedFull": c.dropped_full,
     })
 }
 

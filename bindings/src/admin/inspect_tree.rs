@@ -17,7 +17,7 @@ use netstack_fidl::wire::DecodeError;
 use netstack_fidl::zx;
 use rustix::fs::{MemfdFlags, SealFlags};
 
-use super::{AdminServer, Request};
+use super::{AdminCounters, AdminServer, Request};
 use crate::eventloop::{BindingsCtx, NetStack};
 use crate::socket::SocketServer;
 
@@ -34,7 +34,7 @@ pub(super) fn tree_request(
     handles: &mut Vec<OwnedFd>,
 ) -> Result<(), DecodeError> {
     match TreeRequest::decode(header, body, handles)? {
-        TreeRequest::GetContent {} => match snapshot(stack, ctx, sockets) {
+        TreeRequest::GetContent {} => match snapshot(stack, ctx, sockets, &server.counters) {
             Ok(buffer) => {
                 server.counters.inspect_trees += 1;
                 server.reply::<tree::GetContent>(request, TreeContent { buffer: Some(buffer) });
@@ -49,12 +49,17 @@ pub(super) fn tree_request(
 }
 
 /// The tree, written into a sealed memfd.
-fn snapshot(stack: &NetStack, ctx: &BindingsCtx, sockets: Option<&SocketServer>) -> std::io::Result<Buffer> {
+fn snapshot(
+    stack: &NetStack,
+    ctx: &BindingsCtx,
+    sockets: Option<&SocketServer>,
+    admin: &AdminCounters,
+) -> std::io::Result<Buffer> {
     let fd = rustix::fs::memfd_create("netstack-inspect", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
     let mut file = std::fs::File::from(fd);
     {
         let mut out = std::io::BufWriter::new(&mut file);
-        crate::inspect::write_tree(&mut out, stack, ctx, sockets)?;
+        crate::inspect::write_tree(&mut out, stack, ctx, sockets, Some(admin))?;
         out.flush()?;
     }
     let size = file.stream_position()?;

@@ -32,10 +32,10 @@ fn tree_of_a_with_open_sockets() -> Value {
     let server = ServerSnapshot::of(a.socket_server().expect("server"));
     let (stack, ctx) = a.parts();
     let mut out = Vec::new();
-    write_snapshot(&mut out, stack, ctx, Some(&server)).expect("write");
+    write_snapshot(&mut out, stack, ctx, Some(&server), None).expect("write");
     drop(held);
     let mut again = Vec::new();
-    write_snapshot(&mut again, stack, ctx, Some(&server)).expect("write");
+    write_snapshot(&mut again, stack, ctx, Some(&server), None).expect("write");
     assert_eq!(out, again, "the same state gives the same bytes");
     serde_json::from_slice(&out).expect("the tree is JSON")
 }
