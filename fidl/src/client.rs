@@ -1,6 +1,7 @@
 //! A blocking FIDL client over one channel, and how clients find the netstack's protocols
 //! (`fidl/README.md`, "The svc dir").
 
+use std::collections::VecDeque;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -11,7 +12,7 @@ use crate::message::{
     decode_body, decode_epitaph, decode_header, encode_message, TransactionHeader, EPITAPH_ORDINAL,
 };
 use crate::wire::{DecodeError, EncodeError};
-use crate::Method;
+use crate::{EventEnum, Method};
 
 /// The svc dir clients use when `NETSTACK_SVC_DIR` is not set.
 pub const DEFAULT_SVC_DIR: &str = "/run/netstack/svc";
@@ -98,6 +99,39 @@ pub(crate) fn take_reply<M: Method>(
     Some(decode_body::<M::Response>(body, handles).map_err(ClientError::from))
 }
 
+/// True when `buffer` holds an event: a well-formed header with transaction id 0 that is not
+/// an epitaph.
+fn is_event(buffer: &MessageBuf) -> bool {
+    decode_header(&buffer.bytes)
+        .is_ok_and(|(header, _)| header.txid == 0 && header.ordinal != EPITAPH_ORDINAL)
+}
+
+/// Decodes the event in `buffer` as an `E`.
+fn decode_event<E: EventEnum>(buffer: &mut MessageBuf) -> Result<E, ClientError> {
+    let MessageBuf { bytes, handles } = buffer;
+    let (header, body) = decode_header(bytes)?;
+    Ok(E::decode_event(&header, body, handles)?)
+}
+
+/// Looks at a message received while waiting for an event: `None` for a reply (keep waiting),
+/// else the event or the epitaph's error.
+fn take_event<E: EventEnum>(buffer: &mut MessageBuf) -> Option<Result<E, ClientError>> {
+    let (header, body) = match decode_header(&buffer.bytes) {
+        Ok(parts) => parts,
+        Err(error) => return Some(Err(error.into())),
+    };
+    if header.ordinal == EPITAPH_ORDINAL {
+        return Some(match decode_epitaph(body) {
+            Ok(status) => Err(ClientError::PeerClosed { epitaph: Some(status) }),
+            Err(error) => Err(error.into()),
+        });
+    }
+    if header.txid != 0 {
+        return None;
+    }
+    Some(decode_event(buffer))
+}
+
 /// After a failed write: when the peer is gone, looks for the epitaph it may have left.
 pub(crate) fn closed_or(channel: &Channel, error: ChannelError, buffer: &mut MessageBuf) -> ClientError {
     if !matches!(error, ChannelError::PeerClosed) {
@@ -113,13 +147,22 @@ pub(crate) fn closed_or(channel: &Channel, error: ChannelError, buffer: &mut Mes
     ClientError::PeerClosed { epitaph: None }
 }
 
+/// The most events a [`SyncClient`] keeps while a call waits for its reply; later ones are
+/// dropped until [`SyncClient::next_event`] takes some.
+pub const MAX_QUEUED_EVENTS: usize = 64;
+
 /// A blocking client over one channel.
 ///
 /// Thread-safe: calls from several threads take turns (a mutex is held from writing a request
 /// to reading its reply), so replies cannot be mixed up. Each request gets the next non-zero
 /// transaction id (1 to `0x7fff_ffff`; ids with the top bit set are reserved, as on Zircon);
-/// messages with other ids (events, or replies to calls abandoned after an error) are
-/// discarded. An epitaph ends every call with [`ClientError::PeerClosed`].
+/// messages with other non-zero ids (replies to calls abandoned after an error) are discarded.
+/// An epitaph ends every call with [`ClientError::PeerClosed`].
+///
+/// Events (transaction id 0) that arrive while a call waits are kept, up to
+/// [`MAX_QUEUED_EVENTS`], for [`SyncClient::next_event`]. A call has no time limit, so a
+/// hanging get (`Watch`) simply waits until the server answers; a client that must do other
+/// work meanwhile uses one `SyncClient` per channel and one thread per outstanding call.
 ///
 /// Works in blocking and non-blocking mode (it waits with `poll` for replies). Holds no
 /// global state and starts no threads, so a forked child can keep using a client it
@@ -131,13 +174,21 @@ pub(crate) fn closed_or(channel: &Channel, error: ChannelError, buffer: &mut Mes
 pub struct SyncClient {
     channel: Channel,
     next_txid: AtomicU32,
-    buffer: Mutex<MessageBuf>,
+    state: Mutex<ClientState>,
+}
+
+/// What the mutex of a [`SyncClient`] guards.
+#[derive(Debug, Default)]
+struct ClientState {
+    buffer: MessageBuf,
+    /// Events received while waiting for a reply, oldest first.
+    events: VecDeque<MessageBuf>,
 }
 
 impl SyncClient {
     /// A client over `channel`.
     pub fn new(channel: Channel) -> Self {
-        SyncClient { channel, next_txid: AtomicU32::new(1), buffer: Mutex::new(MessageBuf::new()) }
+        SyncClient { channel, next_txid: AtomicU32::new(1), state: Mutex::new(ClientState::default()) }
     }
 
     /// The channel, for example to `dup` it or to wait on it.
@@ -155,17 +206,62 @@ impl SyncClient {
     pub fn call<M: Method>(&self, request: M::Request) -> Result<M::Response, ClientError> {
         const { assert!(!M::ONE_WAY, "a one-way method has no reply: use send") };
         let txid = self.allocate_txid();
-        let mut buffer = self.lock();
-        encode_message(TransactionHeader::for_method::<M>(txid), request, &mut buffer)?;
-        let written = self.channel.write(&buffer);
+        let mut state = self.lock();
+        let ClientState { buffer, events } = &mut *state;
+        encode_message(TransactionHeader::for_method::<M>(txid), request, buffer)?;
+        let written = self.channel.write(buffer);
         buffer.clear();
         if let Err(error) = written {
-            return Err(self.closed_or(error, &mut buffer));
+            return Err(self.closed_or(error, buffer));
         }
         loop {
-            self.read_blocking(&mut buffer)?;
-            if let Some(reply) = take_reply::<M>(txid, &mut buffer) {
+            self.read_blocking(buffer)?;
+            if is_event(buffer) {
+                if events.len() < MAX_QUEUED_EVENTS {
+                    events.push_back(std::mem::take(buffer));
+                }
+                continue;
+            }
+            if let Some(reply) = take_reply::<M>(txid, buffer) {
                 return reply;
+            }
+        }
+    }
+
+    /// Waits for the next event of the protocol (`E` is its event enum, e.g. `ControlEvent`),
+    /// taking first those that arrived during calls. Replies to abandoned calls are skipped;
+    /// an epitaph or the closed channel ends the wait with [`ClientError::PeerClosed`], an
+    /// event `E` does not know with [`ClientError::Decode`].
+    pub fn next_event<E: EventEnum>(&self) -> Result<E, ClientError> {
+        let mut state = self.lock();
+        let ClientState { buffer, events } = &mut *state;
+        if let Some(mut queued) = events.pop_front() {
+            return decode_event(&mut queued);
+        }
+        loop {
+            self.read_blocking(buffer)?;
+            if let Some(event) = take_event(buffer) {
+                return event;
+            }
+        }
+    }
+
+    /// The next event if one is already there, without waiting (`Ok(None)` otherwise): for a
+    /// client that polls [`SyncClient::channel`] itself.
+    pub fn try_next_event<E: EventEnum>(&self) -> Result<Option<E>, ClientError> {
+        let mut state = self.lock();
+        let ClientState { buffer, events } = &mut *state;
+        if let Some(mut queued) = events.pop_front() {
+            return decode_event(&mut queued).map(Some);
+        }
+        loop {
+            match self.channel.try_read(buffer) {
+                Ok(()) => {}
+                Err(ChannelError::WouldBlock) => return Ok(None),
+                Err(error) => return Err(error.into()),
+            }
+            if let Some(event) = take_event(buffer) {
+                return event.map(Some);
             }
         }
     }
@@ -173,15 +269,16 @@ impl SyncClient {
     /// Sends one-way method `M`. (Naming a two-way method does not compile.)
     pub fn send<M: Method>(&self, request: M::Request) -> Result<(), ClientError> {
         const { assert!(M::ONE_WAY, "a two-way method needs its reply: use call") };
-        let mut buffer = self.lock();
-        encode_message(TransactionHeader::for_method::<M>(0), request, &mut buffer)?;
-        let written = self.channel.write(&buffer);
+        let mut state = self.lock();
+        let buffer = &mut state.buffer;
+        encode_message(TransactionHeader::for_method::<M>(0), request, buffer)?;
+        let written = self.channel.write(buffer);
         buffer.clear();
-        written.map_err(|error| self.closed_or(error, &mut buffer))
+        written.map_err(|error| self.closed_or(error, buffer))
     }
 
-    fn lock(&self) -> MutexGuard<'_, MessageBuf> {
-        self.buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> MutexGuard<'_, ClientState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn allocate_txid(&self) -> u32 {
@@ -214,6 +311,7 @@ mod tests {
     use crate::fuchsia_posix::Errno;
     use crate::fuchsia_posix_socket::{base_socket, BaseSocketRequest};
     use crate::message::{encode_epitaph, encode_reply, header_for_reply};
+    use crate::wire::DecodeError;
     use std::thread;
 
     /// Answers `count` BaseSocket requests: `GetReuseAddress` with the txid's parity,
@@ -386,6 +484,117 @@ mod tests {
         request.write(&MessageBuf { bytes: b"ok".to_vec(), handles: Vec::new() }).expect("write");
         ours.read(&mut buf).expect("read");
         assert_eq!(buf.bytes, b"ok");
+    }
+
+    /// A protocol with events, for the tests below (not in `fidl/sdk/`, hence private).
+    #[allow(unreachable_pub, dead_code)]
+    mod test_protocol {
+        fidl_protocol! {
+                pub mod pinger = "test.events/Pinger";
+            #[derive(Debug)]
+            request PingerRequest {
+                compose {}
+                import {}
+                methods {
+                    Ping(value: u32) -> u32;
+                }
+            }
+            #[derive(Debug, PartialEq)]
+            events PingerEvent {
+                OnStarted();
+                OnStopped(reason: i32, detail: String);
+            }
+        }
+    }
+    use test_protocol::{pinger, PingerEvent, PingerRequest};
+
+    fn send_event<E: crate::Event>(channel: &Channel, payload: E::Payload) {
+        let mut buf = MessageBuf::new();
+        crate::message::encode_event::<E>(payload, &mut buf).expect("encode");
+        channel.write(&buf).expect("write");
+    }
+
+    #[test]
+    fn events_are_received_with_or_without_a_call() {
+        let (client, server) = Channel::pair().expect("pair");
+        let client = SyncClient::new(client);
+        send_event::<pinger::OnStarted>(&server, ());
+        assert_eq!(client.next_event::<PingerEvent>().expect("event"), PingerEvent::OnStarted {});
+        assert!(client.try_next_event::<PingerEvent>().expect("nothing").is_none());
+
+        // Events sent before a reply wait in the queue; the call still gets its reply.
+        let server = thread::spawn(move || {
+            let mut buf = MessageBuf::new();
+            server.read(&mut buf).expect("request");
+            let MessageBuf { bytes, handles } = &mut buf;
+            let (header, body) = decode_header(bytes).expect("header");
+            let PingerRequest::Ping { value } = PingerRequest::decode(&header, body, handles).expect("ping");
+            send_event::<pinger::OnStarted>(&server, ());
+            send_event::<pinger::OnStopped>(&server, (-25, "gone".into()));
+            let mut reply = MessageBuf::new();
+            encode_reply::<pinger::Ping>(header.txid, value + 1, &mut reply).expect("reply");
+            server.write(&reply).expect("write");
+            encode_epitaph(-24, &mut reply);
+            server.write(&reply).expect("epitaph");
+        });
+        assert_eq!(client.call::<pinger::Ping>(41).expect("call"), 42);
+        server.join().expect("server");
+        let first = client.try_next_event::<PingerEvent>().expect("queued");
+        assert_eq!(first, Some(PingerEvent::OnStarted {}));
+        let second = client.next_event::<PingerEvent>().expect("queued");
+        assert_eq!(second.event_name(), "test.events/Pinger.OnStopped");
+        assert_eq!(second, PingerEvent::OnStopped { reason: -25, detail: "gone".into() });
+        assert!(matches!(
+            client.next_event::<PingerEvent>(),
+            Err(ClientError::PeerClosed { epitaph: Some(-24) })
+        ));
+    }
+
+    #[test]
+    fn events_check_their_transaction_id_and_ordinal() {
+        let mut buf = MessageBuf::new();
+        encode_message(TransactionHeader::new(5, <pinger::OnStarted as crate::Event>::ORDINAL), (), &mut buf)
+            .expect("encode");
+        let (header, body) = decode_header(&buf.bytes).expect("header");
+        assert!(matches!(
+            <PingerEvent as EventEnum>::decode_event(&header, body, &mut Vec::new()),
+            Err(DecodeError::InvalidTxid { txid: 5, .. })
+        ));
+        let (header, body) = (TransactionHeader::new(0, 1234), &[][..]);
+        assert_eq!(
+            <PingerEvent as EventEnum>::decode_event(&header, body, &mut Vec::new()).err(),
+            Some(DecodeError::UnknownOrdinal(1234))
+        );
+        assert_eq!(
+            <pinger::OnStopped as crate::Event>::ORDINAL,
+            crate::ordinal::ordinal("test.events/Pinger.OnStopped")
+        );
+        assert_eq!(pinger::METHODS.len(), 3);
+        assert!(pinger::METHODS[2].event && pinger::METHODS[2].one_way);
+    }
+
+    #[test]
+    fn a_full_event_queue_drops_later_events() {
+        let (client, server) = Channel::pair().expect("pair");
+        let client = SyncClient::new(client);
+        let server = thread::spawn(move || {
+            let mut buf = MessageBuf::new();
+            server.read(&mut buf).expect("request");
+            let (header, _) = decode_header(&buf.bytes).expect("header");
+            for _ in 0..MAX_QUEUED_EVENTS + 3 {
+                send_event::<pinger::OnStarted>(&server, ());
+            }
+            let mut reply = MessageBuf::new();
+            encode_reply::<pinger::Ping>(header.txid, 0, &mut reply).expect("reply");
+            server.write(&reply).expect("write");
+            server
+        });
+        assert_eq!(client.call::<pinger::Ping>(0).expect("call"), 0);
+        let _server = server.join().expect("server");
+        for _ in 0..MAX_QUEUED_EVENTS {
+            assert!(client.try_next_event::<PingerEvent>().expect("event").is_some());
+        }
+        assert!(client.try_next_event::<PingerEvent>().expect("none").is_none());
     }
 
     #[test]

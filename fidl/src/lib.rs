@@ -3,9 +3,15 @@
 //!
 //! - [`ordinal`], [`channel`], [`wire`], [`message`], [`client`]: the runtime.
 //! - [`datagram_header`]: the header in front of every packet of the datagram data plane.
-//! - [`fuchsia_posix`], [`fuchsia_net`], [`fuchsia_unknown`], [`fuchsia_posix_socket`],
-//!   [`fuchsia_posix_socket_raw`]: bindings for the `.fidl` files under `fidl/sdk/`, one
-//!   zero-sized [`Method`] type per method and one request enum per protocol.
+//! - [`zx`]: `zx.Status` values and the Zircon time types.
+//! - Bindings for the `.fidl` files under `fidl/sdk/`, one zero-sized [`Method`] type per
+//!   method, one [`Event`] type per event, one request enum per protocol and one event enum
+//!   per protocol with events: the socket API ([`fuchsia_posix`], [`fuchsia_net`],
+//!   [`fuchsia_unknown`], [`fuchsia_posix_socket`], [`fuchsia_posix_socket_raw`]), diagnostics
+//!   ([`fuchsia_inspect`], [`fuchsia_mem`]) and administration ([`netstack_admin`]).
+
+#[macro_use]
+mod protocol;
 
 pub mod channel;
 pub mod client;
@@ -14,14 +20,16 @@ pub mod message;
 pub mod ordinal;
 pub mod wire;
 
-#[macro_use]
-mod protocol;
+pub mod zx;
 
+pub mod fuchsia_inspect;
+pub mod fuchsia_mem;
 pub mod fuchsia_net;
 pub mod fuchsia_posix;
 pub mod fuchsia_posix_socket;
 pub mod fuchsia_posix_socket_raw;
 pub mod fuchsia_unknown;
+pub mod netstack_admin;
 
 #[cfg(feature = "tokio")]
 pub mod tokio_client;
@@ -52,4 +60,34 @@ pub trait Method {
     type Request: Encode + Decode;
     /// The response payload (`()` for a one-way method).
     type Response: Encode + Decode;
+}
+
+/// A FIDL event: a message the server sends on its own, with transaction id 0. One zero-sized
+/// type per event, beside the protocol's [`Method`] types.
+///
+/// The payload follows the rule of [`Method::Request`]: `()` for none, the member's type for
+/// one member, a tuple for several.
+pub trait Event {
+    /// The ordinal, derived from [`Event::SELECTOR`].
+    const ORDINAL: u64;
+    /// `library/Protocol.Event`.
+    const NAME: &'static str;
+    /// What the ordinal is hashed from: [`Event::NAME`].
+    const SELECTOR: &'static str;
+    /// True for a `flexible` event.
+    const FLEXIBLE: bool;
+    /// The payload.
+    type Payload: Encode + Decode;
+}
+
+/// The events of one protocol, as one enum (e.g. `ControlEvent`): what a client decodes a
+/// server-sent message into ([`client::SyncClient::next_event`]).
+pub trait EventEnum: Sized {
+    /// Decodes an event message: transaction id 0 and the ordinal of one of the protocol's
+    /// events ([`wire::DecodeError::UnknownOrdinal`] otherwise).
+    fn decode_event(
+        header: &message::TransactionHeader,
+        body: &[u8],
+        handles: &mut Vec<std::os::fd::OwnedFd>,
+    ) -> Result<Self, wire::DecodeError>;
 }

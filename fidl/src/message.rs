@@ -6,7 +6,7 @@ use std::os::fd::OwnedFd;
 
 use crate::channel::MessageBuf;
 use crate::wire::{Decode, DecodeError, Decoder, Encode, EncodeError, Encoder};
-use crate::Method;
+use crate::{Event, Method};
 
 /// The ordinal of an epitaph, the last message a server sends before closing a channel.
 pub const EPITAPH_ORDINAL: u64 = 0xffff_ffff_ffff_ffff;
@@ -109,6 +109,15 @@ pub fn encode_reply<M: Method>(
     out: &mut MessageBuf,
 ) -> Result<(), EncodeError> {
     encode_message(TransactionHeader::for_method::<M>(txid), response, out)
+}
+
+/// Encodes event `E` (transaction id 0) with `payload`, as a server sends it.
+pub fn encode_event<E: Event>(payload: E::Payload, out: &mut MessageBuf) -> Result<(), EncodeError> {
+    let mut header = TransactionHeader::new(0, E::ORDINAL);
+    if E::FLEXIBLE {
+        header.dynamic_flags = DYNAMIC_FLAG_FLEXIBLE;
+    }
+    encode_message(header, payload, out)
 }
 
 /// Encodes an epitaph with `status` (a `zx.Status`) into `out`.

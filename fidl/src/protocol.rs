@@ -15,12 +15,17 @@ pub(crate) struct MethodInfo {
     pub(crate) name: &'static str,
     pub(crate) ordinal: u64,
     pub(crate) one_way: bool,
+    pub(crate) event: bool,
 }
 
 #[cfg(test)]
 impl MethodInfo {
     pub(crate) const fn of<M: Method>() -> Self {
-        MethodInfo { name: M::NAME, ordinal: M::ORDINAL, one_way: M::ONE_WAY }
+        MethodInfo { name: M::NAME, ordinal: M::ORDINAL, one_way: M::ONE_WAY, event: false }
+    }
+
+    pub(crate) const fn of_event<E: crate::Event>() -> Self {
+        MethodInfo { name: E::NAME, ordinal: E::ORDINAL, one_way: true, event: true }
     }
 }
 
@@ -36,7 +41,9 @@ pub(crate) fn check_txid<M: Method>(header: &TransactionHeader) -> Result<(), De
 /// Declares `mod $module` with one [`Method`](crate::Method) type per method of protocol
 /// `$protocol` (`"library/Protocol"`). Each method is written as in FIDL:
 /// `Name(field: Type, ...) -> Response;` (no arrow for a one-way method), optionally preceded
-/// by `@selector("library/Protocol.Method")` (the full selector).
+/// by `@selector("library/Protocol.Method")` (the full selector). An optional
+/// `events { Name(field: Type, ...); }` block after the methods declares the protocol's events:
+/// one [`Event`](crate::Event) type each.
 macro_rules! fidl_methods {
     (@selector $protocol:literal, $method:ident) => { concat!($protocol, ".", stringify!($method)) };
     (@selector $protocol:literal, $method:ident, $selector:literal) => { $selector };
@@ -56,6 +63,11 @@ macro_rules! fidl_methods {
                 $method:ident ( $($field:ident : $ty:ty),* $(,)? ) $(-> $response:ty)? ;
             )*
         }
+        $(
+            events {
+                $( $(#[$ev_attr:meta])* $event:ident ( $($ev_field:ident : $ev_ty:ty),* $(,)? ) ; )*
+            }
+        )?
     ) => {
         $(#[$mod_attr])*
         $vis mod $module {
@@ -78,11 +90,26 @@ macro_rules! fidl_methods {
                 }
             )*
 
-            /// Every method of the protocol, for the test that holds the bindings to the
-            /// `.fidl` sources.
+            $($(
+                $(#[$ev_attr])*
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+                pub struct $event;
+
+                impl $crate::Event for $event {
+                    const NAME: &'static str = concat!($protocol, ".", stringify!($event));
+                    const SELECTOR: &'static str = <Self as $crate::Event>::NAME;
+                    const ORDINAL: u64 = $crate::ordinal::ordinal(<Self as $crate::Event>::SELECTOR);
+                    const FLEXIBLE: bool = false;
+                    type Payload = fidl_methods!(@request $($ev_ty),*);
+                }
+            )*)?
+
+            /// Every method (and event) of the protocol, for the test that holds the bindings
+            /// to the `.fidl` sources.
             #[cfg(test)]
             pub(crate) const METHODS: &[$crate::protocol::MethodInfo] = &[
-                $($crate::protocol::MethodInfo::of::<$method>()),*
+                $($crate::protocol::MethodInfo::of::<$method>(),)*
+                $($($crate::protocol::MethodInfo::of_event::<$event>(),)*)?
             ];
         }
     };
@@ -93,6 +120,10 @@ macro_rules! fidl_methods {
 /// protocol but flattened into this one, and `compose`d variants wrapping the request enum of
 /// a composed protocol. `decode` tries the protocol's own and imported methods, then each
 /// composed enum, and fails with [`DecodeError::UnknownOrdinal`] when none knows the ordinal.
+///
+/// An optional `events EventEnum { Name(field: Type, ...); }` block after the request block
+/// declares the protocol's events: one [`Event`](crate::Event) type each in the protocol's
+/// module, and `EventEnum`, the [`EventEnum`](crate::EventEnum) a client decodes them into.
 macro_rules! fidl_protocol {
     (@tuple $value:ident; $field:ident) => { ($value,) };
     (@tuple $value:ident; $($field:ident),*) => { $value };
@@ -113,6 +144,12 @@ macro_rules! fidl_protocol {
                 )*
             }
         }
+        $(
+            $(#[$ev_enum_attr:meta])*
+            events $event_enum:ident {
+                $( $(#[$ev_attr:meta])* $event:ident ( $($ev_field:ident : $ev_ty:ty),* $(,)? ) ; )*
+            }
+        )?
     ) => {
         fidl_methods! {
             $(#[$mod_attr])*
@@ -123,7 +160,52 @@ macro_rules! fidl_protocol {
                     $method ( $($field : $ty),* ) $(-> $response)? ;
                 )*
             }
+            $(
+                events {
+                    $( $(#[$ev_attr])* $event ( $($ev_field : $ev_ty),* ) ; )*
+                }
+            )?
         }
+
+        $(
+            $(#[$ev_enum_attr])*
+            pub enum $event_enum {
+                $( $(#[$ev_attr])* $event { $($ev_field: $ev_ty),* }, )*
+            }
+
+            impl $event_enum {
+                /// The event's name (`library/Protocol.Event`), for logs.
+                pub fn event_name(&self) -> &'static str {
+                    match self {
+                        $( Self::$event { .. } => <$module::$event as $crate::Event>::NAME, )*
+                    }
+                }
+            }
+
+            impl $crate::EventEnum for $event_enum {
+                fn decode_event(
+                    header: &$crate::message::TransactionHeader,
+                    body: &[u8],
+                    handles: &mut ::std::vec::Vec<::std::os::fd::OwnedFd>,
+                ) -> ::std::result::Result<Self, $crate::wire::DecodeError> {
+                    $(
+                        if header.ordinal == <$module::$event as $crate::Event>::ORDINAL {
+                            if header.txid != 0 {
+                                return Err($crate::wire::DecodeError::InvalidTxid {
+                                    txid: header.txid,
+                                    ordinal: header.ordinal,
+                                });
+                            }
+                            let payload = $crate::message::decode_body::<<$module::$event as $crate::Event>::Payload>(body, handles)?;
+                            #[allow(clippy::let_unit_value)]
+                            let ($($ev_field,)*) = fidl_protocol!(@tuple payload; $($ev_field),*);
+                            return Ok(Self::$event { $($ev_field),* });
+                        }
+                    )*
+                    Err($crate::wire::DecodeError::UnknownOrdinal(header.ordinal))
+                }
+            }
+        )?
 
         $(#[$enum_attr])*
         pub enum $request {

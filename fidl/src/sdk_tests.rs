@@ -17,6 +17,8 @@ struct Declared {
     /// The selector its ordinal is hashed from.
     selector: String,
     one_way: bool,
+    /// A server-sent event (`-> Name(...)`).
+    event: bool,
 }
 
 /// A small line-based scan of a `.fidl` file: `library`, `protocol` blocks, `@selector`
@@ -26,7 +28,7 @@ fn scan(text: &str) -> Vec<Declared> {
     let mut protocol: Option<String> = None;
     let mut depth = 0usize;
     let mut selector: Option<String> = None;
-    let mut method: Option<(String, String)> = None; // (name, text so far)
+    let mut method: Option<(String, String, bool)> = None; // (name, text so far, event)
     let mut declared = Vec::new();
     for raw_line in text.lines() {
         let line = raw_line.split("//").next().unwrap_or("").trim();
@@ -52,7 +54,7 @@ fn scan(text: &str) -> Vec<Declared> {
             protocol = None;
             continue;
         }
-        if let Some((_, text)) = method.as_mut() {
+        if let Some((_, text, _)) = method.as_mut() {
             text.push_str(line);
         } else if depth_before == 1 {
             if let Some(value) = line.strip_prefix("@selector(\"") {
@@ -62,13 +64,18 @@ fn scan(text: &str) -> Vec<Declared> {
             if line.starts_with("compose ") || line.starts_with('@') {
                 continue;
             }
-            let start = words.iter().find(|w| !matches!(**w, "strict" | "flexible")).copied().unwrap_or("");
+            let mut rest = words.iter().copied().skip_while(|w| matches!(*w, "strict" | "flexible"));
+            let mut start = rest.next().unwrap_or("");
+            let event = start == "->";
+            if event {
+                start = rest.next().unwrap_or("");
+            }
             let name = start.split('(').next().unwrap_or("").to_string();
             assert!(start.contains('('), "unexpected line in protocol: {line}");
-            method = Some((name, line.to_string()));
+            method = Some((name, line.to_string(), event));
         }
         if depth == 1 && line.ends_with(';') {
-            if let Some((name, text)) = method.take() {
+            if let Some((name, text, event)) = method.take() {
                 let protocol = protocol.as_deref().unwrap_or("");
                 let selector = match selector.take() {
                     Some(s) if s.contains('/') => s,
@@ -78,7 +85,8 @@ fn scan(text: &str) -> Vec<Declared> {
                 declared.push(Declared {
                     name: format!("{library}/{protocol}.{name}"),
                     selector,
-                    one_way: !text.contains("->"),
+                    one_way: event || !text.contains("->"),
+                    event,
                 });
             }
         }
@@ -114,6 +122,8 @@ fn bound_methods() -> BTreeMap<&'static str, MethodInfo> {
         socket::provider::METHODS,
         raw::socket::METHODS,
         raw::provider::METHODS,
+        crate::fuchsia_inspect::tree::METHODS,
+        crate::netstack_admin::interfaces::METHODS,
     ]
     .concat()
     .into_iter()
@@ -137,6 +147,7 @@ fn every_declared_method_has_a_matching_binding() {
             method.selector
         );
         assert_eq!(binding.one_way, method.one_way, "direction of {}", method.name);
+        assert_eq!(binding.event, method.event, "{} is an event in one place only", method.name);
     }
     for name in bound.keys() {
         assert!(declared.iter().any(|m| m.name == *name), "{name} is bound but not declared");
@@ -158,12 +169,17 @@ fn ordinals_are_unique_within_each_request_enum() {
 #[test]
 fn scan_reads_selectors_and_multi_line_methods() {
     let declared = scan(
-        "library a.b;\nclosed protocol P {\n    compose Q;\n    @selector(\"Other\")\n    strict M(struct {\n        x bool;\n    }) -> ();\n    strict OneWay(struct { y bool; });\n};\n",
+        "library a.b;\nclosed protocol P {\n    compose Q;\n    @selector(\"Other\")\n    strict M(struct {\n        x bool;\n    }) -> ();\n    strict OneWay(struct { y bool; });\n    strict -> OnThing(struct {\n        z bool;\n    });\n    -> OnOther();\n};\n",
     );
-    assert_eq!(declared.len(), 2);
+    assert_eq!(declared.len(), 4);
     assert_eq!(declared[0].name, "a.b/P.M");
     assert_eq!(declared[0].selector, "a.b/P.Other");
     assert!(!declared[0].one_way);
     assert_eq!(declared[1].selector, "a.b/P.OneWay");
     assert!(declared[1].one_way);
+    assert!(!declared[1].event);
+    assert_eq!(declared[2].name, "a.b/P.OnThing");
+    assert!(declared[2].event && declared[2].one_way);
+    assert_eq!(declared[3].selector, "a.b/P.OnOther");
+    assert!(declared[3].event);
 }

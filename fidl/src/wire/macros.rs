@@ -1,5 +1,5 @@
 //! Declarative macros that implement the wire format for FIDL declarations: structs, tables,
-//! unions, enums and bits. Each takes the Rust declaration (with its attributes and doc
+//! unions, strict and flexible enums, and bits. Each takes the Rust declaration (with its attributes and doc
 //! comments) and adds the [`Layout`](super::Layout), [`Encode`](super::Encode) and
 //! [`Decode`](super::Decode) implementations.
 
@@ -295,6 +295,96 @@ macro_rules! fidl_enum {
             ) -> ::std::result::Result<Self, $crate::wire::DecodeError> {
                 let value = <$repr as $crate::wire::Decode>::decode(decoder, offset, depth)?;
                 ::std::convert::TryFrom::try_from(value)
+            }
+        }
+    };
+}
+
+/// Declares a flexible FIDL enum over an integer type: the declared variants plus
+/// `Unknown(repr)`, which holds any other value, so decoding never fails on the value. Adds
+/// `From<repr>` and `From<Self> for repr`.
+///
+/// ```
+/// netstack_fidl::fidl_flexible_enum! {
+///     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///     pub enum Example: u32 { A = 1, B = 2 }
+/// }
+/// assert_eq!(Example::from(7), Example::Unknown(7));
+/// assert_eq!(u32::from(Example::B), 2);
+/// ```
+#[macro_export]
+macro_rules! fidl_flexible_enum {
+    (
+        $(#[$attr:meta])*
+        $vis:vis enum $name:ident : $repr:ident {
+            $( $(#[$variant_attr:meta])* $variant:ident = $value:literal ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        $vis enum $name {
+            $( $(#[$variant_attr])* $variant, )*
+            /// A value this binding does not declare (the enum is flexible).
+            Unknown($repr),
+        }
+
+        impl $name {
+            /// The variant for `value`: a declared one, or `Unknown`.
+            pub fn from_primitive(value: $repr) -> Self {
+                match value {
+                    $( $value => $name::$variant, )*
+                    other => $name::Unknown(other),
+                }
+            }
+
+            /// The value on the wire.
+            pub fn into_primitive(self) -> $repr {
+                match self {
+                    $( $name::$variant => $value, )*
+                    $name::Unknown(value) => value,
+                }
+            }
+
+            /// True for a value this binding does not declare.
+            pub fn is_unknown(&self) -> bool {
+                matches!(Self::from_primitive(self.into_primitive()), $name::Unknown(_))
+            }
+        }
+
+        impl ::std::convert::From<$repr> for $name {
+            fn from(value: $repr) -> Self {
+                Self::from_primitive(value)
+            }
+        }
+
+        impl ::std::convert::From<$name> for $repr {
+            fn from(value: $name) -> $repr {
+                value.into_primitive()
+            }
+        }
+
+        impl $crate::wire::Layout for $name {
+            const INLINE_SIZE: usize = ::std::mem::size_of::<$repr>();
+            const ALIGN: usize = ::std::mem::size_of::<$repr>();
+        }
+
+        impl $crate::wire::Encode for $name {
+            fn encode(
+                self,
+                encoder: &mut $crate::wire::Encoder<'_>,
+                offset: usize,
+                depth: usize,
+            ) -> ::std::result::Result<(), $crate::wire::EncodeError> {
+                $crate::wire::Encode::encode(self.into_primitive(), encoder, offset, depth)
+            }
+        }
+
+        impl $crate::wire::Decode for $name {
+            fn decode(
+                decoder: &mut $crate::wire::Decoder<'_>,
+                offset: usize,
+                depth: usize,
+            ) -> ::std::result::Result<Self, $crate::wire::DecodeError> {
+                <$repr as $crate::wire::Decode>::decode(decoder, offset, depth).map(Self::from_primitive)
             }
         }
     };

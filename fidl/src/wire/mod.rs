@@ -20,7 +20,8 @@
 //!
 //! Types implement [`Layout`], [`Encode`] and [`Decode`]; the macros
 //! [`fidl_struct!`](crate::fidl_struct), [`fidl_table!`](crate::fidl_table),
-//! [`fidl_union!`](crate::fidl_union), [`fidl_enum!`](crate::fidl_enum) and
+//! [`fidl_union!`](crate::fidl_union), [`fidl_enum!`](crate::fidl_enum),
+//! [`fidl_flexible_enum!`](crate::fidl_flexible_enum) and
 //! [`fidl_bits!`](crate::fidl_bits) implement them for declarations. Rust types map to FIDL types as follows: integers, floats and `bool` to the
 //! primitives; `[T; N]` to `array<T, N>`; `Vec<T>` to `vector<T>`; `String` to `string`; `()`
 //! to the empty struct (and, as a whole message body, to "no payload"); tuples to structs of
