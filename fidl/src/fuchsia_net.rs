@@ -1,4 +1,5 @@
-//! Bindings for `fidl/sdk/fuchsia.net/`: addresses, socket addresses and subnets.
+//! Bindings for `fidl/sdk/fuchsia.net/`: addresses, socket addresses, subnets and the small
+//! types the interface, route and neighbor libraries share.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
@@ -52,6 +53,27 @@ crate::fidl_struct! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MacAddress { pub octets: [u8; 6] }
 }
+
+crate::fidl_struct! {
+    /// An IPv4 address with a prefix length (a route's destination).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct Ipv4AddressWithPrefix { pub addr: Ipv4Address, pub prefix_len: u8 }
+}
+
+crate::fidl_struct! {
+    /// An IPv6 address with a prefix length.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct Ipv6AddressWithPrefix { pub addr: Ipv6Address, pub prefix_len: u8 }
+}
+
+crate::fidl_enum! {
+    /// IPv4 or IPv6.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum IpVersion: u32 { V4 = 1, V6 = 2 }
+}
+
+/// A route's metric; lower is preferred.
+pub type RouteMetric = u32;
 
 crate::fidl_enum! {
     /// The domains of socket marks.

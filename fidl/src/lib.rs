@@ -8,7 +8,10 @@
 //!   method, one [`Event`] type per event, one request enum per protocol and one event enum
 //!   per protocol with events: the socket API ([`fuchsia_posix`], [`fuchsia_net`],
 //!   [`fuchsia_unknown`], [`fuchsia_posix_socket`], [`fuchsia_posix_socket_raw`]), diagnostics
-//!   ([`fuchsia_inspect`], [`fuchsia_mem`]) and administration ([`netstack_admin`]).
+//!   ([`fuchsia_inspect`], [`fuchsia_mem`]), interfaces ([`fuchsia_net_interfaces`],
+//!   [`fuchsia_hardware_network`]) and administration ([`fuchsia_net_interfaces_admin`],
+//!   [`fuchsia_net_root`], [`netstack_admin`]), routes ([`fuchsia_net_routes`],
+//!   [`fuchsia_net_routes_admin`]) and neighbors ([`fuchsia_net_neighbor`]).
 
 #[macro_use]
 mod protocol;
@@ -22,9 +25,16 @@ pub mod wire;
 
 pub mod zx;
 
+pub mod fuchsia_hardware_network;
 pub mod fuchsia_inspect;
 pub mod fuchsia_mem;
 pub mod fuchsia_net;
+pub mod fuchsia_net_interfaces;
+pub mod fuchsia_net_interfaces_admin;
+pub mod fuchsia_net_neighbor;
+pub mod fuchsia_net_root;
+pub mod fuchsia_net_routes;
+pub mod fuchsia_net_routes_admin;
 pub mod fuchsia_posix;
 pub mod fuchsia_posix_socket;
 pub mod fuchsia_posix_socket_raw;

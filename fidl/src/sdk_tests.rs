@@ -124,6 +124,22 @@ fn bound_methods() -> BTreeMap<&'static str, MethodInfo> {
         raw::provider::METHODS,
         crate::fuchsia_inspect::tree::METHODS,
         crate::netstack_admin::interfaces::METHODS,
+        crate::fuchsia_net_interfaces::state::METHODS,
+        crate::fuchsia_net_interfaces::watcher::METHODS,
+        crate::fuchsia_net_interfaces_admin::control::METHODS,
+        crate::fuchsia_net_interfaces_admin::address_state_provider::METHODS,
+        crate::fuchsia_net_root::interfaces::METHODS,
+        crate::fuchsia_net_root::routes_v4::METHODS,
+        crate::fuchsia_net_root::routes_v6::METHODS,
+        crate::fuchsia_net_routes::state_v4::METHODS,
+        crate::fuchsia_net_routes::watcher_v4::METHODS,
+        crate::fuchsia_net_routes::state_v6::METHODS,
+        crate::fuchsia_net_routes::watcher_v6::METHODS,
+        crate::fuchsia_net_routes_admin::route_set_v4::METHODS,
+        crate::fuchsia_net_routes_admin::route_set_v6::METHODS,
+        crate::fuchsia_net_neighbor::entry_iterator::METHODS,
+        crate::fuchsia_net_neighbor::view::METHODS,
+        crate::fuchsia_net_neighbor::controller::METHODS,
     ]
     .concat()
     .into_iter()
