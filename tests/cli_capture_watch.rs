@@ -93,24 +93,36 @@ fn two_watchers_see_the_same_address_events() {
     let (text, text_err) = d.spawn_cli(&["watch"]);
     let (json, json_err) = d.spawn_cli(&["--json", "watch"]);
     for err in [&text_err, &json_err] {
-        assert!(wait_for(err, Duration::from_secs(10), |l| l.contains("watching")).is_some(), "watch started");
+        assert!(
+            wait_for(err, Duration::from_secs(10), |l| l.contains("watching")).is_some(),
+            "watch started"
+        );
     }
     d.cli_ok(&["if", "add-addr", "tap0", "192.0.2.60/24"]);
     let added = wait_for(&text, Duration::from_secs(5), |l| l.contains("addr added tap0 192.0.2.60/24"));
     let line = added.expect("the text watcher saw the address");
-    assert!(line.split(' ').next().is_some_and(|t| t.ends_with('Z') && t.contains('T')), "timestamped: {line}");
+    assert!(
+        line.split(' ').next().is_some_and(|t| t.ends_with('Z') && t.contains('T')),
+        "timestamped: {line}"
+    );
     let added = wait_for(&json, Duration::from_secs(5), |l| l.contains("192.0.2.60/24"));
     let event: serde_json::Value = serde_json::from_str(&added.expect("the JSON watcher saw it")).unwrap();
     assert_eq!((event["object"].as_str(), event["event"].as_str()), (Some("addr"), Some("added")));
     assert_eq!(event["interface"], "tap0");
 
     d.cli_ok(&["if", "del-addr", "tap0", "192.0.2.60/24"]);
-    assert!(wait_for(&text, Duration::from_secs(5), |l| l.contains("addr removed tap0 192.0.2.60/24")).is_some());
-    assert!(wait_for(&json, Duration::from_secs(5), |l| l.contains("\"removed\"") && l.contains("192.0.2.60/24")).is_some());
+    assert!(
+        wait_for(&text, Duration::from_secs(5), |l| l.contains("addr removed tap0 192.0.2.60/24")).is_some()
+    );
+    assert!(wait_for(&json, Duration::from_secs(5), |l| l.contains("\"removed\"")
+        && l.contains("192.0.2.60/24"))
+    .is_some());
 
     d.cli_ok(&["route", "add", "198.51.100.0/24", "via", "192.0.2.2"]);
     for lines in [&text, &json] {
-        assert!(wait_for(lines, Duration::from_secs(5), |l| l.contains("route") && l.contains("198.51.100.0/24")).is_some());
+        assert!(wait_for(lines, Duration::from_secs(5), |l| l.contains("route")
+            && l.contains("198.51.100.0/24"))
+        .is_some());
     }
     d.cli_ok(&["if", "down", "tap0"]);
     assert!(wait_for(&text, Duration::from_secs(5), |l| l.contains("link down tap0")).is_some());

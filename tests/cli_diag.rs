@@ -12,7 +12,9 @@ use support::cli::{CliDaemon, ECHO_PORT, KERNEL_V4, STACK_V4};
 
 #[test]
 fn sock_list_shows_a_live_tcp_connection_with_its_tcp_info() {
-    let Some(mut d) = CliDaemon::start("sock_list_shows_a_live_tcp_connection_with_its_tcp_info") else { return };
+    let Some(mut d) = CliDaemon::start("sock_list_shows_a_live_tcp_connection_with_its_tcp_info") else {
+        return;
+    };
     // A connection from the kernel that stays open: socat's stdin is a pipe from `sleep`.
     let connect = format!("sleep 20 | socat - TCP:{STACK_V4}:{ECHO_PORT}");
     d.ns.spawn("sh", &["-c", &connect]);
@@ -26,7 +28,12 @@ fn sock_list_shows_a_live_tcp_connection_with_its_tcp_info() {
         std::thread::sleep(Duration::from_millis(200));
     };
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].starts_with("Netid") && lines[0].contains("Recv-Q") && lines[0].contains("Peer Address:Port"), "{text}");
+    assert!(
+        lines[0].starts_with("Netid")
+            && lines[0].contains("Recv-Q")
+            && lines[0].contains("Peer Address:Port"),
+        "{text}"
+    );
     let at = lines.iter().position(|l| l.contains(&format!("{KERNEL_V4}:"))).unwrap();
     let conn = lines[at];
     assert!(conn.starts_with("tcp") && conn.contains("ESTAB"), "{text}");
@@ -39,12 +46,18 @@ fn sock_list_shows_a_live_tcp_connection_with_its_tcp_info() {
     // The listener shows with -l, not without.
     assert!(!text.contains("LISTEN"), "{text}");
     let listening = d.cli_ok(&["sock", "list", "-tl"]);
-    assert!(listening.lines().any(|l| l.contains("LISTEN") && l.contains(&format!(":{ECHO_PORT}"))), "{listening}");
+    assert!(
+        listening.lines().any(|l| l.contains("LISTEN") && l.contains(&format!(":{ECHO_PORT}"))),
+        "{listening}"
+    );
     // -a shows both; JSON carries the same.
     let all = d.cli_json(&["sock", "list", "-tai"]);
     let all = all.as_array().unwrap();
     assert!(all.iter().any(|s| s["state"] == "LISTEN"));
-    let conn = all.iter().find(|s| s["peer"].as_str().is_some_and(|p| p.starts_with(KERNEL_V4))).expect("connection");
+    let conn = all
+        .iter()
+        .find(|s| s["peer"].as_str().is_some_and(|p| p.starts_with(KERNEL_V4)))
+        .expect("connection");
     assert_eq!(conn["netid"], "tcp");
     assert!(conn["tcp_info"]["snd_cwnd"].as_u64().is_some_and(|c| c > 0), "{conn}");
     // UDP only: the TCP connection is not there.
@@ -57,7 +70,12 @@ fn stats_show_counters_and_their_changes() {
     assert!(d.wait_for_ping(STACK_V4, &[], true, Duration::from_secs(5)));
     let text = d.cli_ok(&["stats"]);
     let value = |text: &str, name: &str| -> Option<u64> {
-        text.lines().find(|l| l.split_whitespace().next() == Some(name))?.split_whitespace().nth(1)?.parse().ok()
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
     };
     assert!(value(&text, "IpInReceives").is_some_and(|v| v > 0), "{text}");
     assert!(value(&text, "IcmpInEchos").is_some_and(|v| v > 0), "{text}");
@@ -79,7 +97,8 @@ fn stats_show_counters_and_their_changes() {
     };
     let out = d.cli_ok(&["--json", "stats", "--interval", "0.5", "--count", "3", "IcmpInEchos"]);
     pinger.join().unwrap();
-    let reports: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let reports: Vec<serde_json::Value> =
+        out.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
     assert_eq!(reports.len(), 3, "{out}");
     let moved: u64 = reports.iter().filter_map(|r| r["counters"]["IcmpInEchos"].as_u64()).sum();
     assert!((1..=6).contains(&moved), "changes, not totals: {out}");

@@ -32,7 +32,11 @@ fn list_and_show_describe_the_interfaces() {
     assert_eq!(tap0["mtu"], 1500);
     assert_eq!(tap0["online"], true);
     assert_eq!(tap0["class"], "ethernet");
-    assert!(tap0["addresses"].as_array().unwrap().iter().any(|a| a["address"] == STACK_V4 && a["prefix_len"] == 24));
+    assert!(tap0["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["address"] == STACK_V4 && a["prefix_len"] == 24));
     let id = tap0["id"].as_u64().unwrap();
 
     let show = d.cli_ok(&["if", "show", "tap0"]);
@@ -75,7 +79,12 @@ fn lifetimes_are_reported() {
         "1800",
     ]);
     let list = d.cli_json(&["if", "show", "tap0"]);
-    let addr = list["addresses"].as_array().unwrap().iter().find(|a| a["address"] == "2001:db8:5::1").expect("added");
+    let addr = list["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["address"] == "2001:db8:5::1")
+        .expect("added");
     let valid = addr["valid_lifetime_s"].as_u64().expect("a finite valid lifetime");
     let preferred = addr["preferred_lifetime_s"].as_u64().expect("a finite preferred lifetime");
     assert!((3590..=3600).contains(&valid), "{addr}");

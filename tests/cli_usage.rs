@@ -33,11 +33,24 @@ fn bad_arguments_are_one_line_usage_errors() {
     let cases: &[(&[&str], &[&str])] = &[
         (&["if", "frob"], &["unknown command 'frob'", "see 'netstack if --help'"]),
         (&["if", "add-addr", "tap0"], &["missing ADDR/PREFIX"]),
-        (&["if", "add-addr", "tap0", "192.0.2.300/24"], &["bad ADDR/PREFIX '192.0.2.300/24'", "not an IP address"]),
+        (
+            &["if", "add-addr", "tap0", "192.0.2.300/24"],
+            &["bad ADDR/PREFIX '192.0.2.300/24'", "not an IP address"],
+        ),
         (&["if", "add-addr", "tap0", "192.0.2.5"], &["no prefix length"]),
-        (&["if", "add-addr", "tap0", "192.0.2.5/24", "--valid-lifetime", "10", "--preferred-lifetime", "20"], &[
-            "preferred lifetime is longer",
-        ]),
+        (
+            &[
+                "if",
+                "add-addr",
+                "tap0",
+                "192.0.2.5/24",
+                "--valid-lifetime",
+                "10",
+                "--preferred-lifetime",
+                "20",
+            ],
+            &["preferred lifetime is longer"],
+        ),
         (&["if", "set-mtu", "tap0", "20"], &["bad MTU '20'"]),
         (&["if", "show"], &["missing IFACE"]),
         (&["if", "add", "tap1"], &["missing '--kind tap|tun'"]),
@@ -78,7 +91,15 @@ fn a_missing_daemon_says_where_it_looked_and_how_to_start_one() {
     let dir = std::env::temp_dir().join(format!("netstack-cli-usage-{}", std::process::id()));
     let dir = dir.to_str().unwrap();
     let start = format!("netstack run --svc-dir {dir}");
-    for args in [&["if", "list"][..], &["route", "list"], &["neigh", "list"], &["sock", "list"], &["stats"], &["inspect"], &["watch"]] {
+    for args in [
+        &["if", "list"][..],
+        &["route", "list"],
+        &["neigh", "list"],
+        &["sock", "list"],
+        &["stats"],
+        &["inspect"],
+        &["watch"],
+    ] {
         let mut full = vec!["--svc-dir", dir];
         full.extend_from_slice(args);
         fails(&full, 1, &[&format!("no netstack daemon at {dir}"), &start]);

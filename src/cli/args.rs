@@ -47,9 +47,24 @@ impl<'a> Args<'a> {
     }
 
     /// The value after option `name`, parsed by `parse` (whose error is the reason).
-    pub(crate) fn parsed<T>(&mut self, name: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, CliError> {
+    pub(crate) fn parsed<T>(
+        &mut self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, CliError> {
         let word = self.value(name)?;
         parse(word).map_err(|why| self.usage(format!("bad {name} '{word}': {why}")))
+    }
+
+    /// The next word, which must be there, parsed by `parse`: `what` names it in errors
+    /// (`missing MTU`, `bad MTU '20': ...`).
+    pub(crate) fn positional<T>(
+        &mut self,
+        what: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, CliError> {
+        let word = self.required(what)?;
+        parse(word).map_err(|why| self.usage(format!("bad {what} '{word}': {why}")))
     }
 
     /// Fails when words are left over.
@@ -168,7 +183,9 @@ pub(crate) fn parse_lifetime(word: &str) -> Result<Option<Duration>, String> {
     if word == "forever" || word == "infinity" {
         return Ok(None);
     }
-    word.parse::<u64>().map(|s| Some(Duration::from_secs(s))).map_err(|_| "not a number of seconds or 'forever'".to_owned())
+    word.parse::<u64>()
+        .map(|s| Some(Duration::from_secs(s)))
+        .map_err(|_| "not a number of seconds or 'forever'".to_owned())
 }
 
 /// An interval in seconds, fractions allowed, above zero.

@@ -128,7 +128,12 @@ impl Ended {
 
 /// Copies records from the daemon's socket into `pcap` until `count` packets, a signal, or
 /// the end of the socket.
-fn capture(records: OwnedFd, pcap: &mut PcapWriter<Box<dyn Write>>, snaplen: u32, count: Option<u64>) -> io::Result<Summary> {
+fn capture(
+    records: OwnedFd,
+    pcap: &mut PcapWriter<Box<dyn Write>>,
+    snaplen: u32,
+    count: Option<u64>,
+) -> io::Result<Summary> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
     runtime.block_on(async {
         let records = std::os::unix::net::UnixDatagram::from(records);
@@ -136,14 +141,16 @@ fn capture(records: OwnedFd, pcap: &mut PcapWriter<Box<dyn Write>>, snaplen: u32
         let records = tokio::net::UnixDatagram::from_std(records)?;
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
-        let mut buffer = vec![0u8; netstack_fidl::netstack_admin::CAPTURE_RECORD_HEADER_LEN + snaplen as usize];
+        let mut buffer =
+            vec![0u8; netstack_fidl::netstack_admin::CAPTURE_RECORD_HEADER_LEN + snaplen as usize];
         let mut summary = Summary { packets: 0, malformed: 0, ended: Ended::Count };
         loop {
             if count.is_some_and(|count| summary.packets >= count) {
                 summary.ended = Ended::Count;
                 return Ok(summary);
             }
-            let stop = pin!(select(pin!(interrupt.recv()), pin!(terminate.recv())));
+            let (interrupted, terminated) = (pin!(interrupt.recv()), pin!(terminate.recv()));
+            let stop = select(interrupted, terminated);
             let received = match select(pin!(records.recv(&mut buffer)), stop).await {
                 Either::Left((received, _)) => received?,
                 Either::Right(_) => {
@@ -170,7 +177,11 @@ fn capture(records: OwnedFd, pcap: &mut PcapWriter<Box<dyn Write>>, snaplen: u32
     })
 }
 
-fn write_record(pcap: &mut PcapWriter<Box<dyn Write>>, record: &[u8], summary: &mut Summary) -> io::Result<()> {
+fn write_record(
+    pcap: &mut PcapWriter<Box<dyn Write>>,
+    record: &[u8],
+    summary: &mut Summary,
+) -> io::Result<()> {
     match CaptureRecordHeader::parse(record) {
         Ok((header, frame)) => {
             pcap.packet(header.timestamp_ns, header.original_len, frame)?;

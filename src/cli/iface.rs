@@ -74,7 +74,7 @@ pub(crate) fn run(ctx: &Context, words: &[String]) -> Result<(), CliError> {
         Some("add-addr") => add_addr(ctx, &mut args),
         Some("del-addr") => {
             let iface = IfaceRef(args.required("IFACE")?.to_owned());
-            let subnet = args.parsed("ADDR/PREFIX", parse_cidr_word)?;
+            let subnet = args.positional("ADDR/PREFIX", parse_cidr)?;
             args.finish()?;
             del_addr(ctx, &iface, subnet)
         }
@@ -85,7 +85,7 @@ pub(crate) fn run(ctx: &Context, words: &[String]) -> Result<(), CliError> {
         }
         Some("set-mtu") => {
             let iface = IfaceRef(args.required("IFACE")?.to_owned());
-            let mtu = args.parsed("MTU", parse_number(MIN_MTU, MAX_MTU))?;
+            let mtu = args.positional("MTU", parse_number(MIN_MTU, MAX_MTU))?;
             args.finish()?;
             set_mtu(ctx, &iface, mtu)
         }
@@ -97,11 +97,6 @@ pub(crate) fn run(ctx: &Context, words: &[String]) -> Result<(), CliError> {
         }
         Some(other) => Err(args.usage(format!("unknown command '{other}'"))),
     }
-}
-
-/// `ADDR/PREFIX` for `Args::parsed`, which names the value itself.
-fn parse_cidr_word(word: &str) -> Result<(IpAddr, u8), String> {
-    parse_cidr(word)
 }
 
 /// An interface as the watcher describes it.
@@ -222,7 +217,8 @@ impl Addr {
 
 /// The seconds left until `until`, `None` for never (`zx::TIME_INFINITE`).
 fn remaining_seconds(until: i64, now: i64) -> Option<u64> {
-    (until != zx::TIME_INFINITE).then(|| u64::try_from(until.saturating_sub(now)).unwrap_or(0) / 1_000_000_000)
+    (until != zx::TIME_INFINITE)
+        .then(|| u64::try_from(until.saturating_sub(now)).unwrap_or(0) / 1_000_000_000)
 }
 
 /// A lifetime as `ip address` prints one: `forever` or `123sec`.
@@ -282,7 +278,9 @@ pub(crate) fn open_watcher(ctx: &Context) -> Result<SyncClient, CliError> {
         ),
         include_non_assigned_addresses: Some(true),
     };
-    state.send::<state::GetWatcher>((options, theirs)).map_err(|e| call_failed("watching the interfaces", e))?;
+    state
+        .send::<state::GetWatcher>((options, theirs))
+        .map_err(|e| call_failed("watching the interfaces", e))?;
     Ok(SyncClient::new(ours))
 }
 
@@ -415,13 +413,14 @@ fn show_text(iface: &Iface, mtu: Option<u32>, mac: Option<[u8; 6]>, now: i64) ->
 fn control(ctx: &Context, id: u64) -> Result<SyncClient, CliError> {
     let root = ctx.svc.client(root::INTERFACES_PROTOCOL_NAME)?;
     let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
-    root.send::<root_interfaces::GetAdmin>((id, theirs)).map_err(|e| call_failed("controlling the interface", e))?;
+    root.send::<root_interfaces::GetAdmin>((id, theirs))
+        .map_err(|e| call_failed("controlling the interface", e))?;
     Ok(SyncClient::new(ours))
 }
 
 fn add_addr(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
     let iface = IfaceRef(args.required("IFACE")?.to_owned());
-    let (addr, prefix) = args.parsed("ADDR/PREFIX", parse_cidr_word)?;
+    let (addr, prefix) = args.positional("ADDR/PREFIX", parse_cidr)?;
     let (mut valid, mut preferred) = (None, None);
     while let Some(word) = args.next() {
         match word {
@@ -443,7 +442,9 @@ fn add_addr(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
     let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
     let now = monotonic_now_ns();
     let end = |lifetime: Option<Duration>| {
-        lifetime.map_or(zx::TIME_INFINITE, |d| now.saturating_add(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)))
+        lifetime.map_or(zx::TIME_INFINITE, |d| {
+            now.saturating_add(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        })
     };
     let parameters = AddressParameters {
         initial_properties: Some(AddressProperties {
@@ -457,7 +458,7 @@ fn add_addr(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
     control.send::<control::AddAddress>((subnet, parameters, theirs)).map_err(|e| call_failed(&what, e))?;
     let provider = SyncClient::new(ours);
     match provider.next_event::<AddressStateProviderEvent>() {
-        Ok(AddressStateProviderEvent::OnAddressAdded) => {}
+        Ok(AddressStateProviderEvent::OnAddressAdded {}) => {}
         Ok(AddressStateProviderEvent::OnAddressRemoved { error }) => {
             return Err(CliError::failed(format!("{what}: {}", removal_reason(error))));
         }
@@ -516,7 +517,7 @@ fn set_mtu(ctx: &Context, iface: &IfaceRef, mtu: u32) -> Result<(), CliError> {
 }
 
 fn add(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
-    let name = args.parsed("NAME", parse_iface_name)?;
+    let name = args.positional("NAME", parse_iface_name)?;
     let (mut kind, mut mtu) = (None, None);
     while let Some(word) = args.next() {
         match word {
@@ -572,7 +573,10 @@ mod tests {
             online: Some(true),
             port_class: Some(PortClass::Device(hw::PortClass::Ethernet)),
             addresses: Some(vec![interfaces::Address {
-                addr: Some(Subnet { addr: IpAddress::Ipv4(Ipv4Address { addr: [192, 0, 2, 1] }), prefix_len: 24 }),
+                addr: Some(Subnet {
+                    addr: IpAddress::Ipv4(Ipv4Address { addr: [192, 0, 2, 1] }),
+                    prefix_len: 24,
+                }),
                 valid_until: Some(zx::TIME_INFINITE),
                 preferred_lifetime_info: Some(PreferredLifetimeInfo::PreferredUntil(zx::TIME_INFINITE)),
                 assignment_state: Some(AddressAssignmentState::Assigned),

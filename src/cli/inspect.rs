@@ -39,7 +39,9 @@ pub(crate) fn run(ctx: &Context, words: &[String]) -> Result<(), CliError> {
     let tree = fetch_tree(ctx)?;
     let node = match path {
         None => &tree,
-        Some(path) => lookup(&tree, path).ok_or_else(|| CliError::failed(format!("inspect {path}: no such node")))?,
+        Some(path) => {
+            lookup(&tree, path).ok_or_else(|| CliError::failed(format!("inspect {path}: no such node")))?
+        }
     };
     // The tree is JSON whatever the output mode.
     ctx.out.document(node)
@@ -50,12 +52,15 @@ pub(crate) fn fetch_tree(ctx: &Context) -> Result<Value, CliError> {
     const WHAT: &str = "reading the Inspect tree";
     let client = ctx.svc.client(TREE_PROTOCOL_NAME)?;
     let content = client.call::<tree::GetContent>(()).map_err(|e| call_failed(WHAT, e))?;
-    let buffer = content.buffer.ok_or_else(|| CliError::failed(format!("{WHAT}: the reply has no buffer")))?;
+    let buffer =
+        content.buffer.ok_or_else(|| CliError::failed(format!("{WHAT}: the reply has no buffer")))?;
     if buffer.size > MAX_TREE_BYTES {
         return Err(CliError::failed(format!("{WHAT}: {} bytes is more than this CLI reads", buffer.size)));
     }
     let mut bytes = vec![0u8; buffer.size as usize];
-    File::from(buffer.vmo).read_exact_at(&mut bytes, 0).map_err(|e| CliError::failed(format!("{WHAT}: {e}")))?;
+    File::from(buffer.vmo)
+        .read_exact_at(&mut bytes, 0)
+        .map_err(|e| CliError::failed(format!("{WHAT}: {e}")))?;
     serde_json::from_slice(&bytes).map_err(|e| CliError::failed(format!("{WHAT}: not JSON: {e}")))
 }
 
@@ -67,7 +72,8 @@ pub(crate) fn lookup<'a>(tree: &'a Value, path: &str) -> Option<&'a Value> {
     let mut at = 0;
     while at < parts.len() {
         let children = node.as_object()?;
-        let take = (at + 1..=parts.len()).rev().find(|&end| children.contains_key(&parts[at..end].join(".")))?;
+        let take =
+            (at + 1..=parts.len()).rev().find(|&end| children.contains_key(&parts[at..end].join(".")))?;
         node = &children[&parts[at..take].join(".")];
         at = take;
     }

@@ -42,7 +42,9 @@ const OBJECTS: &[(&str, &str, &str)] = &[
 
 /// Whether `word` starts an admin command line: a global option or an object.
 pub(crate) fn is_admin_command(word: &str) -> bool {
-    matches!(word, "--svc-dir" | "--json" | "-j") || word.starts_with("--svc-dir=") || OBJECTS.iter().any(|(name, ..)| *name == word)
+    matches!(word, "--svc-dir" | "--json" | "-j")
+        || word.starts_with("--svc-dir=")
+        || OBJECTS.iter().any(|(name, ..)| *name == word)
 }
 
 /// The admin commands' part of `netstack --help`.
@@ -205,12 +207,19 @@ mod tests {
 
     #[test]
     fn global_options_come_before_the_object_and_json_anywhere() {
-        let inv = parse_invocation(&words(&["--svc-dir", "/tmp/s", "if", "list", "--json"])).unwrap().unwrap();
+        let inv =
+            parse_invocation(&words(&["--svc-dir", "/tmp/s", "if", "list", "--json"])).unwrap().unwrap();
         assert_eq!(
             inv,
-            Invocation { svc_dir: Some("/tmp/s".into()), json: true, object: "if".into(), words: words(&["list"]) }
+            Invocation {
+                svc_dir: Some("/tmp/s".into()),
+                json: true,
+                object: "if".into(),
+                words: words(&["list"])
+            }
         );
-        let inv = parse_invocation(&words(&["-j", "--svc-dir=/x", "route", "list", "--", "-j"])).unwrap().unwrap();
+        let inv =
+            parse_invocation(&words(&["-j", "--svc-dir=/x", "route", "list", "--", "-j"])).unwrap().unwrap();
         assert_eq!(inv.svc_dir, Some("/x".into()));
         assert!(inv.json);
         assert_eq!(inv.words, words(&["list", "-j"]));

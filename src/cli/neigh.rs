@@ -5,11 +5,12 @@
 use std::net::IpAddr;
 
 use netstack_fidl::channel::Channel;
+use netstack_fidl::client::SyncClient;
 use netstack_fidl::fuchsia_net::{IpVersion, MacAddress};
 use netstack_fidl::fuchsia_net_neighbor::{
-    self as neighbor, controller, entry_iterator, view, Entry, EntryIteratorItem, EntryIteratorOptions, EntryState,
+    self as neighbor, controller, entry_iterator, view, Entry, EntryIteratorItem, EntryIteratorOptions,
+    EntryState,
 };
-use netstack_fidl::client::SyncClient;
 use serde_json::{json, Value};
 
 use super::args::{parse_ip, parse_mac, Args, IfaceRef};
@@ -42,7 +43,7 @@ pub(crate) fn run(ctx: &Context, words: &[String]) -> Result<(), CliError> {
             list(ctx, dev.as_ref())
         }
         Some("add") => {
-            let ip = args.parsed("IP", parse_ip)?;
+            let ip = args.positional("IP", parse_ip)?;
             let (mut mac, mut dev) = (None, None);
             while let Some(keyword) = args.next() {
                 match keyword {
@@ -56,8 +57,9 @@ pub(crate) fn run(ctx: &Context, words: &[String]) -> Result<(), CliError> {
             add(ctx, ip, mac, &dev)
         }
         Some("del" | "delete") => {
-            let ip = args.parsed("IP", parse_ip)?;
-            let dev = parse_dev_only(&mut args)?.ok_or_else(|| args.usage("missing 'dev IFACE'".to_owned()))?;
+            let ip = args.positional("IP", parse_ip)?;
+            let dev =
+                parse_dev_only(&mut args)?.ok_or_else(|| args.usage("missing 'dev IFACE'".to_owned()))?;
             del(ctx, ip, &dev)
         }
         Some("flush") => {
@@ -163,7 +165,8 @@ fn name_of(ifaces: &[Iface], id: u64) -> String {
 fn list(ctx: &Context, dev: Option<&IfaceRef>) -> Result<(), CliError> {
     let ifaces = iface::snapshot(ctx)?;
     let only = dev.map(|dev| iface::find(&ifaces, dev)).transpose()?.map(|i| i.id);
-    let entries: Vec<Neighbor> = snapshot(ctx)?.into_iter().filter(|n| only.is_none_or(|id| n.iface == id)).collect();
+    let entries: Vec<Neighbor> =
+        snapshot(ctx)?.into_iter().filter(|n| only.is_none_or(|id| n.iface == id)).collect();
     if ctx.out.json {
         let list = entries
             .iter()
@@ -179,8 +182,12 @@ fn list(ctx: &Context, dev: Option<&IfaceRef>) -> Result<(), CliError> {
             .collect();
         return ctx.out.document(&Value::Array(list));
     }
-    let mut table =
-        Table::new(&[("ADDRESS", Align::Left), ("DEV", Align::Left), ("LLADDR", Align::Left), ("STATE", Align::Left)]);
+    let mut table = Table::new(&[
+        ("ADDRESS", Align::Left),
+        ("DEV", Align::Left),
+        ("LLADDR", Align::Left),
+        ("STATE", Align::Left),
+    ]);
     for n in &entries {
         table.row(vec![
             n.ip.to_string(),

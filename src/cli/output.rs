@@ -87,7 +87,10 @@ mod tests {
     #[test]
     fn timestamps_are_rfc3339_utc() {
         assert_eq!(format_timestamp(Duration::ZERO), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(format_timestamp(Duration::from_micros(951_782_400_000_001)), "2000-02-29T00:00:00.000001Z");
+        assert_eq!(
+            format_timestamp(Duration::from_micros(951_782_400_000_001)),
+            "2000-02-29T00:00:00.000001Z"
+        );
         assert_eq!(format_timestamp(Duration::from_secs(1_709_251_199)), "2024-02-29T23:59:59.000000Z");
         assert_eq!(format_timestamp(Duration::from_secs(4_102_444_800)), "2100-01-01T00:00:00.000000Z");
     }

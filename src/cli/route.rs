@@ -421,8 +421,9 @@ fn add(ctx: &Context, spec: RouteSpec) -> Result<(), CliError> {
     let ifaces = iface::snapshot(ctx)?;
     let iface = match (&spec.dev, spec.gateway) {
         (Some(dev), _) => iface::find(&ifaces, dev)?,
-        (None, Some(gateway)) => iface_for_gateway(&ifaces, gateway)
-            .ok_or_else(|| CliError::failed(format!("gateway {gateway} is on no interface's subnet; name one with 'dev'")))?,
+        (None, Some(gateway)) => iface_for_gateway(&ifaces, gateway).ok_or_else(|| {
+            CliError::failed(format!("gateway {gateway} is on no interface's subnet; name one with 'dev'"))
+        })?,
         (None, None) => return Err(CliError::usage("route", "a route needs 'via GW' or 'dev IFACE'")),
     };
     let route = Route {
@@ -435,7 +436,11 @@ fn add(ctx: &Context, spec: RouteSpec) -> Result<(), CliError> {
         table: None,
     };
     let what = format!("adding route {}", route.describe(&ifaces));
-    let added = if route.destination.is_ipv4() { change::<V4>(ctx, &route, true) } else { change::<V6>(ctx, &route, true) };
+    let added = if route.destination.is_ipv4() {
+        change::<V4>(ctx, &route, true)
+    } else {
+        change::<V6>(ctx, &route, true)
+    };
     match added.map_err(|e| CliError::failed(format!("{what}: {e}")))? {
         true => Ok(()),
         false => Err(CliError::failed(format!("{what}: the route exists already"))),
@@ -457,7 +462,11 @@ fn del(ctx: &Context, spec: RouteSpec) -> Result<(), CliError> {
         CliError::failed(format!("deleting route {}/{}: no such route", spec.destination, spec.prefix))
     })?;
     let what = format!("deleting route {}", route.describe(&ifaces));
-    let removed = if route.destination.is_ipv4() { change::<V4>(ctx, route, false) } else { change::<V6>(ctx, route, false) };
+    let removed = if route.destination.is_ipv4() {
+        change::<V4>(ctx, route, false)
+    } else {
+        change::<V6>(ctx, route, false)
+    };
     match removed.map_err(|e| CliError::failed(format!("{what}: {e}")))? {
         true => Ok(()),
         false => Err(CliError::failed(format!("{what}: no such route"))),

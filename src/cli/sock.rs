@@ -10,7 +10,7 @@ use super::table::{Align, Table};
 use super::{inspect, CliError, Context};
 
 pub(crate) const HELP: &str = "\
-Usage: netstack sock list [-t] [-u] [-w] [-l] [-a] [-n] [-p] [-i] [-4] [-6]
+Usage: netstack sock [list] [-t] [-u] [-w] [-l] [-a] [-n] [-p] [-i] [-4] [-6]
 
 Lists the daemon's sockets, like 'ss -tuanpi' does the kernel's: Netid, State, Recv-Q,
 Send-Q, local and peer address, the client process, and TCP's state.
@@ -45,8 +45,13 @@ struct SockArgs {
 
 fn parse(words: &[String]) -> Result<SockArgs, CliError> {
     let mut args = Args::new("sock", words);
-    match args.next() {
-        None | Some("list" | "ls" | "show") => {}
+    // `list` may be left out, as in `netstack sock -tn`.
+    match args.peek() {
+        Some("list" | "ls" | "show") => {
+            args.next();
+        }
+        None => {}
+        Some(flags) if flags.starts_with('-') => {}
         Some(other) => return Err(args.usage(format!("unknown command '{other}'"))),
     }
     let mut parsed = SockArgs::default();
@@ -60,7 +65,9 @@ fn parse(words: &[String]) -> Result<SockArgs, CliError> {
             "--numeric" => vec!['n'],
             "--processes" => vec!['p'],
             "--info" => vec!['i'],
-            short if short.len() > 1 && short.starts_with('-') && !short.starts_with("--") => short[1..].chars().collect(),
+            short if short.len() > 1 && short.starts_with('-') && !short.starts_with("--") => {
+                short[1..].chars().collect()
+            }
             other => return Err(args.unexpected(other)),
         };
         for letter in letters {
@@ -87,7 +94,8 @@ pub(crate) fn run(ctx: &Context, words: &[String]) -> Result<(), CliError> {
     let tree = inspect::fetch_tree(ctx)?;
     let empty = Map::new();
     let sockets = tree.pointer("/Stack/Sockets").and_then(Value::as_object).unwrap_or(&empty);
-    let shown: Vec<Socket<'_>> = sockets.values().filter_map(Socket::from_node).filter(|s| args.selects(s)).collect();
+    let shown: Vec<Socket<'_>> =
+        sockets.values().filter_map(Socket::from_node).filter(|s| args.selects(s)).collect();
     if ctx.out.json {
         let list: Vec<Value> = shown.iter().map(|s| s.to_json(&args)).collect();
         return ctx.out.document(&Value::Array(list));
@@ -162,7 +170,9 @@ impl SockArgs {
             "udp" => self.udp,
             _ => self.raw,
         };
-        let family = !(self.v4_only || self.v6_only) || (self.v6_only && socket.ipv6) || (self.v4_only && !socket.ipv6);
+        let family = !(self.v4_only || self.v6_only)
+            || (self.v6_only && socket.ipv6)
+            || (self.v4_only && !socket.ipv6);
         let listening = if self.all { true } else { socket.listening() == self.listening };
         (any_protocol || protocol) && family && listening
     }
@@ -261,7 +271,16 @@ fn tcp_info_line(info: &Map<String, Value>) -> String {
     if let Some(ssthresh) = get("snd_ssthresh").filter(|&s| s < 0x7fff_ffff) {
         parts.push(format!("ssthresh:{ssthresh}"));
     }
-    for key in ["bytes_sent", "bytes_retrans", "bytes_acked", "bytes_received", "segs_out", "segs_in", "data_segs_out", "data_segs_in"] {
+    for key in [
+        "bytes_sent",
+        "bytes_retrans",
+        "bytes_acked",
+        "bytes_received",
+        "segs_out",
+        "segs_in",
+        "data_segs_out",
+        "data_segs_in",
+    ] {
         if let Some(value) = get(key).filter(|&v| v != 0) {
             parts.push(format!("{key}:{value}"));
         }
@@ -314,7 +333,8 @@ mod tests {
     fn listed(flags: &[&str]) -> Vec<String> {
         let args = parse(&words(flags)).unwrap();
         let tree = tree();
-        let sockets: Vec<Socket<'_>> = tree.as_object().unwrap().values().filter_map(Socket::from_node).collect();
+        let sockets: Vec<Socket<'_>> =
+            tree.as_object().unwrap().values().filter_map(Socket::from_node).collect();
         sockets.iter().filter(|s| args.selects(s)).map(|s| format!("{} {}", s.netid, s.state)).collect()
     }
 
@@ -332,8 +352,13 @@ mod tests {
     fn the_table_and_the_info_line_look_like_ss() {
         let args = parse(&words(&["list", "-ti"])).unwrap();
         let tree = tree();
-        let sockets: Vec<Socket<'_>> =
-            tree.as_object().unwrap().values().filter_map(Socket::from_node).filter(|s| args.selects(s)).collect();
+        let sockets: Vec<Socket<'_>> = tree
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(Socket::from_node)
+            .filter(|s| args.selects(s))
+            .collect();
         let text = render(&sockets, &args);
         assert_eq!(
             text,
@@ -349,7 +374,8 @@ mod tests {
         let name = process_name(me).unwrap();
         assert!(!name.is_empty() && !name.contains('\n'));
         let args = parse(&words(&["-p"])).unwrap();
-        let node = json!({"Protocol": "tcp", "State": "ESTABLISHED", "RemoteAddress": "192.0.2.2:1", "Pid": me});
+        let node =
+            json!({"Protocol": "tcp", "State": "ESTABLISHED", "RemoteAddress": "192.0.2.2:1", "Pid": me});
         let socket = Socket::from_node(&node).unwrap();
         assert!(render(&[socket], &args).contains(&format!("users:((\"{name}\",pid={me}))")));
     }
@@ -365,9 +391,15 @@ mod tests {
 
     #[test]
     fn bad_flags_are_usage_errors() {
-        assert!(parse(&words(&["list", "-tz"])).unwrap_err().to_string().contains("unknown option '-z' in '-tz'"));
+        assert!(parse(&words(&["list", "-tz"]))
+            .unwrap_err()
+            .to_string()
+            .contains("unknown option '-z' in '-tz'"));
         assert!(parse(&words(&["frob"])).unwrap_err().to_string().contains("unknown command 'frob'"));
-        assert!(parse(&words(&["list", "extra"])).unwrap_err().to_string().contains("unexpected argument 'extra'"));
+        assert!(parse(&words(&["list", "extra"]))
+            .unwrap_err()
+            .to_string()
+            .contains("unexpected argument 'extra'"));
     }
 
     #[test]

@@ -75,9 +75,9 @@ pub(crate) fn run(ctx: &Context, words: &[String]) -> Result<(), CliError> {
 /// The daemon's counters, flattened.
 fn counters(ctx: &Context) -> Result<Vec<(String, u64)>, CliError> {
     let tree = inspect::fetch_tree(ctx)?;
-    let mib = tree
-        .pointer("/Stack/Mib")
-        .ok_or_else(|| CliError::failed("the Inspect tree has no Stack.Mib: is the daemon older than this CLI?"))?;
+    let mib = tree.pointer("/Stack/Mib").ok_or_else(|| {
+        CliError::failed("the Inspect tree has no Stack.Mib: is the daemon older than this CLI?")
+    })?;
     Ok(flatten(mib))
 }
 
@@ -113,7 +113,8 @@ fn select(now: &[(String, u64)], before: Option<&[(String, u64)]>, args: &StatsA
 }
 
 fn print(ctx: &Context, counters: &[(String, u64)], interval: Option<Duration>) -> Result<(), CliError> {
-    let object: Map<String, Value> = counters.iter().map(|(name, value)| (name.clone(), json!(value))).collect();
+    let object: Map<String, Value> =
+        counters.iter().map(|(name, value)| (name.clone(), json!(value))).collect();
     match (ctx.out.json, interval) {
         (true, None) => ctx.out.document(&Value::Object(object)),
         (true, Some(interval)) => ctx.out.line(&json!({
@@ -195,7 +196,11 @@ mod tests {
 
     #[test]
     fn zero_counters_are_hidden_unless_all_and_patterns_select() {
-        let now = vec![("IpInReceives".to_owned(), 5), ("TcpActiveOpens".to_owned(), 0), ("TcpRetransSegs".to_owned(), 3)];
+        let now = vec![
+            ("IpInReceives".to_owned(), 5),
+            ("TcpActiveOpens".to_owned(), 0),
+            ("TcpRetransSegs".to_owned(), 3),
+        ];
         let args = parse(&words(&[])).unwrap();
         assert_eq!(select(&now, None, &args).len(), 2);
         let args = parse(&words(&["--all", "Tcp*"])).unwrap();

@@ -77,7 +77,10 @@ enum Update {
     Routes(Vec<RouteEvent>),
 }
 
-fn spawn_route_watcher<F: Family>(watcher: netstack_fidl::client::SyncClient, tx: mpsc::Sender<Result<Update, CliError>>) {
+fn spawn_route_watcher<F: Family>(
+    watcher: netstack_fidl::client::SyncClient,
+    tx: mpsc::Sender<Result<Update, CliError>>,
+) {
     std::thread::spawn(move || loop {
         let events = F::watch(&watcher).map(Update::Routes);
         let failed = events.is_err();
@@ -144,7 +147,9 @@ fn interface_event(ifaces: &mut Vec<Iface>, event: Event) -> Vec<Line> {
             vec![link_line("removed", &ifaces.remove(at))]
         }
         Event::Changed(properties) => {
-            let Some(iface) = ifaces.iter_mut().find(|i| Some(i.id) == properties.id) else { return Vec::new() };
+            let Some(iface) = ifaces.iter_mut().find(|i| Some(i.id) == properties.id) else {
+                return Vec::new();
+            };
             let before = iface.clone();
             iface.apply(&properties);
             changes(&before, iface)
@@ -221,7 +226,11 @@ mod tests {
         let before = iface();
         let mut after = iface();
         after.addresses[0].state = "unavailable";
-        after.addresses.push(Addr { addr: "198.51.100.1".parse().unwrap(), prefix: 24, ..before.addresses[0].clone() });
+        after.addresses.push(Addr {
+            addr: "198.51.100.1".parse().unwrap(),
+            prefix: 24,
+            ..before.addresses[0].clone()
+        });
         after.online = false;
         assert_eq!(
             texts(&changes(&before, &after)),

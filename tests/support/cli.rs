@@ -121,7 +121,11 @@ impl CliDaemon {
 }
 
 /// Waits for a line matching `pred` on `lines`.
-pub fn wait_for(lines: &mpsc::Receiver<String>, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+pub fn wait_for(
+    lines: &mpsc::Receiver<String>,
+    timeout: Duration,
+    pred: impl Fn(&str) -> bool,
+) -> Option<String> {
     let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.checked_duration_since(Instant::now())?;
