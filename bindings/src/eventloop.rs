@@ -33,7 +33,9 @@ use netstack_core::transport::tcp::Event as TcpEvent;
 use netstack_core::transport::SocketEvent;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::admin::AdminServer;
 use crate::daemon::Cidr;
+use crate::device::capture::Direction;
 use crate::device::{Backend, BackendCounters, Fifo, Pool, PoolBuffer, Session, SessionConfig};
 use crate::echo::UdpEcho;
 use crate::rng::SmallRng;
@@ -104,6 +106,30 @@ impl BindingsCtx {
     /// The attached devices.
     pub fn sessions(&self) -> &[Session] {
         &self.sessions
+    }
+
+    /// The session of `device`.
+    pub fn session(&self, device: DeviceId) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.id == device)
+    }
+
+    /// The session of `device`, mutably (to start a capture on it).
+    pub fn session_mut(&mut self, device: DeviceId) -> Option<&mut Session> {
+        self.sessions.iter_mut().find(|s| s.id == device)
+    }
+
+    /// Attaches `backend` as `device`, which the caller added to the stack: the next turn
+    /// of the loop receives from it. Works while the loop runs (the admin server's
+    /// `CreateInterface` attaches from inside a turn).
+    pub fn attach_session(&mut self, device: DeviceId, backend: Box<dyn Backend>, config: SessionConfig) {
+        self.sessions.push(Session::new(device, backend, config));
+    }
+
+    /// Detaches `device`'s session and returns it (dropping it closes the backend: a TAP or
+    /// TUN interface disappears). Frames still in its FIFOs go with it.
+    pub fn detach_session(&mut self, device: DeviceId) -> Option<Session> {
+        let index = self.sessions.iter().position(|s| s.id == device)?;
+        Some(self.sessions.remove(index))
     }
 
     /// What the loop counted.
@@ -193,8 +219,14 @@ impl StackContext for BindingsCtx {
 
     fn send_frame(&mut self, device: DeviceId, frame: Buf<PoolBuffer>) {
         match self.sessions.iter_mut().find(|s| s.id == device) {
-            // A full FIFO drops the frame (counted by the FIFO), as a full txqueue does.
-            Some(session) => drop(session.tx.push(frame)),
+            // A full FIFO drops the frame (counted by the FIFO), as a full txqueue does. A
+            // capture sees the frames that enter it (`device::capture`).
+            Some(session) => {
+                if session.captures.is_active() && !session.tx.is_full() {
+                    session.captures.record(Direction::Sent, frame.body());
+                }
+                drop(session.tx.push(frame))
+            }
             None => self.counters.tx_unknown_device += 1,
         }
     }
@@ -255,6 +287,9 @@ pub struct EventLoop {
     echo: Vec<UdpEcho>,
     tcp_echo: Vec<TcpEcho>,
     sockets: Option<SocketServer>,
+    admin: Option<AdminServer>,
+    /// `events_dropped` when the admin server last heard of lost events.
+    events_dropped_seen: u64,
 }
 
 impl EventLoop {
@@ -280,6 +315,8 @@ impl EventLoop {
             echo: Vec::new(),
             tcp_echo: Vec::new(),
             sockets: None,
+            admin: None,
+            events_dropped_seen: 0,
         }
     }
 
@@ -302,7 +339,7 @@ impl EventLoop {
         add: impl FnOnce(&mut NetStack, &mut BindingsCtx) -> DeviceId,
     ) -> DeviceId {
         let id = add(&mut self.stack, &mut self.ctx);
-        self.ctx.sessions.push(Session::new(id, backend, session));
+        self.ctx.attach_session(id, backend, session);
         id
     }
 
@@ -346,6 +383,16 @@ impl EventLoop {
         self.sockets.as_mut()
     }
 
+    /// Serves the admin protocols with `server`, from this loop's turns.
+    pub fn serve_admin(&mut self, server: AdminServer) {
+        self.admin = Some(server);
+    }
+
+    /// The admin server, if one is served.
+    pub fn admin_server(&self) -> Option<&AdminServer> {
+        self.admin.as_ref()
+    }
+
     /// One device's backend counters, by name.
     pub fn backend_counters(&self, name: &str) -> Option<BackendCounters> {
         self.ctx.sessions.iter().find(|s| s.backend.name() == name).map(|s| s.backend.counters())
@@ -376,6 +423,10 @@ impl EventLoop {
             }
             let id = session.id;
             while let Some(frame) = self.ctx.sessions[i].rx.pop() {
+                let session = &mut self.ctx.sessions[i];
+                if session.captures.is_active() {
+                    session.captures.record(Direction::Received, frame.body());
+                }
                 self.stack.receive_frame(&mut self.ctx, id, frame);
                 work += 1;
             }
@@ -395,6 +446,17 @@ impl EventLoop {
         if let Some(server) = &mut self.sockets {
             work += server.turn(&mut self.stack, &mut self.ctx);
             self.handle_events();
+        }
+        if self.admin.is_some() {
+            // The admin server's requests change the stack: what they changed is reported
+            // to its watchers in the same turn.
+            if let Some(admin) = &mut self.admin {
+                work += admin.turn(&mut self.stack, &mut self.ctx, self.sockets.as_ref());
+            }
+            self.handle_events();
+            if let Some(admin) = &mut self.admin {
+                work += admin.publish_changes(&self.stack, &self.ctx);
+            }
         }
         self.flush();
         if work > 0 {
@@ -422,9 +484,20 @@ impl EventLoop {
         self.handle_events();
     }
 
-    /// Reacts to what the stack reported: the echo service's sockets, and logs.
+    /// Reacts to what the stack reported: the echo service's sockets, the admin server's
+    /// watchers, and logs.
     fn handle_events(&mut self) {
+        if self.ctx.counters.events_dropped != self.events_dropped_seen {
+            // Some changes went unreported: the watchers compare everything once.
+            self.events_dropped_seen = self.ctx.counters.events_dropped;
+            if let Some(admin) = &mut self.admin {
+                admin.on_events_lost(&self.stack);
+            }
+        }
         while let Some(event) = self.ctx.events.pop() {
+            if let Some(admin) = &mut self.admin {
+                admin.on_stack_event(&event);
+            }
             match event {
                 StackEvent::UdpV4 { socket, event } => {
                     for echo in &mut self.echo {
@@ -462,6 +535,10 @@ impl EventLoop {
                 StackEvent::AddressConflict { device, addr, other } => {
                     tracing::warn!(?device, %addr, %other, "address conflict: another host uses our address");
                 }
+                StackEvent::InterfaceChanged { .. }
+                | StackEvent::InterfaceRemoved { .. }
+                | StackEvent::RoutesChanged { .. }
+                | StackEvent::NeighborsChanged { .. } => {}
                 other => tracing::trace!(event = ?other, "stack event"),
             }
         }
@@ -492,6 +569,7 @@ impl EventLoop {
             if self.turn(false) > 0
                 || self.ctx.sessions.iter().any(|s| s.rx_ready)
                 || self.sockets.as_ref().is_some_and(SocketServer::has_work)
+                || self.admin.as_ref().is_some_and(AdminServer::has_work)
             {
                 // More may be waiting: give the other sources a look, then go round again.
                 if poll_fn(|cx| Poll::Ready(shutdown.as_mut().poll(cx).is_ready())).await {
@@ -518,6 +596,11 @@ impl EventLoop {
                     }
                 }
                 if let Some(server) = &mut self.sockets {
+                    if server.poll(cx).is_ready() {
+                        ready = true;
+                    }
+                }
+                if let Some(server) = &mut self.admin {
                     if server.poll(cx).is_ready() {
                         ready = true;
                     }

@@ -5,12 +5,16 @@
 //! buffers; one event-loop thread ([`eventloop`]) owns the stack and runs it to completion;
 //! [`daemon`] is `netstack run`.
 
+pub mod admin;
 pub mod daemon;
 pub mod device;
 pub mod echo;
 pub mod eventloop;
+pub mod inspect;
 pub mod manifest;
+mod reactor;
 pub mod rng;
+mod slab;
 pub mod socket;
 pub mod svc;
 pub mod tcp_echo;

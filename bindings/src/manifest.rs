@@ -3,7 +3,19 @@
 
 /// The protocols the daemon publishes in its outgoing directory (`--svc-dir`), each as a
 /// listening socket of that name (see `fidl/README.md`).
-pub const EXPOSED_PROTOCOLS: &[&str] = &[crate::svc::SOCKET_PROVIDER, crate::svc::RAW_SOCKET_PROVIDER];
+/// The socket providers first, then the admin protocols ([`crate::admin::Service::ALL`]).
+pub const EXPOSED_PROTOCOLS: &[&str] = &{
+    let admin = crate::admin::SERVICE_NAMES;
+    let mut all = [""; 2 + crate::admin::SERVICE_NAMES.len()];
+    all[0] = crate::svc::SOCKET_PROVIDER;
+    all[1] = crate::svc::RAW_SOCKET_PROVIDER;
+    let mut i = 0;
+    while i < admin.len() {
+        all[2 + i] = admin[i];
+        i += 1;
+    }
+    all
+};
 
 /// A capability the daemon uses from its environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

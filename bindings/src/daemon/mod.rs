@@ -24,6 +24,7 @@ use netstack_core::transport::SocketError;
 
 pub use config::{Cidr, Config, ConfigError, InterfaceConfig, InterfaceKind};
 
+use crate::admin::{AdminServer, Service};
 use crate::device::tuntap::{TunTap, TunTapError, TunTapMode};
 use crate::device::{Pool, PoolConfig, SessionConfig};
 use crate::eventloop::{EventLoop, LoopConfig, NetStack};
@@ -216,7 +217,12 @@ fn default_route6(gateway: Ipv6Addr, device: DeviceId) -> Option<Route<Ipv6>> {
 
 /// A locally administered unicast MAC (IEEE 802 U/L bit set, I/G bit clear).
 fn random_mac(rng: &mut SmallRng) -> UnicastAddr<Mac> {
-    let bytes = rng.next_u64().to_be_bytes();
+    mac_from_bits(rng.next_u64())
+}
+
+/// The locally administered unicast MAC made of `bits`' first six bytes (big-endian).
+pub(crate) fn mac_from_bits(bits: u64) -> UnicastAddr<Mac> {
+    let bytes = bits.to_be_bytes();
     let mut mac = [bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]];
     mac[0] = (mac[0] & 0xfe) | 0x02;
     // The I/G bit is clear, so the address is unicast.
@@ -454,7 +460,7 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         // takes the svc dir from another one.
         let svc_path = config.svc_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_SVC_DIR));
         let access = SvcAccess { group: config.svc_group };
-        let mut svc = SvcDir::publish(&svc_path, access, &[SOCKET_PROVIDER, RAW_SOCKET_PROVIDER])?;
+        let mut svc = SvcDir::publish(&svc_path, access, crate::manifest::EXPOSED_PROTOCOLS)?;
         let limits = ServerConfig {
             max_sockets: config.max_sockets.unwrap_or(DEFAULT_MAX_SOCKETS),
             max_sockets_per_client: config.max_sockets_per_client.unwrap_or(DEFAULT_MAX_SOCKETS_PER_CLIENT),
@@ -466,6 +472,18 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
             }
         }
         event_loop.serve_sockets(server);
+        let mut admin = AdminServer::new(max_mtu).map_err(DaemonError::Runtime)?;
+        for service in Service::ALL {
+            if let Some(listener) = svc.take_listener(service.name()) {
+                admin.serve(listener, service).map_err(DaemonError::Runtime)?;
+            }
+        }
+        event_loop.serve_admin(admin);
+        say(format_args!(
+            "serving the admin protocols ({}) in {}",
+            crate::admin::SERVICE_NAMES.join(", "),
+            svc.path().display()
+        ));
         say(format_args!(
             "serving {SOCKET_PROVIDER} and {RAW_SOCKET_PROVIDER} in {} (at most {} sockets, {} per client)",
             svc.path().display(),
@@ -485,6 +503,9 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
         tracing::info!(signal = stopped_by.get(), counters = ?event_loop.parts().1.counters(), "stopping");
         if let Some(server) = event_loop.socket_server() {
             tracing::info!(counters = ?server.counters(), "socket server stopping");
+        }
+        if let Some(server) = event_loop.admin_server() {
+            tracing::info!(counters = ?server.counters(), "admin server stopping");
         }
         // Every channel and data plane closes with the loop, so clients fail instead of hanging.
         drop(event_loop);

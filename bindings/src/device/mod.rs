@@ -12,6 +12,7 @@
 //! and drain a whole batch per call, and receive/transmit metadata (IFF_VNET_HDR checksum and
 //! segmentation offloads) can ride in the headroom without changing the stack.
 
+pub mod capture;
 pub mod memory;
 pub mod pool;
 pub mod tuntap;
@@ -23,6 +24,7 @@ use std::task::{Context, Poll};
 use netstack_core::buf::Buf;
 use netstack_core::device::DeviceId;
 
+pub use capture::{CaptureCounters, CaptureError, Captures};
 pub use pool::{Pool, PoolBuffer, PoolConfig};
 
 /// A frame in a FIFO: a pool buffer whose body is the frame.
@@ -141,6 +143,12 @@ pub trait Backend: std::fmt::Debug {
 
     /// What the backend counted.
     fn counters(&self) -> BackendCounters;
+
+    /// Sets the MTU of the device outside the stack (a TAP or TUN interface's kernel side),
+    /// when it has one; backends without one accept any value.
+    fn set_mtu(&mut self, _mtu: u32) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Sizes of a session's FIFOs.
@@ -174,6 +182,8 @@ pub struct Session {
     /// Turns that took a full RX budget from this device and left frames behind (Linux's
     /// `time_squeeze` column of `/proc/net/softnet_stat`).
     pub(crate) rx_budget_exhausted: u64,
+    /// Packet captures running on the device ([`capture`]).
+    pub captures: Captures,
 }
 
 impl Session {
@@ -186,6 +196,7 @@ impl Session {
             tx: Fifo::new(config.tx_depth),
             rx_ready: false,
             rx_budget_exhausted: 0,
+            captures: Captures::default(),
         }
     }
 

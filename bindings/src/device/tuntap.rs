@@ -107,6 +107,14 @@ fn ifr_name(name: &str) -> Result<[u8; 16], TunTapError> {
     Ok(out)
 }
 
+/// Sets the MTU of interface `ifname` through `control`, any `AF_INET` socket.
+fn set_kernel_mtu(control: &OwnedFd, ifname: [u8; 16], mtu: u32) -> Result<(), Errno> {
+    let mtu = i32::try_from(mtu).map_err(|_| Errno::INVAL)?;
+    let mut req = IfReqMtu { name: ifname, mtu, _union_rest: [0; 20] };
+    // SAFETY: SIOCSIFMTU reads a `struct ifreq` with `int ifr_mtu` first in the union.
+    unsafe { ioctl(control, Updater::<SIOCSIFMTU, IfReqMtu>::new(&mut req)) }
+}
+
 /// Which readiness of the fd.
 #[derive(Clone, Copy, Debug)]
 enum Direction {
@@ -157,11 +165,7 @@ impl TunTap {
             rustix::net::socket(rustix::net::AddressFamily::INET, rustix::net::SocketType::DGRAM, None)
                 .map_err(|e| io_err("socket", e))?;
         if let Some(mtu) = mtu {
-            let mtu = i32::try_from(mtu).map_err(|_| io_err("SIOCSIFMTU", Errno::INVAL))?;
-            let mut req = IfReqMtu { name: ifname, mtu, _union_rest: [0; 20] };
-            // SAFETY: SIOCSIFMTU reads a `struct ifreq` with `int ifr_mtu` first in the union.
-            unsafe { ioctl(&control, Updater::<SIOCSIFMTU, IfReqMtu>::new(&mut req)) }
-                .map_err(|e| io_err("SIOCSIFMTU", e))?;
+            set_kernel_mtu(&control, ifname, mtu).map_err(|e| io_err("SIOCSIFMTU", e))?;
         }
         let mut req = IfReqFlags { name: ifname, flags: 0, _union_rest: [0; 22] };
         // SAFETY: SIOCGIFFLAGS fills `short ifr_flags` of the `struct ifreq` we lay out.
@@ -297,6 +301,14 @@ impl Backend for TunTap {
 
     fn counters(&self) -> BackendCounters {
         self.counters
+    }
+
+    fn set_mtu(&mut self, mtu: u32) -> io::Result<()> {
+        let ifname = ifr_name(&self.name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let control =
+            rustix::net::socket(rustix::net::AddressFamily::INET, rustix::net::SocketType::DGRAM, None)?;
+        set_kernel_mtu(&control, ifname, mtu)?;
+        Ok(())
     }
 }
 

@@ -268,3 +268,54 @@ fn tcp_echo_returns_a_megabyte_over_the_memory_pair() {
         assert_eq!(a.start_tcp_echo(7), Err(SocketError::AddrInUse));
     });
 }
+
+#[test]
+fn a_capture_records_frames_in_both_directions_and_ends_with_its_client() {
+    use netstack_core::buf::{EmptyBody, Serializer};
+    use netstack_core::wire::arp::ArpBuilder;
+    use netstack_core::wire::ethernet::EthernetBuilder;
+    use netstack_core::wire::EtherType;
+
+    use crate::device::capture::RECORD_HEADER_LEN;
+
+    let _rt = runtime();
+    let _entered = _rt.enter();
+    let (ours, peer) = memory_pair("a", "peer", MemoryConfig::default());
+    let mut event_loop = host_loop(1, ours, false);
+    let device = event_loop.ctx.sessions()[0].id;
+    let client = event_loop.ctx.session_mut(device).unwrap().captures.start(0).unwrap();
+    // The peer asks who has 192.0.2.1; the stack answers.
+    let peer_mac = Mac::new([2, 0, 0, 0, 0, 9]);
+    let request = EmptyBody
+        .encapsulate(ArpBuilder::request(peer_mac, v4("192.0.2.9"), v4("192.0.2.1")))
+        .encapsulate(EthernetBuilder::new(peer_mac, Mac::BROADCAST, EtherType::ARP))
+        .serialize_vec()
+        .expect("arp request");
+    peer.inject(request.body());
+    event_loop.turn(true);
+    let mut records = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    while let Ok((n, _)) = rustix::net::recv(&client, &mut buf, rustix::net::RecvFlags::DONTWAIT) {
+        records.push(buf[..n].to_vec());
+    }
+    let received: Vec<_> = records.iter().filter(|r| r[12] == 0).collect();
+    let sent: Vec<_> = records.iter().filter(|r| r[12] == 1).collect();
+    assert_eq!(received.len(), 1, "the request");
+    assert_eq!(&received[0][RECORD_HEADER_LEN..], request.body());
+    let mut wire = vec![0u8; 2048];
+    let mut on_wire = Vec::new();
+    while let Some(n) = peer.take(&mut wire) {
+        on_wire.push(wire[..n].to_vec());
+    }
+    assert!(!sent.is_empty(), "the reply (and the stack's announcements)");
+    for record in &sent {
+        let len = u32::from_le_bytes(record[8..12].try_into().unwrap()) as usize;
+        assert_eq!(len, record.len() - RECORD_HEADER_LEN);
+        assert!(on_wire.iter().any(|f| f[..] == record[RECORD_HEADER_LEN..]), "a frame the wire carried");
+    }
+    drop(client);
+    peer.inject(request.body());
+    event_loop.turn(true);
+    let counters = event_loop.ctx.session(device).unwrap().captures.counters();
+    assert_eq!((counters.active, counters.ended), (0, 1), "{counters:?}");
+}

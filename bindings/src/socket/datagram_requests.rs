@@ -17,9 +17,9 @@ use super::addr::{mapped_v6, FidlIp, SockAddr};
 use super::datagram::{with_datagram, DatagramId};
 use super::errno::from_socket_error;
 use super::header::HEADER_LEN;
-use super::slab::Key;
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
+use crate::slab::Key;
 
 impl SocketServer {
     pub(super) fn datagram_request(

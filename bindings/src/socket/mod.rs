@@ -42,8 +42,6 @@ mod header;
 mod options;
 mod provider;
 mod raw_requests;
-mod reactor;
-mod slab;
 mod stream;
 mod stream_requests;
 
@@ -55,7 +53,9 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::task::{Context, Poll};
 
+use netstack_core::transport::inspect::AnySocketId;
 use netstack_core::transport::tcp::Event;
+use netstack_core::transport::udp::AnyUdpSocketId;
 use netstack_core::transport::SocketEvent;
 use netstack_fidl::channel::{Channel, ChannelError, MessageBuf};
 use netstack_fidl::fuchsia_posix::Errno;
@@ -64,12 +64,12 @@ use netstack_fidl::message::{decode_header, encode_epitaph, encode_reply};
 use netstack_fidl::wire::DecodeError;
 use netstack_fidl::Method;
 
+use crate::reactor::{Reactor, Readiness};
+use crate::slab::{Key, Slab};
 pub(crate) use datagram::DatagramId;
 use datagram::{DatagramCounters, DatagramSocket};
 use dataplane::Flags;
 use options::SocketOptions;
-use reactor::{Reactor, Readiness};
-use slab::{Key, Slab};
 pub(crate) use stream::TcpId;
 use stream::{Progress, PumpCounters, StreamSocket};
 
@@ -228,6 +228,19 @@ struct Client {
     sockets: usize,
     /// Its Provider connection is open.
     connected: bool,
+    /// The process at the other end of the Provider connection when it was accepted
+    /// (SO_PEERCRED), for diagnostics.
+    pid: Option<u32>,
+}
+
+/// A socket the server holds, as diagnostics see it ([`SocketServer::sockets`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerSocket {
+    /// The core socket.
+    pub id: AnySocketId,
+    /// The process whose Provider connection created the socket (or the listener it was
+    /// accepted from), when the kernel told us (SO_PEERCRED).
+    pub pid: Option<u32>,
 }
 
 /// The core socket and data plane of a socket.
@@ -314,7 +327,11 @@ impl SocketServer {
     /// connection becomes; tests hand in one end of a pair).
     pub fn serve_channel(&mut self, channel: Channel, protocol: Protocol) -> io::Result<()> {
         channel.set_nonblocking(true)?;
-        let client = self.clients.insert(Client { sockets: 0, connected: true }).ok_or_else(table_full)?;
+        let pid = rustix::net::sockopt::socket_peercred(&channel)
+            .ok()
+            .and_then(|cred| u32::try_from(cred.pid.as_raw_nonzero().get()).ok());
+        let client =
+            self.clients.insert(Client { sockets: 0, connected: true, pid }).ok_or_else(table_full)?;
         let endpoint = Endpoint::Channel(ChannelEndpoint {
             channel,
             flags: Flags::default(),
@@ -351,6 +368,28 @@ impl SocketServer {
             datagram_error_records: self.datagrams.error_records,
             ..self.counters
         }
+    }
+
+    /// Every socket the server holds, in table order, with the process it belongs to; those
+    /// closed by their application whose bytes are still moving into TCP included. O(sockets).
+    pub fn sockets(&self) -> impl Iterator<Item = ServerSocket> + '_ {
+        self.sockets.iter().map(|socket| ServerSocket {
+            id: match &socket.kind {
+                Kind::Stream(stream) => match stream.tcp {
+                    TcpId::V4(id) => AnySocketId::Tcp(id.into()),
+                    TcpId::V6(id) => AnySocketId::Tcp(id.into()),
+                },
+                Kind::Datagram(datagram) => match datagram.id {
+                    DatagramId::UdpV4(id) => AnySocketId::Udp(AnyUdpSocketId::V4(id)),
+                    DatagramId::UdpV6(id) => AnySocketId::Udp(AnyUdpSocketId::V6(id)),
+                    DatagramId::PingV4(id) => id.into(),
+                    DatagramId::PingV6(id) => id.into(),
+                    DatagramId::RawV4(id) => id.into(),
+                    DatagramId::RawV6(id) => id.into(),
+                },
+            },
+            pid: self.clients.get(socket.client).and_then(|client| client.pid),
+        })
     }
 
     /// The limits.

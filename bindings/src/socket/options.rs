@@ -35,11 +35,11 @@ use netstack_fidl::Method;
 use super::datagram::{with_datagram, DatagramId};
 use super::errno::from_socket_error;
 use super::provider::interface_index;
-use super::slab::Key;
 use super::stream::{with_tcp, Phase, TcpId};
 use super::stream_requests::keepalive_on;
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
+use crate::slab::Key;
 
 /// Linux's `net.core.wmem_max` and `rmem_max` defaults.
 const BUFFER_MAX: usize = 212_992;

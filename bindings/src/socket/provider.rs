@@ -17,10 +17,10 @@ use netstack_fidl::fuchsia_posix_socket_raw as raw;
 use super::datagram::{DatagramId, DatagramSocket};
 use super::dataplane::{DatagramPlane, StreamPlane};
 use super::errno::{from_io_error, from_socket_error};
-use super::slab::Key;
 use super::stream::{with_tcp, StreamSocket, TcpId};
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
+use crate::slab::Key;
 
 /// `ZX_ERR_NOT_FOUND`: the interface queries' error.
 const ZX_ERR_NOT_FOUND: i32 = -25;

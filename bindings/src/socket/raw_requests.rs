@@ -27,9 +27,9 @@ use netstack_fidl::fuchsia_posix_socket_raw::{
 use super::datagram::DatagramId;
 use super::errno::from_socket_error;
 use super::header::HEADER_LEN;
-use super::slab::Key;
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
+use crate::slab::Key;
 
 /// Where the stack writes an ICMPv6 message's checksum (RFC 4443 §2.1).
 const ICMPV6_CHECKSUM_OFFSET: i32 = 2;

@@ -37,10 +37,10 @@ use netstack_fidl::fuchsia_posix_socket::{
 use super::addr::{FidlIp, SockAddr};
 use super::dataplane::StreamPlane;
 use super::errno::{from_io_error, from_socket_error};
-use super::slab::Key;
 use super::stream::{with_tcp, Ctx, Phase, StreamSocket, TcpId};
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
+use crate::slab::Key;
 
 /// The backlog of `listen` with a negative one (Linux's `somaxconn`).
 const SOMAXCONN: usize = 4096;

@@ -331,6 +331,12 @@ impl<B: PendingPacket> ArpState<B> {
         nud.flush_dynamic(&mut ctx);
     }
 
+    /// Removes every neighbour entry, static ones too ([`NeighborTable::flush_all`]).
+    pub fn flush_all_neighbors<C: ArpContext<B>>(&mut self, ctx: &mut C) {
+        let (nud, mut ctx) = self.split(ctx);
+        nud.flush_all(&mut ctx);
+    }
+
     /// Adds one of our addresses. With `detect_conflicts`, it is probed first (RFC 5227
     /// §2.1.1) and usable only after [`AcdEvent::Ready`]; without, it is usable at once. Either
     /// way it is announced (§2.3) when it becomes usable and defended from then on (§2.4).

@@ -349,6 +349,9 @@ struct Entry<B> {
     last_used: Instant,
     /// When reachability was last confirmed (Linux `confirmed`).
     confirmed: Instant,
+    /// When the entry was created or last changed state, link-layer address or IsRouter
+    /// flag (Linux `updated`).
+    updated: Instant,
 }
 
 impl<B> Entry<B> {
@@ -440,6 +443,11 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
         self.entries.iter().map(|(addr, entry)| (*addr, entry.info()))
     }
 
+    /// Every entry with when it was created or last changed, in address order.
+    pub fn iter_with_updated(&self) -> impl Iterator<Item = (I::Addr, NeighborInfo, Instant)> + '_ {
+        self.entries.iter().map(|(addr, entry)| (*addr, entry.info(), entry.updated))
+    }
+
     /// Bytes queued on all unresolved entries.
     pub fn pending_bytes(&self) -> usize {
         self.pending_bytes
@@ -472,6 +480,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
                 is_router: false,
                 last_used: now,
                 confirmed: Instant::ZERO,
+                updated: now,
             };
             if !self.insert_new(ctx, addr, entry) {
                 return SendOutcome::Dropped(SendDropReason::TableFull);
@@ -495,6 +504,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
                     NudTimerId { device: self.device, neighbor: addr },
                     self.config.delay_first_probe_time,
                 );
+                entry.updated = now;
                 emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
                 self.counters.hits += 1;
                 ctx.transmit(self.device, addr, mac, packet);
@@ -506,6 +516,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             // A failed neighbour is tried afresh, with multicast (RFC 7048 §3; Linux).
             EntryState::Failed => {
                 entry.state = EntryState::Incomplete { probes_sent: 0, queue: PendingQueue::new() };
+                entry.updated = now;
                 emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
                 self.start_resolution(ctx, addr, packet)
             }
@@ -559,6 +570,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             NudTimerId { device: self.device, neighbor: addr },
             self.config.base_reachable_time / 2,
         );
+        entry.updated = ctx.now();
         emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
         if let EntryState::Incomplete { queue, .. } = previous {
             self.fail_queue(ctx, addr, queue);
@@ -616,6 +628,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             EntryState::Incomplete { .. } | EntryState::Probe { .. } | EntryState::Failed => {}
         }
         let previous = core::mem::replace(&mut entry.state, state);
+        entry.updated = ctx.now();
         emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
         let (EntryState::Incomplete { queue, .. }, Some(mac)) = (previous, entry.state.mac()) else { return };
         if queue.packets.is_empty() {
@@ -667,6 +680,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
                 is_router: false,
                 last_used: now,
                 confirmed: Instant::ZERO,
+                updated: now,
             };
             if self.insert_new(ctx, addr, entry) {
                 ctx.schedule_timer(
@@ -746,6 +760,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
         } else if differs {
             self.enter(ctx, addr, EntryState::Stale { mac });
         } else if router_changed {
+            entry.updated = ctx.now();
             emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
         }
         router_outcome(was_router, advert.router)
@@ -771,6 +786,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             is_router: false,
             last_used: now,
             confirmed: now,
+            updated: now,
         };
         if !self.insert_new(ctx, addr, entry) {
             return Err(NudError::TableFull {
@@ -806,6 +822,15 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             .map(|(addr, _)| *addr)
             .collect();
         for addr in dynamic {
+            self.remove_entry(ctx, addr);
+        }
+    }
+
+    /// Removes every entry, static ones too (an administrator's flush, or the device going
+    /// away); queued packets are reported failed.
+    pub fn flush_all<C: NudContext<I, B>>(&mut self, ctx: &mut C) {
+        let all: alloc::vec::Vec<I::Addr> = self.entries.keys().copied().collect();
+        for addr in all {
             self.remove_entry(ctx, addr);
         }
     }
@@ -893,6 +918,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
             // §7.3.3: no confirmation within DELAY_FIRST_PROBE_TIME: probe by unicast.
             EntryState::Delay { mac } => {
                 entry.state = EntryState::Probe { mac, probes_sent: 0 };
+                entry.updated = now;
                 emit::<I, B, _>(ctx, self.device, addr, NeighborEventKind::Changed(entry.info()));
                 self.probe_unicast(ctx, addr);
             }

@@ -28,6 +28,10 @@
 //! destination: O(n) in the number of routes, with no allocation, and a handful of
 //! comparisons for a host's usual few routes. Adds and removes are O(n) too. The table is
 //! bounded by [`Config::max_routes`].
+//!
+//! A device can be marked down ([`RoutingTable::set_device_up`]): its routes stay in the table
+//! (listed, removable) but lookups skip them until it is up again, as Fuchsia keeps the routes
+//! of an offline interface and Linux marks them `linkdown` and ignores them.
 
 use alloc::vec::Vec;
 
@@ -187,6 +191,8 @@ pub enum RouteError<A: IpAddress> {
 pub struct RoutingTable<I: Ip> {
     /// Sorted by (prefix length descending, metric ascending, insertion order).
     routes: Vec<Route<I>>,
+    /// Devices whose routes lookups skip (disabled interfaces); a handful at most.
+    down: Vec<DeviceId>,
     config: Config,
     counters: Counters,
 }
@@ -200,7 +206,29 @@ impl<I: Ip> Default for RoutingTable<I> {
 impl<I: Ip> RoutingTable<I> {
     /// An empty table with `config`'s limits.
     pub fn new(config: Config) -> Self {
-        Self { routes: Vec::new(), config, counters: Counters::default() }
+        Self { routes: Vec::new(), down: Vec::new(), config, counters: Counters::default() }
+    }
+
+    /// Marks `device` up (its routes serve lookups, the default) or down (they stay in the
+    /// table but lookups skip them). Returns whether that changed anything.
+    pub fn set_device_up(&mut self, device: DeviceId, up: bool) -> bool {
+        let at = self.down.iter().position(|d| *d == device);
+        match (at, up) {
+            (Some(at), true) => {
+                self.down.swap_remove(at);
+                true
+            }
+            (None, false) => {
+                self.down.push(device);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether lookups use `device`'s routes (see [`RoutingTable::set_device_up`]).
+    pub fn is_device_up(&self, device: DeviceId) -> bool {
+        !self.down.contains(&device)
     }
 
     /// The table's limits.
@@ -289,15 +317,20 @@ impl<I: Ip> RoutingTable<I> {
     }
 
     /// Where a datagram to `dst` goes: the longest-prefix, lowest-metric, oldest route
-    /// containing it, through `device` only if one is given. `None` if no route matches.
+    /// containing it, through `device` only if one is given, skipping devices that are down.
+    /// `None` if no route matches.
     pub fn lookup(
         &self,
         dst: SpecifiedAddr<I::Addr>,
         device: Option<DeviceId>,
     ) -> Option<Destination<I::Addr>> {
         let addr = dst.into_addr();
-        let route =
-            self.routes.iter().find(|r| device.is_none_or(|d| d == r.device) && r.subnet.contains(&addr))?;
+        let usable = |r: &&Route<I>| self.down.is_empty() || !self.down.contains(&r.device);
+        let route = self
+            .routes
+            .iter()
+            .filter(usable)
+            .find(|r| device.is_none_or(|d| d == r.device) && r.subnet.contains(&addr))?;
         let next_hop = match route.gateway {
             Some(gateway) => NextHop::Gateway(gateway),
             None => NextHop::OnLink(dst),
@@ -563,6 +596,24 @@ mod tests {
             }
         }
         best.map(|r| r.device)
+    }
+
+    #[test]
+    fn routes_of_a_device_that_is_down_are_kept_but_skipped() {
+        let mut t = RoutingTable::<Ipv4>::default();
+        t.add(route4("192.0.2.0/24", ETH0, None, 0)).unwrap();
+        t.add(route4("0.0.0.0/0", ETH1, None, 0)).unwrap();
+        let dst = v4("192.0.2.7");
+        assert_eq!(t.lookup(dst, None).map(|d| d.device), Some(ETH0));
+        assert!(t.set_device_up(ETH0, false));
+        assert!(!t.set_device_up(ETH0, false));
+        assert!(!t.is_device_up(ETH0));
+        assert_eq!(t.len(), 2);
+        // The less specific route through the device that is up takes over.
+        assert_eq!(t.lookup(dst, None).map(|d| d.device), Some(ETH1));
+        assert_eq!(t.lookup(dst, Some(ETH0)), None);
+        assert!(t.set_device_up(ETH0, true));
+        assert_eq!(t.lookup(dst, None).map(|d| d.device), Some(ETH0));
     }
 
     proptest! {

@@ -279,13 +279,15 @@ pub enum AddressEvent {
         /// Where it came from.
         kind: AddressKind,
     },
-    /// The address passed DAD, or its preferred lifetime ended or was extended again.
+    /// The address passed DAD, its preferred lifetime ended or was extended again, or DAD
+    /// started over on it ([`Slaac::restart_dad`]).
     StateChanged {
         /// The interface.
         device: DeviceId,
         /// The address.
         addr: Ipv6Addr,
-        /// Its new state, [`AddressState::Preferred`] or [`AddressState::Deprecated`].
+        /// Its new state: [`AddressState::Preferred`] or [`AddressState::Deprecated`], or
+        /// [`AddressState::Tentative`] when DAD starts over.
         state: AddressState,
     },
     /// The address is gone.
@@ -837,6 +839,51 @@ impl Slaac {
             self.remove(ctx, device, addr, RemovalReason::DeviceRemoved);
         }
         self.devices.remove(&device);
+        Ok(())
+    }
+
+    /// Runs DAD again on every address of `device`, as when an interface comes back up
+    /// (RFC 4862 §5.4: DAD is performed whenever an interface is (re)initialized; Linux
+    /// re-probes on link up). Each address goes back to tentative (reported as
+    /// [`AddressEvent::StateChanged`]) and is assigned again once DAD passes; the first probe
+    /// is delayed as after an interface comes up (§5.4.2). Lifetimes are untouched.
+    pub fn restart_dad<C>(&mut self, ctx: &mut C, device: DeviceId) -> Result<(), SlaacError>
+    where
+        C: TimerContext<SlaacTimerId> + RngContext + SlaacContext,
+    {
+        let dev = self.device(device)?;
+        let skip = !dev.dad;
+        let addrs: Vec<(AddrSubnet<Ipv6Addr>, bool)> =
+            dev.addresses.values().map(|e| (e.addr, matches!(e.origin, Origin::LinkLocal { .. }))).collect();
+        let hardware_iid = self.config.addr_gen_mode == AddrGenMode::Eui64;
+        for (addr, link_local) in addrs {
+            let key = addr.addr().get();
+            self.dad.remove(ctx, device, key);
+            let start = DadStart { delay_first: true, hardware_link_local: link_local && hardware_iid, skip };
+            let dad_state = match self.dad.start(ctx, device, addr.addr(), start) {
+                Ok(state) => state,
+                Err(_) => {
+                    // DAD cannot track it (its per-device bound): the address cannot be
+                    // verified, so it goes.
+                    self.remove(ctx, device, key, RemovalReason::Removed);
+                    continue;
+                }
+            };
+            let Some(entry) = self.devices.get_mut(&device).and_then(|d| d.addresses.get_mut(&key)) else {
+                continue;
+            };
+            if entry.state != AddressState::Tentative {
+                entry.state = AddressState::Tentative;
+                ctx.on_address_event(AddressEvent::StateChanged {
+                    device,
+                    addr: key,
+                    state: AddressState::Tentative,
+                });
+            }
+            if dad_state == DadState::Assigned {
+                self.assigned(ctx, device, key);
+            }
+        }
         Ok(())
     }
 

@@ -119,13 +119,27 @@ impl SourceSelectionIp for Ipv6 {
 ///    §2.6.2 keeps 169.254/16 sources off other links.
 ///
 /// Loopback addresses (127/8, host scope in Linux) are only chosen for a loopback next hop.
+/// Deprecated addresses (preferred lifetime over) are chosen only when no preferred address
+/// qualifies at all, RFC 6724 §5 rule 3 applied to IPv4 (Linux skips `IFA_F_DEPRECATED`
+/// addresses likewise).
 pub fn select_ipv4_source(
     candidates: &[SourceCandidate<Ipv4Addr>],
     device: DeviceId,
     next_hop: Ipv4Addr,
 ) -> Option<&SourceCandidate<Ipv4Addr>> {
+    select_ipv4_source_among(candidates, device, next_hop, |c| c.state == AddressState::Preferred)
+        .or_else(|| select_ipv4_source_among(candidates, device, next_hop, SourceCandidate::is_usable))
+}
+
+/// [`select_ipv4_source`]'s three steps among the candidates `eligible` accepts.
+fn select_ipv4_source_among(
+    candidates: &[SourceCandidate<Ipv4Addr>],
+    device: DeviceId,
+    next_hop: Ipv4Addr,
+    eligible: impl Fn(&SourceCandidate<Ipv4Addr>) -> bool,
+) -> Option<&SourceCandidate<Ipv4Addr>> {
     let scope_ok = |c: &&SourceCandidate<Ipv4Addr>| {
-        c.is_usable() && (!c.address().is_loopback() || next_hop.is_loopback())
+        eligible(c) && (!c.address().is_loopback() || next_hop.is_loopback())
     };
     let mut on_device = candidates.iter().filter(scope_ok).filter(|c| c.device == device);
     on_device

@@ -6,6 +6,7 @@
 use alloc::vec::Vec;
 
 use super::{StackContext, StackEvent, StackTimerId};
+use crate::addr::IpVersion;
 use crate::addr::{Ipv4, Ipv4Addr, Mac};
 use crate::buf::{Buf, EmptyBody, Serializer};
 use crate::context::{InstantContext, RngContext, TimerContext};
@@ -106,7 +107,9 @@ impl<C: StackContext> ArpContext<Buf<C::Frame>> for ArpCtx<'_, C> {
     }
 
     fn on_neighbor_event(&mut self, event: NeighborEvent<Ipv4>) {
+        let device = event.device;
         self.ctx.on_event(StackEvent::Neighbor(event));
+        self.ctx.on_event(StackEvent::NeighborsChanged { device, version: IpVersion::V4 });
     }
 
     fn on_acd_event(&mut self, event: AcdEvent) {

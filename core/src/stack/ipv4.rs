@@ -707,7 +707,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         f: impl FnOnce(&mut ArpState<Buf<F>>, &mut ArpCtx<'_, C>) -> R,
     ) -> R {
         let dev = &mut self.devices[index];
-        let mut arp_ctx = ArpCtx::new(ctx, dev.link.ethernet());
+        // A disabled device sends nothing.
+        let eth = dev.link.ethernet().filter(|_| dev.enabled);
+        let mut arp_ctx = ArpCtx::new(ctx, eth);
         let result = f(&mut dev.arp, &mut arp_ctx);
         let deferred = arp_ctx.into_deferred();
         self.process_deferred(ctx, deferred);
@@ -739,11 +741,19 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                     .map(|c| c.addr.subnet())
                     .filter(|&subnet| !still_on_link(subnet))
                     .collect();
-                self.routes4.remove_matching(|r| {
+                let removed = self.routes4.remove_matching(|r| {
                     r.device == device && r.source == RouteSource::Kernel && gone.contains(&r.subnet)
                 });
+                self.forget_ipv4_address(ctx, device, addr);
                 self.rebuild_sources();
                 ctx.on_event(StackEvent::AddressConflict { device, addr, other });
+                ctx.on_event(StackEvent::InterfaceChanged { device });
+                if removed > 0 {
+                    ctx.on_event(StackEvent::RoutesChanged { version: IpVersion::V4 });
+                }
+            } else if let AcdEvent::Ready { device, .. } = event {
+                self.rebuild_sources();
+                ctx.on_event(StackEvent::InterfaceChanged { device });
             }
         }
     }

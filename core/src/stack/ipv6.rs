@@ -105,6 +105,9 @@ pub(super) struct Ipv6Device<F> {
     /// Whether packets arriving here may be forwarded (Linux's per-device
     /// net.ipv6.conf.<dev>.forwarding; off by default).
     pub(super) forwarding: bool,
+    /// IPv6 was turned off because the MTU went below 1280 (RFC 8200 §5), and comes back
+    /// when it is raised again, as Linux does.
+    pub(super) disabled_by_mtu: bool,
 }
 
 impl<F: AsRef<[u8]>> Ipv6Device<F> {
@@ -115,6 +118,7 @@ impl<F: AsRef<[u8]>> Ipv6Device<F> {
             mtu,
             hop_limit: DEFAULT_HOP_LIMIT,
             forwarding: false,
+            disabled_by_mtu: false,
         }
     }
 }
@@ -606,7 +610,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         f: impl FnOnce(&mut NeighborTable<Ipv6, Buf<F>>, &mut NdpCtx<'_, C, F>) -> R,
     ) -> R {
         let dev = &mut self.devices[index];
-        let mut nd_ctx = NdpCtx::for_neighbors(ctx, dev.link.ethernet(), &self.v6.sources);
+        // A disabled device sends nothing.
+        let eth = dev.link.ethernet().filter(|_| dev.enabled);
+        let mut nd_ctx = NdpCtx::for_neighbors(ctx, eth, &self.v6.sources);
         let result = f(&mut dev.v6.nd, &mut nd_ctx);
         let (work, sent) = nd_ctx.finish();
         self.counters.ipv6.ndp_out_solicits += sent;

@@ -12,9 +12,11 @@
 //! sockets get a copy of every packet of their protocol the IP layer accepts, made before
 //! the stack's own processing and delivered right after it ([`Stack::raw_call`]).
 
+mod admin;
 mod arp_ctx;
 mod gmp_ctx;
 mod icmpv6;
+pub mod inspect;
 mod ipv4;
 mod ipv6;
 mod ndp_ctx;
@@ -22,6 +24,10 @@ mod tcp_ctx;
 mod timers;
 mod transport_ctx;
 
+pub use admin::{
+    AddressAssignment, AddressInfo, DeviceInfo, DeviceKind, IpAddrSubnet, Ipv4AddressTimerId, NeighborEntry,
+    MIN_IPV4_MTU,
+};
 use gmp_ctx::OutgoingReport;
 pub use ipv6::{Ipv6Counters, DEFAULT_HOP_LIMIT};
 use ipv6::{Ipv6Device, Ipv6Layer};
@@ -129,6 +135,8 @@ pub enum StackTimerId {
     Pmtu6(PmtuTimerId<Ipv6>),
     /// A TCP socket's timer (retransmission, delayed ACK, keepalive, TIME-WAIT...).
     Tcp(TcpTimerId),
+    /// An IPv4 address's next lifetime event: deprecation or expiry.
+    Ipv4Address(Ipv4AddressTimerId),
 }
 
 /// Each module's timer id nests in [`StackTimerId`].
@@ -154,6 +162,7 @@ nest_timer_id! {
     ReassemblyTimerId<Ipv6> => Reassembly6,
     PmtuTimerId<Ipv6> => Pmtu6,
     TcpTimerId => Tcp,
+    Ipv4AddressTimerId => Ipv4Address,
 }
 
 /// What the stack reports to the bindings.
@@ -278,6 +287,32 @@ pub enum StackEvent {
         /// The other host.
         other: Mac,
     },
+    /// Something [`Stack::device_info`] or [`Stack::addresses`] shows about `device` changed:
+    /// an address was added or removed, changed state (DAD, deprecation, the device going
+    /// down or up) or lifetimes; the device was enabled or disabled; its MTU changed.
+    InterfaceChanged {
+        /// The device.
+        device: DeviceId,
+    },
+    /// `device` was removed ([`Stack::remove_device`]); its id is never reused.
+    InterfaceRemoved {
+        /// The device.
+        device: DeviceId,
+    },
+    /// A route of this version was added or removed, by the administrator, an address's
+    /// prefix route, router discovery or a device's removal.
+    RoutesChanged {
+        /// The routing table that changed.
+        version: IpVersion,
+    },
+    /// An entry of `device`'s neighbour table for `version` was added, removed, or changed
+    /// state, link-layer address or IsRouter flag.
+    NeighborsChanged {
+        /// The device.
+        device: DeviceId,
+        /// ARP's table (V4) or NDP's (V6).
+        version: IpVersion,
+    },
 }
 
 /// How a stack is set up beyond its devices.
@@ -334,6 +369,34 @@ pub enum DeviceError {
     /// IPv6 is not enabled on the device.
     #[error("IPv6 is not enabled on {0}")]
     Ipv6Disabled(DeviceId),
+    /// The MTU is outside what IPv4 and the device allow.
+    #[error("MTU {mtu} out of range {min}..={max}")]
+    MtuOutOfRange {
+        /// The MTU asked for.
+        mtu: u32,
+        /// The smallest allowed (68, RFC 791).
+        min: u32,
+        /// The largest allowed (the caller's limit).
+        max: u32,
+    },
+    /// The address is not assigned to the device.
+    #[error("address not assigned")]
+    AddressNotFound,
+    /// The device has no neighbour entry for the address.
+    #[error("no such neighbour entry")]
+    NeighborNotFound,
+    /// The neighbour table is full of entries that may not be evicted.
+    #[error("neighbour table full")]
+    NeighborTableFull,
+    /// The neighbour address cannot be one (not unicast, or one of our own).
+    #[error("invalid neighbour address")]
+    InvalidNeighbor,
+    /// The device cannot do that (e.g. a static neighbour on a device without Ethernet).
+    #[error("operation not supported by {0}")]
+    NotSupported(DeviceId),
+    /// The preferred lifetime exceeds the valid lifetime.
+    #[error("preferred lifetime exceeds valid lifetime")]
+    InvalidLifetimes,
 }
 
 /// What the stack counted beyond what its modules count.
@@ -609,6 +672,10 @@ struct Device<F> {
     /// net.ipv4.conf.<dev>.forwarding; off by default).
     forwarding: bool,
     v6: Ipv6Device<F>,
+    /// Administratively up (see [`Stack::set_device_enabled`]); new devices are.
+    enabled: bool,
+    /// Frames dropped because the device was disabled.
+    disabled_drops: admin::DisabledDrops,
 }
 
 /// A destination an ICMP Redirect moved to another first hop.
@@ -645,6 +712,10 @@ struct IpLayer<F> {
     routes4: RoutingTable<Ipv4>,
     /// Every IPv4 address for source selection, rebuilt when addresses change.
     sources4: Vec<SourceCandidate<Ipv4Addr>>,
+    /// The lifetimes of every IPv4 address and whether adding it created its subnet route.
+    addrs4: Vec<admin::Ipv4AddrRecord>,
+    /// The number of the next device added: ids are never reused.
+    next_device: u32,
     next_ip_id: u16,
     /// Packets to our own addresses, delivered by [`Stack::drain_loopback`].
     loopback: VecDeque<(DeviceId, Buf<F>)>,
@@ -726,6 +797,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             devices: Vec::new(),
             routes4: RoutingTable::default(),
             sources4: Vec::new(),
+            addrs4: Vec::new(),
+            next_device: 1,
             next_ip_id: 0,
             loopback: VecDeque::new(),
             local_errors: VecDeque::new(),
@@ -775,10 +848,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
     /// Adds a device carried by `link`; `mac` keys its ARP state (which sends nothing on a
     /// link without Ethernet, where it only holds the IPv4 addresses).
     fn add_device<C: StackContext<Frame = F>>(&mut self, ctx: &mut C, link: Link, mac: Mac) -> DeviceId {
-        let id = DeviceId::new(self.devices.iter().map(|d| d.id.get()).max().unwrap_or(0) + 1);
+        let id = DeviceId::new(self.next_device);
+        self.next_device += 1;
         let arp = ArpState::new(&mut ArpCtx::timers_only(ctx), id, mac, ArpConfig::default());
         let v6 = Ipv6Device::new(&mut ModuleTimers(ctx), id, link.mtu().max(ipv6::IPV6_MIN_MTU));
-        self.devices.push(Device { id, link, arp, forwarding: false, v6 });
+        let disabled_drops = admin::DisabledDrops::default();
+        self.devices.push(Device { id, link, arp, forwarding: false, v6, enabled: true, disabled_drops });
         self.igmp.add_device(id);
         id
     }
@@ -792,13 +867,29 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         addr: AddrSubnet<Ipv4Addr>,
     ) -> Result<(), DeviceError> {
         let index = self.device_index(device).ok_or(DeviceError::NoDevice(device))?;
-        match self.routes4.add(subnet_route(addr, device)) {
-            Ok(()) | Err(RouteError::Exists { .. }) => {}
-            Err(e) => return Err(e.into()),
+        if self.devices[index].arp.addresses().any(|(a, _)| a.addr() == addr.addr()) {
+            return Err(DeviceError::AddressExists);
         }
-        self.with_arp(ctx, index, |arp, arp_ctx| arp.add_address(arp_ctx, addr, false))
-            .map_err(|_| DeviceError::AddressExists)?;
+        let created_route = match self.routes4.add(subnet_route(addr, device)) {
+            Ok(()) => true,
+            Err(RouteError::Exists { .. }) => false,
+            Err(e) => return Err(e.into()),
+        };
+        if let Err(e) = self.with_arp(ctx, index, |arp, arp_ctx| arp.add_address(arp_ctx, addr, false)) {
+            if created_route {
+                let _ = self.routes4.remove(&subnet_route(addr, device));
+            }
+            return Err(match e {
+                crate::device::arp::ArpError::AddressExists { .. } => DeviceError::AddressExists,
+                _ => DeviceError::NotSupported(device),
+            });
+        }
+        self.addrs4.push(admin::Ipv4AddrRecord::new(device, addr.addr().into_addr(), created_route));
         self.rebuild_sources();
+        ctx.on_event(StackEvent::InterfaceChanged { device });
+        if created_route {
+            ctx.on_event(StackEvent::RoutesChanged { version: IpVersion::V4 });
+        }
         Ok(())
     }
 
@@ -812,10 +903,11 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             .devices
             .iter()
             .flat_map(|d| {
+                let records = &self.addrs4;
                 d.arp.addresses().map(move |(addr, usable)| SourceCandidate {
                     addr,
                     device: d.id,
-                    state: if usable { AddressState::Preferred } else { AddressState::Tentative },
+                    state: admin::ipv4_source_state(records, d, addr.addr().into_addr(), usable),
                     temporary: false,
                 })
             })
@@ -834,6 +926,10 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
             self.counters.unknown_device += 1;
             return None;
         };
+        if !self.devices[index].enabled {
+            self.devices[index].disabled_drops.rx += 1;
+            return None;
+        }
         let eth = match &mut self.devices[index].link {
             Link::Ethernet(eth) => eth,
             Link::PureIp { rx, .. } => {
@@ -879,6 +975,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 self.with_arp(ctx, index, |arp, arp_ctx| arp.handle_timer(arp_ctx, arp_id));
             }
             StackTimerId::Pmtu4(id) => self.pmtu4.handle_timer(&mut ModuleTimers(ctx), id),
+            StackTimerId::Ipv4Address(id) => self.ipv4_address_timer(ctx, id),
             StackTimerId::Igmp(id) => self.with_igmp(ctx, |igmp, gmp_ctx| igmp.handle_timer(gmp_ctx, id)),
             StackTimerId::Reassembly4(id) => {
                 let mut timed_out = TimedOutCollector(Vec::new());
@@ -1046,6 +1143,10 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         index: usize,
         buf: Buf<F>,
     ) -> Option<Buf<F>> {
+        if !self.devices[index].enabled {
+            self.devices[index].disabled_drops.tx += 1;
+            return None;
+        }
         let dev = &self.devices[index];
         match dev.link {
             Link::Ethernet(_) => Some(buf),
@@ -1072,7 +1173,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         ethertype: EtherType,
         packet: impl Serializer,
     ) -> bool {
-        let Some(dev) = self.device(device) else { return false };
+        let Some(index) = self.device_index(device) else { return false };
+        if !self.devices[index].enabled {
+            self.devices[index].disabled_drops.tx += 1;
+            return false;
+        }
+        let dev = &self.devices[index];
         let Link::Ethernet(eth) = &dev.link else {
             // Without Ethernet the packet goes as it is, on a pure-IP link; loopback carries
             // no link-local signalling.

@@ -182,7 +182,9 @@ where
     }
 
     fn on_neighbor_event(&mut self, event: NeighborEvent<Ipv6>) {
+        let device = event.device;
         self.ctx.on_event(StackEvent::Neighbor6(event));
+        self.ctx.on_event(StackEvent::NeighborsChanged { device, version: IpVersion::V6 });
     }
 }
 
@@ -427,7 +429,9 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                     source: RouteSource::Kernel,
                 };
                 // An existing route for the prefix serves as well.
-                let _ = self.v6.routes.add(route);
+                if self.v6.routes.add(route).is_ok() {
+                    ctx.on_event(StackEvent::RoutesChanged { version: IpVersion::V6 });
+                }
             }
             AddressEvent::Removed { device, addr, .. } => {
                 let subnet = self.v6.sources.iter().find(|c| c.device == device && c.address() == addr);
@@ -437,10 +441,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                         .sources
                         .iter()
                         .any(|c| c.device == device && c.address() != addr && c.addr.subnet() == subnet);
-                    if !others {
-                        self.v6.routes.remove_matching(|r| {
+                    let removed = !others
+                        && self.v6.routes.remove_matching(|r| {
                             r.device == device && r.source == RouteSource::Kernel && r.subnet == subnet
-                        });
+                        }) > 0;
+                    if removed {
+                        ctx.on_event(StackEvent::RoutesChanged { version: IpVersion::V6 });
                     }
                 }
             }
@@ -448,6 +454,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         }
         self.rebuild_sources6();
         ctx.on_event(StackEvent::Ipv6Address(event));
+        let device = match event {
+            AddressEvent::Added { device, .. }
+            | AddressEvent::StateChanged { device, .. }
+            | AddressEvent::Removed { device, .. }
+            | AddressEvent::Ipv6Disabled { device, .. } => device,
+        };
+        ctx.on_event(StackEvent::InterfaceChanged { device });
     }
 
     /// Rebuilds the IPv6 source candidates from address configuration.
@@ -462,6 +475,8 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                     addr: info.addr,
                     device: d.id,
                     state: match info.state {
+                        // A disabled device's addresses are unavailable, like tentative ones.
+                        _ if !d.enabled => AddressState::Tentative,
                         SlaacState::Tentative => AddressState::Tentative,
                         SlaacState::Preferred => AddressState::Preferred,
                         SlaacState::Deprecated => AddressState::Deprecated,
@@ -486,31 +501,45 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
                 if let (Some(subnet), Some(gateway)) = (default(), SpecifiedAddr::new(router)) {
                     let source = RouteSource::RouterAdvertisement;
                     let route = Route { subnet, device, gateway: Some(gateway), metric: 1024, source };
-                    let _ = self.v6.routes.add(route);
+                    if self.v6.routes.add(route).is_ok() {
+                        ctx.on_event(StackEvent::RoutesChanged { version: IpVersion::V6 });
+                    }
                 }
             }
             E::DefaultRouteRemoved { device, router } => {
-                self.v6.routes.remove_matching(|r| {
+                let removed = self.v6.routes.remove_matching(|r| {
                     r.device == device
                         && r.subnet.prefix_len() == 0
                         && r.gateway.is_some_and(|g| *g == router)
                         && r.source == RouteSource::RouterAdvertisement
                 });
+                if removed > 0 {
+                    ctx.on_event(StackEvent::RoutesChanged { version: IpVersion::V6 });
+                }
             }
             E::OnLinkPrefixAdded { device, prefix } => {
                 let source = RouteSource::RouterAdvertisement;
-                let _ =
-                    self.v6.routes.add(Route { subnet: prefix, device, gateway: None, metric: 256, source });
+                let route = Route { subnet: prefix, device, gateway: None, metric: 256, source };
+                if self.v6.routes.add(route).is_ok() {
+                    ctx.on_event(StackEvent::RoutesChanged { version: IpVersion::V6 });
+                }
             }
             E::OnLinkPrefixRemoved { device, prefix } => {
-                self.v6.routes.remove_matching(|r| {
+                let removed = self.v6.routes.remove_matching(|r| {
                     r.device == device && r.subnet == prefix && r.source == RouteSource::RouterAdvertisement
                 });
+                if removed > 0 {
+                    ctx.on_event(StackEvent::RoutesChanged { version: IpVersion::V6 });
+                }
             }
             E::LinkMtu { device, mtu } => {
                 if let Some(index) = self.device_index(device) {
                     let dev = &mut self.devices[index];
+                    let before = dev.v6.mtu;
                     dev.v6.mtu = mtu.clamp(IPV6_MIN_MTU, dev.link.mtu().max(IPV6_MIN_MTU));
+                    if dev.v6.mtu != before {
+                        ctx.on_event(StackEvent::InterfaceChanged { device });
+                    }
                 }
             }
             E::CurHopLimit { device, hop_limit } => {

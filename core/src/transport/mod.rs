@@ -13,6 +13,7 @@
 //! * [`raw`]: raw IP sockets (Linux raw(7), RFC 3542 §3), ICMP and ICMPv6 foremost.
 //! * [`tcp`]: TCP connections and listeners as sans-I/O state machines (RFC 9293 and the
 //!   extensions production stacks ship).
+//! * [`inspect`]: every socket of every protocol, summarised for diagnostics (`ss`).
 //!
 //! Every socket call returns a [`SocketError`] that maps 1:1 onto the Linux errno the socket
 //! API reports.
@@ -21,6 +22,7 @@ use crate::wire::icmp::v4::Icmpv4DestUnreachableCode;
 use crate::wire::icmp::v6::Icmpv6DestUnreachableCode;
 
 pub mod dual_stack;
+pub mod inspect;
 pub mod ping;
 pub mod ports;
 pub mod raw;
@@ -112,6 +114,13 @@ impl<T> Slots<T> {
     /// Every value held.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.entries.iter().filter_map(|e| e.1.as_ref())
+    }
+
+    /// Every value held, with its slot and generation, in slot order.
+    pub(crate) fn iter_with_ids(&self) -> impl Iterator<Item = (u32, u32, &T)> {
+        self.entries.iter().zip(0u32..).filter_map(|((generation, value), index)| {
+            value.as_ref().map(|value| (index, *generation, value))
+        })
     }
 
     /// Every value held, mutably, with its slot and generation.

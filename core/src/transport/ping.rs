@@ -26,6 +26,7 @@
 use core::marker::PhantomData;
 use core::num::NonZeroU16;
 
+use super::inspect::{AnySocketId, SocketProtocol, SocketSummary};
 use super::ports::{random_key, EphemeralPorts, PortRange};
 use super::socket_map::{ConflictScope, EntryKind, Flow, LocalEndpoint, RemoteEndpoint, Sharing, SocketMap};
 use super::udp::{count_send, doubled_buffer_size, LocalName, UdpIpExt, MIN_RCVBUF};
@@ -232,6 +233,28 @@ impl<I: PingIpExt, B> PingSockets<I, B> {
 
     fn socket_mut(&mut self, id: PingSocketId<I>) -> Result<&mut PingSocket<I, B>, SocketError> {
         self.slots.get_mut(id.index, id.generation).ok_or(SocketError::BadSocket)
+    }
+
+    /// Every socket, in slot order: what `ss -wa` lists for ping sockets (see
+    /// [`inspect`](super::inspect)); the local port is the echo identifier. O(sockets).
+    pub fn summaries(&self) -> impl Iterator<Item = SocketSummary> + '_
+    where
+        AnySocketId: From<PingSocketId<I>>,
+    {
+        self.slots.iter_with_ids().map(|(index, generation, socket)| SocketSummary {
+            id: PingSocketId::<I> { index, generation, _ip: PhantomData }.into(),
+            slot: index,
+            protocol: SocketProtocol::Icmp,
+            version: I::VERSION,
+            state: None,
+            local_addr: socket.local_addr.map(|a| a.to_ip_addr()),
+            local_port: socket.id.map_or(0, NonZeroU16::get),
+            remote: socket.remote.map(|a| (a.to_ip_addr(), 0)),
+            recv_queue: socket.queue.bytes(),
+            send_queue: 0,
+            tcp_info: None,
+            orphaned: false,
+        })
     }
 
     /// Opens a socket. ENFILE when the table is full.

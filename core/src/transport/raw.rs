@@ -39,6 +39,7 @@
 use core::marker::PhantomData;
 
 use super::dual_stack::DualStackIpExt;
+use super::inspect::{AnySocketId, SocketProtocol, SocketSummary};
 use super::udp::{count_send, doubled_buffer_size, DEFAULT_MULTICAST_HOPS, MIN_RCVBUF};
 use super::{IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
 use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr};
@@ -387,6 +388,29 @@ impl<I: RawIpExt, B> RawSockets<I, B> {
 
     fn socket_mut(&mut self, id: RawSocketId<I>) -> Result<&mut RawSocket<I, B>, SocketError> {
         self.slots.get_mut(id.index, id.generation).ok_or(SocketError::BadSocket)
+    }
+
+    /// Every socket, in slot order: what `ss -wa` lists for raw sockets (see
+    /// [`inspect`](super::inspect)); the local port is the IP protocol, as `ss` shows it.
+    /// O(sockets).
+    pub fn summaries(&self) -> impl Iterator<Item = SocketSummary> + '_
+    where
+        AnySocketId: From<RawSocketId<I>>,
+    {
+        self.slots.iter_with_ids().map(|(index, generation, socket)| SocketSummary {
+            id: RawSocketId::<I> { index, generation, _ip: PhantomData }.into(),
+            slot: index,
+            protocol: SocketProtocol::Raw,
+            version: I::VERSION,
+            state: None,
+            local_addr: socket.local_addr.map(|a| a.to_ip_addr()),
+            local_port: u16::from(socket.options.protocol.0),
+            remote: socket.remote.map(|a| (a.to_ip_addr(), 0)),
+            recv_queue: socket.queue.bytes(),
+            send_queue: 0,
+            tcp_info: None,
+            orphaned: false,
+        })
     }
 
     /// socket(2) with `SOCK_RAW` and `protocol`: EPROTONOSUPPORT for 0 (no protocol to

@@ -54,6 +54,7 @@ use core::marker::PhantomData;
 use core::num::NonZeroU16;
 
 use super::dual_stack::{DualStackIpExt, Placement};
+use super::inspect::{AnySocketId, SocketProtocol, SocketSummary};
 use super::ports::{random_key, EphemeralPorts, PortRange};
 use super::socket_map::{ConflictScope, EntryKind, Flow, MatchCursor, Sharing, SocketMap};
 use super::{IcmpErrorReport, IpSendMeta, RecvQueue, Route, Slots, SocketError, SocketEvent};
@@ -478,6 +479,28 @@ impl<B> Udp<B> {
     /// Whether no socket is open.
     pub fn is_empty(&self) -> bool {
         self.open == 0
+    }
+
+    /// Every socket, IPv4 then IPv6, in slot order: what `ss -ua` lists (see
+    /// [`inspect`](super::inspect)). O(sockets).
+    pub fn summaries(&self) -> impl Iterator<Item = SocketSummary> + '_ {
+        fn of<I: UdpIpExt, B>(sockets: &UdpSockets<I, B>) -> impl Iterator<Item = SocketSummary> + '_ {
+            sockets.slots.iter_with_ids().map(|(index, generation, socket)| SocketSummary {
+                id: AnySocketId::Udp(I::any_id(UdpSocketId { index, generation, _ip: PhantomData })),
+                slot: index,
+                protocol: SocketProtocol::Udp,
+                version: I::VERSION,
+                state: None,
+                local_addr: socket.local_addr.map(|a| a.to_ip_addr()),
+                local_port: socket.port.map_or(0, NonZeroU16::get),
+                remote: socket.remote.map(|(a, p)| (a.to_ip_addr(), p.get())),
+                recv_queue: socket.queue.bytes(),
+                send_queue: 0,
+                tcp_info: None,
+                orphaned: false,
+            })
+        }
+        of(&self.v4).chain(of(&self.v6))
     }
 
     fn socket<I: UdpIpExt>(&self, id: UdpSocketId<I>) -> Result<&UdpSocket<I, B>, SocketError> {

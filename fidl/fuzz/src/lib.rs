@@ -13,13 +13,41 @@
 //! * whatever decodes re-encodes to the very same bytes and the same number of handles: the
 //!   decoder accepts only the canonical encoding (zeroed padding, inlined small envelope
 //!   values, exact lengths and handle counts), so no two encodings mean the same request.
+//!   Requests that carry tables (the admin protocols) may hold fields the binding does not
+//!   declare, which decoding skips: for those the re-encoding may be shorter, but it must
+//!   decode again and re-encode to itself.
 
 use std::fs::File;
 use std::os::fd::OwnedFd;
 
 use netstack_fidl::channel::{Channel, MessageBuf};
+use netstack_fidl::fuchsia_inspect::{tree, TreeRequest};
+use netstack_fidl::fuchsia_net::{IpAddress, IpVersion, Ipv4AddressWithPrefix, MacAddress, Subnet};
 use netstack_fidl::fuchsia_net::{
     Ipv4Address, Ipv4SocketAddress, Ipv6Address, Ipv6SocketAddress, MarkDomain, SocketAddress,
+};
+use netstack_fidl::fuchsia_net_interfaces::{
+    state, watcher, AddressPropertiesInterest, StateRequest, WatcherOptions, WatcherRequest,
+};
+use netstack_fidl::fuchsia_net_interfaces_admin::{
+    address_state_provider, control, AddressParameters, AddressProperties, AddressStateProviderRequest,
+    Configuration, ControlRequest, Ipv4Configuration,
+};
+use netstack_fidl::fuchsia_net_neighbor::{
+    controller, entry_iterator, view, ControllerRequest, EntryIteratorOptions, EntryIteratorRequest,
+    ViewRequest,
+};
+use netstack_fidl::fuchsia_net_root::{
+    interfaces as root_interfaces, routes_v4, routes_v6, InterfacesRequest as RootInterfacesRequest,
+    RoutesV4Request, RoutesV6Request,
+};
+use netstack_fidl::fuchsia_net_routes::{
+    state_v4, state_v6, watcher_v4, watcher_v6, RouteActionV4, RoutePropertiesV4, RouteTargetV4, RouteV4,
+    SpecifiedMetric, SpecifiedRouteProperties, StateV4Request, StateV6Request, TableInterest,
+    WatcherOptionsV4, WatcherV4Request, WatcherV6Request,
+};
+use netstack_fidl::fuchsia_net_routes_admin::{
+    route_set_v4, route_set_v6, RouteSetV4Request, RouteSetV6Request,
 };
 use netstack_fidl::fuchsia_posix_socket::{
     base_datagram_socket, base_network_socket, base_socket, datagram_socket, provider, stream_socket,
@@ -33,6 +61,10 @@ use netstack_fidl::fuchsia_posix_socket_raw::{
     ProtocolAssociation, ProviderRequest as RawProviderRequest, SocketRequest as RawSocketRequest,
 };
 use netstack_fidl::message::{decode_body, decode_header, encode_message, TransactionHeader, HEADER_SIZE};
+use netstack_fidl::netstack_admin::{
+    interfaces as admin_interfaces, CaptureOptions, InterfaceKind, InterfaceSpec,
+    InterfacesRequest as AdminInterfacesRequest,
+};
 use netstack_fidl::wire::DecodeError;
 use netstack_fidl::Method;
 
@@ -57,10 +89,23 @@ impl MethodEntry {
     const fn of<M: Method>() -> Self {
         MethodEntry { name: M::NAME, ordinal: M::ORDINAL, one_way: M::ONE_WAY, round_trip: round_trip::<M> }
     }
+
+    /// A method whose request may carry table fields the binding skips.
+    const fn with_tables<M: Method>() -> Self {
+        MethodEntry {
+            name: M::NAME,
+            ordinal: M::ORDINAL,
+            one_way: M::ONE_WAY,
+            round_trip: round_trip_tables::<M>,
+        }
+    }
 }
 
-/// `[MethodEntry; N]` for methods of one module.
+/// `[MethodEntry; N]` for methods of one module (`tables:` for requests with tables).
 macro_rules! methods {
+    (tables $module:ident: $($method:ident),* $(,)?) => {
+        &[$(MethodEntry::with_tables::<$module::$method>()),*]
+    };
     ($module:ident: $($method:ident),* $(,)?) => {
         &[$(MethodEntry::of::<$module::$method>()),*]
     };
@@ -123,6 +168,38 @@ static RAW_SOCKET: &[MethodEntry] = methods!(raw_socket:
 /// `fuchsia.posix.socket.raw/Provider`.
 static RAW_PROVIDER: &[MethodEntry] = methods!(raw_provider: Socket);
 
+/// `fuchsia.inspect/Tree`.
+static TREE: &[MethodEntry] = methods!(tree: GetContent);
+/// `netstack.admin/Interfaces`.
+static ADMIN_INTERFACES: &[MethodEntry] =
+    methods!(tables admin_interfaces: CreateInterface, SetMtu, GetMtu, StartCapture);
+/// `fuchsia.net.interfaces/State` and `Watcher`.
+static IF_STATE: &[MethodEntry] = methods!(tables state: GetWatcher);
+static IF_WATCHER: &[MethodEntry] = methods!(watcher: Watch);
+/// `fuchsia.net.interfaces.admin/Control` and `AddressStateProvider`.
+static CONTROL: &[MethodEntry] = methods!(tables control:
+    AddAddress, RemoveAddress, GetId, SetConfiguration, GetConfiguration, Enable, Disable, Detach, Remove,
+);
+static ADDRESS_STATE_PROVIDER: &[MethodEntry] = methods!(tables address_state_provider:
+    UpdateAddressProperties, WatchAddressAssignmentState, Detach, Remove,
+);
+/// `fuchsia.net.root/Interfaces`, `RoutesV4`, `RoutesV6`.
+static ROOT_INTERFACES: &[MethodEntry] = methods!(root_interfaces: GetAdmin, GetMac);
+static ROOT_ROUTES_V4: &[MethodEntry] = methods!(routes_v4: GlobalRouteSet);
+static ROOT_ROUTES_V6: &[MethodEntry] = methods!(routes_v6: GlobalRouteSet);
+/// `fuchsia.net.routes/StateV4`, `WatcherV4`, `StateV6`, `WatcherV6`.
+static ROUTES_STATE_V4: &[MethodEntry] = methods!(tables state_v4: GetWatcherV4);
+static ROUTES_WATCHER_V4: &[MethodEntry] = methods!(watcher_v4: Watch);
+static ROUTES_STATE_V6: &[MethodEntry] = methods!(tables state_v6: GetWatcherV6);
+static ROUTES_WATCHER_V6: &[MethodEntry] = methods!(watcher_v6: Watch);
+/// `fuchsia.net.routes.admin/RouteSetV4` and `RouteSetV6`.
+static ROUTE_SET_V4: &[MethodEntry] = methods!(tables route_set_v4: AddRoute, RemoveRoute);
+static ROUTE_SET_V6: &[MethodEntry] = methods!(tables route_set_v6: AddRoute, RemoveRoute);
+/// `fuchsia.net.neighbor/View`, `EntryIterator`, `Controller`.
+static NEIGHBOR_VIEW: &[MethodEntry] = methods!(tables view: OpenEntryIterator);
+static NEIGHBOR_ITERATOR: &[MethodEntry] = methods!(entry_iterator: GetNext);
+static NEIGHBOR_CONTROLLER: &[MethodEntry] = methods!(controller: AddEntry, RemoveEntry, ClearEntries);
+
 /// A request enum's `decode`, its result erased.
 type ErasedDecoder = fn(&TransactionHeader, &[u8], &mut Vec<OwnedFd>) -> Result<(), DecodeError>;
 
@@ -184,6 +261,28 @@ pub static PROTOCOLS: &[Protocol] = &[
         RawSocketRequest,
         [UNKNOWN, BASE_SOCKET, BASE_NETWORK_SOCKET, RAW_SOCKET]
     ),
+    protocol!("fuchsia.inspect/Tree", TreeRequest, [TREE]),
+    protocol!("netstack.admin/Interfaces", AdminInterfacesRequest, [ADMIN_INTERFACES]),
+    protocol!("fuchsia.net.interfaces/State", StateRequest, [IF_STATE]),
+    protocol!("fuchsia.net.interfaces/Watcher", WatcherRequest, [IF_WATCHER]),
+    protocol!("fuchsia.net.interfaces.admin/Control", ControlRequest, [CONTROL]),
+    protocol!(
+        "fuchsia.net.interfaces.admin/AddressStateProvider",
+        AddressStateProviderRequest,
+        [ADDRESS_STATE_PROVIDER]
+    ),
+    protocol!("fuchsia.net.root/Interfaces", RootInterfacesRequest, [ROOT_INTERFACES]),
+    protocol!("fuchsia.net.root/RoutesV4", RoutesV4Request, [ROOT_ROUTES_V4]),
+    protocol!("fuchsia.net.root/RoutesV6", RoutesV6Request, [ROOT_ROUTES_V6]),
+    protocol!("fuchsia.net.routes/StateV4", StateV4Request, [ROUTES_STATE_V4]),
+    protocol!("fuchsia.net.routes/WatcherV4", WatcherV4Request, [ROUTES_WATCHER_V4]),
+    protocol!("fuchsia.net.routes/StateV6", StateV6Request, [ROUTES_STATE_V6]),
+    protocol!("fuchsia.net.routes/WatcherV6", WatcherV6Request, [ROUTES_WATCHER_V6]),
+    protocol!("fuchsia.net.routes.admin/RouteSetV4", RouteSetV4Request, [ROUTE_SET_V4]),
+    protocol!("fuchsia.net.routes.admin/RouteSetV6", RouteSetV6Request, [ROUTE_SET_V6]),
+    protocol!("fuchsia.net.neighbor/View", ViewRequest, [NEIGHBOR_VIEW]),
+    protocol!("fuchsia.net.neighbor/EntryIterator", EntryIteratorRequest, [NEIGHBOR_ITERATOR]),
+    protocol!("fuchsia.net.neighbor/Controller", ControllerRequest, [NEIGHBOR_CONTROLLER]),
 ];
 
 /// Every method list, each once.
@@ -196,6 +295,24 @@ static ALL_METHODS: &[&[MethodEntry]] = &[
     PROVIDER,
     RAW_SOCKET,
     RAW_PROVIDER,
+    TREE,
+    ADMIN_INTERFACES,
+    IF_STATE,
+    IF_WATCHER,
+    CONTROL,
+    ADDRESS_STATE_PROVIDER,
+    ROOT_INTERFACES,
+    ROOT_ROUTES_V4,
+    ROOT_ROUTES_V6,
+    ROUTES_STATE_V4,
+    ROUTES_WATCHER_V4,
+    ROUTES_STATE_V6,
+    ROUTES_WATCHER_V6,
+    ROUTE_SET_V4,
+    ROUTE_SET_V6,
+    NEIGHBOR_VIEW,
+    NEIGHBOR_ITERATOR,
+    NEIGHBOR_CONTROLLER,
 ];
 
 /// Every method of every protocol.
@@ -218,6 +335,32 @@ fn round_trip<M: Method>(message: &[u8], header: TransactionHeader, body: &[u8],
     }
     assert_eq!(again.bytes, message, "{}: the request re-encodes differently", M::NAME);
     assert_eq!(again.handles.len(), count, "{}: handles went missing or appeared", M::NAME);
+    true
+}
+
+fn round_trip_tables<M: Method>(
+    message: &[u8],
+    header: TransactionHeader,
+    body: &[u8],
+    count: usize,
+) -> bool {
+    let Ok(request) = decode_body::<M::Request>(body, &mut handles(count)) else { return false };
+    let mut again = MessageBuf::new();
+    if let Err(error) = encode_message(header, request, &mut again) {
+        panic!("{}: a decoded request does not encode: {error}", M::NAME);
+    }
+    assert!(again.bytes.len() <= message.len(), "{}: the request re-encodes longer", M::NAME);
+    assert_eq!(again.handles.len(), count, "{}: handles went missing or appeared", M::NAME);
+    if again.bytes != message {
+        // Skipped unknown table fields: the shorter encoding must be canonical itself.
+        let MessageBuf { bytes, handles } = &mut again;
+        let (_, body) = decode_header(bytes).expect("our own header");
+        let request = decode_body::<M::Request>(body, handles)
+            .unwrap_or_else(|error| panic!("{}: the re-encoded request does not decode: {error}", M::NAME));
+        let mut third = MessageBuf::new();
+        encode_message(header, request, &mut third).expect("encodes again");
+        assert_eq!(third.bytes, again.bytes, "{}: the re-encoding is not stable", M::NAME);
+    }
     true
 }
 
@@ -348,6 +491,88 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
         input::<raw_socket::SetIcmpv6Filter>(Icmpv6Filter { blocked_types: [u32::MAX, 0, 1, 2, 3, 4, 5, 6] }),
     );
     add("SetIpv6Checksum", input::<raw_socket::SetIpv6Checksum>(Ipv6ChecksumConfiguration::Offset(2)));
+    let subnet = Subnet { addr: IpAddress::Ipv4(Ipv4Address { addr: [192, 0, 2, 9] }), prefix_len: 24 };
+    add(
+        "CreateInterface",
+        input::<admin_interfaces::CreateInterface>(InterfaceSpec {
+            name: Some("tap0".into()),
+            kind: Some(InterfaceKind::Tap),
+            mtu: Some(1500),
+        }),
+    );
+    add("SetMtu", input::<admin_interfaces::SetMtu>((2, 9000)));
+    add("StartCapture", input::<admin_interfaces::StartCapture>((2, CaptureOptions { snaplen: Some(128) })));
+    add(
+        "GetWatcher",
+        input::<state::GetWatcher>((
+            WatcherOptions {
+                address_properties_interest: Some(AddressPropertiesInterest::VALID_UNTIL),
+                include_non_assigned_addresses: Some(true),
+            },
+            channel(),
+        )),
+    );
+    add(
+        "AddAddress",
+        input::<control::AddAddress>((
+            subnet,
+            AddressParameters {
+                initial_properties: Some(AddressProperties {
+                    valid_lifetime_end: Some(1_000_000),
+                    ..Default::default()
+                }),
+                add_subnet_route: Some(true),
+                ..Default::default()
+            },
+            channel(),
+        )),
+    );
+    add("RemoveAddress", input::<control::RemoveAddress>(subnet));
+    add(
+        "SetConfiguration",
+        input::<control::SetConfiguration>(Configuration {
+            ipv4: Some(Ipv4Configuration { unicast_forwarding: Some(true), ..Default::default() }),
+            ..Default::default()
+        }),
+    );
+    add(
+        "UpdateAddressProperties",
+        input::<address_state_provider::UpdateAddressProperties>(AddressProperties::default()),
+    );
+    add("GetAdmin", input::<root_interfaces::GetAdmin>((1, channel())));
+    add("GetMac", input::<root_interfaces::GetMac>(1));
+    add("GlobalRouteSetV4", input::<routes_v4::GlobalRouteSet>(channel()));
+    add(
+        "GetWatcherV4",
+        input::<state_v4::GetWatcherV4>((
+            channel(),
+            WatcherOptionsV4 { table_interest: Some(TableInterest::Only(0)) },
+        )),
+    );
+    add(
+        "AddRouteV4",
+        input::<route_set_v4::AddRoute>(RouteV4 {
+            destination: Ipv4AddressWithPrefix {
+                addr: Ipv4Address { addr: [198, 51, 100, 0] },
+                prefix_len: 24,
+            },
+            action: RouteActionV4::Forward(RouteTargetV4 {
+                outbound_interface: 2,
+                next_hop: Some(Box::new(Ipv4Address { addr: [192, 0, 2, 254] })),
+            }),
+            properties: RoutePropertiesV4 {
+                specified_properties: Some(SpecifiedRouteProperties {
+                    metric: Some(SpecifiedMetric::ExplicitMetric(10)),
+                }),
+            },
+        }),
+    );
+    add("OpenEntryIterator", input::<view::OpenEntryIterator>((channel(), EntryIteratorOptions {})));
+    add(
+        "AddEntry",
+        input::<controller::AddEntry>((2, subnet.addr, MacAddress { octets: [2, 0, 0, 0, 0, 9] })),
+    );
+    add("ClearEntries", input::<controller::ClearEntries>((2, IpVersion::V4)));
     seeds
 }
 

@@ -70,17 +70,17 @@ fn host(n: u8, port: MemoryPort, config: ServerConfig, ipv6: bool) -> (EventLoop
 
 /// Provider connections: two clients of host A's server, one of host B's, and a raw
 /// Provider connection to each.
-struct Clients {
-    a: SyncClient,
-    a2: SyncClient,
-    b: SyncClient,
-    a_raw: SyncClient,
-    b_raw: SyncClient,
+pub(crate) struct Clients {
+    pub(crate) a: SyncClient,
+    pub(crate) a2: SyncClient,
+    pub(crate) b: SyncClient,
+    pub(crate) a_raw: SyncClient,
+    pub(crate) b_raw: SyncClient,
 }
 
 /// Runs `test` on a blocking thread with Provider connections to hosts 192.0.2.1 and
 /// 192.0.2.2 while both loops run; returns its result and the two loops.
-fn with_two_hosts<R: Send + 'static>(
+pub(crate) fn with_two_hosts<R: Send + 'static>(
     config: ServerConfig,
     test: impl FnOnce(Clients) -> R + Send + 'static,
 ) -> (R, EventLoop, EventLoop) {
@@ -132,17 +132,17 @@ fn with_hosts<R: Send + 'static>(
 }
 
 /// The IPv4 wildcard and `port`.
-fn any(port: u16) -> SocketAddress {
+pub(crate) fn any(port: u16) -> SocketAddress {
     SocketAddress::Ipv4(Ipv4SocketAddress { address: Ipv4Address { addr: [0; 4] }, port })
 }
 
 /// 192.0.2.`last`:`port`.
-fn v4(last: u8, port: u16) -> SocketAddress {
+pub(crate) fn v4(last: u8, port: u16) -> SocketAddress {
     SocketAddress::Ipv4(Ipv4SocketAddress { address: Ipv4Address { addr: [192, 0, 2, last] }, port })
 }
 
 /// An IPv4 stream socket: its control client and its data-plane fd.
-fn stream(provider: &SyncClient) -> (SyncClient, OwnedFd) {
+pub(crate) fn stream(provider: &SyncClient) -> (SyncClient, OwnedFd) {
     stream_in(provider, Domain::Ipv4)
 }
 
@@ -158,7 +158,7 @@ fn stream_in(provider: &SyncClient, domain: Domain) -> (SyncClient, OwnedFd) {
 }
 
 /// An IPv4 UDP socket: its control client and its data-plane fd.
-fn udp(provider: &SyncClient) -> (SyncClient, OwnedFd) {
+pub(crate) fn udp(provider: &SyncClient) -> (SyncClient, OwnedFd) {
     udp_in(provider, Domain::Ipv4)
 }
 
@@ -178,7 +178,7 @@ fn udp_in(provider: &SyncClient, domain: Domain) -> (SyncClient, OwnedFd) {
 }
 
 /// The next connection `listener` accepts (waiting up to a second for one), with its peer.
-fn accept(listener: &SyncClient) -> (Option<SocketAddress>, SyncClient) {
+pub(crate) fn accept(listener: &SyncClient) -> (Option<SocketAddress>, SyncClient) {
     for _ in 0..100 {
         match listener.call::<stream_socket::Accept>(true).expect("call") {
             Ok((peer, channel)) => return (peer, SyncClient::new(channel)),
@@ -196,7 +196,7 @@ fn poll(fd: BorrowedFd<'_>, flags: PollFlags, wait: Duration) -> PollFlags {
     fds[0].revents()
 }
 
-fn readable(fd: BorrowedFd<'_>, wait: Duration) -> bool {
+pub(crate) fn readable(fd: BorrowedFd<'_>, wait: Duration) -> bool {
     poll(fd, PollFlags::IN, wait).intersects(PollFlags::IN | PollFlags::HUP)
 }
 

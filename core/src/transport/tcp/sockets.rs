@@ -60,6 +60,7 @@ use crate::context::RngContext;
 use crate::device::DeviceId;
 use crate::time::Instant;
 use crate::transport::dual_stack::{DualStackIpExt, Placement};
+use crate::transport::inspect::{SocketProtocol, SocketSummary};
 use crate::transport::ports::{random_key, EphemeralPorts, PortRange, DEFAULT_TABLE_LEN};
 use crate::transport::socket_map::{EntryKind, Flow, LocalEndpoint, Sharing};
 use crate::transport::{IcmpErrorReport, SocketError};
@@ -263,6 +264,16 @@ pub struct Tcp {
     shared: Shared,
 }
 
+/// A listener's TCP_INFO: LISTEN, with its accept queue and backlog.
+fn listener_info<A: IpAddress>(listener: &Listener<A>, cfg: &TcpConfig) -> TcpInfo {
+    let queues = ListenerQueues::of(listener);
+    TcpInfo {
+        accept_queue: u32::try_from(queues.accept_queue).unwrap_or(u32::MAX),
+        backlog: u32::try_from(queues.backlog).unwrap_or(u32::MAX),
+        ..TcpInfo::without_connection(State::Listen, cfg)
+    }
+}
+
 /// The address a socket bound to the wildcard is reported with.
 fn local_endpoint<I: Ip>(local: &LocalEndpoint<I, NonZeroU16>) -> Endpoint<I::Addr> {
     Endpoint { addr: local.addr.map_or(I::Addr::default(), |a| *a), port: local.port.get() }
@@ -325,6 +336,67 @@ impl Tcp {
         add_live(&mut total, &self.v4);
         add_live(&mut total, &self.v6);
         total
+    }
+
+    /// Every socket, IPv4 then IPv6, in slot order, listeners and connections, orphaned
+    /// ones still finishing included: what `ss -tai` lists (see
+    /// [`inspect`](crate::transport::inspect)). Queues and TCP_INFO are what
+    /// [`queues`](Self::queues) and [`info`](Self::info) report. O(sockets).
+    pub fn summaries(&self) -> impl Iterator<Item = SocketSummary> + '_ {
+        fn of<I: TcpIpExt>(sockets: &TcpSockets<I>) -> impl Iterator<Item = SocketSummary> + '_ {
+            sockets.slots.iter_with_ids().map(|(index, generation, socket)| {
+                let id = TcpSocketId::<I> { index, generation, _ip: PhantomData };
+                summary(I::any_id(id), index, I::VERSION, socket)
+            })
+        }
+        fn summary<I: Ip>(
+            id: AnyTcpSocketId,
+            slot: u32,
+            version: IpVersion,
+            socket: &Socket<I>,
+        ) -> SocketSummary {
+            let (state, local, remote, queues, info) = match &socket.state {
+                SocketState::Unbound => {
+                    let info = TcpInfo::without_connection(State::Closed, &socket.cfg);
+                    (State::Closed, Endpoint { addr: I::Addr::default(), port: 0 }, None, (0, 0), info)
+                }
+                SocketState::Bound(local) => {
+                    let info = TcpInfo::without_connection(State::Closed, &socket.cfg);
+                    (State::Closed, local_endpoint(local), None, (0, 0), info)
+                }
+                SocketState::Listening { local, listener } => {
+                    let info = listener_info(listener, &socket.cfg);
+                    let queues = (listener.accept_queue_len(), listener.config().backlog);
+                    (State::Listen, local_endpoint(local), None, queues, info)
+                }
+                SocketState::Connected { conn, .. } => {
+                    let queues = (conn.recv_queue_len(), conn.send_queue_len());
+                    let remote = conn.remote();
+                    (
+                        conn.state(),
+                        conn.local(),
+                        Some((remote.addr.to_ip_addr(), remote.port)),
+                        queues,
+                        conn.info(),
+                    )
+                }
+            };
+            SocketSummary {
+                id: id.into(),
+                slot,
+                protocol: SocketProtocol::Tcp,
+                version,
+                state: Some(state),
+                local_addr: SpecifiedAddr::new(local.addr).map(|a| a.to_ip_addr()),
+                local_port: local.port,
+                remote,
+                recv_queue: queues.0,
+                send_queue: queues.1,
+                tcp_info: Some(info),
+                orphaned: socket.orphaned,
+            }
+        }
+        of(&self.v4).chain(of(&self.v6))
     }
 
     /// Connections in ESTABLISHED or CLOSE-WAIT (Linux's CurrEstab).
@@ -895,14 +967,7 @@ impl Tcp {
         let socket = I::sockets(self).get(id)?;
         Ok(match &socket.state {
             SocketState::Connected { conn, .. } => conn.info(),
-            SocketState::Listening { listener, .. } => {
-                let queues = ListenerQueues::of(listener);
-                TcpInfo {
-                    accept_queue: u32::try_from(queues.accept_queue).unwrap_or(u32::MAX),
-                    backlog: u32::try_from(queues.backlog).unwrap_or(u32::MAX),
-                    ..TcpInfo::without_connection(State::Listen, &socket.cfg)
-                }
-            }
+            SocketState::Listening { listener, .. } => listener_info(listener, &socket.cfg),
             SocketState::Unbound | SocketState::Bound(_) => {
                 TcpInfo::without_connection(State::Closed, &socket.cfg)
             }

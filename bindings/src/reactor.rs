@@ -1,6 +1,7 @@
-//! Readiness for many file descriptors: one epoll instance of the server's own, registered
-//! with tokio as a single fd, so that the event loop waits on every channel and data-plane
-//! socket at once and learns which ones changed in time proportional to the number that did.
+//! Readiness for many file descriptors: one epoll instance of a server's own (the socket
+//! server and the admin server each have one), registered with tokio as a single fd, so that
+//! the event loop waits on every channel and data-plane socket at once and learns which ones
+//! changed in time proportional to the number that did.
 //!
 //! Every fd is registered edge-triggered (`EPOLLET`) for input, output and peer hang-up with
 //! a 64-bit token the server chooses. An edge means "something changed": the server keeps a

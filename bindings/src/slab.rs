@@ -60,6 +60,11 @@ impl<T> Slab<T> {
         self.slots.get_mut(key.index as usize).filter(|s| s.0 == key.generation).and_then(|s| s.1.as_mut())
     }
 
+    /// Every value held, in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.slots.iter().filter_map(|s| s.1.as_ref())
+    }
+
     /// Takes the value under `key` out; its slot's next value gets a new generation.
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
         let slot = self.slots.get_mut(key.index as usize).filter(|s| s.0 == key.generation)?;

@@ -1,0 +1,289 @@
+//! `fuchsia.net.routes/StateV4`/`V6` with their watchers, and `fuchsia.net.root/RoutesV4`/
+//! `V6` with the global route sets (`fuchsia.net.routes.admin/RouteSetV4`/`V6`).
+//!
+//! A watcher reports every route of its version (there is one table, the main one, id 0; a
+//! `table_interest` naming another table sees none): `existing` ones, `idle`, then `added`
+//! and `removed`. Each `Watch` answers with at most `MAX_REPLY_EVENTS` events (what fits a
+//! 64 KiB message).
+//!
+//! Routes added through the global route set are the stack's, not the channel's: they stay
+//! after the client closes the route set (as `ip route add` routes do), and anyone may remove
+//! them (`RemoveRoute`, or another route set). `AddRoute` answers `false` for a route that is
+//! there already and `RemoveRoute` `false` for one that is not. An `InheritedFromInterface`
+//! metric is 0 (the stack has no per-interface metric); a missing metric is
+//! `MISSING_METRIC`, a destination with host bits set `INVALID_DESTINATION_SUBNET`, an
+//! unknown interface `PREVIOUSLY_AUTHENTICATED_INTERFACE_NO_LONGER_EXISTS`.
+
+use std::os::fd::OwnedFd;
+
+use netstack_core::addr::{IpAddr, IpVersion, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr, Subnet};
+use netstack_core::device::DeviceId;
+use netstack_core::ip::routing::{Route, RouteSource};
+use netstack_fidl::channel::MessageBuf;
+use netstack_fidl::fuchsia_net::{Ipv4Address, Ipv4AddressWithPrefix, Ipv6Address, Ipv6AddressWithPrefix};
+use netstack_fidl::fuchsia_net_root::{RoutesV4Request, RoutesV6Request};
+use netstack_fidl::fuchsia_net_routes::{
+    watcher_v4, watcher_v6, EffectiveRouteProperties, Empty, EventV4, EventV6, InstalledRouteV4,
+    InstalledRouteV6, RouteActionV4, RouteActionV6, RoutePropertiesV4, RoutePropertiesV6, RouteTargetV4,
+    RouteTargetV6, RouteV4, RouteV6, SpecifiedMetric, SpecifiedRouteProperties, StateV4Request,
+    StateV6Request, TableInterest, WatcherV4Request, WatcherV6Request, MAX_REPLY_EVENTS,
+};
+use netstack_fidl::fuchsia_net_routes_admin::{
+    route_set_v4, route_set_v6, RouteSetError, RouteSetV4Request, RouteSetV6Request,
+};
+use netstack_fidl::message::{encode_reply, TransactionHeader};
+use netstack_fidl::wire::DecodeError;
+
+use super::hanging::Hanging;
+use super::model::{RouteEntry, RouteEvent};
+use super::netstack_admin::device;
+use super::{version_index, AdminServer, Request, Role, MAX_QUEUED_EVENTS};
+use crate::eventloop::{BindingsCtx, NetStack};
+
+/// The id of the one routing table.
+const MAIN_TABLE: u32 = 0;
+
+/// Serves one request of a `StateV4` or `StateV6` connection.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn state_request(
+    server: &mut AdminServer,
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    request: Request,
+    version: IpVersion,
+    header: &TransactionHeader,
+    body: &[u8],
+    handles: &mut Vec<OwnedFd>,
+) -> Result<(), DecodeError> {
+    let (watcher, interest) = match version {
+        IpVersion::V4 => match StateV4Request::decode(header, body, handles)? {
+            StateV4Request::GetWatcherV4 { watcher, options } => (watcher, options.table_interest),
+        },
+        IpVersion::V6 => match StateV6Request::decode(header, body, handles)? {
+            StateV6Request::GetWatcherV6 { watcher, options } => (watcher, options.table_interest),
+        },
+    };
+    server.catch_up(stack, ctx);
+    let sees_main = !matches!(interest, Some(TableInterest::Only(id)) if id != MAIN_TABLE);
+    let routes = if sees_main { server.observed.routes[version_index(version)].as_slice() } else { &[] };
+    let initial = routes.iter().copied().map(RouteEvent::Existing).chain(std::iter::once(RouteEvent::Idle));
+    let queue = Hanging::new(initial, MAX_QUEUED_EVENTS);
+    let role = Role::RouteWatcher { parent: request.key, version, queue, main_table: sees_main };
+    if let Some(key) = server.add_child(watcher, role) {
+        server.route_watchers.push(key);
+    }
+    Ok(())
+}
+
+/// Serves one request of a `WatcherV4` or `WatcherV6`.
+pub(super) fn watcher_request(
+    server: &mut AdminServer,
+    request: Request,
+    version: IpVersion,
+    header: &TransactionHeader,
+    body: &[u8],
+    handles: &mut Vec<OwnedFd>,
+) -> Result<(), DecodeError> {
+    match version {
+        IpVersion::V4 => match WatcherV4Request::decode(header, body, handles)? {
+            WatcherV4Request::Watch {} => server.watch(request.key, request.txid),
+        },
+        IpVersion::V6 => match WatcherV6Request::decode(header, body, handles)? {
+            WatcherV6Request::Watch {} => server.watch(request.key, request.txid),
+        },
+    }
+    Ok(())
+}
+
+/// Encodes the answer to a parked `Watch` if events wait; `true` if it did.
+pub(super) fn encode_watch_reply(
+    version: IpVersion,
+    queue: &mut Hanging<RouteEvent>,
+    out: &mut MessageBuf,
+) -> bool {
+    let Some((txid, events)) = queue.take(MAX_REPLY_EVENTS) else { return false };
+    let encoded = match version {
+        IpVersion::V4 => encode_reply::<watcher_v4::Watch>(txid, events.filter_map(event_v4).collect(), out),
+        IpVersion::V6 => encode_reply::<watcher_v6::Watch>(txid, events.filter_map(event_v6).collect(), out),
+    };
+    match encoded {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::error!(%error, "cannot encode route events");
+            false
+        }
+    }
+}
+
+/// Serves one request of a `fuchsia.net.root/RoutesV4` or `RoutesV6` connection.
+pub(super) fn root_request(
+    server: &mut AdminServer,
+    request: Request,
+    version: IpVersion,
+    header: &TransactionHeader,
+    body: &[u8],
+    handles: &mut Vec<OwnedFd>,
+) -> Result<(), DecodeError> {
+    let route_set = match version {
+        IpVersion::V4 => match RoutesV4Request::decode(header, body, handles)? {
+            RoutesV4Request::GlobalRouteSet { route_set } => route_set,
+        },
+        IpVersion::V6 => match RoutesV6Request::decode(header, body, handles)? {
+            RoutesV6Request::GlobalRouteSet { route_set } => route_set,
+        },
+    };
+    server.add_child(route_set, Role::RouteSet { parent: request.key, version });
+    Ok(())
+}
+
+/// Serves one request of a global `RouteSetV4` or `RouteSetV6`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn route_set_request(
+    server: &mut AdminServer,
+    stack: &mut NetStack,
+    ctx: &mut BindingsCtx,
+    request: Request,
+    version: IpVersion,
+    header: &TransactionHeader,
+    body: &[u8],
+    handles: &mut Vec<OwnedFd>,
+) -> Result<(), DecodeError> {
+    match version {
+        IpVersion::V4 => match RouteSetV4Request::decode(header, body, handles)? {
+            RouteSetV4Request::AddRoute { route } => {
+                let result = route_v4(stack, &route).map(|r| stack.add_route_v4(ctx, r).is_ok());
+                server.reply::<route_set_v4::AddRoute>(request, result);
+            }
+            RouteSetV4Request::RemoveRoute { route } => {
+                let result = route_v4(stack, &route).map(|r| stack.remove_ipv4_route(ctx, &r).is_ok());
+                server.reply::<route_set_v4::RemoveRoute>(request, result);
+            }
+        },
+        IpVersion::V6 => match RouteSetV6Request::decode(header, body, handles)? {
+            RouteSetV6Request::AddRoute { route } => {
+                let result = route_v6(stack, &route).map(|r| stack.add_route_v6(ctx, r).is_ok());
+                server.reply::<route_set_v6::AddRoute>(request, result);
+            }
+            RouteSetV6Request::RemoveRoute { route } => {
+                let result = route_v6(stack, &route).map(|r| stack.remove_ipv6_route(ctx, &r).is_ok());
+                server.reply::<route_set_v6::RemoveRoute>(request, result);
+            }
+        },
+    }
+    server.dirty.routes[version_index(version)] = true;
+    Ok(())
+}
+
+/// The metric of `properties`.
+fn metric(properties: Option<&SpecifiedRouteProperties>) -> Result<u32, RouteSetError> {
+    match properties.ok_or(RouteSetError::MissingRouteProperties)?.metric {
+        Some(SpecifiedMetric::ExplicitMetric(m)) => Ok(m),
+        Some(SpecifiedMetric::InheritedFromInterface(_)) => Ok(0),
+        None => Err(RouteSetError::MissingMetric),
+    }
+}
+
+/// The device `id` names, if it exists.
+fn interface(stack: &NetStack, id: u64) -> Result<DeviceId, RouteSetError> {
+    device(id)
+        .filter(|&d| stack.device_info(d).is_some())
+        .ok_or(RouteSetError::PreviouslyAuthenticatedInterfaceNoLongerExists)
+}
+
+fn route_v4(stack: &NetStack, route: &RouteV4) -> Result<Route<Ipv4>, RouteSetError> {
+    let RouteActionV4::Forward(target) = &route.action;
+    let subnet = Subnet::new(Ipv4Addr::new(route.destination.addr.addr), route.destination.prefix_len)
+        .map_err(|_| RouteSetError::InvalidDestinationSubnet)?;
+    let gateway = match &target.next_hop {
+        None => None,
+        Some(hop) => Some(SpecifiedAddr::new(Ipv4Addr::new(hop.addr)).ok_or(RouteSetError::InvalidNextHop)?),
+    };
+    Ok(Route {
+        subnet,
+        device: interface(stack, target.outbound_interface)?,
+        gateway,
+        metric: metric(route.properties.specified_properties.as_ref())?,
+        source: RouteSource::Static,
+    })
+}
+
+fn route_v6(stack: &NetStack, route: &RouteV6) -> Result<Route<Ipv6>, RouteSetError> {
+    let RouteActionV6::Forward(target) = &route.action;
+    let subnet = Subnet::new(Ipv6Addr::new(route.destination.addr.addr), route.destination.prefix_len)
+        .map_err(|_| RouteSetError::InvalidDestinationSubnet)?;
+    let gateway = match &target.next_hop {
+        None => None,
+        Some(hop) => Some(SpecifiedAddr::new(Ipv6Addr::new(hop.addr)).ok_or(RouteSetError::InvalidNextHop)?),
+    };
+    Ok(Route {
+        subnet,
+        device: interface(stack, target.outbound_interface)?,
+        gateway,
+        metric: metric(route.properties.specified_properties.as_ref())?,
+        source: RouteSource::Static,
+    })
+}
+
+fn event_v4(event: RouteEvent) -> Option<EventV4> {
+    let installed = |r: RouteEntry| {
+        let IpAddr::V4(dest) = r.dest else { return None };
+        let next_hop = match r.gateway {
+            Some(IpAddr::V4(g)) => Some(Box::new(Ipv4Address { addr: g.bytes() })),
+            _ => None,
+        };
+        Some(InstalledRouteV4 {
+            route: Some(RouteV4 {
+                destination: Ipv4AddressWithPrefix {
+                    addr: Ipv4Address { addr: dest.bytes() },
+                    prefix_len: r.prefix_len,
+                },
+                action: RouteActionV4::Forward(RouteTargetV4 { outbound_interface: r.interface, next_hop }),
+                properties: RoutePropertiesV4 {
+                    specified_properties: Some(SpecifiedRouteProperties {
+                        metric: Some(SpecifiedMetric::ExplicitMetric(r.metric)),
+                    }),
+                },
+            }),
+            effective_properties: Some(EffectiveRouteProperties { metric: Some(r.metric) }),
+            table_id: Some(MAIN_TABLE),
+        })
+    };
+    Some(match event {
+        RouteEvent::Existing(r) => EventV4::Existing(installed(r)?),
+        RouteEvent::Idle => EventV4::Idle(Empty {}),
+        RouteEvent::Added(r) => EventV4::Added(installed(r)?),
+        RouteEvent::Removed(r) => EventV4::Removed(installed(r)?),
+    })
+}
+
+fn event_v6(event: RouteEvent) -> Option<EventV6> {
+    let installed = |r: RouteEntry| {
+        let IpAddr::V6(dest) = r.dest else { return None };
+        let next_hop = match r.gateway {
+            Some(IpAddr::V6(g)) => Some(Box::new(Ipv6Address { addr: g.bytes() })),
+            _ => None,
+        };
+        Some(InstalledRouteV6 {
+            route: Some(RouteV6 {
+                destination: Ipv6AddressWithPrefix {
+                    addr: Ipv6Address { addr: dest.bytes() },
+                    prefix_len: r.prefix_len,
+                },
+                action: RouteActionV6::Forward(RouteTargetV6 { outbound_interface: r.interface, next_hop }),
+                properties: RoutePropertiesV6 {
+                    specified_properties: Some(SpecifiedRouteProperties {
+                        metric: Some(SpecifiedMetric::ExplicitMetric(r.metric)),
+                    }),
+                },
+            }),
+            effective_properties: Some(EffectiveRouteProperties { metric: Some(r.metric) }),
+            table_id: Some(MAIN_TABLE),
+        })
+    };
+    Some(match event {
+        RouteEvent::Existing(r) => EventV6::Existing(installed(r)?),
+        RouteEvent::Idle => EventV6::Idle(Empty {}),
+        RouteEvent::Added(r) => EventV6::Added(installed(r)?),
+        RouteEvent::Removed(r) => EventV6::Removed(installed(r)?),
+    })
+}
