@@ -118,13 +118,13 @@ fn set_mtu_changes_the_mtu() {
 #[test]
 fn runtime_taps_come_and_go() {
     let Some(d) = CliDaemon::start("runtime_taps_come_and_go") else { return };
-    let created = d.cli_json(&["if", "add", "tap1", "--kind", "tap", "--mtu", "9000"]);
+    let created = d.cli_json(&["if", "add", "tap1", "--kind", "tap", "--mtu", "1400"]);
     assert_eq!(created["name"], "tap1");
     assert!(d.ns.ip(&["link", "show", "tap1"]).contains("tap1"), "the kernel has the TAP");
     let list = d.cli_json(&["if", "list"]);
     let tap1 = iface_json(&list, "tap1");
     assert_eq!(tap1["id"], created["id"]);
-    assert_eq!(tap1["mtu"], 9000);
+    assert_eq!(tap1["mtu"], 1400);
     assert_eq!(tap1["online"], false, "new interfaces start down");
     d.cli_fails(&["if", "add", "tap1", "--kind", "tap"], 1, "already exists");
 
