@@ -78,13 +78,13 @@ fn stats_show_counters_and_their_changes() {
             .ok()
     };
     assert!(value(&text, "IpInReceives").is_some_and(|v| v > 0), "{text}");
-    assert!(value(&text, "IcmpInEchos").is_some_and(|v| v > 0), "{text}");
+    assert!(value(&text, "IcmpInMsgs").is_some_and(|v| v > 0), "{text}");
     assert!(text.lines().all(|l| !l.ends_with(" 0")), "zero counters are hidden: {text}");
     let all = d.cli_ok(&["stats", "--all", "Tcp*"]);
     assert!(all.lines().all(|l| l.starts_with("Tcp")), "{all}");
     assert!(all.lines().any(|l| l.ends_with(" 0")), "--all shows zeros: {all}");
     let json = d.cli_json(&["stats", "Icmp*"]);
-    assert!(json["IcmpInEchos"].as_u64().is_some_and(|v| v > 0), "{json}");
+    assert!(json["IcmpInMsgs"].as_u64().is_some_and(|v| v > 0), "{json}");
 
     // Pings while `--interval` runs show as changes.
     let pinger = {
@@ -95,12 +95,12 @@ fn stats_show_counters_and_their_changes() {
                 .output();
         })
     };
-    let out = d.cli_ok(&["--json", "stats", "--interval", "0.5", "--count", "3", "IcmpInEchos"]);
+    let out = d.cli_ok(&["--json", "stats", "--interval", "0.5", "--count", "3", "IcmpInMsgs"]);
     pinger.join().unwrap();
     let reports: Vec<serde_json::Value> =
         out.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
     assert_eq!(reports.len(), 3, "{out}");
-    let moved: u64 = reports.iter().filter_map(|r| r["counters"]["IcmpInEchos"].as_u64()).sum();
+    let moved: u64 = reports.iter().filter_map(|r| r["counters"]["IcmpInMsgs"].as_u64()).sum();
     assert!((1..=6).contains(&moved), "changes, not totals: {out}");
 }
 
