@@ -89,6 +89,12 @@ fn lifetimes_are_reported() {
     let preferred = addr["preferred_lifetime_s"].as_u64().expect("a finite preferred lifetime");
     assert!((3590..=3600).contains(&valid), "{addr}");
     assert!((1790..=1800).contains(&preferred), "{addr}");
+    // The preferred lifetime is the valid one unless given.
+    d.cli_ok(&["if", "add-addr", "tap0", "2001:db8:6::1/64", "--valid-lifetime", "60"]);
+    let show = d.cli_ok(&["if", "show", "tap0"]);
+    let at = show.find("2001:db8:6::1/64").expect("added");
+    let lifetimes = show[at..].lines().nth(1).unwrap();
+    assert!(lifetimes.contains("valid_lft 5") && lifetimes.contains("preferred_lft 5"), "{show}");
 }
 
 #[test]

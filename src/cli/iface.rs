@@ -421,17 +421,19 @@ fn control(ctx: &Context, id: u64) -> Result<SyncClient, CliError> {
 fn add_addr(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
     let iface = IfaceRef(args.required("IFACE")?.to_owned());
     let (addr, prefix) = args.positional("ADDR/PREFIX", parse_cidr)?;
+    // `None`: forever. The preferred lifetime is the valid one unless given.
     let (mut valid, mut preferred) = (None, None);
     while let Some(word) = args.next() {
         match word {
             "--valid-lifetime" | "valid_lft" => valid = args.parsed("--valid-lifetime", parse_lifetime)?,
             "--preferred-lifetime" | "preferred_lft" => {
-                preferred = args.parsed("--preferred-lifetime", parse_lifetime)?
+                preferred = Some(args.parsed("--preferred-lifetime", parse_lifetime)?)
             }
             other => return Err(args.unexpected(other)),
         }
     }
-    if let (Some(valid), preferred) = (valid, preferred) {
+    let preferred = preferred.unwrap_or(valid);
+    if let Some(valid) = valid {
         if preferred.is_none_or(|p| p > valid) {
             return Err(args.usage("the preferred lifetime is longer than the valid one".to_owned()));
         }
@@ -448,7 +450,7 @@ fn add_addr(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
     };
     let parameters = AddressParameters {
         initial_properties: Some(AddressProperties {
-            preferred_lifetime_info: Some(PreferredLifetimeInfo::PreferredUntil(end(preferred.or(valid)))),
+            preferred_lifetime_info: Some(PreferredLifetimeInfo::PreferredUntil(end(preferred))),
             valid_lifetime_end: Some(end(valid)),
         }),
         add_subnet_route: Some(true),
