@@ -117,3 +117,33 @@ fn inspect_prints_the_tree_or_a_node() {
     assert_eq!(node["Mtu"], 1500);
     d.cli_fails(&["inspect", "Stack.Nope"], 1, "no such node");
 }
+
+#[test]
+fn sock_list_names_the_process_holding_a_socket() {
+    let Some(mut d) = CliDaemon::start("sock_list_names_the_process_holding_a_socket") else { return };
+    if !support::apps::can_run("sock_list_names_the_process_holding_a_socket", &["python3"]) {
+        return;
+    }
+    // python3 over the shim: its listener lives in the daemon, its pid comes from the
+    // connection to the socket provider.
+    let lib = support::apps::libfdio();
+    let preload = format!("LD_PRELOAD={}", lib.display());
+    let svc = format!("NETSTACK_SVC_DIR={}", d.svc_dir);
+    let script = format!(
+        "import socket, time\ns = socket.socket()\ns.bind(('{STACK_V4}', 8080))\ns.listen()\nprint('listening', flush=True)\ntime.sleep(30)"
+    );
+    let (out, _err) = d.ns.spawn("env", &[&preload, &svc, "python3", "-c", &script]);
+    assert!(
+        support::cli::wait_for(&out, Duration::from_secs(20), |l| l == "listening").is_some(),
+        "python3 listens"
+    );
+    let text = d.cli_ok(&["sock", "-tlp"]);
+    let line =
+        text.lines().find(|l| l.contains(&format!("{STACK_V4}:8080"))).unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("LISTEN") && line.contains("users:((\"python3\",pid="), "{text}");
+    let json = d.cli_json(&["sock", "list", "-tlp"]);
+    let sock =
+        json.as_array().unwrap().iter().find(|s| s["local"] == format!("{STACK_V4}:8080")).expect("listed");
+    assert_eq!(sock["process"], "python3");
+    assert!(sock["pid"].as_u64().is_some_and(|p| p > 1));
+}
