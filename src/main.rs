@@ -1,4 +1,7 @@
-//! `netstack`: the daemon (`netstack run`) and, later, its admin subcommands.
+//! `netstack`: the daemon (`netstack run`) and the commands that administer a running one
+//! (`netstack [--svc-dir DIR] [--json] OBJECT COMMAND ...`, in `cli/`).
+
+mod cli;
 
 use std::process::ExitCode;
 
@@ -16,6 +19,7 @@ Commands:
 Options:
   -h, --help     print this help
   -V, --version  print the version
+
 ";
 
 const RUN_USAGE: &str = "\
@@ -65,6 +69,8 @@ enum Command {
     Help,
     Version,
     Run,
+    /// An admin command: global options or an object (`if`, `route`, ...).
+    Admin,
     Unknown(String),
 }
 
@@ -73,6 +79,7 @@ fn parse_command(args: &[String]) -> Command {
         None | Some("help" | "-h" | "--help") => Command::Help,
         Some("-V" | "--version") => Command::Version,
         Some("run") => Command::Run,
+        Some(word) if cli::is_admin_command(word) => Command::Admin,
         Some(other) => Command::Unknown(other.to_owned()),
     }
 }
@@ -110,11 +117,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match parse_command(&args) {
         Command::Help if args.is_empty() => {
-            eprint!("{USAGE}");
+            eprint!("{USAGE}{}", cli::usage_summary());
             ExitCode::from(2)
         }
         Command::Help => {
-            print!("{USAGE}");
+            print!("{USAGE}{}", cli::usage_summary());
             ExitCode::SUCCESS
         }
         Command::Version => {
@@ -122,6 +129,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Run => run(&args[1..]),
+        Command::Admin => cli::main(&args),
         Command::Unknown(cmd) => {
             eprintln!("netstack: unknown command '{cmd}'; see 'netstack --help'");
             ExitCode::from(2)
@@ -143,6 +151,9 @@ mod tests {
         assert_eq!(parse_command(&args(&["--help"])), Command::Help);
         assert_eq!(parse_command(&args(&["-V"])), Command::Version);
         assert_eq!(parse_command(&args(&["run", "--tap", "x"])), Command::Run);
+        assert_eq!(parse_command(&args(&["if", "list"])), Command::Admin);
+        assert_eq!(parse_command(&args(&["--svc-dir", "/x", "route"])), Command::Admin);
+        assert_eq!(parse_command(&args(&["--json", "sock", "list"])), Command::Admin);
         assert_eq!(parse_command(&args(&["frobnicate"])), Command::Unknown("frobnicate".into()));
     }
 

@@ -3,4 +3,5 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod apps;
+pub mod cli;
 pub mod netns;

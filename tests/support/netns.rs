@@ -114,11 +114,10 @@ impl Netns {
     /// `--svc-dir`, the daemon publishes its protocols in a directory of this namespace's own
     /// (the default one would be shared by the tests running in parallel).
     pub fn start_netstack(&mut self, args: &[&str]) -> (Vec<String>, mpsc::Receiver<String>) {
-        let svc_dir = std::env::temp_dir().join(format!("netstack-svc-{}", self.name));
-        let svc_dir = svc_dir.to_str().expect("a UTF-8 temporary directory");
+        let svc_dir = self.svc_dir();
         let mut args = args.to_vec();
         if !args.contains(&"--svc-dir") {
-            args.extend(["--svc-dir", svc_dir]);
+            args.extend(["--svc-dir", &svc_dir]);
         }
         let (out, _err) = self.spawn(env!("CARGO_BIN_EXE_netstack"), &args);
         let mut seen = Vec::new();
@@ -136,6 +135,12 @@ impl Netns {
                 Err(_) => panic!("netstack {args:?} never said it was ready; it printed {seen:?}"),
             }
         }
+    }
+
+    /// The svc dir [`Self::start_netstack`] gives the daemon unless told another.
+    pub fn svc_dir(&self) -> String {
+        let dir = std::env::temp_dir().join(format!("netstack-svc-{}", self.name));
+        dir.to_str().expect("a UTF-8 temporary directory").to_owned()
     }
 
     /// Gives `link` the IPv4 address `v4` and the IPv6 address `v6` (each with its prefix
