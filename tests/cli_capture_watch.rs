@@ -60,8 +60,10 @@ fn capture_stops_after_count_packets() {
     let done = wait_for(&err, Duration::from_secs(5), |l| l.contains("packets captured"));
     assert_eq!(done.as_deref(), Some("2 packets captured"));
     assert_eq!(tshark_count(&file.0, &[], "frame"), 2);
-    // Cut to the snap length, with the original length kept.
-    assert_eq!(tshark_count(&file.0, &[], "frame.cap_len == 64 && frame.len == 242"), 2);
+    // Every frame cut to the snap length, with the original length kept. The two frames are
+    // not always the ping's: IPv6 DAD or a router solicitation may go out meanwhile.
+    assert_eq!(tshark_count(&file.0, &[], "frame.cap_len == 64 || frame.len < 64"), 2);
+    assert!(tshark_count(&file.0, &[], "frame.cap_len == 64 && frame.len == 242") >= 1, "the ping, cut");
 }
 
 #[test]
@@ -84,7 +86,9 @@ fn capture_to_stdout() {
     assert!(out.status.success());
     let file = TempFile::new("stdout");
     std::fs::write(&file.0, &out.stdout).unwrap();
-    assert_eq!(tshark_count(&file.0, &[], "icmp"), 2, "the request and the reply");
+    assert_eq!(tshark_count(&file.0, &[], "frame"), 2, "a pcap of exactly --count frames");
+    // Usually the ping's request and reply; IPv6 DAD or a router solicitation may go out too.
+    assert!(tshark_count(&file.0, &[], "icmp") >= 1, "the ping was captured");
 }
 
 #[test]
