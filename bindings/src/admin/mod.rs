@@ -3,27 +3,27 @@
 //!
 //! | svc name | protocol | module |
 //! |---|---|---|
-//! | `fuchsia.net.interfaces.State` | `fuchsia.net.interfaces/State`, `Watcher` | [`interfaces`] |
-//! | `fuchsia.net.root.Interfaces` | `fuchsia.net.root/Interfaces`, `fuchsia.net.interfaces.admin/Control`, `AddressStateProvider` | [`control`] |
-//! | `fuchsia.net.routes.StateV4`/`V6` | `fuchsia.net.routes/StateV4`/`V6`, `WatcherV4`/`V6` | [`routes`] |
-//! | `fuchsia.net.root.RoutesV4`/`V6` | `fuchsia.net.root/RoutesV4`/`V6`, `fuchsia.net.routes.admin/RouteSetV4`/`V6` | [`routes`] |
-//! | `fuchsia.net.neighbor.View`, `.Controller` | `fuchsia.net.neighbor/View`, `EntryIterator`, `Controller` | [`neighbor`] |
-//! | `fuchsia.inspect.Tree` | `fuchsia.inspect/Tree` | [`inspect_tree`] |
-//! | `netstack.admin.Interfaces` | `netstack.admin/Interfaces` | [`netstack_admin`] |
+//! | `fuchsia.net.interfaces.State` | `fuchsia.net.interfaces/State`, `Watcher` | `interfaces` |
+//! | `fuchsia.net.root.Interfaces` | `fuchsia.net.root/Interfaces`, `fuchsia.net.interfaces.admin/Control`, `AddressStateProvider` | `control` |
+//! | `fuchsia.net.routes.StateV4`/`V6` | `fuchsia.net.routes/StateV4`/`V6`, `WatcherV4`/`V6` | `routes` |
+//! | `fuchsia.net.root.RoutesV4`/`V6` | `fuchsia.net.root/RoutesV4`/`V6`, `fuchsia.net.routes.admin/RouteSetV4`/`V6` | `routes` |
+//! | `fuchsia.net.neighbor.View`, `.Controller` | `fuchsia.net.neighbor/View`, `EntryIterator`, `Controller` | `neighbor` |
+//! | `fuchsia.inspect.Tree` | `fuchsia.inspect/Tree` | `inspect_tree` |
+//! | `netstack.admin.Interfaces` | `netstack.admin/Interfaces` | `netstack_admin` |
 //!
 //! # Shape
 //!
 //! Everything runs on the loop's thread, inside its turn, next to the stack. One table of
-//! *endpoints* under generational keys ([`crate::slab`]) holds the svc-dir listeners and every
-//! channel, each channel with its [`Role`]: a connection to one of the services above, or a
+//! *endpoints* under generational keys (`crate::slab`) holds the svc-dir listeners and every
+//! channel, each channel with its `Role`: a connection to one of the services above, or a
 //! channel one of them handed out (a watcher, a `Control`, an `AddressStateProvider`, a route
-//! set, a neighbour iterator). The server's own epoll instance ([`crate::reactor`]) reports
-//! the fds that changed; each is served once per turn, at most [`MESSAGE_BUDGET`] requests.
+//! set, a neighbour iterator). The server's own epoll instance (`crate::reactor`) reports
+//! the fds that changed; each is served once per turn, at most `MESSAGE_BUDGET` requests.
 //!
 //! # Watchers
 //!
-//! Watchers are hanging gets ([`hanging`]). The server keeps the last state it reported
-//! (interfaces, routes of each version, neighbour entries: [`model`]). The stack reports what
+//! Watchers are hanging gets (`hanging`). The server keeps the last state it reported
+//! (interfaces, routes of each version, neighbour entries: `model`). The stack reports what
 //! changed (`StackEvent::InterfaceChanged`, `RoutesChanged`, `NeighborsChanged`,
 //! `InterfaceRemoved`); the server marks just that dirty, and at the end of its turn reads
 //! the new state of what is dirty, compares it with what it reported, and queues the

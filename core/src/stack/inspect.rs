@@ -2,7 +2,7 @@
 //! ([`Stack::visit_mib`]), each device's receive counters ([`Stack::device_counters`]) and
 //! every socket ([`Stack::sockets`]).
 //!
-//! The counters live where they are counted, in many structs ([`StackCounters`], the IP
+//! The counters live where they are counted, in many structs ([`StackCounters`](super::StackCounters), the IP
 //! receive decision, reassembly and fragmentation, ICMP rate limiting, ARP, NUD, SLAAC,
 //! DAD, router discovery, the group-membership machinery, routing, path MTU, UDP, ICMP echo,
 //! raw and TCP). The visitor gathers them into the groups of Linux's SNMP MIB as
