@@ -62,6 +62,7 @@ use netstack_fidl::fuchsia_posix::Errno;
 use netstack_fidl::fuchsia_posix_socket::Domain;
 use netstack_fidl::message::{decode_header, encode_epitaph, encode_reply};
 use netstack_fidl::wire::DecodeError;
+use netstack_fidl::zx;
 use netstack_fidl::Method;
 
 use crate::reactor::{Reactor, Readiness};
@@ -84,13 +85,6 @@ pub const DEFAULT_MAX_SOCKETS_PER_CLIENT: usize = 1024;
 const MESSAGE_BUDGET: usize = 32;
 /// Clients accepted from one svc socket per turn.
 const ACCEPT_BUDGET: usize = 64;
-
-/// `ZX_ERR_INVALID_ARGS`: the epitaph of a malformed message.
-const ZX_ERR_INVALID_ARGS: i32 = -10;
-/// `ZX_ERR_NOT_SUPPORTED`: the epitaph of an unknown method.
-const ZX_ERR_NOT_SUPPORTED: i32 = -2;
-/// `ZX_ERR_NO_RESOURCES`: the epitaph when a reply's fd could not be made.
-const ZX_ERR_NO_RESOURCES: i32 = -3;
 
 /// The server's limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -588,7 +582,7 @@ impl SocketServer {
                 Err(ChannelError::WouldBlock) => return false,
                 Err(ChannelError::TooBig) => {
                     self.counters.malformed_messages += 1;
-                    self.epitaph(stack, ctx, key, ZX_ERR_INVALID_ARGS);
+                    self.epitaph(stack, ctx, key, zx::ERR_INVALID_ARGS);
                     return false;
                 }
                 Err(ChannelError::PeerClosed | ChannelError::Io(_)) => {
@@ -690,9 +684,9 @@ impl SocketServer {
     fn bad_message(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, key: Key, error: &DecodeError) {
         self.counters.malformed_messages += 1;
         let status = if matches!(error, DecodeError::UnknownOrdinal(_)) {
-            ZX_ERR_NOT_SUPPORTED
+            zx::ERR_NOT_SUPPORTED
         } else {
-            ZX_ERR_INVALID_ARGS
+            zx::ERR_INVALID_ARGS
         };
         tracing::debug!(%error, "malformed request: closing the channel");
         self.epitaph(stack, ctx, key, status);
@@ -727,7 +721,7 @@ impl SocketServer {
             Ok(fd) => self.reply::<M>(key, txid, response(fd)),
             Err(error) => {
                 tracing::warn!(%error, method = M::NAME, "cannot duplicate a data plane");
-                self.epitaph(stack, ctx, key, ZX_ERR_NO_RESOURCES);
+                self.epitaph(stack, ctx, key, zx::ERR_NO_RESOURCES);
             }
         }
     }
