@@ -896,50 +896,45 @@ impl AdminServer {
         let Some(role) = self.channel(key).map(|c| RoleKind::of(&c.role)) else { return };
         self.counters.requests += 1;
         let request = Request { key, txid: header.txid };
+        let payload = Payload { header: &header, body, handles };
         let result = match role {
             RoleKind::Service(Service::InterfacesState) => {
-                interfaces::state_request(self, stack, ctx, request, &header, body, handles)
+                interfaces::state_request(self, stack, ctx, request, payload)
             }
-            RoleKind::InterfaceWatcher => interfaces::watcher_request(self, request, &header, body, handles),
+            RoleKind::InterfaceWatcher => interfaces::watcher_request(self, request, payload),
             RoleKind::Service(Service::RootInterfaces) => {
-                control::root_request(self, stack, ctx, request, &header, body, handles)
+                control::root_request(self, stack, ctx, request, payload)
             }
-            RoleKind::Control(device) => {
-                control::control_request(self, stack, ctx, request, device, &header, body, handles)
-            }
-            RoleKind::AddressState => {
-                control::provider_request(self, stack, ctx, request, &header, body, handles)
-            }
+            RoleKind::Control(device) => control::control_request(self, stack, ctx, request, device, payload),
+            RoleKind::AddressState => control::provider_request(self, stack, ctx, request, payload),
             RoleKind::Service(Service::RoutesStateV4) => {
-                routes::state_request(self, stack, ctx, request, IpVersion::V4, &header, body, handles)
+                routes::state_request(self, stack, ctx, request, IpVersion::V4, payload)
             }
             RoleKind::Service(Service::RoutesStateV6) => {
-                routes::state_request(self, stack, ctx, request, IpVersion::V6, &header, body, handles)
+                routes::state_request(self, stack, ctx, request, IpVersion::V6, payload)
             }
-            RoleKind::RouteWatcher(version) => {
-                routes::watcher_request(self, request, version, &header, body, handles)
-            }
+            RoleKind::RouteWatcher(version) => routes::watcher_request(self, request, version, payload),
             RoleKind::Service(Service::RootRoutesV4) => {
-                routes::root_request(self, request, IpVersion::V4, &header, body, handles)
+                routes::root_request(self, request, IpVersion::V4, payload)
             }
             RoleKind::Service(Service::RootRoutesV6) => {
-                routes::root_request(self, request, IpVersion::V6, &header, body, handles)
+                routes::root_request(self, request, IpVersion::V6, payload)
             }
             RoleKind::RouteSet(version) => {
-                routes::route_set_request(self, stack, ctx, request, version, &header, body, handles)
+                routes::route_set_request(self, stack, ctx, request, version, payload)
             }
             RoleKind::Service(Service::NeighborView) => {
-                neighbor::view_request(self, stack, ctx, request, &header, body, handles)
+                neighbor::view_request(self, stack, ctx, request, payload)
             }
-            RoleKind::EntryIterator => neighbor::iterator_request(self, request, &header, body, handles),
+            RoleKind::EntryIterator => neighbor::iterator_request(self, request, payload),
             RoleKind::Service(Service::NeighborController) => {
-                neighbor::controller_request(self, stack, ctx, request, &header, body, handles)
+                neighbor::controller_request(self, stack, ctx, request, payload)
             }
             RoleKind::Service(Service::InspectTree) => {
-                inspect_tree::tree_request(self, stack, ctx, sockets, request, &header, body, handles)
+                inspect_tree::tree_request(self, stack, ctx, sockets, request, payload)
             }
             RoleKind::Service(Service::NetstackAdmin) => {
-                netstack_admin::interfaces_request(self, stack, ctx, request, &header, body, handles)
+                netstack_admin::interfaces_request(self, stack, ctx, request, payload)
             }
         };
         if let Err(error) = result {
@@ -1110,6 +1105,35 @@ impl AdminServer {
 struct Request {
     key: Key,
     txid: u32,
+}
+
+/// Encodes the answer `response` to a parked hanging get into `out`; `false` (and a log
+/// line) if it does not encode.
+fn encode_parked_reply<M: Method>(txid: u32, response: M::Response, out: &mut MessageBuf) -> bool {
+    match encode_reply::<M>(txid, response, out) {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::error!(%error, method = M::NAME, "cannot encode a hanging get's reply");
+            false
+        }
+    }
+}
+
+/// A protocol's `…Request::decode`.
+type RequestDecoder<R> = fn(&TransactionHeader, &[u8], &mut Vec<OwnedFd>) -> Result<R, DecodeError>;
+
+/// A request's header, body and handles, for the handler that knows its protocol to decode.
+struct Payload<'a> {
+    header: &'a TransactionHeader,
+    body: &'a [u8],
+    handles: &'a mut Vec<OwnedFd>,
+}
+
+impl Payload<'_> {
+    /// Decodes the request with `decode`, a protocol's `…Request::decode`.
+    fn decode<R>(self, decode: RequestDecoder<R>) -> Result<R, DecodeError> {
+        decode(self.header, self.body, self.handles)
+    }
 }
 
 /// What a channel speaks, copied out of its [`Role`].

@@ -14,8 +14,6 @@
 //! `MISSING_METRIC`, a destination with host bits set `INVALID_DESTINATION_SUBNET`, an
 //! unknown interface `PREVIOUSLY_AUTHENTICATED_INTERFACE_NO_LONGER_EXISTS`.
 
-use std::os::fd::OwnedFd;
-
 use netstack_core::addr::{IpAddr, IpVersion, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr, Subnet};
 use netstack_core::device::DeviceId;
 use netstack_core::ip::routing::{Route, RouteSource};
@@ -31,35 +29,31 @@ use netstack_fidl::fuchsia_net_routes::{
 use netstack_fidl::fuchsia_net_routes_admin::{
     route_set_v4, route_set_v6, RouteSetError, RouteSetV4Request, RouteSetV6Request,
 };
-use netstack_fidl::message::{encode_reply, TransactionHeader};
 use netstack_fidl::wire::DecodeError;
 
 use super::hanging::Hanging;
 use super::model::{RouteEntry, RouteEvent};
 use super::netstack_admin::device;
-use super::{version_index, AdminServer, Request, Role, MAX_QUEUED_EVENTS};
+use super::{encode_parked_reply, version_index, AdminServer, Payload, Request, Role, MAX_QUEUED_EVENTS};
 use crate::eventloop::{BindingsCtx, NetStack};
 
 /// The id of the one routing table.
 const MAIN_TABLE: u32 = 0;
 
 /// Serves one request of a `StateV4` or `StateV6` connection.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn state_request(
     server: &mut AdminServer,
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
     version: IpVersion,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
     let (watcher, interest) = match version {
-        IpVersion::V4 => match StateV4Request::decode(header, body, handles)? {
+        IpVersion::V4 => match payload.decode(StateV4Request::decode)? {
             StateV4Request::GetWatcherV4 { watcher, options } => (watcher, options.table_interest),
         },
-        IpVersion::V6 => match StateV6Request::decode(header, body, handles)? {
+        IpVersion::V6 => match payload.decode(StateV6Request::decode)? {
             StateV6Request::GetWatcherV6 { watcher, options } => (watcher, options.table_interest),
         },
     };
@@ -80,15 +74,13 @@ pub(super) fn watcher_request(
     server: &mut AdminServer,
     request: Request,
     version: IpVersion,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
     match version {
-        IpVersion::V4 => match WatcherV4Request::decode(header, body, handles)? {
+        IpVersion::V4 => match payload.decode(WatcherV4Request::decode)? {
             WatcherV4Request::Watch {} => server.watch(request.key, request.txid),
         },
-        IpVersion::V6 => match WatcherV6Request::decode(header, body, handles)? {
+        IpVersion::V6 => match payload.decode(WatcherV6Request::decode)? {
             WatcherV6Request::Watch {} => server.watch(request.key, request.txid),
         },
     }
@@ -102,15 +94,12 @@ pub(super) fn encode_watch_reply(
     out: &mut MessageBuf,
 ) -> bool {
     let Some((txid, events)) = queue.take(MAX_REPLY_EVENTS) else { return false };
-    let encoded = match version {
-        IpVersion::V4 => encode_reply::<watcher_v4::Watch>(txid, events.filter_map(event_v4).collect(), out),
-        IpVersion::V6 => encode_reply::<watcher_v6::Watch>(txid, events.filter_map(event_v6).collect(), out),
-    };
-    match encoded {
-        Ok(()) => true,
-        Err(error) => {
-            tracing::error!(%error, "cannot encode route events");
-            false
+    match version {
+        IpVersion::V4 => {
+            encode_parked_reply::<watcher_v4::Watch>(txid, events.filter_map(event_v4).collect(), out)
+        }
+        IpVersion::V6 => {
+            encode_parked_reply::<watcher_v6::Watch>(txid, events.filter_map(event_v6).collect(), out)
         }
     }
 }
@@ -120,15 +109,13 @@ pub(super) fn root_request(
     server: &mut AdminServer,
     request: Request,
     version: IpVersion,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
     let route_set = match version {
-        IpVersion::V4 => match RoutesV4Request::decode(header, body, handles)? {
+        IpVersion::V4 => match payload.decode(RoutesV4Request::decode)? {
             RoutesV4Request::GlobalRouteSet { route_set } => route_set,
         },
-        IpVersion::V6 => match RoutesV6Request::decode(header, body, handles)? {
+        IpVersion::V6 => match payload.decode(RoutesV6Request::decode)? {
             RoutesV6Request::GlobalRouteSet { route_set } => route_set,
         },
     };
@@ -137,23 +124,20 @@ pub(super) fn root_request(
 }
 
 /// Serves one request of a global `RouteSetV4` or `RouteSetV6`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn route_set_request(
     server: &mut AdminServer,
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
     version: IpVersion,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
     match version {
         IpVersion::V4 => {
-            serve_route_set_v4(server, stack, ctx, request, RouteSetV4Request::decode(header, body, handles)?)
+            serve_route_set_v4(server, stack, ctx, request, payload.decode(RouteSetV4Request::decode)?)
         }
         IpVersion::V6 => {
-            serve_route_set_v6(server, stack, ctx, request, RouteSetV6Request::decode(header, body, handles)?)
+            serve_route_set_v6(server, stack, ctx, request, payload.decode(RouteSetV6Request::decode)?)
         }
     }
     server.dirty.routes[version_index(version)] = true;
