@@ -14,6 +14,7 @@ pub mod inspect;
 pub mod manifest;
 mod reactor;
 pub mod rng;
+mod served_channel;
 mod slab;
 pub mod socket;
 pub mod svc;

@@ -22,7 +22,6 @@
 //! answers `NOT_ALLOWED`. Every `Control` of an interface that goes hears
 //! `OnInterfaceRemoved` and closes.
 
-use std::os::fd::OwnedFd;
 use std::time::Duration;
 
 use netstack_core::addr::{AddrSubnet, IpAddr};
@@ -39,14 +38,14 @@ use netstack_fidl::fuchsia_net_interfaces_admin::{
     Ipv4Configuration, Ipv6Configuration,
 };
 use netstack_fidl::fuchsia_net_root::{interfaces, InterfacesGetMacError, InterfacesRequest};
-use netstack_fidl::message::{encode_event, TransactionHeader};
+use netstack_fidl::message::encode_event;
 use netstack_fidl::wire::DecodeError;
 use netstack_fidl::zx;
 
 use super::interfaces::{assignment, from_ip_address};
 use super::model::Assignment;
 use super::netstack_admin::device;
-use super::{AddressProvider, AddressWatch, AdminServer, Request, Role};
+use super::{AddressProvider, AddressWatch, AdminServer, Payload, Request, Role};
 use crate::eventloop::{BindingsCtx, NetStack};
 use crate::slab::Key;
 
@@ -56,11 +55,9 @@ pub(super) fn root_request(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
-    match InterfacesRequest::decode(header, body, handles)? {
+    match payload.decode(InterfacesRequest::decode)? {
         InterfacesRequest::GetAdmin { id, control } => {
             let Some(device) = device(id).filter(|&d| stack.device_info(d).is_some()) else {
                 close_with(control, zx::ERR_NOT_FOUND);
@@ -85,18 +82,15 @@ pub(super) fn root_request(
 }
 
 /// Serves one request of a `Control` of `device`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn control_request(
     server: &mut AdminServer,
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
     device: DeviceId,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
-    match ControlRequest::decode(header, body, handles)? {
+    match payload.decode(ControlRequest::decode)? {
         ControlRequest::AddAddress { address, parameters, address_state_provider } => {
             add_address(server, stack, ctx, request, device, address, parameters, address_state_provider);
         }
@@ -241,11 +235,9 @@ pub(super) fn provider_request(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
-    let request_body = AddressStateProviderRequest::decode(header, body, handles)?;
+    let request_body = payload.decode(AddressStateProviderRequest::decode)?;
     let Some(Role::AddressState { provider, .. }) = server.channel_mut(request.key).map(|c| &mut c.role)
     else {
         return Ok(());

@@ -12,28 +12,24 @@ use std::os::fd::OwnedFd;
 
 use netstack_fidl::fuchsia_inspect::{tree, TreeContent, TreeRequest};
 use netstack_fidl::fuchsia_mem::Buffer;
-use netstack_fidl::message::TransactionHeader;
 use netstack_fidl::wire::DecodeError;
 use netstack_fidl::zx;
 use rustix::fs::{MemfdFlags, SealFlags};
 
-use super::{AdminCounters, AdminServer, Request};
+use super::{AdminCounters, AdminServer, Payload, Request};
 use crate::eventloop::{BindingsCtx, NetStack};
 use crate::socket::SocketServer;
 
 /// Serves one request of a `fuchsia.inspect/Tree` connection.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn tree_request(
     server: &mut AdminServer,
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     sockets: Option<&SocketServer>,
     request: Request,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
-    match TreeRequest::decode(header, body, handles)? {
+    match payload.decode(TreeRequest::decode)? {
         TreeRequest::GetContent {} => match snapshot(stack, ctx, sockets, &server.counters) {
             Ok(buffer) => {
                 server.counters.inspect_trees += 1;

@@ -8,8 +8,6 @@
 //! asks for them. `port_class` is `Loopback`, `Device(Ethernet)` for a TAP, or
 //! `Device(Virtual)` for a TUN; the legacy `device_class` says the same.
 
-use std::os::fd::OwnedFd;
-
 use netstack_core::addr::IpAddr;
 use netstack_fidl::channel::{Channel, MessageBuf};
 use netstack_fidl::fuchsia_hardware_network as hw;
@@ -18,12 +16,11 @@ use netstack_fidl::fuchsia_net_interfaces::{
     watcher, Address, AddressAssignmentState, AddressPropertiesInterest, DeviceClass, Empty, Event,
     PortClass, PreferredLifetimeInfo, Properties, StateRequest, WatcherOptions, WatcherRequest,
 };
-use netstack_fidl::message::{encode_reply, TransactionHeader};
 use netstack_fidl::wire::DecodeError;
 
 use super::hanging::Hanging;
 use super::model::{AddressProps, Assignment, InterfaceEvent, InterfaceProps, PortKind};
-use super::{AdminServer, Request, Role, MAX_QUEUED_EVENTS};
+use super::{encode_parked_reply, AdminServer, Payload, Request, Role, MAX_QUEUED_EVENTS};
 use crate::eventloop::{BindingsCtx, NetStack};
 
 /// What a watcher's client asked to see.
@@ -51,11 +48,9 @@ pub(super) fn state_request(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
-    match StateRequest::decode(header, body, handles)? {
+    match payload.decode(StateRequest::decode)? {
         StateRequest::GetWatcher { options, watcher } => {
             add_watcher(server, stack, ctx, request, options, watcher)
         }
@@ -91,11 +86,9 @@ fn add_watcher(
 pub(super) fn watcher_request(
     server: &mut AdminServer,
     request: Request,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
-    match WatcherRequest::decode(header, body, handles)? {
+    match payload.decode(WatcherRequest::decode)? {
         WatcherRequest::Watch {} => server.watch(request.key, request.txid),
     }
     Ok(())
@@ -116,13 +109,7 @@ pub(super) fn encode_watch_reply(
             let _ = queue.park(txid);
             continue;
         };
-        return match encode_reply::<watcher::Watch>(txid, event, out) {
-            Ok(()) => true,
-            Err(error) => {
-                tracing::error!(%error, "cannot encode an interfaces event");
-                false
-            }
-        };
+        return encode_parked_reply::<watcher::Watch>(txid, event, out);
     }
 }
 

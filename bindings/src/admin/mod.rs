@@ -81,6 +81,7 @@ use model::{
 
 use crate::eventloop::{BindingsCtx, NetStack};
 use crate::reactor::{Reactor, Readiness};
+use crate::served_channel::{Flushed, Sent, ServedChannel};
 use crate::slab::{Key, Slab};
 use crate::socket::SocketServer;
 
@@ -254,20 +255,10 @@ impl Role {
     }
 }
 
-/// Readable and writable flags, set by edges and cleared by `EAGAIN`.
-#[derive(Clone, Copy, Debug)]
-struct Flags {
-    readable: bool,
-    writable: bool,
-}
-
 /// A channel the server answers on.
 #[derive(Debug)]
 struct ChannelEndpoint {
-    channel: Channel,
-    flags: Flags,
-    /// Messages that found the channel full, in order; requests wait while any do.
-    outbox: VecDeque<MessageBuf>,
+    io: ServedChannel,
     role: Role,
 }
 
@@ -662,7 +653,7 @@ impl AdminServer {
         };
         let registered = match self.endpoints.get(key).map(|e| &e.endpoint) {
             Some(Endpoint::Svc { listener, .. }) => self.reactor.register(listener.as_fd(), key.to_u64()),
-            Some(Endpoint::Channel(c)) => self.reactor.register(c.channel.as_fd(), key.to_u64()),
+            Some(Endpoint::Channel(c)) => self.reactor.register(c.io.channel.as_fd(), key.to_u64()),
             None => Err(io::Error::from(io::ErrorKind::NotFound)),
         };
         match registered {
@@ -693,12 +684,7 @@ impl AdminServer {
         channel.set_nonblocking(true)?;
         let watcher = role.is_watcher();
         let parent = role.parent();
-        let endpoint = ChannelEndpoint {
-            channel,
-            flags: Flags { readable: false, writable: true },
-            outbox: VecDeque::new(),
-            role,
-        };
+        let endpoint = ChannelEndpoint { io: ServedChannel::new(channel), role };
         match self.add_endpoint(Endpoint::Channel(endpoint)) {
             Ok(key) => {
                 self.counters.channels_open += 1;
@@ -817,18 +803,9 @@ impl AdminServer {
         let mut message = std::mem::take(&mut self.inbox);
         let mut budget_spent = true;
         for _ in 0..MESSAGE_BUDGET {
-            let read = match self.channel_mut(key) {
-                Some(endpoint) if endpoint.flags.readable && endpoint.outbox.is_empty() => {
-                    let read = endpoint.channel.read(&mut message);
-                    if matches!(read, Err(ChannelError::WouldBlock)) {
-                        endpoint.flags.readable = false;
-                    }
-                    read
-                }
-                _ => {
-                    budget_spent = false;
-                    break;
-                }
+            let Some(read) = self.channel_mut(key).and_then(|c| c.io.read_request(&mut message)) else {
+                budget_spent = false;
+                break;
             };
             match read {
                 Ok(()) => {
@@ -861,22 +838,15 @@ impl AdminServer {
     /// Sends the messages that waited; `true` when none is left.
     fn flush_outbox(&mut self, key: Key) -> bool {
         let Some(endpoint) = self.channel_mut(key) else { return false };
-        while let Some(message) = endpoint.outbox.front() {
-            match endpoint.channel.write(message) {
-                Ok(()) => drop(endpoint.outbox.pop_front()),
-                Err(ChannelError::WouldBlock) => {
-                    endpoint.flags.writable = false;
-                    return false;
-                }
-                Err(_) => {
-                    // The peer is gone: the read that follows closes the channel.
-                    endpoint.outbox.clear();
-                    endpoint.flags.readable = true;
-                    return true;
-                }
+        match endpoint.io.flush() {
+            Flushed::Empty => true,
+            Flushed::Blocked => false,
+            Flushed::Broken => {
+                // The peer is gone: the read that follows closes the channel.
+                endpoint.io.readable = true;
+                true
             }
         }
-        true
     }
 
     /// Decodes and serves one request.
@@ -896,50 +866,45 @@ impl AdminServer {
         let Some(role) = self.channel(key).map(|c| RoleKind::of(&c.role)) else { return };
         self.counters.requests += 1;
         let request = Request { key, txid: header.txid };
+        let payload = Payload { header: &header, body, handles };
         let result = match role {
             RoleKind::Service(Service::InterfacesState) => {
-                interfaces::state_request(self, stack, ctx, request, &header, body, handles)
+                interfaces::state_request(self, stack, ctx, request, payload)
             }
-            RoleKind::InterfaceWatcher => interfaces::watcher_request(self, request, &header, body, handles),
+            RoleKind::InterfaceWatcher => interfaces::watcher_request(self, request, payload),
             RoleKind::Service(Service::RootInterfaces) => {
-                control::root_request(self, stack, ctx, request, &header, body, handles)
+                control::root_request(self, stack, ctx, request, payload)
             }
-            RoleKind::Control(device) => {
-                control::control_request(self, stack, ctx, request, device, &header, body, handles)
-            }
-            RoleKind::AddressState => {
-                control::provider_request(self, stack, ctx, request, &header, body, handles)
-            }
+            RoleKind::Control(device) => control::control_request(self, stack, ctx, request, device, payload),
+            RoleKind::AddressState => control::provider_request(self, stack, ctx, request, payload),
             RoleKind::Service(Service::RoutesStateV4) => {
-                routes::state_request(self, stack, ctx, request, IpVersion::V4, &header, body, handles)
+                routes::state_request(self, stack, ctx, request, IpVersion::V4, payload)
             }
             RoleKind::Service(Service::RoutesStateV6) => {
-                routes::state_request(self, stack, ctx, request, IpVersion::V6, &header, body, handles)
+                routes::state_request(self, stack, ctx, request, IpVersion::V6, payload)
             }
-            RoleKind::RouteWatcher(version) => {
-                routes::watcher_request(self, request, version, &header, body, handles)
-            }
+            RoleKind::RouteWatcher(version) => routes::watcher_request(self, request, version, payload),
             RoleKind::Service(Service::RootRoutesV4) => {
-                routes::root_request(self, request, IpVersion::V4, &header, body, handles)
+                routes::root_request(self, request, IpVersion::V4, payload)
             }
             RoleKind::Service(Service::RootRoutesV6) => {
-                routes::root_request(self, request, IpVersion::V6, &header, body, handles)
+                routes::root_request(self, request, IpVersion::V6, payload)
             }
             RoleKind::RouteSet(version) => {
-                routes::route_set_request(self, stack, ctx, request, version, &header, body, handles)
+                routes::route_set_request(self, stack, ctx, request, version, payload)
             }
             RoleKind::Service(Service::NeighborView) => {
-                neighbor::view_request(self, stack, ctx, request, &header, body, handles)
+                neighbor::view_request(self, stack, ctx, request, payload)
             }
-            RoleKind::EntryIterator => neighbor::iterator_request(self, request, &header, body, handles),
+            RoleKind::EntryIterator => neighbor::iterator_request(self, request, payload),
             RoleKind::Service(Service::NeighborController) => {
-                neighbor::controller_request(self, stack, ctx, request, &header, body, handles)
+                neighbor::controller_request(self, stack, ctx, request, payload)
             }
             RoleKind::Service(Service::InspectTree) => {
-                inspect_tree::tree_request(self, stack, ctx, sockets, request, &header, body, handles)
+                inspect_tree::tree_request(self, stack, ctx, sockets, request, payload)
             }
             RoleKind::Service(Service::NetstackAdmin) => {
-                netstack_admin::interfaces_request(self, stack, ctx, request, &header, body, handles)
+                netstack_admin::interfaces_request(self, stack, ctx, request, payload)
             }
         };
         if let Err(error) = result {
@@ -958,14 +923,7 @@ impl AdminServer {
         tracing::debug!(%error, "malformed request: closing the channel");
         // The channel goes as if its peer had closed it (an address provider's address with
         // it), after the epitaph says why.
-        let mut message = std::mem::take(&mut self.outbox);
-        encode_epitaph(status, &mut message);
-        if let Some(endpoint) = self.channel_mut(key) {
-            let _ = endpoint.channel.write(&message);
-            self.counters.epitaphs += 1;
-        }
-        message.clear();
-        self.outbox = message;
+        self.write_epitaph(key, status);
         self.close_channel(stack, ctx, key);
     }
 
@@ -973,15 +931,19 @@ impl AdminServer {
     /// closing by the peer would have: an address provider's address stays until the
     /// caller removes it).
     fn epitaph(&mut self, key: Key, status: i32) {
-        let mut message = std::mem::take(&mut self.outbox);
-        encode_epitaph(status, &mut message);
+        self.write_epitaph(key, status);
+        self.forget_channel(key);
+    }
+
+    /// Writes an epitaph on channel `key`.
+    fn write_epitaph(&mut self, key: Key, status: zx::Status) {
+        let mut scratch = std::mem::take(&mut self.outbox);
         if let Some(endpoint) = self.channel_mut(key) {
-            let _ = endpoint.channel.write(&message);
+            endpoint.io.write_epitaph(status, &mut scratch);
             self.counters.epitaphs += 1;
         }
-        message.clear();
-        self.outbox = message;
-        self.forget_channel(key);
+        scratch.clear();
+        self.outbox = scratch;
     }
 
     /// Sends the reply of method `M` to `request`.
@@ -1009,31 +971,15 @@ impl AdminServer {
 
     /// Writes an encoded message, or queues it while the channel is full.
     fn send(&mut self, key: Key, mut message: MessageBuf) {
-        let Some(endpoint) = self.channel_mut(key) else {
-            message.clear();
-            self.outbox = message;
-            return;
-        };
-        if endpoint.outbox.is_empty() {
-            match endpoint.channel.write(&message) {
-                Ok(()) => {
-                    message.clear();
-                    self.outbox = message;
-                    return;
-                }
-                Err(ChannelError::WouldBlock) => endpoint.flags.writable = false,
-                Err(_) => {
-                    // The peer is gone: the next read sees it and closes the channel.
-                    endpoint.flags.readable = true;
-                    message.clear();
-                    self.outbox = message;
-                    self.requeue(key);
-                    return;
-                }
-            }
+        let sent = self.channel_mut(key).map(|endpoint| endpoint.io.send(&mut message));
+        message.clear();
+        self.outbox = message;
+        match sent {
+            Some(Sent::Queued) => self.counters.replies_queued += 1,
+            // The peer is gone: the next read sees it and closes the channel.
+            Some(Sent::Broken) => self.requeue(key),
+            Some(Sent::Written) | None => {}
         }
-        endpoint.outbox.push_back(message);
-        self.counters.replies_queued += 1;
     }
 
     /// The peer closed a channel (or it broke): what it held goes with it. An address
@@ -1057,7 +1003,7 @@ impl AdminServer {
     fn forget_channel(&mut self, key: Key) {
         let Some(entry) = self.endpoints.remove(key) else { return };
         let Endpoint::Channel(endpoint) = entry.endpoint else { return };
-        self.reactor.deregister(endpoint.channel.as_fd());
+        self.reactor.deregister(endpoint.io.channel.as_fd());
         self.counters.channels_open = self.counters.channels_open.saturating_sub(1);
         if endpoint.role.is_watcher() {
             self.counters.watchers_open = self.counters.watchers_open.saturating_sub(1);
@@ -1112,6 +1058,35 @@ struct Request {
     txid: u32,
 }
 
+/// Encodes the answer `response` to a parked hanging get into `out`; `false` (and a log
+/// line) if it does not encode.
+fn encode_parked_reply<M: Method>(txid: u32, response: M::Response, out: &mut MessageBuf) -> bool {
+    match encode_reply::<M>(txid, response, out) {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::error!(%error, method = M::NAME, "cannot encode a hanging get's reply");
+            false
+        }
+    }
+}
+
+/// A protocol's `…Request::decode`.
+type RequestDecoder<R> = fn(&TransactionHeader, &[u8], &mut Vec<OwnedFd>) -> Result<R, DecodeError>;
+
+/// A request's header, body and handles, for the handler that knows its protocol to decode.
+struct Payload<'a> {
+    header: &'a TransactionHeader,
+    body: &'a [u8],
+    handles: &'a mut Vec<OwnedFd>,
+}
+
+impl Payload<'_> {
+    /// Decodes the request with `decode`, a protocol's `…Request::decode`.
+    fn decode<R>(self, decode: RequestDecoder<R>) -> Result<R, DecodeError> {
+        decode(self.header, self.body, self.handles)
+    }
+}
+
 /// What a channel speaks, copied out of its [`Role`].
 #[derive(Clone, Copy, Debug)]
 enum RoleKind {
@@ -1157,8 +1132,7 @@ fn mark(endpoints: &mut Slab<EndpointEntry>, ready: &mut VecDeque<Key>, token: u
     let key = Key::from_u64(token);
     let Some(entry) = endpoints.get_mut(key) else { return };
     if let Endpoint::Channel(c) = &mut entry.endpoint {
-        c.flags.readable |= readiness.readable;
-        c.flags.writable |= readiness.writable;
+        c.io.readable |= readiness.readable;
     }
     if !entry.queued {
         entry.queued = true;

@@ -10,8 +10,6 @@
 //! `ZX_ERR_INVALID_ARGS` for an address that cannot be a neighbour, `ZX_ERR_NO_RESOURCES`
 //! when the table is full.
 
-use std::os::fd::OwnedFd;
-
 use netstack_core::addr::{IpVersion, Mac, UnicastAddr};
 use netstack_core::stack::DeviceError;
 use netstack_fidl::channel::MessageBuf;
@@ -20,7 +18,6 @@ use netstack_fidl::fuchsia_net_neighbor::{
     controller, entry_iterator, ControllerRequest, Entry, EntryIteratorItem, EntryIteratorRequest,
     EntryState, IdleEvent, ViewRequest, MAX_ITEM_BATCH_SIZE,
 };
-use netstack_fidl::message::{encode_reply, TransactionHeader};
 use netstack_fidl::wire::DecodeError;
 use netstack_fidl::zx;
 
@@ -28,7 +25,7 @@ use super::hanging::Hanging;
 use super::interfaces::{from_ip_address, ip_address};
 use super::model::{NeighborEvent, NeighborKey, NeighborProps, NeighborState};
 use super::netstack_admin::device;
-use super::{version_index, AdminServer, Request, Role, MAX_QUEUED_EVENTS};
+use super::{encode_parked_reply, version_index, AdminServer, Payload, Request, Role, MAX_QUEUED_EVENTS};
 use crate::eventloop::{BindingsCtx, NetStack};
 
 /// Serves one request of a `View` connection.
@@ -37,11 +34,9 @@ pub(super) fn view_request(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
-    match ViewRequest::decode(header, body, handles)? {
+    match payload.decode(ViewRequest::decode)? {
         ViewRequest::OpenEntryIterator { it, options: _ } => {
             server.catch_up(stack, ctx);
             let initial = server
@@ -63,11 +58,9 @@ pub(super) fn view_request(
 pub(super) fn iterator_request(
     server: &mut AdminServer,
     request: Request,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
-    match EntryIteratorRequest::decode(header, body, handles)? {
+    match payload.decode(EntryIteratorRequest::decode)? {
         EntryIteratorRequest::GetNext {} => server.watch(request.key, request.txid),
     }
     Ok(())
@@ -77,13 +70,7 @@ pub(super) fn iterator_request(
 pub(super) fn encode_get_next_reply(queue: &mut Hanging<NeighborEvent>, out: &mut MessageBuf) -> bool {
     let Some((txid, events)) = queue.take(MAX_ITEM_BATCH_SIZE) else { return false };
     let items: Vec<EntryIteratorItem> = events.map(item).collect();
-    match encode_reply::<entry_iterator::GetNext>(txid, items, out) {
-        Ok(()) => true,
-        Err(error) => {
-            tracing::error!(%error, "cannot encode neighbour items");
-            false
-        }
-    }
+    encode_parked_reply::<entry_iterator::GetNext>(txid, items, out)
 }
 
 fn item(event: NeighborEvent) -> EntryIteratorItem {
@@ -130,11 +117,9 @@ pub(super) fn controller_request(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
-    match ControllerRequest::decode(header, body, handles)? {
+    match payload.decode(ControllerRequest::decode)? {
         ControllerRequest::AddEntry { interface, neighbor, mac } => {
             let result = match (device(interface), UnicastAddr::new(Mac::new(mac.octets))) {
                 (None, _) => Err(zx::ERR_NOT_FOUND),

@@ -19,14 +19,13 @@ use std::os::fd::OwnedFd;
 use netstack_core::device::ethernet::EthernetConfig;
 use netstack_core::device::DeviceId;
 use netstack_core::stack::DeviceError;
-use netstack_fidl::message::TransactionHeader;
 use netstack_fidl::netstack_admin::{
     interfaces, CaptureOptions, InterfaceKind, InterfaceSpec, InterfacesRequest, LinkType,
 };
 use netstack_fidl::wire::DecodeError;
 use netstack_fidl::zx;
 
-use super::{AdminServer, Request};
+use super::{AdminServer, Payload, Request};
 use crate::device::capture::CaptureError;
 use crate::device::tuntap::{TunTap, TunTapError, TunTapMode};
 use crate::device::{LinkKind, SessionConfig};
@@ -43,11 +42,9 @@ pub(super) fn interfaces_request(
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
-    match InterfacesRequest::decode(header, body, handles)? {
+    match payload.decode(InterfacesRequest::decode)? {
         InterfacesRequest::CreateInterface { spec } => {
             let result = create_interface(server, stack, ctx, spec);
             server.reply::<interfaces::CreateInterface>(request, result);

@@ -14,8 +14,6 @@
 //! `MISSING_METRIC`, a destination with host bits set `INVALID_DESTINATION_SUBNET`, an
 //! unknown interface `PREVIOUSLY_AUTHENTICATED_INTERFACE_NO_LONGER_EXISTS`.
 
-use std::os::fd::OwnedFd;
-
 use netstack_core::addr::{IpAddr, IpVersion, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, SpecifiedAddr, Subnet};
 use netstack_core::device::DeviceId;
 use netstack_core::ip::routing::{Route, RouteSource};
@@ -31,35 +29,31 @@ use netstack_fidl::fuchsia_net_routes::{
 use netstack_fidl::fuchsia_net_routes_admin::{
     route_set_v4, route_set_v6, RouteSetError, RouteSetV4Request, RouteSetV6Request,
 };
-use netstack_fidl::message::{encode_reply, TransactionHeader};
 use netstack_fidl::wire::DecodeError;
 
 use super::hanging::Hanging;
 use super::model::{RouteEntry, RouteEvent};
 use super::netstack_admin::device;
-use super::{version_index, AdminServer, Request, Role, MAX_QUEUED_EVENTS};
+use super::{encode_parked_reply, version_index, AdminServer, Payload, Request, Role, MAX_QUEUED_EVENTS};
 use crate::eventloop::{BindingsCtx, NetStack};
 
 /// The id of the one routing table.
 const MAIN_TABLE: u32 = 0;
 
 /// Serves one request of a `StateV4` or `StateV6` connection.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn state_request(
     server: &mut AdminServer,
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
     version: IpVersion,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
     let (watcher, interest) = match version {
-        IpVersion::V4 => match StateV4Request::decode(header, body, handles)? {
+        IpVersion::V4 => match payload.decode(StateV4Request::decode)? {
             StateV4Request::GetWatcherV4 { watcher, options } => (watcher, options.table_interest),
         },
-        IpVersion::V6 => match StateV6Request::decode(header, body, handles)? {
+        IpVersion::V6 => match payload.decode(StateV6Request::decode)? {
             StateV6Request::GetWatcherV6 { watcher, options } => (watcher, options.table_interest),
         },
     };
@@ -80,15 +74,13 @@ pub(super) fn watcher_request(
     server: &mut AdminServer,
     request: Request,
     version: IpVersion,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
     match version {
-        IpVersion::V4 => match WatcherV4Request::decode(header, body, handles)? {
+        IpVersion::V4 => match payload.decode(WatcherV4Request::decode)? {
             WatcherV4Request::Watch {} => server.watch(request.key, request.txid),
         },
-        IpVersion::V6 => match WatcherV6Request::decode(header, body, handles)? {
+        IpVersion::V6 => match payload.decode(WatcherV6Request::decode)? {
             WatcherV6Request::Watch {} => server.watch(request.key, request.txid),
         },
     }
@@ -102,15 +94,12 @@ pub(super) fn encode_watch_reply(
     out: &mut MessageBuf,
 ) -> bool {
     let Some((txid, events)) = queue.take(MAX_REPLY_EVENTS) else { return false };
-    let encoded = match version {
-        IpVersion::V4 => encode_reply::<watcher_v4::Watch>(txid, events.filter_map(event_v4).collect(), out),
-        IpVersion::V6 => encode_reply::<watcher_v6::Watch>(txid, events.filter_map(event_v6).collect(), out),
-    };
-    match encoded {
-        Ok(()) => true,
-        Err(error) => {
-            tracing::error!(%error, "cannot encode route events");
-            false
+    match version {
+        IpVersion::V4 => {
+            encode_parked_reply::<watcher_v4::Watch>(txid, events.filter_map(event_v4).collect(), out)
+        }
+        IpVersion::V6 => {
+            encode_parked_reply::<watcher_v6::Watch>(txid, events.filter_map(event_v6).collect(), out)
         }
     }
 }
@@ -120,15 +109,13 @@ pub(super) fn root_request(
     server: &mut AdminServer,
     request: Request,
     version: IpVersion,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
     let route_set = match version {
-        IpVersion::V4 => match RoutesV4Request::decode(header, body, handles)? {
+        IpVersion::V4 => match payload.decode(RoutesV4Request::decode)? {
             RoutesV4Request::GlobalRouteSet { route_set } => route_set,
         },
-        IpVersion::V6 => match RoutesV6Request::decode(header, body, handles)? {
+        IpVersion::V6 => match payload.decode(RoutesV6Request::decode)? {
             RoutesV6Request::GlobalRouteSet { route_set } => route_set,
         },
     };
@@ -137,38 +124,21 @@ pub(super) fn root_request(
 }
 
 /// Serves one request of a global `RouteSetV4` or `RouteSetV6`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn route_set_request(
     server: &mut AdminServer,
     stack: &mut NetStack,
     ctx: &mut BindingsCtx,
     request: Request,
     version: IpVersion,
-    header: &TransactionHeader,
-    body: &[u8],
-    handles: &mut Vec<OwnedFd>,
+    payload: Payload<'_>,
 ) -> Result<(), DecodeError> {
     match version {
-        IpVersion::V4 => match RouteSetV4Request::decode(header, body, handles)? {
-            RouteSetV4Request::AddRoute { route } => {
-                let result = route_v4(stack, &route).map(|r| stack.add_route_v4(ctx, r).is_ok());
-                server.reply::<route_set_v4::AddRoute>(request, result);
-            }
-            RouteSetV4Request::RemoveRoute { route } => {
-                let result = route_v4(stack, &route).map(|r| stack.remove_ipv4_route(ctx, &r).is_ok());
-                server.reply::<route_set_v4::RemoveRoute>(request, result);
-            }
-        },
-        IpVersion::V6 => match RouteSetV6Request::decode(header, body, handles)? {
-            RouteSetV6Request::AddRoute { route } => {
-                let result = route_v6(stack, &route).map(|r| stack.add_route_v6(ctx, r).is_ok());
-                server.reply::<route_set_v6::AddRoute>(request, result);
-            }
-            RouteSetV6Request::RemoveRoute { route } => {
-                let result = route_v6(stack, &route).map(|r| stack.remove_ipv6_route(ctx, &r).is_ok());
-                server.reply::<route_set_v6::RemoveRoute>(request, result);
-            }
-        },
+        IpVersion::V4 => {
+            serve_route_set_v4(server, stack, ctx, request, payload.decode(RouteSetV4Request::decode)?)
+        }
+        IpVersion::V6 => {
+            serve_route_set_v6(server, stack, ctx, request, payload.decode(RouteSetV6Request::decode)?)
+        }
     }
     server.dirty.routes[version_index(version)] = true;
     Ok(())
@@ -190,100 +160,96 @@ fn interface(stack: &NetStack, id: u64) -> Result<DeviceId, RouteSetError> {
         .ok_or(RouteSetError::PreviouslyAuthenticatedInterfaceNoLongerExists)
 }
 
-fn route_v4(stack: &NetStack, route: &RouteV4) -> Result<Route<Ipv4>, RouteSetError> {
-    let RouteActionV4::Forward(target) = &route.action;
-    let subnet = Subnet::new(Ipv4Addr::new(route.destination.addr.addr), route.destination.prefix_len)
-        .map_err(|_| RouteSetError::InvalidDestinationSubnet)?;
-    let gateway = match &target.next_hop {
-        None => None,
-        Some(hop) => Some(SpecifiedAddr::new(Ipv4Addr::new(hop.addr)).ok_or(RouteSetError::InvalidNextHop)?),
-    };
-    Ok(Route {
-        subnet,
-        device: interface(stack, target.outbound_interface)?,
-        gateway,
-        metric: metric(route.properties.specified_properties.as_ref())?,
-        source: RouteSource::Static,
-    })
-}
+/// The functions of one IP version: a route set's request, a FIDL route into the core's, and
+/// a route event into the watcher's.
+macro_rules! per_version {
+    (
+        $ip:ident, $addr:ident, $ip_addr:ident, $fidl_addr:ident, $fidl_with_prefix:ident,
+        route_set: $route_set_fn:ident($request:ident, $method_mod:ident, $add:ident, $remove:ident),
+        route: $route_fn:ident($route:ident, $action:ident, $target:ident, $properties:ident),
+        event: $event_fn:ident($event:ident, $installed:ident) $(,)?
+    ) => {
+        fn $route_set_fn(
+            server: &mut AdminServer,
+            stack: &mut NetStack,
+            ctx: &mut BindingsCtx,
+            request: Request,
+            body: $request,
+        ) {
+            match body {
+                $request::AddRoute { route } => {
+                    let result = $route_fn(stack, &route).map(|r| stack.$add(ctx, r).is_ok());
+                    server.reply::<$method_mod::AddRoute>(request, result);
+                }
+                $request::RemoveRoute { route } => {
+                    let result = $route_fn(stack, &route).map(|r| stack.$remove(ctx, &r).is_ok());
+                    server.reply::<$method_mod::RemoveRoute>(request, result);
+                }
+            }
+        }
 
-fn route_v6(stack: &NetStack, route: &RouteV6) -> Result<Route<Ipv6>, RouteSetError> {
-    let RouteActionV6::Forward(target) = &route.action;
-    let subnet = Subnet::new(Ipv6Addr::new(route.destination.addr.addr), route.destination.prefix_len)
-        .map_err(|_| RouteSetError::InvalidDestinationSubnet)?;
-    let gateway = match &target.next_hop {
-        None => None,
-        Some(hop) => Some(SpecifiedAddr::new(Ipv6Addr::new(hop.addr)).ok_or(RouteSetError::InvalidNextHop)?),
-    };
-    Ok(Route {
-        subnet,
-        device: interface(stack, target.outbound_interface)?,
-        gateway,
-        metric: metric(route.properties.specified_properties.as_ref())?,
-        source: RouteSource::Static,
-    })
-}
+        fn $route_fn(stack: &NetStack, route: &$route) -> Result<Route<$ip>, RouteSetError> {
+            let $action::Forward(target) = &route.action;
+            let subnet = Subnet::new($addr::new(route.destination.addr.addr), route.destination.prefix_len)
+                .map_err(|_| RouteSetError::InvalidDestinationSubnet)?;
+            let gateway = match &target.next_hop {
+                None => None,
+                Some(hop) => {
+                    Some(SpecifiedAddr::new($addr::new(hop.addr)).ok_or(RouteSetError::InvalidNextHop)?)
+                }
+            };
+            Ok(Route {
+                subnet,
+                device: interface(stack, target.outbound_interface)?,
+                gateway,
+                metric: metric(route.properties.specified_properties.as_ref())?,
+                source: RouteSource::Static,
+            })
+        }
 
-fn event_v4(event: RouteEvent) -> Option<EventV4> {
-    let installed = |r: RouteEntry| {
-        let IpAddr::V4(dest) = r.dest else { return None };
-        let next_hop = match r.gateway {
-            Some(IpAddr::V4(g)) => Some(Box::new(Ipv4Address { addr: g.bytes() })),
-            _ => None,
-        };
-        Some(InstalledRouteV4 {
-            route: Some(RouteV4 {
-                destination: Ipv4AddressWithPrefix {
-                    addr: Ipv4Address { addr: dest.bytes() },
-                    prefix_len: r.prefix_len,
-                },
-                action: RouteActionV4::Forward(RouteTargetV4 { outbound_interface: r.interface, next_hop }),
-                properties: RoutePropertiesV4 {
-                    specified_properties: Some(SpecifiedRouteProperties {
-                        metric: Some(SpecifiedMetric::ExplicitMetric(r.metric)),
+        fn $event_fn(event: RouteEvent) -> Option<$event> {
+            let installed = |r: RouteEntry| {
+                let IpAddr::$ip_addr(dest) = r.dest else { return None };
+                let next_hop = match r.gateway {
+                    Some(IpAddr::$ip_addr(g)) => Some(Box::new($fidl_addr { addr: g.bytes() })),
+                    _ => None,
+                };
+                Some($installed {
+                    route: Some($route {
+                        destination: $fidl_with_prefix {
+                            addr: $fidl_addr { addr: dest.bytes() },
+                            prefix_len: r.prefix_len,
+                        },
+                        action: $action::Forward($target { outbound_interface: r.interface, next_hop }),
+                        properties: $properties {
+                            specified_properties: Some(SpecifiedRouteProperties {
+                                metric: Some(SpecifiedMetric::ExplicitMetric(r.metric)),
+                            }),
+                        },
                     }),
-                },
-            }),
-            effective_properties: Some(EffectiveRouteProperties { metric: Some(r.metric) }),
-            table_id: Some(MAIN_TABLE),
-        })
+                    effective_properties: Some(EffectiveRouteProperties { metric: Some(r.metric) }),
+                    table_id: Some(MAIN_TABLE),
+                })
+            };
+            Some(match event {
+                RouteEvent::Existing(r) => $event::Existing(installed(r)?),
+                RouteEvent::Idle => $event::Idle(Empty {}),
+                RouteEvent::Added(r) => $event::Added(installed(r)?),
+                RouteEvent::Removed(r) => $event::Removed(installed(r)?),
+            })
+        }
     };
-    Some(match event {
-        RouteEvent::Existing(r) => EventV4::Existing(installed(r)?),
-        RouteEvent::Idle => EventV4::Idle(Empty {}),
-        RouteEvent::Added(r) => EventV4::Added(installed(r)?),
-        RouteEvent::Removed(r) => EventV4::Removed(installed(r)?),
-    })
 }
 
-fn event_v6(event: RouteEvent) -> Option<EventV6> {
-    let installed = |r: RouteEntry| {
-        let IpAddr::V6(dest) = r.dest else { return None };
-        let next_hop = match r.gateway {
-            Some(IpAddr::V6(g)) => Some(Box::new(Ipv6Address { addr: g.bytes() })),
-            _ => None,
-        };
-        Some(InstalledRouteV6 {
-            route: Some(RouteV6 {
-                destination: Ipv6AddressWithPrefix {
-                    addr: Ipv6Address { addr: dest.bytes() },
-                    prefix_len: r.prefix_len,
-                },
-                action: RouteActionV6::Forward(RouteTargetV6 { outbound_interface: r.interface, next_hop }),
-                properties: RoutePropertiesV6 {
-                    specified_properties: Some(SpecifiedRouteProperties {
-                        metric: Some(SpecifiedMetric::ExplicitMetric(r.metric)),
-                    }),
-                },
-            }),
-            effective_properties: Some(EffectiveRouteProperties { metric: Some(r.metric) }),
-            table_id: Some(MAIN_TABLE),
-        })
-    };
-    Some(match event {
-        RouteEvent::Existing(r) => EventV6::Existing(installed(r)?),
-        RouteEvent::Idle => EventV6::Idle(Empty {}),
-        RouteEvent::Added(r) => EventV6::Added(installed(r)?),
-        RouteEvent::Removed(r) => EventV6::Removed(installed(r)?),
-    })
-}
+per_version!(
+    Ipv4, Ipv4Addr, V4, Ipv4Address, Ipv4AddressWithPrefix,
+    route_set: serve_route_set_v4(RouteSetV4Request, route_set_v4, add_route_v4, remove_ipv4_route),
+    route: route_v4(RouteV4, RouteActionV4, RouteTargetV4, RoutePropertiesV4),
+    event: event_v4(EventV4, InstalledRouteV4),
+);
+per_version!(
+    Ipv6, Ipv6Addr, V6, Ipv6Address, Ipv6AddressWithPrefix,
+    route_set: serve_route_set_v6(RouteSetV6Request, route_set_v6, add_route_v6, remove_ipv6_route),
+    route: route_v6(RouteV6, RouteActionV6, RouteTargetV6, RoutePropertiesV6),
+    event: event_v6(EventV6, InstalledRouteV6),
+);

@@ -21,6 +21,7 @@
 use std::io::IoSlice;
 use std::os::fd::OwnedFd;
 
+use netstack_fidl::netstack_admin::CaptureRecordHeader;
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SendAncillaryBuffer, SendFlags, SocketFlags, SocketType};
 
@@ -28,18 +29,10 @@ use rustix::net::{AddressFamily, SendAncillaryBuffer, SendFlags, SocketFlags, So
 pub const MAX_CAPTURES: usize = 4;
 /// Frame bytes a record holds unless the client asks for fewer.
 pub const DEFAULT_SNAPLEN: u32 = 262_144;
-/// The bytes before the frame in each record.
-pub const RECORD_HEADER_LEN: usize = 16;
-
 /// Which way a captured frame went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Direction {
-    /// Received by the session, on its way into the stack.
-    Received = 0,
-    /// Sent by the stack, on its way to the device.
-    Sent = 1,
-}
+pub use netstack_fidl::netstack_admin::CaptureDirection as Direction;
+/// The bytes before the frame in each record.
+pub use netstack_fidl::netstack_admin::CAPTURE_RECORD_HEADER_LEN as RECORD_HEADER_LEN;
 
 /// Why a capture could not start.
 #[derive(Debug, thiserror::Error)]
@@ -113,10 +106,7 @@ impl Captures {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         let original_len = u32::try_from(frame.len()).unwrap_or(u32::MAX);
-        let mut header = [0u8; RECORD_HEADER_LEN];
-        header[..8].copy_from_slice(&timestamp.to_le_bytes());
-        header[8..12].copy_from_slice(&original_len.to_le_bytes());
-        header[12] = direction as u8;
+        let header = CaptureRecordHeader { timestamp_ns: timestamp, original_len, direction }.to_bytes();
         let counters = &mut self.counters;
         self.taps.retain(|tap| {
             let len = frame.len().min(tap.snaplen as usize);

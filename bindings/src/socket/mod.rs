@@ -60,15 +60,16 @@ use netstack_core::transport::SocketEvent;
 use netstack_fidl::channel::{Channel, ChannelError, MessageBuf};
 use netstack_fidl::fuchsia_posix::Errno;
 use netstack_fidl::fuchsia_posix_socket::Domain;
-use netstack_fidl::message::{decode_header, encode_epitaph, encode_reply};
+use netstack_fidl::message::{decode_header, encode_reply};
 use netstack_fidl::wire::DecodeError;
+use netstack_fidl::zx;
 use netstack_fidl::Method;
 
 use crate::reactor::{Reactor, Readiness};
+use crate::served_channel::{Flushed, ServedChannel};
 use crate::slab::{Key, Slab};
 pub(crate) use datagram::DatagramId;
 use datagram::{DatagramCounters, DatagramSocket};
-use dataplane::Flags;
 use options::SocketOptions;
 pub(crate) use stream::TcpId;
 use stream::{Progress, PumpCounters, StreamSocket};
@@ -84,13 +85,6 @@ pub const DEFAULT_MAX_SOCKETS_PER_CLIENT: usize = 1024;
 const MESSAGE_BUDGET: usize = 32;
 /// Clients accepted from one svc socket per turn.
 const ACCEPT_BUDGET: usize = 64;
-
-/// `ZX_ERR_INVALID_ARGS`: the epitaph of a malformed message.
-const ZX_ERR_INVALID_ARGS: i32 = -10;
-/// `ZX_ERR_NOT_SUPPORTED`: the epitaph of an unknown method.
-const ZX_ERR_NOT_SUPPORTED: i32 = -2;
-/// `ZX_ERR_NO_RESOURCES`: the epitaph when a reply's fd could not be made.
-const ZX_ERR_NO_RESOURCES: i32 = -3;
 
 /// The server's limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,10 +190,7 @@ enum Role {
 /// A channel the server answers on.
 #[derive(Debug)]
 struct ChannelEndpoint {
-    channel: Channel,
-    flags: Flags,
-    /// Replies that found the channel full, in order; requests wait while any do.
-    outbox: VecDeque<MessageBuf>,
+    io: ServedChannel,
     role: Role,
 }
 
@@ -333,9 +324,7 @@ impl SocketServer {
         let client =
             self.clients.insert(Client { sockets: 0, connected: true, pid }).ok_or_else(table_full)?;
         let endpoint = Endpoint::Channel(ChannelEndpoint {
-            channel,
-            flags: Flags::default(),
-            outbox: VecDeque::new(),
+            io: ServedChannel::new(channel),
             role: Role::Provider { client, protocol },
         });
         match self.add_endpoint(endpoint) {
@@ -473,7 +462,7 @@ impl SocketServer {
         };
         let registered = match self.endpoints.get(key).map(|e| &e.endpoint) {
             Some(Endpoint::Svc { listener, .. }) => self.reactor.register(listener.as_fd(), key.to_u64()),
-            Some(Endpoint::Channel(c)) => self.reactor.register(c.channel.as_fd(), key.to_u64()),
+            Some(Endpoint::Channel(c)) => self.reactor.register(c.io.channel.as_fd(), key.to_u64()),
             Some(Endpoint::Data { socket }) => match self.sockets.get(*socket).map(|s| &s.kind) {
                 Some(Kind::Stream(s)) => self.reactor.register(s.plane.ours(), key.to_u64()),
                 Some(Kind::Datagram(d)) => self.reactor.register(d.plane.ours(), key.to_u64()),
@@ -570,15 +559,8 @@ impl SocketServer {
         message: &mut MessageBuf,
     ) -> bool {
         for _ in 0..MESSAGE_BUDGET {
-            let read = match self.channel_mut(key) {
-                Some(endpoint) if endpoint.flags.readable && endpoint.outbox.is_empty() => {
-                    let read = endpoint.channel.read(message);
-                    if matches!(read, Err(ChannelError::WouldBlock)) {
-                        endpoint.flags.readable = false;
-                    }
-                    read
-                }
-                _ => return false,
+            let Some(read) = self.channel_mut(key).and_then(|c| c.io.read_request(message)) else {
+                return false;
             };
             match read {
                 Ok(()) => {
@@ -588,7 +570,7 @@ impl SocketServer {
                 Err(ChannelError::WouldBlock) => return false,
                 Err(ChannelError::TooBig) => {
                     self.counters.malformed_messages += 1;
-                    self.epitaph(stack, ctx, key, ZX_ERR_INVALID_ARGS);
+                    self.epitaph(stack, ctx, key, zx::ERR_INVALID_ARGS);
                     return false;
                 }
                 Err(ChannelError::PeerClosed | ChannelError::Io(_)) => {
@@ -603,20 +585,14 @@ impl SocketServer {
     /// Sends the replies that waited; `true` when none is left.
     fn flush_outbox(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, key: Key) -> bool {
         let Some(endpoint) = self.channel_mut(key) else { return false };
-        while let Some(message) = endpoint.outbox.front() {
-            match endpoint.channel.write(message) {
-                Ok(()) => drop(endpoint.outbox.pop_front()),
-                Err(ChannelError::WouldBlock) => {
-                    endpoint.flags.writable = false;
-                    return false;
-                }
-                Err(_) => {
-                    self.close_channel(stack, ctx, key);
-                    return false;
-                }
+        match endpoint.io.flush() {
+            Flushed::Empty => true,
+            Flushed::Blocked => false,
+            Flushed::Broken => {
+                self.close_channel(stack, ctx, key);
+                false
             }
         }
-        true
     }
 
     /// Decodes and serves one request.
@@ -690,9 +666,9 @@ impl SocketServer {
     fn bad_message(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, key: Key, error: &DecodeError) {
         self.counters.malformed_messages += 1;
         let status = if matches!(error, DecodeError::UnknownOrdinal(_)) {
-            ZX_ERR_NOT_SUPPORTED
+            zx::ERR_NOT_SUPPORTED
         } else {
-            ZX_ERR_INVALID_ARGS
+            zx::ERR_INVALID_ARGS
         };
         tracing::debug!(%error, "malformed request: closing the channel");
         self.epitaph(stack, ctx, key, status);
@@ -700,14 +676,13 @@ impl SocketServer {
 
     /// Sends an epitaph on a channel and closes it.
     fn epitaph(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, key: Key, status: i32) {
-        let mut message = std::mem::take(&mut self.outbox);
-        encode_epitaph(status, &mut message);
+        let mut scratch = std::mem::take(&mut self.outbox);
         if let Some(endpoint) = self.channel_mut(key) {
-            let _ = endpoint.channel.write(&message);
+            endpoint.io.write_epitaph(status, &mut scratch);
             self.counters.epitaphs += 1;
         }
-        message.clear();
-        self.outbox = message;
+        scratch.clear();
+        self.outbox = scratch;
         self.close_channel(stack, ctx, key);
     }
 
@@ -727,7 +702,7 @@ impl SocketServer {
             Ok(fd) => self.reply::<M>(key, txid, response(fd)),
             Err(error) => {
                 tracing::warn!(%error, method = M::NAME, "cannot duplicate a data plane");
-                self.epitaph(stack, ctx, key, ZX_ERR_NO_RESOURCES);
+                self.epitaph(stack, ctx, key, zx::ERR_NO_RESOURCES);
             }
         }
     }
@@ -740,37 +715,19 @@ impl SocketServer {
             self.outbox = message;
             return;
         }
-        let Some(endpoint) = self.channel_mut(key) else {
-            message.clear();
-            self.outbox = message;
-            return;
-        };
-        if endpoint.outbox.is_empty() {
-            match endpoint.channel.write(&message) {
-                Ok(()) => {
-                    // Our duplicates of the fds sent go now: the peer is their only holder.
-                    message.clear();
-                    self.outbox = message;
-                    return;
-                }
-                Err(ChannelError::WouldBlock) => endpoint.flags.writable = false,
-                // The peer is gone: the next read sees it and closes the channel.
-                Err(_) => {
-                    endpoint.flags.readable = true;
-                    message.clear();
-                    self.outbox = message;
-                    return;
-                }
-            }
+        // A broken channel is closed by the next read, which finds the peer gone.
+        if let Some(endpoint) = self.channel_mut(key) {
+            endpoint.io.send(&mut message);
         }
-        endpoint.outbox.push_back(message);
+        message.clear();
+        self.outbox = message;
     }
 
     /// Closes a channel; a socket whose last channel it was closes too.
     fn close_channel(&mut self, stack: &mut NetStack, ctx: &mut BindingsCtx, key: Key) {
         let Some(entry) = self.endpoints.remove(key) else { return };
         let Endpoint::Channel(endpoint) = entry.endpoint else { return };
-        self.reactor.deregister(endpoint.channel.as_fd());
+        self.reactor.deregister(endpoint.io.channel.as_fd());
         self.counters.channels_open = self.counters.channels_open.saturating_sub(1);
         match endpoint.role {
             Role::Provider { client, .. } => {
@@ -841,9 +798,7 @@ impl SocketServer {
             }
         };
         let channel = Endpoint::Channel(ChannelEndpoint {
-            channel: ours,
-            flags: Flags::default(),
-            outbox: VecDeque::new(),
+            io: ServedChannel::new(ours),
             role: Role::Socket { socket: key },
         });
         let channel = match self.add_endpoint(channel) {
@@ -885,9 +840,7 @@ impl SocketServer {
             return;
         }
         let endpoint = Endpoint::Channel(ChannelEndpoint {
-            channel,
-            flags: Flags::default(),
-            outbox: VecDeque::new(),
+            io: ServedChannel::new(channel),
             role: Role::Socket { socket },
         });
         if let Ok(key) = self.add_endpoint(endpoint) {
@@ -920,7 +873,7 @@ impl SocketServer {
         for channel in channels {
             if let Some(entry) = self.endpoints.remove(channel) {
                 if let Endpoint::Channel(endpoint) = entry.endpoint {
-                    self.reactor.deregister(endpoint.channel.as_fd());
+                    self.reactor.deregister(endpoint.io.channel.as_fd());
                     self.counters.channels_open = self.counters.channels_open.saturating_sub(1);
                 }
             }
@@ -1032,7 +985,10 @@ fn mark(
     let Some(entry) = endpoints.get_mut(key) else { return };
     let flags = match &mut entry.endpoint {
         Endpoint::Svc { .. } => None,
-        Endpoint::Channel(c) => Some(&mut c.flags),
+        Endpoint::Channel(c) => {
+            c.io.readable |= readiness.readable;
+            None
+        }
         Endpoint::Data { socket } => match sockets.get_mut(*socket).map(|s| &mut s.kind) {
             Some(Kind::Stream(s)) => Some(&mut s.plane.flags),
             Some(Kind::Datagram(d)) => Some(&mut d.plane.flags),

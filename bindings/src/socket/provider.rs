@@ -13,6 +13,7 @@ use netstack_fidl::fuchsia_posix_socket::{
     ProviderDatagramSocketResponse, ProviderRequest,
 };
 use netstack_fidl::fuchsia_posix_socket_raw as raw;
+use netstack_fidl::zx;
 
 use super::datagram::{DatagramId, DatagramSocket};
 use super::dataplane::{DatagramPlane, StreamPlane};
@@ -21,9 +22,6 @@ use super::stream::{with_tcp, StreamSocket, TcpId};
 use super::{Kind, SocketServer};
 use crate::eventloop::{BindingsCtx, NetStack};
 use crate::slab::Key;
-
-/// `ZX_ERR_NOT_FOUND`: the interface queries' error.
-const ZX_ERR_NOT_FOUND: i32 = -25;
 
 impl SocketServer {
     pub(super) fn provider_request(
@@ -52,11 +50,11 @@ impl SocketServer {
                     .iter()
                     .find(|s| u64::from(s.id.get()) == index)
                     .map(|s| s.backend.name().to_owned())
-                    .ok_or(ZX_ERR_NOT_FOUND);
+                    .ok_or(zx::ERR_NOT_FOUND);
                 self.reply::<provider::InterfaceIndexToName>(key, txid, name);
             }
             ProviderRequest::InterfaceNameToIndex { name } => {
-                let index = interface_index(ctx, &name).ok_or(ZX_ERR_NOT_FOUND);
+                let index = interface_index(ctx, &name).ok_or(zx::ERR_NOT_FOUND);
                 self.reply::<provider::InterfaceNameToIndex>(key, txid, index);
             }
             ProviderRequest::InterfaceNameToFlags { name } => {
@@ -67,7 +65,7 @@ impl SocketServer {
                             | InterfaceFlags::BROADCAST
                             | InterfaceFlags::MULTICAST
                     })
-                    .ok_or(ZX_ERR_NOT_FOUND);
+                    .ok_or(zx::ERR_NOT_FOUND);
                 self.reply::<provider::InterfaceNameToFlags>(key, txid, flags);
             }
             ProviderRequest::GetInterfaceAddresses {} => {

@@ -350,8 +350,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
             "DropOwnPacket" => arp(|c| c.drop_own_packet),
             "ParseErrors" => self.ip.counters.arp_parse_errors,
         });
-        let arp_cache = sum_nud(devices.iter().map(|d| d.arp.neighbors().counters()));
-        nud_counters(v, "Arp", &arp_cache);
+        nud_counters(v, "Arp", devices.iter().map(|d| d.arp.neighbors().counters()));
 
         let c = &self.ip.counters.ipv6;
         group!(v, "Ndp", {
@@ -362,8 +361,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
             "OutRouterSolicits" => c.ndp_out_router_solicits,
             "RouterSolicitsIgnored" => c.ndp_router_solicits_ignored,
         });
-        let ndisc_cache = sum_nud(devices.iter().map(|d| d.v6.nd.counters()));
-        nud_counters(v, "Ndp", &ndisc_cache);
+        nud_counters(v, "Ndp", devices.iter().map(|d| d.v6.nd.counters()));
         self.visit_router_discovery(v);
         self.visit_address_configuration(v);
     }
@@ -553,35 +551,32 @@ fn mld_counters(v: &mut impl FnMut(&'static str, &'static str, u64), c: &GmpCoun
     });
 }
 
-/// The neighbour caches' counters of every device, added up.
-fn sum_nud<'a>(tables: impl Iterator<Item = &'a NudCounters>) -> NudCounters {
-    tables.fold(NudCounters::default(), |mut sum, c| {
-        sum.allocs += c.allocs;
-        sum.destroys += c.destroys;
-        sum.lookups += c.lookups;
-        sum.hits += c.hits;
-        sum.res_failed += c.res_failed;
-        sum.queued_failed += c.queued_failed;
-        sum.unresolved_discards += c.unresolved_discards;
-        sum.table_fulls += c.table_fulls;
-        sum.forced_evictions += c.forced_evictions;
-        sum.gc_removals += c.gc_removals;
-        sum
-    })
-}
+/// Reads one field of a neighbour cache's counters.
+type NudField = fn(&NudCounters) -> u64;
 
 /// A neighbour cache's counters, named after `/proc/net/stat/{arp,ndisc}_cache`.
-fn nud_counters(v: &mut impl FnMut(&'static str, &'static str, u64), group: &'static str, c: &NudCounters) {
-    v(group, "CacheAllocs", c.allocs);
-    v(group, "CacheDestroys", c.destroys);
-    v(group, "CacheLookups", c.lookups);
-    v(group, "CacheHits", c.hits);
-    v(group, "CacheResFailed", c.res_failed);
-    v(group, "CacheQueuedFailed", c.queued_failed);
-    v(group, "CacheUnresolvedDiscards", c.unresolved_discards);
-    v(group, "CacheTableFulls", c.table_fulls);
-    v(group, "CacheForcedEvictions", c.forced_evictions);
-    v(group, "CacheGcRemovals", c.gc_removals);
+const NUD_COUNTERS: [(&str, NudField); 10] = [
+    ("CacheAllocs", |c| c.allocs),
+    ("CacheDestroys", |c| c.destroys),
+    ("CacheLookups", |c| c.lookups),
+    ("CacheHits", |c| c.hits),
+    ("CacheResFailed", |c| c.res_failed),
+    ("CacheQueuedFailed", |c| c.queued_failed),
+    ("CacheUnresolvedDiscards", |c| c.unresolved_discards),
+    ("CacheTableFulls", |c| c.table_fulls),
+    ("CacheForcedEvictions", |c| c.forced_evictions),
+    ("CacheGcRemovals", |c| c.gc_removals),
+];
+
+/// The neighbour caches' counters of every device in `tables`, added up.
+fn nud_counters<'a>(
+    v: &mut impl FnMut(&'static str, &'static str, u64),
+    group: &'static str,
+    tables: impl Iterator<Item = &'a NudCounters> + Clone,
+) {
+    for (name, get) in NUD_COUNTERS {
+        v(group, name, tables.clone().map(get).sum());
+    }
 }
 
 #[cfg(test)]
