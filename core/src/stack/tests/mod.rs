@@ -21,6 +21,7 @@ use crate::wire::arp::ArpBuilder;
 use crate::wire::ethernet::EthernetBuilder;
 use crate::wire::udp::UdpBuilder;
 
+mod checksum_offload;
 mod device_binding;
 mod ipv6;
 mod link_failure;
