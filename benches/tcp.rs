@@ -47,6 +47,7 @@ use netstack_core::transport::tcp::{State, Tcp, TcpSocketId};
 use netstack_core::transport::SocketError;
 
 use support::addr::{mac, v4};
+use support::smoke_run;
 
 #[global_allocator]
 static ALLOC: support::CountingAlloc = support::CountingAlloc;
@@ -495,12 +496,6 @@ impl Stream {
             }
         }
     }
-}
-
-/// Whether this is a smoke run (`cargo bench -- --test`): every figure is measured over far
-/// less work.
-fn smoke_run() -> bool {
-    std::env::args().any(|a| a == "--test")
 }
 
 /// Bytes the bulk summary moves.
