@@ -9,6 +9,7 @@ use crate::buf::Serializer;
 use crate::device::DeviceId;
 use crate::ip::receive::{AddressMatch, ReceiveQueries};
 use crate::ip::source::select_ipv4_source;
+use crate::time::Instant;
 use crate::transport::ping::{PingContext, PingSocketId};
 use crate::transport::raw::{RawContext, RawSocketId};
 use crate::transport::udp::{UdpIpContext, UdpSocketId};
@@ -54,7 +55,10 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> TransportCtx<'_, 
             && !local
             && !meta.broadcast
             && !meta.dst.is_multicast()
-            && header_len + len <= self.ip.path_mtu::<I>(self.ctx.now(), device, *meta.dst) as usize
+            // Against any path MTU learned for `dst`, expired or not (at time zero nothing
+            // has expired): no clock read on the send path, and a stale smaller MTU only
+            // costs a software checksum.
+            && header_len + len <= self.ip.path_mtu::<I>(Instant::ZERO, device, *meta.dst) as usize
     }
 }
 
