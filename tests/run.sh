@@ -5,7 +5,8 @@
 # then checks formatting and lints, runs every unit, integration, property and doc test,
 # checks that the API documentation builds without warnings,
 # runs each benchmark once in criterion's test mode so none of them rots (and the end-to-end
-# benchmark, benches/e2e/run.sh, in its smoke mode), and builds the fuzz targets. Set FUZZ_SECONDS=N to also run each fuzz target for N seconds.
+# benchmark, benches/e2e/run.sh, in its smoke mode), and builds the fuzz targets. Set
+# FUZZ_SECONDS=N to also run each fuzz target for N seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
