@@ -1,14 +1,16 @@
 //! TCP end to end between two stacks joined back to back in the same process, with
-//! allocations counted:
+//! allocations counted, beside two smoltcp interfaces joined the same way (same fake clock,
+//! same stream of checked bytes, same buffers; the ratio is printed):
 //!
 //! * `tcp_bulk`: one connection moving a byte stream as fast as the sockets take it, at MTU
 //!   1500 and at MTU 65535, with 64 KiB socket buffers on both sides; Gbit/s and allocations
 //!   per segment (target 0 once the connection is warm);
 //! * `tcp_rr`: one-byte request and response over a connection with TCP_NODELAY on both
 //!   ends; time per round trip;
-//! * `tcp_connect`: a connection set up and torn down per iteration; the server closes
-//!   first, so TIME-WAIT falls on its side, and fake time moves 60 ms per connection, which
-//!   keeps about 1000 of them in TIME-WAIT at any moment.
+//! * `tcp_connect` (ours only: a smoltcp listening socket becomes the connection, with no
+//!   accept queue, so the same loop cannot run there): a connection set up and torn down
+//!   per iteration; the server closes first, so TIME-WAIT falls on its side, and fake time
+//!   moves 60 ms per connection, which keeps about 1000 of them in TIME-WAIT at any moment.
 //!
 //! The link is a queue per direction: every frame one stack transmits is handed, in order and
 //! without loss, to the other stack's `receive_frame`. Frame buffers come from a free list
