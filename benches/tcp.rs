@@ -1,14 +1,16 @@
 //! TCP end to end between two stacks joined back to back in the same process, with
-//! allocations counted:
+//! allocations counted, beside two smoltcp interfaces joined the same way (same fake clock,
+//! same stream of checked bytes, same buffers; the ratio is printed):
 //!
 //! * `tcp_bulk`: one connection moving a byte stream as fast as the sockets take it, at MTU
 //!   1500 and at MTU 65535, with 64 KiB socket buffers on both sides; Gbit/s and allocations
 //!   per segment (target 0 once the connection is warm);
 //! * `tcp_rr`: one-byte request and response over a connection with TCP_NODELAY on both
 //!   ends; time per round trip;
-//! * `tcp_connect`: a connection set up and torn down per iteration; the server closes
-//!   first, so TIME-WAIT falls on its side, and fake time moves 60 ms per connection, which
-//!   keeps about 1000 of them in TIME-WAIT at any moment.
+//! * `tcp_connect` (ours only: a smoltcp listening socket becomes the connection, with no
+//!   accept queue, so the same loop cannot run there): a connection set up and torn down
+//!   per iteration; the server closes first, so TIME-WAIT falls on its side, and fake time
+//!   moves 60 ms per connection, which keeps about 1000 of them in TIME-WAIT at any moment.
 //!
 //! The link is a queue per direction: every frame one stack transmits is handed, in order and
 //! without loss, to the other stack's `receive_frame`. Frame buffers come from a free list
@@ -46,7 +48,12 @@ use netstack_core::time::Instant;
 use netstack_core::transport::tcp::{State, Tcp, TcpSocketId};
 use netstack_core::transport::SocketError;
 
+use smoltcp::iface::SocketHandle;
+use smoltcp::socket::tcp as smol_tcp;
+use smoltcp::time::Duration as SmolDuration;
 use support::addr::{mac, v4};
+use support::smoke_run;
+use support::smol::SmolLink;
 
 #[global_allocator]
 static ALLOC: support::CountingAlloc = support::CountingAlloc;
@@ -445,9 +452,7 @@ impl Stream {
     /// Moves `bytes` more: the sender writes whatever the send buffer takes, the receiver
     /// reads everything there is, frames cross, time moves one tick; when a turn moves
     /// nothing, time jumps to the next timer.
-    fn transfer(&mut self, conn: &mut Connection, bytes: u64) {
-        let (client, server) = (conn.client, conn.server);
-        let link = &mut conn.link;
+    fn transfer(&mut self, conn: &mut impl BulkConn, bytes: u64) {
         let target = self.received + bytes;
         while self.received < target {
             let mut progress = false;
@@ -458,49 +463,158 @@ impl Stream {
                 if want == 0 {
                     break;
                 }
-                let data = &self.pattern[at..at + want];
-                match link.tcp(Side::A, |tcp, call| call.send(tcp, client, data)) {
-                    Ok(n) => {
-                        self.sent += n as u64;
-                        progress = true;
-                    }
-                    Err(SocketError::WouldBlock) => break,
-                    Err(e) => panic!("send failed: {e:?}"),
+                let n = conn.send(&self.pattern[at..at + want]);
+                if n == 0 {
+                    break;
                 }
+                self.sent += n as u64;
+                progress = true;
             }
-            progress |= link.pump() > 0;
+            progress |= conn.pump();
             loop {
                 let mut buf = std::mem::take(&mut self.buf);
-                let read = link.tcp(Side::B, |tcp, call| call.recv(tcp, server, &mut buf));
-                match read {
-                    Ok(0) => panic!("end of stream before the transfer finished"),
-                    Ok(n) => {
-                        self.check(&buf[..n]);
-                        self.received += n as u64;
-                        progress = true;
-                    }
-                    Err(SocketError::WouldBlock) => {}
-                    Err(e) => panic!("recv failed: {e:?}"),
+                let n = conn.recv(&mut buf);
+                if n > 0 {
+                    self.check(&buf[..n]);
+                    self.received += n as u64;
+                    progress = true;
                 }
                 self.buf = buf;
-                if read.is_err() {
+                if n == 0 {
                     break;
                 }
             }
-            progress |= link.pump() > 0;
+            progress |= conn.pump();
             if progress {
-                link.tick();
+                conn.tick();
             } else {
-                link.stall();
+                conn.stall();
             }
         }
     }
 }
 
-/// Whether this is a smoke run (`cargo bench -- --test`): every figure is measured over far
-/// less work.
-fn smoke_run() -> bool {
-    std::env::args().any(|a| a == "--test")
+/// A connection a [`Stream`] moves bytes over, from its client's socket to its server's:
+/// ours or smoltcp's.
+trait BulkConn {
+    /// Writes what the client's send buffer takes of `data`; 0 when it is full.
+    fn send(&mut self, data: &[u8]) -> usize;
+    /// Reads what the server's socket holds into `buf`; 0 when it holds nothing.
+    fn recv(&mut self, buf: &mut [u8]) -> usize;
+    /// Carries frames both ways until neither side sends more; whether any crossed.
+    fn pump(&mut self) -> bool;
+    /// Moves fake time one [`TICK`].
+    fn tick(&mut self);
+    /// Nothing can happen until a timer fires: jumps to it.
+    fn stall(&mut self);
+}
+
+impl BulkConn for Connection {
+    fn send(&mut self, data: &[u8]) -> usize {
+        let client = self.client;
+        match self.link.tcp(Side::A, |tcp, call| call.send(tcp, client, data)) {
+            Ok(n) => n,
+            Err(SocketError::WouldBlock) => 0,
+            Err(e) => panic!("send failed: {e:?}"),
+        }
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> usize {
+        let server = self.server;
+        match self.link.tcp(Side::B, |tcp, call| call.recv(tcp, server, buf)) {
+            Ok(0) => panic!("end of stream before the transfer finished"),
+            Ok(n) => n,
+            Err(SocketError::WouldBlock) => 0,
+            Err(e) => panic!("recv failed: {e:?}"),
+        }
+    }
+
+    fn pump(&mut self) -> bool {
+        self.link.pump() > 0
+    }
+
+    fn tick(&mut self) {
+        self.link.tick();
+    }
+
+    fn stall(&mut self) {
+        self.link.stall();
+    }
+}
+
+/// smoltcp's side: a connection from A's socket to B's over a [`SmolLink`], on the same fake
+/// time as ours.
+struct SmolConn {
+    link: SmolLink,
+    client: SocketHandle,
+    server: SocketHandle,
+    /// Frames carried across the link.
+    frames: u64,
+    /// Times the clock jumped to a timer because nothing else could happen.
+    stalls: u64,
+}
+
+impl SmolConn {
+    /// Connects A to B with `buffer`-byte socket buffers and Nagle's algorithm as `nagle`.
+    fn new(mtu: usize, buffer: usize, nagle: bool) -> Self {
+        let mut link = SmolLink::new(mtu);
+        let socket = || {
+            let mut s = smol_tcp::Socket::new(
+                smol_tcp::SocketBuffer::new(vec![0; buffer]),
+                smol_tcp::SocketBuffer::new(vec![0; buffer]),
+            );
+            s.set_nagle_enabled(nagle);
+            s
+        };
+        let mut server = socket();
+        server.listen(PORT).expect("listen");
+        let server = link.b.sockets.add(server);
+        let mut client = socket();
+        let to = (smoltcp::wire::IpAddress::v4(192, 0, 2, 2), PORT);
+        client.connect(link.a.iface.context(), to, 49152).expect("connect");
+        let client = link.a.sockets.add(client);
+        let mut conn = Self { link, client, server, frames: 0, stalls: 0 };
+        for _ in 0..100 {
+            conn.pump();
+            conn.tick();
+        }
+        let state = conn.link.b.sockets.get::<smol_tcp::Socket>(server).state();
+        assert_eq!(state, smol_tcp::State::Established, "smoltcp's handshake");
+        conn
+    }
+}
+
+impl BulkConn for SmolConn {
+    fn send(&mut self, data: &[u8]) -> usize {
+        let socket = self.link.a.sockets.get_mut::<smol_tcp::Socket>(self.client);
+        socket.send_slice(data).expect("smoltcp send_slice")
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> usize {
+        let socket = self.link.b.sockets.get_mut::<smol_tcp::Socket>(self.server);
+        socket.recv_slice(buf).expect("smoltcp recv_slice")
+    }
+
+    fn pump(&mut self) -> bool {
+        let moved = self.link.pump();
+        self.frames += moved as u64;
+        moved > 0
+    }
+
+    fn tick(&mut self) {
+        self.link.advance(SmolDuration::from_micros(TICK.as_micros() as u64));
+    }
+
+    fn stall(&mut self) {
+        let now = self.link.a.now;
+        let at = self.link.poll_at().expect("a stalled connection has a timer armed");
+        self.stalls += 1;
+        if at > now {
+            self.link.advance(at - now);
+        } else {
+            self.tick();
+        }
+    }
 }
 
 /// Bytes the bulk summary moves.
@@ -579,6 +693,38 @@ fn bench_bulk(c: &mut Criterion) {
                 start.elapsed()
             })
         });
+
+        // smoltcp moving the same bytes the same way.
+        let mut smol = SmolConn::new(mtu as usize, BULK_BUFFER, true);
+        let mut smol_stream = Stream::new();
+        smol_stream.transfer(&mut smol, (total / 8).min(8 << 20));
+        let (frames, stalls) = (smol.frames, smol.stalls);
+        let start = WallInstant::now();
+        let ((), smol_allocations) = support::count_allocations(|| smol_stream.transfer(&mut smol, total));
+        let smol_elapsed = start.elapsed();
+        let frames = smol.frames - frames;
+        println!(
+            "tcp_bulk/mtu{mtu}/smoltcp: {:.2} Gbit/s, {:.4} allocs/frame ({frames} frames both ways, {} waits on a \
+             timer)",
+            gbps(smol_elapsed),
+            smol_allocations as f64 / frames as f64,
+            smol.stalls - stalls,
+        );
+        println!(
+            "tcp_bulk/mtu{mtu}: ours {:.2} Gbit/s, smoltcp {:.2} Gbit/s: {:.2}x (target 2x)",
+            gbps(elapsed),
+            gbps(smol_elapsed),
+            smol_elapsed.as_secs_f64() / elapsed.as_secs_f64()
+        );
+        group.bench_function(format!("smoltcp_mtu{mtu}"), |b| {
+            b.iter_custom(|iters| {
+                let start = WallInstant::now();
+                for _ in 0..iters {
+                    smol_stream.transfer(black_box(&mut smol), per_iteration);
+                }
+                start.elapsed()
+            })
+        });
     }
     group.finish();
 }
@@ -614,11 +760,49 @@ fn bench_rr(c: &mut Criterion) {
         elapsed.as_secs_f64() * 1e6 / rounds as f64,
         (conn.link.segments_sent() - segments) as f64 / rounds as f64,
     );
+    let ours_per_trip = elapsed.as_secs_f64() / rounds as f64;
+
+    // smoltcp, Nagle's algorithm off on both ends.
+    let mut smol = SmolConn::new(1500, BULK_BUFFER, false);
+    for _ in 0..100 {
+        smol_round_trip(&mut smol);
+    }
+    let frames = smol.frames;
+    let start = WallInstant::now();
+    let smol_allocations = support::allocs_per_op(rounds, || smol_round_trip(&mut smol));
+    let smol_elapsed = start.elapsed();
+    let smol_per_trip = smol_elapsed.as_secs_f64() / rounds as f64;
+    println!(
+        "tcp_rr/smoltcp: {:.2} µs/round trip, {smol_allocations} allocs/round trip ({:.2} frames/round trip)",
+        smol_per_trip * 1e6,
+        (smol.frames - frames) as f64 / rounds as f64,
+    );
+    println!(
+        "tcp_rr: ours {:.2} µs, smoltcp {:.2} µs per round trip: {:.2}x",
+        ours_per_trip * 1e6,
+        smol_per_trip * 1e6,
+        smol_per_trip / ours_per_trip
+    );
     let mut group = c.benchmark_group("tcp_rr");
     group.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
     group.throughput(Throughput::Elements(1));
     group.bench_function("1byte", |b| b.iter(|| round_trip(black_box(&mut conn))));
+    group.bench_function("smoltcp_1byte", |b| b.iter(|| smol_round_trip(black_box(&mut smol))));
     group.finish();
+}
+
+/// One request byte from smoltcp's A, answered with one byte from its B.
+fn smol_round_trip(conn: &mut SmolConn) {
+    let mut byte = [0x5a];
+    assert_eq!(conn.send(&byte), 1);
+    conn.pump();
+    assert_eq!(conn.recv(&mut byte), 1);
+    let server = conn.link.b.sockets.get_mut::<smol_tcp::Socket>(conn.server);
+    assert_eq!(server.send_slice(&byte), Ok(1));
+    conn.pump();
+    let client = conn.link.a.sockets.get_mut::<smol_tcp::Socket>(conn.client);
+    assert_eq!(client.recv_slice(&mut byte), Ok(1));
+    conn.tick();
 }
 
 /// How far fake time moves per connection: 2*MSL (60 s) over 1000 connections, so no more

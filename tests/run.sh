@@ -4,8 +4,9 @@
 # Installs the Debian packages the tests use when they are missing (as root, via apt-get),
 # then checks formatting and lints, runs every unit, integration, property and doc test,
 # checks that the API documentation builds without warnings,
-# runs each benchmark once in criterion's test mode so none of them rots, and builds the
-# fuzz targets. Set FUZZ_SECONDS=N to also run each fuzz target for N seconds.
+# runs each benchmark once in criterion's test mode so none of them rots (and the end-to-end
+# benchmark, benches/e2e/run.sh, in its smoke mode), and builds the fuzz targets. Set
+# FUZZ_SECONDS=N to also run each fuzz target for N seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test (unit, integration, property, benchmark smoke)"
 cargo test --workspace --all-targets
+
+step "end-to-end benchmark, smoke mode (1-second iperf3 runs; checks every path works, judges no number)"
+if [ "$(id -u)" -eq 0 ]; then benches/e2e/run.sh --smoke --out "${CARGO_TARGET_DIR:-target}/e2e-smoke"; else echo "SKIPPED: needs root"; fi
 
 step "cargo test: the FIDL crate's tokio client library (an optional feature)"
 cargo clippy -p netstack-fidl --all-targets --features tokio -- -D warnings

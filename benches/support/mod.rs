@@ -1,12 +1,21 @@
-//! Shared benchmark support: a global allocator that counts allocations, so every benchmark
-//! can report allocations per operation beside its time and fail loudly when a path that
-//! must not allocate starts to.
+//! Shared benchmark support: a global allocator that counts allocations (and the bytes they
+//! ask for), so every benchmark can report allocations per operation beside its time and fail
+//! loudly when a path that must not allocate starts to; and the pieces several benchmarks
+//! share: a device backend for the bindings' session FIFOs ([`bench_device`]), a smoltcp
+//! device over in-memory queues ([`smol`]), a Go-style `testing.B` runner and summary
+//! ([`gobench`]) and the test frames they feed in ([`frames`]).
 //!
 //! To find where a measured path allocates, set `NETSTACK_BENCH_ALLOC_TRACE=N`: the first
 //! `N` allocations inside a measured region ([`count_allocations`], and so
 //! [`allocs_per_op`]) print their backtrace to stderr.
 
+#![allow(dead_code)]
+
 pub(crate) mod addr;
+pub(crate) mod bench_device;
+pub(crate) mod frames;
+pub(crate) mod gobench;
+pub(crate) mod smol;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::backtrace::Backtrace;
@@ -17,6 +26,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 pub(crate) struct CountingAlloc;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Bytes asked for by those allocations (a reallocation counts its new size).
+static ALLOCATED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one allocation of `size` bytes.
+fn count(size: usize) {
+    ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    ALLOCATED_BYTES.fetch_add(size as u64, Ordering::Relaxed);
+    trace(size);
+}
 
 /// Whether a measured region is running with tracing asked for.
 static TRACING: AtomicBool = AtomicBool::new(false);
@@ -44,8 +63,7 @@ fn trace(size: usize) {
 // counter is a relaxed atomic with no effect on memory handed out.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        trace(layout.size());
+        count(layout.size());
         // SAFETY: forwarded from our caller, who upholds `GlobalAlloc::alloc`'s contract.
         unsafe { System.alloc(layout) }
     }
@@ -56,15 +74,13 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        trace(layout.size());
+        count(layout.size());
         // SAFETY: forwarded from our caller, who upholds `GlobalAlloc::alloc_zeroed`'s contract.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        trace(new_size);
+        count(new_size);
         // SAFETY: forwarded from our caller, who upholds `GlobalAlloc::realloc`'s contract.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -73,6 +89,19 @@ unsafe impl GlobalAlloc for CountingAlloc {
 /// Allocations made so far by the whole process.
 pub(crate) fn allocations() -> u64 {
     ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+/// Bytes those allocations asked for.
+pub(crate) fn allocated_bytes() -> u64 {
+    ALLOCATED_BYTES.load(Ordering::Relaxed)
+}
+
+/// Whether this is a smoke run (`cargo bench -- --test`, or `cargo test --benches`): every
+/// figure is measured over far less work, and only to see that the path works.
+pub(crate) fn smoke_run() -> bool {
+    // `cargo bench` passes `--bench`; `cargo test` runs bench targets without it, and
+    // criterion then runs each benchmark once, as with `--test`.
+    std::env::args().any(|a| a == "--test") || !std::env::args().any(|a| a == "--bench")
 }
 
 /// Runs `region` and returns what it returned with the allocations made meanwhile, tracing

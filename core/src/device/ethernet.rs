@@ -31,11 +31,18 @@ pub struct EthernetConfig {
     /// multicast frame (all-multicast mode, as a NIC with a full filter does), so joining
     /// never fails and memory stays bounded.
     pub max_multicast_groups: usize,
+    /// TX checksum offload (Linux's `tx-checksumming`): the device finishes the UDP checksum
+    /// of the unicast, unfragmented datagrams the stack sends to other hosts through it,
+    /// which leave with the pseudo-header sum in the field (`CHECKSUM_PARTIAL`, see
+    /// [`UdpChecksum::Offload`](crate::wire::udp::UdpChecksum::Offload)). Only for a device
+    /// that does finish it (no backend of the bindings does yet); off, the stack computes
+    /// every checksum in software.
+    pub tx_checksum_offload: bool,
 }
 
 impl Default for EthernetConfig {
     fn default() -> Self {
-        Self { mtu: 1500, pad_short_frames: false, max_multicast_groups: 256 }
+        Self { mtu: 1500, pad_short_frames: false, max_multicast_groups: 256, tx_checksum_offload: false }
     }
 }
 

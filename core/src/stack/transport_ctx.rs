@@ -3,16 +3,19 @@
 //! readiness events.
 
 use super::ipv4::Ipv4Queries;
-use super::{IpLayer, SendError, StackContext, StackEvent, DEFAULT_TTL};
-use crate::addr::{Ip, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, MulticastAddr, SpecifiedAddr};
+use super::{IpLayer, IpMtu, SendError, StackContext, StackEvent, DEFAULT_TTL};
+use crate::addr::{Ip, IpAddress, Ipv4, Ipv4Addr, Ipv6, Ipv6Addr, MulticastAddr, SpecifiedAddr};
 use crate::buf::Serializer;
 use crate::device::DeviceId;
 use crate::ip::receive::{AddressMatch, ReceiveQueries};
 use crate::ip::source::select_ipv4_source;
+use crate::time::Instant;
 use crate::transport::ping::{PingContext, PingSocketId};
 use crate::transport::raw::{RawContext, RawSocketId};
 use crate::transport::udp::{UdpIpContext, UdpSocketId};
 use crate::transport::{IpSendMeta, Route, SocketError, SocketEvent};
+use crate::wire::ipv4::HEADER_LEN as IPV4_HEADER_LEN;
+use crate::wire::ipv6::FIXED_HEADER_LEN as IPV6_HEADER_LEN;
 use crate::wire::IpProto;
 
 /// The transport layer's view of the stack for one call.
@@ -30,6 +33,32 @@ impl<C, F> core::fmt::Debug for TransportCtx<'_, C, F> {
 impl<'a, C, F> TransportCtx<'a, C, F> {
     pub(super) fn new(ctx: &'a mut C, ip: &'a mut IpLayer<F>) -> Self {
         Self { ctx, ip }
+    }
+}
+
+impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> TransportCtx<'_, C, F> {
+    /// Whether a `len`-byte transport datagram in an IP packet with a `header_len`-byte
+    /// header leaves as `meta` says with its checksum left to the device: only out of an
+    /// Ethernet device with TX checksum offload, and only as one unicast packet to another
+    /// host, the device seeing the whole datagram and nothing looping it back to this host
+    /// (`local`) unchecked. Fragments and copies looped back carry software checksums.
+    fn checksum_offloaded<I: IpMtu>(
+        &self,
+        meta: &IpSendMeta<I>,
+        local: bool,
+        header_len: usize,
+        len: usize,
+    ) -> bool {
+        let Some(device) = self.ip.device(meta.device) else { return false };
+        let offload = device.link.ethernet().is_some_and(|eth| eth.config().tx_checksum_offload);
+        offload
+            && !local
+            && !meta.broadcast
+            && !meta.dst.is_multicast()
+            // Against any path MTU learned for `dst`, expired or not (at time zero nothing
+            // has expired): no clock read on the send path, and a stale smaller MTU only
+            // costs a software checksum.
+            && header_len + len <= self.ip.path_mtu::<I>(Instant::ZERO, device, *meta.dst) as usize
     }
 }
 
@@ -150,6 +179,12 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv4
         self.send_socket(meta, IpProto::UDP, datagram)
     }
 
+    fn tx_checksum_offload(&self, meta: &IpSendMeta<Ipv4>, len: usize) -> bool {
+        let queries = Ipv4Queries { devices: &self.ip.devices, igmp: &self.ip.igmp };
+        let local = queries.address_match(*meta.dst) == AddressMatch::Assigned;
+        self.checksum_offloaded(meta, local, IPV4_HEADER_LEN, len)
+    }
+
     fn join_group(&mut self, device: DeviceId, group: MulticastAddr<Ipv4Addr>) {
         self.ip.join_group(self.ctx, device, group);
     }
@@ -194,6 +229,11 @@ impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> UdpIpContext<Ipv6
         datagram: S,
     ) -> Result<(), SocketError> {
         self.send_socket(meta, IpProto::UDP, datagram)
+    }
+
+    fn tx_checksum_offload(&self, meta: &IpSendMeta<Ipv6>, len: usize) -> bool {
+        let local = self.ip.v6.address_match(*meta.dst) == AddressMatch::Assigned;
+        self.checksum_offloaded(meta, local, IPV6_HEADER_LEN, len)
     }
 
     fn join_group(&mut self, device: DeviceId, group: MulticastAddr<Ipv6Addr>) {

@@ -63,7 +63,7 @@ use crate::buf::{Buf, ParsablePacket, Serializer};
 use crate::context::RngContext;
 use crate::device::DeviceId;
 use crate::hash::SipKey;
-use crate::wire::udp::{UdpBuilder, UdpPacket, MAX_BODY_LEN};
+use crate::wire::udp::{UdpBuilder, UdpPacket, HEADER_LEN, MAX_BODY_LEN};
 use crate::wire::ParseErrorKind;
 
 /// Linux's `SOCK_MIN_RCVBUF` on 64-bit hosts: the floor of SO_RCVBUF.
@@ -274,6 +274,13 @@ pub trait UdpIpContext<I: Ip> {
     /// as described by `meta`. ENOBUFS when the TX path is full, EMSGSIZE when it is too long
     /// for the IP layer.
     fn send_datagram<S: Serializer>(&mut self, meta: &IpSendMeta<I>, datagram: S) -> Result<(), SocketError>;
+
+    /// Whether the device finishes the checksum of a `len`-byte datagram (header included)
+    /// sent as `meta` describes (TX checksum offload); if not, it is computed in software.
+    fn tx_checksum_offload(&self, meta: &IpSendMeta<I>, len: usize) -> bool {
+        let _ = (meta, len);
+        false
+    }
 
     /// A socket joined `group` on `device` (the stack refcounts and sends reports).
     fn join_group(&mut self, device: DeviceId, group: MulticastAddr<I::Addr>);
@@ -1073,7 +1080,13 @@ fn send_datagram<J: UdpIpExt, C: UdpIpContext<J>, S: Serializer>(
         multicast_loop: options.multicast_loop,
         broadcast,
     };
-    let datagram = body.encapsulate(UdpBuilder::new(*route.src, *dst, port.get(), dst_port));
+    let builder = UdpBuilder::new(*route.src, *dst, port.get(), dst_port);
+    let builder = if ctx.tx_checksum_offload(&meta, body.len() + HEADER_LEN) {
+        builder.with_checksum_offload()
+    } else {
+        builder
+    };
+    let datagram = body.encapsulate(builder);
     let result = ctx.send_datagram(&meta, datagram);
     count_send(result, &mut counters.out_datagrams, &mut counters.sndbuf_errors)
 }

@@ -22,6 +22,7 @@ use crate::wire::ethernet::EthernetBuilder;
 use crate::wire::udp::UdpBuilder;
 
 mod admin;
+mod checksum_offload;
 mod device_binding;
 mod inspect;
 mod ipv6;
