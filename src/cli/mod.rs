@@ -160,12 +160,8 @@ fn wants_help(words: &[String]) -> bool {
 pub(crate) fn main(args: &[String]) -> ExitCode {
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            if !matches!(error, CliError::StdoutClosed) {
-                eprintln!("netstack: {error}");
-            }
-            error.exit_code()
-        }
+        Err(CliError::StdoutClosed) => CliError::StdoutClosed.exit_code(),
+        Err(error) => crate::fail(&error, error.exit_code()),
     }
 }
 
@@ -197,13 +193,15 @@ fn run(args: &[String]) -> Result<(), CliError> {
     }
 }
 
+/// Test arguments as the process gets them.
+#[cfg(test)]
+pub(crate) fn words(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
 
     #[test]
     fn global_options_come_before_the_object_and_json_anywhere() {
