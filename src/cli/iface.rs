@@ -9,7 +9,6 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use netstack_fidl::channel::Channel;
 use netstack_fidl::client::{ClientError, SyncClient};
 use netstack_fidl::fuchsia_hardware_network as hw;
 use netstack_fidl::fuchsia_net::{IpAddress, Subnet};
@@ -27,8 +26,8 @@ use netstack_fidl::zx;
 use serde_json::{json, Value};
 
 use super::args::{parse_cidr, parse_iface_name, parse_lifetime, parse_number, Args, IfaceRef};
-use super::svc::{call_failed, status_text};
-use super::table::{Align, Table};
+use super::svc::{call_failed, channel_pair, status_text};
+use super::table::{or_dash, Align, Table};
 use super::{CliError, Context};
 
 pub(crate) const HELP: &str = "\
@@ -271,7 +270,7 @@ pub(crate) fn monotonic_now_ns() -> i64 {
 /// A watcher of the interfaces, with every address (also tentative ones) and its lifetimes.
 pub(crate) fn open_watcher(ctx: &Context) -> Result<SyncClient, CliError> {
     let state = ctx.svc.client(interfaces::STATE_PROTOCOL_NAME)?;
-    let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
+    let (ours, theirs) = channel_pair()?;
     let options = WatcherOptions {
         address_properties_interest: Some(
             AddressPropertiesInterest::VALID_UNTIL | AddressPropertiesInterest::PREFERRED_LIFETIME_INFO,
@@ -317,6 +316,11 @@ pub(crate) fn find<'a>(ifaces: &'a [Iface], iface: &IfaceRef) -> Result<&'a Ifac
         .ok_or_else(|| CliError::failed(format!("cannot find interface '{iface}'")))
 }
 
+/// The name of interface `id`, or its id when `ifaces` has no such interface.
+pub(crate) fn name_of(ifaces: &[Iface], id: u64) -> String {
+    ifaces.iter().find(|i| i.id == id).map_or_else(|| id.to_string(), |i| i.name.clone())
+}
+
 /// The id and name of the interface `iface` names.
 pub(crate) fn resolve(ctx: &Context, iface: &IfaceRef) -> Result<(u64, String), CliError> {
     let ifaces = snapshot(ctx)?;
@@ -357,7 +361,7 @@ fn list(ctx: &Context) -> Result<(), CliError> {
             iface.name.clone(),
             if iface.online { "UP" } else { "DOWN" }.to_owned(),
             iface.class.to_owned(),
-            mtu.map_or_else(|| "-".to_owned(), |m| m.to_string()),
+            or_dash(*mtu),
             iface.addresses.iter().map(Addr::cidr).collect::<Vec<_>>().join(" "),
         ]);
     }
@@ -412,7 +416,7 @@ fn show_text(iface: &Iface, mtu: Option<u32>, mac: Option<[u8; 6]>, now: i64) ->
 /// A `fuchsia.net.interfaces.admin/Control` of interface `id`.
 fn control(ctx: &Context, id: u64) -> Result<SyncClient, CliError> {
     let root = ctx.svc.client(root::INTERFACES_PROTOCOL_NAME)?;
-    let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
+    let (ours, theirs) = channel_pair()?;
     root.send::<root_interfaces::GetAdmin>((id, theirs))
         .map_err(|e| call_failed("controlling the interface", e))?;
     Ok(SyncClient::new(ours))
@@ -441,7 +445,7 @@ fn add_addr(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
     let (id, name) = resolve(ctx, &iface)?;
     let what = format!("adding {addr}/{prefix} to {name}");
     let control = control(ctx, id)?;
-    let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
+    let (ours, theirs) = channel_pair()?;
     let now = monotonic_now_ns();
     let end = |lifetime: Option<Duration>| {
         lifetime.map_or(zx::TIME_INFINITE, |d| {

@@ -19,9 +19,9 @@ use netstack_fidl::fuchsia_net_routes_admin::{route_set_v4, route_set_v6};
 use serde_json::{json, Value};
 
 use super::args::{in_subnet, parse_destination, parse_ip, parse_number, Args, IfaceRef};
-use super::iface::{self, Iface};
-use super::svc::call_failed;
-use super::table::{Align, Table};
+use super::iface::{self, name_of, Iface};
+use super::svc::{call_failed, channel_pair};
+use super::table::{or_dash, Align, Table};
 use super::{CliError, Context};
 
 pub(crate) const HELP: &str = "\
@@ -63,7 +63,7 @@ impl Route {
         if let Some(gateway) = self.gateway {
             text.push_str(&format!(" via {gateway}"));
         }
-        text.push_str(&format!(" dev {}", iface_name(ifaces, self.iface)));
+        text.push_str(&format!(" dev {}", name_of(ifaces, self.iface)));
         if let Some(metric) = self.metric.or(self.specified_metric) {
             text.push_str(&format!(" metric {metric}"));
         }
@@ -83,18 +83,13 @@ impl Route {
             "family": if self.destination.is_ipv4() { "inet" } else { "inet6" },
             "destination": format!("{}/{}", self.destination, self.prefix),
             "gateway": self.gateway.map(|g| g.to_string()),
-            "dev": iface_name(ifaces, self.iface),
+            "dev": name_of(ifaces, self.iface),
             "ifindex": self.iface,
             "metric": self.metric.or(self.specified_metric),
             "metric_inherited": self.specified_metric.is_none(),
             "table": self.table,
         })
     }
-}
-
-/// An interface's name, or its id when it has none we know.
-fn iface_name(ifaces: &[Iface], id: u64) -> String {
-    ifaces.iter().find(|i| i.id == id).map_or_else(|| id.to_string(), |i| i.name.clone())
 }
 
 /// A watcher's event, for both versions.
@@ -293,7 +288,7 @@ impl Family for V6 {
 /// A route watcher of family `F`.
 pub(crate) fn open_watcher<F: Family>(ctx: &Context) -> Result<SyncClient, CliError> {
     let state = ctx.svc.client(F::STATE)?;
-    let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
+    let (ours, theirs) = channel_pair()?;
     F::get_watcher(&state, theirs).map_err(|e| call_failed("watching the routes", e))?;
     Ok(SyncClient::new(ours))
 }
@@ -403,9 +398,9 @@ fn list(ctx: &Context, v4: bool, v6: bool) -> Result<(), CliError> {
     for route in &all {
         table.row(vec![
             route.destination_text(),
-            route.gateway.map_or_else(|| "-".to_owned(), |g| g.to_string()),
-            iface_name(&ifaces, route.iface),
-            route.metric.or(route.specified_metric).map_or_else(|| "-".to_owned(), |m| m.to_string()),
+            or_dash(route.gateway),
+            name_of(&ifaces, route.iface),
+            or_dash(route.metric.or(route.specified_metric)),
         ]);
     }
     ctx.out.text(&table.render())
@@ -476,7 +471,7 @@ fn del(ctx: &Context, spec: RouteSpec) -> Result<(), CliError> {
 /// Adds or removes `route` through the global route set of its version.
 fn change<F: Family>(ctx: &Context, route: &Route, add: bool) -> Result<bool, String> {
     let root = ctx.svc.client(F::ROOT).map_err(|e| e.to_string())?;
-    let (ours, theirs) = Channel::pair().map_err(|e| format!("creating a channel: {e}"))?;
+    let (ours, theirs) = channel_pair().map_err(|e| e.to_string())?;
     F::global_route_set(&root, theirs).map_err(|e| call_failed("opening the route set", e).to_string())?;
     let set = SyncClient::new(ours);
     F::change(&set, route, add).map_err(|e| call_failed("the route set", e).to_string())?
