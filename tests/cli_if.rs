@@ -119,6 +119,12 @@ fn set_mtu_changes_the_mtu() {
     // 1400 now: the kernel reassembles them.
     assert!(d.wait_for_ping(STACK_V4, &["-s", "1472"], true, Duration::from_secs(5)));
     d.cli_fails(&["if", "set-mtu", "nope0", "1400"], 1, "cannot find interface 'nope0'");
+    // Beyond what the frame buffers hold (the daemon started with MTU 1500): the error says
+    // what the range is and how to get more.
+    let error = d.cli_fails(&["if", "set-mtu", "tap0", "9000"], 1, "68 up to the largest --mtu");
+    // tap0 is at 1400 now, the largest the CLI can see: a lower bound of the limit.
+    assert!(error.contains("at least 1400") && error.contains("'--mtu 9000'"), "{error}");
+    assert!(d.cli_ok(&["if", "show", "tap0"]).contains("mtu 1400"), "unchanged");
 }
 
 #[test]

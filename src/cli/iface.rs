@@ -44,14 +44,15 @@ Usage: netstack if list
 IFACE is an interface's name or its id. Addresses added with add-addr stay until del-addr
 (or until their valid lifetime, in seconds or 'forever', ends); the prefix route of the
 address's subnet comes with it. 'add' creates a Linux TAP or TUN device and attaches it as
-a new interface, down until 'up'; 'del' removes such an interface.
+a new interface, down until 'up'; 'del' removes such an interface. The MTU goes from 68 up
+to the largest --mtu the daemon started with (that sizes its frame buffers).
 
 Examples:
   netstack if list
   netstack if add-addr ns0 198.51.100.1/24
   netstack if add-addr ns0 2001:db8:1::1/64 --valid-lifetime 3600 --preferred-lifetime 1800
   netstack if set-mtu ns0 1400
-  netstack if add tap1 --kind tap --mtu 9000 && netstack if up tap1
+  netstack if add tap1 --kind tap --mtu 1400 && netstack if up tap1
 ";
 
 /// Linux's smallest MTU for an interface (IPv4's 68 octets) and the largest we take.
@@ -512,6 +513,37 @@ fn set_enabled(ctx: &Context, iface: &IfaceRef, up: bool) -> Result<(), CliError
     result.map(drop).map_err(|why| CliError::failed(format!("{what}: {why}")))
 }
 
+/// Why the daemon refused an MTU of `mtu` with `ZX_ERR_OUT_OF_RANGE`: its frame buffers were
+/// sized at start for its largest `--mtu`, which no interface may exceed, and the Linux
+/// device may refuse a value too. `largest_now`, the largest MTU of its interfaces (loopback
+/// aside), is a lower bound of that limit, the one the CLI can learn.
+fn mtu_out_of_range(mtu: u32, largest_now: Option<u32>) -> String {
+    match largest_now {
+        Some(largest) if mtu <= largest => {
+            format!("out of range: the Linux device does not take an MTU of {mtu}")
+        }
+        _ => format!(
+            "out of range: this daemon takes {MIN_MTU} up to the largest --mtu it was started with{}; \
+             restart it with '--mtu {mtu}' on an interface to go higher",
+            largest_now.map_or_else(String::new, |largest| format!(" (at least {largest}, its largest now)"))
+        ),
+    }
+}
+
+/// The largest MTU of `ifaces` but the loopback's, which the frame buffers do not bound.
+fn largest_mtu(admin: &SyncClient, ifaces: &[Iface]) -> Option<u32> {
+    ifaces.iter().filter(|i| i.class != "loopback").filter_map(|i| mtu(admin, i.id)).max()
+}
+
+/// A `netstack.admin` status as words, with the MTU range for `ZX_ERR_OUT_OF_RANGE`.
+fn mtu_status_text(ctx: &Context, admin: &SyncClient, mtu: u32, status: zx::Status) -> String {
+    if status != zx::ERR_OUT_OF_RANGE {
+        return status_text(status);
+    }
+    let largest_now = snapshot(ctx).ok().and_then(|ifaces| largest_mtu(admin, &ifaces));
+    mtu_out_of_range(mtu, largest_now)
+}
+
 fn set_mtu(ctx: &Context, iface: &IfaceRef, mtu: u32) -> Result<(), CliError> {
     let (id, name) = resolve(ctx, iface)?;
     let what = format!("setting the MTU of {name} to {mtu}");
@@ -519,7 +551,7 @@ fn set_mtu(ctx: &Context, iface: &IfaceRef, mtu: u32) -> Result<(), CliError> {
     admin
         .call::<admin::interfaces::SetMtu>((id, mtu))
         .map_err(|e| call_failed(&what, e))?
-        .map_err(|status| CliError::failed(format!("{what}: {}", status_text(status))))
+        .map_err(|status| CliError::failed(format!("{what}: {}", mtu_status_text(ctx, &admin, mtu, status))))
 }
 
 fn add(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
@@ -545,7 +577,13 @@ fn add(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
     let id = admin
         .call::<admin::interfaces::CreateInterface>(spec)
         .map_err(|e| call_failed(&what, e))?
-        .map_err(|status| CliError::failed(format!("{what}: {}", status_text(status))))?;
+        .map_err(|status| {
+            let why = match mtu {
+                Some(mtu) => mtu_status_text(ctx, &admin, mtu, status),
+                None => status_text(status),
+            };
+            CliError::failed(format!("{what}: {why}"))
+        })?;
     if ctx.out.json {
         return ctx.out.document(&json!({"id": id, "name": name}));
     }
@@ -614,6 +652,16 @@ mod tests {
         assert_eq!(find(&ifaces, &IfaceRef("7".into())).unwrap().id, 7);
         let error = find(&ifaces, &IfaceRef("ns9".into())).unwrap_err();
         assert_eq!(error.to_string(), "cannot find interface 'ns9'");
+    }
+
+    #[test]
+    fn an_mtu_out_of_range_says_what_the_range_is() {
+        let hint = mtu_out_of_range(9000, Some(1500));
+        assert!(hint.contains("68 up to the largest --mtu"), "{hint}");
+        assert!(hint.contains("at least 1500") && hint.contains("'--mtu 9000'"), "{hint}");
+        assert!(mtu_out_of_range(9000, None).contains("68 up to"));
+        let kernel = mtu_out_of_range(1400, Some(1500));
+        assert!(kernel.contains("the Linux device does not take an MTU of 1400"), "{kernel}");
     }
 
     #[test]
