@@ -128,6 +128,22 @@ fn set_mtu_changes_the_mtu() {
 }
 
 #[test]
+fn set_forwarding_turns_forwarding_on_and_off() {
+    let Some(d) = CliDaemon::start("set_forwarding_turns_forwarding_on_and_off") else { return };
+    let forwarding =
+        |version: &str| d.cli_json(&["inspect", &format!("Stack.Devices.tap0.{version}Forwarding")]);
+    assert_eq!((forwarding("Ipv4"), forwarding("Ipv6")), (false.into(), false.into()));
+    d.cli_ok(&["if", "set-forwarding", "tap0", "on", "-4"]);
+    assert_eq!((forwarding("Ipv4"), forwarding("Ipv6")), (true.into(), false.into()));
+    d.cli_ok(&["if", "set-forwarding", "tap0", "on"]);
+    assert_eq!((forwarding("Ipv4"), forwarding("Ipv6")), (true.into(), true.into()));
+    d.cli_ok(&["if", "set-forwarding", "tap0", "off", "-6"]);
+    assert_eq!((forwarding("Ipv4"), forwarding("Ipv6")), (true.into(), false.into()));
+    d.cli_fails(&["if", "set-forwarding", "tap0", "maybe"], 2, "bad on|off 'maybe'");
+    d.cli_fails(&["if", "set-forwarding", "nope0", "on"], 1, "cannot find interface 'nope0'");
+}
+
+#[test]
 fn runtime_taps_come_and_go() {
     let Some(d) = CliDaemon::start("runtime_taps_come_and_go") else { return };
     let created = d.cli_json(&["if", "add", "tap1", "--kind", "tap", "--mtu", "1400"]);

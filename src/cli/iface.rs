@@ -18,7 +18,7 @@ use netstack_fidl::fuchsia_net_interfaces::{
 };
 use netstack_fidl::fuchsia_net_interfaces_admin::{
     address_state_provider, control, AddressParameters, AddressProperties, AddressStateProviderEvent,
-    ControlEvent,
+    Configuration, ControlEvent, Ipv4Configuration, Ipv6Configuration,
 };
 use netstack_fidl::fuchsia_net_root::{self as root, interfaces as root_interfaces};
 use netstack_fidl::netstack_admin::{self as admin, InterfaceKind, InterfaceSpec};
@@ -38,6 +38,7 @@ Usage: netstack if list
        netstack if up IFACE
        netstack if down IFACE
        netstack if set-mtu IFACE MTU
+       netstack if set-forwarding IFACE on|off [-4|-6]
        netstack if add NAME --kind tap|tun [--mtu N]
        netstack if del IFACE
 
@@ -45,13 +46,15 @@ IFACE is an interface's name or its id. Addresses added with add-addr stay until
 (or until their valid lifetime, in seconds or 'forever', ends); the prefix route of the
 address's subnet comes with it. 'add' creates a Linux TAP or TUN device and attaches it as
 a new interface, down until 'up'; 'del' removes such an interface. The MTU goes from 68 up
-to the largest --mtu the daemon started with (that sizes its frame buffers).
+to the largest --mtu the daemon started with (that sizes its frame buffers). set-forwarding
+lets packets arriving on IFACE be forwarded (both IP versions unless -4 or -6).
 
 Examples:
   netstack if list
   netstack if add-addr ns0 198.51.100.1/24
   netstack if add-addr ns0 2001:db8:1::1/64 --valid-lifetime 3600 --preferred-lifetime 1800
   netstack if set-mtu ns0 1400
+  netstack if set-forwarding ns0 on -4
   netstack if add tap1 --kind tap --mtu 1400 && netstack if up tap1
 ";
 
@@ -88,6 +91,22 @@ pub(crate) fn run(ctx: &Context, words: &[String]) -> Result<(), CliError> {
             let mtu = args.positional("MTU", parse_number(MIN_MTU, MAX_MTU))?;
             args.finish()?;
             set_mtu(ctx, &iface, mtu)
+        }
+        Some("set-forwarding") => {
+            let iface = IfaceRef(args.required("IFACE")?.to_owned());
+            let on = args.positional("on|off", parse_on_off)?;
+            let (mut v4, mut v6) = (true, true);
+            while let Some(word) = args.next() {
+                match word {
+                    "-4" => v6 = false,
+                    "-6" => v4 = false,
+                    other => return Err(args.unexpected(other)),
+                }
+            }
+            if !(v4 || v6) {
+                return Err(args.usage("'-4' and '-6' exclude each other".to_owned()));
+            }
+            set_forwarding(ctx, &iface, on, v4, v6)
         }
         Some("add") => add(ctx, &mut args),
         Some("del") => {
@@ -513,6 +532,29 @@ fn set_enabled(ctx: &Context, iface: &IfaceRef, up: bool) -> Result<(), CliError
     result.map(drop).map_err(|why| CliError::failed(format!("{what}: {why}")))
 }
 
+/// `on` or `off` (also `1`/`0`, `yes`/`no`).
+fn parse_on_off(word: &str) -> Result<bool, String> {
+    match word {
+        "on" | "1" | "yes" => Ok(true),
+        "off" | "0" | "no" => Ok(false),
+        _ => Err("must be 'on' or 'off'".to_owned()),
+    }
+}
+
+fn set_forwarding(ctx: &Context, iface: &IfaceRef, on: bool, v4: bool, v6: bool) -> Result<(), CliError> {
+    let (id, name) = resolve(ctx, iface)?;
+    let what = format!("turning forwarding on {name} {}", if on { "on" } else { "off" });
+    let config = Configuration {
+        ipv4: v4.then(|| Ipv4Configuration { unicast_forwarding: Some(on), ..Ipv4Configuration::default() }),
+        ipv6: v6.then(|| Ipv6Configuration { unicast_forwarding: Some(on), ..Ipv6Configuration::default() }),
+    };
+    control(ctx, id)?
+        .call::<control::SetConfiguration>(config)
+        .map_err(|e| call_failed(&what, e))?
+        .map(drop)
+        .map_err(|error| CliError::failed(format!("{what}: {error:?}")))
+}
+
 /// Why the daemon refused an MTU of `mtu` with `ZX_ERR_OUT_OF_RANGE`: its frame buffers were
 /// sized at start for its largest `--mtu`, which no interface may exceed, and the Linux
 /// device may refuse a value too. `largest_now`, the largest MTU of its interfaces (loopback
@@ -662,6 +704,13 @@ mod tests {
         assert!(mtu_out_of_range(9000, None).contains("68 up to"));
         let kernel = mtu_out_of_range(1400, Some(1500));
         assert!(kernel.contains("the Linux device does not take an MTU of 1400"), "{kernel}");
+    }
+
+    #[test]
+    fn forwarding_is_on_or_off() {
+        assert_eq!(parse_on_off("on"), Ok(true));
+        assert_eq!(parse_on_off("off"), Ok(false));
+        assert!(parse_on_off("maybe").is_err());
     }
 
     #[test]

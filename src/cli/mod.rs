@@ -30,7 +30,7 @@ pub(crate) use svc::Svc;
 
 /// The objects, their one-line descriptions (for the top-level help) and their help texts.
 const OBJECTS: &[(&str, &str, &str)] = &[
-    ("if", "interfaces: list, show, addresses, up/down, MTU, add/del", iface::HELP),
+    ("if", "interfaces: list, show, addresses, up/down, MTU, forwarding, add/del", iface::HELP),
     ("route", "routes: list, add, del", route::HELP),
     ("neigh", "neighbours (ARP/NDP): list, add, del, flush", neigh::HELP),
     ("sock", "sockets, like 'ss -tuanpi'", sock::HELP),
