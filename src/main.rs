@@ -91,13 +91,17 @@ fn init_logging() {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
+/// Reports `error` as every failure of `netstack` is reported, one line on stderr
+/// (`netstack: <what>: <why>`), and returns `code`, the exit status.
+fn fail(error: impl std::fmt::Display, code: ExitCode) -> ExitCode {
+    eprintln!("netstack: {error}");
+    code
+}
+
 fn run(args: &[String]) -> ExitCode {
     let config = match Config::from_args(args) {
         Ok(config) => config,
-        Err(error) => {
-            eprintln!("netstack: {error}");
-            return ExitCode::from(2);
-        }
+        Err(error) => return fail(error, ExitCode::from(2)),
     };
     if config.help {
         print!("{RUN_USAGE}");
@@ -106,10 +110,7 @@ fn run(args: &[String]) -> ExitCode {
     init_logging();
     match daemon::run(config) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("netstack: {error}");
-            error.exit_code()
-        }
+        Err(error) => fail(&error, error.exit_code()),
     }
 }
 
@@ -131,8 +132,7 @@ fn main() -> ExitCode {
         Command::Run => run(&args[1..]),
         Command::Admin => cli::main(&args),
         Command::Unknown(cmd) => {
-            eprintln!("netstack: unknown command '{cmd}'; see 'netstack --help'");
-            ExitCode::from(2)
+            fail(format_args!("unknown command '{cmd}'; see 'netstack --help'"), ExitCode::from(2))
         }
     }
 }
@@ -140,21 +140,18 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use cli::words;
 
     #[test]
     fn commands_are_recognised() {
-        assert_eq!(parse_command(&args(&[])), Command::Help);
-        assert_eq!(parse_command(&args(&["--help"])), Command::Help);
-        assert_eq!(parse_command(&args(&["-V"])), Command::Version);
-        assert_eq!(parse_command(&args(&["run", "--tap", "x"])), Command::Run);
-        assert_eq!(parse_command(&args(&["if", "list"])), Command::Admin);
-        assert_eq!(parse_command(&args(&["--svc-dir", "/x", "route"])), Command::Admin);
-        assert_eq!(parse_command(&args(&["--json", "sock", "list"])), Command::Admin);
-        assert_eq!(parse_command(&args(&["frobnicate"])), Command::Unknown("frobnicate".into()));
+        assert_eq!(parse_command(&words(&[])), Command::Help);
+        assert_eq!(parse_command(&words(&["--help"])), Command::Help);
+        assert_eq!(parse_command(&words(&["-V"])), Command::Version);
+        assert_eq!(parse_command(&words(&["run", "--tap", "x"])), Command::Run);
+        assert_eq!(parse_command(&words(&["if", "list"])), Command::Admin);
+        assert_eq!(parse_command(&words(&["--svc-dir", "/x", "route"])), Command::Admin);
+        assert_eq!(parse_command(&words(&["--json", "sock", "list"])), Command::Admin);
+        assert_eq!(parse_command(&words(&["frobnicate"])), Command::Unknown("frobnicate".into()));
     }
 
     #[test]

@@ -119,6 +119,28 @@ fn set_mtu_changes_the_mtu() {
     // 1400 now: the kernel reassembles them.
     assert!(d.wait_for_ping(STACK_V4, &["-s", "1472"], true, Duration::from_secs(5)));
     d.cli_fails(&["if", "set-mtu", "nope0", "1400"], 1, "cannot find interface 'nope0'");
+    // Beyond what the frame buffers hold (the daemon started with MTU 1500): the error says
+    // what the range is and how to get more.
+    let error = d.cli_fails(&["if", "set-mtu", "tap0", "9000"], 1, "68 up to the largest --mtu");
+    // tap0 is at 1400 now, the largest the CLI can see: a lower bound of the limit.
+    assert!(error.contains("at least 1400") && error.contains("'--mtu 9000'"), "{error}");
+    assert!(d.cli_ok(&["if", "show", "tap0"]).contains("mtu 1400"), "unchanged");
+}
+
+#[test]
+fn set_forwarding_turns_forwarding_on_and_off() {
+    let Some(d) = CliDaemon::start("set_forwarding_turns_forwarding_on_and_off") else { return };
+    let forwarding =
+        |version: &str| d.cli_json(&["inspect", &format!("Stack.Devices.tap0.{version}Forwarding")]);
+    assert_eq!((forwarding("Ipv4"), forwarding("Ipv6")), (false.into(), false.into()));
+    d.cli_ok(&["if", "set-forwarding", "tap0", "on", "-4"]);
+    assert_eq!((forwarding("Ipv4"), forwarding("Ipv6")), (true.into(), false.into()));
+    d.cli_ok(&["if", "set-forwarding", "tap0", "on"]);
+    assert_eq!((forwarding("Ipv4"), forwarding("Ipv6")), (true.into(), true.into()));
+    d.cli_ok(&["if", "set-forwarding", "tap0", "off", "-6"]);
+    assert_eq!((forwarding("Ipv4"), forwarding("Ipv6")), (true.into(), false.into()));
+    d.cli_fails(&["if", "set-forwarding", "tap0", "maybe"], 2, "bad on|off 'maybe'");
+    d.cli_fails(&["if", "set-forwarding", "nope0", "on"], 1, "cannot find interface 'nope0'");
 }
 
 #[test]

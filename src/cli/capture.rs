@@ -203,10 +203,7 @@ fn link_type_name(link_type: LinkType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::cli::words;
 
     #[test]
     fn arguments_in_any_order() {

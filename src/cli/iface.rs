@@ -9,7 +9,6 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use netstack_fidl::channel::Channel;
 use netstack_fidl::client::{ClientError, SyncClient};
 use netstack_fidl::fuchsia_hardware_network as hw;
 use netstack_fidl::fuchsia_net::{IpAddress, Subnet};
@@ -19,7 +18,7 @@ use netstack_fidl::fuchsia_net_interfaces::{
 };
 use netstack_fidl::fuchsia_net_interfaces_admin::{
     address_state_provider, control, AddressParameters, AddressProperties, AddressStateProviderEvent,
-    ControlEvent,
+    Configuration, ControlEvent, Ipv4Configuration, Ipv6Configuration,
 };
 use netstack_fidl::fuchsia_net_root::{self as root, interfaces as root_interfaces};
 use netstack_fidl::netstack_admin::{self as admin, InterfaceKind, InterfaceSpec};
@@ -27,8 +26,8 @@ use netstack_fidl::zx;
 use serde_json::{json, Value};
 
 use super::args::{parse_cidr, parse_iface_name, parse_lifetime, parse_number, Args, IfaceRef};
-use super::svc::{call_failed, status_text};
-use super::table::{Align, Table};
+use super::svc::{call_failed, channel_pair, status_text};
+use super::table::{or_dash, Align, Table};
 use super::{CliError, Context};
 
 pub(crate) const HELP: &str = "\
@@ -39,20 +38,24 @@ Usage: netstack if list
        netstack if up IFACE
        netstack if down IFACE
        netstack if set-mtu IFACE MTU
+       netstack if set-forwarding IFACE on|off [-4|-6]
        netstack if add NAME --kind tap|tun [--mtu N]
        netstack if del IFACE
 
 IFACE is an interface's name or its id. Addresses added with add-addr stay until del-addr
 (or until their valid lifetime, in seconds or 'forever', ends); the prefix route of the
 address's subnet comes with it. 'add' creates a Linux TAP or TUN device and attaches it as
-a new interface, down until 'up'; 'del' removes such an interface.
+a new interface, down until 'up'; 'del' removes such an interface. The MTU goes from 68 up
+to the largest --mtu the daemon started with (that sizes its frame buffers). set-forwarding
+lets packets arriving on IFACE be forwarded (both IP versions unless -4 or -6).
 
 Examples:
   netstack if list
   netstack if add-addr ns0 198.51.100.1/24
   netstack if add-addr ns0 2001:db8:1::1/64 --valid-lifetime 3600 --preferred-lifetime 1800
   netstack if set-mtu ns0 1400
-  netstack if add tap1 --kind tap --mtu 9000 && netstack if up tap1
+  netstack if set-forwarding ns0 on -4
+  netstack if add tap1 --kind tap --mtu 1400 && netstack if up tap1
 ";
 
 /// Linux's smallest MTU for an interface (IPv4's 68 octets) and the largest we take.
@@ -88,6 +91,22 @@ pub(crate) fn run(ctx: &Context, words: &[String]) -> Result<(), CliError> {
             let mtu = args.positional("MTU", parse_number(MIN_MTU, MAX_MTU))?;
             args.finish()?;
             set_mtu(ctx, &iface, mtu)
+        }
+        Some("set-forwarding") => {
+            let iface = IfaceRef(args.required("IFACE")?.to_owned());
+            let on = args.positional("on|off", parse_on_off)?;
+            let (mut v4, mut v6) = (true, true);
+            while let Some(word) = args.next() {
+                match word {
+                    "-4" => v6 = false,
+                    "-6" => v4 = false,
+                    other => return Err(args.unexpected(other)),
+                }
+            }
+            if !(v4 || v6) {
+                return Err(args.usage("'-4' and '-6' exclude each other".to_owned()));
+            }
+            set_forwarding(ctx, &iface, on, v4, v6)
         }
         Some("add") => add(ctx, &mut args),
         Some("del") => {
@@ -271,7 +290,7 @@ pub(crate) fn monotonic_now_ns() -> i64 {
 /// A watcher of the interfaces, with every address (also tentative ones) and its lifetimes.
 pub(crate) fn open_watcher(ctx: &Context) -> Result<SyncClient, CliError> {
     let state = ctx.svc.client(interfaces::STATE_PROTOCOL_NAME)?;
-    let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
+    let (ours, theirs) = channel_pair()?;
     let options = WatcherOptions {
         address_properties_interest: Some(
             AddressPropertiesInterest::VALID_UNTIL | AddressPropertiesInterest::PREFERRED_LIFETIME_INFO,
@@ -317,6 +336,11 @@ pub(crate) fn find<'a>(ifaces: &'a [Iface], iface: &IfaceRef) -> Result<&'a Ifac
         .ok_or_else(|| CliError::failed(format!("cannot find interface '{iface}'")))
 }
 
+/// The name of interface `id`, or its id when `ifaces` has no such interface.
+pub(crate) fn name_of(ifaces: &[Iface], id: u64) -> String {
+    ifaces.iter().find(|i| i.id == id).map_or_else(|| id.to_string(), |i| i.name.clone())
+}
+
 /// The id and name of the interface `iface` names.
 pub(crate) fn resolve(ctx: &Context, iface: &IfaceRef) -> Result<(u64, String), CliError> {
     let ifaces = snapshot(ctx)?;
@@ -357,7 +381,7 @@ fn list(ctx: &Context) -> Result<(), CliError> {
             iface.name.clone(),
             if iface.online { "UP" } else { "DOWN" }.to_owned(),
             iface.class.to_owned(),
-            mtu.map_or_else(|| "-".to_owned(), |m| m.to_string()),
+            or_dash(*mtu),
             iface.addresses.iter().map(Addr::cidr).collect::<Vec<_>>().join(" "),
         ]);
     }
@@ -412,7 +436,7 @@ fn show_text(iface: &Iface, mtu: Option<u32>, mac: Option<[u8; 6]>, now: i64) ->
 /// A `fuchsia.net.interfaces.admin/Control` of interface `id`.
 fn control(ctx: &Context, id: u64) -> Result<SyncClient, CliError> {
     let root = ctx.svc.client(root::INTERFACES_PROTOCOL_NAME)?;
-    let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
+    let (ours, theirs) = channel_pair()?;
     root.send::<root_interfaces::GetAdmin>((id, theirs))
         .map_err(|e| call_failed("controlling the interface", e))?;
     Ok(SyncClient::new(ours))
@@ -441,7 +465,7 @@ fn add_addr(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
     let (id, name) = resolve(ctx, &iface)?;
     let what = format!("adding {addr}/{prefix} to {name}");
     let control = control(ctx, id)?;
-    let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
+    let (ours, theirs) = channel_pair()?;
     let now = monotonic_now_ns();
     let end = |lifetime: Option<Duration>| {
         lifetime.map_or(zx::TIME_INFINITE, |d| {
@@ -508,6 +532,60 @@ fn set_enabled(ctx: &Context, iface: &IfaceRef, up: bool) -> Result<(), CliError
     result.map(drop).map_err(|why| CliError::failed(format!("{what}: {why}")))
 }
 
+/// `on` or `off` (also `1`/`0`, `yes`/`no`).
+fn parse_on_off(word: &str) -> Result<bool, String> {
+    match word {
+        "on" | "1" | "yes" => Ok(true),
+        "off" | "0" | "no" => Ok(false),
+        _ => Err("must be 'on' or 'off'".to_owned()),
+    }
+}
+
+fn set_forwarding(ctx: &Context, iface: &IfaceRef, on: bool, v4: bool, v6: bool) -> Result<(), CliError> {
+    let (id, name) = resolve(ctx, iface)?;
+    let what = format!("turning forwarding on {name} {}", if on { "on" } else { "off" });
+    let config = Configuration {
+        ipv4: v4.then(|| Ipv4Configuration { unicast_forwarding: Some(on), ..Ipv4Configuration::default() }),
+        ipv6: v6.then(|| Ipv6Configuration { unicast_forwarding: Some(on), ..Ipv6Configuration::default() }),
+    };
+    control(ctx, id)?
+        .call::<control::SetConfiguration>(config)
+        .map_err(|e| call_failed(&what, e))?
+        .map(drop)
+        .map_err(|error| CliError::failed(format!("{what}: {error:?}")))
+}
+
+/// Why the daemon refused an MTU of `mtu` with `ZX_ERR_OUT_OF_RANGE`: its frame buffers were
+/// sized at start for its largest `--mtu`, which no interface may exceed, and the Linux
+/// device may refuse a value too. `largest_now`, the largest MTU of its interfaces (loopback
+/// aside), is a lower bound of that limit, the one the CLI can learn.
+fn mtu_out_of_range(mtu: u32, largest_now: Option<u32>) -> String {
+    match largest_now {
+        Some(largest) if mtu <= largest => {
+            format!("out of range: the Linux device does not take an MTU of {mtu}")
+        }
+        _ => format!(
+            "out of range: this daemon takes {MIN_MTU} up to the largest --mtu it was started with{}; \
+             restart it with '--mtu {mtu}' on an interface to go higher",
+            largest_now.map_or_else(String::new, |largest| format!(" (at least {largest}, its largest now)"))
+        ),
+    }
+}
+
+/// The largest MTU of `ifaces` but the loopback's, which the frame buffers do not bound.
+fn largest_mtu(admin: &SyncClient, ifaces: &[Iface]) -> Option<u32> {
+    ifaces.iter().filter(|i| i.class != "loopback").filter_map(|i| mtu(admin, i.id)).max()
+}
+
+/// A `netstack.admin` status as words, with the MTU range for `ZX_ERR_OUT_OF_RANGE`.
+fn mtu_status_text(ctx: &Context, admin: &SyncClient, mtu: u32, status: zx::Status) -> String {
+    if status != zx::ERR_OUT_OF_RANGE {
+        return status_text(status);
+    }
+    let largest_now = snapshot(ctx).ok().and_then(|ifaces| largest_mtu(admin, &ifaces));
+    mtu_out_of_range(mtu, largest_now)
+}
+
 fn set_mtu(ctx: &Context, iface: &IfaceRef, mtu: u32) -> Result<(), CliError> {
     let (id, name) = resolve(ctx, iface)?;
     let what = format!("setting the MTU of {name} to {mtu}");
@@ -515,7 +593,7 @@ fn set_mtu(ctx: &Context, iface: &IfaceRef, mtu: u32) -> Result<(), CliError> {
     admin
         .call::<admin::interfaces::SetMtu>((id, mtu))
         .map_err(|e| call_failed(&what, e))?
-        .map_err(|status| CliError::failed(format!("{what}: {}", status_text(status))))
+        .map_err(|status| CliError::failed(format!("{what}: {}", mtu_status_text(ctx, &admin, mtu, status))))
 }
 
 fn add(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
@@ -541,7 +619,13 @@ fn add(ctx: &Context, args: &mut Args<'_>) -> Result<(), CliError> {
     let id = admin
         .call::<admin::interfaces::CreateInterface>(spec)
         .map_err(|e| call_failed(&what, e))?
-        .map_err(|status| CliError::failed(format!("{what}: {}", status_text(status))))?;
+        .map_err(|status| {
+            let why = match mtu {
+                Some(mtu) => mtu_status_text(ctx, &admin, mtu, status),
+                None => status_text(status),
+            };
+            CliError::failed(format!("{what}: {why}"))
+        })?;
     if ctx.out.json {
         return ctx.out.document(&json!({"id": id, "name": name}));
     }
@@ -610,6 +694,23 @@ mod tests {
         assert_eq!(find(&ifaces, &IfaceRef("7".into())).unwrap().id, 7);
         let error = find(&ifaces, &IfaceRef("ns9".into())).unwrap_err();
         assert_eq!(error.to_string(), "cannot find interface 'ns9'");
+    }
+
+    #[test]
+    fn an_mtu_out_of_range_says_what_the_range_is() {
+        let hint = mtu_out_of_range(9000, Some(1500));
+        assert!(hint.contains("68 up to the largest --mtu"), "{hint}");
+        assert!(hint.contains("at least 1500") && hint.contains("'--mtu 9000'"), "{hint}");
+        assert!(mtu_out_of_range(9000, None).contains("68 up to"));
+        let kernel = mtu_out_of_range(1400, Some(1500));
+        assert!(kernel.contains("the Linux device does not take an MTU of 1400"), "{kernel}");
+    }
+
+    #[test]
+    fn forwarding_is_on_or_off() {
+        assert_eq!(parse_on_off("on"), Ok(true));
+        assert_eq!(parse_on_off("off"), Ok(false));
+        assert!(parse_on_off("maybe").is_err());
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub(crate) use svc::Svc;
 
 /// The objects, their one-line descriptions (for the top-level help) and their help texts.
 const OBJECTS: &[(&str, &str, &str)] = &[
-    ("if", "interfaces: list, show, addresses, up/down, MTU, add/del", iface::HELP),
+    ("if", "interfaces: list, show, addresses, up/down, MTU, forwarding, add/del", iface::HELP),
     ("route", "routes: list, add, del", route::HELP),
     ("neigh", "neighbours (ARP/NDP): list, add, del, flush", neigh::HELP),
     ("sock", "sockets, like 'ss -tuanpi'", sock::HELP),
@@ -160,12 +160,8 @@ fn wants_help(words: &[String]) -> bool {
 pub(crate) fn main(args: &[String]) -> ExitCode {
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            if !matches!(error, CliError::StdoutClosed) {
-                eprintln!("netstack: {error}");
-            }
-            error.exit_code()
-        }
+        Err(CliError::StdoutClosed) => CliError::StdoutClosed.exit_code(),
+        Err(error) => crate::fail(&error, error.exit_code()),
     }
 }
 
@@ -197,13 +193,15 @@ fn run(args: &[String]) -> Result<(), CliError> {
     }
 }
 
+/// Test arguments as the process gets them.
+#[cfg(test)]
+pub(crate) fn words(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
 
     #[test]
     fn global_options_come_before_the_object_and_json_anywhere() {

@@ -4,7 +4,6 @@
 
 use std::net::IpAddr;
 
-use netstack_fidl::channel::Channel;
 use netstack_fidl::client::SyncClient;
 use netstack_fidl::fuchsia_net::{IpVersion, MacAddress};
 use netstack_fidl::fuchsia_net_neighbor::{
@@ -14,9 +13,9 @@ use netstack_fidl::fuchsia_net_neighbor::{
 use serde_json::{json, Value};
 
 use super::args::{parse_ip, parse_mac, Args, IfaceRef};
-use super::iface::{self, format_mac, ip_from_fidl, ip_to_fidl, Iface};
-use super::svc::{call_failed, status_text};
-use super::table::{Align, Table};
+use super::iface::{self, format_mac, ip_from_fidl, ip_to_fidl, name_of};
+use super::svc::{call_failed, channel_pair, status_text};
+use super::table::{or_dash, Align, Table};
 use super::{CliError, Context};
 
 pub(crate) const HELP: &str = "\
@@ -130,7 +129,7 @@ fn state_name(state: EntryState) -> &'static str {
 fn snapshot(ctx: &Context) -> Result<Vec<Neighbor>, CliError> {
     const WHAT: &str = "listing the neighbours";
     let view = ctx.svc.client(neighbor::VIEW_PROTOCOL_NAME)?;
-    let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
+    let (ours, theirs) = channel_pair()?;
     view.send::<view::OpenEntryIterator>((theirs, EntryIteratorOptions::default()))
         .map_err(|e| call_failed(WHAT, e))?;
     let iterator = SyncClient::new(ours);
@@ -156,10 +155,6 @@ fn snapshot(ctx: &Context) -> Result<Vec<Neighbor>, CliError> {
             }
         }
     }
-}
-
-fn name_of(ifaces: &[Iface], id: u64) -> String {
-    ifaces.iter().find(|i| i.id == id).map_or_else(|| id.to_string(), |i| i.name.clone())
 }
 
 fn list(ctx: &Context, dev: Option<&IfaceRef>) -> Result<(), CliError> {
@@ -192,7 +187,7 @@ fn list(ctx: &Context, dev: Option<&IfaceRef>) -> Result<(), CliError> {
         table.row(vec![
             n.ip.to_string(),
             name_of(&ifaces, n.iface),
-            n.mac.map_or_else(|| "-".to_owned(), format_mac),
+            or_dash(n.mac.map(format_mac)),
             n.state.to_owned(),
         ]);
     }

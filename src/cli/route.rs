@@ -1,7 +1,8 @@
 //! `netstack route`: list the routing table (the `fuchsia.net.routes` V4 and V6 watchers read
 //! until `Idle`), add and remove routes through the global route sets of
 //! `fuchsia.net.root/RoutesV4` and `RoutesV6` (routes added there persist after the CLI's
-//! channel closes). The V4 and V6 protocols differ only in their types; [`Family`] hides that.
+//! channel closes). The V4 and V6 protocols differ only in their types; [`Family`] hides that,
+//! and one macro writes both versions' conversions and impls.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -19,9 +20,9 @@ use netstack_fidl::fuchsia_net_routes_admin::{route_set_v4, route_set_v6};
 use serde_json::{json, Value};
 
 use super::args::{in_subnet, parse_destination, parse_ip, parse_number, Args, IfaceRef};
-use super::iface::{self, Iface};
-use super::svc::call_failed;
-use super::table::{Align, Table};
+use super::iface::{self, name_of, Iface};
+use super::svc::{call_failed, channel_pair};
+use super::table::{or_dash, Align, Table};
 use super::{CliError, Context};
 
 pub(crate) const HELP: &str = "\
@@ -63,7 +64,7 @@ impl Route {
         if let Some(gateway) = self.gateway {
             text.push_str(&format!(" via {gateway}"));
         }
-        text.push_str(&format!(" dev {}", iface_name(ifaces, self.iface)));
+        text.push_str(&format!(" dev {}", name_of(ifaces, self.iface)));
         if let Some(metric) = self.metric.or(self.specified_metric) {
             text.push_str(&format!(" metric {metric}"));
         }
@@ -83,18 +84,13 @@ impl Route {
             "family": if self.destination.is_ipv4() { "inet" } else { "inet6" },
             "destination": format!("{}/{}", self.destination, self.prefix),
             "gateway": self.gateway.map(|g| g.to_string()),
-            "dev": iface_name(ifaces, self.iface),
+            "dev": name_of(ifaces, self.iface),
             "ifindex": self.iface,
             "metric": self.metric.or(self.specified_metric),
             "metric_inherited": self.specified_metric.is_none(),
             "table": self.table,
         })
     }
-}
-
-/// An interface's name, or its id when it has none we know.
-fn iface_name(ifaces: &[Iface], id: u64) -> String {
-    ifaces.iter().find(|i| i.id == id).map_or_else(|| id.to_string(), |i| i.name.clone())
 }
 
 /// A watcher's event, for both versions.
@@ -145,72 +141,93 @@ fn specified(route: &Route) -> SpecifiedRouteProperties {
     }
 }
 
-fn v4(route: &RouteV4) -> Route {
-    let RouteActionV4::Forward(target) = &route.action;
-    Route {
-        destination: IpAddr::V4(route.destination.addr.into()),
-        prefix: route.destination.prefix_len,
-        gateway: target.next_hop.as_ref().map(|hop| IpAddr::V4(Ipv4Addr::from(**hop))),
-        iface: target.outbound_interface,
-        specified_metric: metric_of(route.properties.specified_properties.as_ref()),
-        metric: None,
-        table: None,
-    }
-}
+/// The conversions between [`Route`] and one IP version's FIDL types, and that version's
+/// [`Family`]: the V4 and V6 protocols differ only in their types' names.
+macro_rules! route_family {
+    (
+        $family:ident, $ip:ident, $addr:ty,
+        from: $from:ident, installed: $installed:ident, to: $to:ident,
+        route: $route:ident, action: $action:ident, target: $target:ident,
+        properties: $properties:ident, destination: $with_prefix:ident,
+        installed_route: $installed_route:ident, event: $event:ident,
+        state: $state_name:expr, $state:ident::$get_watcher:ident, $options:ident, $watcher:ident,
+        root: $root_name:expr, $root:ident, $route_set:ident $(,)?
+    ) => {
+        fn $from(route: &$route) -> Route {
+            let $action::Forward(target) = &route.action;
+            Route {
+                destination: IpAddr::$ip(route.destination.addr.into()),
+                prefix: route.destination.prefix_len,
+                gateway: target.next_hop.as_ref().map(|hop| IpAddr::$ip(<$addr>::from(**hop))),
+                iface: target.outbound_interface,
+                specified_metric: metric_of(route.properties.specified_properties.as_ref()),
+                metric: None,
+                table: None,
+            }
+        }
 
-fn v6(route: &RouteV6) -> Route {
-    let RouteActionV6::Forward(target) = &route.action;
-    Route {
-        destination: IpAddr::V6(route.destination.addr.into()),
-        prefix: route.destination.prefix_len,
-        gateway: target.next_hop.as_ref().map(|hop| IpAddr::V6(Ipv6Addr::from(**hop))),
-        iface: target.outbound_interface,
-        specified_metric: metric_of(route.properties.specified_properties.as_ref()),
-        metric: None,
-        table: None,
-    }
-}
+        fn $installed(installed: &$installed_route) -> Option<Route> {
+            let mut route = $from(installed.route.as_ref()?);
+            route.metric = installed.effective_properties.as_ref().and_then(|p| p.metric);
+            route.table = installed.table_id;
+            Some(route)
+        }
 
-fn installed_v4(installed: &InstalledRouteV4) -> Option<Route> {
-    let mut route = v4(installed.route.as_ref()?);
-    route.metric = installed.effective_properties.as_ref().and_then(|p| p.metric);
-    route.table = installed.table_id;
-    Some(route)
-}
+        /// `None` when `route` is of the other version (or its gateway is).
+        fn $to(route: &Route) -> Option<$route> {
+            let IpAddr::$ip(destination) = route.destination else { return None };
+            let next_hop = match route.gateway {
+                Some(IpAddr::$ip(gateway)) => Some(Box::new(gateway.into())),
+                Some(_) => return None,
+                None => None,
+            };
+            Some($route {
+                destination: $with_prefix { addr: destination.into(), prefix_len: route.prefix },
+                action: $action::Forward($target { outbound_interface: route.iface, next_hop }),
+                properties: $properties { specified_properties: Some(specified(route)) },
+            })
+        }
 
-fn installed_v6(installed: &InstalledRouteV6) -> Option<Route> {
-    let mut route = v6(installed.route.as_ref()?);
-    route.metric = installed.effective_properties.as_ref().and_then(|p| p.metric);
-    route.table = installed.table_id;
-    Some(route)
-}
+        impl Family for $family {
+            const STATE: &'static str = $state_name;
+            const ROOT: &'static str = $root_name;
 
-fn to_v4(route: &Route) -> Option<RouteV4> {
-    let (IpAddr::V4(destination), gateway) = (route.destination, route.gateway) else { return None };
-    let next_hop = match gateway {
-        Some(IpAddr::V4(gateway)) => Some(Box::new(gateway.into())),
-        Some(IpAddr::V6(_)) => return None,
-        None => None,
+            fn get_watcher(state: &SyncClient, server: Channel) -> Result<(), ClientError> {
+                state.send::<$state::$get_watcher>((server, $options::default()))
+            }
+
+            fn watch(watcher: &SyncClient) -> Result<Vec<RouteEvent>, ClientError> {
+                let events = watcher.call::<$watcher::Watch>(())?;
+                Ok(events
+                    .iter()
+                    .filter_map(|event| match event {
+                        $event::Existing(r) => $installed(r).map(RouteEvent::Existing),
+                        $event::Added(r) => $installed(r).map(RouteEvent::Added),
+                        $event::Removed(r) => $installed(r).map(RouteEvent::Removed),
+                        $event::Idle(_) => Some(RouteEvent::Idle),
+                    })
+                    .collect())
+            }
+
+            fn global_route_set(root: &SyncClient, server: Channel) -> Result<(), ClientError> {
+                root.send::<$root::GlobalRouteSet>(server)
+            }
+
+            fn change(
+                set: &SyncClient,
+                route: &Route,
+                add: bool,
+            ) -> Result<Result<bool, String>, ClientError> {
+                let Some(fidl) = $to(route) else { return Ok(Err(mixed(route))) };
+                let result = if add {
+                    set.call::<$route_set::AddRoute>(fidl)?
+                } else {
+                    set.call::<$route_set::RemoveRoute>(fidl)?
+                };
+                Ok(result.map_err(|error| format!("{error:?}")))
+            }
+        }
     };
-    Some(RouteV4 {
-        destination: Ipv4AddressWithPrefix { addr: destination.into(), prefix_len: route.prefix },
-        action: RouteActionV4::Forward(RouteTargetV4 { outbound_interface: route.iface, next_hop }),
-        properties: RoutePropertiesV4 { specified_properties: Some(specified(route)) },
-    })
-}
-
-fn to_v6(route: &Route) -> Option<RouteV6> {
-    let (IpAddr::V6(destination), gateway) = (route.destination, route.gateway) else { return None };
-    let next_hop = match gateway {
-        Some(IpAddr::V6(gateway)) => Some(Box::new(gateway.into())),
-        Some(IpAddr::V4(_)) => return None,
-        None => None,
-    };
-    Some(RouteV6 {
-        destination: Ipv6AddressWithPrefix { addr: destination.into(), prefix_len: route.prefix },
-        action: RouteActionV6::Forward(RouteTargetV6 { outbound_interface: route.iface, next_hop }),
-        properties: RoutePropertiesV6 { specified_properties: Some(specified(route)) },
-    })
 }
 
 /// The route `to_v4`/`to_v6` could not express: a gateway of the other version.
@@ -218,82 +235,30 @@ fn mixed(route: &Route) -> String {
     format!("gateway {:?} and destination {} are of different IP versions", route.gateway, route.destination)
 }
 
-impl Family for V4 {
-    const STATE: &'static str = routes::STATE_V4_PROTOCOL_NAME;
-    const ROOT: &'static str = root::ROUTES_V4_PROTOCOL_NAME;
-
-    fn get_watcher(state: &SyncClient, server: Channel) -> Result<(), ClientError> {
-        state.send::<state_v4::GetWatcherV4>((server, WatcherOptionsV4::default()))
-    }
-
-    fn watch(watcher: &SyncClient) -> Result<Vec<RouteEvent>, ClientError> {
-        let events = watcher.call::<watcher_v4::Watch>(())?;
-        Ok(events
-            .iter()
-            .filter_map(|event| match event {
-                EventV4::Existing(r) => installed_v4(r).map(RouteEvent::Existing),
-                EventV4::Added(r) => installed_v4(r).map(RouteEvent::Added),
-                EventV4::Removed(r) => installed_v4(r).map(RouteEvent::Removed),
-                EventV4::Idle(_) => Some(RouteEvent::Idle),
-            })
-            .collect())
-    }
-
-    fn global_route_set(root: &SyncClient, server: Channel) -> Result<(), ClientError> {
-        root.send::<root_v4::GlobalRouteSet>(server)
-    }
-
-    fn change(set: &SyncClient, route: &Route, add: bool) -> Result<Result<bool, String>, ClientError> {
-        let Some(fidl) = to_v4(route) else { return Ok(Err(mixed(route))) };
-        let result = if add {
-            set.call::<route_set_v4::AddRoute>(fidl)?
-        } else {
-            set.call::<route_set_v4::RemoveRoute>(fidl)?
-        };
-        Ok(result.map_err(|error| format!("{error:?}")))
-    }
+route_family! {
+    V4, V4, Ipv4Addr,
+    from: v4, installed: installed_v4, to: to_v4,
+    route: RouteV4, action: RouteActionV4, target: RouteTargetV4,
+    properties: RoutePropertiesV4, destination: Ipv4AddressWithPrefix,
+    installed_route: InstalledRouteV4, event: EventV4,
+    state: routes::STATE_V4_PROTOCOL_NAME, state_v4::GetWatcherV4, WatcherOptionsV4, watcher_v4,
+    root: root::ROUTES_V4_PROTOCOL_NAME, root_v4, route_set_v4,
 }
 
-impl Family for V6 {
-    const STATE: &'static str = routes::STATE_V6_PROTOCOL_NAME;
-    const ROOT: &'static str = root::ROUTES_V6_PROTOCOL_NAME;
-
-    fn get_watcher(state: &SyncClient, server: Channel) -> Result<(), ClientError> {
-        state.send::<state_v6::GetWatcherV6>((server, WatcherOptionsV6::default()))
-    }
-
-    fn watch(watcher: &SyncClient) -> Result<Vec<RouteEvent>, ClientError> {
-        let events = watcher.call::<watcher_v6::Watch>(())?;
-        Ok(events
-            .iter()
-            .filter_map(|event| match event {
-                EventV6::Existing(r) => installed_v6(r).map(RouteEvent::Existing),
-                EventV6::Added(r) => installed_v6(r).map(RouteEvent::Added),
-                EventV6::Removed(r) => installed_v6(r).map(RouteEvent::Removed),
-                EventV6::Idle(_) => Some(RouteEvent::Idle),
-            })
-            .collect())
-    }
-
-    fn global_route_set(root: &SyncClient, server: Channel) -> Result<(), ClientError> {
-        root.send::<root_v6::GlobalRouteSet>(server)
-    }
-
-    fn change(set: &SyncClient, route: &Route, add: bool) -> Result<Result<bool, String>, ClientError> {
-        let Some(fidl) = to_v6(route) else { return Ok(Err(mixed(route))) };
-        let result = if add {
-            set.call::<route_set_v6::AddRoute>(fidl)?
-        } else {
-            set.call::<route_set_v6::RemoveRoute>(fidl)?
-        };
-        Ok(result.map_err(|error| format!("{error:?}")))
-    }
+route_family! {
+    V6, V6, Ipv6Addr,
+    from: v6, installed: installed_v6, to: to_v6,
+    route: RouteV6, action: RouteActionV6, target: RouteTargetV6,
+    properties: RoutePropertiesV6, destination: Ipv6AddressWithPrefix,
+    installed_route: InstalledRouteV6, event: EventV6,
+    state: routes::STATE_V6_PROTOCOL_NAME, state_v6::GetWatcherV6, WatcherOptionsV6, watcher_v6,
+    root: root::ROUTES_V6_PROTOCOL_NAME, root_v6, route_set_v6,
 }
 
 /// A route watcher of family `F`.
 pub(crate) fn open_watcher<F: Family>(ctx: &Context) -> Result<SyncClient, CliError> {
     let state = ctx.svc.client(F::STATE)?;
-    let (ours, theirs) = Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))?;
+    let (ours, theirs) = channel_pair()?;
     F::get_watcher(&state, theirs).map_err(|e| call_failed("watching the routes", e))?;
     Ok(SyncClient::new(ours))
 }
@@ -403,9 +368,9 @@ fn list(ctx: &Context, v4: bool, v6: bool) -> Result<(), CliError> {
     for route in &all {
         table.row(vec![
             route.destination_text(),
-            route.gateway.map_or_else(|| "-".to_owned(), |g| g.to_string()),
-            iface_name(&ifaces, route.iface),
-            route.metric.or(route.specified_metric).map_or_else(|| "-".to_owned(), |m| m.to_string()),
+            or_dash(route.gateway),
+            name_of(&ifaces, route.iface),
+            or_dash(route.metric.or(route.specified_metric)),
         ]);
     }
     ctx.out.text(&table.render())
@@ -476,7 +441,7 @@ fn del(ctx: &Context, spec: RouteSpec) -> Result<(), CliError> {
 /// Adds or removes `route` through the global route set of its version.
 fn change<F: Family>(ctx: &Context, route: &Route, add: bool) -> Result<bool, String> {
     let root = ctx.svc.client(F::ROOT).map_err(|e| e.to_string())?;
-    let (ours, theirs) = Channel::pair().map_err(|e| format!("creating a channel: {e}"))?;
+    let (ours, theirs) = channel_pair().map_err(|e| e.to_string())?;
     F::global_route_set(&root, theirs).map_err(|e| call_failed("opening the route set", e).to_string())?;
     let set = SyncClient::new(ours);
     F::change(&set, route, add).map_err(|e| call_failed("the route set", e).to_string())?
@@ -485,10 +450,7 @@ fn change<F: Family>(ctx: &Context, route: &Route, add: bool) -> Result<bool, St
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::cli::words;
 
     fn spec(a: &[&str]) -> Result<RouteSpec, CliError> {
         let words = words(a);

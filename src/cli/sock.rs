@@ -313,10 +313,7 @@ fn format_ms(us: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::cli::words;
 
     fn tree() -> Value {
         json!({

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use netstack_fidl::channel::Channel;
 use netstack_fidl::client::{ClientError, SyncClient, DEFAULT_SVC_DIR, SVC_DIR_ENV};
+use netstack_fidl::zx;
 
 use super::CliError;
 
@@ -50,6 +51,11 @@ impl Svc {
     }
 }
 
+/// A new channel pair, for a protocol request or an iterator.
+pub(crate) fn channel_pair() -> Result<(Channel, Channel), CliError> {
+    Channel::pair().map_err(|e| CliError::failed(format!("creating a channel: {e}")))
+}
+
 /// A FIDL call's failure as a one-line error: `what` says what we were doing.
 pub(crate) fn call_failed(what: &str, error: ClientError) -> CliError {
     match error {
@@ -63,22 +69,9 @@ pub(crate) fn call_failed(what: &str, error: ClientError) -> CliError {
     }
 }
 
-/// A `zx.Status` as words.
-pub(crate) fn status_text(status: i32) -> String {
-    let text = match status {
-        0 => "OK",
-        -2 => "not supported",
-        -3 => "out of resources",
-        -10 => "invalid arguments",
-        -14 => "out of range",
-        -20 => "bad state",
-        -25 => "not found",
-        -26 => "already exists",
-        -30 => "access denied",
-        -24 => "peer closed",
-        _ => return format!("status {status}"),
-    };
-    text.to_owned()
+/// A `zx.Status` as words, from the shared table of `netstack_fidl::zx`.
+pub(crate) fn status_text(status: zx::Status) -> String {
+    zx::status_description(status).map_or_else(|| format!("status {status}"), str::to_owned)
 }
 
 #[cfg(test)]

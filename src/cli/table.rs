@@ -2,6 +2,11 @@
 //! each column (in characters), numbers are right-aligned, and the last column is not padded,
 //! so no line ends in spaces.
 
+/// A cell for a value that may be unknown or absent: the value, or `-`.
+pub(crate) fn or_dash<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
 /// How a column's cells line up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Align {
@@ -86,6 +91,12 @@ mod tests {
              lo    65536  127.0.0.1/8\n\
              ns0    1500\n"
         );
+    }
+
+    #[test]
+    fn absent_values_are_dashes() {
+        assert_eq!(or_dash(Some(1500)), "1500");
+        assert_eq!(or_dash(None::<u32>), "-");
     }
 
     #[test]
