@@ -15,6 +15,7 @@ use crate::wire::icmp::ndp::{LinkLayerAddress, NdpOption, NdpOptions, NeighborAd
 use crate::wire::icmp::v6::Icmpv6Message;
 use crate::wire::icmp::{Icmpv6Packet, Icmpv6PseudoHeader};
 use crate::wire::ipv6::QuotedIpv6Header;
+use crate::wire::ParseErrorKind;
 
 /// The Hop Limit every NDP message is sent with and must arrive with (RFC 4861 §6.1.2, §7.1).
 pub(super) const NDP_HOP_LIMIT: u8 = 255;
@@ -48,10 +49,19 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         self.counters.ipv6.icmp_in_msgs += 1;
         let (id, seq) = {
             let pseudo = Icmpv6PseudoHeader { src, dst };
-            let Ok(icmp) = Icmpv6Packet::parse_bytes(buf.body(), pseudo) else {
-                self.counters.ipv6.icmp_in_errors += 1;
-                return None;
+            let icmp = match Icmpv6Packet::parse_bytes(buf.body(), pseudo) {
+                Ok(icmp) => icmp,
+                Err(e) => {
+                    if e.kind == ParseErrorKind::Checksum {
+                        self.counters.ipv6.icmp_in_csum_errors += 1;
+                    }
+                    self.counters.ipv6.icmp_in_errors += 1;
+                    return None;
+                }
             };
+            // Counted by type once the checksum is good, before NDP's and MLD's own checks,
+            // as Linux counts Icmp6InType<N>.
+            self.counters.ipv6.icmp_in_types.count(icmp.msg_type().into());
             let Ok(message) = icmp.message() else {
                 self.counters.ipv6.icmp_in_errors += 1;
                 return None;

@@ -26,7 +26,7 @@ use crate::ip::receive::ReceiveCounters;
 use crate::ip::routing;
 use crate::transport::inspect::SocketSummary;
 
-use super::{Link, Stack};
+use super::{IcmpTypeCounters, Link, Stack};
 
 /// The MIB groups [`Stack::visit_mib`] reports, in the order it reports them.
 pub const MIB_GROUPS: [&str; 12] =
@@ -53,7 +53,9 @@ macro_rules! group {
 impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     /// Calls `v` with every counter the stack keeps: its MIB group, its name within the
     /// group and its value. Groups come in [`MIB_GROUPS`] order, each group's counters
-    /// together and always in the same order; every counter is reported, zero or not.
+    /// together and always in the same order; every counter is reported, zero or not, with
+    /// one exception: received ICMP and ICMPv6 types Linux has no name for (`IcmpMsgInType<N>`,
+    /// `Icmp6InType<N>`) are reported once one arrived, as Linux prints them.
     /// Per-device counters (ARP, NDP's neighbour caches) are summed over the devices.
     pub fn visit_mib(&self, v: &mut impl FnMut(&'static str, &'static str, u64)) {
         self.visit_ipv4(v);
@@ -148,6 +150,12 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         group!(v, "Icmp", {
             "InMsgs" => c.icmp_in_msgs,
             "InErrors" => c.icmp_in_errors,
+            "InCsumErrors" => c.icmp_in_csum_errors,
+        });
+        for (name, msg_type) in ICMPV4_NAMED_TYPES {
+            v("Icmp", name, c.icmp_in_types.get(msg_type));
+        }
+        group!(v, "Icmp", {
             "OutMsgs" => out_msgs,
             "OutDestUnreachs" => dest_unreachs,
             "OutTimeExcds" => c.icmp_out_time_excds,
@@ -170,6 +178,7 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
             "PingSndbufErrors" => ping.sndbuf_errors,
             "PingIdsExhausted" => self.ping4.ids().exhausted(),
         });
+        in_types(v, "IcmpMsg", &ICMPV4_NAMED_TYPES, &c.icmp_in_types);
         group!(v, "IcmpMsg", {
             "OutType0" => c.icmp_out_echo_reps,
             "OutType3" => dest_unreachs,
@@ -240,6 +249,13 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
         group!(v, "Icmp6", {
             "InMsgs" => c.icmp_in_msgs,
             "InErrors" => c.icmp_in_errors,
+            "InCsumErrors" => c.icmp_in_csum_errors,
+        });
+        for (name, msg_type) in ICMPV6_NAMED_TYPES {
+            v("Icmp6", name, c.icmp_in_types.get(msg_type));
+        }
+        in_types(v, "Icmp6", &ICMPV6_NAMED_TYPES, &c.icmp_in_types);
+        group!(v, "Icmp6", {
             "OutMsgs" => out_msgs,
             "OutRateLimitHost" => rate.out_rate_limit_host,
             "OutDestUnreachs" => c.icmp_out_dest_unreachs,
@@ -464,6 +480,78 @@ impl<F: AsRef<[u8]> + AsMut<[u8]> + Clone> Stack<F> {
     }
 }
 
+/// The received ICMP types Linux's Icmp group also counts by name (`/proc/net/snmp`), in
+/// its order: RFC 792's messages and RFC 950's address mask request and reply.
+const ICMPV4_NAMED_TYPES: [(&str, u8); 11] = [
+    ("InDestUnreachs", 3),
+    ("InTimeExcds", 11),
+    ("InParmProbs", 12),
+    ("InSrcQuenchs", 4),
+    ("InRedirects", 5),
+    ("InEchos", 8),
+    ("InEchoReps", 0),
+    ("InTimestamps", 13),
+    ("InTimestampReps", 14),
+    ("InAddrMasks", 17),
+    ("InAddrMaskReps", 18),
+];
+
+/// The received ICMPv6 types Linux's Icmp6 group also counts by name (`/proc/net/snmp6`):
+/// RFC 4443's errors and echo, MLD (RFC 2710, RFC 3810) and NDP (RFC 4861).
+const ICMPV6_NAMED_TYPES: [(&str, u8); 15] = [
+    ("InDestUnreachs", 1),
+    ("InPktTooBigs", 2),
+    ("InTimeExcds", 3),
+    ("InParmProblems", 4),
+    ("InEchos", 128),
+    ("InEchoReplies", 129),
+    ("InGroupMembQueries", 130),
+    ("InGroupMembResponses", 131),
+    ("InGroupMembReductions", 132),
+    ("InRouterSolicits", 133),
+    ("InRouterAdvertisements", 134),
+    ("InNeighborSolicits", 135),
+    ("InNeighborAdvertisements", 136),
+    ("InRedirects", 137),
+    ("InMLDv2Reports", 143),
+];
+
+/// `[$("InType" $n),*]`: the per-type counter names.
+macro_rules! in_type_names {
+    ($($n:literal)*) => { [$(concat!("InType", $n)),*] };
+}
+
+/// `InType<N>` for every ICMP type N.
+const IN_TYPE_NAMES: [&str; 256] = in_type_names![
+    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+    32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63
+    64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95
+    96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120
+    121 122 123 124 125 126 127 128 129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144
+    145 146 147 148 149 150 151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168
+    169 170 171 172 173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192
+    193 194 195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216
+    217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238 239 240
+    241 242 243 244 245 246 247 248 249 250 251 252 253 254 255
+];
+
+/// Received messages by type as `InType<N>`, in type order: every type in `named` (Linux
+/// names those in the Icmp and Icmp6 groups, so they are always there, like the `OutType<N>`
+/// the stack sends), and any other type once one arrived (Linux prints the numbered
+/// counters only when they are not zero).
+fn in_types(
+    v: &mut impl FnMut(&'static str, &'static str, u64),
+    group: &'static str,
+    named: &[(&str, u8)],
+    c: &IcmpTypeCounters,
+) {
+    for (msg_type, count) in c.iter() {
+        if count != 0 || named.iter().any(|&(_, t)| t == msg_type) {
+            v(group, IN_TYPE_NAMES[usize::from(msg_type)], count);
+        }
+    }
+}
+
 /// Reassembly's counters Linux does not have.
 fn reassembly_extras(
     v: &mut impl FnMut(&'static str, &'static str, u64),
@@ -614,6 +702,13 @@ mod tests {
     }
 
     #[test]
+    fn every_icmp_type_has_its_in_type_name() {
+        for (n, name) in IN_TYPE_NAMES.iter().enumerate() {
+            assert_eq!(*name, format!("InType{n}"));
+        }
+    }
+
+    #[test]
     fn linux_nstat_names_are_present() {
         let stack = Stack::<alloc::vec::Vec<u8>>::new(&mut FakeRng::new(1));
         let names: alloc::vec::Vec<String> = mib(&stack).iter().map(|(g, n, _)| format!("{g}{n}")).collect();
@@ -630,11 +725,19 @@ mod tests {
             "IcmpOutDestUnreachs",
             "IcmpOutRateLimitGlobal",
             "IcmpMsgOutType0",
+            "IcmpInCsumErrors",
+            "IcmpInEchos",
+            "IcmpInDestUnreachs",
+            "IcmpMsgInType8",
             "Ip6InReceives",
             "Ip6OutForwDatagrams",
             "Icmp6OutEchoReplies",
             "Icmp6OutNeighborSolicits",
             "Icmp6OutType135",
+            "Icmp6InCsumErrors",
+            "Icmp6InNeighborSolicits",
+            "Icmp6InMLDv2Reports",
+            "Icmp6InType135",
             "UdpInDatagrams",
             "UdpNoPorts",
             "UdpRcvbufErrors",

@@ -5,6 +5,7 @@
 use alloc::vec::Vec;
 
 use crate::wire::ipv4::{Dscp, Ecn, FragmentOffset};
+use crate::wire::ParseErrorKind;
 
 use super::*;
 
@@ -293,10 +294,19 @@ impl<F: AsRef<[u8]> + AsMut<[u8]>> IpLayer<F> {
         let Received { device, src, dst, kind, hop_limit, tos, .. } = *received;
         self.counters.icmp_in_msgs += 1;
         let (id, seq) = {
-            let Ok(icmp) = Icmpv4Packet::parse_bytes(buf.body(), ()) else {
-                self.counters.icmp_in_errors += 1;
-                return None;
+            let icmp = match Icmpv4Packet::parse_bytes(buf.body(), ()) {
+                Ok(icmp) => icmp,
+                Err(e) => {
+                    if e.kind == ParseErrorKind::Checksum {
+                        self.counters.icmp_in_csum_errors += 1;
+                    }
+                    self.counters.icmp_in_errors += 1;
+                    return None;
+                }
             };
+            // Counted by type once the checksum is good, whatever the type and body, as Linux
+            // counts IcmpMsgInType<N>.
+            self.counters.icmp_in_types.count(icmp.msg_type().into());
             let Ok(message) = icmp.message() else {
                 self.counters.icmp_in_errors += 1;
                 return None;

@@ -59,8 +59,13 @@ pub struct Ipv6Counters {
     pub out_no_routes: u64,
     /// ICMPv6 messages received (Icmp6InMsgs).
     pub icmp_in_msgs: u64,
-    /// ICMPv6 messages that did not parse or failed validation (Icmp6InErrors).
+    /// ICMPv6 messages that did not parse, had a bad checksum or failed validation
+    /// (Icmp6InErrors).
     pub icmp_in_errors: u64,
+    /// ICMPv6 messages with a bad checksum (Icmp6InCsumErrors), also in `icmp_in_errors`.
+    pub icmp_in_csum_errors: u64,
+    /// ICMPv6 messages received with a good checksum, by type (`Icmp6InType<N>`).
+    pub icmp_in_types: IcmpTypeCounters,
     /// Echo requests answered (Icmp6OutEchoReplies).
     pub icmp_out_echo_replies: u64,
     /// Destination unreachables sent (Icmp6OutDestUnreachs).

@@ -15,6 +15,7 @@
 mod admin;
 mod arp_ctx;
 mod gmp_ctx;
+mod icmp_counters;
 mod icmpv6;
 pub mod inspect;
 mod ipv4;
@@ -29,6 +30,7 @@ pub use admin::{
     MIN_IPV4_MTU,
 };
 use gmp_ctx::OutgoingReport;
+pub use icmp_counters::IcmpTypeCounters;
 pub use ipv6::{Ipv6Counters, DEFAULT_HOP_LIMIT};
 use ipv6::{Ipv6Device, Ipv6Layer};
 
@@ -442,8 +444,12 @@ pub struct StackCounters {
     pub redirects_ignored: u64,
     /// ICMP messages received (InMsgs).
     pub icmp_in_msgs: u64,
-    /// ICMP messages that did not parse (InErrors).
+    /// ICMP messages that did not parse or had a bad checksum (InErrors).
     pub icmp_in_errors: u64,
+    /// ICMP messages with a bad checksum (InCsumErrors), also in `icmp_in_errors`.
+    pub icmp_in_csum_errors: u64,
+    /// ICMP messages received with a good checksum, by type (`IcmpMsgInType<N>`).
+    pub icmp_in_types: IcmpTypeCounters,
     /// ICMP echo requests answered (OutEchoReps).
     pub icmp_out_echo_reps: u64,
     /// ICMP destination unreachables sent (OutDestUnreachs).
