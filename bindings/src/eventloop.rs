@@ -89,6 +89,11 @@ pub struct LoopCounters {
 #[derive(Debug)]
 pub struct BindingsCtx {
     epoch: std::time::Instant,
+    /// The stack's clock, read from the system once per turn of the loop (and whenever
+    /// [`EventLoop::parts`] hands the stack out), like the kernel's `jiffies`: every packet
+    /// and timer of a turn sees the same instant, and the hot paths, which ask for the time
+    /// several times per packet (neighbour and path-MTU ages, timers), pay for no system call.
+    now: Instant,
     timers: TimerHeap<StackTimerId>,
     rng: SmallRng,
     pool: Pool,
@@ -184,9 +189,16 @@ impl BindingsCtx {
     }
 }
 
+impl BindingsCtx {
+    /// Reads the system clock into the stack's.
+    fn tick(&mut self) {
+        self.now = Instant::from_nanos(u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX));
+    }
+}
+
 impl InstantContext for BindingsCtx {
     fn now(&self) -> Instant {
-        Instant::from_nanos(u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX))
+        self.now
     }
 }
 
@@ -299,6 +311,7 @@ impl EventLoop {
         let (tx, requests) = mpsc::channel(config.request_queue);
         let ctx = BindingsCtx {
             epoch: std::time::Instant::now(),
+            now: Instant::from_nanos(0),
             timers: TimerHeap::default(),
             rng,
             pool,
@@ -325,8 +338,10 @@ impl EventLoop {
         self.handle.clone()
     }
 
-    /// The stack and its context, to configure before running or inspect after.
+    /// The stack and its context, to configure before running or inspect after; the
+    /// stack's clock is read first.
     pub fn parts(&mut self) -> (&mut NetStack, &mut BindingsCtx) {
+        self.ctx.tick();
         (&mut self.stack, &mut self.ctx)
     }
 
@@ -402,6 +417,7 @@ impl EventLoop {
     /// device, with `poll_all`), fire due timers, flush transmit FIFOs. Returns the frames and
     /// timers handled.
     pub fn turn(&mut self, poll_all: bool) -> usize {
+        self.ctx.tick();
         let mut work = 0;
         for i in 0..self.ctx.sessions.len() {
             let ctx = &mut self.ctx;
