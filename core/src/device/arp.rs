@@ -600,6 +600,7 @@ impl<B, C: ArpContext<B>> NudContext<Ipv4, B> for NudAdapter<'_, C> {
         device: DeviceId,
         target: Ipv4Addr,
         destination: SolicitationDestination,
+        _prompting: Option<&B>,
     ) {
         let usable = || self.addrs.iter().filter(|a| a.usable());
         let sender_ip = usable()

@@ -186,8 +186,16 @@ pub struct NeighborEvent<I: Ip> {
 /// it over its own context; for IPv6 the NDP glue does.
 pub trait NudContext<I: Ip, B>: TimerContext<NudTimerId<I>> + RngContext {
     /// Sends a solicitation for `target` on `device` (NDP: a Neighbor Solicitation; ARP: a
-    /// request). The glue chooses the source address.
-    fn send_solicitation(&mut self, device: DeviceId, target: I::Addr, destination: SolicitationDestination);
+    /// request). The glue chooses the source address; `prompting` is the oldest packet
+    /// waiting for the resolution, whose source RFC 4861 §7.2.2 prefers for the solicitation
+    /// (`None` for a probe of a known neighbour).
+    fn send_solicitation(
+        &mut self,
+        device: DeviceId,
+        target: I::Addr,
+        destination: SolicitationDestination,
+        prompting: Option<&B>,
+    );
 
     /// Transmits `packet` to `neighbor`, now known to be at `link_addr`.
     fn transmit(&mut self, device: DeviceId, neighbor: I::Addr, link_addr: Mac, packet: B);
@@ -545,13 +553,13 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
     /// `mcast_solicit` have gone unanswered (RFC 4861 §7.2.2).
     fn solicit_multicast<C: NudContext<I, B>>(&mut self, ctx: &mut C, addr: I::Addr) {
         let Some(entry) = self.entries.get_mut(&addr) else { return };
-        let EntryState::Incomplete { probes_sent, .. } = &mut entry.state else { return };
+        let EntryState::Incomplete { probes_sent, queue } = &mut entry.state else { return };
         if *probes_sent >= self.config.mcast_solicit.max(1) {
             self.fail(ctx, addr);
             return;
         }
         *probes_sent += 1;
-        ctx.send_solicitation(self.device, addr, SolicitationDestination::Multicast);
+        ctx.send_solicitation(self.device, addr, SolicitationDestination::Multicast, queue.packets.front());
         ctx.schedule_timer_after(
             NudTimerId { device: self.device, neighbor: addr },
             self.config.retrans_time,
@@ -942,7 +950,7 @@ impl<I: Ip, B: PendingPacket> NeighborTable<I, B> {
         }
         *probes_sent += 1;
         let mac = *mac;
-        ctx.send_solicitation(self.device, addr, SolicitationDestination::Unicast(mac));
+        ctx.send_solicitation(self.device, addr, SolicitationDestination::Unicast(mac), None);
         ctx.schedule_timer_after(
             NudTimerId { device: self.device, neighbor: addr },
             self.config.retrans_time,
@@ -1044,6 +1052,7 @@ mod tests {
             _device: DeviceId,
             target: I::Addr,
             destination: SolicitationDestination,
+            _prompting: Option<&Vec<u8>>,
         ) {
             self.state.out.push(Out::Solicit(target, destination));
         }

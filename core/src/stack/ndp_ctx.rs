@@ -141,19 +141,35 @@ where
     }
 }
 
+/// Where an IPv6 header holds its source address (RFC 8200 §3).
+const IPV6_SOURCE: core::ops::Range<usize> = 8..24;
+
 impl<C: StackContext<Frame = F>, F: AsRef<[u8]> + AsMut<[u8]>> NudContext<Ipv6, Buf<F>> for NdpCtx<'_, C, F>
 where
     StackTimerId: From<NudTimerId<Ipv6>>,
 {
     /// RFC 4861 §7.2.2: to the target's solicited-node group (or its cached address when
-    /// probing, §7.3.3), from one of our addresses, with our link-layer address.
+    /// probing, §7.3.3), with our link-layer address, from the source of the packet that
+    /// prompted it when that is a usable address of ours on `device` (the SHOULD of §7.2.2,
+    /// as Linux does: the neighbour learns the address it will answer), else from one of our
+    /// addresses, the link-local one preferably.
     fn send_solicitation(
         &mut self,
         device: DeviceId,
         target: Ipv6Addr,
         destination: SolicitationDestination,
+        prompting: Option<&Buf<F>>,
     ) {
-        let (Some(src), Some(eth)) = (solicitation_source(self.sources, device), self.eth) else { return };
+        let ours = |addr: Ipv6Addr| {
+            self.sources.iter().any(|c| c.device == device && c.is_usable() && c.address() == addr)
+        };
+        let prompting_source = prompting
+            .and_then(|packet| packet.body().get(IPV6_SOURCE))
+            .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+            .map(Ipv6Addr::new)
+            .filter(|&addr| ours(addr));
+        let src = prompting_source.or_else(|| solicitation_source(self.sources, device));
+        let (Some(src), Some(eth)) = (src, self.eth) else { return };
         let (dst, mac) = match destination {
             SolicitationDestination::Multicast => {
                 let group = target.to_solicited_node();

@@ -652,3 +652,29 @@ fn rfc9293_tcp_over_ipv6_moves_data_both_ways_and_closes() {
     let woke = |e: &StackEvent| matches!(e, StackEvent::TcpV6 { socket, event: Event::ReadClosed } if *socket == client);
     assert!(net.node(a).events.iter().any(|(_, e)| woke(e)));
 }
+
+/// The IPv6 sources of the Neighbor Solicitations in `capture`, with the sender's MAC.
+fn solicitation_sources(capture: &[u8]) -> Vec<(Mac, Ipv6Addr)> {
+    frames(capture)
+        .filter(|f| f.len() > 54 && f[12..14] == [0x86, 0xdd] && f[20] == 58 && f[54] == 135)
+        .map(|f| {
+            let mac = Mac::new(f[6..12].try_into().unwrap());
+            (mac, Ipv6Addr::new(f[22..38].try_into().unwrap()))
+        })
+        .collect()
+}
+
+#[test]
+fn rfc4861_7_2_2_a_solicitation_comes_from_the_prompting_packets_source() {
+    let (mut net, a, b) = lan6();
+    net.start_capture();
+    ping6(&mut net, a, v6("2001:db8::2"), 1, 56);
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(echo_replies6(net.node(a)), [(v6("2001:db8::2"), 0x66, 1, 56)]);
+    // A's solicitation carries the echo request's source, 2001:db8::1, not its link-local
+    // address (the SHOULD of RFC 4861 §7.2.2), so B learns the address it answers from the
+    // solicitation itself (§7.2.3) and has no need to solicit A in turn.
+    let sources = solicitation_sources(&net.capture().unwrap());
+    assert_eq!(sources, [(Mac::new([0x02, 0, 0, 0, 0, 1]), v6("2001:db8::1"))]);
+    assert!(net.node(b).stack.ndp(DEV).unwrap().get(&v6("2001:db8::1")).is_some());
+}
