@@ -20,6 +20,30 @@ use std::path::{Path, PathBuf};
 
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 
+/// What a non-blocking `accept` on a svc socket gave.
+#[derive(Debug)]
+pub(crate) enum Accepted {
+    /// A client's channel (non-blocking, close-on-exec).
+    Client(OwnedFd),
+    /// No connection is waiting.
+    Drained,
+    /// `accept` failed (out of fds, typically: the connection waits in the backlog).
+    Failed(rustix::io::Errno),
+}
+
+/// Accepts the next client waiting on a svc socket; an interrupted call, or a connection
+/// its client abandoned before it was taken, is retried.
+pub(crate) fn accept_client(listener: impl AsFd) -> Accepted {
+    loop {
+        match rustix::net::accept_with(&listener, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK) {
+            Ok(fd) => return Accepted::Client(fd),
+            Err(rustix::io::Errno::AGAIN) => return Accepted::Drained,
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::CONNABORTED) => continue,
+            Err(error) => return Accepted::Failed(error),
+        }
+    }
+}
+
 /// Where the daemon publishes its protocols unless told otherwise: the directory clients
 /// look in when `NETSTACK_SVC_DIR` is not set.
 pub use netstack_fidl::client::DEFAULT_SVC_DIR;

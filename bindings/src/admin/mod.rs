@@ -84,6 +84,7 @@ use crate::reactor::{Reactor, Readiness};
 use crate::served_channel::{Flushed, Sent, ServedChannel};
 use crate::slab::{Key, Slab};
 use crate::socket::SocketServer;
+use crate::svc::Accepted;
 
 /// Requests read from one channel per turn.
 const MESSAGE_BUDGET: usize = 32;
@@ -748,16 +749,14 @@ impl AdminServer {
             let Some(Endpoint::Svc { listener, .. }) = self.endpoints.get(key).map(|e| &e.endpoint) else {
                 return;
             };
-            let flags = rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK;
-            match rustix::net::accept_with(listener, flags) {
-                Ok(fd) => {
+            match crate::svc::accept_client(listener) {
+                Accepted::Client(fd) => {
                     if let Err(error) = self.serve_channel(Channel::from_fd(fd), service) {
                         tracing::warn!(%error, service = service.name(), "cannot serve a new connection");
                     }
                 }
-                Err(rustix::io::Errno::AGAIN) => return,
-                Err(rustix::io::Errno::INTR | rustix::io::Errno::CONNABORTED) => continue,
-                Err(error) => {
+                Accepted::Drained => return,
+                Accepted::Failed(error) => {
                     tracing::warn!(%error, service = service.name(), "cannot accept a connection");
                     return;
                 }

@@ -68,6 +68,7 @@ use netstack_fidl::Method;
 use crate::reactor::{Reactor, Readiness};
 use crate::served_channel::{Flushed, ServedChannel};
 use crate::slab::{Key, Slab};
+use crate::svc::Accepted;
 pub(crate) use datagram::DatagramId;
 use datagram::{DatagramCounters, DatagramSocket};
 use options::SocketOptions;
@@ -499,16 +500,14 @@ impl SocketServer {
             let Some(Endpoint::Svc { listener, .. }) = self.endpoints.get(key).map(|e| &e.endpoint) else {
                 return;
             };
-            let flags = rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK;
-            match rustix::net::accept_with(listener, flags) {
-                Ok(fd) => {
+            match crate::svc::accept_client(listener) {
+                Accepted::Client(fd) => {
                     if let Err(error) = self.serve_channel(Channel::from_fd(fd), protocol) {
                         tracing::warn!(%error, "cannot serve a new client");
                     }
                 }
-                Err(rustix::io::Errno::AGAIN) => return,
-                Err(rustix::io::Errno::INTR | rustix::io::Errno::CONNABORTED) => continue,
-                Err(error) => {
+                Accepted::Drained => return,
+                Accepted::Failed(error) => {
                     // Out of fds: the connection waits in the backlog until one is free.
                     tracing::warn!(%error, "cannot accept a client");
                     return;
