@@ -217,6 +217,37 @@ macro_rules! fidl_union {
     };
 }
 
+/// What strict and flexible enums share: the value's conversion to its integer, and its
+/// layout and encoding as that integer (`into_primitive`). Used by [`fidl_enum!`] and
+/// [`fidl_flexible_enum!`]; not for direct use.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fidl_enum_wire {
+    ($name:ident, $repr:ident) => {
+        impl ::std::convert::From<$name> for $repr {
+            fn from(value: $name) -> $repr {
+                value.into_primitive()
+            }
+        }
+
+        impl $crate::wire::Layout for $name {
+            const INLINE_SIZE: usize = ::std::mem::size_of::<$repr>();
+            const ALIGN: usize = ::std::mem::size_of::<$repr>();
+        }
+
+        impl $crate::wire::Encode for $name {
+            fn encode(
+                self,
+                encoder: &mut $crate::wire::Encoder<'_>,
+                offset: usize,
+                depth: usize,
+            ) -> ::std::result::Result<(), $crate::wire::EncodeError> {
+                $crate::wire::Encode::encode(self.into_primitive(), encoder, offset, depth)
+            }
+        }
+    };
+}
+
 /// Declares a strict FIDL enum over an integer type. Unknown values are a decode error.
 /// Adds `TryFrom<repr>` and `From<Self> for repr`.
 ///
@@ -265,27 +296,7 @@ macro_rules! fidl_enum {
             }
         }
 
-        impl ::std::convert::From<$name> for $repr {
-            fn from(value: $name) -> $repr {
-                value.into_primitive()
-            }
-        }
-
-        impl $crate::wire::Layout for $name {
-            const INLINE_SIZE: usize = ::std::mem::size_of::<$repr>();
-            const ALIGN: usize = ::std::mem::size_of::<$repr>();
-        }
-
-        impl $crate::wire::Encode for $name {
-            fn encode(
-                self,
-                encoder: &mut $crate::wire::Encoder<'_>,
-                offset: usize,
-                depth: usize,
-            ) -> ::std::result::Result<(), $crate::wire::EncodeError> {
-                $crate::wire::Encode::encode(self.into_primitive(), encoder, offset, depth)
-            }
-        }
+        $crate::__fidl_enum_wire!($name, $repr);
 
         impl $crate::wire::Decode for $name {
             fn decode(
@@ -356,27 +367,7 @@ macro_rules! fidl_flexible_enum {
             }
         }
 
-        impl ::std::convert::From<$name> for $repr {
-            fn from(value: $name) -> $repr {
-                value.into_primitive()
-            }
-        }
-
-        impl $crate::wire::Layout for $name {
-            const INLINE_SIZE: usize = ::std::mem::size_of::<$repr>();
-            const ALIGN: usize = ::std::mem::size_of::<$repr>();
-        }
-
-        impl $crate::wire::Encode for $name {
-            fn encode(
-                self,
-                encoder: &mut $crate::wire::Encoder<'_>,
-                offset: usize,
-                depth: usize,
-            ) -> ::std::result::Result<(), $crate::wire::EncodeError> {
-                $crate::wire::Encode::encode(self.into_primitive(), encoder, offset, depth)
-            }
-        }
+        $crate::__fidl_enum_wire!($name, $repr);
 
         impl $crate::wire::Decode for $name {
             fn decode(
